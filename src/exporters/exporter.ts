@@ -1,0 +1,33 @@
+import type { Signal } from '../otlp/signals.js';
+
+/** How one request ended, after all retries. Exactly one of sent / failed per request. */
+export interface ExportOutcome {
+  /** `sent`: the endpoint accepted the request (possibly with some items rejected). */
+  status: 'sent' | 'failed';
+  /** Items the endpoint rejected through partial_success (only when status is `sent`). */
+  rejected: number;
+  /** Retry attempts made (0 when the first attempt ended it). */
+  retries: number;
+  /** The endpoint's error or partial_success message; never contains header values. */
+  message?: string;
+  /** Stable code of the failure, e.g. `UNAVAILABLE`, `HTTP_503`, `ERR_EXPORT_ABORTED`. */
+  code?: string;
+}
+
+/**
+ * One configured OTLP endpoint. The pipeline loop owns concurrency (it keeps at most
+ * `maxInFlight` requests per exporter); the exporter owns transport, retries and
+ * response parsing. A retried request keeps its slot, so backpressure reaches the loop.
+ */
+export interface Exporter {
+  readonly id: string;
+  readonly encoding: 'proto' | 'json';
+  readonly maxInFlight: number;
+  /**
+   * Sends one stamped request body. Never rejects. The body must not be touched after
+   * the promise settles (it goes back to a pool), and must not be retained before.
+   * Aborting `signal` stops retries: the outcome is `failed` with code ERR_EXPORT_ABORTED.
+   */
+  export(signal: Signal, body: Uint8Array, abort?: AbortSignal): Promise<ExportOutcome>;
+  close(): Promise<void>;
+}

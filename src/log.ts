@@ -1,0 +1,18 @@
+import pino, { type Logger } from 'pino';
+
+export type { Logger };
+
+/**
+ * pino JSON everywhere; human-readable only when a person watches a terminal.
+ * Header values (API keys) must never reach a log line: the `redact` paths are a
+ * safety net, the real rule is that exporters never log their headers.
+ */
+export function createLogger(opts: { level?: string; pretty?: boolean; name?: string } = {}): Logger {
+  const pretty = opts.pretty ?? (process.stdout.isTTY === true && process.env.CI !== 'true');
+  return pino({
+    name: opts.name ?? 'otel-replayd',
+    level: opts.level ?? process.env.OTEL_REPLAYD_LOG_LEVEL ?? 'info',
+    redact: { paths: ['headers', '*.headers', '*.*.headers'], censor: '[redacted]' },
+    transport: pretty ? { target: 'pino-pretty', options: { colorize: true, translateTime: 'SYS:HH:MM:ss.l' } } : undefined,
+  });
+}

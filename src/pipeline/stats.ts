@@ -1,0 +1,42 @@
+import type { Signal } from '../otlp/signals.js';
+
+/** Counters for one exporter of one pipeline worker. Monotonic except inFlight. */
+export interface ExporterCounters {
+  sentFrames: number;
+  /** Events accepted by the endpoint (request events minus partial_success rejections). */
+  sentEvents: number;
+  sentBytes: number;
+  failedFrames: number;
+  failedEvents: number;
+  /** Events rejected through partial_success in otherwise accepted requests. */
+  rejectedEvents: number;
+  /** Stamped but never handed to the endpoint (abandoned at a forced exit). */
+  droppedFrames: number;
+  droppedEvents: number;
+  retries: number;
+  inFlight: number;
+}
+
+/** What a worker reports to the main thread about once a second, and once at exit. */
+export interface WorkerStats {
+  pipeline: string;
+  worker: number;
+  signal: Signal;
+  /** Replay cycles completed. */
+  cycles: number;
+  /** events/s this worker is held to, or null without ratelimit. */
+  rateTarget: number | null;
+  exporters: Record<string, ExporterCounters>;
+}
+
+export function emptyCounters(): ExporterCounters {
+  return {
+    sentFrames: 0, sentEvents: 0, sentBytes: 0, failedFrames: 0, failedEvents: 0, rejectedEvents: 0,
+    droppedFrames: 0, droppedEvents: 0, retries: 0, inFlight: 0,
+  };
+}
+
+export function addCounters(into: ExporterCounters, from: ExporterCounters): ExporterCounters {
+  for (const k of Object.keys(into) as (keyof ExporterCounters)[]) into[k] += from[k];
+  return into;
+}
