@@ -1,0 +1,25 @@
+import type { Signal } from '../otlp/signals.js';
+import type { ExporterCounters } from '../pipeline/stats.js';
+
+export type PipelineState = 'starting' | 'running' | 'draining' | 'stopped' | 'failed';
+
+export interface PipelineSnapshot {
+  pipeline: string;            // "traces/replay"
+  signal: Signal;
+  workers: number;
+  state: PipelineState;
+  /** events/s the pipeline is held to (sum over workers), null without ratelimit */
+  rateTarget: number | null;
+  cycles: number;
+  /** ms since the pipeline started (for the overall rate) */
+  uptimeMs: number;
+  exporters: Record<string, ExporterCounters>;   // summed over workers
+}
+
+export type HealthStatus = 'starting' | 'running' | 'reloading' | 'draining';
+
+export interface TelemetrySource {
+  snapshot(): PipelineSnapshot[];
+  health(): HealthStatus;
+  reloads(): { succeeded: number; failed: number };
+}
