@@ -1,0 +1,168 @@
+import { writeFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { loadConfig } from '../config/load.js';
+import type { ReplaydConfig } from '../config/types.js';
+import { ConfigError } from '../errors.js';
+import { createLogger, type Logger } from '../log.js';
+import { Supervisor } from '../pipeline/supervisor.js';
+import { startSink, type Sink } from '../sink/index.js';
+import { MetricsServer } from '../telemetry/metrics-server.js';
+import { StatsReporter } from '../telemetry/stats-reporter.js';
+
+const USAGE = 'usage: otel-replayd --config FILE [--log-level LEVEL]\n';
+
+/**
+ * The daemon: runs the pipelines of a config until their loops end, `service.duration`
+ * passes or a signal arrives. SIGHUP reloads; SIGINT/SIGTERM drain; a second one exits now.
+ */
+export async function main(args: string[]): Promise<number> {
+  let file: string | undefined;
+  let level: string | undefined;
+  try {
+    const { values } = parseArgs({
+      args: args[0] === 'run' ? args.slice(1) : args,
+      options: { config: { type: 'string', short: 'c' }, 'log-level': { type: 'string' } },
+    });
+    file = values.config;
+    level = values['log-level'];
+  } catch (err) {
+    process.stderr.write(`otel-replayd: ${(err as Error).message}\n${USAGE}`);
+    return 2;
+  }
+  if (!file) {
+    process.stderr.write(`otel-replayd: --config is required\n${USAGE}`);
+    return 2;
+  }
+  let cfg: ReplaydConfig;
+  try {
+    cfg = await loadConfig(file);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  }
+  const log = createLogger({ level: level ?? cfg.service.telemetry.logLevel });
+  return new Daemon(cfg, file, log, level).run();
+}
+
+class Daemon {
+  private cfg: ReplaydConfig;
+  private readonly file: string;
+  private readonly log: Logger;
+  private readonly supervisor: Supervisor;
+  private readonly reporter: StatsReporter;
+  private sink: Sink | undefined;
+  private metrics: MetricsServer | undefined;
+  private reloading: Promise<void> = Promise.resolve();
+  private stopRequested: ((reason: string) => void) | undefined;
+  private signals = 0;
+  private badInput = false;
+  private crashed = false;
+
+  constructor(cfg: ReplaydConfig, file: string, log: Logger, level: string | undefined) {
+    this.cfg = cfg;
+    this.file = file;
+    this.log = log;
+    const pretty = process.stdout.isTTY === true && process.env.CI !== 'true';
+    this.supervisor = new Supervisor({ log, logLevel: level ?? cfg.service.telemetry.logLevel, pretty });
+    this.reporter = new StatsReporter({ source: this.supervisor, log, intervalMs: cfg.service.telemetry.statsIntervalMs });
+  }
+
+  async run(): Promise<number> {
+    const { service, extensions } = this.cfg;
+    const stopped = new Promise<string>((resolve) => (this.stopRequested = resolve));
+    const onStop = (sig: NodeJS.Signals): void => this.onStopSignal(sig);
+    const onHup = (): void => this.onReloadSignal();
+    process.on('SIGINT', onStop);
+    process.on('SIGTERM', onStop);
+    process.on('SIGHUP', onHup);
+    this.supervisor.on('failed', (_id, code) => {
+      if (code.startsWith('ERR_TEMPLATE') || code.startsWith('ERR_CONFIG') || code.startsWith('ERR_GENERATOR')) this.badInput = true;
+      else this.crashed = true;
+    });
+    this.supervisor.on('idle', () => this.stopRequested?.('all pipelines finished'));
+    try {
+      if (extensions.sink) {
+        const s = extensions.sink;
+        this.sink = await startSink({ grpc: s.grpc, http: s.http, verify: s.verify, log: this.log.child({ component: 'sink' }) });
+        this.log.info({ grpc: this.sink.grpcAddress, http: this.sink.httpAddress }, 'sink extension listening');
+      }
+      const address = service.telemetry.metricsAddress;
+      if (address) {
+        this.metrics = new MetricsServer({ source: this.supervisor, address, log: this.log });
+        const bound = await this.metrics.start();
+        this.log.info({ address: bound }, 'metrics and health endpoint listening');
+      }
+      this.reporter.start();
+      this.log.info({ config: this.file, pipelines: Object.keys(service.pipelines) }, 'otel-replayd starting');
+      await this.supervisor.start(this.cfg);
+      const timer = service.durationMs > 0 ? setTimeout(() => this.stopRequested?.('duration reached'), service.durationMs) : undefined;
+      const reason = await stopped;
+      clearTimeout(timer);
+      this.log.info({ reason }, 'stopping');
+      if (this.signals < 2) await this.supervisor.shutdown();
+      return this.exitCode();
+    } finally {
+      process.off('SIGINT', onStop);
+      process.off('SIGTERM', onStop);
+      process.off('SIGHUP', onHup);
+      await this.finish();
+    }
+  }
+
+  private exitCode(): number {
+    if (this.signals >= 2) return 130;
+    if (this.crashed) return 1;
+    return this.badInput ? 2 : 0;
+  }
+
+  private onStopSignal(sig: NodeJS.Signals): void {
+    this.signals++;
+    if (this.signals === 1) {
+      this.log.info({ signal: sig }, 'draining (send the signal again to exit now)');
+      this.stopRequested?.(`${sig} received`);
+      return;
+    }
+    this.log.warn({ signal: sig }, 'second signal: abandoning requests in flight');
+    void this.supervisor.abandon();
+  }
+
+  private onReloadSignal(): void {
+    this.reloading = this.reloading.then(() => this.reload());
+  }
+
+  /** Validates first: a bad new config is logged with every problem and the old pipelines keep running. */
+  private async reload(): Promise<void> {
+    if (this.signals > 0) return;
+    let next: ReplaydConfig;
+    try {
+      next = await loadConfig(this.file);
+    } catch (err) {
+      this.supervisor.reloadRejected();
+      const problems = err instanceof ConfigError ? err.problems : [{ path: '', message: (err as Error).message }];
+      this.log.error({ config: this.file, problems }, 'reload rejected: keeping the running pipelines');
+      return;
+    }
+    try {
+      const r = await this.supervisor.reload(next);
+      this.cfg = next;
+      this.log.info(r, 'reloaded');
+    } catch (err) {
+      this.log.error({ err }, 'reload failed');
+    }
+  }
+
+  private async finish(): Promise<void> {
+    this.reporter.stop();
+    this.reporter.summary();
+    await this.metrics?.close();
+    if (this.sink) {
+      this.log.info({ received: this.sink.counts() }, 'sink extension summary');
+      const reportFile = this.cfg.extensions.sink?.report;
+      if (reportFile) await writeFile(reportFile, `${JSON.stringify(this.sink.report(), null, 2)}\n`);
+      await this.sink.close();
+    }
+  }
+}

@@ -1,0 +1,22 @@
+import type { ResolvedPipeline } from '../config/types.js';
+import type { WorkerStats } from './stats.js';
+
+/** Everything a pipeline worker starts from (structured-clone safe). */
+export interface WorkerInit {
+  resolved: ResolvedPipeline;
+  worker: number;
+  seed: [number, number];
+  logLevel: string;
+  pretty: boolean;
+  statsIntervalMs: number;
+}
+
+/** Main → worker. Rare by design: never one per frame. */
+export type ToWorker = { type: 'drain'; timeoutMs: number } | { type: 'abandon' };
+
+/** Worker → main: lifecycle, and a stats snapshot about once a second. */
+export type FromWorker =
+  | { type: 'ready'; frames: number; events: number; bytes: number }
+  | { type: 'stats'; stats: WorkerStats }
+  | { type: 'done'; stats: WorkerStats }
+  | { type: 'error'; code: string; message: string; stats: WorkerStats | undefined };

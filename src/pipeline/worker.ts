@@ -1,0 +1,48 @@
+import { parentPort, workerData } from 'node:worker_threads';
+import { ReplaydError } from '../errors.js';
+import { createLogger } from '../log.js';
+import type { FromWorker, ToWorker, WorkerInit } from './messages.js';
+import { PipelineRunner } from './runner.js';
+
+/** Entry point of one pipeline worker thread. The main thread starts it with a WorkerInit. */
+const init = workerData as WorkerInit;
+const port = parentPort!;
+const log = createLogger({ level: init.logLevel, pretty: init.pretty }).child({
+  pipeline: init.resolved.pipeline.id,
+  worker: init.worker,
+});
+
+function post(msg: FromWorker): void {
+  port.postMessage(msg);
+}
+
+let runner: PipelineRunner | undefined;
+port.on('message', (msg: ToWorker) => {
+  if (msg.type === 'drain') runner?.drain(msg.timeoutMs);
+  else if (msg.type === 'abandon') runner?.abandon();
+});
+
+async function main(): Promise<void> {
+  try {
+    runner = new PipelineRunner({ resolved: init.resolved, worker: init.worker, seed: init.seed, log });
+    await runner.load();
+    const c = runner.compiledSummary();
+    post({ type: 'ready', ...c });
+    const timer = setInterval(() => post({ type: 'stats', stats: runner!.stats() }), init.statsIntervalMs);
+    try {
+      await runner.run();
+    } finally {
+      clearInterval(timer);
+    }
+    post({ type: 'done', stats: runner.stats() });
+  } catch (err) {
+    const e = err as Error;
+    const code = err instanceof ReplaydError ? err.code : 'ERR_PIPELINE_CRASHED';
+    if (!(err instanceof ReplaydError)) log.error({ err: e }, 'pipeline crashed');
+    post({ type: 'error', code, message: e.message, stats: runner?.stats() });
+  } finally {
+    port.close();
+  }
+}
+
+void main();

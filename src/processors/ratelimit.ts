@@ -1,0 +1,68 @@
+import { ReplaydError } from '../errors.js';
+
+/**
+ * A token bucket in events per second. The pipeline loop calls `take(frame.events)`
+ * before stamping a frame, so the rate limits what is sent, not what is generated.
+ *
+ * The bucket starts empty rather than full: a full bucket would add a whole burst on
+ * top of the rate during the first seconds and a 30 s run would overshoot by burst/rate.
+ * Burst only absorbs scheduling jitter and endpoint stalls.
+ */
+export class TokenBucket {
+  readonly rate: number;
+  readonly burst: number;
+  private tokens = 0;
+  private last: number;
+  private readonly clock: () => number;
+
+  constructor(opts: { eventsPerSecond: number; burst?: number; largestRequest?: number; clock?: () => number }) {
+    if (!(opts.eventsPerSecond > 0) || !Number.isFinite(opts.eventsPerSecond)) {
+      throw new ReplaydError('ERR_RATELIMIT_INVALID', `events_per_second must be a positive number, got ${opts.eventsPerSecond}`);
+    }
+    this.rate = opts.eventsPerSecond;
+    // Never below the largest request: a frame bigger than the bucket could never be admitted.
+    this.burst = Math.max(opts.burst ?? 2 * this.rate, opts.largestRequest ?? 0, 1);
+    this.clock = opts.clock ?? monotonicMs;
+    this.last = this.clock();
+  }
+
+  /** Milliseconds to wait before `n` events may go; 0 means take them now. */
+  private refill(): void {
+    const now = this.clock();
+    this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) * this.rate) / 1000);
+    this.last = now;
+  }
+
+  /**
+   * Resolves when `n` events may be sent and takes them from the bucket. Callers take
+   * one frame at a time (the pipeline loop is sequential), so no queue is needed.
+   */
+  async take(n: number, abort?: AbortSignal): Promise<boolean> {
+    for (;;) {
+      if (abort?.aborted) return false;
+      this.refill();
+      if (this.tokens >= n) {
+        this.tokens -= n;
+        return true;
+      }
+      const waitMs = ((n - this.tokens) * 1000) / this.rate;
+      await sleep(Math.max(1, Math.ceil(waitMs)), abort);
+    }
+  }
+}
+
+function monotonicMs(): number {
+  return performance.now();
+}
+
+function sleep(ms: number, abort?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(t);
+      abort?.removeEventListener('abort', done);
+      resolve();
+    }
+    abort?.addEventListener('abort', done, { once: true });
+  });
+}
