@@ -1,0 +1,104 @@
+import * as grpc from '@grpc/grpc-js';
+import type { ExporterConfig } from '../config/types.js';
+import { ConfigError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { SIGNALS, type Signal } from '../otlp/signals.js';
+import type { ExportOutcome, Exporter } from './exporter.js';
+import { grpcExportError, type GrpcStatusLike } from './grpc-status.js';
+import { parseProtoResponse, ThrottledWarn } from './partial-success.js';
+import { RetryPolicy, type Accepted } from './retry.js';
+import { grpcCredentials } from './tls.js';
+
+const GZIP = 2; // grpc-js CompressionAlgorithms.gzip
+const USER_AGENT = 'otel-replayd/0.1.0';
+
+/** Request bytes are already encoded: grpc-js must pass them through untouched. */
+const identity = (b: Buffer): Buffer => b;
+
+/** `http://host:port` and `https://host:port/` are accepted as in the Collector; grpc-js wants `host:port`. */
+export function grpcTarget(endpoint: string, exporterId: string): string {
+  const target = endpoint.trim().replace(/^[a-z][a-z0-9+.-]*:\/\//i, '').replace(/\/+$/, '');
+  if (target === '' || target.includes('/')) {
+    throw new ConfigError([{ path: `exporters.${exporterId}.endpoint`, message: `expected host:port, got "${endpoint}"` }]);
+  }
+  return target;
+}
+
+/** OTLP over gRPC (unary Export calls) on one grpc-js channel. */
+export class OtlpGrpcExporter implements Exporter {
+  readonly id: string;
+  readonly encoding = 'proto' as const;
+  readonly maxInFlight: number;
+  readonly #client: grpc.Client;
+  readonly #metadata: grpc.Metadata;
+  readonly #timeoutMs: number;
+  readonly #retry: RetryPolicy;
+  readonly #warn: ThrottledWarn;
+
+  constructor(cfg: ExporterConfig, log: Logger) {
+    if (cfg.type !== 'otlp_grpc') throw new TypeError(`OtlpGrpcExporter got exporter type ${cfg.type}`);
+    if (!(cfg.maxInFlight >= 1)) throw new ConfigError([{ path: `exporters.${cfg.id}.max_in_flight`, message: 'must be >= 1' }]);
+    if (!(cfg.timeoutMs > 0)) throw new ConfigError([{ path: `exporters.${cfg.id}.timeout`, message: 'must be > 0' }]);
+    this.id = cfg.id;
+    this.maxInFlight = cfg.maxInFlight;
+    this.#timeoutMs = cfg.timeoutMs;
+    this.#retry = new RetryPolicy(cfg.retryOnFailure);
+    const target = grpcTarget(cfg.endpoint, cfg.id);
+    const log2 = log.child({ exporter: cfg.id });
+    this.#warn = new ThrottledWarn(log2);
+
+    this.#metadata = new grpc.Metadata();
+    for (const [k, v] of Object.entries(cfg.headers)) this.#metadata.set(k.toLowerCase(), v);
+
+    const options: grpc.ChannelOptions = {
+      // Frames can be tens of MiB; the endpoint enforces its own limit.
+      'grpc.max_send_message_length': -1,
+      'grpc.max_receive_message_length': -1,
+      'grpc.keepalive_time_ms': 30_000,
+      'grpc.keepalive_timeout_ms': 10_000,
+      'grpc.primary_user_agent': USER_AGENT,
+      // Our own channel per exporter: two exporters to one endpoint must not share a connection.
+      'grpc.use_local_subchannel_pool': 1,
+    };
+    if (cfg.compression === 'gzip') options['grpc.default_compression_algorithm'] = GZIP;
+    if (cfg.tls.serverNameOverride) options['grpc.ssl_target_name_override'] = cfg.tls.serverNameOverride;
+    this.#client = new grpc.Client(target, grpcCredentials(cfg.tls, cfg.id, log2), options);
+  }
+
+  async export(signal: Signal, body: Uint8Array, abort?: AbortSignal): Promise<ExportOutcome> {
+    const buf = Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+    const path = SIGNALS[signal].grpcPath;
+    const outcome = await this.#retry.run((a) => this.#attempt(path, buf, a), abort);
+    if (outcome.status === 'failed' && outcome.code !== 'ERR_EXPORT_ABORTED') {
+      this.#warn.warn({ signal, code: outcome.code, retries: outcome.retries, reason: outcome.message }, 'export failed');
+    } else if (outcome.rejected > 0) {
+      this.#warn.warn({ signal, rejected: outcome.rejected, reason: outcome.message }, 'endpoint rejected items (partial success)');
+    }
+    return outcome;
+  }
+
+  #attempt(path: string, buf: Buffer, abort: AbortSignal | undefined): Promise<Accepted> {
+    return new Promise((resolve, reject) => {
+      // grpc-js adds its own headers to the metadata it is given, so each call gets a copy.
+      const call = this.#client.makeUnaryRequest<Buffer, Buffer>(
+        path,
+        identity,
+        identity,
+        buf,
+        this.#metadata.clone(),
+        { deadline: Date.now() + this.#timeoutMs },
+        (err, res) => {
+          abort?.removeEventListener('abort', onAbort);
+          if (err) reject(grpcExportError(err as GrpcStatusLike));
+          else resolve(res ? parseProtoResponse(res) : { rejected: 0 });
+        },
+      );
+      const onAbort = () => call.cancel();
+      abort?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  async close(): Promise<void> {
+    this.#client.close();
+  }
+}

@@ -1,0 +1,206 @@
+import { promisify } from 'node:util';
+import { gzip, constants as zlibConstants } from 'node:zlib';
+import { Pool } from 'undici';
+import type { ExporterConfig } from '../config/types.js';
+import { ConfigError, ExportError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { SIGNAL_NAMES, type Signal } from '../otlp/signals.js';
+import type { ExportOutcome, Exporter } from './exporter.js';
+import { parseStatusDetails } from './grpc-status.js';
+import { parseJsonResponse, parseProtoResponse, ThrottledWarn, truncateMessage } from './partial-success.js';
+import { RetryPolicy, type Accepted } from './retry.js';
+import { httpConnectOptions, isTlsVerifyFailure } from './tls.js';
+
+const gzipAsync = promisify(gzip);
+const USER_AGENT = 'otel-replayd/0.1.0';
+/** Retryable per the OTLP/HTTP spec; everything else non-2xx is permanent. */
+const RETRYABLE_STATUS = new Set([429, 502, 503, 504]);
+const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'ETIMEDOUT']);
+
+interface Target {
+  pool: Pool;
+  path: string;
+  url: string;
+}
+
+/** Parses `Retry-After` (delta-seconds or HTTP-date) into ms; undefined when absent or malformed. */
+export function parseRetryAfter(value: string | string[] | undefined, now = Date.now()): number | undefined {
+  const v = Array.isArray(value) ? value[0] : value;
+  if (v === undefined || v.trim() === '') return undefined;
+  if (/^\s*\d+\s*$/.test(v)) return Number(v) * 1000;
+  const at = Date.parse(v);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
+
+/** OTLP/HTTP (proto or JSON) over keep-alive undici pools, one per origin. */
+export class OtlpHttpExporter implements Exporter {
+  readonly id: string;
+  readonly encoding: 'proto' | 'json';
+  readonly maxInFlight: number;
+  readonly #targets: Record<Signal, Target>;
+  readonly #pools: Pool[] = [];
+  readonly #headers: Record<string, string>;
+  readonly #gzip: boolean;
+  readonly #timeoutMs: number;
+  readonly #retry: RetryPolicy;
+  readonly #warn: ThrottledWarn;
+
+  constructor(cfg: ExporterConfig, log: Logger) {
+    if (cfg.type !== 'otlp_http') throw new TypeError(`OtlpHttpExporter got exporter type ${cfg.type}`);
+    const key = `exporters.${cfg.id}`;
+    if (!(cfg.maxInFlight >= 1)) throw new ConfigError([{ path: `${key}.max_in_flight`, message: 'must be >= 1' }]);
+    if (!(cfg.timeoutMs > 0)) throw new ConfigError([{ path: `${key}.timeout`, message: 'must be > 0' }]);
+    this.id = cfg.id;
+    this.encoding = cfg.encoding;
+    this.maxInFlight = cfg.maxInFlight;
+    this.#gzip = cfg.compression === 'gzip';
+    this.#timeoutMs = cfg.timeoutMs;
+    this.#retry = new RetryPolicy(cfg.retryOnFailure);
+    const childLog = log.child({ exporter: cfg.id });
+    this.#warn = new ThrottledWarn(childLog);
+
+    // Built once and shared by every request: undici does not mutate it.
+    const headers: Record<string, string> = {};
+    for (const [k, v] of Object.entries(cfg.headers)) headers[k.toLowerCase()] = v;
+    headers['content-type'] = cfg.encoding === 'json' ? 'application/json' : 'application/x-protobuf';
+    headers['user-agent'] = USER_AGENT;
+    if (this.#gzip) headers['content-encoding'] = 'gzip';
+    this.#headers = headers;
+
+    let connect: ReturnType<typeof httpConnectOptions> | undefined;
+    const pools = new Map<string, Pool>();
+    const targets = {} as Record<Signal, Target>;
+    for (const signal of SIGNAL_NAMES) {
+      const override = cfg.signalEndpoints[signal];
+      const url = parseUrl(override ?? joinPath(cfg.endpoint, `/v1/${signal}`), override ? `${key}.${signal}_endpoint` : `${key}.endpoint`);
+      let pool = pools.get(url.origin);
+      if (!pool) {
+        if (url.protocol === 'https:') connect ??= httpConnectOptions(cfg.tls, cfg.id, childLog);
+        pool = new Pool(url.origin, {
+          connections: cfg.maxInFlight,
+          pipelining: 1,
+          keepAliveTimeout: 60_000,
+          headersTimeout: cfg.timeoutMs,
+          bodyTimeout: cfg.timeoutMs,
+          connect: { timeout: cfg.timeoutMs, ...(url.protocol === 'https:' ? connect : {}) },
+        });
+        pools.set(url.origin, pool);
+        this.#pools.push(pool);
+      }
+      targets[signal] = { pool, path: url.pathname + url.search, url: url.origin + url.pathname };
+    }
+    this.#targets = targets;
+  }
+
+  async export(signal: Signal, body: Uint8Array, abort?: AbortSignal): Promise<ExportOutcome> {
+    let buf = Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+    if (this.#gzip) {
+      // Once per request, not per attempt; zlib runs on the libuv pool, off the event loop.
+      try {
+        buf = await gzipAsync(buf, { level: zlibConstants.Z_BEST_SPEED });
+      } catch (err) {
+        return { status: 'failed', rejected: 0, retries: 0, code: 'ERR_EXPORT_COMPRESS', message: `gzip failed: ${(err as Error).message}` };
+      }
+    }
+    const target = this.#targets[signal];
+    const outcome = await this.#retry.run((a) => this.#attempt(signal, target, buf, a), abort);
+    if (outcome.status === 'failed' && outcome.code !== 'ERR_EXPORT_ABORTED') {
+      this.#warn.warn({ signal, url: target.url, code: outcome.code, retries: outcome.retries, reason: outcome.message }, 'export failed');
+    } else if (outcome.rejected > 0) {
+      this.#warn.warn({ signal, rejected: outcome.rejected, reason: outcome.message }, 'endpoint rejected items (partial success)');
+    }
+    return outcome;
+  }
+
+  async #attempt(signal: Signal, target: Target, buf: Buffer, abort: AbortSignal | undefined): Promise<Accepted> {
+    let res;
+    try {
+      res = await target.pool.request({
+        path: target.path,
+        method: 'POST',
+        headers: this.#headers,
+        body: buf,
+        signal: abort,
+        headersTimeout: this.#timeoutMs,
+        bodyTimeout: this.#timeoutMs,
+      });
+    } catch (err) {
+      throw transportError(err);
+    }
+    let bytes: Uint8Array;
+    try {
+      bytes = new Uint8Array(await res.body.arrayBuffer());
+    } catch (err) {
+      throw transportError(err);
+    }
+    const status = res.statusCode;
+    const type = String(res.headers['content-type'] ?? '');
+    if (status >= 200 && status < 300) {
+      return type.includes('json') ? parseJsonResponse(signal, Buffer.from(bytes).toString('utf8')) : parseProtoResponse(bytes);
+    }
+    const retryable = RETRYABLE_STATUS.has(status);
+    const message = `HTTP ${status}: ${errorBodyText(bytes, type) || 'no response body'}`;
+    throw new ExportError(`HTTP_${status}`, message, {
+      retryable,
+      retryAfterMs: retryable ? parseRetryAfter(res.headers['retry-after']) : undefined,
+    });
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.#pools.map((p) => p.close()));
+  }
+}
+
+/** The base endpoint plus the signal path, keeping any path prefix the endpoint has. */
+function joinPath(endpoint: string, path: string): string {
+  return endpoint.replace(/\/+$/, '') + path;
+}
+
+function parseUrl(text: string, key: string): URL {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new ConfigError([{ path: key, message: `not a valid URL: "${text}"` }]);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new ConfigError([{ path: key, message: `expected an http:// or https:// URL, got "${text}"` }]);
+  }
+  return url;
+}
+
+/** OTLP error bodies carry a google.rpc.Status (proto) or its JSON form; otherwise show the text. */
+function errorBodyText(bytes: Uint8Array, type: string): string {
+  if (bytes.length === 0) return '';
+  if (type.includes('protobuf')) {
+    const st = parseStatusDetails(bytes);
+    if (st?.message) return truncateMessage(st.message);
+  }
+  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
+  if (type.includes('json')) {
+    try {
+      const msg = (JSON.parse(text) as { message?: unknown } | null)?.message;
+      if (typeof msg === 'string' && msg !== '') return truncateMessage(msg);
+    } catch {
+      // not JSON after all: fall through to the raw text
+    }
+  }
+  return truncateMessage(text);
+}
+
+/** Connection-level failures are retryable (as in the Collector), except certificate problems. */
+function transportError(err: unknown): ExportError {
+  const e = err as { code?: string; message?: string; cause?: { code?: string; message?: string } };
+  const code = e.code ?? e.cause?.code;
+  const text = e.cause?.message && e.cause.message !== e.message ? `${e.message}: ${e.cause.message}` : String(e.message ?? err);
+  if (isTlsVerifyFailure(text, code)) {
+    return new ExportError('ERR_EXPORT_TLS', `TLS verification failed: ${truncateMessage(text)}`, { retryable: false, cause: err });
+  }
+  if (code !== undefined && TIMEOUT_CODES.has(code)) {
+    return new ExportError('ERR_EXPORT_TIMEOUT', `timed out (${code}): ${truncateMessage(text)}`, { retryable: true, cause: err });
+  }
+  return new ExportError('ERR_EXPORT_CONNECTION', `connection failed${code ? ` (${code})` : ''}: ${truncateMessage(text)}`, {
+    retryable: true,
+    cause: err,
+  });
+}
