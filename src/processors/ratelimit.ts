@@ -26,11 +26,16 @@ export class TokenBucket {
     this.last = this.clock();
   }
 
-  /** Milliseconds to wait before `n` events may go; 0 means take them now. */
-  private refill(): void {
+  /** Takes `n` events if the bucket holds them and returns 0; otherwise the ms until it will. */
+  tryTake(n: number): number {
     const now = this.clock();
     this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) * this.rate) / 1000);
     this.last = now;
+    if (this.tokens >= n) {
+      this.tokens -= n;
+      return 0;
+    }
+    return ((n - this.tokens) * 1000) / this.rate;
   }
 
   /**
@@ -40,12 +45,8 @@ export class TokenBucket {
   async take(n: number, abort?: AbortSignal): Promise<boolean> {
     for (;;) {
       if (abort?.aborted) return false;
-      this.refill();
-      if (this.tokens >= n) {
-        this.tokens -= n;
-        return true;
-      }
-      const waitMs = ((n - this.tokens) * 1000) / this.rate;
+      const waitMs = this.tryTake(n);
+      if (waitMs === 0) return true;
       await sleep(Math.max(1, Math.ceil(waitMs)), abort);
     }
   }
