@@ -1,0 +1,30 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../../src/errors.js';
+import { formatListenAddress, parseListenAddress } from '../../src/telemetry/listen-address.js';
+
+describe('parseListenAddress', () => {
+  it('parses host:port, [v6]:port and :port (loopback)', () => {
+    expect(parseListenAddress('0.0.0.0:8888', 'k')).toEqual({ host: '0.0.0.0', port: 8888 });
+    expect(parseListenAddress('localhost:0', 'k')).toEqual({ host: 'localhost', port: 0 });
+    expect(parseListenAddress('[::1]:9464', 'k')).toEqual({ host: '::1', port: 9464 });
+    expect(parseListenAddress(':8888', 'k')).toEqual({ host: '127.0.0.1', port: 8888 });
+  });
+
+  it.each(['8888', 'host', 'host:', 'host:70000', 'http://host:80', '::1:80', 'a b:80'])('rejects %j naming the key path', (bad) => {
+    let err: unknown;
+    try {
+      parseListenAddress(bad, 'service.telemetry.metrics_address');
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as ConfigError).code).toBe('ERR_CONFIG_INVALID');
+    expect((err as ConfigError).message).toContain('service.telemetry.metrics_address');
+    expect((err as ConfigError).message).toContain(bad);
+  });
+
+  it('brackets IPv6 hosts when formatting', () => {
+    expect(formatListenAddress('::1', 80)).toBe('[::1]:80');
+    expect(formatListenAddress('127.0.0.1', 80)).toBe('127.0.0.1:80');
+  });
+});

@@ -1,0 +1,163 @@
+import pino from 'pino';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { StatsReporter } from '../../src/telemetry/stats-reporter.js';
+import { counters, FakeSource, pipeline } from './fake-source.js';
+
+type Line = Record<string, unknown> & { msg: string };
+
+function setup(intervalMs = 1000) {
+  const source = new FakeSource();
+  const lines: Line[] = [];
+  // A real pino logger writing to a destination the test reads.
+  const log = pino({ level: 'info' }, { write: (s: string) => void lines.push(JSON.parse(s) as Line) });
+  const reporter = new StatsReporter({ source, log, intervalMs });
+  const stats = () => lines.filter((l) => l.msg === 'stats');
+  return { source, lines, reporter, stats };
+}
+
+describe('StatsReporter', () => {
+  beforeEach(() => {
+    vi.useFakeTimers();
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('logs one stats line per pipeline per interval with overall and recent rates', () => {
+    const { source, reporter, stats } = setup();
+    source.pipelines = [pipeline({
+      pipeline: 'traces/replay', rateTarget: 5000, uptimeMs: 1000,
+      exporters: { otlp_grpc: counters({ sentEvents: 1000, sentBytes: 2_000_000, failedEvents: 3, rejectedEvents: 4, droppedEvents: 5, retries: 6, inFlight: 7 }) },
+    })];
+    reporter.start();
+    vi.advanceTimersByTime(1000);
+    expect(stats()).toHaveLength(1);
+    expect(stats()[0]).toMatchObject({
+      pipeline: 'traces/replay', signal: 'traces', state: 'running', sent_spans: 1000, failed: 3, rejected: 4,
+      dropped: 5, retries: 6, in_flight: 7, rate: 1000, recent_rate: 1000, mb_per_s: 2, rate_target: 5000,
+    });
+    expect(stats()[0]).not.toHaveProperty('exporters');
+
+    // 2s later by the pipeline's clock: 6000 more spans and 3 MB → overall 7000/3s, recent 3000/s.
+    source.pipelines[0]!.uptimeMs = 3000;
+    source.pipelines[0]!.exporters.otlp_grpc = counters({ sentEvents: 7000, sentBytes: 5_000_000, inFlight: 2 });
+    vi.advanceTimersByTime(1000);
+    expect(stats()).toHaveLength(2);
+    expect(stats()[1]).toMatchObject({ sent_spans: 7000, rate: 2333.3, recent_rate: 3000, mb_per_s: 1.5, in_flight: 2 });
+    reporter.stop();
+  });
+
+  it('names sent events by the signal unit and breaks down several exporters', () => {
+    const { source, reporter, stats } = setup();
+    source.pipelines = [
+      pipeline({
+        pipeline: 'metrics/two', signal: 'metrics', uptimeMs: 2000,
+        exporters: {
+          'otlp_grpc/a': counters({ sentEvents: 300, failedEvents: 1, inFlight: 1 }),
+          'otlp_http/b': counters({ sentEvents: 100, rejectedEvents: 2, retries: 4 }),
+        },
+      }),
+      pipeline({ pipeline: 'logs/one', signal: 'logs', uptimeMs: 2000, exporters: { otlp_http: counters({ sentEvents: 50 }) } }),
+    ];
+    reporter.start();
+    vi.advanceTimersByTime(1000);
+    const [m, l] = stats();
+    expect(m).toMatchObject({ pipeline: 'metrics/two', sent_points: 400, failed: 1, rejected: 2, retries: 4, in_flight: 1, rate: 200, rate_target: null });
+    expect(m!.exporters).toEqual({
+      'otlp_grpc/a': { sent_points: 300, failed: 1, rejected: 0, dropped: 0, retries: 0, in_flight: 1 },
+      'otlp_http/b': { sent_points: 100, failed: 0, rejected: 2, dropped: 0, retries: 4, in_flight: 0 },
+    });
+    expect(l).toMatchObject({ pipeline: 'logs/one', signal: 'logs', sent_logs: 50, rate: 25 });
+    expect(l).not.toHaveProperty('exporters');
+    expect(m).not.toHaveProperty('sent_spans');
+    reporter.stop();
+  });
+
+  it('gives a stopped pipeline one last line, then keeps it for the summary only', () => {
+    const { source, reporter, stats, lines } = setup();
+    source.pipelines = [
+      pipeline({ pipeline: 'traces/a', uptimeMs: 1000, exporters: { otlp_grpc: counters({ sentEvents: 100 }) } }),
+      pipeline({ pipeline: 'traces/b', uptimeMs: 1000, exporters: { otlp_grpc: counters({ sentEvents: 10 }) } }),
+    ];
+    reporter.start();
+    vi.advanceTimersByTime(1000);
+    source.pipelines[0] = pipeline({ pipeline: 'traces/a', state: 'stopped', uptimeMs: 1500, exporters: { otlp_grpc: counters({ sentEvents: 150 }) } });
+    source.pipelines[1]!.uptimeMs = 2000;
+    vi.advanceTimersByTime(1000);
+    // traces/b is removed from the snapshot altogether (e.g. by a reload).
+    source.pipelines = [source.pipelines[0]!];
+    vi.advanceTimersByTime(2000);
+    reporter.stop();
+
+    expect(stats().map((l) => `${String(l.pipeline)}:${String(l.state)}`)).toEqual([
+      'traces/a:running', 'traces/b:running', 'traces/a:stopped', 'traces/b:running',
+    ]);
+    const summary = reporter.summary();
+    expect(summary.map((s) => [s.pipeline, s.state, s.sent])).toEqual([['traces/a', 'stopped', 150], ['traces/b', 'running', 10]]);
+    expect(lines.filter((l) => l.msg === 'summary').map((l) => l.sent_spans)).toEqual([150, 10]);
+  });
+
+  it('summary returns and logs totals with the overall rate', () => {
+    const { source, reporter, lines } = setup();
+    source.pipelines = [pipeline({
+      pipeline: 'traces/replay', workers: 2, cycles: 9, rateTarget: 1000, uptimeMs: 4000,
+      exporters: { otlp_grpc: counters({ sentEvents: 4000, sentBytes: 8_000_000, sentFrames: 40, failedEvents: 20, failedFrames: 2, rejectedEvents: 1, droppedEvents: 3, retries: 5 }) },
+    })];
+    const [s] = reporter.summary();
+    expect(s).toMatchObject({
+      pipeline: 'traces/replay', signal: 'traces', unit: 'spans', state: 'running', workers: 2, cycles: 9,
+      sent: 4000, sentBytes: 8_000_000, sentRequests: 40, failed: 20, failedRequests: 2, rejected: 1, dropped: 3, retries: 5,
+      durationMs: 4000, rate: 1000, mbPerS: 2, rateTarget: 1000,
+    });
+    const line = lines.find((l) => l.msg === 'summary');
+    expect(line).toMatchObject({
+      pipeline: 'traces/replay', sent_spans: 4000, sent_bytes: 8_000_000, sent_requests: 40, failed: 20, failed_requests: 2,
+      rejected: 1, dropped: 3, retries: 5, cycles: 9, duration_s: 4, rate: 1000, mb_per_s: 2, rate_target: 1000,
+    });
+  });
+
+  it('keeps totals growing when a restarted pipeline reports from zero again', () => {
+    const { source, reporter, stats } = setup();
+    source.pipelines = [pipeline({ pipeline: 'traces/r', uptimeMs: 2000, exporters: { otlp_grpc: counters({ sentEvents: 2000 }) } })];
+    reporter.start();
+    vi.advanceTimersByTime(1000);
+    source.pipelines = [pipeline({ pipeline: 'traces/r', uptimeMs: 1000, exporters: { otlp_grpc: counters({ sentEvents: 500 }) } })];
+    vi.advanceTimersByTime(1000);
+    reporter.stop();
+    expect(stats()[1]).toMatchObject({ sent_spans: 2500, rate: 833.3, recent_rate: 500 });
+    expect(reporter.summary()[0]).toMatchObject({ sent: 2500, durationMs: 3000 });
+  });
+
+  it('logs a failed snapshot and carries on', () => {
+    const { source, reporter, stats, lines } = setup();
+    source.fail = new Error('supervisor busy');
+    reporter.start();
+    vi.advanceTimersByTime(1000);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({ msg: 'stats snapshot failed', level: 50 });
+    source.fail = undefined;
+    source.pipelines = [pipeline({ pipeline: 'traces/x', uptimeMs: 1000 })];
+    vi.advanceTimersByTime(1000);
+    expect(stats()).toHaveLength(1);
+    reporter.stop();
+  });
+
+  it('logs nothing after stop()', () => {
+    const { source, reporter, lines } = setup(500);
+    source.pipelines = [pipeline({ pipeline: 'traces/x', uptimeMs: 1000 })];
+    reporter.start();
+    vi.advanceTimersByTime(1000);
+    expect(lines).toHaveLength(2);
+    reporter.stop();
+    vi.advanceTimersByTime(5000);
+    expect(lines).toHaveLength(2);
+  });
+
+  it('validates its options', () => {
+    const log = pino({ level: 'silent' });
+    const source = new FakeSource();
+    expect(() => new StatsReporter({ source, log, intervalMs: 0 })).toThrow(/intervalMs must be a positive number/);
+    expect(() => new StatsReporter({ source, log, intervalMs: Number.NaN })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG' }));
+    expect(() => new StatsReporter({ source: {} as FakeSource, log, intervalMs: 1000 })).toThrow(/TelemetrySource/);
+  });
+});
