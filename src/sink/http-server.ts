@@ -1,0 +1,166 @@
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { readFile } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import { promisify } from 'node:util';
+import { gunzip } from 'node:zlib';
+import { status as GrpcStatus } from '@grpc/grpc-js';
+import type { Logger } from '../log.js';
+import { SIGNAL_NAMES, SIGNALS, type Signal } from '../otlp/signals.js';
+import { encodeStatus } from './faults.js';
+import { joinHostPort, splitHostPort, type SinkTlsOptions } from './grpc-server.js';
+import type { BadRequestError, Encoding, Receiver } from './receiver.js';
+
+/** The OTLP/HTTP spec's recommended body limit, applied before and after gunzip. */
+const MAX_BODY = 64 * 1024 * 1024;
+const gunzipAsync = promisify(gunzip);
+
+const PATHS = new Map<string, Signal>(SIGNAL_NAMES.map((s) => [SIGNALS[s].httpPath, s]));
+const CONTENT_TYPES: Record<Encoding, string> = { proto: 'application/x-protobuf', json: 'application/json' };
+const OK_BODY: Record<Encoding, Buffer> = { proto: Buffer.alloc(0), json: Buffer.from('{}') };
+
+export interface HttpSink {
+  address: string;
+  close(): Promise<void>;
+}
+
+export async function startHttpServer(address: string, receiver: Receiver, opts: { tls?: SinkTlsOptions; log?: Logger }): Promise<HttpSink> {
+  const { host, port } = splitHostPort(address);
+  const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
+    handle(req, res, receiver, opts.log).catch((err: unknown) => {
+      // A client that hangs up mid-body is its own problem, not the sink's.
+      if (req.destroyed) opts.log?.debug({ err }, 'sink: HTTP request aborted');
+      else opts.log?.error({ err }, 'sink: HTTP handler failed');
+      if (!res.headersSent) reply(res, 500, 'proto', GrpcStatus.INTERNAL, 'internal error');
+      else res.destroy();
+    });
+  };
+  const server = opts.tls ? createHttpsServer(await tlsOptions(opts.tls), onRequest) : createHttpServer(onRequest);
+  // Exporters keep connections open between requests; a short idle timeout would race them.
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const bound = server.address() as AddressInfo;
+  return { address: joinHostPort(host, bound.port), close: () => close(server) };
+}
+
+async function handle(req: IncomingMessage, res: ServerResponse, receiver: Receiver, log: Logger | undefined): Promise<void> {
+  const signal = PATHS.get((req.url ?? '').split('?', 1)[0]!);
+  if (!signal) return reply(res, 404, 'proto', GrpcStatus.NOT_FOUND, `unknown path ${req.url}; expected /v1/traces, /v1/metrics or /v1/logs`);
+  if (req.method !== 'POST') {
+    res.setHeader('Allow', 'POST');
+    return reply(res, 405, 'proto', GrpcStatus.UNIMPLEMENTED, `method ${req.method} not allowed; use POST`);
+  }
+  const encoding = encodingOf(req.headers['content-type']);
+  if (!encoding) {
+    return reply(res, 415, 'proto', GrpcStatus.INVALID_ARGUMENT, `unsupported Content-Type "${req.headers['content-type'] ?? ''}"; expected application/x-protobuf or application/json`);
+  }
+  const contentEncoding = (req.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
+  if (contentEncoding !== 'identity' && contentEncoding !== 'gzip') {
+    return reply(res, 415, encoding, GrpcStatus.INVALID_ARGUMENT, `unsupported Content-Encoding "${contentEncoding}"; expected gzip`);
+  }
+  const raw = await readBody(req);
+  if (!raw) {
+    receiver.rejectInvalid(signal);
+    res.setHeader('Connection', 'close');
+    return reply(res, 413, encoding, GrpcStatus.RESOURCE_EXHAUSTED, `body larger than ${MAX_BODY} bytes`);
+  }
+  const faults = receiver.faults;
+  const respond = (fn: () => void): void => {
+    if (faults.delayMs > 0) setTimeout(fn, faults.delayMs);
+    else fn();
+  };
+  if (receiver.shouldFail(signal)) {
+    const seconds = faults.retryAfterSeconds;
+    return respond(() => {
+      if (seconds !== undefined) res.setHeader('Retry-After', String(seconds));
+      reply(res, faults.httpStatus, encoding, faults.grpcCode, `injected failure (${faults.failCode})`);
+    });
+  }
+  let body = raw;
+  if (contentEncoding === 'gzip') {
+    try {
+      body = await gunzipAsync(raw, { maxOutputLength: MAX_BODY });
+    } catch (err) {
+      receiver.rejectInvalid(signal);
+      const tooLarge = (err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE';
+      if (tooLarge) return respond(() => reply(res, 413, encoding, GrpcStatus.RESOURCE_EXHAUSTED, `body larger than ${MAX_BODY} bytes after gunzip`));
+      return respond(() => reply(res, 400, encoding, GrpcStatus.INVALID_ARGUMENT, `malformed gzip body: ${(err as Error).message}`));
+    }
+  }
+  try {
+    receiver.accept(signal, body, encoding, raw.length);
+  } catch (err) {
+    // accept() only throws BadRequestError.
+    const message = (err as BadRequestError).message;
+    log?.debug({ signal, err: message }, 'sink: rejected malformed HTTP request');
+    return respond(() => reply(res, 400, encoding, GrpcStatus.INVALID_ARGUMENT, message));
+  }
+  respond(() => {
+    res.writeHead(200, { 'Content-Type': CONTENT_TYPES[encoding], 'Content-Length': OK_BODY[encoding].length });
+    res.end(OK_BODY[encoding]);
+  });
+}
+
+function encodingOf(contentType: string | undefined): Encoding | undefined {
+  const type = contentType?.split(';', 1)[0]!.trim().toLowerCase();
+  if (type === 'application/x-protobuf') return 'proto';
+  if (type === 'application/json') return 'json';
+  return undefined;
+}
+
+/**
+ * Collects the body in chunks and concatenates once; undefined as soon as it exceeds
+ * MAX_BODY (the rest is drained and discarded so the 413 can still be delivered).
+ */
+function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
+  return new Promise((resolve, reject) => {
+    if (Number(req.headers['content-length']) > MAX_BODY) {
+      req.resume();
+      resolve(undefined);
+      return;
+    }
+    let chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      if (size > MAX_BODY) return;
+      size += chunk.length;
+      if (size <= MAX_BODY) {
+        chunks.push(chunk);
+        return;
+      }
+      chunks = [];
+      resolve(undefined);
+    });
+    req.on('end', () => resolve(size > MAX_BODY ? undefined : chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)));
+    req.on('error', reject);
+  });
+}
+
+/** An error body is a google.rpc.Status in the request's encoding, as OTLP/HTTP requires. */
+function reply(res: ServerResponse, httpStatus: number, encoding: Encoding, grpcCode: number, message: string): void {
+  const body = encoding === 'json' ? Buffer.from(JSON.stringify({ code: grpcCode, message })) : Buffer.from(encodeStatus(grpcCode, message));
+  res.writeHead(httpStatus, { 'Content-Type': CONTENT_TYPES[encoding], 'Content-Length': body.length });
+  res.end(body);
+}
+
+async function tlsOptions(tls: SinkTlsOptions): Promise<{ cert: Buffer; key: Buffer; ca?: Buffer; requestCert: boolean; rejectUnauthorized: boolean }> {
+  const [cert, key, ca] = await Promise.all([
+    readFile(tls.certFile), readFile(tls.keyFile), tls.clientCaFile ? readFile(tls.clientCaFile) : undefined,
+  ]);
+  return { cert, key, ca, requestCert: ca !== undefined, rejectUnauthorized: ca !== undefined };
+}
+
+function close(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    // Idle keep-alive connections would hold close() open for the full keepAliveTimeout.
+    server.closeIdleConnections();
+    setTimeout(() => server.closeAllConnections(), 1000).unref();
+  });
+}

@@ -1,0 +1,69 @@
+import type { Logger } from '../log.js';
+import { UsageError } from '../errors.js';
+import type { FaultOptions } from './faults.js';
+import { startGrpcServer, type GrpcSink, type SinkTlsOptions } from './grpc-server.js';
+import { startHttpServer, type HttpSink } from './http-server.js';
+import { Receiver, type SinkCounts } from './receiver.js';
+import { buildReport, type SinkReport } from './report.js';
+import type { VerifyOptions, VerifyReport } from './verify.js';
+
+export type { FailCode, FaultOptions } from './faults.js';
+export type { SinkTlsOptions } from './grpc-server.js';
+export type { SignalCounts, SinkCounts } from './receiver.js';
+export { writeReport, type SinkReport, type SignalSummary } from './report.js';
+export type { ProblemKind, VerifyOptions, VerifyReport } from './verify.js';
+
+export interface SinkOptions {
+  /** host:port for OTLP/gRPC (port 0 picks a free one). */
+  grpc?: string;
+  /** host:port for OTLP/HTTP. */
+  http?: string;
+  /** Decode and check every request (slower); an object tunes the checks. */
+  verify?: boolean | VerifyOptions;
+  tls?: SinkTlsOptions;
+  faults?: FaultOptions;
+  log?: Logger;
+}
+
+export interface Sink {
+  /** Bound host:port, when serving gRPC. */
+  grpcAddress?: string;
+  httpAddress?: string;
+  counts(): SinkCounts;
+  verification(): VerifyReport | undefined;
+  report(): SinkReport;
+  close(): Promise<void>;
+}
+
+/** Starts the OTLP receiver on the requested transports; both share one set of counters and one fault PRNG. */
+export async function startSink(opts: SinkOptions): Promise<Sink> {
+  if (!opts.grpc && !opts.http) throw new UsageError('sink needs a gRPC or an HTTP address (or both)');
+  const receiver = new Receiver({ verify: opts.verify, faults: opts.faults });
+  const startedAt = Date.now();
+  const server = { tls: opts.tls, log: opts.log };
+  let grpc: GrpcSink | undefined;
+  let http: HttpSink | undefined;
+  try {
+    if (opts.grpc) grpc = await startGrpcServer(opts.grpc, receiver, server);
+    if (opts.http) http = await startHttpServer(opts.http, receiver, server);
+  } catch (err) {
+    await grpc?.close();
+    throw err;
+  }
+  let closing: Promise<void> | undefined;
+  // Rates in a report written after close() cover the time the sink was serving, not the time since.
+  let stoppedAt: number | undefined;
+  return {
+    grpcAddress: grpc?.address,
+    httpAddress: http?.address,
+    counts: () => receiver.counts(),
+    verification: () => receiver.verifier?.report(),
+    report: () => buildReport({
+      startedAt, now: stoppedAt ?? Date.now(), counts: receiver.counts(), faults: receiver.faults.describe(), verification: receiver.verifier?.report(),
+    }),
+    close: () => {
+      stoppedAt ??= Date.now();
+      return (closing ??= Promise.all([grpc?.close(), http?.close()]).then(() => undefined));
+    },
+  };
+}

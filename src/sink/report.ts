@@ -1,0 +1,62 @@
+import { rename, writeFile } from 'node:fs/promises';
+import { SIGNAL_NAMES, type Signal } from '../otlp/signals.js';
+import type { SinkCounts, SignalCounts } from './receiver.js';
+import type { VerifyReport } from './verify.js';
+
+export interface SignalSummary extends SignalCounts {
+  eventsPerSecond: number;
+  bytesPerSecond: number;
+}
+
+export interface SinkReport {
+  startedAt: string;
+  durationSeconds: number;
+  signals: Record<Signal, SignalSummary>;
+  total: SignalSummary;
+  faults: object;
+  verification: VerifyReport | null;
+}
+
+/** Rates per signal between two snapshots `seconds` apart (the whole run or one stats interval). */
+export function summarize(counts: SinkCounts, since: SinkCounts | undefined, seconds: number): Record<Signal, SignalSummary> & { total: SignalSummary } {
+  const out = {} as Record<Signal, SignalSummary> & { total: SignalSummary };
+  const total: SignalCounts = { requests: 0, events: 0, bytes: 0, faultedRequests: 0, invalidRequests: 0 };
+  for (const s of SIGNAL_NAMES) {
+    const c = counts[s];
+    const base = since?.[s];
+    out[s] = withRates(c, base ? c.events - base.events : c.events, base ? c.bytes - base.bytes : c.bytes, seconds);
+    for (const k of Object.keys(total) as (keyof SignalCounts)[]) total[k] += c[k];
+  }
+  const baseEvents = since ? SIGNAL_NAMES.reduce((n, s) => n + since[s].events, 0) : 0;
+  const baseBytes = since ? SIGNAL_NAMES.reduce((n, s) => n + since[s].bytes, 0) : 0;
+  out.total = withRates(total, total.events - baseEvents, total.bytes - baseBytes, seconds);
+  return out;
+}
+
+function withRates(c: SignalCounts, events: number, bytes: number, seconds: number): SignalSummary {
+  return {
+    ...c,
+    eventsPerSecond: seconds > 0 ? Math.round(events / seconds) : 0,
+    bytesPerSecond: seconds > 0 ? Math.round(bytes / seconds) : 0,
+  };
+}
+
+export function buildReport(opts: { startedAt: number; now: number; counts: SinkCounts; faults: object; verification: VerifyReport | undefined }): SinkReport {
+  const seconds = (opts.now - opts.startedAt) / 1000;
+  const { total, ...signals } = summarize(opts.counts, undefined, seconds);
+  return {
+    startedAt: new Date(opts.startedAt).toISOString(),
+    durationSeconds: Math.round(seconds * 1000) / 1000,
+    signals,
+    total,
+    faults: opts.faults,
+    verification: opts.verification ?? null,
+  };
+}
+
+/** Writes the report through a temp file so a reader never sees half a JSON document. */
+export async function writeReport(file: string, report: SinkReport): Promise<void> {
+  const tmp = `${file}.${process.pid}.tmp`;
+  await writeFile(tmp, `${JSON.stringify(report, null, 2)}\n`);
+  await rename(tmp, file);
+}
