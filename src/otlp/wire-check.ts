@@ -1,0 +1,192 @@
+import protobuf from 'protobufjs';
+import { WireError } from '../errors.js';
+import { WireReader } from '../pipeline/wire-reader.js';
+import { requestType } from './proto.js';
+import type { Signal } from './signals.js';
+
+/**
+ * Checks encoded protobuf against a message type before protobufjs decodes it.
+ *
+ * protobufjs trusts its input: a known field with the wrong wire type is read as
+ * whatever the schema says, a packed run that does not divide evenly reads into the next
+ * field, and errors come out as RangeErrors without a usable offset. Walking the bytes
+ * first with the same rules gives a WireError at the exact byte instead, and once this
+ * passes, decoding cannot fail.
+ */
+
+const MAX_DEPTH = 64;
+
+interface FieldRule {
+  /** Wire type of one value (0 varint, 1 fixed64, 2 length-delimited, 5 fixed32). */
+  wireType: number;
+  /** Repeated scalars may also arrive packed (wire type 2 holding values back to back). */
+  packable: boolean;
+  message: protobuf.Type | undefined;
+  name: string;
+}
+
+const rulesCache = new WeakMap<protobuf.Type, Map<number, FieldRule>>();
+
+function wireTypeOf(field: protobuf.Field): number {
+  if (field.resolvedType instanceof protobuf.Type) return 2;
+  if (field.resolvedType instanceof protobuf.Enum) return 0;
+  switch (field.type) {
+    case 'double':
+    case 'fixed64':
+    case 'sfixed64':
+      return 1;
+    case 'float':
+    case 'fixed32':
+    case 'sfixed32':
+      return 5;
+    case 'string':
+    case 'bytes':
+      return 2;
+    default:
+      return 0; // int32, int64, uint32, uint64, sint32, sint64, bool
+  }
+}
+
+function rulesOf(type: protobuf.Type): Map<number, FieldRule> {
+  let rules = rulesCache.get(type);
+  if (rules) return rules;
+  rules = new Map();
+  for (const field of type.fieldsArray) {
+    const wireType = wireTypeOf(field);
+    rules.set(field.id, {
+      wireType,
+      packable: field.repeated && wireType !== 2,
+      message: field.resolvedType instanceof protobuf.Type ? field.resolvedType : undefined,
+      name: field.name,
+    });
+  }
+  rulesCache.set(type, rules);
+  return rules;
+}
+
+/** Throws a WireError naming the byte offset of the first problem in `buf` read as `type`. */
+export function checkWire(buf: Uint8Array, type: protobuf.Type): void {
+  checkMessage(new WireReader(buf), type, 0);
+}
+
+function checkMessage(r: WireReader, type: protobuf.Type, depth: number): void {
+  if (depth > MAX_DEPTH) throw new WireError(`messages nested deeper than ${MAX_DEPTH} levels`, r.pos);
+  const rules = rulesOf(type);
+  while (!r.done()) {
+    const at = r.pos;
+    const tag = r.tag();
+    const id = Math.floor(tag / 8);
+    const wireType = tag % 8;
+    const rule = rules.get(id);
+    if (rule === undefined) {
+      skipUnknown(r, wireType, at);
+      continue;
+    }
+    if (wireType === rule.wireType) {
+      if (rule.message) {
+        const [start, end] = r.bytes();
+        checkMessage(new WireReader(r.buf, start, end), rule.message, depth + 1);
+      } else {
+        skipValue(r, wireType);
+      }
+    } else if (wireType === 2 && rule.packable) {
+      const [start, end] = r.bytes();
+      const packed = new WireReader(r.buf, start, end);
+      while (!packed.done()) skipValue(packed, rule.wireType);
+    } else {
+      throw new WireError(`field ${rule.name} (${id}) of ${type.name} has wire type ${wireType}, expected ${rule.wireType}`, at);
+    }
+  }
+}
+
+function skipUnknown(r: WireReader, wireType: number, at: number): void {
+  if (wireType === 0 || wireType === 1 || wireType === 2 || wireType === 5) skipValue(r, wireType);
+  else throw new WireError(`unsupported wire type ${wireType}`, at);
+}
+
+function skipValue(r: WireReader, wireType: number): void {
+  if (wireType === 0) skipVarint(r);
+  else r.skip(wireType);
+}
+
+/** Any 64-bit varint (negative int64s take 10 bytes), unlike WireReader.varint's 2^53 cap. */
+function skipVarint(r: WireReader): void {
+  const start = r.pos;
+  for (let i = 0; i < 10; i++) {
+    if (r.pos >= r.end) throw new WireError('truncated varint', start);
+    const b = r.buf[r.pos++]!;
+    if (b < 0x80) {
+      if (i === 9 && b > 1) throw new WireError('varint exceeds 64 bits', start);
+      return;
+    }
+  }
+  throw new WireError('varint longer than 10 bytes', start);
+}
+
+/**
+ * Which signal the first item in an encoded request looks like, for telling users they
+ * loaded a metrics file into a traces pipeline. The three requests share their outer
+ * shape (field 1 → field 2 → field 2), so the judgement is made on the innermost message:
+ * a Span carries 16- and 8-byte ids, a Metric a name and one data oneof, a LogRecord
+ * fixed64 times and a varint severity. Returns undefined when unsure or not valid as that signal.
+ */
+export function guessWireSignal(buf: Uint8Array): Signal | undefined {
+  let item: [number, number] | undefined;
+  try {
+    item = firstItem(buf);
+  } catch {
+    return undefined;
+  }
+  if (!item) return undefined;
+  const fields = new Map<number, { wireType: number; len: number }>();
+  try {
+    const r = new WireReader(buf, item[0], item[1]);
+    while (!r.done()) {
+      const tag = r.tag();
+      const wireType = tag % 8;
+      let len = -1;
+      if (wireType === 2) {
+        const [s, e] = r.bytes();
+        len = e - s;
+      } else {
+        skipUnknown(r, wireType, r.pos);
+      }
+      if (!fields.has(Math.floor(tag / 8))) fields.set(Math.floor(tag / 8), { wireType, len });
+    }
+  } catch {
+    return undefined;
+  }
+  const f = (id: number) => fields.get(id);
+  let guess: Signal | undefined;
+  if (f(1)?.len === 16 && f(2)?.len === 8) guess = 'traces';
+  else if (f(1)?.wireType === 2 && [5, 7, 9, 10, 11].some((id) => f(id)?.wireType === 2)) guess = 'metrics';
+  else if (f(1)?.wireType === 1 || f(11)?.wireType === 1 || f(2)?.wireType === 0) guess = 'logs';
+  if (!guess) return undefined;
+  try {
+    checkWire(buf, requestType(guess));
+  } catch {
+    return undefined;
+  }
+  return guess;
+}
+
+/** [start, end) of request.1[0].2[0].2[0], the first span, metric or log record. */
+function firstItem(buf: Uint8Array): [number, number] | undefined {
+  let range: [number, number] = [0, buf.length];
+  for (const id of [1, 2, 2]) {
+    const found = findField(buf, range, id);
+    if (!found) return undefined;
+    range = found;
+  }
+  return range;
+}
+
+function findField(buf: Uint8Array, [start, end]: [number, number], id: number): [number, number] | undefined {
+  const r = new WireReader(buf, start, end);
+  while (!r.done()) {
+    const tag = r.tag();
+    if (tag === id * 8 + 2) return r.bytes();
+    skipUnknown(r, tag % 8, r.pos);
+  }
+  return undefined;
+}

@@ -1,0 +1,130 @@
+import { readFile } from 'node:fs/promises';
+import { gunzipSync } from 'node:zlib';
+import { TemplateError, WireError } from '../errors.js';
+import { decodeOtlpJsonValue, jsonSyntaxError } from '../otlp/json-decode.js';
+import { requestType } from '../otlp/proto.js';
+import { SIGNALS, type Signal } from '../otlp/signals.js';
+import { checkWire, guessWireSignal } from '../otlp/wire-check.js';
+import { normalize } from './normalize.js';
+import type { TemplateData } from './template-data.js';
+
+/**
+ * Loads a template file: binary protobuf (`.pb`, the seed tool's format), OTLP/JSON
+ * (one request, or JSON lines as the Collector's file exporter writes), either one
+ * optionally gzip-compressed. Every failure is a TemplateError naming the file.
+ *
+ * Codes: ERR_TEMPLATE_NOT_FOUND, ERR_TEMPLATE_EMPTY, ERR_TEMPLATE_MALFORMED (binary, with
+ * the byte offset; also bad ids and times), ERR_TEMPLATE_WRONG_SIGNAL, ERR_TEMPLATE_JSON,
+ * ERR_TEMPLATE_GZIP.
+ */
+export async function loadTemplate(file: string, signal: Signal): Promise<TemplateData> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(file);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : (err as Error).message;
+    throw new TemplateError(why, { file, code: 'ERR_TEMPLATE_NOT_FOUND', cause: err });
+  }
+  return parseTemplate(bytes, file, signal);
+}
+
+/** The part of loadTemplate after reading, for bytes that did not come from a file of their own. */
+export function parseTemplate(bytes: Uint8Array, file: string, signal: Signal): TemplateData {
+  let name = file;
+  if (name.endsWith('.gz') || isGzip(bytes)) {
+    bytes = gunzip(bytes, file);
+    name = name.replace(/\.gz$/, '');
+  }
+  if (bytes.length === 0) throw new TemplateError('is empty', { file, code: 'ERR_TEMPLATE_EMPTY' });
+  const request = looksLikeJson(bytes, name) ? decodeJson(bytes, file, signal, /\.(jsonl|ndjson)$/.test(name)) : decodeBinary(bytes, file, signal);
+  return normalize(signal, request, file);
+}
+
+function isGzip(bytes: Uint8Array): boolean {
+  return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
+}
+
+function gunzip(bytes: Uint8Array, file: string): Buffer {
+  if (!isGzip(bytes)) throw new TemplateError('has a .gz name but is not gzip data', { file, code: 'ERR_TEMPLATE_GZIP' });
+  try {
+    return gunzipSync(bytes);
+  } catch (err) {
+    throw new TemplateError(`bad gzip data: ${(err as Error).message}`, { file, code: 'ERR_TEMPLATE_GZIP' });
+  }
+}
+
+/**
+ * JSON by content as well as by name, so a misnamed file still loads. A binary request
+ * never starts with `{` (field 15, group wire type) but always with 0x0a (field 1,
+ * length-delimited), which is also a JSON newline: so leading whitespace only counts
+ * when the file does not start with 0x0a.
+ */
+function looksLikeJson(bytes: Uint8Array, name: string): boolean {
+  let i = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
+  if (bytes[i] === 0x7b || /\.(json|jsonl|ndjson)$/.test(name)) return true;
+  if (/\.(pb|bin|binpb)$/.test(name) || bytes[i] === 0x0a) return false;
+  while (bytes[i] === 0x20 || bytes[i] === 0x0a || bytes[i] === 0x0d || bytes[i] === 0x09) i++;
+  return bytes[i] === 0x7b;
+}
+
+function decodeBinary(bytes: Uint8Array, file: string, signal: Signal): any {
+  const guess = guessWireSignal(bytes);
+  if (guess !== undefined && guess !== signal) {
+    throw new TemplateError(`holds a ${guess} request (${SIGNALS[guess].request.split('.').pop()}), not ${signal}`, {
+      file,
+      code: 'ERR_TEMPLATE_WRONG_SIGNAL',
+    });
+  }
+  const type = requestType(signal);
+  try {
+    checkWire(bytes, type);
+  } catch (err) {
+    if (!(err instanceof WireError)) throw err;
+    throw new TemplateError(`malformed protobuf ${type.name}: ${err.message.replace(/ at byte \d+$/, '')}`, {
+      file,
+      offset: err.offset,
+      code: 'ERR_TEMPLATE_MALFORMED',
+    });
+  }
+  return type.decode(bytes);
+}
+
+function decodeJson(bytes: Uint8Array, file: string, signal: Signal, lines: boolean): any {
+  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('utf8').replace(/^\uFEFF/, '');
+  if (!lines) {
+    try {
+      return decodeOtlpJsonValue(signal, JSON.parse(text), file);
+    } catch (err) {
+      if (err instanceof TemplateError) throw err;
+      // More than one value: JSON lines in a .json file, as the Collector writes them.
+      if (!/non-whitespace character after JSON/.test((err as Error).message)) throw jsonSyntaxError(text, err, file);
+    }
+  }
+  return decodeJsonLines(text, file, signal);
+}
+
+/** One request per line, merged by concatenating their resource lists. */
+function decodeJsonLines(text: string, file: string, signal: Signal): any {
+  const key = { traces: 'resourceSpans', metrics: 'resourceMetrics', logs: 'resourceLogs' }[signal];
+  const merged = requestType(signal).create() as any;
+  merged[key] = [];
+  let lineNo = 0;
+  for (let start = 0; start < text.length; ) {
+    let end = text.indexOf('\n', start);
+    if (end < 0) end = text.length;
+    const line = text.slice(start, end);
+    start = end + 1;
+    lineNo++;
+    if (line.trim() === '') continue;
+    let value: unknown;
+    try {
+      value = JSON.parse(line);
+    } catch (err) {
+      throw jsonSyntaxError(line, err, file, lineNo);
+    }
+    const request = decodeOtlpJsonValue(signal, value, file, lineNo);
+    for (const r of request[key]) merged[key].push(r);
+  }
+  return merged;
+}
