@@ -107,11 +107,17 @@ export class Supervisor extends EventEmitter<SupervisorEvents> implements Teleme
     // Pipelines started together from one receiver share a seed, so correlated logs and
     // traces get the same new ids; every new incarnation gets a new seed, so a restarted
     // pipeline never repeats the ids it sent before.
+    // Two pipelines of the same signal from one receiver must not share a seed, or they
+    // would send the same ids: the n-th traces pipeline pairs with the n-th logs pipeline.
     const seeds = new Map<string, [number, number]>();
+    const ordinals = new Map<string, number>();
     return resolved.map((r) => {
       const rid = r.receivers[0]!.id;
-      if (!seeds.has(rid)) seeds.set(rid, newSeed());
-      return this.startPipeline(r, seeds.get(rid)!);
+      const nth = ordinals.get(`${rid}\0${r.pipeline.signal}`) ?? 0;
+      ordinals.set(`${rid}\0${r.pipeline.signal}`, nth + 1);
+      const key = `${rid}\0${nth}`;
+      if (!seeds.has(key)) seeds.set(key, newSeed());
+      return this.startPipeline(r, seeds.get(key)!);
     });
   }
 

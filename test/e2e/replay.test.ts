@@ -1,0 +1,148 @@
+import { writeFileSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { packageRoot } from '../../src/package-root.js';
+import { startSink, type Sink } from '../../src/sink/index.js';
+import { runCli, summaries, tempDir, writeConfig } from '../helpers/daemon.js';
+
+const TEMPLATES = join(packageRoot(), 'templates');
+const T = join(TEMPLATES, 'demo-traces.pb');
+const M = join(TEMPLATES, 'demo-metrics.pb');
+const L = join(TEMPLATES, 'demo-logs.pb');
+
+let sink: Sink | undefined;
+afterEach(async () => {
+  await sink?.close();
+  sink = undefined;
+});
+
+async function openSink(verify = false): Promise<Sink> {
+  sink = await startSink({ grpc: '127.0.0.1:0', http: '127.0.0.1:0', verify });
+  return sink;
+}
+
+describe('otel-replayd → sink, as a child process', () => {
+  it('replays all three signals over gRPC, HTTP/proto, HTTP/json and gzip; the sink counts exactly what the daemon sent', async () => {
+    const s = await openSink(true);
+    const dir = tempDir();
+    const cfg = writeConfig(dir, `
+receivers:
+  template/demo: { traces: ${T}, metrics: ${M}, logs: ${L}, loops: 3 }
+processors:
+  id_regen: {}
+  timestamp: { backdate: 2s }
+  jitter: { max: 20ms }
+  batch_splitter: { max_items: 700, max_bytes: 1MiB }
+exporters:
+  otlp_grpc/plain: { endpoint: ${s.grpcAddress}, tls: { insecure: true } }
+  otlp_grpc/gzip: { endpoint: ${s.grpcAddress}, tls: { insecure: true }, compression: gzip }
+  otlp_http/proto: { endpoint: http://${s.httpAddress} }
+  otlp_http/json: { endpoint: http://${s.httpAddress}, encoding: json, compression: gzip }
+service:
+  telemetry: { stats_interval: 1s, metrics: { address: none } }
+  pipelines:
+    traces/grpc: { receivers: [template/demo], processors: [id_regen, timestamp, jitter, batch_splitter], exporters: [otlp_grpc/plain] }
+    traces/json: { receivers: [template/demo], processors: [id_regen, timestamp, jitter, batch_splitter], exporters: [otlp_http/json] }
+    metrics/http: { receivers: [template/demo], processors: [timestamp, batch_splitter], exporters: [otlp_http/proto] }
+    logs/gzip: { receivers: [template/demo], processors: [id_regen, timestamp, jitter, batch_splitter], exporters: [otlp_grpc/gzip], workers: 2 }
+`);
+    const d = runCli(['--config', cfg]);
+    expect(await d.exited, d.stderr()).toBe(0);
+    const sum = summaries(d.lines);
+    const counts = s.counts();
+    const sentSpans = Number(sum.get('traces/grpc')!.sent_spans) + Number(sum.get('traces/json')!.sent_spans);
+    expect(sentSpans).toBeGreaterThan(0);
+    expect(counts.traces.events).toBe(sentSpans);
+    expect(counts.metrics.events).toBe(Number(sum.get('metrics/http')!.sent_points));
+    expect(counts.logs.events).toBe(Number(sum.get('logs/gzip')!.sent_logs));
+    // Every pipeline replayed its template exactly `loops` times per worker.
+    const started = new Map(d.lines.filter((l) => l.msg === 'pipeline started').map((l) => [String(l.pipeline), Number(l.events)]));
+    expect(Number(sum.get('traces/grpc')!.sent_spans)).toBe(3 * started.get('traces/grpc')!);
+    expect(Number(sum.get('logs/gzip')!.sent_logs)).toBe(2 * 3 * started.get('logs/gzip')!);
+    for (const l of sum.values()) {
+      expect(l.failed).toBe(0);
+      expect(l.dropped).toBe(0);
+    }
+    // Fresh, unique, well-linked ids and sane times in everything that arrived.
+    const v = s.verification()!;
+    expect(v.checked.traces).toBe(counts.traces.requests);
+    expect(v.problems, JSON.stringify(v.examples).slice(0, 2000)).toEqual({});
+    expect(v.ok).toBe(true);
+  });
+
+  it('holds the configured rate (measured at the sink)', async () => {
+    const s = await openSink();
+    const dir = tempDir();
+    const cfg = writeConfig(dir, `
+receivers:
+  template/demo: { traces: ${T} }
+processors:
+  id_regen: {}
+  timestamp: {}
+  batch_splitter: { max_items: 500 }
+  ratelimit: { events_per_second: 40000 }
+exporters:
+  otlp_grpc: { endpoint: ${s.grpcAddress}, tls: { insecure: true } }
+service:
+  duration: 6s
+  telemetry: { stats_interval: 1s, metrics: { address: none } }
+  pipelines:
+    traces: { receivers: [template/demo], processors: [id_regen, timestamp, batch_splitter, ratelimit], exporters: [otlp_grpc], workers: 2 }
+`);
+    const d = runCli(['--config', cfg]);
+    await d.waitFor((l) => l.msg === 'pipeline started');
+    await new Promise((r) => setTimeout(r, 1000));
+    const c0 = s.counts().traces.events;
+    const t0 = performance.now();
+    await new Promise((r) => setTimeout(r, 4000));
+    const rate = ((s.counts().traces.events - c0) * 1000) / (performance.now() - t0);
+    expect(await d.exited, d.stderr()).toBe(0);
+    expect(rate).toBeGreaterThan(40000 * 0.97);
+    expect(rate).toBeLessThan(40000 * 1.03);
+    expect(s.counts().traces.events).toBe(Number(summaries(d.lines).get('traces')!.sent_spans));
+  });
+});
+
+describe('bad input', () => {
+  it('a broken config exits 2 and names every problem with its key path', async () => {
+    const dir = tempDir();
+    const cfg = writeConfig(dir, `
+receivers:
+  template/x: { traces: ${T}, loopz: 1 }
+exporters:
+  otlp_grpc/a: { endpoint: 127.0.0.1:1, tls: { insecure: true } }
+service:
+  pipelines:
+    traces/a: { receivers: [template/x], exporters: [otlp_grpc/b] }
+`);
+    const d = runCli(['--config', cfg]);
+    expect(await d.exited).toBe(2);
+    expect(d.stderr()).toContain('receivers.template/x.loopz');
+    expect(d.stderr()).toContain('service.pipelines.traces/a.exporters[0]');
+    expect(d.stderr()).not.toMatch(/\n\s+at /); // no stack trace
+  });
+
+  it('a truncated template fails its pipeline with the file and byte offset, exit 2', async () => {
+    const dir = tempDir();
+    const bytes = readFileSync(T);
+    const cut = join(dir, 'cut.pb');
+    writeFileSync(cut, bytes.subarray(0, Math.floor(bytes.length / 2)));
+    const cfg = writeConfig(dir, `
+receivers:
+  template/cut: { traces: ${cut} }
+exporters:
+  otlp_grpc: { endpoint: 127.0.0.1:1, tls: { insecure: true } }
+service:
+  telemetry: { metrics: { address: none } }
+  pipelines:
+    traces: { receivers: [template/cut], exporters: [otlp_grpc] }
+`);
+    const d = runCli(['--config', cfg]);
+    expect(await d.exited).toBe(2);
+    const err = d.lines.find((l) => typeof l.code === 'string' && String(l.code).startsWith('ERR_TEMPLATE'));
+    expect(err, JSON.stringify(d.lines)).toBeDefined();
+    expect(err!.msg).toContain('cut.pb');
+    expect(err!.msg).toMatch(/byte \d+/);
+    expect(JSON.stringify(d.lines)).not.toMatch(/\\n\s+at /);
+  });
+});
