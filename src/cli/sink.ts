@@ -1,0 +1,174 @@
+import { existsSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { ReplaydError, UsageError } from '../errors.js';
+import { createLogger } from '../log.js';
+import { SIGNAL_NAMES } from '../otlp/signals.js';
+import { parseDuration } from '../units.js';
+import { FAIL_CODES, type FailCode, type FaultOptions } from '../sink/faults.js';
+import { startSink, writeReport, type SinkOptions } from '../sink/index.js';
+import { summarize } from '../sink/report.js';
+
+const USAGE = `otel-replayd sink — an OTLP receiver that counts, verifies and injects faults
+
+Usage: otel-replayd sink [--grpc HOST:PORT] [--http HOST:PORT] [options]
+
+  --grpc HOST:PORT        serve OTLP/gRPC (port 0 picks a free port)
+  --http HOST:PORT        serve OTLP/HTTP (at least one of --grpc, --http)
+  --verify                decode every request and check ids, parent links and times (slower)
+  --verify-window DUR     timestamps must lie within now ± DUR (default 1h)
+  --report FILE           write a JSON summary on exit
+  --interval DUR          stats line interval (default 5s)
+  --fail-rate F           answer this fraction of requests (0..1) with a failure
+  --fail-code CODE        ${FAIL_CODES.join('|')} (default unavailable)
+  --retry-after DUR       send RetryInfo (gRPC) / Retry-After (HTTP) with failures
+  --delay DUR             delay every response
+  --seed N                seed for --fail-rate, to repeat a failure pattern
+  --tls-cert FILE --tls-key FILE [--tls-client-ca FILE]
+                          serve TLS; with a client CA, require client certificates (mTLS)
+
+Stops on SIGINT or SIGTERM, writes the report, exits 0. Bad flags exit 2.
+`;
+
+const OPTIONS = {
+  grpc: { type: 'string' },
+  http: { type: 'string' },
+  verify: { type: 'boolean' },
+  'verify-window': { type: 'string' },
+  report: { type: 'string' },
+  interval: { type: 'string' },
+  'fail-rate': { type: 'string' },
+  'fail-code': { type: 'string' },
+  'retry-after': { type: 'string' },
+  delay: { type: 'string' },
+  seed: { type: 'string' },
+  'tls-cert': { type: 'string' },
+  'tls-key': { type: 'string' },
+  'tls-client-ca': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+interface SinkCliOptions {
+  sink: Omit<SinkOptions, 'log'>;
+  report?: string;
+  intervalMs: number;
+}
+
+export async function main(args: string[]): Promise<number> {
+  let parsed: SinkCliOptions | 'help';
+  try {
+    parsed = parseFlags(args);
+  } catch (err) {
+    if (!(err instanceof UsageError) && (err as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS') !== true) throw err;
+    process.stderr.write(`otel-replayd sink: ${(err as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  if (parsed === 'help') {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const log = createLogger({ name: 'otel-replayd-sink' });
+  let sink;
+  try {
+    sink = await startSink({ ...parsed.sink, log });
+  } catch (err) {
+    log.error({ err: (err as Error).message, code: (err as ReplaydError).code }, 'sink failed to start');
+    return err instanceof UsageError ? 2 : 1;
+  }
+  // Machine-readable: tests and scripts started with port 0 read the bound addresses from this line.
+  log.info({ grpc: sink.grpcAddress ?? null, http: sink.httpAddress ?? null, verify: !!parsed.sink.verify }, 'sink listening');
+
+  let last = sink.counts();
+  let lastAt = Date.now();
+  const timer = setInterval(() => {
+    const now = Date.now();
+    const counts = sink.counts();
+    const summary = summarize(counts, last, (now - lastAt) / 1000);
+    log.info(
+      Object.fromEntries(['total', ...SIGNAL_NAMES].map((k) => {
+        const s = summary[k as keyof typeof summary];
+        return [k, { requests: s.requests, events: s.events, eventsPerSecond: s.eventsPerSecond, bytesPerSecond: s.bytesPerSecond, faulted: s.faultedRequests, invalid: s.invalidRequests }];
+      })),
+      'sink stats',
+    );
+    last = counts;
+    lastAt = now;
+  }, parsed.intervalMs);
+
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    const stop = (sig: NodeJS.Signals): void => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve(sig);
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+  clearInterval(timer);
+  log.info({ signal }, 'sink stopping');
+  await sink.close();
+  const report = sink.report();
+  log.info({ total: report.total, verification: report.verification ? { ok: report.verification.ok, problems: report.verification.problems } : null }, 'sink summary');
+  if (parsed.report) {
+    try {
+      await writeReport(parsed.report, report);
+    } catch (err) {
+      log.error({ file: parsed.report, err: (err as Error).message }, 'could not write the sink report');
+      return 1;
+    }
+  }
+  return 0;
+}
+
+function parseFlags(args: string[]): SinkCliOptions | 'help' {
+  const { values: v } = parseArgs({ args, options: OPTIONS, strict: true, allowPositionals: false });
+  if (v.help) return 'help';
+  if (!v.grpc && !v.http) throw new UsageError('give --grpc HOST:PORT, --http HOST:PORT, or both');
+  if (!!v['tls-cert'] !== !!v['tls-key']) throw new UsageError('--tls-cert and --tls-key go together');
+  if (v['tls-client-ca'] && !v['tls-cert']) throw new UsageError('--tls-client-ca needs --tls-cert and --tls-key');
+  for (const flag of ['tls-cert', 'tls-key', 'tls-client-ca'] as const) {
+    if (v[flag] !== undefined && !existsSync(v[flag])) throw new UsageError(`--${flag}: file not found: ${v[flag]}`);
+  }
+  const faults: FaultOptions = {};
+  if (v['fail-rate'] !== undefined) {
+    const rate = Number(v['fail-rate']);
+    if (v['fail-rate'].trim() === '' || !(rate >= 0 && rate <= 1)) throw new UsageError(`--fail-rate must be a number between 0 and 1, got "${v['fail-rate']}"`);
+    faults.failRate = rate;
+  }
+  if (v['fail-code'] !== undefined) {
+    if (!FAIL_CODES.includes(v['fail-code'] as FailCode)) throw new UsageError(`--fail-code must be one of ${FAIL_CODES.join(', ')}, got "${v['fail-code']}"`);
+    faults.failCode = v['fail-code'] as FailCode;
+  }
+  if (v['retry-after'] !== undefined) faults.retryAfterMs = duration('--retry-after', v['retry-after']);
+  if (v.delay !== undefined) faults.delayMs = duration('--delay', v.delay);
+  if (v.seed !== undefined) {
+    const seed = Number(v.seed);
+    if (!/^\d+$/.test(v.seed) || !Number.isSafeInteger(seed)) throw new UsageError(`--seed must be a non-negative integer, got "${v.seed}"`);
+    faults.seed = seed;
+  }
+  const intervalMs = v.interval === undefined ? 5000 : duration('--interval', v.interval);
+  if (intervalMs <= 0) throw new UsageError('--interval must be greater than 0');
+  let verify: SinkOptions['verify'] = v.verify ?? false;
+  if (v['verify-window'] !== undefined) {
+    const timeWindowMs = duration('--verify-window', v['verify-window']);
+    if (timeWindowMs <= 0) throw new UsageError('--verify-window must be greater than 0');
+    if (!verify) throw new UsageError('--verify-window needs --verify');
+    verify = { timeWindowMs };
+  }
+  return {
+    sink: {
+      grpc: v.grpc,
+      http: v.http,
+      verify,
+      faults,
+      tls: v['tls-cert'] ? { certFile: v['tls-cert'], keyFile: v['tls-key']!, clientCaFile: v['tls-client-ca'] } : undefined,
+    },
+    report: v.report,
+    intervalMs,
+  };
+}
+
+function duration(flag: string, value: string): number {
+  const ms = parseDuration(value);
+  if (ms === undefined) throw new UsageError(`${flag} must be a duration like 250ms, 5s or 1m, got "${value}"`);
+  return ms;
+}
