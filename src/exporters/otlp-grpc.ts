@@ -57,6 +57,10 @@ export class OtlpGrpcExporter implements Exporter {
       'grpc.keepalive_time_ms': 30_000,
       'grpc.keepalive_timeout_ms': 10_000,
       'grpc.primary_user_agent': USER_AGENT,
+      // grpc-js backs reconnects off up to 120 s by default: a restarted endpoint would sit
+      // idle that long while our retries fail fast with UNAVAILABLE.
+      'grpc.initial_reconnect_backoff_ms': 250,
+      'grpc.max_reconnect_backoff_ms': 5_000,
       // Our own channel per exporter: two exporters to one endpoint must not share a connection.
       'grpc.use_local_subchannel_pool': 1,
     };

@@ -1,0 +1,255 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import * as http2 from 'node:http2';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { gunzipSync } from 'node:zlib';
+import { OtlpGrpcExporter, grpcTarget } from '../../src/exporters/otlp-grpc.js';
+import { SIGNALS } from '../../src/otlp/signals.js';
+import { ConfigError } from '../../src/errors.js';
+import { FakeGrpcEndpoint, memoryLogger, testExporterConfig, traceRequest } from './fake-endpoint.js';
+
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  while (cleanups.length) await cleanups.pop()!();
+});
+
+async function setup(overrides: Parameters<typeof testExporterConfig>[0] extends infer T ? Partial<T> : never = {}) {
+  const ep = await FakeGrpcEndpoint.start();
+  cleanups.push(() => ep.close());
+  const { log, lines } = memoryLogger();
+  const exp = new OtlpGrpcExporter(testExporterConfig({ type: 'otlp_grpc', endpoint: ep.target, ...overrides }), log);
+  cleanups.push(() => exp.close());
+  return { ep, exp, lines };
+}
+
+async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const port = (s.address() as AddressInfo).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+describe('OtlpGrpcExporter', () => {
+  it('sends the request bytes unchanged to each signal path, with headers as metadata', async () => {
+    const { ep, exp, lines } = await setup({ headers: { 'X-Api-Key': 'sekret-value-123' } });
+    const body = traceRequest(5);
+    for (const signal of ['traces', 'metrics', 'logs'] as const) {
+      const out = await exp.export(signal, body);
+      expect(out).toMatchObject({ status: 'sent', rejected: 0, retries: 0 });
+    }
+    expect(ep.received.map((r) => r.path)).toEqual([SIGNALS.traces.grpcPath, SIGNALS.metrics.grpcPath, SIGNALS.logs.grpcPath]);
+    for (const r of ep.received) {
+      expect(r.body.equals(body)).toBe(true);
+      expect(r.headers['x-api-key']).toBe('sekret-value-123');
+    }
+    expect(lines.join('\n')).not.toContain('sekret-value-123');
+  });
+
+  it('accepts a Uint8Array view into a larger buffer and sends only the view', async () => {
+    const { ep, exp } = await setup();
+    const body = traceRequest(2);
+    const big = new Uint8Array(body.length + 20);
+    big.set(body, 10);
+    await exp.export('traces', big.subarray(10, 10 + body.length));
+    expect(ep.received[0]!.body.equals(body)).toBe(true);
+  });
+
+  it('sends messages larger than the 4 MiB gRPC default', async () => {
+    const { ep, exp } = await setup();
+    const body = Buffer.alloc(6 * 1024 * 1024, 7);
+    const out = await exp.export('logs', body);
+    expect(out.status).toBe('sent');
+    expect(ep.received[0]!.body.equals(body)).toBe(true);
+  });
+
+  it('compresses with gzip when configured: the wire carries a gzip frame of the same bytes', async () => {
+    // A raw HTTP/2 server, because grpc-js servers hide the message encoding from handlers.
+    const frames: Buffer[] = [];
+    const h2 = http2.createServer();
+    h2.on('stream', (stream, headers) => {
+      const chunks: Buffer[] = [];
+      stream.on('data', (c: Buffer) => chunks.push(c));
+      stream.on('end', () => {
+        frames.push(Buffer.concat(chunks));
+        encodings.push(String(headers['grpc-encoding']));
+        stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
+        stream.on('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0' }));
+        stream.end(Buffer.alloc(5));
+      });
+    });
+    const encodings: string[] = [];
+    await new Promise<void>((r) => h2.listen(0, '127.0.0.1', r));
+    cleanups.push(() => new Promise((r) => h2.close(() => r())));
+    const { log } = memoryLogger();
+    const port = (h2.address() as AddressInfo).port;
+    const exp = new OtlpGrpcExporter(testExporterConfig({ type: 'otlp_grpc', endpoint: `127.0.0.1:${port}`, compression: 'gzip' }), log);
+    cleanups.push(() => exp.close());
+    const body = traceRequest(50);
+    expect((await exp.export('traces', body)).status).toBe('sent');
+    expect(encodings).toEqual(['gzip']);
+    const frame = frames[0]!;
+    expect(frame[0]).toBe(1); // compressed flag
+    expect(frame.readUInt32BE(1)).toBe(frame.length - 5);
+    expect(gunzipSync(frame.subarray(5)).equals(body)).toBe(true);
+  });
+
+  it('counts partial_success rejections with the message and logs them', async () => {
+    const { ep, exp, lines } = await setup();
+    ep.script({ rejected: 7, message: 'spans too old' });
+    const out = await exp.export('traces', traceRequest());
+    expect(out).toMatchObject({ status: 'sent', rejected: 7, retries: 0, message: 'spans too old' });
+    expect(lines.some((l) => l.includes('partial success') && l.includes('spans too old'))).toBe(true);
+  });
+
+  it.each([
+    ['CANCELLED', 1],
+    ['DEADLINE_EXCEEDED', 4],
+    ['ABORTED', 10],
+    ['OUT_OF_RANGE', 11],
+    ['UNAVAILABLE', 14],
+    ['DATA_LOSS', 15],
+  ])('retries %s', async (_name, code) => {
+    const { ep, exp } = await setup();
+    ep.script({ grpcCode: code }, { grpcCode: code });
+    const out = await exp.export('traces', traceRequest());
+    expect(out).toMatchObject({ status: 'sent', retries: 2 });
+    expect(ep.received).toHaveLength(3);
+  });
+
+  it.each([
+    ['UNKNOWN', 2],
+    ['INVALID_ARGUMENT', 3],
+    ['NOT_FOUND', 5],
+    ['ALREADY_EXISTS', 6],
+    ['PERMISSION_DENIED', 7],
+    ['RESOURCE_EXHAUSTED', 8],
+    ['FAILED_PRECONDITION', 9],
+    ['UNIMPLEMENTED', 12],
+    ['INTERNAL', 13],
+    ['UNAUTHENTICATED', 16],
+  ])('does not retry %s', async (name, code) => {
+    const { ep, exp } = await setup();
+    ep.script({ grpcCode: code, message: `nope ${name}` });
+    const out = await exp.export('traces', traceRequest());
+    expect(out).toMatchObject({ status: 'failed', retries: 0, code: name });
+    expect(out.message).toContain(`nope ${name}`);
+    expect(ep.received).toHaveLength(1);
+  });
+
+  it('retries RESOURCE_EXHAUSTED carrying RetryInfo after the server-given delay', async () => {
+    const { ep, exp } = await setup();
+    ep.script({ grpcCode: 8, retryDelayMs: 150, message: 'slow down' });
+    const out = await exp.export('traces', traceRequest());
+    expect(out).toMatchObject({ status: 'sent', retries: 1 });
+    expect(ep.received).toHaveLength(2);
+    expect(ep.received[1]!.at - ep.received[0]!.at).toBeGreaterThanOrEqual(145);
+  });
+
+  it('honours RetryInfo on UNAVAILABLE too', async () => {
+    const { ep, exp } = await setup();
+    ep.script({ grpcCode: 14, retryDelayMs: 120 });
+    await exp.export('traces', traceRequest());
+    expect(ep.received[1]!.at - ep.received[0]!.at).toBeGreaterThanOrEqual(115);
+  });
+
+  it('gives up after max_elapsed_time with the last error', async () => {
+    const { ep, exp } = await setup({
+      retryOnFailure: { enabled: true, initialIntervalMs: 20, maxIntervalMs: 40, maxElapsedTimeMs: 200, multiplier: 2, randomizationFactor: 0 },
+    });
+    ep.script(...Array.from({ length: 50 }, () => ({ grpcCode: 14, message: 'down for maintenance' })));
+    const t0 = performance.now();
+    const out = await exp.export('traces', traceRequest());
+    const took = performance.now() - t0;
+    expect(out.status).toBe('failed');
+    expect(out.code).toBe('UNAVAILABLE');
+    expect(out.message).toContain('down for maintenance');
+    expect(out.message).toContain('max_elapsed_time');
+    expect(out.retries).toBeGreaterThanOrEqual(3);
+    expect(out.retries).toBe(ep.received.length - 1);
+    expect(took).toBeLessThan(1500);
+  });
+
+  it('makes one attempt when retry is disabled', async () => {
+    const { ep, exp } = await setup({
+      retryOnFailure: { enabled: false, initialIntervalMs: 20, maxIntervalMs: 40, maxElapsedTimeMs: 200, multiplier: 2, randomizationFactor: 0 },
+    });
+    ep.script({ grpcCode: 14 });
+    const out = await exp.export('traces', traceRequest());
+    expect(out).toMatchObject({ status: 'failed', code: 'UNAVAILABLE', retries: 0 });
+    expect(ep.received).toHaveLength(1);
+  });
+
+  it('times out each attempt after timeout and retries it as DEADLINE_EXCEEDED', async () => {
+    const { ep, exp } = await setup({ timeoutMs: 100 });
+    ep.script({ delayMs: 400 });
+    const t0 = performance.now();
+    const out = await exp.export('traces', traceRequest());
+    expect(out).toMatchObject({ status: 'sent', retries: 1 });
+    expect(performance.now() - t0).toBeLessThan(400);
+    expect(ep.received).toHaveLength(2);
+  });
+
+  it('abort cancels the in-flight attempt and stops retrying', async () => {
+    const { ep, exp } = await setup();
+    ep.script({ delayMs: 1000 });
+    const ac = new AbortController();
+    setTimeout(() => ac.abort(), 100);
+    const t0 = performance.now();
+    const out = await exp.export('traces', traceRequest(), ac.signal);
+    expect(out).toMatchObject({ status: 'failed', code: 'ERR_EXPORT_ABORTED' });
+    expect(performance.now() - t0).toBeLessThan(800);
+    expect(ep.received).toHaveLength(1);
+  });
+
+  it('abort during backoff stops retrying', async () => {
+    const { ep, exp } = await setup();
+    ep.script({ grpcCode: 14, retryDelayMs: 2000 });
+    const ac = new AbortController();
+    setTimeout(() => ac.abort(), 100);
+    const out = await exp.export('traces', traceRequest(), ac.signal);
+    expect(out).toMatchObject({ status: 'failed', code: 'ERR_EXPORT_ABORTED', retries: 0 });
+    expect(ep.received).toHaveLength(1);
+  });
+
+  it('keeps retrying while the endpoint is down and delivers once it is up', async () => {
+    const port = await freePort();
+    const { log } = memoryLogger();
+    const exp = new OtlpGrpcExporter(testExporterConfig({ type: 'otlp_grpc', endpoint: `http://127.0.0.1:${port}` }), log);
+    cleanups.push(() => exp.close());
+    const body = traceRequest();
+    const pending = exp.export('traces', body);
+    await new Promise((r) => setTimeout(r, 300));
+    const ep = await FakeGrpcEndpoint.start({ port });
+    cleanups.push(() => ep.close());
+    const out = await pending;
+    expect(out.status).toBe('sent');
+    expect(out.retries).toBeGreaterThan(0);
+    expect(ep.received).toHaveLength(1);
+    expect(ep.received[0]!.body.equals(body)).toBe(true);
+  });
+
+  it('endpoint down: fails with UNAVAILABLE after max_elapsed_time', async () => {
+    const port = await freePort();
+    const { log } = memoryLogger();
+    const exp = new OtlpGrpcExporter(
+      testExporterConfig({
+        type: 'otlp_grpc',
+        endpoint: `127.0.0.1:${port}`,
+        retryOnFailure: { enabled: true, initialIntervalMs: 20, maxIntervalMs: 40, maxElapsedTimeMs: 150, multiplier: 2, randomizationFactor: 0 },
+      }),
+      log,
+    );
+    cleanups.push(() => exp.close());
+    const out = await exp.export('traces', traceRequest());
+    expect(out).toMatchObject({ status: 'failed', code: 'UNAVAILABLE' });
+  });
+
+  it('strips a scheme from the endpoint and rejects paths', () => {
+    expect(grpcTarget('http://localhost:4317', 'x')).toBe('localhost:4317');
+    expect(grpcTarget('https://[::1]:4317/', 'x')).toBe('[::1]:4317');
+    expect(grpcTarget('127.0.0.1:4317', 'x')).toBe('127.0.0.1:4317');
+    expect(() => grpcTarget('http://h:1/v1/traces', 'otlp_grpc/a')).toThrow(ConfigError);
+    expect(() => grpcTarget('http://h:1/v1/traces', 'otlp_grpc/a')).toThrow(/exporters\.otlp_grpc\/a\.endpoint/);
+  });
+});
