@@ -24,6 +24,8 @@ interface PipelineHandle {
   workers: WorkerHandle[];
   state: PipelineState;
   startedAt: number;
+  /** Set once the pipeline is removed, so its overall rate stops decaying. */
+  stoppedAt?: number;
   /** Everything the previous incarnations of this pipeline id counted (they survive reloads). */
   retired: Record<string, ExporterCounters>;
   retiredCycles: number;
@@ -49,8 +51,8 @@ export interface SupervisorOptions {
 export class Supervisor extends EventEmitter<SupervisorEvents> implements TelemetrySource {
   private readonly opts: SupervisorOptions;
   private readonly pipelines = new Map<string, PipelineHandle>();
-  /** Pipelines removed by a reload keep their numbers for the summary. */
-  private readonly removed: PipelineSnapshot[] = [];
+  /** Pipelines removed by a reload keep their numbers for the summary (and take them back if re-added). */
+  private readonly removed = new Map<string, PipelineHandle>();
   private status: HealthStatus = 'starting';
   private readonly reloadCounts = { succeeded: 0, failed: 0 };
   private shutdownTimeoutMs = 30_000;
@@ -123,7 +125,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> implements Teleme
 
   private startPipeline(resolved: ResolvedPipeline, seed: [number, number]): Promise<void> {
     const id = resolved.pipeline.id;
-    const prev = this.pipelines.get(id);
+    const prev = this.pipelines.get(id) ?? this.removed.get(id);
+    this.removed.delete(id);
     const h: PipelineHandle = {
       id,
       resolved,
@@ -198,7 +201,10 @@ export class Supervisor extends EventEmitter<SupervisorEvents> implements Teleme
 
   private onWorkerExit(h: PipelineHandle): void {
     if (this.pipelines.get(h.id) !== h) return;
-    if (h.state !== 'failed' && h.workers.every((w) => !w.alive)) h.state = 'stopped';
+    if (h.workers.every((w) => !w.alive)) {
+      h.stoppedAt ??= Date.now();
+      if (h.state !== 'failed') h.state = 'stopped';
+    }
     const active = [...this.pipelines.values()].some((p) => p.state === 'starting' || p.state === 'running' || p.state === 'draining');
     if (!active && this.status !== 'reloading') this.emit('idle');
   }
@@ -208,7 +214,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> implements Teleme
     const h = this.pipelines.get(id)!;
     await this.drainPipeline(h, this.shutdownTimeoutMs);
     if (!replaced) {
-      this.removed.push(this.snapshotOf(h));
+      h.stoppedAt = Date.now();
+      this.removed.set(id, h);
       this.pipelines.delete(id);
     }
   }
@@ -240,7 +247,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> implements Teleme
   }
 
   snapshot(): PipelineSnapshot[] {
-    return [...this.removed, ...[...this.pipelines.values()].map((h) => this.snapshotOf(h))];
+    return [...this.removed.values(), ...this.pipelines.values()].map((h) => this.snapshotOf(h));
   }
 
   private snapshotOf(h: PipelineHandle): PipelineSnapshot {
@@ -252,7 +259,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> implements Teleme
       state: h.state,
       rateTarget: targets.some((t) => t !== null) ? targets.reduce<number>((a, t) => a + (t ?? 0), 0) : null,
       cycles: cyclesOf(h),
-      uptimeMs: Date.now() - h.startedAt,
+      uptimeMs: (h.stoppedAt ?? Date.now()) - h.startedAt,
       exporters: totals(h),
     };
   }
