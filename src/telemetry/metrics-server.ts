@@ -5,6 +5,7 @@ import type { Logger } from '../log.js';
 import { ReplaydError } from '../errors.js';
 import type { ExporterCounters } from '../pipeline/stats.js';
 import { CounterTracker } from './counter-tracker.js';
+import { isTerminal, mergeById } from './merge-snapshot.js';
 import { formatListenAddress, parseListenAddress, type ListenAddress } from './listen-address.js';
 import type { PipelineSnapshot, TelemetrySource } from './source.js';
 
@@ -126,7 +127,7 @@ export class MetricsServer {
   #update(snapshot: PipelineSnapshot[], reloads: { succeeded: number; failed: number }): void {
     // Gauges describe only the pipelines present now; counters keep every series they ever had.
     for (const g of [this.#inFlight, this.#rateTarget, this.#rateAchieved, this.#up]) g.reset();
-    for (const snap of snapshot) {
+    for (const snap of mergeById(snapshot)) {
       const { pipeline, signal } = snap;
       let sent = 0;
       for (const [exporter, c] of Object.entries(snap.exporters)) {
@@ -139,8 +140,7 @@ export class MetricsServer {
       }
       this.#tracker.observe(`${pipeline}\0uptime`, snap.uptimeMs);
       const durationMs = this.#tracker.total(`${pipeline}\0uptime`);
-      const running = snap.state !== 'stopped' && snap.state !== 'failed';
-      this.#rateAchieved.set({ pipeline, signal }, running ? this.#recentRate(pipeline, sent, durationMs) : 0);
+      this.#rateAchieved.set({ pipeline, signal }, isTerminal(snap.state) ? 0 : this.#recentRate(pipeline, sent, durationMs));
       if (snap.rateTarget !== null) this.#rateTarget.set({ pipeline, signal }, snap.rateTarget);
       this.#up.set({ pipeline, signal, state: snap.state }, snap.state === 'running' ? 1 : 0);
     }

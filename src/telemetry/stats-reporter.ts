@@ -3,6 +3,7 @@ import { ReplaydError } from '../errors.js';
 import { SIGNALS, type Signal } from '../otlp/signals.js';
 import { emptyCounters, type ExporterCounters } from '../pipeline/stats.js';
 import { CounterTracker } from './counter-tracker.js';
+import { isTerminal, mergeById } from './merge-snapshot.js';
 import type { PipelineSnapshot, PipelineState, TelemetrySource } from './source.js';
 
 export interface StatsReporterOptions {
@@ -60,6 +61,8 @@ export class StatsReporter {
   readonly #counters = new CounterTracker();
   /** Last totals of every pipeline ever seen: a pipeline gone from the snapshot keeps its numbers. */
   readonly #latest = new Map<string, PipelineSummary>();
+  /** Run time per pipeline; it stops growing once the pipeline has stopped. */
+  readonly #durationMs = new Map<string, number>();
   /** Totals at the previous stats line, for the recent rate. */
   readonly #previous = new Map<string, RateBase>();
   #timer: NodeJS.Timeout | undefined;
@@ -118,7 +121,7 @@ export class StatsReporter {
       return;
     }
     for (const s of current) {
-      const terminal = s.state === 'stopped' || s.state === 'failed';
+      const terminal = isTerminal(s.state);
       const prev = this.#previous.get(s.pipeline) ?? { sent: 0, bytes: 0, durationMs: 0, terminal: false };
       this.#previous.set(s.pipeline, { sent: s.sent, bytes: s.sentBytes, durationMs: s.durationMs, terminal });
       // A finished pipeline gets one line with its last interval, then stays quiet until the summary.
@@ -152,7 +155,7 @@ export class StatsReporter {
 
   /** Reads the source once and updates the totals of every pipeline in it. */
   #observe(): PipelineSummary[] {
-    const out = this.#source.snapshot().map((snap) => this.#totals(snap));
+    const out = mergeById(this.#source.snapshot()).map((snap) => this.#totals(snap));
     for (const s of out) this.#latest.set(s.pipeline, s);
     return out;
   }
@@ -170,8 +173,11 @@ export class StatsReporter {
       c.inFlight = raw.inFlight;
       exporters[id] = c;
     }
-    this.#counters.observe(`${p}\0uptime`, snap.uptimeMs);
-    const durationMs = this.#counters.total(`${p}\0uptime`);
+    const grown = this.#counters.observe(`${p}\0uptime`, snap.uptimeMs);
+    // A stopped pipeline's clock may keep running; its rate is over the time it ran.
+    const wasTerminal = isTerminal(this.#latest.get(p)?.state ?? 'starting');
+    const durationMs = (this.#durationMs.get(p) ?? 0) + (wasTerminal && isTerminal(snap.state) ? 0 : grown);
+    this.#durationMs.set(p, durationMs);
     const sent = sumOf(exporters, 'sentEvents');
     const sentBytes = sumOf(exporters, 'sentBytes');
     return {
