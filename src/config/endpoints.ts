@@ -1,0 +1,40 @@
+/** Address and URL checks shared by exporters, the sink and the metrics endpoint. */
+
+const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9_]([A-Za-z0-9_-]*[A-Za-z0-9_])?(\.[A-Za-z0-9_]([A-Za-z0-9_-]*[A-Za-z0-9_])?)*\.?$/;
+const IPV6 = /^[0-9A-Fa-f:.]+(%[A-Za-z0-9_.-]+)?$/;
+
+/** `host:port` or `[v6]:port`; returns an error message, or undefined when valid. */
+export function checkHostPort(s: string): string | undefined {
+  const m = /^(?:\[([^\]]*)\]|([^:[\]]*)):(\d{1,5})$/.exec(s);
+  if (!m) return `must be host:port (e.g. 127.0.0.1:4317), got ${JSON.stringify(s)}`;
+  const host = m[1] ?? m[2] ?? '';
+  const port = Number(m[3]);
+  if (m[1] !== undefined ? !IPV6.test(host) || !host.includes(':') : !HOSTNAME.test(host)) {
+    return `has an invalid host ${JSON.stringify(host)}`;
+  }
+  if (port < 1 || port > 65535) return `has an invalid port ${m[3]} (must be 1-65535)`;
+  return undefined;
+}
+
+/** gRPC targets: an http(s):// prefix is accepted (Collector configs carry it) and stripped. */
+export function splitGrpcEndpoint(s: string): { scheme?: 'http' | 'https'; target: string } {
+  const m = /^(https?):\/\/(.*?)\/?$/i.exec(s);
+  return m ? { scheme: m[1]!.toLowerCase() as 'http' | 'https', target: m[2]! } : { target: s };
+}
+
+/** An absolute http(s) URL without credentials; returns an error message, or undefined when valid. */
+export function checkHttpUrl(s: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(s);
+  } catch {
+    return `must be an absolute http:// or https:// URL, got ${JSON.stringify(s)}`;
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    return `must be an http:// or https:// URL, got a ${url.protocol}// URL`;
+  }
+  // Credentials in a URL end up in logs and error messages; headers are never logged.
+  if (url.username || url.password) return 'must not contain credentials; put them in headers';
+  if (url.hash) return 'must not contain a #fragment';
+  return undefined;
+}

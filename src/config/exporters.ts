@@ -1,0 +1,175 @@
+/** `exporters:` — OTLP gRPC and OTLP/HTTP endpoints. */
+import { resolve } from 'node:path';
+import type { ConfigProblem } from '../errors.js';
+import { SIGNAL_NAMES } from '../otlp/signals.js';
+import type { ExporterConfig, RetryConfig, TlsConfig } from './types.js';
+import { checkHostPort, checkHttpUrl, splitGrpcEndpoint } from './endpoints.js';
+import { Section, isFile, isMapping, joinPath, setOwn, type KeyTable } from './schema.js';
+
+/** Collector spellings are accepted as aliases. */
+export const EXPORTER_TYPE_ALIASES: Readonly<Record<string, ExporterConfig['type']>> = {
+  otlp_grpc: 'otlp_grpc',
+  otlp: 'otlp_grpc',
+  otlp_http: 'otlp_http',
+  otlphttp: 'otlp_http',
+};
+
+export const TLS_KEYS: KeyTable = {
+  insecure: { doc: 'gRPC: true = plaintext; TLS is used unless this is set. HTTP: the URL scheme decides.', default: false },
+  ca_file: { doc: 'PEM file of CAs to trust instead of the system roots.' },
+  cert_file: { doc: 'PEM client certificate for mutual TLS (with key_file).' },
+  key_file: { doc: 'PEM client key for mutual TLS (with cert_file).' },
+  insecure_skip_verify: { doc: 'Do not verify the server certificate (testing only).', default: false },
+  server_name_override: { doc: 'Name to verify the server certificate against (and send as SNI).' },
+};
+
+export const RETRY_KEYS: KeyTable = {
+  enabled: { doc: 'Retry retryable failures (UNAVAILABLE, 429, 502-504, …) with exponential backoff.', default: true },
+  initial_interval: { doc: 'First backoff delay.', default: '5s' },
+  max_interval: { doc: 'Longest backoff delay.', default: '30s' },
+  max_elapsed_time: { doc: 'Give up (count the request failed) after this long; 0 = never give up.', default: '300s' },
+  multiplier: { doc: 'Backoff growth factor per attempt.', default: 1.5 },
+  randomization_factor: { doc: 'Each delay is randomized by ± this fraction.', default: 0.5 },
+};
+
+const COMMON_KEYS: KeyTable = {
+  endpoint: { doc: 'gRPC: host:port (an http(s):// prefix is stripped). HTTP: base URL; /v1/<signal> is appended.' },
+  tls: { doc: 'TLS settings, see the tls table.' },
+  headers: { doc: 'Extra request headers/metadata; values are secrets and never logged. ${env:VAR} works here.' },
+  compression: { doc: 'none or gzip.', default: 'none' },
+  timeout: { doc: 'Deadline of one attempt.', default: '10s' },
+  max_in_flight: { doc: 'Most concurrent requests to this exporter per worker; bounds memory.', default: 4 },
+  retry_on_failure: { doc: 'Retry policy, see the retry_on_failure table.' },
+};
+
+export const EXPORTER_KEYS: Readonly<Record<ExporterConfig['type'], KeyTable>> = {
+  otlp_grpc: COMMON_KEYS,
+  otlp_http: {
+    ...COMMON_KEYS,
+    encoding: { doc: 'proto or json (OTLP/JSON).', default: 'proto' },
+    traces_endpoint: { doc: 'Full URL for traces, replacing endpoint + /v1/traces.' },
+    metrics_endpoint: { doc: 'Full URL for metrics, replacing endpoint + /v1/metrics.' },
+    logs_endpoint: { doc: 'Full URL for logs, replacing endpoint + /v1/logs.' },
+  },
+};
+
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+export function parseExporter(
+  id: string,
+  type: ExporterConfig['type'],
+  raw: unknown,
+  baseDir: string,
+  path: string,
+  problems: ConfigProblem[],
+): ExporterConfig {
+  const s = new Section(raw, path, EXPORTER_KEYS[type], problems);
+  const tls = parseTls(s.section('tls', TLS_KEYS), baseDir);
+  const cfg: ExporterConfig = {
+    type,
+    id,
+    endpoint: '',
+    signalEndpoints: {},
+    encoding: type === 'otlp_http' ? s.oneOf('encoding', ['proto', 'json'] as const)! : 'proto',
+    tls,
+    headers: parseHeaders(s.raw.headers, joinPath(path, 'headers'), problems),
+    compression: s.oneOf('compression', ['none', 'gzip'] as const)!,
+    timeoutMs: s.duration('timeout', { positive: true })!,
+    maxInFlight: s.number('max_in_flight', { integer: true, positive: true, max: 10_000 })!,
+    retryOnFailure: parseRetry(s.section('retry_on_failure', RETRY_KEYS)),
+  };
+  const endpoint = s.string('endpoint');
+  if (type === 'otlp_grpc') {
+    if (endpoint === undefined) s.problem('endpoint', 'is required');
+    else cfg.endpoint = grpcEndpoint(s, endpoint, tls);
+    return cfg;
+  }
+  for (const signal of SIGNAL_NAMES) {
+    const url = s.string(`${signal}_endpoint`);
+    if (url === undefined) continue;
+    const bad = checkHttpUrl(url);
+    if (bad) s.problem(`${signal}_endpoint`, bad);
+    cfg.signalEndpoints[signal] = url;
+  }
+  if (endpoint !== undefined) {
+    const bad = checkHttpUrl(endpoint);
+    if (bad) s.problem('endpoint', bad);
+    // endpoint + '/v1/traces' must not produce '//v1/traces'.
+    cfg.endpoint = endpoint.replace(/\/+$/, '');
+  } else if (Object.keys(cfg.signalEndpoints).length === 0) {
+    s.problem('endpoint', 'is required (or give traces_endpoint, metrics_endpoint, logs_endpoint)');
+  }
+  return cfg;
+}
+
+function grpcEndpoint(s: Section, endpoint: string, tls: TlsConfig): string {
+  const { scheme, target } = splitGrpcEndpoint(endpoint);
+  const bad = checkHostPort(target);
+  if (bad) s.problem('endpoint', bad);
+  // Plaintext must be asked for in tls.insecure; a scheme that disagrees is a mistake either way.
+  if (scheme === 'https' && tls.insecure) s.problem('endpoint', 'says https:// but tls.insecure is true; drop one of them');
+  if (scheme === 'http' && !tls.insecure) {
+    s.problem('endpoint', 'says http:// but gRPC uses TLS unless tls.insecure is true; set tls: { insecure: true } or drop the scheme');
+  }
+  return target;
+}
+
+function parseTls(s: Section, baseDir: string): TlsConfig {
+  const tls: TlsConfig = { insecure: s.bool('insecure'), insecureSkipVerify: s.bool('insecure_skip_verify') };
+  const files = [
+    ['ca_file', 'caFile'],
+    ['cert_file', 'certFile'],
+    ['key_file', 'keyFile'],
+  ] as const;
+  for (const [key, field] of files) {
+    const rel = s.string(key);
+    if (rel === undefined) continue;
+    const file = resolve(baseDir, rel);
+    if (!isFile(file)) s.problem(key, `file ${file} does not exist`);
+    tls[field] = file;
+  }
+  if (s.has('cert_file') !== s.has('key_file')) {
+    s.problem(s.has('cert_file') ? 'key_file' : 'cert_file', 'is required with cert_file/key_file (mutual TLS needs both)');
+  }
+  const name = s.string('server_name_override');
+  if (name !== undefined) tls.serverNameOverride = name;
+  return tls;
+}
+
+function parseRetry(s: Section): RetryConfig {
+  const cfg: RetryConfig = {
+    enabled: s.bool('enabled'),
+    initialIntervalMs: s.duration('initial_interval', { positive: true })!,
+    maxIntervalMs: s.duration('max_interval', { positive: true })!,
+    maxElapsedTimeMs: s.duration('max_elapsed_time')!,
+    multiplier: s.number('multiplier', { min: 1, max: 100 })!,
+    randomizationFactor: s.number('randomization_factor', { min: 0, max: 1 })!,
+  };
+  if (cfg.maxIntervalMs < cfg.initialIntervalMs) s.problem('max_interval', 'must not be less than initial_interval');
+  return cfg;
+}
+
+/**
+ * Header names are lower-cased (gRPC metadata requires it; HTTP ignores case) and sorted,
+ * so reordering them in the file does not count as a change on reload. Messages here
+ * name the header, never its value.
+ */
+function parseHeaders(raw: unknown, path: string, problems: ConfigProblem[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (raw === undefined || raw === null) return out;
+  if (!isMapping(raw)) {
+    problems.push({ path, message: 'must be a mapping of header name to string value' });
+    return out;
+  }
+  for (const name of Object.keys(raw).sort((a, b) => (a.toLowerCase() < b.toLowerCase() ? -1 : 1))) {
+    const value = raw[name];
+    const key = name.toLowerCase();
+    const at = joinPath(path, name);
+    if (!HEADER_NAME.test(name)) problems.push({ path: at, message: `"${name}" is not a valid header name` });
+    else if (Object.hasOwn(out, key)) problems.push({ path: at, message: `header "${key}" is given twice (names are case-insensitive)` });
+    else if (typeof value !== 'string') problems.push({ path: at, message: `value of header "${key}" must be a string (quote it)` });
+    else if (/[\r\n\0]/.test(value)) problems.push({ path: at, message: `value of header "${key}" contains a line break or NUL` });
+    else setOwn(out, key, value);
+  }
+  return out;
+}

@@ -1,0 +1,122 @@
+/**
+ * YAML text → validated, normalized `ReplaydConfig`. Every problem in the file is
+ * collected and thrown at once as one ConfigError, so a user fixes a config in one pass.
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { parseDocument } from 'yaml';
+import { ConfigError, type ConfigProblem } from '../errors.js';
+import type { ReplaydConfig } from './types.js';
+import { expandEnv, type Env } from './env.js';
+import { EXPORTER_TYPE_ALIASES, parseExporter } from './exporters.js';
+import { EXTENSION_TYPES, parseSink } from './extensions.js';
+import { checkPipelines } from './pipelines.js';
+import { PROCESSOR_TYPES, isProcessorType, parseProcessor } from './processors.js';
+import { RECEIVER_TYPES, parseReceiver } from './receivers.js';
+import { Section, asMapping, didYouMean, joinPath, parseComponentId, type KeyTable } from './schema.js';
+import { parseService } from './service.js';
+
+export { describeConfig } from './describe.js';
+export { resolvePipelines } from './resolve.js';
+
+export const TOP_LEVEL_KEYS: KeyTable = {
+  receivers: { doc: 'Where events come from: template/<name> or generator/<name>.' },
+  processors: { doc: 'id_regen, timestamp, jitter, batch_splitter, ratelimit.' },
+  exporters: { doc: 'otlp_grpc/<name> (alias otlp) and otlp_http/<name> (alias otlphttp).' },
+  extensions: { doc: 'sink: a built-in OTLP receiver that counts what arrives.' },
+  service: { doc: 'Pipelines, run length and the daemon\'s own telemetry.', required: true },
+};
+
+/** Aliases are a resource-exhaustion vector ("billion laughs"); real configs use a handful. */
+const MAX_ALIASES = 100;
+
+/** Parses and validates config text; `file` resolves relative paths and names the file in errors. */
+export function parseConfig(text: string, file: string, env: Env = process.env): ReplaydConfig {
+  const abs = resolve(file);
+  const problems: ConfigProblem[] = [];
+  const tree = parseYaml(text, problems);
+  if (problems.length > 0) throw new ConfigError(problems, abs);
+
+  const top = new Section(expandEnv(tree, env, problems), '', TOP_LEVEL_KEYS, problems);
+  const baseDir = dirname(abs);
+  const receivers: ReplaydConfig['receivers'] = {};
+  const processors: ReplaydConfig['processors'] = {};
+  const exporters: ReplaydConfig['exporters'] = {};
+  const extensions: ReplaydConfig['extensions'] = {};
+  for (const [id, type, raw, path] of components(top, 'receivers', 'receiver', RECEIVER_TYPES, problems)) {
+    const r = parseReceiver(id, type, raw, baseDir, path, problems);
+    if (r) receivers[id] = r;
+  }
+  for (const [id, type, raw, path] of components(top, 'processors', 'processor', PROCESSOR_TYPES, problems)) {
+    if (isProcessorType(type)) processors[id] = parseProcessor(id, type, raw, path, problems);
+  }
+  for (const [id, type, raw, path] of components(top, 'exporters', 'exporter', Object.keys(EXPORTER_TYPE_ALIASES), problems)) {
+    exporters[id] = parseExporter(id, EXPORTER_TYPE_ALIASES[type]!, raw, baseDir, path, problems);
+  }
+  for (const [id, , raw, path] of components(top, 'extensions', 'extension', EXTENSION_TYPES, problems)) {
+    // The daemon runs one sink; a second would only fight over the same counters.
+    if (id !== 'sink') problems.push({ path, message: 'only one sink is supported: name it "sink"' });
+    else extensions.sink = parseSink(raw, baseDir, path, problems);
+  }
+  // Parsed last so problems come out in the order the sections usually appear in a file.
+  const service = parseService(top.value('service'), problems);
+  const cfg: ReplaydConfig = { file: abs, receivers, processors, exporters, extensions, service };
+  checkPipelines(cfg, problems);
+  if (problems.length > 0) throw new ConfigError(problems, abs);
+  return cfg;
+}
+
+/** Reads and parses a config file; a missing or unreadable file is a ConfigError too. */
+export function loadConfig(file: string, env: Env = process.env): ReplaydConfig {
+  const abs = resolve(file);
+  let text: string;
+  try {
+    text = readFileSync(abs, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'does not exist' : code === 'EISDIR' ? 'is a folder' : `cannot be read (${code ?? String(err)})`;
+    throw new ConfigError([{ path: '', message: `config file ${abs} ${why}` }], abs, 'ERR_CONFIG_NOT_FOUND');
+  }
+  return parseConfig(text, abs, env);
+}
+
+function parseYaml(text: string, problems: ConfigProblem[]): unknown {
+  const doc = parseDocument(text, { merge: true, uniqueKeys: true, prettyErrors: true });
+  for (const e of doc.errors) {
+    const at = e.linePos ? `line ${e.linePos[0].line}, column ${e.linePos[0].col}: ` : '';
+    // The yaml package appends the offending source line; it may hold a secret, so drop it.
+    const what = e.code === 'MULTIPLE_DOCS' ? 'the file must hold a single YAML document' : e.message.replace(/ at line \d+, column \d+:[\s\S]*$/, '');
+    problems.push({ path: '', message: `YAML syntax error at ${at}${what}` });
+  }
+  if (problems.length > 0) return undefined;
+  try {
+    return doc.toJS({ maxAliasCount: MAX_ALIASES });
+  } catch (err) {
+    // toJS throws ReferenceError on an alias bomb and RangeError on pathological nesting.
+    problems.push({ path: '', message: `YAML cannot be expanded: ${err instanceof ReferenceError ? `more than ${MAX_ALIASES} alias expansions` : (err as Error).message}` });
+    return undefined;
+  }
+}
+
+/** Each `type[/name]` entry of one top-level section whose type is known; others are reported. */
+function* components(
+  top: Section,
+  key: string,
+  kind: string,
+  types: readonly string[],
+  problems: ConfigProblem[],
+): Generator<[id: string, type: string, raw: unknown, path: string]> {
+  const section = asMapping(top.raw[key], key, problems);
+  if (!section) return;
+  for (const [id, raw] of Object.entries(section)) {
+    const path = joinPath(key, id);
+    const parsed = parseComponentId(id);
+    if (!parsed) {
+      problems.push({ path, message: `invalid ${kind} id "${id}": use type or type/name` });
+    } else if (!types.includes(parsed.type)) {
+      problems.push({ path, message: `unknown ${kind} type "${parsed.type}"${didYouMean(parsed.type, types)}; known: ${types.join(', ')}` });
+    } else {
+      yield [id, parsed.type, raw, path];
+    }
+  }
+}

@@ -1,0 +1,26 @@
+/** One self-contained description per pipeline: what a worker gets and what a reload compares. */
+import { ConfigError } from '../errors.js';
+import type { ReplaydConfig, ResolvedPipeline } from './types.js';
+
+/**
+ * Pipelines in file order, each with its components inlined in the pipeline's order.
+ * The result holds only plain data (structured-clone safe) and is built in a fixed key
+ * order, so `JSON.stringify` of two resolutions is equal exactly when nothing changed.
+ */
+export function resolvePipelines(cfg: ReplaydConfig): ResolvedPipeline[] {
+  return Object.values(cfg.service.pipelines).map((pipeline) => {
+    const pick = <T>(ids: string[], all: Record<string, T>, kind: string): T[] =>
+      ids.map((id, i) => {
+        if (!Object.hasOwn(all, id)) {
+          throw new ConfigError([{ path: `service.pipelines.${pipeline.id}.${kind}s[${i}]`, message: `${kind} "${id}" is not configured` }], cfg.file);
+        }
+        return all[id]!;
+      });
+    return structuredClone({
+      pipeline,
+      receivers: pick(pipeline.receivers, cfg.receivers, 'receiver'),
+      processors: pick(pipeline.processors, cfg.processors, 'processor'),
+      exporters: pick(pipeline.exporters, cfg.exporters, 'exporter'),
+    });
+  });
+}
