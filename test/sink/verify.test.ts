@@ -1,0 +1,135 @@
+import { randomBytes } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { requestType } from '../../src/otlp/proto.js';
+import type { Signal } from '../../src/otlp/signals.js';
+import { Verifier } from '../../src/sink/verify.js';
+import { encode, logsRequest, metricsRequest, nowNs, span, spansRequest, toJson, tracesRequest } from './fixtures.js';
+
+/** Round-trips through the wire so the verifier sees exactly what protobufjs decodes on the sink. */
+function decoded(signal: Signal, obj: Record<string, unknown>): Record<string, unknown> {
+  return requestType(signal).decode(encode(signal, obj)) as unknown as Record<string, unknown>;
+}
+
+function check(v: Verifier, signal: Signal, obj: Record<string, unknown>): void {
+  v.check(signal, decoded(signal, obj));
+}
+
+const HOUR_NS = 3_600_000_000_000n;
+
+describe('Verifier', () => {
+  it('passes clean data of all three signals', () => {
+    const v = new Verifier();
+    check(v, 'traces', tracesRequest(10, 5));
+    check(v, 'metrics', metricsRequest());
+    check(v, 'logs', logsRequest(4, { traceId: randomBytes(16), spanId: randomBytes(8) }));
+    const r = v.report();
+    expect(r.problems).toEqual({});
+    expect(r.ok).toBe(true);
+    expect(r.checked).toEqual({ traces: 50, metrics: 9, logs: 4 });
+  });
+
+  it('finds zero ids and wrong id lengths', () => {
+    const v = new Verifier();
+    check(v, 'traces', spansRequest([[
+      span({ traceId: new Uint8Array(16) }),
+      span({ spanId: new Uint8Array(8) }),
+      span({ traceId: randomBytes(15) }),
+      span({ spanId: randomBytes(9) }),
+      span({ parentSpanId: randomBytes(4) }),
+    ]]));
+    check(v, 'logs', logsRequest(2, { traceId: randomBytes(8), spanId: new Uint8Array(8) }));
+    const r = v.report();
+    expect(r.problems).toMatchObject({ zero_trace_id: 1, zero_span_id: 3, bad_trace_id_length: 3, bad_span_id_length: 1, bad_parent_id_length: 1 });
+    expect(r.ok).toBe(false);
+    expect(r.examples.bad_trace_id_length?.[0]?.message).toBe('trace id has 15 bytes, expected 16');
+  });
+
+  it('finds duplicate span ids, also across requests', () => {
+    const v = new Verifier();
+    const spanId = randomBytes(8);
+    check(v, 'traces', spansRequest([[span({ spanId })]]));
+    check(v, 'traces', spansRequest([[span({ spanId })]]));
+    const r = v.report();
+    expect(r.problems.duplicate_span_id).toBe(1);
+    expect(r.examples.duplicate_span_id?.[0]?.spanId).toBe(spanId.toString('hex'));
+  });
+
+  it('accepts a parent arriving in a later request, counts one that never arrives', () => {
+    const v = new Verifier();
+    const traceId = randomBytes(16);
+    const parent = span({ traceId });
+    const missing = randomBytes(8);
+    check(v, 'traces', spansRequest([[span({ traceId, parentSpanId: parent.spanId as Uint8Array }), span({ traceId, parentSpanId: missing })]]));
+    check(v, 'traces', spansRequest([[parent]]));
+    const r = v.report();
+    expect(r.problems.orphan).toBe(1);
+    expect(r.examples.orphan?.[0]?.message).toContain(missing.toString('hex'));
+  });
+
+  it('treats a parent id from another trace as an orphan', () => {
+    const v = new Verifier();
+    const parent = span();
+    check(v, 'traces', spansRequest([[parent, span({ parentSpanId: parent.spanId as Uint8Array })]]));
+    expect(v.report().problems.orphan).toBe(1);
+  });
+
+  it('forgets ids beyond its window: old duplicates pass, old pending parents become orphans', () => {
+    const v = new Verifier({ idWindow: 4 });
+    const spanId = randomBytes(8);
+    const traceId = randomBytes(16);
+    check(v, 'traces', spansRequest([[span({ spanId }), span({ traceId, parentSpanId: randomBytes(8) })]]));
+    check(v, 'traces', tracesRequest(6, 1));
+    expect(v.report().pendingParents).toBe(0);
+    expect(v.report().problems.orphan).toBe(1);
+    check(v, 'traces', spansRequest([[span({ spanId })]]));
+    expect(v.report().problems.duplicate_span_id).toBeUndefined();
+  });
+
+  it('finds start after end, stale and future times', () => {
+    const v = new Verifier();
+    const now = nowNs();
+    check(v, 'traces', spansRequest([[
+      span({ start: now, end: now - 1n }),
+      span({ start: now - 2n * HOUR_NS }),
+      span({ start: now + 2n * HOUR_NS }),
+    ]]));
+    const r = v.report();
+    expect(r.problems.start_after_end).toBe(1);
+    // the stale span: start and end; the future span: start and end
+    expect(r.problems.time_out_of_window).toBe(4);
+    expect(r.examples.time_out_of_window?.[0]?.message).toMatch(/-7200s from now/);
+  });
+
+  it('honours a configured time window', () => {
+    const v = new Verifier({ timeWindowMs: 60_000 });
+    check(v, 'traces', spansRequest([[span({ start: nowNs() - 120_000_000_000n })]]));
+    expect(v.report().problems.time_out_of_window).toBe(2);
+  });
+
+  it('checks metric time ≥ start and log times, ignoring a log time of 0', () => {
+    const v = new Verifier();
+    const now = nowNs();
+    check(v, 'metrics', metricsRequest({ start: now, time: now - 1000n }));
+    check(v, 'logs', logsRequest(3, { timeUnixNano: '0', observedTimeUnixNano: (now - 3n * HOUR_NS).toString() }));
+    const r = v.report();
+    expect(r.problems.time_before_start).toBe(9);
+    expect(r.problems.time_out_of_window).toBe(3);
+  });
+
+  it('reads OTLP/JSON as parsed (hex ids, string times)', () => {
+    const v = new Verifier();
+    const spanId = randomBytes(8);
+    v.check('traces', JSON.parse(toJson('traces', spansRequest([[span({ spanId }), span({ spanId, traceId: new Uint8Array(16) })]]))));
+    expect(v.report().problems).toEqual({ zero_trace_id: 1 });
+    v.check('traces', JSON.parse(toJson('traces', spansRequest([[span({ spanId })]]))));
+    expect(v.report().problems).toEqual({ zero_trace_id: 1, duplicate_span_id: 1 });
+  });
+
+  it('keeps at most maxExamples examples per kind', () => {
+    const v = new Verifier({ maxExamples: 3 });
+    check(v, 'traces', spansRequest([Array.from({ length: 10 }, () => span({ traceId: new Uint8Array(16) }))]));
+    const r = v.report();
+    expect(r.problems.zero_trace_id).toBe(10);
+    expect(r.examples.zero_trace_id).toHaveLength(3);
+  });
+});
