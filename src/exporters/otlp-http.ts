@@ -15,6 +15,7 @@ const gzipAsync = promisify(gzip);
 const USER_AGENT = 'otel-replayd/0.1.0';
 /** Retryable per the OTLP/HTTP spec; everything else non-2xx is permanent. */
 const RETRYABLE_STATUS = new Set([429, 502, 503, 504]);
+const TIMED_OUT = Symbol('timed out');
 const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'ETIMEDOUT']);
 
 interface Target {
@@ -80,6 +81,7 @@ export class OtlpHttpExporter implements Exporter {
           connections: cfg.maxInFlight,
           pipelining: 1,
           keepAliveTimeout: 60_000,
+          // Backstops only: each attempt is bounded by its own timer (see #attempt).
           headersTimeout: cfg.timeoutMs,
           bodyTimeout: cfg.timeoutMs,
           connect: { timeout: cfg.timeoutMs, ...(url.protocol === 'https:' ? connect : {}) },
@@ -113,25 +115,24 @@ export class OtlpHttpExporter implements Exporter {
   }
 
   async #attempt(signal: Signal, target: Target, buf: Buffer, abort: AbortSignal | undefined): Promise<Accepted> {
+    // undici's headers/body timers have ~1 s granularity; the attempt deadline is our own.
+    const ac = new AbortController();
+    const timer = setTimeout(() => ac.abort(TIMED_OUT), this.#timeoutMs);
+    const onAbort = () => ac.abort(abort?.reason);
+    abort?.addEventListener('abort', onAbort, { once: true });
     let res;
-    try {
-      res = await target.pool.request({
-        path: target.path,
-        method: 'POST',
-        headers: this.#headers,
-        body: buf,
-        signal: abort,
-        headersTimeout: this.#timeoutMs,
-        bodyTimeout: this.#timeoutMs,
-      });
-    } catch (err) {
-      throw transportError(err);
-    }
     let bytes: Uint8Array;
     try {
+      res = await target.pool.request({ path: target.path, method: 'POST', headers: this.#headers, body: buf, signal: ac.signal });
       bytes = new Uint8Array(await res.body.arrayBuffer());
     } catch (err) {
+      if (ac.signal.reason === TIMED_OUT) {
+        throw new ExportError('ERR_EXPORT_TIMEOUT', `no complete response within timeout ${this.#timeoutMs}ms`, { retryable: true });
+      }
       throw transportError(err);
+    } finally {
+      clearTimeout(timer);
+      abort?.removeEventListener('abort', onAbort);
     }
     const status = res.statusCode;
     const type = String(res.headers['content-type'] ?? '');
