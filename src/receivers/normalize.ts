@@ -204,7 +204,9 @@ function applyTemplateAttributes(span: any, where: string, source: string): bool
 }
 
 function templateInt(value: any, where: string, source: string): bigint {
-  const v = value?.intValue ?? value?.stringValue;
+  // Own properties only: protobufjs puts oneof defaults (a zero Long) on the prototype.
+  const own = (k: string) => (value && Object.prototype.hasOwnProperty.call(value, k) ? value[k] : undefined);
+  const v = own('intValue') ?? own('stringValue');
   const s = typeof v === 'object' && v !== null ? String(v) : typeof v === 'number' ? String(v) : v;
   if (typeof s === 'string' && /^\d{1,16}$/.test(s)) return BigInt(s);
   throw new TemplateError(`${where} must be a non-negative integer of nanoseconds, got ${JSON.stringify(String(v))}`, {
@@ -214,7 +216,9 @@ function templateInt(value: any, where: string, source: string): bigint {
 }
 
 function checkId(id: unknown, bytes: number, optional: boolean, where: string, source: string): void {
-  const len = id instanceof Uint8Array ? id.length : id === undefined || id === null ? 0 : -1;
+  // protobufjs' default for an absent bytes field is a shared empty plain array.
+  const absent = id === undefined || id === null || (Array.isArray(id) && id.length === 0);
+  const len = id instanceof Uint8Array ? id.length : absent ? 0 : -1;
   if (len === bytes || (optional && len === 0)) return;
   const problem = len === 0 ? 'is missing' : len < 0 ? 'is not bytes' : `has ${len} bytes`;
   throw new TemplateError(`${where} ${problem}, expected ${bytes} bytes${optional ? ' or empty' : ''}`, {
