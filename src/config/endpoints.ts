@@ -3,8 +3,11 @@
 const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9_]([A-Za-z0-9_-]*[A-Za-z0-9_])?(\.[A-Za-z0-9_]([A-Za-z0-9_-]*[A-Za-z0-9_])?)*\.?$/;
 const IPV6 = /^[0-9A-Fa-f:.]+(%[A-Za-z0-9_.-]+)?$/;
 
-/** `host:port` or `[v6]:port`; returns an error message, or undefined when valid. */
-export function checkHostPort(s: string): string | undefined {
+/**
+ * `host:port` or `[v6]:port`; returns an error message, or undefined when valid.
+ * Addresses we listen on may use port 0 (the OS picks one; tests rely on it).
+ */
+export function checkHostPort(s: string, opts: { listen?: boolean } = {}): string | undefined {
   const m = /^(?:\[([^\]]*)\]|([^:[\]]*)):(\d{1,5})$/.exec(s);
   if (!m) return `must be host:port (e.g. 127.0.0.1:4317), got ${JSON.stringify(s)}`;
   const host = m[1] ?? m[2] ?? '';
@@ -12,7 +15,8 @@ export function checkHostPort(s: string): string | undefined {
   if (m[1] !== undefined ? !IPV6.test(host) || !host.includes(':') : !HOSTNAME.test(host)) {
     return `has an invalid host ${JSON.stringify(host)}`;
   }
-  if (port < 1 || port > 65535) return `has an invalid port ${m[3]} (must be 1-65535)`;
+  const min = opts.listen ? 0 : 1;
+  if (port < min || port > 65535) return `has an invalid port ${m[3]} (must be ${min}-65535)`;
   return undefined;
 }
 

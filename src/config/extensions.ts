@@ -21,7 +21,7 @@ export function parseSink(raw: unknown, baseDir: string, path: string, problems:
   for (const key of ['grpc', 'http'] as const) {
     const addr = s.string(key);
     if (addr === undefined) continue;
-    const bad = checkHostPort(addr);
+    const bad = checkHostPort(addr, { listen: true });
     if (bad) s.problem(key, bad);
     cfg[key] = addr;
   }

@@ -156,7 +156,8 @@ export class Section {
       n <= max &&
       (!opts.positive || n > 0);
     if (ok) return n;
-    const range = opts.positive ? `a positive ${kind}` : min === 0 ? `a non-negative ${kind}` : Number.isFinite(min) ? `an ${kind} >= ${min}` : `a ${kind}`;
+    const plain = opts.integer ? 'an integer' : 'a number';
+    const range = opts.positive ? `a positive ${kind}` : min === 0 ? `a non-negative ${kind}` : Number.isFinite(min) ? `${plain} >= ${min}` : plain;
     this.problem(key, `must be ${range}${max < Number.MAX_SAFE_INTEGER ? ` of at most ${max}` : ''}, got ${show(v)}`);
     return this.fallback(key, (d) => Number(d));
   }

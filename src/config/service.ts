@@ -39,7 +39,7 @@ export function parseService(raw: unknown, problems: ConfigProblem[]): ServiceCo
   };
   const address = metrics.string('address')!;
   if (address !== '' && address !== 'none') {
-    const bad = checkHostPort(address);
+    const bad = checkHostPort(address, { listen: true });
     if (bad) metrics.problem('address', bad);
     telemetry.metricsAddress = address;
   }

@@ -1,0 +1,114 @@
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { baseConfig, expectProblem, makeDir, problemsOf } from './fixture.js';
+
+const { dir, cleanup } = makeDir();
+afterAll(cleanup);
+
+const AT = 'exporters.otlp_grpc/backend';
+
+function withExporter(id: string, exp: unknown): Record<string, any> {
+  const cfg = baseConfig();
+  cfg.exporters = { [id]: exp };
+  cfg.service.pipelines['traces/replay'].exporters = [id];
+  return cfg;
+}
+
+describe('exporter endpoints', () => {
+  it('gRPC: host:port is required and checked', () => {
+    expectProblem(problemsOf(dir, withExporter('otlp_grpc/backend', { tls: { insecure: true } })), `${AT}.endpoint`, 'is required');
+    for (const [endpoint, message] of [
+      ['localhost', /^must be host:port/],
+      ['localhost:99999', 'has an invalid port 99999 (must be 1-65535)'],
+      ['bad host:4317', 'has an invalid host "bad host"'],
+      ['[zz]:4317', 'has an invalid host "zz"'],
+    ] as const) {
+      expectProblem(problemsOf(dir, withExporter('otlp_grpc/backend', { endpoint, tls: { insecure: true } })), `${AT}.endpoint`, message);
+    }
+    expect(problemsOf(dir, withExporter('otlp_grpc/backend', { endpoint: '[::1]:4317', tls: { insecure: true } }))).toEqual([]);
+  });
+
+  it('gRPC: plaintext must be asked for with tls.insecure; a disagreeing scheme is reported', () => {
+    expectProblem(problemsOf(dir, withExporter('otlp_grpc/backend', { endpoint: 'http://h:4317' })), `${AT}.endpoint`,
+      /says http:\/\/ but gRPC uses TLS unless tls.insecure is true/);
+    expectProblem(problemsOf(dir, withExporter('otlp_grpc/backend', { endpoint: 'https://h:4317', tls: { insecure: true } })), `${AT}.endpoint`,
+      'says https:// but tls.insecure is true; drop one of them');
+    expect(problemsOf(dir, withExporter('otlp_grpc/backend', { endpoint: 'https://h:4317' }))).toEqual([]);
+    expect(problemsOf(dir, withExporter('otlp_grpc/backend', { endpoint: 'h:4317' }))).toEqual([]);
+  });
+
+  it('HTTP: absolute http(s) URLs only, no credentials; signal endpoints checked too', () => {
+    const at = 'exporters.otlp_http/b';
+    expectProblem(problemsOf(dir, withExporter('otlp_http/b', { endpoint: 'localhost:4318' })), `${at}.endpoint`, /^must be an http:\/\/ or https:\/\/ URL|^must be an absolute/);
+    expectProblem(problemsOf(dir, withExporter('otlp_http/b', { endpoint: '/v1/traces' })), `${at}.endpoint`, /^must be an absolute http/);
+    expectProblem(problemsOf(dir, withExporter('otlp_http/b', { endpoint: 'ftp://h/' })), `${at}.endpoint`, 'must be an http:// or https:// URL, got a ftp:// URL');
+    const creds = problemsOf(dir, withExporter('otlp_http/b', { endpoint: 'http://user:hunter2@h:4318' }));
+    expectProblem(creds, `${at}.endpoint`, 'must not contain credentials; put them in headers');
+    expect(JSON.stringify(creds)).not.toContain('hunter2');
+    expectProblem(problemsOf(dir, withExporter('otlp_http/b', { endpoint: 'http://h', logs_endpoint: 'nope' })), `${at}.logs_endpoint`, /^must be an absolute/);
+    expectProblem(problemsOf(dir, withExporter('otlp_http/b', {})), `${at}.endpoint`, /^is required \(or give traces_endpoint/);
+  });
+
+  it('HTTP: a signal endpoint may replace endpoint, but only for that signal', () => {
+    expect(problemsOf(dir, withExporter('otlp_http/b', { traces_endpoint: 'http://h/t' }))).toEqual([]);
+    expectProblem(problemsOf(dir, withExporter('otlp_http/b', { logs_endpoint: 'http://h/l' })), 'service.pipelines.traces/replay.exporters[0]',
+      'exporter "otlp_http/b" has no endpoint for traces (set endpoint or traces_endpoint)');
+  });
+
+  it('tls.insecure false with an http:// URL is fine for OTLP/HTTP', () => {
+    expect(problemsOf(dir, withExporter('otlphttp/b', { endpoint: 'http://h:4318', tls: { insecure: false } }))).toEqual([]);
+  });
+
+  it('gRPC has no encoding or signal endpoints', () => {
+    const problems = problemsOf(dir, withExporter('otlp_grpc/backend', { endpoint: 'h:1', encoding: 'json', traces_endpoint: 'http://h' }));
+    expectProblem(problems, `${AT}.encoding`, 'unknown key "encoding"');
+    expectProblem(problems, `${AT}.traces_endpoint`, 'unknown key "traces_endpoint"');
+  });
+});
+
+describe('exporter settings', () => {
+  it('encoding, compression, timeout, max_in_flight and retry are checked', () => {
+    const problems = problemsOf(dir, withExporter('otlp_http/b', {
+      endpoint: 'http://h', encoding: 'jsn', compression: 'zstd', timeout: '0s', max_in_flight: 0,
+      retry_on_failure: { initial_interval: '10s', max_interval: '1s', multiplier: 0.5, randomization_factor: 2, enabled: 'yes' },
+    }));
+    const at = 'exporters.otlp_http/b';
+    expectProblem(problems, `${at}.encoding`, 'must be one of proto, json, got "jsn" (did you mean "json"?)');
+    expectProblem(problems, `${at}.compression`, 'must be one of none, gzip, got "zstd"');
+    expectProblem(problems, `${at}.timeout`, 'must be greater than 0');
+    expectProblem(problems, `${at}.max_in_flight`, 'must be a positive integer of at most 10000, got 0');
+    expectProblem(problems, `${at}.retry_on_failure.max_interval`, 'must not be less than initial_interval');
+    expectProblem(problems, `${at}.retry_on_failure.multiplier`, 'must be a number >= 1 of at most 100, got 0.5');
+    expectProblem(problems, `${at}.retry_on_failure.randomization_factor`, /^must be a non-negative number of at most 1, got 2/);
+    expectProblem(problems, `${at}.retry_on_failure.enabled`, 'must be true or false, got "yes"');
+  });
+
+  it('tls files must exist and cert/key come in pairs', () => {
+    const problems = problemsOf(dir, withExporter('otlp_grpc/backend', { endpoint: 'h:1', tls: { ca_file: 'ca.pem', cert_file: 't.pb' } }));
+    expectProblem(problems, `${AT}.tls.ca_file`, `file ${join(dir, 'ca.pem')} does not exist`);
+    expectProblem(problems, `${AT}.tls.key_file`, 'is required with cert_file/key_file (mutual TLS needs both)');
+    expect(problems).toHaveLength(2);
+  });
+});
+
+describe('headers', () => {
+  it('values must be strings; messages name the header, never the value', () => {
+    const problems = problemsOf(dir, withExporter('otlp_grpc/backend', {
+      endpoint: 'h:1', tls: { insecure: true },
+      headers: { 'x-api-key': 98765432123, 'x-list': ['a'], 'bad name': 'v', 'X-Dup': 'a', 'x-dup': 'b', 'x-crlf': 'a\r\nInjected: 1' },
+    }));
+    expectProblem(problems, `${AT}.headers.x-api-key`, 'value of header "x-api-key" must be a string (quote it)');
+    expectProblem(problems, `${AT}.headers.x-list`, 'value of header "x-list" must be a string (quote it)');
+    expectProblem(problems, `${AT}.headers.bad name`, '"bad name" is not a valid header name');
+    expectProblem(problems, `${AT}.headers.x-dup`, 'header "x-dup" is given twice (names are case-insensitive)');
+    expectProblem(problems, `${AT}.headers.x-crlf`, 'value of header "x-crlf" contains a line break or NUL');
+    const text = JSON.stringify(problems);
+    expect(text).not.toContain('98765432123');
+    expect(text).not.toContain('Injected');
+  });
+
+  it('headers must be a mapping', () => {
+    expectProblem(problemsOf(dir, withExporter('otlp_grpc/backend', { endpoint: 'h:1', headers: ['a: b'] })), `${AT}.headers`,
+      'must be a mapping of header name to string value');
+  });
+});

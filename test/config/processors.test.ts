@@ -1,0 +1,52 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { baseConfig, expectProblem, makeDir, problemsOf } from './fixture.js';
+
+const { dir, cleanup } = makeDir();
+afterAll(cleanup);
+
+function withProcessors(processors: Record<string, unknown>): Record<string, any> {
+  const cfg = baseConfig();
+  cfg.processors = processors;
+  cfg.service.pipelines['traces/replay'].processors = Object.keys(processors);
+  return cfg;
+}
+
+describe('processor settings', () => {
+  it('jitter max is required and must be a duration', () => {
+    expectProblem(problemsOf(dir, withProcessors({ jitter: {} })), 'processors.jitter.max', 'is required');
+    expectProblem(problemsOf(dir, withProcessors({ jitter: { max: '5 minutes' } })), 'processors.jitter.max',
+      'must be a duration like "250ms", "30s" or "5m", got "5 minutes"');
+    expectProblem(problemsOf(dir, withProcessors({ jitter: { max: '9999h' } })), 'processors.jitter.max', /^must be at most 596h/);
+  });
+
+  it('timestamp backdate must be a duration', () => {
+    expectProblem(problemsOf(dir, withProcessors({ timestamp: { backdate: -1 } })), 'processors.timestamp.backdate', /^must be a duration/);
+  });
+
+  it('batch_splitter limits must be positive, sizes parsed with units', () => {
+    const problems = problemsOf(dir, withProcessors({ batch_splitter: { max_items: 1.5, max_bytes: '4 parsecs' } }));
+    expectProblem(problems, 'processors.batch_splitter.max_items', /^must be a positive integer of at most \d+, got 1.5$/);
+    expectProblem(problems, 'processors.batch_splitter.max_bytes', 'must be a size like "512KiB" or "4MB", got "4 parsecs"');
+    expectProblem(problemsOf(dir, withProcessors({ batch_splitter: { max_bytes: 0 } })), 'processors.batch_splitter.max_bytes', 'must be greater than 0');
+    expectProblem(problemsOf(dir, withProcessors({ batch_splitter: { max_bytes: '8GiB' } })), 'processors.batch_splitter.max_bytes', /^must be at most \d+ bytes/);
+  });
+
+  it('ratelimit rates must be positive numbers', () => {
+    expectProblem(problemsOf(dir, withProcessors({ ratelimit: {} })), 'processors.ratelimit.events_per_second', 'is required');
+    for (const bad of [0, -10, 'fast', 1e400]) {
+      expectProblem(problemsOf(dir, withProcessors({ ratelimit: { events_per_second: bad } })), 'processors.ratelimit.events_per_second',
+        /^must be a positive number, got /);
+    }
+    expectProblem(problemsOf(dir, withProcessors({ ratelimit: { events_per_second: 10, burst: 0 } })), 'processors.ratelimit.burst',
+      'must be a positive number, got 0');
+    expect(problemsOf(dir, withProcessors({ ratelimit: { events_per_second: 0.5 } }))).toEqual([]);
+  });
+
+  it('a processor listed twice, or two of one type, is reported', () => {
+    const cfg = withProcessors({ jitter: { max: '1s' }, 'jitter/b': { max: '2s' } });
+    cfg.service.pipelines['traces/replay'].processors = ['jitter', 'jitter/b', 'jitter'];
+    const problems = problemsOf(dir, cfg);
+    expectProblem(problems, 'service.pipelines.traces/replay.processors[2]', 'processor "jitter" is listed twice');
+    expectProblem(problems, 'service.pipelines.traces/replay.processors[1]', '"jitter/b" and "jitter" are both jitter processors; use one');
+  });
+});
