@@ -71,19 +71,30 @@ export function jsonSignal(value: Record<string, unknown>): Signal | undefined {
   return undefined;
 }
 
-/** A JSON.parse failure as a TemplateError with a line and column when V8 gives a position. */
+/** A JSON.parse failure as a one-line TemplateError with a line and column where V8 lets us find them. */
 export function jsonSyntaxError(text: string, err: unknown, file?: string, line?: number): TemplateError {
-  const msg = err instanceof Error ? err.message : String(err);
-  const m = /at position (\d+)/.exec(msg);
+  let msg = err instanceof Error ? err.message : String(err);
+  let pos: number | undefined;
+  const at = /^(.*) in JSON at position (\d+)/.exec(msg);
+  // Newer V8 quotes ~10 characters either side of the problem instead of a position.
+  const quoted = /^(.*?), (\.\.\.)?"([\s\S]*?)"(\.\.\.)? is not valid JSON$/.exec(msg);
+  if (at) {
+    msg = at[1]!;
+    pos = Number(at[2]);
+  } else if (quoted) {
+    msg = quoted[1]!;
+    const found = text.indexOf(quoted[3]!);
+    if (found >= 0) pos = found + (quoted[2] ? 10 : 0);
+  } else if (/end of JSON input/.test(msg)) {
+    pos = text.length;
+  }
   let where = line === undefined ? '' : `line ${line}: `;
-  if (m && line === undefined) {
-    const pos = Number(m[1]);
+  if (pos !== undefined) {
     const before = text.slice(0, pos);
-    const ln = before.split('\n').length;
+    const ln = (line ?? 1) + before.split('\n').length - 1;
     where = `line ${ln} column ${pos - before.lastIndexOf('\n')}: `;
   }
-  // V8 quotes a snippet of the input; keep messages one short line.
-  const clean = msg.length > 200 ? `${msg.slice(0, 200)}…` : msg;
+  const clean = msg.replace(/\s+/g, ' ').slice(0, 200);
   return new TemplateError(`${where}invalid JSON: ${clean}`, { file, code: 'ERR_TEMPLATE_JSON' });
 }
 
@@ -222,7 +233,7 @@ function kindOf(v: unknown): string {
 }
 
 function show(v: unknown): string {
-  const s = typeof v === 'string' ? JSON.stringify(v) : kindOf(v);
+  const s = typeof v === 'string' ? JSON.stringify(v) : typeof v === 'number' || typeof v === 'boolean' ? String(v) : kindOf(v);
   return s.length > 60 ? `${s.slice(0, 60)}…` : s;
 }
 

@@ -15,12 +15,15 @@ import type { Signal } from './signals.js';
  */
 
 const MAX_DEPTH = 64;
+const LONG_VARINTS = new Set(['int64', 'uint64', 'sint64']);
 
 interface FieldRule {
   /** Wire type of one value (0 varint, 1 fixed64, 2 length-delimited, 5 fixed32). */
   wireType: number;
   /** Repeated scalars may also arrive packed (wire type 2 holding values back to back). */
   packable: boolean;
+  /** A varint protobufjs reads as 32 bits (see check32). */
+  varint32: boolean;
   message: protobuf.Type | undefined;
   name: string;
 }
@@ -56,6 +59,7 @@ function rulesOf(type: protobuf.Type): Map<number, FieldRule> {
     rules.set(field.id, {
       wireType,
       packable: field.repeated && wireType !== 2,
+      varint32: wireType === 0 && !LONG_VARINTS.has(field.type),
       message: field.resolvedType instanceof protobuf.Type ? field.resolvedType : undefined,
       name: field.name,
     });
@@ -75,6 +79,7 @@ function checkMessage(r: WireReader, type: protobuf.Type, depth: number): void {
   while (!r.done()) {
     const at = r.pos;
     const tag = r.tag();
+    check32(r.pos - at, at, 'tag');
     const id = Math.floor(tag / 8);
     const wireType = tag % 8;
     const rule = rules.get(id);
@@ -84,15 +89,15 @@ function checkMessage(r: WireReader, type: protobuf.Type, depth: number): void {
     }
     if (wireType === rule.wireType) {
       if (rule.message) {
-        const [start, end] = r.bytes();
+        const [start, end] = lengthDelimited(r);
         checkMessage(new WireReader(r.buf, start, end), rule.message, depth + 1);
       } else {
-        skipValue(r, wireType);
+        skipValue(r, wireType, rule.varint32);
       }
     } else if (wireType === 2 && rule.packable) {
-      const [start, end] = r.bytes();
+      const [start, end] = lengthDelimited(r);
       const packed = new WireReader(r.buf, start, end);
-      while (!packed.done()) skipValue(packed, rule.wireType);
+      while (!packed.done()) skipValue(packed, rule.wireType, rule.varint32);
     } else {
       throw new WireError(`field ${rule.name} (${id}) of ${type.name} has wire type ${wireType}, expected ${rule.wireType}`, at);
     }
@@ -100,24 +105,46 @@ function checkMessage(r: WireReader, type: protobuf.Type, depth: number): void {
 }
 
 function skipUnknown(r: WireReader, wireType: number, at: number): void {
-  if (wireType === 0 || wireType === 1 || wireType === 2 || wireType === 5) skipValue(r, wireType);
+  if (wireType === 0 || wireType === 1 || wireType === 2 || wireType === 5) skipValue(r, wireType, false);
   else throw new WireError(`unsupported wire type ${wireType}`, at);
 }
 
-function skipValue(r: WireReader, wireType: number): void {
-  if (wireType === 0) skipVarint(r);
-  else r.skip(wireType);
+function skipValue(r: WireReader, wireType: number, varint32: boolean): void {
+  const at = r.pos;
+  if (wireType === 0) {
+    const len = skipVarint(r);
+    if (varint32 && len !== 10) check32(len, at, 'varint');
+  } else if (wireType === 2) {
+    lengthDelimited(r);
+  } else {
+    r.skip(wireType);
+  }
 }
 
-/** Any 64-bit varint (negative int64s take 10 bytes), unlike WireReader.varint's 2^53 cap. */
-function skipVarint(r: WireReader): void {
+function lengthDelimited(r: WireReader): [number, number] {
+  const at = r.pos;
+  const range = r.bytes();
+  check32(range[0] - at, at, 'length');
+  return range;
+}
+
+/**
+ * protobufjs reads tags, lengths and 32-bit fields as at most 5 varint bytes and, past
+ * that, blindly skips to byte 10; a (legal but odd) 6-9 byte varint would derail it.
+ */
+function check32(len: number, at: number, what: string): void {
+  if (len > 5) throw new WireError(`${what} varint of ${len} bytes where at most 5 are allowed`, at);
+}
+
+/** Any 64-bit varint (negative int64s take 10 bytes), unlike WireReader.varint's 2^53 cap; returns its length. */
+function skipVarint(r: WireReader): number {
   const start = r.pos;
   for (let i = 0; i < 10; i++) {
     if (r.pos >= r.end) throw new WireError('truncated varint', start);
     const b = r.buf[r.pos++]!;
     if (b < 0x80) {
       if (i === 9 && b > 1) throw new WireError('varint exceeds 64 bits', start);
-      return;
+      return i + 1;
     }
   }
   throw new WireError('varint longer than 10 bytes', start);

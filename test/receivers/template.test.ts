@@ -249,7 +249,7 @@ describe('loadTemplate errors', () => {
     const good = JSON.stringify({ resourceSpans: [] });
     let err = await loadError(file('bad.jsonl', `${good}\n{"resourceSpans": [}\n`), 'traces');
     expect(err.code).toBe('ERR_TEMPLATE_JSON');
-    expect(err.message).toMatch(/bad\.jsonl: line 2: invalid JSON/);
+    expect(err.message).toMatch(/bad\.jsonl: line 2 column \d+: invalid JSON/);
     const bad = JSON.stringify({ resourceSpans: [{ scopeSpans: [{ spans: [{ traceId: 'zz', spanId: '0102030405060708' }] }] }] });
     err = await loadError(file('hex.jsonl', `${good}\n${good}\n${bad}\n`), 'traces');
     expect(err.message).toContain('line 3: resourceSpans[0].scopeSpans[0].spans[0].traceId: invalid hex id "zz"');
