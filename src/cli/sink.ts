@@ -5,6 +5,7 @@ import { createLogger } from '../log.js';
 import { SIGNAL_NAMES } from '../otlp/signals.js';
 import { parseDuration } from '../units.js';
 import { FAIL_CODES, type FailCode, type FaultOptions } from '../sink/faults.js';
+import { splitHostPort } from '../sink/grpc-server.js';
 import { startSink, writeReport, type SinkOptions } from '../sink/index.js';
 import { summarize } from '../sink/report.js';
 
@@ -72,7 +73,7 @@ export async function main(args: string[]): Promise<number> {
     sink = await startSink({ ...parsed.sink, log });
   } catch (err) {
     log.error({ err: (err as Error).message, code: (err as ReplaydError).code }, 'sink failed to start');
-    return err instanceof UsageError ? 2 : 1;
+    return 1;
   }
   // Machine-readable: tests and scripts started with port 0 read the bound addresses from this line.
   log.info({ grpc: sink.grpcAddress ?? null, http: sink.httpAddress ?? null, verify: !!parsed.sink.verify }, 'sink listening');
@@ -123,6 +124,15 @@ function parseFlags(args: string[]): SinkCliOptions | 'help' {
   const { values: v } = parseArgs({ args, options: OPTIONS, strict: true, allowPositionals: false });
   if (v.help) return 'help';
   if (!v.grpc && !v.http) throw new UsageError('give --grpc HOST:PORT, --http HOST:PORT, or both');
+  for (const flag of ['grpc', 'http'] as const) {
+    if (v[flag] !== undefined) {
+      try {
+        splitHostPort(v[flag]);
+      } catch (err) {
+        throw new UsageError(`--${flag}: ${(err as Error).message}`);
+      }
+    }
+  }
   if (!!v['tls-cert'] !== !!v['tls-key']) throw new UsageError('--tls-cert and --tls-key go together');
   if (v['tls-client-ca'] && !v['tls-cert']) throw new UsageError('--tls-client-ca needs --tls-cert and --tls-key');
   for (const flag of ['tls-cert', 'tls-key', 'tls-client-ca'] as const) {
