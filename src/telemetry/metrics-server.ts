@@ -87,7 +87,7 @@ export class MetricsServer {
       });
       server.listen(port, host, () => {
         const bound = formatListenAddress(host, (server.address() as AddressInfo).port);
-        this.#log.info({ address: bound }, 'serving /metrics and /healthz');
+        this.#log.debug({ address: bound }, 'serving /metrics and /healthz');
         resolve(bound);
       });
     });
