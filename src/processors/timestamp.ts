@@ -1,0 +1,60 @@
+/**
+ * timestamp: every replayed time = base + its relative offset, base = now − backdate
+ * (− jitter). Times are ns since the epoch, beyond 2^53, so no JS number can hold one
+ * exactly. Bases are kept as whole seconds + nanoseconds (each exact in a double), and
+ * converted to the two uint32 halves a fixed64 is written as.
+ */
+
+export const NS_PER_S = 1e9;
+const TWO32 = 4294967296;
+
+/** Time as whole seconds and nanoseconds (0 ≤ nsec < 1e9). */
+export interface SecNsec {
+  sec: number;
+  nsec: number;
+}
+
+/** `nowMs − backdateMs` (milliseconds, may be fractional) as seconds + nanoseconds. */
+export function baseTime(nowMs: number, backdateMs: number): SecNsec {
+  const ms = nowMs - backdateMs;
+  if (!(ms >= 0)) throw new RangeError(`backdate ${backdateMs}ms reaches before 1970`);
+  let sec = Math.floor(ms / 1000);
+  let nsec = Math.round((ms - sec * 1000) * 1e6);
+  if (nsec >= NS_PER_S) {
+    sec += 1;
+    nsec -= NS_PER_S;
+  }
+  return { sec, nsec };
+}
+
+/** Splits a relative offset (integer ns < 2^53) into seconds + nanoseconds. */
+export function splitSec(ns: number): SecNsec {
+  let sec = Math.floor(ns / NS_PER_S);
+  let nsec = ns - sec * NS_PER_S;
+  // ns / 1e9 rounds; fix the rare off-by-one so 0 ≤ nsec < 1e9.
+  if (nsec < 0) {
+    sec -= 1;
+    nsec += NS_PER_S;
+  } else if (nsec >= NS_PER_S) {
+    sec += 1;
+    nsec -= NS_PER_S;
+  }
+  return { sec, nsec };
+}
+
+/**
+ * Writes sec·1e9 + nsec as uint32 halves into out[at] (low) and out[at + 1] (high).
+ * sec·1e9 = sec·1953125·2^9, and sec·1953125 stays below 2^53 until the year 2^53/1953125 s,
+ * so every step is exact.
+ */
+export function toHiLo(sec: number, nsec: number, out: Uint32Array, at: number): void {
+  const m = sec * 1953125;
+  let hi = Math.floor(m / 8388608); // m / 2^23: the part above bit 32 once shifted by 9
+  let lo = (m - hi * 8388608) * 512 + nsec;
+  if (lo >= TWO32) {
+    hi += Math.floor(lo / TWO32);
+    lo %= TWO32;
+  }
+  out[at] = lo;
+  out[at + 1] = hi;
+}
