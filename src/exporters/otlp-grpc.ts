@@ -7,6 +7,7 @@ import type { ExportOutcome, Exporter } from './exporter.js';
 import { grpcExportError, type GrpcStatusLike } from './grpc-status.js';
 import { parseProtoResponse, ThrottledWarn } from './partial-success.js';
 import { RetryPolicy, type Accepted } from './retry.js';
+import { normalizeHeaders } from './headers.js';
 import { grpcCredentials } from './tls.js';
 
 const GZIP = 2; // grpc-js CompressionAlgorithms.gzip
@@ -48,7 +49,7 @@ export class OtlpGrpcExporter implements Exporter {
     this.#warn = new ThrottledWarn(log2);
 
     this.#metadata = new grpc.Metadata();
-    for (const [k, v] of Object.entries(cfg.headers)) this.#metadata.set(k.toLowerCase(), v);
+    for (const [k, v] of Object.entries(normalizeHeaders(cfg.headers, cfg.id))) this.#metadata.set(k, v);
 
     const options: grpc.ChannelOptions = {
       // Frames can be tens of MiB; the endpoint enforces its own limit.

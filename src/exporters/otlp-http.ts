@@ -9,6 +9,7 @@ import type { ExportOutcome, Exporter } from './exporter.js';
 import { parseStatusDetails } from './grpc-status.js';
 import { parseJsonResponse, parseProtoResponse, ThrottledWarn, truncateMessage } from './partial-success.js';
 import { RetryPolicy, type Accepted } from './retry.js';
+import { normalizeHeaders } from './headers.js';
 import { httpConnectOptions, isTlsVerifyFailure } from './tls.js';
 
 const gzipAsync = promisify(gzip);
@@ -61,8 +62,7 @@ export class OtlpHttpExporter implements Exporter {
     this.#warn = new ThrottledWarn(childLog);
 
     // Built once and shared by every request: undici does not mutate it.
-    const headers: Record<string, string> = {};
-    for (const [k, v] of Object.entries(cfg.headers)) headers[k.toLowerCase()] = v;
+    const headers = normalizeHeaders(cfg.headers, cfg.id);
     headers['content-type'] = cfg.encoding === 'json' ? 'application/json' : 'application/x-protobuf';
     headers['user-agent'] = USER_AGENT;
     if (this.#gzip) headers['content-encoding'] = 'gzip';
