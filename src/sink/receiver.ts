@@ -1,4 +1,5 @@
-import { ReplaydError, WireError } from '../errors.js';
+import { ReplaydError, TemplateError, WireError } from '../errors.js';
+import { decodeOtlpJsonValue, jsonSyntaxError } from '../otlp/json-decode.js';
 import { requestType } from '../otlp/proto.js';
 import { SIGNAL_NAMES, type Signal } from '../otlp/signals.js';
 import { countJson, countProto, JsonShapeError } from './counter.js';
@@ -93,10 +94,15 @@ export class Receiver {
 
   private acceptJson(signal: Signal, body: Uint8Array): number {
     const text = Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8');
-    const parsed: unknown = JSON.parse(text);
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch (err) {
+      throw jsonSyntaxError(text, err);
+    }
     const events = countJson(signal, parsed);
-    // OTLP/JSON keys are the decoded object's camelCase keys; the verifier reads hex ids and decimal-string times as they are.
-    if (this.verifier) this.verifier.check(signal, parsed as Record<string, unknown>);
+    // Decoding checks every field (hex ids, 64-bit strings) and gives the verifier what protobufjs gives for proto bodies.
+    if (this.verifier) this.verifier.check(signal, decodeOtlpJsonValue(signal, parsed));
     return events;
   }
 }
@@ -104,7 +110,7 @@ export class Receiver {
 function describe(err: unknown): string {
   if (err instanceof WireError) return `malformed protobuf: ${err.message}`;
   if (err instanceof JsonShapeError) return `not an OTLP request: ${err.message}`;
-  if (err instanceof SyntaxError) return `malformed JSON: ${err.message}`;
+  if (err instanceof TemplateError) return `malformed OTLP/JSON: ${err.message}`;
   // protobufjs decode errors (verify mode) carry the offset in their message.
   return `malformed request: ${err instanceof Error ? err.message : String(err)}`;
 }

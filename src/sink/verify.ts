@@ -34,10 +34,10 @@ export interface VerifyReport {
   ok: boolean;
 }
 
-/** Values as protobufjs (Uint8Array, Long) or OTLP/JSON (hex strings, decimal strings) give them. */
-type IdValue = Uint8Array | string | null | undefined;
-type TimeValue = { low: number; high: number } | number | string | null | undefined;
-// Decoded requests are walked loosely: protobufjs objects and parsed OTLP/JSON differ in value types.
+/** Values as protobufjs decodes them: ids as Uint8Array, fixed64 as Long (or number without long.js). */
+type IdValue = Uint8Array | null | undefined;
+type TimeValue = { low: number; high: number } | number | null | undefined;
+// Decoded requests (requestType().decode or decodeOtlpJson) are walked without generated types.
 type Obj = Record<string, any>;
 
 const NS_PER_MS = 1_000_000n;
@@ -208,15 +208,12 @@ function asList(v: unknown): unknown[] {
 const EMPTY = new Uint8Array(0);
 
 function idBytes(v: IdValue): Uint8Array {
-  if (v instanceof Uint8Array) return v;
-  if (typeof v === 'string' && v.length) return /^[0-9a-fA-F]*$/.test(v) && v.length % 2 === 0 ? Buffer.from(v, 'hex') : Buffer.from(v);
-  return EMPTY;
+  return v instanceof Uint8Array ? v : EMPTY;
 }
 
 function nanos(v: TimeValue): bigint {
   if (v === null || v === undefined) return 0n;
   if (typeof v === 'number') return BigInt(Math.trunc(v));
-  if (typeof v === 'string') return /^\d+$/.test(v) ? BigInt(v) : 0n;
   return (BigInt(v.high >>> 0) << 32n) | BigInt(v.low >>> 0);
 }
 

@@ -78,7 +78,7 @@ describe('HTTP sink', () => {
     const json = { 'content-type': 'application/json' };
     const broken = await post('/v1/traces', '{"resourceSpans": [', json);
     expect(broken.status).toBe(400);
-    expect(JSON.parse(broken.body.toString()).message).toMatch(/^malformed JSON: /);
+    expect(JSON.parse(broken.body.toString()).message).toMatch(/^malformed OTLP\/JSON: line 1 column \d+: invalid JSON/);
     const shape = await post('/v1/traces', '{"resourceSpans": {}}', json);
     expect(JSON.parse(shape.body.toString()).message).toBe('not an OTLP request: $.resourceSpans: expected an array');
     const gz = await post('/v1/traces', Buffer.from('not gzip'), { ...json, 'content-encoding': 'gzip' });
@@ -147,5 +147,14 @@ describe('HTTP sink', () => {
     expect(res.status).toBe(200);
     expect((await post('/v1/traces', toJson('traces', req), { 'content-type': 'application/json' })).status).toBe(200);
     expect(sink!.verification()).toMatchObject({ checked: { traces: 8 }, problems: { duplicate_span_id: 4 }, ok: false });
+  });
+
+  it('in verify mode, rejects JSON ids of the wrong length with 400 naming the key path', async () => {
+    await start({ verify: true });
+    const body = toJson('traces', tracesRequest(1, 1)).replace(/"traceId":"([0-9a-f]+)"/, '"traceId":"$1ab"');
+    const res = await post('/v1/traces', body, { 'content-type': 'application/json' });
+    expect(res.status).toBe(400);
+    expect(JSON.parse(res.body.toString()).message).toContain('resourceSpans[0].scopeSpans[0].spans[0].traceId: id has 17 bytes');
+    expect(sink!.counts().traces).toMatchObject({ requests: 0, invalidRequests: 1 });
   });
 });

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { decodeOtlpJson } from '../../src/otlp/json-decode.js';
 import { requestType } from '../../src/otlp/proto.js';
 import type { Signal } from '../../src/otlp/signals.js';
 import { Verifier } from '../../src/sink/verify.js';
@@ -116,13 +117,14 @@ describe('Verifier', () => {
     expect(r.problems.time_out_of_window).toBe(3);
   });
 
-  it('reads OTLP/JSON as parsed (hex ids, string times)', () => {
+  it('reads OTLP/JSON as decodeOtlpJson gives it', () => {
     const v = new Verifier();
     const spanId = randomBytes(8);
-    v.check('traces', JSON.parse(toJson('traces', spansRequest([[span({ spanId }), span({ spanId, traceId: new Uint8Array(16) })]]))));
-    expect(v.report().problems).toEqual({ zero_trace_id: 1 });
-    v.check('traces', JSON.parse(toJson('traces', spansRequest([[span({ spanId })]]))));
-    expect(v.report().problems).toEqual({ zero_trace_id: 1, duplicate_span_id: 1 });
+    const now = nowNs();
+    v.check('traces', decodeOtlpJson('traces', toJson('traces', spansRequest([[span({ spanId }), span({ spanId, traceId: new Uint8Array(16), start: now, end: now - 1n })]]))));
+    expect(v.report().problems).toEqual({ zero_trace_id: 1, start_after_end: 1 });
+    v.check('traces', decodeOtlpJson('traces', toJson('traces', spansRequest([[span({ spanId })]]))));
+    expect(v.report().problems).toEqual({ zero_trace_id: 1, start_after_end: 1, duplicate_span_id: 1 });
   });
 
   it('keeps at most maxExamples examples per kind', () => {
