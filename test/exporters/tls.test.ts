@@ -87,6 +87,16 @@ describe.each(['grpc', 'http'] as const)('TLS over %s', (kind) => {
     expect(ep.received).toHaveLength(0);
   });
 
+  it('server_name_override is the name verified (a name the cert lacks fails permanently)', async () => {
+    const ep = await endpoint(kind, false);
+    const { exp } = exporter(kind, ep, { caFile: certs.caFile, serverNameOverride: 'otel.example.invalid' });
+    const out = await exp.export('traces', traceRequest());
+    expect(out).toMatchObject({ status: 'failed', code: 'ERR_EXPORT_TLS', retries: 0 });
+    expect(out.message).toMatch(/otel\.example\.invalid|altnames/);
+    const ok = exporter(kind, ep, { caFile: certs.caFile, serverNameOverride: 'localhost' });
+    expect((await ok.exp.export('traces', traceRequest())).status).toBe('sent');
+  });
+
   it('insecure_skip_verify accepts an untrusted server and warns once', async () => {
     const ep = await endpoint(kind, false);
     const { exp, lines } = exporter(kind, ep, { caFile: certs.otherCaFile, insecureSkipVerify: true });
