@@ -155,9 +155,10 @@ function skipVarint(r: WireReader): number {
  * loaded a metrics file into a traces pipeline. The three requests share their outer
  * shape (field 1 → field 2 → field 2), so the judgement is made on the innermost message:
  * a Span carries 16- and 8-byte ids, a Metric a name and one data oneof, a LogRecord
- * fixed64 times and a varint severity. Returns undefined when unsure or not valid as that signal.
+ * fixed64 times and a varint severity. Returns undefined when unsure or not valid as that
+ * signal; a guess equal to `expected` is returned without the (full) validity check.
  */
-export function guessWireSignal(buf: Uint8Array): Signal | undefined {
+export function guessWireSignal(buf: Uint8Array, expected?: Signal): Signal | undefined {
   let item: [number, number] | undefined;
   try {
     item = firstItem(buf);
@@ -188,7 +189,7 @@ export function guessWireSignal(buf: Uint8Array): Signal | undefined {
   if (f(1)?.len === 16 && f(2)?.len === 8) guess = 'traces';
   else if (f(1)?.wireType === 2 && [5, 7, 9, 10, 11].some((id) => f(id)?.wireType === 2)) guess = 'metrics';
   else if (f(1)?.wireType === 1 || f(11)?.wireType === 1 || f(2)?.wireType === 0) guess = 'logs';
-  if (!guess) return undefined;
+  if (!guess || guess === expected) return guess;
   try {
     checkWire(buf, requestType(guess));
   } catch {

@@ -20,12 +20,6 @@ const DURATION_ATTR = '_template.duration_nanos';
 const TEMPLATE_PREFIX = '_template.';
 const METRIC_DATA = ['gauge', 'sum', 'histogram', 'exponentialHistogram', 'summary'] as const;
 
-/** A timestamp field: its holder object and key, so it can be rewritten after the base is known. */
-interface TimeSite {
-  obj: any;
-  key: string;
-}
-
 export function normalize(signal: Signal, request: any, source: string): TemplateData {
   if (signal === 'traces') normalizeTraces(request, source);
   else if (signal === 'metrics') normalizeMetrics(request, source);
@@ -34,137 +28,220 @@ export function normalize(signal: Signal, request: any, source: string): Templat
 }
 
 function normalizeTraces(request: any, source: string): void {
-  // Sites grouped per trace; spans placed by `_template.*` are relative already and stay out.
-  const traces = new Map<string, TimeSite[]>();
-  let absolute = false;
+  // Spans per trace id; spans placed by `_template.*` are relative already and stay out.
+  const traces = new Map<string, any[]>();
+  const clock = new Clock(source);
   let count = 0;
-  forEach(request.resourceSpans, 'resourceSpans', (rs, p1) =>
-    forEach(rs.scopeSpans, `${p1}.scopeSpans`, (ss, p2) =>
-      forEach(ss.spans, `${p2}.spans`, (span, path) => {
+  const rss: any[] = request.resourceSpans ?? [];
+  for (let i = 0; i < rss.length; i++) {
+    const sss: any[] = rss[i].scopeSpans ?? [];
+    for (let j = 0; j < sss.length; j++) {
+      const spans: any[] = sss[j].spans ?? [];
+      for (let k = 0; k < spans.length; k++) {
+        const span = spans[k];
         count++;
-        const where = `span ${JSON.stringify(span.name ?? '')} at ${path}`;
-        checkId(span.traceId, 16, false, `${where}: traceId`, source);
-        checkId(span.spanId, 8, false, `${where}: spanId`, source);
-        checkId(span.parentSpanId, 8, true, `${where}: parentSpanId`, source);
-        forEach(span.links, `${path}.links`, (link, lp) => {
-          checkId(link.traceId, 16, true, `${where}: ${lp}.traceId`, source);
-          checkId(link.spanId, 8, true, `${where}: ${lp}.spanId`, source);
-        });
-        if (applyTemplateAttributes(span, where, source)) return;
-        const key = Buffer.from(span.traceId).toString('hex');
-        let sites = traces.get(key);
-        if (!sites) traces.set(key, (sites = []));
-        sites.push({ obj: span, key: 'startTimeUnixNano' }, { obj: span, key: 'endTimeUnixNano' });
-        forEach(span.events, '', (ev) => void sites.push({ obj: ev, key: 'timeUnixNano' }));
-        absolute ||= isAbsolute(span.startTimeUnixNano) || isAbsolute(span.endTimeUnixNano);
-        forEach(span.events, '', (ev) => void (absolute ||= isAbsolute(ev.timeUnixNano)));
-      }),
-    ),
-  );
+        const where = () => `span ${JSON.stringify(span.name ?? '')} at resourceSpans[${i}].scopeSpans[${j}].spans[${k}]`;
+        checkId(span.traceId, 16, false, source, where, 'traceId');
+        checkId(span.spanId, 8, false, source, where, 'spanId');
+        checkId(span.parentSpanId, 8, true, source, where, 'parentSpanId');
+        const links: any[] = span.links ?? [];
+        for (let l = 0; l < links.length; l++) {
+          checkId(links[l].traceId, 16, true, source, where, `links[${l}].traceId`);
+          checkId(links[l].spanId, 8, true, source, where, `links[${l}].spanId`);
+        }
+        if (applyTemplateAttributes(span, where, source)) continue;
+        const id: Uint8Array = span.traceId;
+        const key = Buffer.from(id.buffer, id.byteOffset, id.length).toString('hex');
+        const group = traces.get(key);
+        if (group) group.push(span);
+        else traces.set(key, [span]);
+        clock.note(span.startTimeUnixNano);
+        clock.note(span.endTimeUnixNano);
+        const events: any[] = span.events ?? [];
+        for (let e = 0; e < events.length; e++) clock.note(events[e].timeUnixNano);
+      }
+    }
+  }
   if (count === 0) throw new TemplateError('holds no spans', { file: source, code: 'ERR_TEMPLATE_EMPTY' });
-  for (const sites of traces.values()) rebase(sites, absolute, source, 'trace');
+  for (const spans of traces.values()) {
+    clock.startBase();
+    if (clock.absolute) {
+      for (const span of spans) {
+        clock.see(span.startTimeUnixNano);
+        clock.see(span.endTimeUnixNano);
+        for (const ev of span.events ?? []) clock.see(ev.timeUnixNano);
+      }
+    }
+    clock.endBase('trace');
+    for (const span of spans) {
+      span.startTimeUnixNano = clock.offset(span.startTimeUnixNano);
+      span.endTimeUnixNano = clock.offset(span.endTimeUnixNano);
+      for (const ev of span.events ?? []) ev.timeUnixNano = clock.offset(ev.timeUnixNano);
+    }
+  }
 }
 
 function normalizeMetrics(request: any, source: string): void {
-  const sites: TimeSite[] = [];
-  let count = 0;
-  forEach(request.resourceMetrics, 'resourceMetrics', (rm, p1) =>
-    forEach(rm.scopeMetrics, `${p1}.scopeMetrics`, (sm, p2) =>
-      forEach(sm.metrics, `${p2}.metrics`, (metric, p3) => {
-        for (const kind of METRIC_DATA) {
-          forEach(metric[kind]?.dataPoints, `${p3}.${kind}.dataPoints`, (dp, path) => {
-            count++;
-            sites.push({ obj: dp, key: 'startTimeUnixNano' }, { obj: dp, key: 'timeUnixNano' });
-            forEach(dp.exemplars, `${path}.exemplars`, (ex, ep) => {
-              checkId(ex.traceId, 16, true, `metric ${JSON.stringify(metric.name ?? '')}: ${ep}.traceId`, source);
-              checkId(ex.spanId, 8, true, `metric ${JSON.stringify(metric.name ?? '')}: ${ep}.spanId`, source);
-              sites.push({ obj: ex, key: 'timeUnixNano' });
-            });
-          });
-        }
-      }),
-    ),
-  );
+  const clock = new Clock(source);
+  clock.startBase();
+  const count = eachPoint(request, (dp, ex, where) => {
+    clock.see(dp.startTimeUnixNano);
+    clock.see(dp.timeUnixNano);
+    for (let e = 0; e < ex.length; e++) {
+      checkId(ex[e].traceId, 16, true, source, where, `exemplars[${e}].traceId`);
+      checkId(ex[e].spanId, 8, true, source, where, `exemplars[${e}].spanId`);
+      clock.see(ex[e].timeUnixNano);
+    }
+  });
   if (count === 0) throw new TemplateError('holds no data points', { file: source, code: 'ERR_TEMPLATE_EMPTY' });
-  rebase(sites, sites.some((s) => isAbsolute(s.obj[s.key])), source, 'file');
+  clock.endBase('file');
+  eachPoint(request, (dp, ex) => {
+    dp.startTimeUnixNano = clock.offset(dp.startTimeUnixNano);
+    dp.timeUnixNano = clock.offset(dp.timeUnixNano);
+    for (let e = 0; e < ex.length; e++) ex[e].timeUnixNano = clock.offset(ex[e].timeUnixNano);
+  });
+}
+
+/** Calls `fn` for every data point of every metric kind; returns how many there were. */
+function eachPoint(request: any, fn: (dp: any, exemplars: any[], where: () => string) => void): number {
+  let count = 0;
+  const rms: any[] = request.resourceMetrics ?? [];
+  for (let i = 0; i < rms.length; i++) {
+    const sms: any[] = rms[i].scopeMetrics ?? [];
+    for (let j = 0; j < sms.length; j++) {
+      const metrics: any[] = sms[j].metrics ?? [];
+      for (let k = 0; k < metrics.length; k++) {
+        const metric = metrics[k];
+        for (const kind of METRIC_DATA) {
+          const points: any[] = metric[kind]?.dataPoints ?? [];
+          for (let p = 0; p < points.length; p++) {
+            count++;
+            const where = () =>
+              `metric ${JSON.stringify(metric.name ?? '')} at resourceMetrics[${i}].scopeMetrics[${j}].metrics[${k}].${kind}.dataPoints[${p}]`;
+            fn(points[p], points[p].exemplars ?? [], where);
+          }
+        }
+      }
+    }
+  }
+  return count;
 }
 
 function normalizeLogs(request: any, source: string): void {
-  const sites: TimeSite[] = [];
-  forEach(request.resourceLogs, 'resourceLogs', (rl, p1) =>
-    forEach(rl.scopeLogs, `${p1}.scopeLogs`, (sl, p2) =>
-      forEach(sl.logRecords, `${p2}.logRecords`, (log, path) => {
-        checkId(log.traceId, 16, true, `log record at ${path}: traceId`, source);
-        checkId(log.spanId, 8, true, `log record at ${path}: spanId`, source);
-        sites.push({ obj: log, key: 'timeUnixNano' }, { obj: log, key: 'observedTimeUnixNano' });
-      }),
-    ),
-  );
-  if (sites.length === 0) throw new TemplateError('holds no log records', { file: source, code: 'ERR_TEMPLATE_EMPTY' });
-  rebase(sites, sites.some((s) => isAbsolute(s.obj[s.key])), source, 'file');
+  const clock = new Clock(source);
+  clock.startBase();
+  const count = eachLog(request, (log, where) => {
+    checkId(log.traceId, 16, true, source, where, 'traceId');
+    checkId(log.spanId, 8, true, source, where, 'spanId');
+    clock.see(log.timeUnixNano);
+    clock.see(log.observedTimeUnixNano);
+  });
+  if (count === 0) throw new TemplateError('holds no log records', { file: source, code: 'ERR_TEMPLATE_EMPTY' });
+  clock.endBase('file');
+  eachLog(request, (log) => {
+    log.timeUnixNano = clock.offset(log.timeUnixNano);
+    log.observedTimeUnixNano = clock.offset(log.observedTimeUnixNano);
+  });
+}
+
+function eachLog(request: any, fn: (log: any, where: () => string) => void): number {
+  let count = 0;
+  const rls: any[] = request.resourceLogs ?? [];
+  for (let i = 0; i < rls.length; i++) {
+    const sls: any[] = rls[i].scopeLogs ?? [];
+    for (let j = 0; j < sls.length; j++) {
+      const logs: any[] = sls[j].logRecords ?? [];
+      for (let k = 0; k < logs.length; k++) {
+        count++;
+        fn(logs[k], () => `log record at resourceLogs[${i}].scopeLogs[${j}].logRecords[${k}]`);
+      }
+    }
+  }
+  return count;
 }
 
 /**
- * Rewrites every site as a Number: the offset from the earliest non-zero time among
- * `sites` if the data is absolute, the value itself if it is relative. Absent or 0 stays 0.
+ * Reads fixed64 times (Long, number or decimal string) as unsigned 32-bit halves, finds
+ * the earliest non-zero one and turns times into Number offsets from it. Absent or 0
+ * means "not recorded" and becomes offset 0. Relative data (everything below
+ * RELATIVE_LIMIT) keeps its values: the base stays 0.
  */
-function rebase(sites: TimeSite[], absolute: boolean, source: string, scope: string): void {
-  let baseHi = 0;
-  let baseLo = 0;
-  if (absolute) {
-    baseHi = Infinity;
-    for (const s of sites) {
-      split(s.obj[s.key], source);
-      if ((H !== 0 || L !== 0) && (H < baseHi || (H === baseHi && L < baseLo))) {
-        baseHi = H;
-        baseLo = L;
-      }
+class Clock {
+  /** Some time seen by `note` or `see` was at or above RELATIVE_LIMIT. */
+  absolute = false;
+  private hi = 0;
+  private lo = 0;
+  private baseHi = 0;
+  private baseLo = 0;
+  private scope = 'file';
+
+  constructor(private readonly source: string) {}
+
+  note(v: unknown): void {
+    this.split(v);
+    if (this.hi * TWO32 + this.lo >= RELATIVE_LIMIT) this.absolute = true;
+  }
+
+  startBase(): void {
+    this.baseHi = Infinity;
+    this.baseLo = 0;
+  }
+
+  see(v: unknown): void {
+    this.note(v);
+    const { hi, lo } = this;
+    if ((hi !== 0 || lo !== 0) && (hi < this.baseHi || (hi === this.baseHi && lo < this.baseLo))) {
+      this.baseHi = hi;
+      this.baseLo = lo;
     }
-    if (baseHi === Infinity) baseHi = 0;
   }
-  for (const s of sites) {
-    split(s.obj[s.key], source);
-    let n = 0;
-    if (H !== 0 || L !== 0) {
-      n = (H - baseHi) * TWO32 + (L - baseLo);
-      if (n > Number.MAX_SAFE_INTEGER) {
-        throw new TemplateError(`times in one ${scope} span more than 2^53 ns (~104 days); cannot be a template`, {
-          file: source,
-          code: 'ERR_TEMPLATE_MALFORMED',
-        });
-      }
+
+  endBase(scope: string): void {
+    this.scope = scope;
+    if (!this.absolute || this.baseHi === Infinity) this.baseHi = this.baseLo = 0;
+  }
+
+  offset(v: unknown): number {
+    this.split(v);
+    if (this.hi === 0 && this.lo === 0) return 0;
+    const n = (this.hi - this.baseHi) * TWO32 + (this.lo - this.baseLo);
+    if (n > Number.MAX_SAFE_INTEGER) {
+      throw new TemplateError(`times in one ${this.scope} span more than 2^53 ns (~104 days); cannot be a template`, {
+        file: this.source,
+        code: 'ERR_TEMPLATE_MALFORMED',
+      });
     }
-    s.obj[s.key] = n;
+    return n;
   }
-}
 
-/** The unsigned halves of the last time `split` read; module state keeps the hot loop allocation-free. */
-let H = 0;
-let L = 0;
-
-function split(v: unknown, source: string): void {
-  if (v === undefined || v === null) {
-    H = L = 0;
-  } else if (typeof v === 'number') {
-    if (!Number.isSafeInteger(v) || v < 0) throw new TemplateError(`invalid time ${v}`, { file: source, code: 'ERR_TEMPLATE_MALFORMED' });
-    H = Math.floor(v / TWO32);
-    L = v >>> 0;
-  } else if (typeof v === 'object' && 'high' in v && 'low' in v) {
-    H = (v as { high: number }).high >>> 0;
-    L = (v as { low: number }).low >>> 0;
-  } else if (typeof v === 'string' && /^\d{1,20}$/.test(v) && BigInt(v) < 2n ** 64n) {
-    const b = BigInt(v);
-    H = Number(b >> 32n);
-    L = Number(b & 0xffffffffn);
-  } else {
-    throw new TemplateError(`invalid time ${String(v)}`, { file: source, code: 'ERR_TEMPLATE_MALFORMED' });
+  /** The value as bigint, for the rare `_template.*` arithmetic. */
+  big(v: unknown): bigint {
+    this.split(v);
+    return (BigInt(this.hi) << 32n) | BigInt(this.lo);
   }
-}
 
-function isAbsolute(v: unknown): boolean {
-  if (typeof v === 'number') return v >= RELATIVE_LIMIT;
-  if (typeof v === 'object' && v !== null && 'high' in v) return ((v as { high: number }).high >>> 0) * TWO32 >= RELATIVE_LIMIT;
-  return typeof v === 'string' && Number(v) >= RELATIVE_LIMIT;
+  private split(v: unknown): void {
+    if (v === undefined || v === null) {
+      this.hi = this.lo = 0;
+    } else if (typeof v === 'number') {
+      if (!Number.isSafeInteger(v) || v < 0) this.invalid(v);
+      this.hi = Math.floor(v / TWO32);
+      this.lo = v >>> 0;
+    } else if (typeof v === 'object' && 'high' in v && 'low' in v) {
+      this.hi = (v as { high: number }).high >>> 0;
+      this.lo = (v as { low: number }).low >>> 0;
+    } else if (typeof v === 'string' && /^\d{1,20}$/.test(v) && BigInt(v) < 2n ** 64n) {
+      const b = BigInt(v);
+      this.hi = Number(b >> 32n);
+      this.lo = Number(b & 0xffffffffn);
+    } else {
+      this.invalid(v);
+    }
+  }
+
+  private invalid(v: unknown): never {
+    throw new TemplateError(`invalid time ${String(v)}`, { file: this.source, code: 'ERR_TEMPLATE_MALFORMED' });
+  }
 }
 
 /**
@@ -172,34 +249,32 @@ function isAbsolute(v: unknown): boolean {
  * and strips every `_template.*` attribute. Returns true if the span's times were set
  * (its events move with it, keeping their distance to the span start).
  */
-function applyTemplateAttributes(span: any, where: string, source: string): boolean {
+function applyTemplateAttributes(span: any, where: () => string, source: string): boolean {
   const attrs: any[] | undefined = span.attributes;
   if (!attrs || !attrs.some((a) => typeof a.key === 'string' && a.key.startsWith(TEMPLATE_PREFIX))) return false;
   let offset: bigint | undefined;
   let duration: bigint | undefined;
   for (const a of attrs) {
-    if (a.key === START_ATTR) offset = templateInt(a.value, `${where}: ${START_ATTR}`, source);
-    else if (a.key === DURATION_ATTR) duration = templateInt(a.value, `${where}: ${DURATION_ATTR}`, source);
+    if (a.key === START_ATTR) offset = templateInt(a.value, `${where()}: ${START_ATTR}`, source);
+    else if (a.key === DURATION_ATTR) duration = templateInt(a.value, `${where()}: ${DURATION_ATTR}`, source);
   }
   span.attributes = attrs.filter((a) => !(typeof a.key === 'string' && a.key.startsWith(TEMPLATE_PREFIX)));
   if (offset === undefined && duration === undefined) return false;
-  split(span.startTimeUnixNano, source);
-  const oldStart = (BigInt(H) << 32n) | BigInt(L);
-  split(span.endTimeUnixNano, source);
-  const oldEnd = (BigInt(H) << 32n) | BigInt(L);
+  const clock = new Clock(source);
+  const oldStart = clock.big(span.startTimeUnixNano);
+  const oldEnd = clock.big(span.endTimeUnixNano);
   const start = offset ?? 0n;
   const end = start + (duration ?? (oldEnd > oldStart && oldStart > 0n ? oldEnd - oldStart : 0n));
   if (end > BigInt(Number.MAX_SAFE_INTEGER)) {
-    throw new TemplateError(`${where}: ${START_ATTR} + ${DURATION_ATTR} exceeds 2^53 ns`, { file: source, code: 'ERR_TEMPLATE_MALFORMED' });
+    throw new TemplateError(`${where()}: ${START_ATTR} + ${DURATION_ATTR} exceeds 2^53 ns`, { file: source, code: 'ERR_TEMPLATE_MALFORMED' });
   }
   span.startTimeUnixNano = Number(start);
   span.endTimeUnixNano = Number(end);
-  forEach(span.events, '', (ev) => {
-    split(ev.timeUnixNano, source);
-    const t = (BigInt(H) << 32n) | BigInt(L);
+  for (const ev of span.events ?? []) {
+    const t = clock.big(ev.timeUnixNano);
     const moved = oldStart > 0n && t > oldStart ? start + (t - oldStart) : start;
     ev.timeUnixNano = moved > BigInt(Number.MAX_SAFE_INTEGER) ? Number(start) : Number(moved);
-  });
+  }
   return true;
 }
 
@@ -215,19 +290,14 @@ function templateInt(value: any, where: string, source: string): bigint {
   });
 }
 
-function checkId(id: unknown, bytes: number, optional: boolean, where: string, source: string): void {
+function checkId(id: unknown, bytes: number, optional: boolean, source: string, where: () => string, field: string): void {
   // protobufjs' default for an absent bytes field is a shared empty plain array.
   const absent = id === undefined || id === null || (Array.isArray(id) && id.length === 0);
   const len = id instanceof Uint8Array ? id.length : absent ? 0 : -1;
   if (len === bytes || (optional && len === 0)) return;
   const problem = len === 0 ? 'is missing' : len < 0 ? 'is not bytes' : `has ${len} bytes`;
-  throw new TemplateError(`${where} ${problem}, expected ${bytes} bytes${optional ? ' or empty' : ''}`, {
+  throw new TemplateError(`${where()}: ${field} ${problem}, expected ${bytes} bytes${optional ? ' or empty' : ''}`, {
     file: source,
     code: 'ERR_TEMPLATE_MALFORMED',
   });
-}
-
-function forEach(list: any[] | undefined | null, path: string, fn: (item: any, path: string) => void): void {
-  if (!list) return;
-  for (let i = 0; i < list.length; i++) fn(list[i], path && `${path}[${i}]`);
 }

@@ -69,7 +69,7 @@ function looksLikeJson(bytes: Uint8Array, name: string): boolean {
 }
 
 function decodeBinary(bytes: Uint8Array, file: string, signal: Signal): any {
-  const guess = guessWireSignal(bytes);
+  const guess = guessWireSignal(bytes, signal);
   if (guess !== undefined && guess !== signal) {
     throw new TemplateError(`holds a ${guess} request (${SIGNALS[guess].request.split('.').pop()}), not ${signal}`, {
       file,

@@ -51,7 +51,7 @@ function* cases(rand: () => number): Generator<Case> {
     const json = encodeTemplate(signal, small[signal](), 'json');
     const jsonl = encodeTemplate(signal, small[signal](), 'jsonl');
     for (let i = 0; i < pb.length; i++) yield { name: `${signal}-cut-${i}.pb`, bytes: pb.subarray(0, i), signal };
-    for (let i = 0; i < 400; i++) {
+    for (let i = 0; i < 300; i++) {
       const b = Buffer.from(pb);
       for (let k = 1 + int(4); k > 0; k--) b[int(b.length)] = int(256);
       yield { name: `${signal}-flip-${i}.pb`, bytes: b, signal };
@@ -63,7 +63,7 @@ function* cases(rand: () => number): Generator<Case> {
       yield { name: `${signal}-varint-${i}.pb`, bytes: b, signal };
     }
     for (let i = 0; i < 200; i++) yield { name: `${signal}-jcut-${i}.json`, bytes: json.subarray(0, int(json.length)), signal };
-    for (let i = 0; i < 200; i++) {
+    for (let i = 0; i < 150; i++) {
       const b = Buffer.from(rand() < 0.5 ? json : jsonl);
       for (let k = 1 + int(3); k > 0; k--) b[int(b.length)] = '{}[]",:0aZ-\n \\'.charCodeAt(int(14));
       yield { name: `${signal}-jflip-${i}.${rand() < 0.5 ? 'json' : 'jsonl'}`, bytes: b, signal };
@@ -82,7 +82,7 @@ function* cases(rand: () => number): Generator<Case> {
     yield { name: `${signal}-empty.pb`, bytes: new Uint8Array(0), signal };
     yield { name: `${signal}-empty.json`, bytes: Buffer.from(' \n'), signal };
   }
-  for (let i = 0; i < 600; i++) {
+  for (let i = 0; i < 400; i++) {
     const b = Buffer.alloc(1 + int(300));
     for (let k = 0; k < b.length; k++) b[k] = int(256);
     yield { name: `garbage-${i}.${['pb', 'json', 'bin'][i % 3]}`, bytes: b, signal: SIGNAL_NAMES[i % 3]! };
