@@ -12,7 +12,7 @@ import { EXPORTER_TYPE_ALIASES, parseExporter } from './exporters.js';
 import { EXTENSION_TYPES, parseSink } from './extensions.js';
 import { checkPipelines } from './pipelines.js';
 import { PROCESSOR_TYPES, isProcessorType, parseProcessor } from './processors.js';
-import { RECEIVER_TYPES, parseReceiver } from './receivers.js';
+import { RECEIVER_TYPES, isReceiverType, parseReceiver } from './receivers.js';
 import { Section, asMapping, didYouMean, joinPath, parseComponentId, type KeyTable } from './schema.js';
 import { parseService } from './service.js';
 
@@ -44,8 +44,7 @@ export function parseConfig(text: string, file: string, env: Env = process.env):
   const exporters: ReplaydConfig['exporters'] = {};
   const extensions: ReplaydConfig['extensions'] = {};
   for (const [id, type, raw, path] of components(top, 'receivers', 'receiver', RECEIVER_TYPES, problems)) {
-    const r = parseReceiver(id, type, raw, baseDir, path, problems);
-    if (r) receivers[id] = r;
+    if (isReceiverType(type)) receivers[id] = parseReceiver(id, type, raw, baseDir, path, problems);
   }
   for (const [id, type, raw, path] of components(top, 'processors', 'processor', PROCESSOR_TYPES, problems)) {
     if (isProcessorType(type)) processors[id] = parseProcessor(id, type, raw, path, problems);

@@ -24,17 +24,19 @@ export const GENERATOR_RECEIVER_KEYS: KeyTable = {
   loops: LOOPS,
 };
 
+export function isReceiverType(t: string): t is ReceiverConfig['type'] {
+  return (RECEIVER_TYPES as readonly string[]).includes(t);
+}
+
 export function parseReceiver(
   id: string,
-  type: string,
+  type: ReceiverConfig['type'],
   raw: unknown,
   baseDir: string,
   path: string,
   problems: ConfigProblem[],
-): ReceiverConfig | undefined {
-  if (type === 'template') return parseTemplate(id, raw, baseDir, path, problems);
-  if (type === 'generator') return parseGenerator(id, raw, path, problems);
-  return undefined;
+): ReceiverConfig {
+  return type === 'template' ? parseTemplate(id, raw, baseDir, path, problems) : parseGenerator(id, raw, path, problems);
 }
 
 function parseTemplate(id: string, raw: unknown, baseDir: string, path: string, problems: ConfigProblem[]): TemplateReceiverConfig {
