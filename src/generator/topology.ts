@@ -91,6 +91,13 @@ export function buildTopology(cfg: TracesGenConfig, rng: Rng): Topology {
     while (chosen.size < fanout) chosen.add(rng.int(candidates.length));
     services[i]!.downstream = [...chosen].sort((a, b) => a - b).map((j) => candidates[j]!);
   }
+  // Every service must be reachable: give an orphan a caller among the services before it.
+  for (let j = ingressCount; j < services.length; j++) {
+    const svc = services[j]!;
+    if (services.some((s) => s.downstream.includes(svc))) continue;
+    const caller = services[rng.int(j)]!;
+    caller.downstream = [...caller.downstream, svc].sort((a, b) => a.index - b.index);
+  }
   return { services, ingress: services.slice(0, ingressCount) };
 }
 
