@@ -7,7 +7,8 @@ import { TokenBucket } from '../processors/ratelimit.js';
 import { openReceiver, type ReceiverSource } from '../receivers/index.js';
 import type { TemplateData } from '../receivers/template-data.js';
 import { BufferPool } from './buffer-pool.js';
-import { compile, type CompiledTemplate } from './compile.js';
+import { compile } from './compile.js';
+import type { CompiledTemplate } from './frame.js';
 import { pipelineSettings, workerRate, type PipelineSettings } from './settings.js';
 import { Slots } from './slots.js';
 import { Stamper } from './stamper.js';
@@ -90,7 +91,7 @@ export class PipelineRunner {
       jitterMaxMs: s.jitterMaxMs,
     });
     // Buffers still in flight keep a reference to their old pool and are simply collected.
-    this.pools = new Map(this.encodings.map((e) => [e, new BufferPool(this.compiled.maxFrameBytes[e])]));
+    this.pools = new Map(this.encodings.map((e) => [e, new BufferPool(this.compiled.maxFrameBytes)]));
     const rate = workerRate(this.opts.resolved, s);
     if (rate && !this.bucket) {
       this.bucket = new TokenBucket({ ...rate, largestRequest: this.compiled.maxFrameEvents });
@@ -190,7 +191,9 @@ export class PipelineRunner {
 
   compiledSummary(): { frames: number; events: number; bytes: number } {
     const c = this.compiled;
-    return { frames: c.frames.length, events: c.totalEvents, bytes: c.totalBytes };
+    let bytes = 0;
+    for (const f of c.frames) bytes += f.byteLength[this.encodings[0]!] ?? 0;
+    return { frames: c.frames.length, events: c.totalEvents, bytes };
   }
 
   stats(): WorkerStats {
