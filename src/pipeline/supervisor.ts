@@ -141,6 +141,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> implements Teleme
     const ready: Promise<void>[] = [];
     for (let w = 0; w < resolved.pipeline.workers; w++) ready.push(this.startWorker(h, w, seed));
     return Promise.all(ready).then(() => {
+      // Rates count from the first send, not from the spawn: loading a big template takes a while.
+      if (!prev) h.startedAt = Date.now();
       if (h.state === 'starting') h.state = 'running';
     });
   }
