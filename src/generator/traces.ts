@@ -197,8 +197,9 @@ export function* traceBlocks(cfg: TracesGenConfig, topo: Topology, rng: Rng, cou
   for (const n of sizes) {
     const spans = toSpans(cfg, buildTrace(topo, n, cfg.errorRate, rng), rng);
     if (refs) {
-      for (let k = 0; k < Math.min(3, spans.length); k++) {
-        const s = spans[rng.int(spans.length)]!;
+      // Fixed positions, not the PRNG: collecting refs must not change the traces.
+      for (const k of new Set([0, spans.length >> 1, spans.length - 1])) {
+        const s = spans[k]!;
         refs.push({ traceId: s.span.traceId, spanId: s.span.spanId, service: s.svc });
       }
     }

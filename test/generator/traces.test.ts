@@ -160,3 +160,14 @@ describe('trace generation', () => {
     expect(new Set(all.map((s) => s.service))).toEqual(new Set(['edge', 'b', 'c', 'd']));
   });
 });
+
+describe('span references for correlated logs', () => {
+  it('collecting them does not change the traces', () => {
+    const cfg = config({ count: 30 });
+    const plain = [...signalBlocks('traces', cfg, cfg.seed)];
+    const refs: import('../../src/generator/traces.js').SpanRef[] = [];
+    const withRefs = [...signalBlocks('traces', cfg, cfg.seed, { refs })];
+    expect(refs.length).toBeGreaterThanOrEqual(30);
+    expect(JSON.stringify(withRefs)).toBe(JSON.stringify(plain));
+  });
+});

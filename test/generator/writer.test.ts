@@ -1,0 +1,99 @@
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import type { ConfigProblem } from '../../src/errors.js';
+import { parseGeneratorConfig } from '../../src/generator/config.js';
+import { writeDataset } from '../../src/generator/writer.js';
+import { requestType } from '../../src/otlp/proto.js';
+import { loadTemplate } from '../../src/receivers/template.js';
+
+const dirs: string[] = [];
+function tmp(): string {
+  const d = mkdtempSync(join(tmpdir(), 'replayd-gen-'));
+  dirs.push(d);
+  return d;
+}
+afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+function config(extra: Record<string, unknown> = {}) {
+  const problems: ConfigProblem[] = [];
+  const cfg = parseGeneratorConfig(
+    {
+      seed: 77,
+      output: { prefix: 'demo' },
+      traces: { count: 200, spans: { avg_per_trace: 12, std_dev: 4 }, custom_attributes: { count: 3 } },
+      metrics: { metric_count: 30, timeseries_per_metric: { min: 5, max: 15, default: 10 } },
+      logs: { count: 1500, correlate: true },
+      ...extra,
+    },
+    '',
+    problems,
+  );
+  expect(problems).toEqual([]);
+  return cfg;
+}
+
+describe('writeDataset', () => {
+  const dirA = tmp();
+  const result = writeDataset(config(), { outDir: dirA, json: true });
+
+  it('writes .pb, .json and metadata files', () => {
+    expect(readdirSync(dirA).sort()).toEqual(
+      ['demo-logs.json', 'demo-logs.pb', 'demo-metadata.yaml', 'demo-metrics.json', 'demo-metrics.pb', 'demo-traces.json', 'demo-traces.pb'],
+    );
+    expect(result.files).toHaveLength(7);
+  });
+
+  it('is byte-identical for the same config and seed, and differs for another seed', () => {
+    const dirB = tmp();
+    writeDataset(config(), { outDir: dirB, json: true });
+    for (const f of readdirSync(dirA)) expect(readFileSync(join(dirB, f)).equals(readFileSync(join(dirA, f))), f).toBe(true);
+    const dirC = tmp();
+    writeDataset(config({ seed: 78 }), { outDir: dirC, json: false });
+    expect(readFileSync(join(dirC, 'demo-traces.pb')).equals(readFileSync(join(dirA, 'demo-traces.pb')))).toBe(false);
+  });
+
+  it('writes valid Export*ServiceRequests whose counts match the metadata', () => {
+    const meta = parse(readFileSync(join(dirA, 'demo-metadata.yaml'), 'utf8'));
+    const traces = requestType('traces').decode(readFileSync(join(dirA, 'demo-traces.pb'))) as any;
+    const spans = traces.resourceSpans.flatMap((rs: any) => rs.scopeSpans.flatMap((ss: any) => ss.spans));
+    expect(spans).toHaveLength(meta.counts.spans);
+    expect(new Set(spans.map((s: any) => Buffer.from(s.traceId).toString('hex'))).size).toBe(200);
+    const logs = requestType('logs').decode(readFileSync(join(dirA, 'demo-logs.pb'))) as any;
+    expect(logs.resourceLogs.reduce((a: number, rl: any) => a + rl.scopeLogs[0].logRecords.length, 0)).toBe(1500);
+    expect(meta.counts).toMatchObject({ traces: 200, log_records: 1500 });
+    expect(meta.counts.data_points).toBeGreaterThanOrEqual(150);
+    expect(meta.seed).toBe(77);
+    expect(meta.files.traces.bytes).toBe(readFileSync(join(dirA, 'demo-traces.pb')).length);
+    expect(meta.sender_memory.bytes).toBeGreaterThan(meta.files.traces.bytes);
+    expect(meta.config.traces.count).toBe(200);
+  });
+
+  it('replays through the template receiver: .pb and JSON lines load with relative times', async () => {
+    for (const signal of ['traces', 'metrics', 'logs'] as const) {
+      const pb = await loadTemplate(join(dirA, `demo-${signal}.pb`), signal);
+      const json = await loadTemplate(join(dirA, `demo-${signal}.json`), signal);
+      const key = { traces: 'resourceSpans', metrics: 'resourceMetrics', logs: 'resourceLogs' }[signal];
+      expect(json.request[key].length).toBe(pb.request[key].length);
+    }
+    const t = await loadTemplate(join(dirA, 'demo-traces.pb'), 'traces');
+    const span = t.request.resourceSpans[0].scopeSpans[0].spans[0];
+    expect(typeof span.startTimeUnixNano).toBe('number');
+    expect(span.endTimeUnixNano).toBeGreaterThan(span.startTimeUnixNano);
+  });
+
+  it('refuses a dataset above max_size before writing anything, naming the estimate', () => {
+    const dir = join(tmp(), 'out');
+    const big = config({ max_size: '1MB', traces: { count: 100_000 } });
+    expect(() => writeDataset(big, { outDir: dir, json: false })).toThrow(/about \d+(\.\d+)? (MB|GB) \(1500000 spans.*above max_size 1\.0 MB/);
+    expect(existsSync(dir)).toBe(false);
+  });
+
+  it('draws a progress bar only when given a stream', () => {
+    const out: string[] = [];
+    writeDataset(config({ metrics: undefined, logs: undefined }), { outDir: tmp(), json: false, progress: { write: (s: string) => out.push(s) } });
+    expect(out.join('')).toContain('100%');
+  });
+});
