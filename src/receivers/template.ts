@@ -92,6 +92,7 @@ function decodeBinary(bytes: Uint8Array, file: string, signal: Signal): any {
 
 function decodeJson(bytes: Uint8Array, file: string, signal: Signal, lines: boolean): any {
   const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('utf8').replace(/^\uFEFF/, '');
+  if (text.trim() === '') throw new TemplateError('is empty', { file, code: 'ERR_TEMPLATE_EMPTY' });
   if (!lines) {
     try {
       return decodeOtlpJsonValue(signal, JSON.parse(text), file);
