@@ -1,0 +1,193 @@
+/**
+ * `npm run bench`: every number the project reports, measured side by side in one run
+ * (this machine is shared and noisy, so only ratios from one run mean much).
+ *
+ * 1. stamp-only throughput on one core vs a naive protobufjs decode/copy/encode per send;
+ * 2. the raw transport ceiling (compiled frames sent as they are, no stamping) over gRPC
+ *    and HTTP into the sink running in its own process;
+ * 3. end to end: the daemon as a child process replaying the same template into that sink;
+ * 4. peak RSS of the daemon over a longer run, sampled early and late;
+ * 5. time to generate the seed tool's default dataset.
+ *
+ *   npm run bench [-- --seconds 10 --long 30]
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { parseGeneratorConfig } from '../src/generator/config.js';
+import { writeDataset } from '../src/generator/writer.js';
+import { packageRoot } from '../src/package-root.js';
+import { formatStampBench, runStampBench } from './stamp.js';
+
+const ROOT = packageRoot();
+const CLI = join(ROOT, 'dist', 'src', 'cli', 'main.js');
+
+interface Proc {
+  child: ChildProcess;
+  lines: Record<string, unknown>[];
+  exited: Promise<number | null>;
+}
+
+function run(args: string[]): Proc {
+  const child = spawn(process.execPath, args, { env: { ...process.env, CI: 'true' }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const lines: Record<string, unknown>[] = [];
+  let buf = '';
+  child.stdout!.setEncoding('utf8').on('data', (d: string) => {
+    buf += d;
+    let i: number;
+    while ((i = buf.indexOf('\n')) >= 0) {
+      const text = buf.slice(0, i);
+      buf = buf.slice(i + 1);
+      try {
+        lines.push(JSON.parse(text) as Record<string, unknown>);
+      } catch {
+        lines.push({ msg: text });
+      }
+    }
+  });
+  return { child, lines, exited: new Promise((r) => child.on('exit', r)) };
+}
+
+async function waitLine(p: Proc, msg: string): Promise<Record<string, unknown>> {
+  for (let i = 0; i < 600; i++) {
+    const l = p.lines.find((x) => x.msg === msg);
+    if (l) return l;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`no "${msg}" line`);
+}
+
+/** Resident set size of a process in MB, from /proc (Linux). */
+function rssMb(pid: number): { rss: number; hwm: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (k: string) => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(status)?.[1] ?? 0) / 1024;
+  return { rss: kb('VmRSS'), hwm: kb('VmHWM') };
+}
+
+function makeTemplate(dir: string, traces: number): string {
+  const problems: never[] = [];
+  const cfg = parseGeneratorConfig(
+    { seed: 7, output: { prefix: 'bench' }, traces: { count: traces, spans: { avg_per_trace: 15, std_dev: 5 }, services: { count: 12 } } },
+    'bench',
+    problems,
+  );
+  writeDataset(cfg, { outDir: dir, json: false });
+  return join(dir, 'bench-traces.pb');
+}
+
+function daemonConfig(dir: string, name: string, template: string, exporter: string, seconds: number): string {
+  const file = join(dir, `${name}.yaml`);
+  writeFileSync(file, `
+receivers:
+  template/bench: { traces: ${template} }
+processors:
+  id_regen: {}
+  timestamp: {}
+  jitter: { max: 10ms }
+  batch_splitter: { max_items: 1000000, max_bytes: 3MiB }
+exporters:
+  ${exporter}
+service:
+  duration: ${seconds}s
+  telemetry: { stats_interval: 5s, metrics: { address: none } }
+  pipelines:
+    traces/bench: { receivers: [template/bench], processors: [id_regen, timestamp, jitter, batch_splitter], exporters: [${exporter.split(':')[0]}] }
+`);
+  return file;
+}
+
+interface E2E { spansPerSec: number; mbPerSec: number; failed: number; rss: { at: number; rss: number; hwm: number }[] }
+
+async function endToEnd(cfg: string, sampleAt: number[]): Promise<E2E> {
+  const d = run([CLI, '--config', cfg]);
+  await waitLine(d, 'pipeline started');
+  const t0 = Date.now();
+  const rss: E2E['rss'] = [];
+  for (const at of sampleAt) {
+    await new Promise((r) => setTimeout(r, Math.max(0, at * 1000 - (Date.now() - t0))));
+    try {
+      rss.push({ at, ...rssMb(d.child.pid!) });
+    } catch {
+      /* exited */
+    }
+  }
+  await d.exited;
+  const s = d.lines.find((l) => l.msg === 'summary')!;
+  return { spansPerSec: Number(s.rate), mbPerSec: Number(s.mb_per_s), failed: Number(s.failed), rss };
+}
+
+async function ceiling(kind: 'grpc' | 'http', endpoint: string, template: string, seconds: number): Promise<{ eventsPerSec: number; mbPerSec: number }> {
+  const p = run([join(ROOT, 'dist', 'bench', 'ceiling.js'), kind, endpoint, template, String(seconds), '4']);
+  await p.exited;
+  return p.lines.at(-1) as { eventsPerSec: number; mbPerSec: number };
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { seconds: { type: 'string', default: '10' }, long: { type: 'string', default: '30' }, traces: { type: 'string', default: '8000' } } });
+  const seconds = Number(values.seconds);
+  const long = Number(values.long);
+  const dir = mkdtempSync(join(tmpdir(), 'otel-replayd-bench-'));
+  const out: Record<string, unknown> = { date: new Date().toISOString(), node: process.version };
+  try {
+    const stamp = runStampBench(2000);
+    console.log(formatStampBench(stamp));
+    out.stamp = stamp;
+
+    const template = makeTemplate(dir, Number(values.traces));
+    const templateMb = statSync(template).size / 1e6;
+    console.log(`\nbench template: ${template} (${templateMb.toFixed(1)} MB)`);
+
+    const sink = run([CLI, 'sink', '--grpc', '127.0.0.1:0', '--http', '127.0.0.1:0', '--interval', '600s']);
+    const addr = await waitLine(sink, 'sink listening');
+    try {
+      const grpcAddr = String(addr.grpc);
+      const httpAddr = String(addr.http);
+      const rows: { transport: string; ceiling: { eventsPerSec: number; mbPerSec: number }; e2e: E2E }[] = [];
+      for (const [kind, exporter] of [
+        ['grpc', `otlp_grpc: { endpoint: ${grpcAddr}, tls: { insecure: true }, max_in_flight: 4 }`],
+        ['http', `otlp_http: { endpoint: http://${httpAddr}, max_in_flight: 4 }`],
+      ] as const) {
+        const ceil = await ceiling(kind, kind === 'grpc' ? grpcAddr : httpAddr, template, seconds);
+        const e2e = await endToEnd(daemonConfig(dir, kind, template, exporter, seconds), [seconds - 1]);
+        rows.push({ transport: kind, ceiling: ceil, e2e });
+      }
+      console.log('\nend to end into the sink (separate process), same template:');
+      for (const r of rows) {
+        const pct = (100 * r.e2e.mbPerSec) / r.ceiling.mbPerSec;
+        console.log(
+          `  ${r.transport.padEnd(4)}  e2e ${(r.e2e.spansPerSec / 1e6).toFixed(2)}M spans/s ${r.e2e.mbPerSec.toFixed(0)} MB/s` +
+            `   raw ceiling ${(r.ceiling.eventsPerSec / 1e6).toFixed(2)}M spans/s ${r.ceiling.mbPerSec.toFixed(0)} MB/s   = ${pct.toFixed(0)}% of ceiling` +
+            `   failed ${r.e2e.failed}`,
+        );
+      }
+      out.transports = rows;
+
+      const longRun = await endToEnd(
+        daemonConfig(dir, 'long', template, `otlp_grpc: { endpoint: ${grpcAddr}, tls: { insecure: true }, max_in_flight: 4 }`, long),
+        [5, Math.round(long / 2), long - 1],
+      );
+      const budget = templateMb * 3 + 150;
+      console.log(`\nRSS over a ${long}s gRPC run (budget template×3+150 = ${budget.toFixed(0)} MB):`);
+      for (const s of longRun.rss) console.log(`  t=${s.at}s  rss ${s.rss.toFixed(0)} MB  peak ${s.hwm.toFixed(0)} MB`);
+      out.rss = { budgetMb: budget, samples: longRun.rss, spansPerSec: longRun.spansPerSec };
+    } finally {
+      sink.child.kill('SIGTERM');
+      await sink.exited;
+    }
+
+    const gen = run([join(ROOT, 'dist', 'bench', 'generate.js')]);
+    await gen.exited;
+    const genLine = gen.lines.map((l) => String(l.msg)).find((m) => m.startsWith('generate default dataset'));
+    console.log(`\n${genLine}`);
+    out.generate = genLine;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  mkdirSync(join(ROOT, '.bench'), { recursive: true });
+  writeFileSync(join(ROOT, '.bench', 'results.json'), `${JSON.stringify(out, null, 2)}\n`);
+  console.log('\nwritten .bench/results.json');
+}
+
+void main();
