@@ -65,7 +65,7 @@ service:
     }
     // Fresh, unique, well-linked ids and sane times in everything that arrived.
     const v = s.verification()!;
-    expect(v.checked.traces).toBe(counts.traces.requests);
+    expect(v.checked.traces).toBe(counts.traces.events);
     expect(v.problems, JSON.stringify(v.examples).slice(0, 2000)).toEqual({});
     expect(v.ok).toBe(true);
   });
