@@ -159,7 +159,9 @@ class Daemon {
     this.reporter.summary();
     await this.metrics?.close();
     if (this.sink) {
-      this.log.info({ received: this.sink.counts() }, 'sink extension summary');
+      const v = this.sink.verification();
+      const verification = v ? { ok: v.ok, checked: v.checked, problems: v.problems } : undefined;
+      this.log.info({ received: this.sink.counts(), verification }, 'sink extension summary');
       const reportFile = this.cfg.extensions.sink?.report;
       if (reportFile) await writeFile(reportFile, `${JSON.stringify(this.sink.report(), null, 2)}\n`);
       await this.sink.close();

@@ -162,11 +162,9 @@ export class PipelineRunner {
       c.droppedFrames++;
       c.droppedEvents += events;
     } else {
+      // The exporter logs failures (throttled); here they are only counted.
       c.failedFrames++;
       c.failedEvents += events;
-      if (c.failedFrames === 1 || c.failedFrames % 1000 === 0) {
-        this.opts.log.warn({ exporter: r.exporter.id, code: o.code, failed_requests: c.failedFrames, err: o.message }, 'export failed');
-      }
     }
   }
 
