@@ -77,7 +77,8 @@ function makeTemplate(dir: string, traces: number): string {
   return join(dir, 'bench-traces.pb');
 }
 
-function daemonConfig(dir: string, name: string, template: string, exporter: string, seconds: number): string {
+function daemonConfig(dir: string, name: string, template: string, exporter: string, seconds: number, rate?: number): string {
+  const limit = rate ? ', ratelimit' : '';
   const file = join(dir, `${name}.yaml`);
   writeFileSync(file, `
 receivers:
@@ -87,22 +88,23 @@ processors:
   timestamp: {}
   jitter: { max: 10ms }
   batch_splitter: { max_items: 1000000, max_bytes: 3MiB }
+  ratelimit: { events_per_second: ${rate ?? 1} }
 exporters:
   ${exporter}
 service:
   duration: ${seconds}s
   telemetry: { stats_interval: 5s, metrics: { address: none } }
   pipelines:
-    traces/bench: { receivers: [template/bench], processors: [id_regen, timestamp, jitter, batch_splitter], exporters: [${exporter.split(':')[0]}] }
+    traces/bench: { receivers: [template/bench], processors: [id_regen, timestamp, jitter, batch_splitter${limit}], exporters: [${exporter.split(':')[0]}] }
 `);
   return file;
 }
 
-interface E2E { spansPerSec: number; mbPerSec: number; failed: number; rss: { at: number; rss: number; hwm: number }[] }
+interface E2E { spansPerSec: number; mbPerSec: number; failed: number; rss: { at: number; rss: number; hwm: number }[]; startedAt: number }
 
 async function endToEnd(cfg: string, sampleAt: number[]): Promise<E2E> {
   const d = run([CLI, '--config', cfg]);
-  await waitLine(d, 'pipeline started');
+  const started = await waitLine(d, 'pipeline started');
   const t0 = Date.now();
   const rss: E2E['rss'] = [];
   for (const at of sampleAt) {
@@ -115,7 +117,17 @@ async function endToEnd(cfg: string, sampleAt: number[]): Promise<E2E> {
   }
   await d.exited;
   const s = d.lines.find((l) => l.msg === 'summary')!;
-  return { spansPerSec: Number(s.rate), mbPerSec: Number(s.mb_per_s), failed: Number(s.failed), rss };
+  return { spansPerSec: Number(s.rate), mbPerSec: Number(s.mb_per_s), failed: Number(s.failed), rss, startedAt: Number(started.time) };
+}
+
+/** Events/s the sink saw between two of its 1 s stats lines inside [from, to]. */
+function heldRate(lines: Record<string, unknown>[], from: number, to: number): { rate: number; seconds: number } {
+  const stats = lines.filter((l) => l.msg === 'sink stats' && Number(l.time) >= from && Number(l.time) <= to);
+  const a = stats[0]!;
+  const b = stats.at(-1)!;
+  const events = (l: Record<string, unknown>) => (l.traces as { events: number }).events;
+  const seconds = (Number(b.time) - Number(a.time)) / 1000;
+  return { rate: (events(b) - events(a)) / seconds, seconds };
 }
 
 async function ceiling(kind: 'grpc' | 'http', endpoint: string, template: string, seconds: number): Promise<{ eventsPerSec: number; mbPerSec: number }> {
@@ -139,7 +151,7 @@ async function main(): Promise<void> {
     const templateMb = statSync(template).size / 1e6;
     console.log(`\nbench template: ${template} (${templateMb.toFixed(1)} MB)`);
 
-    const sink = run([CLI, 'sink', '--grpc', '127.0.0.1:0', '--http', '127.0.0.1:0', '--interval', '600s']);
+    const sink = run([CLI, 'sink', '--grpc', '127.0.0.1:0', '--http', '127.0.0.1:0', '--interval', '1s']);
     const addr = await waitLine(sink, 'sink listening');
     try {
       const grpcAddr = String(addr.grpc);
@@ -164,10 +176,16 @@ async function main(): Promise<void> {
       }
       out.transports = rows;
 
+      // The long run is rate limited at half what gRPC just reached, so the rate is
+      // attainable and we can check it is held, measured at the sink.
+      const target = Math.max(10_000, Math.round(rows[0]!.e2e.spansPerSec / 2 / 10_000) * 10_000);
       const longRun = await endToEnd(
-        daemonConfig(dir, 'long', template, `otlp_grpc: { endpoint: ${grpcAddr}, tls: { insecure: true }, max_in_flight: 4 }`, long),
+        daemonConfig(dir, 'long', template, `otlp_grpc: { endpoint: ${grpcAddr}, tls: { insecure: true }, max_in_flight: 4 }`, long, target),
         [5, Math.round(long / 2), long - 1],
       );
+      const held = heldRate(sink.lines, longRun.startedAt + 3000, longRun.startedAt + long * 1000 - 1000);
+      console.log(`\nrate held over ${held.seconds.toFixed(1)}s at the sink: target ${target} spans/s, measured ${Math.round(held.rate)} (${(100 * (held.rate / target - 1)).toFixed(2)}%)`);
+      out.rateHeld = { target, ...held };
       const budget = templateMb * 3 + 150;
       console.log(`\nRSS over a ${long}s gRPC run (budget template×3+150 = ${budget.toFixed(0)} MB):`);
       for (const s of longRun.rss) console.log(`  t=${s.at}s  rss ${s.rss.toFixed(0)} MB  peak ${s.hwm.toFixed(0)} MB`);
