@@ -5,7 +5,7 @@ import type { Logger } from '../log.js';
 import { ReplaydError } from '../errors.js';
 import type { ExporterCounters } from '../pipeline/stats.js';
 import { CounterTracker } from './counter-tracker.js';
-import { isTerminal, mergeById } from './merge-snapshot.js';
+import { isTerminal } from './pipeline-state.js';
 import { formatListenAddress, parseListenAddress, type ListenAddress } from './listen-address.js';
 import type { PipelineSnapshot, TelemetrySource } from './source.js';
 
@@ -127,7 +127,7 @@ export class MetricsServer {
   #update(snapshot: PipelineSnapshot[], reloads: { succeeded: number; failed: number }): void {
     // Gauges describe only the pipelines present now; counters keep every series they ever had.
     for (const g of [this.#inFlight, this.#rateTarget, this.#rateAchieved, this.#up]) g.reset();
-    for (const snap of mergeById(snapshot)) {
+    for (const snap of snapshot) {
       const { pipeline, signal } = snap;
       let sent = 0;
       for (const [exporter, c] of Object.entries(snap.exporters)) {

@@ -3,7 +3,7 @@ import { ReplaydError } from '../errors.js';
 import { SIGNALS, type Signal } from '../otlp/signals.js';
 import { emptyCounters, type ExporterCounters } from '../pipeline/stats.js';
 import { CounterTracker } from './counter-tracker.js';
-import { isTerminal, mergeById } from './merge-snapshot.js';
+import { isTerminal } from './pipeline-state.js';
 import type { PipelineSnapshot, PipelineState, TelemetrySource } from './source.js';
 
 export interface StatsReporterOptions {
@@ -155,7 +155,7 @@ export class StatsReporter {
 
   /** Reads the source once and updates the totals of every pipeline in it. */
   #observe(): PipelineSummary[] {
-    const out = mergeById(this.#source.snapshot()).map((snap) => this.#totals(snap));
+    const out = this.#source.snapshot().map((snap) => this.#totals(snap));
     for (const s of out) this.#latest.set(s.pipeline, s);
     return out;
   }

@@ -147,21 +147,6 @@ describe('MetricsServer /metrics', () => {
     expect(up).toEqual([{ name: 'otel_replayd_pipeline_up', labels: { pipeline: 'metrics/m', signal: 'metrics', state: 'running' }, value: 1 }]);
   });
 
-  it('adds up two runs of one pipeline id into one series', async () => {
-    const source = new FakeSource();
-    source.pipelines = [
-      pipeline({ pipeline: 'traces/replay', state: 'stopped', uptimeMs: 1000, exporters: { otlp_grpc: counters({ sentEvents: 1000 }) } }),
-      pipeline({ pipeline: 'traces/replay', uptimeMs: 1000, exporters: { otlp_grpc: counters({ sentEvents: 300 }) } }),
-    ];
-    const { scrape } = await serve(source);
-    let s = await scrape();
-    expect(value(s, 'otel_replayd_sent_events_total', G)).toBe(1300);
-    expect(value(s, 'otel_replayd_pipeline_up', { pipeline: 'traces/replay' })).toBe(1);
-    source.pipelines[1]!.exporters.otlp_grpc!.sentEvents = 500;
-    s = await scrape();
-    expect(value(s, 'otel_replayd_sent_events_total', G)).toBe(1500);
-  });
-
   it('answers 500 when the snapshot fails and keeps serving', async () => {
     const source = new FakeSource();
     source.fail = new Error('boom');

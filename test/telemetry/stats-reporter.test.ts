@@ -140,22 +140,6 @@ describe('StatsReporter', () => {
     expect(reporter.summary()[0]).toMatchObject({ sent: 2000, durationMs: 2000, rate: 1000 });
   });
 
-  it('adds up two runs of one pipeline id instead of reading them as one jumping series', () => {
-    const { source, reporter, stats } = setup();
-    source.pipelines = [
-      pipeline({ pipeline: 'traces/r', state: 'stopped', uptimeMs: 1000, exporters: { otlp_grpc: counters({ sentEvents: 1000 }) } }),
-      pipeline({ pipeline: 'traces/r', uptimeMs: 1000, exporters: { otlp_grpc: counters({ sentEvents: 300 }) } }),
-    ];
-    reporter.start();
-    vi.advanceTimersByTime(1000);
-    source.pipelines[1]!.uptimeMs = 2000;
-    source.pipelines[1]!.exporters.otlp_grpc!.sentEvents = 800;
-    vi.advanceTimersByTime(1000);
-    reporter.stop();
-    expect(stats().map((l) => [l.sent_spans, l.state, l.recent_rate])).toEqual([[1300, 'running', 650], [1800, 'running', 500]]);
-    expect(reporter.summary()).toHaveLength(1);
-  });
-
   it('logs a failed snapshot and carries on', () => {
     const { source, reporter, stats, lines } = setup();
     source.fail = new Error('supervisor busy');
