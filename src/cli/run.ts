@@ -59,6 +59,7 @@ class Daemon {
   private stopRequested: ((reason: string) => void) | undefined;
   private signals = 0;
   private badInput = false;
+  private started = false;
   private crashed = false;
 
   constructor(cfg: ReplaydConfig, file: string, log: Logger, level: string | undefined) {
@@ -79,8 +80,10 @@ class Daemon {
     process.on('SIGTERM', onStop);
     process.on('SIGHUP', onHup);
     this.supervisor.on('failed', (_id, code) => {
-      if (code.startsWith('ERR_TEMPLATE') || code.startsWith('ERR_CONFIG') || code.startsWith('ERR_GENERATOR')) this.badInput = true;
-      else this.crashed = true;
+      // Bad input found while starting decides the exit code (2); after a reload it is
+      // only logged, and the reload counted as failed.
+      if (code === 'ERR_PIPELINE_CRASHED') this.crashed = true;
+      else if (!this.started) this.badInput = true;
     });
     this.supervisor.on('idle', () => this.stopRequested?.('all pipelines finished'));
     try {
@@ -98,6 +101,7 @@ class Daemon {
       this.reporter.start();
       this.log.info({ config: this.file, pipelines: Object.keys(service.pipelines) }, 'otel-replayd starting');
       await this.supervisor.start(this.cfg);
+      this.started = true;
       const timer = service.durationMs > 0 ? setTimeout(() => this.stopRequested?.('duration reached'), service.durationMs) : undefined;
       const reason = await stopped;
       clearTimeout(timer);

@@ -89,8 +89,10 @@ export class Supervisor extends EventEmitter<SupervisorEvents> implements Teleme
     this.shutdownTimeoutMs = cfg.service.shutdownTimeoutMs;
     try {
       await Promise.all(stopped.map((id) => this.retire(id, next.has(id))));
-      await Promise.all(this.startAll(toStart));
-      this.reloadCounts.succeeded++;
+      const started = await Promise.all(this.startAll(toStart));
+      // A new pipeline that could not start (e.g. a bad template) makes the reload a failure.
+      if (started.every(Boolean)) this.reloadCounts.succeeded++;
+      else this.reloadCounts.failed++;
     } catch (err) {
       this.reloadCounts.failed++;
       throw err;
@@ -105,7 +107,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> implements Teleme
     this.reloadCounts.failed++;
   }
 
-  private startAll(resolved: ResolvedPipeline[]): Promise<void>[] {
+  /** Starts pipelines; each promise says whether that pipeline is running. */
+  private startAll(resolved: ResolvedPipeline[]): Promise<boolean>[] {
     // Pipelines started together from one receiver share a seed, so correlated logs and
     // traces get the same new ids; every new incarnation gets a new seed, so a restarted
     // pipeline never repeats the ids it sent before.
@@ -123,7 +126,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> implements Teleme
     });
   }
 
-  private startPipeline(resolved: ResolvedPipeline, seed: [number, number]): Promise<void> {
+  private startPipeline(resolved: ResolvedPipeline, seed: [number, number]): Promise<boolean> {
     const id = resolved.pipeline.id;
     const prev = this.pipelines.get(id) ?? this.removed.get(id);
     this.removed.delete(id);
@@ -144,6 +147,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> implements Teleme
       // Rates count from the first send, not from the spawn: loading a big template takes a while.
       if (!prev) h.startedAt = Date.now();
       if (h.state === 'starting') h.state = 'running';
+      return h.state !== 'failed';
     });
   }
 
