@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -19,6 +20,12 @@ async function sink(opts: Parameters<typeof startSink>[0]): Promise<Sink> {
   const s = await startSink(opts);
   sinks.push(s);
   return s;
+}
+
+/** Resident memory of a process in MB (Linux /proc). */
+function rssMb(pid: number): number {
+  const kb = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+  return Number(kb) / 1024;
 }
 
 /** A loopback port that is free right now (for an endpoint that starts later). */
@@ -67,6 +74,34 @@ describe('endpoint faults', () => {
     expect(Number(sum.retries)).toBeGreaterThan(0);
     expect(Number(sum.failed)).toBe(0);
     expect(s.counts().traces.events).toBe(Number(sum.sent_spans));
+  });
+
+  it('survives the endpoint going down mid-run without growing memory, and resumes when it returns', async () => {
+    const port = await freePort();
+    const first = await sink({ grpc: `127.0.0.1:${port}` });
+    const dir = tempDir();
+    const file = writeConfig(dir, tracesConfig(`otlp_grpc: { endpoint: 127.0.0.1:${port}, tls: { insecure: true }, ${FAST_RETRY} }`));
+    const d = runCli(['--config', file]);
+    await d.waitFor((l) => l.msg === 'pipeline started');
+    await new Promise((r) => setTimeout(r, 1000));
+    await first.close();
+    const before = first.counts().traces.events;
+    expect(before).toBeGreaterThan(0);
+    await new Promise((r) => setTimeout(r, 500));
+    const rssEarly = rssMb(d.child.pid!);
+    await new Promise((r) => setTimeout(r, 2000));
+    const rssLate = rssMb(d.child.pid!);
+    // Requests wait in their slots while the endpoint is away: nothing queues up.
+    expect(rssLate - rssEarly).toBeLessThan(40);
+    const second = await sink({ grpc: `127.0.0.1:${port}` });
+    await new Promise((r) => setTimeout(r, 2500));
+    const resumed = second.counts().traces.events;
+    expect(resumed).toBeGreaterThan(20000); // back at the 20k/s rate for most of 2.5 s
+    d.child.kill('SIGTERM');
+    expect(await d.exited, d.stderr()).toBe(0);
+    const sum = summaries(d.lines).get('traces')!;
+    expect(Number(sum.failed)).toBe(0);
+    expect(first.counts().traces.events + second.counts().traces.events).toBe(Number(sum.sent_spans));
   });
 
   it('retries injected UNAVAILABLE and HTTP 503 failures; the sink still counts exactly what was sent', async () => {
