@@ -1,38 +1,340 @@
-import { otlpRoot } from '../otlp/proto.js';
 import type { Signal } from '../otlp/signals.js';
-import type { Block } from './otlp-values.js';
-
-const RESOURCE_TYPE: Record<Signal, string> = {
-  traces: 'opentelemetry.proto.trace.v1.ResourceSpans',
-  metrics: 'opentelemetry.proto.metrics.v1.ResourceMetrics',
-  logs: 'opentelemetry.proto.logs.v1.ResourceLogs',
-};
+import type { AnyValue, Block, KeyValue } from './otlp-values.js';
+import { WireWriter } from './wire-writer.js';
 
 export const REQUEST_FIELD: Record<Signal, string> = { traces: 'resourceSpans', metrics: 'resourceMetrics', logs: 'resourceLogs' };
 
 /**
- * One block as a field-1 entry of an Export*ServiceRequest (tag, length, ResourceX bytes).
- * A request is a concatenation of these, so blocks can be written one at a time.
+ * The shapes the generator builds (protobufjs's camelCase object form, so the same
+ * objects feed the OTLP/JSON writer and tests). Only the fields the generator sets.
  */
-export function encodeBlock(signal: Signal, block: Block): Uint8Array {
-  const body = otlpRoot().lookupType(RESOURCE_TYPE[signal]).encode(block.resource as Record<string, unknown>).finish();
-  const head = [0x0a];
-  for (let len = body.length; ; len = Math.floor(len / 128)) {
-    if (len <= 0x7f) {
-      head.push(len);
-      break;
-    }
-    head.push((len & 0x7f) | 0x80);
+type Attrs = KeyValue[];
+interface Scope { name: string; version?: string }
+interface ResourceBlock { resource: { attributes: Attrs }; [scopeKey: string]: unknown }
+interface SpanObj {
+  traceId: Uint8Array; spanId: Uint8Array; parentSpanId?: Uint8Array; name: string; kind: number;
+  startTimeUnixNano: number; endTimeUnixNano: number; attributes: Attrs;
+  events?: { timeUnixNano: number; name: string; attributes: Attrs }[];
+  links?: { traceId: Uint8Array; spanId: Uint8Array; attributes: Attrs }[];
+  status?: { code: number; message: string };
+}
+interface PointObj {
+  attributes: Attrs; startTimeUnixNano: number; timeUnixNano: number;
+  asDouble?: number; asInt?: number; count?: number; sum?: number; min?: number; max?: number;
+  bucketCounts?: number[]; explicitBounds?: number[]; scale?: number; zeroCount?: number;
+  positive?: { offset: number; bucketCounts: number[] }; quantileValues?: { quantile: number; value: number }[];
+}
+interface MetricObj {
+  name: string; description: string; unit: string;
+  gauge?: { dataPoints: PointObj[] };
+  sum?: { dataPoints: PointObj[]; aggregationTemporality: number; isMonotonic: boolean };
+  histogram?: { dataPoints: PointObj[]; aggregationTemporality: number };
+  exponentialHistogram?: { dataPoints: PointObj[]; aggregationTemporality: number };
+  summary?: { dataPoints: PointObj[] };
+}
+interface LogObj {
+  timeUnixNano: number; observedTimeUnixNano: number; severityNumber: number; severityText: string;
+  body: AnyValue; attributes: Attrs; traceId?: Uint8Array; spanId?: Uint8Array; flags?: number;
+}
+
+const WT_VARINT = 0;
+const WT_I64 = 1;
+const WT_I32 = 5;
+
+/**
+ * Encoded key/value lists that recur (resource attributes, metric point attributes: the
+ * generator shares those arrays), keyed by identity.
+ */
+const sharedAttrs = new WeakMap<Attrs, { field: number; bytes: Uint8Array }>();
+/** `key` field bytes (tag, length, UTF-8) by key; keys are a small, fixed vocabulary. */
+const keyBytes = new Map<string, Uint8Array>();
+const KEY_CACHE_MAX = 10_000;
+const scratch = new WireWriter(1 << 12);
+
+function writeAnyValue(w: WireWriter, v: AnyValue): void {
+  if (v.stringValue !== undefined) {
+    w.tag(1, 2);
+    w.string(v.stringValue);
+  } else if (v.boolValue !== undefined) {
+    w.tag(2, WT_VARINT);
+    w.varint(v.boolValue ? 1 : 0);
+  } else if (v.intValue !== undefined) {
+    w.tag(3, WT_VARINT);
+    w.varint(v.intValue);
+  } else if (v.doubleValue !== undefined) {
+    w.tag(4, WT_I64);
+    w.double(v.doubleValue);
   }
-  const out = new Uint8Array(head.length + body.length);
-  out.set(head, 0);
-  out.set(body, head.length);
-  return out;
+}
+
+function writeKey(w: WireWriter, key: string): void {
+  let b = keyBytes.get(key);
+  if (!b) {
+    scratch.reset();
+    scratch.tag(1, 2);
+    scratch.string(key);
+    b = scratch.copy();
+    if (keyBytes.size < KEY_CACHE_MAX) keyBytes.set(key, b);
+  }
+  w.raw(b);
+}
+
+/** Repeated KeyValue `field`. */
+function writeAttrs(w: WireWriter, field: number, list: Attrs): void {
+  for (let i = 0; i < list.length; i++) {
+    const kv = list[i]!;
+    const m = w.begin(field);
+    writeKey(w, kv.key);
+    const v = w.begin(2);
+    writeAnyValue(w, kv.value);
+    w.end(v);
+    w.end(m);
+  }
+}
+
+function writeSharedAttrs(w: WireWriter, field: number, list: Attrs): void {
+  const hit = sharedAttrs.get(list);
+  if (hit && hit.field === field) {
+    w.raw(hit.bytes);
+    return;
+  }
+  const start = w.pos;
+  writeAttrs(w, field, list);
+  if (!hit) sharedAttrs.set(list, { field, bytes: w.copy(start) });
+}
+
+function writeString(w: WireWriter, field: number, s: string | undefined): void {
+  if (s === undefined) return;
+  w.tag(field, 2);
+  w.string(s);
+}
+
+function writeBytes(w: WireWriter, field: number, b: Uint8Array | undefined): void {
+  if (b === undefined) return;
+  w.tag(field, 2);
+  w.bytes(b);
+}
+
+function writeFixed64(w: WireWriter, field: number, n: number | undefined): void {
+  if (n === undefined) return;
+  w.tag(field, WT_I64);
+  w.fixed64(n);
+}
+
+function writeDouble(w: WireWriter, field: number, d: number | undefined): void {
+  if (d === undefined) return;
+  w.tag(field, WT_I64);
+  w.double(d);
+}
+
+function writeVarint(w: WireWriter, field: number, n: number | undefined): void {
+  if (n === undefined) return;
+  w.tag(field, WT_VARINT);
+  w.varint(n);
+}
+
+/** Field 1 of a ResourceSpans/Metrics/Logs. */
+function writeResource(w: WireWriter, block: ResourceBlock): void {
+  const r = w.begin(1);
+  writeSharedAttrs(w, 1, block.resource.attributes);
+  w.end(r);
+}
+
+/** Starts a Scope{Spans,Metrics,Logs} entry (field 2) with its scope; the caller writes the items and ends it. */
+function beginScope(w: WireWriter, scope: Scope): number {
+  const s = w.begin(2);
+  const sc = w.begin(1);
+  writeString(w, 1, scope.name);
+  writeString(w, 2, scope.version);
+  w.end(sc);
+  return s;
+}
+
+function writeSpan(w: WireWriter, s: SpanObj): void {
+  writeBytes(w, 1, s.traceId);
+  writeBytes(w, 2, s.spanId);
+  writeBytes(w, 4, s.parentSpanId);
+  writeString(w, 5, s.name);
+  writeVarint(w, 6, s.kind);
+  writeFixed64(w, 7, s.startTimeUnixNano);
+  writeFixed64(w, 8, s.endTimeUnixNano);
+  writeAttrs(w, 9, s.attributes);
+  for (const e of s.events ?? []) {
+    const m = w.begin(11);
+    writeFixed64(w, 1, e.timeUnixNano);
+    writeString(w, 2, e.name);
+    writeAttrs(w, 3, e.attributes);
+    w.end(m);
+  }
+  for (const l of s.links ?? []) {
+    const m = w.begin(13);
+    writeBytes(w, 1, l.traceId);
+    writeBytes(w, 2, l.spanId);
+    writeAttrs(w, 4, l.attributes);
+    w.end(m);
+  }
+  if (s.status) {
+    const m = w.begin(15);
+    writeString(w, 2, s.status.message);
+    writeVarint(w, 3, s.status.code);
+    w.end(m);
+  }
+}
+
+function writePackedFixed64(w: WireWriter, field: number, list: number[] | undefined): void {
+  if (!list || list.length === 0) return;
+  w.tag(field, 2);
+  w.varint(list.length * 8);
+  for (const n of list) w.fixed64(n);
+}
+
+function writePackedDouble(w: WireWriter, field: number, list: number[] | undefined): void {
+  if (!list || list.length === 0) return;
+  w.tag(field, 2);
+  w.varint(list.length * 8);
+  for (const d of list) w.double(d);
+}
+
+function zigzag(n: number): number {
+  return n >= 0 ? n * 2 : -n * 2 - 1;
+}
+
+/** A data point of any shape: field numbers differ per shape only for attributes and the trailing fields. */
+function writePoint(w: WireWriter, shape: 'number' | 'histogram' | 'exp' | 'summary', p: PointObj): void {
+  if (shape === 'exp') writeSharedAttrs(w, 1, p.attributes);
+  writeFixed64(w, 2, p.startTimeUnixNano);
+  writeFixed64(w, 3, p.timeUnixNano);
+  if (shape === 'number') {
+    writeDouble(w, 4, p.asDouble);
+    if (p.asInt !== undefined) {
+      w.tag(6, WT_I64);
+      w.fixed64(p.asInt);
+    }
+    writeSharedAttrs(w, 7, p.attributes);
+    return;
+  }
+  writeFixed64(w, 4, p.count);
+  writeDouble(w, 5, p.sum);
+  if (shape === 'summary') {
+    for (const q of p.quantileValues ?? []) {
+      const m = w.begin(6);
+      writeDouble(w, 1, q.quantile);
+      writeDouble(w, 2, q.value);
+      w.end(m);
+    }
+    writeSharedAttrs(w, 7, p.attributes);
+    return;
+  }
+  if (shape === 'histogram') {
+    writePackedFixed64(w, 6, p.bucketCounts);
+    writePackedDouble(w, 7, p.explicitBounds);
+    writeSharedAttrs(w, 9, p.attributes);
+    writeDouble(w, 11, p.min);
+    writeDouble(w, 12, p.max);
+    return;
+  }
+  if (p.scale !== undefined) writeVarint(w, 6, zigzag(p.scale));
+  writeFixed64(w, 7, p.zeroCount);
+  if (p.positive) {
+    const m = w.begin(8);
+    writeVarint(w, 1, zigzag(p.positive.offset));
+    if (p.positive.bucketCounts.length > 0) {
+      const b = w.begin(2);
+      for (const n of p.positive.bucketCounts) w.varint(n);
+      w.end(b);
+    }
+    w.end(m);
+  }
+  writeDouble(w, 12, p.min);
+  writeDouble(w, 13, p.max);
+}
+
+function writeMetric(w: WireWriter, metric: MetricObj): void {
+  writeString(w, 1, metric.name);
+  writeString(w, 2, metric.description);
+  writeString(w, 3, metric.unit);
+  const [field, data, shape] =
+    metric.gauge ? [5, metric.gauge, 'number' as const]
+    : metric.sum ? [7, metric.sum, 'number' as const]
+    : metric.histogram ? [9, metric.histogram, 'histogram' as const]
+    : metric.exponentialHistogram ? [10, metric.exponentialHistogram, 'exp' as const]
+    : [11, metric.summary!, 'summary' as const];
+  const m = w.begin(field);
+  for (const p of data.dataPoints) {
+    const pm = w.begin(1);
+    writePoint(w, shape, p);
+    w.end(pm);
+  }
+  if ('aggregationTemporality' in data) writeVarint(w, 2, data.aggregationTemporality);
+  if ('isMonotonic' in data) writeVarint(w, 3, data.isMonotonic ? 1 : 0);
+  w.end(m);
+}
+
+function writeLog(w: WireWriter, r: LogObj): void {
+  writeFixed64(w, 1, r.timeUnixNano);
+  writeVarint(w, 2, r.severityNumber);
+  writeString(w, 3, r.severityText);
+  const b = w.begin(5);
+  writeAnyValue(w, r.body);
+  w.end(b);
+  writeAttrs(w, 6, r.attributes);
+  if (r.flags !== undefined) {
+    w.tag(8, WT_I32);
+    w.fixed32(r.flags);
+  }
+  writeBytes(w, 9, r.traceId);
+  writeBytes(w, 10, r.spanId);
+  writeFixed64(w, 11, r.observedTimeUnixNano);
+}
+
+/**
+ * Appends one block as a field-1 entry of an Export*ServiceRequest (tag, length,
+ * ResourceX bytes) and returns its size. A request is a concatenation of these, so
+ * blocks can be written one at a time.
+ */
+export function encodeBlock(w: WireWriter, signal: Signal, block: Block): number {
+  const start = w.pos;
+  const res = block.resource as ResourceBlock;
+  const outer = w.begin(1);
+  writeResource(w, res);
+  if (signal === 'traces') {
+    for (const ss of res.scopeSpans as { scope: Scope; spans: SpanObj[] }[]) {
+      const m = beginScope(w, ss.scope);
+      for (const s of ss.spans) {
+        const sm = w.begin(2);
+        writeSpan(w, s);
+        w.end(sm);
+      }
+      w.end(m);
+    }
+  } else if (signal === 'metrics') {
+    for (const sm of res.scopeMetrics as { scope: Scope; metrics: MetricObj[] }[]) {
+      const m = beginScope(w, sm.scope);
+      for (const metric of sm.metrics) {
+        const mm = w.begin(2);
+        writeMetric(w, metric);
+        w.end(mm);
+      }
+      w.end(m);
+    }
+  } else {
+    for (const sl of res.scopeLogs as { scope: Scope; logRecords: LogObj[] }[]) {
+      const m = beginScope(w, sl.scope);
+      for (const r of sl.logRecords) {
+        const rm = w.begin(2);
+        writeLog(w, r);
+        w.end(rm);
+      }
+      w.end(m);
+    }
+  }
+  w.end(outer);
+  return w.pos - start;
 }
 
 /** A whole request from blocks (small pools only: the generator receiver). */
 export function encodeRequest(signal: Signal, blocks: Iterable<Block>): Uint8Array {
-  const parts: Uint8Array[] = [];
-  for (const b of blocks) parts.push(encodeBlock(signal, b));
-  return Buffer.concat(parts);
+  const w = new WireWriter();
+  for (const b of blocks) encodeBlock(w, signal, b);
+  return w.copy();
 }

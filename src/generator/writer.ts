@@ -8,10 +8,13 @@ import { type GeneratorConfig, toYamlForm } from './config.js';
 import { estimate, signalBlocks, topologyOf } from './dataset.js';
 import type { SpanRef } from './traces.js';
 import { REQUEST_FIELD, encodeBlock } from './encode.js';
+import { WireWriter } from './wire-writer.js';
 
 /** Assumed exporter concurrency and frame size for the sender memory estimate. */
 const IN_FLIGHT = 10;
 const FRAME_BYTES = 4 * 1024 * 1024;
+/** Encoded blocks are collected up to about this many bytes per write(2). */
+const FLUSH_BYTES = 4 * 1024 * 1024;
 
 export interface WriteOptions {
   outDir: string;
@@ -57,6 +60,7 @@ export function writeDataset(cfg: GeneratorConfig, opts: WriteOptions): WriteRes
   const written: string[] = [];
   const refs: SpanRef[] | undefined = cfg.logs?.correlate && cfg.traces ? [] : undefined;
   let largestBlock = 0;
+  const w = new WireWriter(FLUSH_BYTES * 2);
   for (const signal of SIGNAL_NAMES) {
     if (!cfg[signal]) continue;
     const name = `${cfg.output.prefix}-${signal}.pb`;
@@ -68,9 +72,8 @@ export function writeDataset(cfg: GeneratorConfig, opts: WriteOptions): WriteRes
     let events = 0;
     try {
       for (const block of signalBlocks(signal, cfg, cfg.seed, { refs })) {
-        const entry = encodeBlock(signal, block);
-        bytes += writeSync(fd, entry);
-        largestBlock = Math.max(largestBlock, entry.length);
+        largestBlock = Math.max(largestBlock, encodeBlock(w, signal, block));
+        if (w.pos >= FLUSH_BYTES) bytes += flush(fd, w);
         if (jsonFd !== undefined) {
           // JSON lines, one request per block: the Collector file exporter's layout, which the template receiver reads.
           const line = `${encodeOtlpJson(signal, { [REQUEST_FIELD[signal]]: [block.resource] })}\n`;
@@ -79,7 +82,9 @@ export function writeDataset(cfg: GeneratorConfig, opts: WriteOptions): WriteRes
         events += block.events;
         bar.add(block.events);
       }
+      bytes += flush(fd, w);
     } finally {
+      w.reset();
       closeSync(fd);
       if (jsonFd !== undefined) closeSync(jsonFd);
     }
@@ -110,6 +115,14 @@ export function writeDataset(cfg: GeneratorConfig, opts: WriteOptions): WriteRes
   writeFileSync(metaPath, stringify(metadata));
   written.push(metaPath);
   return { files: written, metadata };
+}
+
+function flush(fd: number, w: WireWriter): number {
+  const view = w.view();
+  let done = 0;
+  while (done < view.length) done += writeSync(fd, view, done);
+  w.reset();
+  return done;
 }
 
 function progressBar(out: WriteOptions['progress'], total: number): { add(n: number): void; done(): void } {
