@@ -3,7 +3,7 @@
  * metrics × 300 series, 50k logs) to .pb files in a temp folder. The seed tool
  * reports about 1 s in Go.
  *
- *   npx tsc -p tsconfig.json; node dist/bench/generate.js [--keep]
+ *   npx tsc -p tsconfig.json; node dist/bench/generate.js [--threads N] [--keep]
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -27,6 +27,8 @@ const cfg = parseGeneratorConfig(
 );
 if (problems.length > 0) throw new Error(JSON.stringify(problems));
 
+const t = process.argv.indexOf('--threads');
+const threads = t > 0 ? Number(process.argv[t + 1]) : undefined;
 otlpRoot(); // loading the .proto files is start-up, not generation
 const dir = mkdtempSync(join(tmpdir(), 'replayd-bench-gen-'));
 try {
@@ -34,12 +36,12 @@ try {
   let meta: Record<string, unknown> = {};
   for (let i = 0; i < 3; i++) {
     const t0 = performance.now();
-    meta = writeDataset(cfg, { outDir: dir, json: false }).metadata;
+    meta = (await writeDataset(cfg, { outDir: dir, json: false, threads })).metadata;
     runs.push(performance.now() - t0);
   }
   const files = meta.files as Record<string, { bytes: number }>;
   console.log(JSON.stringify({ counts: meta.counts, bytes: Object.fromEntries(Object.entries(files).map(([k, f]) => [k, f.bytes])) }));
-  console.log(`generate default dataset: ${runs.map((ms) => `${(ms / 1000).toFixed(2)}s`).join(', ')} (best ${(Math.min(...runs) / 1000).toFixed(2)}s)`);
+  console.log(`generate default dataset (threads: ${threads ?? 'default'}): ${runs.map((ms) => `${(ms / 1000).toFixed(2)}s`).join(', ')} (best ${(Math.min(...runs) / 1000).toFixed(2)}s)`);
 } finally {
   if (!process.argv.includes('--keep')) rmSync(dir, { recursive: true, force: true });
   else console.log(dir);

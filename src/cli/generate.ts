@@ -85,7 +85,7 @@ export async function main(args: string[]): Promise<number> {
   if (flags.seed !== undefined) cfg.seed = flags.seed;
   const outDir = flags.out ? resolve(flags.out) : resolve(dirname(resolve(flags.config)), cfg.output.directory);
   try {
-    const { files, metadata } = writeDataset(cfg, { outDir, json: flags.json, progress: process.stderr.isTTY ? process.stderr : undefined });
+    const { files, metadata } = await writeDataset(cfg, { outDir, json: flags.json, progress: process.stderr.isTTY ? process.stderr : undefined });
     const c = metadata.counts as Record<string, number>;
     process.stdout.write(
       `generated ${c.traces} traces (${c.spans} spans, ${c.services} services), ${c.data_points} data points, ${c.log_records} log records with seed ${cfg.seed}\n` +

@@ -199,8 +199,10 @@ function zigzag(n: number): number {
   return n >= 0 ? n * 2 : -n * 2 - 1;
 }
 
+type PointShape = 'number' | 'histogram' | 'exp' | 'summary';
+
 /** A data point of any shape: field numbers differ per shape only for attributes and the trailing fields. */
-function writePoint(w: WireWriter, shape: 'number' | 'histogram' | 'exp' | 'summary', p: PointObj): void {
+function writePoint(w: WireWriter, shape: PointShape, p: PointObj): void {
   if (shape === 'exp') writeSharedAttrs(w, 1, p.attributes);
   writeFixed64(w, 2, p.startTimeUnixNano);
   writeFixed64(w, 3, p.timeUnixNano);
@@ -253,20 +255,23 @@ function writeMetric(w: WireWriter, metric: MetricObj): void {
   writeString(w, 1, metric.name);
   writeString(w, 2, metric.description);
   writeString(w, 3, metric.unit);
-  const [field, data, shape] =
-    metric.gauge ? [5, metric.gauge, 'number' as const]
-    : metric.sum ? [7, metric.sum, 'number' as const]
-    : metric.histogram ? [9, metric.histogram, 'histogram' as const]
-    : metric.exponentialHistogram ? [10, metric.exponentialHistogram, 'exp' as const]
-    : [11, metric.summary!, 'summary' as const];
+  if (metric.gauge) writeData(w, 5, 'number', metric.gauge.dataPoints);
+  else if (metric.sum) writeData(w, 7, 'number', metric.sum.dataPoints, metric.sum.aggregationTemporality, metric.sum.isMonotonic);
+  else if (metric.histogram) writeData(w, 9, 'histogram', metric.histogram.dataPoints, metric.histogram.aggregationTemporality);
+  else if (metric.exponentialHistogram) writeData(w, 10, 'exp', metric.exponentialHistogram.dataPoints, metric.exponentialHistogram.aggregationTemporality);
+  else if (metric.summary) writeData(w, 11, 'summary', metric.summary.dataPoints);
+}
+
+/** Gauge/Sum/Histogram/ExponentialHistogram/Summary: data points, then temporality and monotonicity where the shape has them. */
+function writeData(w: WireWriter, field: number, shape: PointShape, points: PointObj[], temporality?: number, monotonic?: boolean): void {
   const m = w.begin(field);
-  for (const p of data.dataPoints) {
+  for (let i = 0; i < points.length; i++) {
     const pm = w.begin(1);
-    writePoint(w, shape, p);
+    writePoint(w, shape, points[i]!);
     w.end(pm);
   }
-  if ('aggregationTemporality' in data) writeVarint(w, 2, data.aggregationTemporality);
-  if ('isMonotonic' in data) writeVarint(w, 3, data.isMonotonic ? 1 : 0);
+  writeVarint(w, 2, temporality);
+  if (monotonic !== undefined) writeVarint(w, 3, monotonic ? 1 : 0);
   w.end(m);
 }
 

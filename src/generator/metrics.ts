@@ -75,14 +75,16 @@ export function* metricBlocks(cfg: MetricsGenConfig, rng: Rng, seriesCap = Infin
 }
 
 function metric(p: Planned, dataPoints: unknown[]): unknown {
-  const head = { name: p.name, description: p.def.description, unit: p.def.unit };
+  // Literal objects, not a spread of a shared head: spreading is several times slower and this runs per metric and resource.
+  const { name } = p;
+  const { description, unit } = p.def;
   switch (p.def.shape) {
-    case 'gauge': return { ...head, gauge: { dataPoints } };
-    case 'sum': return { ...head, sum: { dataPoints, aggregationTemporality: CUMULATIVE, isMonotonic: true } };
-    case 'updown': return { ...head, sum: { dataPoints, aggregationTemporality: CUMULATIVE, isMonotonic: false } };
-    case 'histogram': return { ...head, histogram: { dataPoints, aggregationTemporality: CUMULATIVE } };
-    case 'exphistogram': return { ...head, exponentialHistogram: { dataPoints, aggregationTemporality: CUMULATIVE } };
-    case 'summary': return { ...head, summary: { dataPoints } };
+    case 'gauge': return { name, description, unit, gauge: { dataPoints } };
+    case 'sum': return { name, description, unit, sum: { dataPoints, aggregationTemporality: CUMULATIVE, isMonotonic: true } };
+    case 'updown': return { name, description, unit, sum: { dataPoints, aggregationTemporality: CUMULATIVE, isMonotonic: false } };
+    case 'histogram': return { name, description, unit, histogram: { dataPoints, aggregationTemporality: CUMULATIVE } };
+    case 'exphistogram': return { name, description, unit, exponentialHistogram: { dataPoints, aggregationTemporality: CUMULATIVE } };
+    case 'summary': return { name, description, unit, summary: { dataPoints } };
   }
 }
 

@@ -1,26 +1,27 @@
-import { closeSync, mkdirSync, openSync, writeFileSync, writeSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { stringify } from 'yaml';
 import { ReplaydError } from '../errors.js';
-import { encodeOtlpJson } from '../otlp/json-encode.js';
 import { SIGNAL_NAMES, type Signal } from '../otlp/signals.js';
+import { builtModule } from '../package-root.js';
 import { type GeneratorConfig, toYamlForm } from './config.js';
-import { estimate, signalBlocks, topologyOf } from './dataset.js';
-import type { SpanRef } from './traces.js';
-import { REQUEST_FIELD, encodeBlock } from './encode.js';
-import { WireWriter } from './wire-writer.js';
+import { estimate, topologyOf } from './dataset.js';
+import { type GroupOptions, type SignalFile, writeSignalFiles } from './signal-file.js';
+import type { WriteJob, WriteWorkerMessage } from './write-worker.js';
 
 /** Assumed exporter concurrency and frame size for the sender memory estimate. */
 const IN_FLIGHT = 10;
 const FRAME_BYTES = 4 * 1024 * 1024;
-/** Encoded blocks are collected up to about this many bytes per write(2). */
-const FLUSH_BYTES = 4 * 1024 * 1024;
 
 export interface WriteOptions {
   outDir: string;
   json: boolean;
   /** Where to draw a progress bar (stderr on a TTY), or undefined for none. */
   progress?: { write(s: string): unknown; columns?: number };
+  /** Worker threads to spread the signals over (default: the available cores, at most 2); 1 writes on this thread. */
+  threads?: number;
 }
 
 export interface WriteResult {
@@ -45,57 +46,49 @@ function mb(bytes: number): string {
 }
 
 /**
- * Writes `<prefix>-<signal>.pb` for every configured signal and `<prefix>-metadata.yaml`.
- * An Export*ServiceRequest is a concatenation of field-1 entries, so each resource block
- * is encoded and written on its own: a file is never held in memory whole.
+ * Splits the configured signals into at most two groups of similar cost: traces (with
+ * correlated logs, which need the traces' span ids) and the rest. Every file depends
+ * only on the config and seed, so the split never changes the bytes.
  */
-export function writeDataset(cfg: GeneratorConfig, opts: WriteOptions): WriteResult {
+export function signalGroups(cfg: GeneratorConfig, threads: number): Signal[][] {
+  const signals = SIGNAL_NAMES.filter((s) => cfg[s] !== undefined);
+  if (threads < 2 || signals.length < 2) return [signals];
+  const first: Signal[] = signals.includes('traces') ? ['traces'] : [signals[0]!];
+  if (cfg.logs?.correlate && first[0] === 'traces') first.push('logs');
+  const rest = signals.filter((s) => !first.includes(s));
+  return rest.length > 0 ? [first, rest] : [first];
+}
+
+/**
+ * Writes `<prefix>-<signal>.pb` (and .json) for every configured signal and
+ * `<prefix>-metadata.yaml`. With more than one core the signals are generated in
+ * parallel worker threads (built code: see builtModule); the files are the same.
+ */
+export async function writeDataset(cfg: GeneratorConfig, opts: WriteOptions): Promise<WriteResult> {
   checkSize(cfg, opts.json);
   mkdirSync(opts.outDir, { recursive: true });
   const est = estimate(cfg);
-  const totalEvents = est.spans + est.points + est.logs;
-  const bar = progressBar(opts.progress, totalEvents);
+  const bar = progressBar(opts.progress, est.spans + est.points + est.logs);
+  const groups = signalGroups(cfg, opts.threads ?? Math.min(2, availableParallelism()));
+  const groupOpts: GroupOptions = { outDir: opts.outDir, json: opts.json };
+  const results = groups.length === 1 ? [writeSignalFiles(cfg, groups[0]!, groupOpts, (n) => bar.add(n))] : await inWorkers(cfg, groups, groupOpts, (n) => bar.add(n));
+  bar.done();
+  const bySignal = new Map(results.flat().map((f) => [f.signal, f]));
   const counts = { traces: est.traces, spans: 0, services: cfg.traces ? topologyOf(cfg).services.length : 0, metric_series: 0, data_points: 0, log_records: 0 };
   const files: Record<string, { path: string; bytes: number; json_bytes?: number }> = {};
   const written: string[] = [];
-  const refs: SpanRef[] | undefined = cfg.logs?.correlate && cfg.traces ? [] : undefined;
   let largestBlock = 0;
-  const w = new WireWriter(FLUSH_BYTES * 2);
   for (const signal of SIGNAL_NAMES) {
-    if (!cfg[signal]) continue;
-    const name = `${cfg.output.prefix}-${signal}.pb`;
-    const path = join(opts.outDir, name);
-    const fd = openSync(path, 'w');
-    const jsonFd = opts.json ? openSync(path.replace(/\.pb$/, '.json'), 'w') : undefined;
-    let bytes = 0;
-    let jsonBytes = 0;
-    let events = 0;
-    try {
-      for (const block of signalBlocks(signal, cfg, cfg.seed, { refs })) {
-        largestBlock = Math.max(largestBlock, encodeBlock(w, signal, block));
-        if (w.pos >= FLUSH_BYTES) bytes += flush(fd, w);
-        if (jsonFd !== undefined) {
-          // JSON lines, one request per block: the Collector file exporter's layout, which the template receiver reads.
-          const line = `${encodeOtlpJson(signal, { [REQUEST_FIELD[signal]]: [block.resource] })}\n`;
-          jsonBytes += writeSync(jsonFd, line);
-        }
-        events += block.events;
-        bar.add(block.events);
-      }
-      bytes += flush(fd, w);
-    } finally {
-      w.reset();
-      closeSync(fd);
-      if (jsonFd !== undefined) closeSync(jsonFd);
-    }
-    if (signal === 'traces') counts.spans = events;
-    if (signal === 'metrics') counts.metric_series = counts.data_points = events;
-    if (signal === 'logs') counts.log_records = events;
-    files[signal] = { path: name, bytes, ...(opts.json ? { json_bytes: jsonBytes } : {}) };
-    written.push(path);
-    if (jsonFd !== undefined) written.push(path.replace(/\.pb$/, '.json'));
+    const f = bySignal.get(signal);
+    if (!f) continue;
+    if (signal === 'traces') counts.spans = f.events;
+    if (signal === 'metrics') counts.metric_series = counts.data_points = f.events;
+    if (signal === 'logs') counts.log_records = f.events;
+    files[signal] = { path: f.name, bytes: f.bytes, ...(f.jsonBytes !== undefined ? { json_bytes: f.jsonBytes } : {}) };
+    largestBlock = Math.max(largestBlock, f.largestBlock);
+    written.push(join(opts.outDir, f.name));
+    if (f.jsonBytes !== undefined) written.push(join(opts.outDir, f.name.replace(/\.pb$/, '.json')));
   }
-  bar.done();
   const pbBytes = Object.values(files).reduce((a, f) => a + f.bytes, 0);
   const compiled = Math.round(pbBytes * 1.5);
   const inFlight = IN_FLIGHT * Math.min(FRAME_BYTES, Math.max(largestBlock, 1)) * 2;
@@ -117,12 +110,34 @@ export function writeDataset(cfg: GeneratorConfig, opts: WriteOptions): WriteRes
   return { files: written, metadata };
 }
 
-function flush(fd: number, w: WireWriter): number {
-  const view = w.view();
-  let done = 0;
-  while (done < view.length) done += writeSync(fd, view, done);
-  w.reset();
-  return done;
+/** One worker per group; when one fails the others are stopped, so a failed run ends promptly. */
+async function inWorkers(cfg: GeneratorConfig, groups: Signal[][], opts: GroupOptions, onEvents: (n: number) => void): Promise<SignalFile[][]> {
+  const workers: Worker[] = [];
+  try {
+    return await Promise.all(groups.map((signals) => inWorker({ cfg, signals, opts }, onEvents, workers)));
+  } catch (err) {
+    await Promise.all(workers.map((w) => w.terminate()));
+    throw err;
+  }
+}
+
+function inWorker(job: WriteJob, onEvents: (n: number) => void, workers: Worker[]): Promise<SignalFile[]> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(builtModule('generator/write-worker.js'), { workerData: job });
+    workers.push(worker);
+    let result: SignalFile[] | undefined;
+    let failure: Error | undefined;
+    worker.on('message', (m: WriteWorkerMessage) => {
+      if (m.type === 'progress') onEvents(m.events);
+      else if (m.type === 'done') result = m.files;
+      else failure = m.code ? new ReplaydError(m.code, m.message) : new Error(m.message);
+    });
+    worker.on('error', (err) => (failure ??= err));
+    worker.on('exit', (code) => {
+      if (result && !failure) resolve(result);
+      else reject(failure ?? new Error(`generator worker for ${job.signals.join(', ')} exited with code ${code}`));
+    });
+  });
 }
 
 function progressBar(out: WriteOptions['progress'], total: number): { add(n: number): void; done(): void } {

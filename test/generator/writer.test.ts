@@ -1,11 +1,11 @@
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import type { ConfigProblem } from '../../src/errors.js';
 import { parseGeneratorConfig } from '../../src/generator/config.js';
-import { writeDataset } from '../../src/generator/writer.js';
+import { signalGroups, writeDataset } from '../../src/generator/writer.js';
 import { requestType } from '../../src/otlp/proto.js';
 import { loadTemplate } from '../../src/receivers/template.js';
 
@@ -37,7 +37,10 @@ function config(extra: Record<string, unknown> = {}) {
 
 describe('writeDataset', () => {
   const dirA = tmp();
-  const result = writeDataset(config(), { outDir: dirA, json: true });
+  let result: Awaited<ReturnType<typeof writeDataset>>;
+  beforeAll(async () => {
+    result = await writeDataset(config(), { outDir: dirA, json: true });
+  });
 
   it('writes .pb, .json and metadata files', () => {
     expect(readdirSync(dirA).sort()).toEqual(
@@ -46,12 +49,15 @@ describe('writeDataset', () => {
     expect(result.files).toHaveLength(7);
   });
 
-  it('is byte-identical for the same config and seed, and differs for another seed', () => {
+  it('is byte-identical for the same config and seed, on one thread or in worker threads, and differs for another seed', async () => {
     const dirB = tmp();
-    writeDataset(config(), { outDir: dirB, json: true });
+    await writeDataset(config(), { outDir: dirB, json: true, threads: 1 });
     for (const f of readdirSync(dirA)) expect(readFileSync(join(dirB, f)).equals(readFileSync(join(dirA, f))), f).toBe(true);
+    const dirW = tmp();
+    await writeDataset(config(), { outDir: dirW, json: false, threads: 2 });
+    for (const f of readdirSync(dirW)) if (f.endsWith('.pb')) expect(readFileSync(join(dirW, f)).equals(readFileSync(join(dirA, f))), f).toBe(true);
     const dirC = tmp();
-    writeDataset(config({ seed: 78 }), { outDir: dirC, json: false });
+    await writeDataset(config({ seed: 78 }), { outDir: dirC, json: false });
     expect(readFileSync(join(dirC, 'demo-traces.pb')).equals(readFileSync(join(dirA, 'demo-traces.pb')))).toBe(false);
   });
 
@@ -84,16 +90,34 @@ describe('writeDataset', () => {
     expect(span.endTimeUnixNano).toBeGreaterThan(span.startTimeUnixNano);
   });
 
-  it('refuses a dataset above max_size before writing anything, naming the estimate', () => {
+  it('refuses a dataset above max_size before writing anything, naming the estimate', async () => {
     const dir = join(tmp(), 'out');
     const big = config({ max_size: '1MB', traces: { count: 100_000 } });
-    expect(() => writeDataset(big, { outDir: dir, json: false })).toThrow(/about \d+(\.\d+)? (MB|GB) \(1500000 spans.*above max_size 1\.0 MB/);
+    await expect(writeDataset(big, { outDir: dir, json: false })).rejects.toThrow(/about \d+(\.\d+)? (MB|GB) \(1500000 spans.*above max_size 1\.0 MB/);
     expect(existsSync(dir)).toBe(false);
   });
 
-  it('draws a progress bar only when given a stream', () => {
-    const out: string[] = [];
-    writeDataset(config({ metrics: undefined, logs: undefined }), { outDir: tmp(), json: false, progress: { write: (s: string) => out.push(s) } });
-    expect(out.join('')).toContain('100%');
+  it('draws a progress bar only when given a stream, also from worker threads', async () => {
+    for (const threads of [1, 2]) {
+      const out: string[] = [];
+      await writeDataset(config({ traces: { count: 5000, spans: { avg_per_trace: 4, std_dev: 1 } }, logs: { count: 55_000 } }), { outDir: tmp(), json: false, threads, progress: { write: (s: string) => out.push(s) } });
+      const shown = out.join('').match(/\d+%/g)!;
+      expect(shown.length, `threads ${threads}`).toBeGreaterThan(2);
+      expect(shown.at(-1)).toBe('100%');
+    }
+  });
+
+  it('splits signals into two groups of similar cost; correlated logs stay with their traces', () => {
+    expect(signalGroups(config(), 2)).toEqual([['traces', 'logs'], ['metrics']]);
+    expect(signalGroups(config({ logs: { count: 10 } }), 2)).toEqual([['traces'], ['metrics', 'logs']]);
+    expect(signalGroups(config(), 1)).toEqual([['traces', 'metrics', 'logs']]);
+    expect(signalGroups(config({ traces: undefined, metrics: undefined }), 2)).toEqual([['logs']]);
+  });
+
+  it('reports a write failure in a worker thread as a rejection naming the cause', async () => {
+    const dir = tmp();
+    // A directory where the .pb file should go makes openSync fail inside the worker.
+    mkdirSync(join(dir, 'demo-metrics.pb'));
+    await expect(writeDataset(config(), { outDir: dir, json: false, threads: 2 })).rejects.toThrow(/EISDIR|illegal operation on a directory/);
   });
 });

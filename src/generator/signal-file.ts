@@ -1,0 +1,75 @@
+import { closeSync, openSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { encodeOtlpJson } from '../otlp/json-encode.js';
+import type { Signal } from '../otlp/signals.js';
+import type { GeneratorConfig } from './config.js';
+import { signalBlocks } from './dataset.js';
+import { REQUEST_FIELD, encodeBlock } from './encode.js';
+import type { SpanRef } from './traces.js';
+import { WireWriter } from './wire-writer.js';
+
+/** Encoded blocks are collected up to about this many bytes per write(2). */
+const FLUSH_BYTES = 4 * 1024 * 1024;
+
+export interface SignalFile {
+  signal: Signal;
+  /** File name of the .pb, relative to the output folder. */
+  name: string;
+  bytes: number;
+  /** Bytes of the OTLP/JSON copy, when one was asked for. */
+  jsonBytes?: number;
+  events: number;
+  largestBlock: number;
+}
+
+export interface GroupOptions {
+  outDir: string;
+  json: boolean;
+}
+
+/**
+ * Writes `<prefix>-<signal>.pb` (and .json) for each signal of a group, in order. An
+ * Export*ServiceRequest is a concatenation of field-1 entries, so blocks are encoded
+ * and written as they come: a file is never held in memory whole. Correlated logs
+ * point at spans of the traces written before them, so they share a group with traces.
+ */
+export function writeSignalFiles(cfg: GeneratorConfig, signals: readonly Signal[], opts: GroupOptions, onEvents: (n: number) => void): SignalFile[] {
+  const refs: SpanRef[] | undefined = cfg.logs?.correlate && signals.includes('traces') ? [] : undefined;
+  const w = new WireWriter(FLUSH_BYTES * 2);
+  return signals.map((signal) => writeOne(cfg, signal, opts, w, refs, onEvents));
+}
+
+function writeOne(cfg: GeneratorConfig, signal: Signal, opts: GroupOptions, w: WireWriter, refs: SpanRef[] | undefined, onEvents: (n: number) => void): SignalFile {
+  const name = `${cfg.output.prefix}-${signal}.pb`;
+  const path = join(opts.outDir, name);
+  const fd = openSync(path, 'w');
+  const jsonFd = opts.json ? openSync(path.replace(/\.pb$/, '.json'), 'w') : undefined;
+  const out: SignalFile = { signal, name, bytes: 0, events: 0, largestBlock: 0, ...(opts.json ? { jsonBytes: 0 } : {}) };
+  try {
+    for (const block of signalBlocks(signal, cfg, cfg.seed, { refs })) {
+      out.largestBlock = Math.max(out.largestBlock, encodeBlock(w, signal, block));
+      if (w.pos >= FLUSH_BYTES) out.bytes += flush(fd, w);
+      if (jsonFd !== undefined) {
+        // JSON lines, one request per block: the Collector file exporter's layout, which the template receiver reads.
+        const line = `${encodeOtlpJson(signal, { [REQUEST_FIELD[signal]]: [block.resource] })}\n`;
+        out.jsonBytes! += writeSync(jsonFd, line);
+      }
+      out.events += block.events;
+      onEvents(block.events);
+    }
+    out.bytes += flush(fd, w);
+  } finally {
+    w.reset();
+    closeSync(fd);
+    if (jsonFd !== undefined) closeSync(jsonFd);
+  }
+  return out;
+}
+
+function flush(fd: number, w: WireWriter): number {
+  const view = w.view();
+  let done = 0;
+  while (done < view.length) done += writeSync(fd, view, done);
+  w.reset();
+  return done;
+}
