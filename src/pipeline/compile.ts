@@ -1,12 +1,16 @@
 import { TemplateError } from '../errors.js';
-import { encodeOtlpJson } from '../otlp/json-encode.js';
-import { requestType } from '../otlp/proto.js';
 import type { Signal } from '../otlp/signals.js';
-import { countEvents, metricDataKey, splitRequests, type SplitInput } from '../processors/batch-splitter.js';
-import { splitSec } from '../processors/timestamp.js';
+import { Packer } from '../processors/batch-splitter.js';
+import { templateBytes } from '../receivers/encode-template.js';
 import type { TemplateData } from '../receivers/template-data.js';
 import { type CompiledTemplate, type EncodedFrame, type Encoding, type Frame, U32List } from './frame.js';
-import { SITE_SPAN_ID, SITE_TIME, SITE_TRACE_ID, walkSites } from './site-walker.js';
+import { IdTable } from './id-table.js';
+import { emit, type SiteSink } from './item-rewrite.js';
+import { jsonFrame } from './json-frame.js';
+import { SITE_TRACE_ID } from './site-walker.js';
+import { type Container, headerLen, METRIC_DATA_TAGS, TemplateIndex } from './template-index.js';
+import { WireReader } from './wire-reader.js';
+import { fieldLen, TWO32, writeVarint } from './wire-write.js';
 
 export interface CompileOptions {
   idRegen: boolean;
@@ -17,14 +21,15 @@ export interface CompileOptions {
   encodings: Encoding[];
 }
 
-const TWO32 = 4294967296;
+const EVENT_NAMES: Record<Signal, string> = { traces: 'spans', metrics: 'data points', logs: 'log records' };
 
 /**
- * Compiles templates of one signal into frames: partition (batch_splitter), encode once
- * per encoding, record patch sites. Every time field is first replaced by a placeholder
- * token (1, 2, 3, …: non-zero, so proto3 keeps the field) that indexes the table of
- * (time unit, relative offset); walking the encoded bytes then maps each site back to
- * its token, whatever order the encoder wrote fields in.
+ * Compiles templates of one signal into frames without decoding them: index every item
+ * (span, log record, data point) of the encoded templates, partition them
+ * (batch_splitter), then write each frame by copying wire slices, appending every time
+ * field as fixed64 and recording patch sites at the offsets they are written to. JSON
+ * frames are built one frame at a time from the proto frame, so only one frame's
+ * objects are ever alive.
  */
 export function compile(data: TemplateData[], opts: CompileOptions): CompiledTemplate {
   if (data.length === 0) throw new TemplateError('nothing to compile: no templates', { code: 'ERR_TEMPLATE_EMPTY' });
@@ -35,24 +40,37 @@ export function compile(data: TemplateData[], opts: CompileOptions): CompiledTem
   const encodings = [...new Set(opts.encodings)];
   if (encodings.length === 0) throw new RangeError('compile: encodings must not be empty');
 
-  const ctx = new Context(signal, opts);
-  const inputs: SplitInput[] = data.map((d) => ({ request: opts.timestamps ? ctx.tokenize(d) : d.request, source: d.source }));
-  const split = opts.maxItems !== undefined || opts.maxBytes !== undefined;
-  const requests = split
-    ? splitRequests(signal, inputs, { maxItems: limit(opts.maxItems), maxBytes: limit(opts.maxBytes) })
-    : inputs.map((i) => i.request);
-  const sources = inputs.length === 1 ? inputs[0]!.source : `${inputs.length} templates`;
-  const frames = requests.map((req, i) => ctx.frame(req, encodings, split ? sources : inputs[i]!.source));
+  const index = new TemplateIndex(signal, data.map((d) => ({ bytes: d.bytes ?? templateBytes(d), source: d.source })), opts.timestamps);
+  if (index.count === 0) {
+    throw new TemplateError(`holds no ${EVENT_NAMES[signal]}`, { file: data.length === 1 ? data[0]!.source : undefined, code: 'ERR_TEMPLATE_EMPTY' });
+  }
+  let groups: ArrayLike<number>[];
+  if (opts.maxItems !== undefined || opts.maxBytes !== undefined) {
+    const packer = new Packer(index, { maxItems: limit(opts.maxItems), maxBytes: limit(opts.maxBytes) });
+    for (const chunk of index.packChunks()) packer.add(chunk);
+    groups = packer.finish();
+  } else {
+    groups = index.inputItems.filter(([a, b]) => b > a).map(([a, b]) => Array.from({ length: b - a }, (_, k) => a + k));
+  }
 
-  let totalEvents = 0, maxFrameEvents = 0, maxFrameBytes = 0;
-  for (const f of frames) {
-    totalEvents += f.events;
-    maxFrameEvents = Math.max(maxFrameEvents, f.events);
-    for (const e of encodings) maxFrameBytes = Math.max(maxFrameBytes, f.byteLength[e]!);
+  const writer = new FrameWriter(index, opts);
+  const frames: Frame[] = [];
+  let maxFrameEvents = 0, maxFrameBytes = 0;
+  for (const items of groups) {
+    const { proto, units } = writer.write(items);
+    const frame: Frame = { events: items.length, units, byteLength: {} };
+    for (const enc of encodings) {
+      const encoded = enc === 'proto' ? proto : jsonFrame(signal, proto, opts, writer.traceGroups, writer.spanGroups);
+      frame[enc] = encoded;
+      frame.byteLength[enc] = encoded.bytes.length;
+      maxFrameBytes = Math.max(maxFrameBytes, encoded.bytes.length);
+    }
+    maxFrameEvents = Math.max(maxFrameEvents, items.length);
+    frames.push(frame);
   }
   return {
-    signal, encodings, frames, totalEvents, maxFrameEvents, maxFrameBytes, idRegen: opts.idRegen, timestamps: opts.timestamps,
-    traceGroups: ctx.traceGroups.words.freeze(), spanGroups: ctx.spanGroups.words.freeze(), unitCount: ctx.unitCount,
+    signal, encodings, frames, totalEvents: index.count, maxFrameEvents, maxFrameBytes, idRegen: opts.idRegen, timestamps: opts.timestamps,
+    traceGroups: writer.traceGroups.freeze(), spanGroups: writer.spanGroups.freeze(), unitCount: opts.timestamps ? index.unitCount : 0,
   };
 }
 
@@ -62,193 +80,162 @@ function limit(n: number | undefined): number {
   return n;
 }
 
-/** Original ids → group index; groups span the whole template set. */
-class IdGroups {
-  readonly index = new Map<string, number>();
-  readonly words = new U32List();
-  constructor(private readonly len: 16 | 8) {}
+type Scopes = Map<number, number[] | Map<number, number[]>>;
 
-  /** Group of the id at buf[at..at+len), or -1 for an empty or all-zero id (= not set: left alone). */
-  group(buf: Uint8Array, at: number, len: number, source: string): number {
-    if (len === 0) return -1;
-    if (len !== this.len) {
-      const what = this.len === 16 ? 'trace' : 'span';
-      throw new TemplateError(`a ${what} id is ${len} bytes, not ${this.len}`, { file: source, code: 'ERR_TEMPLATE_BAD_ID' });
-    }
-    let zero = true;
-    for (let i = 0; i < this.len; i++) if (buf[at + i] !== 0) zero = false;
-    if (zero) return -1;
-    const key = Buffer.from(buf.buffer, buf.byteOffset + at, this.len).toString('latin1');
-    let g = this.index.get(key);
-    if (g === undefined) {
-      g = this.index.size;
-      this.index.set(key, g);
-      const dv = new DataView(buf.buffer, buf.byteOffset + at, this.len);
-      for (let w = 0; w < this.len; w += 4) this.words.push(dv.getUint32(w, true));
-    }
-    return g;
-  }
-}
+/** Writes frames (proto) from index items, assigning id groups across the whole compile. */
+class FrameWriter implements SiteSink {
+  readonly traceGroups = new IdTable(4);
+  readonly spanGroups = new IdTable(2);
+  private units = new U32List();
+  private traceIds = new U32List();
+  private spanIds = new U32List();
+  private times = new U32List();
+  /** Per unit: 1 + the frame it was last listed in. */
+  private readonly unitFrame: Int32Array;
+  private frameNo = 0;
+  private out: Buffer = Buffer.alloc(0);
+  private item = 0;
 
-class Context {
-  readonly traceGroups = new IdGroups(16);
-  readonly spanGroups = new IdGroups(8);
-  unitCount = 0;
-  /** Per token (token − 1): its time unit and relative offset in ns. */
-  private readonly tokenUnit: number[] = [];
-  private readonly tokenRel: number[] = [];
-  private readonly traceUnits = new Map<string, number>();
-  private source = '';
-
-  constructor(private readonly signal: Signal, private readonly opts: CompileOptions) {}
-
-  private token(unit: number, value: unknown, what: string): number {
-    this.tokenUnit.push(unit);
-    this.tokenRel.push(relative(value, what, this.source));
-    return this.tokenUnit.length;
+  constructor(private readonly index: TemplateIndex, private readonly opts: CompileOptions) {
+    this.unitFrame = new Int32Array(index.unitCount);
   }
 
-  /** A copy of the request tree down to the timed messages, every time replaced by a token. */
-  tokenize(d: TemplateData): any {
-    this.source = d.source;
-    const sh = { traces: ['resourceSpans', 'scopeSpans', 'spans'], metrics: ['resourceMetrics', 'scopeMetrics', 'metrics'], logs: ['resourceLogs', 'scopeLogs', 'logRecords'] }[this.signal];
-    const item = this.signal === 'traces' ? this.span : this.signal === 'logs' ? this.logRecord : this.metric;
-    return {
-      [sh[0]!]: (d.request[sh[0]!] ?? []).map((rs: any) => ({
-        ...rs, [sh[1]!]: (rs[sh[1]!] ?? []).map((ss: any) => ({ ...ss, [sh[2]!]: (ss[sh[2]!] ?? []).map((x: any) => item.call(this, x)) })),
-      })),
-    };
-  }
-
-  private span(s: any): any {
-    const name = `span "${s.name ?? ''}"`;
-    if (!(s.traceId instanceof Uint8Array) || s.traceId.length !== 16) throw new TemplateError(`${name} has no 16-byte trace id`, { file: this.source });
-    const key = Buffer.from(s.traceId).toString('latin1');
-    let unit = this.traceUnits.get(key);
-    if (unit === undefined) {
-      unit = this.unitCount++;
-      this.traceUnits.set(key, unit);
-    }
-    return {
-      ...s,
-      startTimeUnixNano: this.token(unit, s.startTimeUnixNano, `${name} start`),
-      endTimeUnixNano: this.token(unit, s.endTimeUnixNano, `${name} end`),
-      events: (s.events ?? []).map((e: any) => ({ ...e, timeUnixNano: this.token(unit, e.timeUnixNano, `${name} event time`) })),
-    };
-  }
-
-  private logRecord(r: any): any {
-    const unit = this.unitCount++;
-    return {
-      ...r,
-      timeUnixNano: this.token(unit, r.timeUnixNano, 'log record time'),
-      observedTimeUnixNano: this.token(unit, r.observedTimeUnixNano, 'log record observed time'),
-    };
-  }
-
-  private metric(m: any): any {
-    const k = metricDataKey(m);
-    if (k === undefined) return m;
-    const what = `metric "${m.name ?? ''}"`;
-    const points = (m[k].dataPoints ?? []).map((p: any) => {
-      const unit = this.unitCount++;
-      const out = { ...p, startTimeUnixNano: this.token(unit, p.startTimeUnixNano, `${what} start`), timeUnixNano: this.token(unit, p.timeUnixNano, `${what} time`) };
-      if (p.exemplars?.length) out.exemplars = p.exemplars.map((e: any) => ({ ...e, timeUnixNano: this.token(unit, e.timeUnixNano, `${what} exemplar time`) }));
-      return out;
-    });
-    return { ...m, [k]: { ...m[k], dataPoints: points } };
-  }
-
-  frame(request: any, encodings: Encoding[], source: string): Frame {
-    const units = new U32List();
-    const seenUnits = new Set<number>();
-    const frame: Frame = { events: countEvents(this.signal, request), units: new Uint32Array(0), byteLength: {} };
-    const onTime = (token: number): number => {
-      const unit = this.tokenUnit[token - 1];
-      if (unit === undefined) throw new Error(`compile: time placeholder ${token} is not one of ours`);
-      if (!seenUnits.has(unit)) {
-        seenUnits.add(unit);
-        units.push(unit);
+  write(items: ArrayLike<number>): { proto: EncodedFrame; units: Uint32Array } {
+    const ix = this.index;
+    const metrics = ix.signal === 'metrics';
+    // resource → scope → items (or metric → points), in first-seen order
+    const tree = new Map<number, Scopes>();
+    for (let j = 0; j < items.length; j++) {
+      const i = items[j]!;
+      let scopes = tree.get(ix.resource(i));
+      if (!scopes) tree.set(ix.resource(i), (scopes = new Map()));
+      let kids = scopes.get(ix.scope(i));
+      if (!kids) scopes.set(ix.scope(i), (kids = metrics ? new Map<number, number[]>() : []));
+      if (Array.isArray(kids)) kids.push(i);
+      else {
+        const points = kids.get(ix.metric(i));
+        if (points) points.push(i);
+        else kids.set(ix.metric(i), [i]);
       }
-      return unit;
-    };
-    for (const enc of encodings) {
-      const encoded = enc === 'proto' ? this.proto(request, onTime, source) : this.json(request, onTime, source);
-      frame[enc] = encoded;
-      frame.byteLength[enc] = encoded.bytes.length;
     }
-    frame.units = units.freeze();
-    return frame;
-  }
-
-
-  private proto(request: any, onTime: (token: number) => number, source: string): EncodedFrame {
-    const u8 = requestType(this.signal).encode(request).finish();
-    const bytes = Buffer.from(u8.buffer, u8.byteOffset, u8.byteLength);
-    const traceIds = new U32List(), spanIds = new U32List(), times = new U32List();
-    const { idRegen, timestamps } = this.opts;
-    walkSites(this.signal, bytes, (kind, at, len) => {
-      if (kind === SITE_TIME) {
-        if (!timestamps) return;
-        const token = bytes.readUInt32LE(at) + bytes.readUInt32LE(at + 4) * TWO32;
-        const rel = this.tokenRel[token - 1]!;
-        const hi = Math.floor(rel / TWO32);
-        times.push(at, onTime(token), rel - hi * TWO32, hi);
-      } else if (idRegen) {
-        const trace = kind === SITE_TRACE_ID;
-        const g = (trace ? this.traceGroups : this.spanGroups).group(bytes, at, len, source);
-        if (g >= 0) (trace ? traceIds : spanIds).push(at, g * (trace ? 4 : 2));
+    const sizes = new Map<object | number, number>();
+    let total = 0;
+    for (const [r, scopes] of tree) {
+      let rLen = this.header(ix.resources[r]!, childTag);
+      for (const [s, kids] of scopes) {
+        let sLen = this.header(ix.scopes[s]!, childTag);
+        if (Array.isArray(kids)) for (const i of kids) sLen += fieldLen(ix.size(i));
+        else for (const [m, points] of kids) sLen += fieldLen(this.metricLen(m, points));
+        sizes.set(kids, sLen);
+        rLen += fieldLen(sLen);
       }
-    });
-    return { bytes, traceIds: traceIds.freeze(), spanIds: spanIds.freeze(), times: times.freeze() };
-  }
+      sizes.set(scopes, rLen);
+      total += fieldLen(rLen);
+    }
 
-  /** JSON sites come as character offsets; converted to byte offsets (non-ASCII text is multi-byte). */
-  private json(request: any, onTime: (token: number) => number, source: string): EncodedFrame {
-    const { idRegen, timestamps } = this.opts;
-    const sites: { at: number; kind: number; id?: Uint8Array; token?: number }[] = [];
-    const text = encodeOtlpJson(this.signal, request, {
-      fixedWidthTimes: timestamps,
-      onSite: (s) => {
-        if (s.kind === 'time') {
-          if (timestamps) sites.push({ at: s.offset, kind: SITE_TIME, token: Number(s.value) });
-        } else if (idRegen) {
-          sites.push({ at: s.offset, kind: s.kind === 'traceId' ? SITE_TRACE_ID : SITE_SPAN_ID, id: s.value as Uint8Array });
+    const out = (this.out = Buffer.allocUnsafe(total));
+    this.frameNo++;
+    let pos = 0;
+    for (const [r, scopes] of tree) {
+      pos = this.open(0x0a, sizes.get(scopes)!, pos);
+      pos = this.copyHeader(ix.resources[r]!, childTag, pos);
+      for (const [s, kids] of scopes) {
+        pos = this.open(0x12, sizes.get(kids)!, pos);
+        pos = this.copyHeader(ix.scopes[s]!, childTag, pos);
+        if (Array.isArray(kids)) {
+          for (const i of kids) pos = this.writeItem(0x12, i, pos);
+          continue;
         }
-      },
-    });
-    const bytes = Buffer.from(text, 'utf8');
-    const traceIds = new U32List(), spanIds = new U32List(), times = new U32List();
-    let chars = 0, byteAt = 0;
-    for (const s of sites) {
-      byteAt += Buffer.byteLength(text.slice(chars, s.at));
-      chars = s.at;
-      if (s.kind === SITE_TIME) {
-        const { sec, nsec } = splitSec(this.tokenRel[s.token! - 1]!);
-        times.push(byteAt, onTime(s.token!), nsec, sec);
-      } else {
-        const trace = s.kind === SITE_TRACE_ID;
-        const groups = trace ? this.traceGroups : this.spanGroups;
-        const g = groups.group(s.id!, 0, s.id!.length, source);
-        if (g >= 0) (trace ? traceIds : spanIds).push(byteAt, g * (trace ? 4 : 2));
+        for (const [m, points] of kids) {
+          const mc = ix.metrics[m]!;
+          pos = this.open(0x12, this.metricLen(m, points), pos);
+          pos = this.copyHeader(mc, (t) => METRIC_DATA_TAGS.has(t), pos);
+          pos = this.open(mc.dataTag, this.dataLen(m, points), pos);
+          pos = this.copyHeader({ input: mc.input, start: mc.dataStart, end: mc.dataEnd }, childTagPoints, pos);
+          for (const i of points) pos = this.writeItem(0x0a, i, pos);
+        }
       }
     }
-    return { bytes, traceIds: traceIds.freeze(), spanIds: spanIds.freeze(), times: times.freeze() };
+    if (pos !== total) throw new Error(`compile: frame size ${pos} differs from its measure ${total}`);
+    const proto = { bytes: out, traceIds: this.traceIds.freeze(), spanIds: this.spanIds.freeze(), times: this.times.freeze() };
+    const units = this.units.freeze();
+    this.traceIds = new U32List();
+    this.spanIds = new U32List();
+    this.times = new U32List();
+    this.units = new U32List();
+    this.out = Buffer.alloc(0);
+    return { proto, units };
+  }
+
+  private dataLen(m: number, points: number[]): number {
+    const mc = this.index.metrics[m]!;
+    let n = this.header({ input: mc.input, start: mc.dataStart, end: mc.dataEnd }, childTagPoints);
+    for (const i of points) n += fieldLen(this.index.size(i));
+    return n;
+  }
+
+  private metricLen(m: number, points: number[]): number {
+    return this.header(this.index.metrics[m]!, (t) => METRIC_DATA_TAGS.has(t)) + fieldLen(this.dataLen(m, points));
+  }
+
+  private header(c: Container, skip: (t: number) => boolean): number {
+    return headerLen(this.index.inputs[c.input]!.bytes, c.start, c.end, skip);
+  }
+
+  private copyHeader(c: Container, skip: (t: number) => boolean, pos: number): number {
+    const buf = this.index.inputs[c.input]!.bytes;
+    const r = new WireReader(buf, c.start, c.end);
+    while (!r.done()) {
+      const at = r.pos;
+      const t = r.tag();
+      r.skip(t & 7);
+      if (skip(t)) continue;
+      this.out.set(buf.subarray(at, r.pos), pos);
+      pos += r.pos - at;
+    }
+    return pos;
+  }
+
+  private open(tag: number, len: number, pos: number): number {
+    this.out[pos++] = tag;
+    return writeVarint(this.out, pos, len);
+  }
+
+  private writeItem(tag: number, i: number, pos: number): number {
+    const ix = this.index;
+    const buf = ix.inputs[ix.input(i)]!.bytes;
+    this.item = i;
+    pos = this.open(tag, ix.size(i), pos);
+    const end = emit(ix.spec(i), buf, ix.start(i), ix.end(i), this.out, pos, this.opts.timestamps, this);
+    if (end - pos !== ix.size(i)) throw new Error(`compile: item size ${end - pos} differs from its measure ${ix.size(i)}`);
+    return end;
+  }
+
+  id(kind: number, at: number, len: number): void {
+    if (!this.opts.idRegen || len === 0) return;
+    const trace = kind === SITE_TRACE_ID;
+    const want = trace ? 16 : 8;
+    if (len !== want) {
+      throw new TemplateError(`a ${trace ? 'trace' : 'span'} id is ${len} bytes, not ${want}`, { file: this.index.source(this.item), code: 'ERR_TEMPLATE_BAD_ID' });
+    }
+    const out = this.out;
+    let zero = true;
+    for (let k = 0; k < want; k++) if (out[at + k] !== 0) zero = false;
+    if (zero) return;
+    if (trace) this.traceIds.push(at, this.traceGroups.index(out, at) * 4);
+    else this.spanIds.push(at, this.spanGroups.index(out, at) * 2);
+  }
+
+  time(at: number, rel: number): void {
+    const unit = this.index.unit(this.item);
+    if (this.unitFrame[unit] !== this.frameNo) {
+      this.unitFrame[unit] = this.frameNo;
+      this.units.push(unit);
+    }
+    const hi = Math.floor(rel / TWO32);
+    this.times.push(at, unit, rel - hi * TWO32, hi);
   }
 }
 
-/** A normalized relative time: integer ns in [0, 2^53); absent = 0. */
-function relative(value: unknown, what: string, source: string): number {
-  if (value === undefined || value === null) return 0;
-  let n = NaN;
-  try {
-    // Long (fixed64 from protobufjs) or a decimal string
-    n = typeof value === 'object' || typeof value === 'string' ? Number(BigInt(String(value))) : Number(value);
-  } catch {
-    // not an integer: reported below
-  }
-  if (!Number.isSafeInteger(n) || n < 0) {
-    throw new TemplateError(`${what} ${String(value)} is not a relative time (integer ns in [0, 2^53))`, { file: source, code: 'ERR_TEMPLATE_TIME' });
-  }
-  return n;
-}
+const childTag = (t: number): boolean => t === 0x12;
+const childTagPoints = (t: number): boolean => t === 0x0a;

@@ -1,19 +1,17 @@
 /**
- * batch_splitter: partitions requests into requests of at most `maxItems` events and
- * `maxBytes` encoded (protobuf) bytes. Events are spans, data points (all five kinds) or
- * log records. Whole traces stay together when they fit; a larger trace is split across
- * requests span by span (its ids are shared through the compiler's id groups). A metric
- * with many points becomes several Metric messages with the same name and metadata.
- * Resource and scope are repeated in every request that needs them.
+ * batch_splitter: partitions a template set into requests of at most `maxItems` events
+ * and `maxBytes` encoded (protobuf) bytes. Events are spans, data points (all five
+ * kinds) or log records. Whole traces stay together when they fit; a larger trace is
+ * split across requests span by span (its ids are shared through the compiler's id
+ * groups). A metric with many points becomes several Metric messages with the same name
+ * and metadata. Resource and scope are repeated in every request that needs them.
  *
- * Byte sizes are computed on the objects that will be encoded (placeholders included),
- * with the worst-case 5-byte length prefix for every container, so an estimate never
- * undercounts: the encoded request is at most `maxBytes`.
+ * It packs sizes, not messages: the compiler measures every item as it will be written
+ * (exactly) and every container header, and this counts a worst-case 5-byte length
+ * prefix per container, so an estimate never undercounts: the written request is at
+ * most `maxBytes`.
  */
-import type protobuf from 'protobufjs';
 import { TemplateError } from '../errors.js';
-import { otlpRoot } from '../otlp/proto.js';
-import type { Signal } from '../otlp/signals.js';
 
 export interface SplitLimits {
   /** Events per request; Infinity = no limit. */
@@ -22,78 +20,22 @@ export interface SplitLimits {
   maxBytes: number;
 }
 
-export interface SplitInput {
-  request: any;
-  source: string;
+/** What the packer needs to know about the items: sizes and the containers they live in. */
+export interface PackItems {
+  /** Encoded size of item i as written (payload only). */
+  size(i: number): number;
+  /** Resource, scope and metric (-1 for spans and logs) container of item i. */
+  resource(i: number): number;
+  scope(i: number): number;
+  metric(i: number): number;
+  /** Header bytes (everything but the children) of each container, including its tag and worst-case length prefix. */
+  headerBytes: [resources: ArrayLike<number>, scopes: ArrayLike<number>, metrics: ArrayLike<number>];
+  /** Names the input of item i, for errors. */
+  source(i: number): string;
 }
 
-interface Shape {
-  resources: string;
-  scopes: string;
-  items: string;
-  resourceType: string;
-  scopeType: string;
-  itemType: string;
-}
-
-const SHAPES: Record<Signal, Shape> = {
-  traces: {
-    resources: 'resourceSpans', scopes: 'scopeSpans', items: 'spans', resourceType: 'opentelemetry.proto.trace.v1.ResourceSpans',
-    scopeType: 'opentelemetry.proto.trace.v1.ScopeSpans', itemType: 'opentelemetry.proto.trace.v1.Span',
-  },
-  metrics: {
-    resources: 'resourceMetrics', scopes: 'scopeMetrics', items: 'metrics', resourceType: 'opentelemetry.proto.metrics.v1.ResourceMetrics',
-    scopeType: 'opentelemetry.proto.metrics.v1.ScopeMetrics', itemType: 'opentelemetry.proto.metrics.v1.Metric',
-  },
-  logs: {
-    resources: 'resourceLogs', scopes: 'scopeLogs', items: 'logRecords', resourceType: 'opentelemetry.proto.logs.v1.ResourceLogs',
-    scopeType: 'opentelemetry.proto.logs.v1.ScopeLogs', itemType: 'opentelemetry.proto.logs.v1.LogRecord',
-  },
-};
-
-/** The Metric oneof members that carry data points, with their point message types. */
-export const METRIC_DATA: Record<string, string> = {
-  gauge: 'opentelemetry.proto.metrics.v1.NumberDataPoint',
-  sum: 'opentelemetry.proto.metrics.v1.NumberDataPoint',
-  histogram: 'opentelemetry.proto.metrics.v1.HistogramDataPoint',
-  exponentialHistogram: 'opentelemetry.proto.metrics.v1.ExponentialHistogramDataPoint',
-  summary: 'opentelemetry.proto.metrics.v1.SummaryDataPoint',
-};
-
-/** The data member set on a Metric (`gauge`, `sum`, …), or undefined for a metric without data. */
-export function metricDataKey(metric: any): string | undefined {
-  for (const k in METRIC_DATA) if (metric[k] != null) return k;
-  return undefined;
-}
-
-/** Events in one request: spans, data points or log records. */
-export function countEvents(signal: Signal, request: any): number {
-  const sh = SHAPES[signal];
-  let n = 0;
-  for (const rs of request[sh.resources] ?? []) {
-    for (const ss of rs[sh.scopes] ?? []) {
-      for (const item of ss[sh.items] ?? []) {
-        if (signal !== 'metrics') n++;
-        else {
-          const k = metricDataKey(item);
-          n += k === undefined ? 0 : (item[k].dataPoints?.length ?? 0);
-        }
-      }
-    }
-  }
-  return n;
-}
-
-/** One event with where it lives; r/s/m index containers across all inputs. */
-interface Leaf {
-  r: number;
-  s: number;
-  m: number;
-  item: any;
-  bytes: number;
-}
-
-const PREFIX = 6; // tag + worst-case 5-byte length varint
+/** Tag plus a worst-case 5-byte length varint: what a container adds around its header. */
+export const CONTAINER_PREFIX = 6;
 
 function varintLen(n: number): number {
   let len = 1;
@@ -104,91 +46,54 @@ function varintLen(n: number): number {
   return len;
 }
 
-/** Splits `inputs` into requests within `limits`; the inputs are not modified. */
-export function splitRequests(signal: Signal, inputs: SplitInput[], limits: SplitLimits): any[] {
-  const sh = SHAPES[signal];
-  const root = otlpRoot();
-  const size = (type: string, obj: unknown): number => root.lookupType(type).encode(obj as protobuf.Message).finish().length;
-  const resources: any[] = [];
-  const scopes: any[] = [];
-  const metrics: any[] = [];
-  const headerBytes: number[][] = [[], [], []]; // per resource, scope, metric
-  const chunks: Leaf[][] = [];
-  const traceChunk = new Map<string, Leaf[]>();
-
-  for (const { request, source } of inputs) {
-    for (const rs of request[sh.resources] ?? []) {
-      const r = resources.push(rs) - 1;
-      headerBytes[0]![r] = size(sh.resourceType, { ...rs, [sh.scopes]: [] }) + PREFIX;
-      for (const ss of rs[sh.scopes] ?? []) {
-        const s = scopes.push(ss) - 1;
-        headerBytes[1]![s] = size(sh.scopeType, { ...ss, [sh.items]: [] }) + PREFIX;
-        for (const item of ss[sh.items] ?? []) {
-          if (signal === 'metrics') {
-            const k = metricDataKey(item);
-            if (k === undefined) continue;
-            const m = metrics.push(item) - 1;
-            headerBytes[2]![m] = size(sh.itemType, { ...item, [k]: { ...item[k], dataPoints: [] } }) + 2 * PREFIX;
-            for (const p of item[k].dataPoints ?? []) {
-              chunks.push([leaf(r, s, m, p, size(METRIC_DATA[k]!, p), limits, source)]);
-            }
-            continue;
-          }
-          const l = leaf(r, s, -1, item, size(sh.itemType, item), limits, source);
-          if (signal === 'logs') {
-            chunks.push([l]);
-            continue;
-          }
-          const key = Buffer.from(item.traceId ?? []).toString('hex');
-          let chunk = traceChunk.get(key);
-          if (!chunk) {
-            chunk = [];
-            traceChunk.set(key, chunk);
-            chunks.push(chunk);
-          }
-          chunk.push(l);
-        }
-      }
-    }
-  }
-
-  const packer = new Packer(headerBytes, limits);
-  for (const chunk of chunks) packer.addChunk(chunk, inputs);
-  return packer.finish().map((leaves) => build(signal, leaves, resources, scopes, metrics));
-}
-
-function leaf(r: number, s: number, m: number, item: any, bytes: number, limits: SplitLimits, source: string): Leaf {
-  if (bytes + PREFIX >= limits.maxBytes) {
-    throw new TemplateError(`one ${m < 0 ? 'item' : 'data point'} encodes to ${bytes} bytes, more than batch_splitter max_bytes ${limits.maxBytes}`, {
-      file: source, code: 'ERR_TEMPLATE_ITEM_TOO_LARGE',
-    });
-  }
-  return { r, s, m, item, bytes: bytes + 1 + varintLen(bytes) };
-}
-
-/** Greedy packing in input order; a request's cost counts each container header once. */
-class Packer {
-  private readonly done: Leaf[][] = [];
-  private cur: Leaf[] = [];
+/**
+ * Greedy packing in input order; a request's cost counts each container header once.
+ * Chunks are added with `add` (one trace, or one log record or data point); `finish`
+ * returns the requests as lists of item indexes.
+ */
+export class Packer {
+  private readonly done: number[][] = [];
+  private cur: number[] = [];
   private bytes = 0;
-  private readonly seen: Set<number>[] = [new Set(), new Set(), new Set()];
+  /** Per container kind: the request (done.length + 1) or chunk mark it was last counted in. */
+  private readonly inRequest: Int32Array[];
+  private readonly inChunk: Int32Array[];
+  private chunkMark = 0;
 
-  constructor(private readonly headerBytes: number[][], private readonly limits: SplitLimits) {}
+  constructor(private readonly items: PackItems, private readonly limits: SplitLimits) {
+    if (!(limits.maxItems >= 1) || !(limits.maxBytes >= 1)) throw new RangeError('batch_splitter: limits must be ≥ 1');
+    this.inRequest = items.headerBytes.map((h) => new Int32Array(h.length));
+    this.inChunk = items.headerBytes.map((h) => new Int32Array(h.length));
+  }
 
-  private cost(l: Leaf, extra: Set<number>[] = this.seen): number {
-    let c = l.bytes;
-    if (!extra[0]!.has(l.r)) c += this.headerBytes[0]![l.r]!;
-    if (!extra[1]!.has(l.s)) c += this.headerBytes[1]![l.s]!;
-    if (l.m >= 0 && !extra[2]!.has(l.m)) c += this.headerBytes[2]![l.m]!;
+  private itemBytes(i: number): number {
+    const n = this.items.size(i);
+    return 1 + varintLen(n) + n;
+  }
+
+  /** Cost of item i on top of the current request; with `chunk`, containers already counted in this chunk are free too. */
+  private cost(i: number, chunk: boolean): number {
+    const it = this.items;
+    const req = this.done.length + 1;
+    let c = this.itemBytes(i);
+    const cs = [it.resource(i), it.scope(i), it.metric(i)];
+    for (let k = 0; k < 3; k++) {
+      const x = cs[k]!;
+      if (x < 0 || this.inRequest[k]![x] === req || (chunk && this.inChunk[k]![x] === this.chunkMark)) continue;
+      c += it.headerBytes[k][x]!;
+      if (chunk) this.inChunk[k]![x] = this.chunkMark;
+    }
     return c;
   }
 
-  private add(l: Leaf): void {
-    this.bytes += this.cost(l);
-    this.seen[0]!.add(l.r);
-    this.seen[1]!.add(l.s);
-    if (l.m >= 0) this.seen[2]!.add(l.m);
-    this.cur.push(l);
+  private put(i: number): void {
+    this.bytes += this.cost(i, false);
+    const it = this.items;
+    const req = this.done.length + 1;
+    this.inRequest[0]![it.resource(i)] = req;
+    this.inRequest[1]![it.scope(i)] = req;
+    if (it.metric(i) >= 0) this.inRequest[2]![it.metric(i)] = req;
+    this.cur.push(i);
   }
 
   private flush(): void {
@@ -196,19 +101,12 @@ class Packer {
     this.done.push(this.cur);
     this.cur = [];
     this.bytes = 0;
-    for (const s of this.seen) s.clear();
   }
 
-  /** Cost of a whole chunk on top of the current request (headers shared within the chunk). */
-  private chunkCost(chunk: Leaf[]): number {
-    const seen = this.seen.map((s) => new Set(s));
+  private chunkCost(chunk: ArrayLike<number>): number {
+    this.chunkMark++;
     let c = 0;
-    for (const l of chunk) {
-      c += this.cost(l, seen);
-      seen[0]!.add(l.r);
-      seen[1]!.add(l.s);
-      if (l.m >= 0) seen[2]!.add(l.m);
-    }
+    for (let j = 0; j < chunk.length; j++) c += this.cost(chunk[j]!, true);
     return c;
   }
 
@@ -216,67 +114,39 @@ class Packer {
     return this.cur.length + items <= this.limits.maxItems && this.bytes + bytes <= this.limits.maxBytes;
   }
 
-  addChunk(chunk: Leaf[], inputs: SplitInput[]): void {
+  add(chunk: ArrayLike<number>): void {
+    for (let j = 0; j < chunk.length; j++) {
+      const n = this.items.size(chunk[j]!);
+      if (n + CONTAINER_PREFIX >= this.limits.maxBytes) {
+        throw new TemplateError(`one ${this.items.metric(chunk[j]!) < 0 ? 'item' : 'data point'} encodes to ${n} bytes, more than batch_splitter max_bytes ${this.limits.maxBytes}`, {
+          file: this.items.source(chunk[j]!), code: 'ERR_TEMPLATE_ITEM_TOO_LARGE',
+        });
+      }
+    }
     if (this.fits(chunk.length, this.chunkCost(chunk))) {
-      for (const l of chunk) this.add(l);
+      for (let j = 0; j < chunk.length; j++) this.put(chunk[j]!);
       return;
     }
     this.flush();
     if (this.fits(chunk.length, this.chunkCost(chunk))) {
-      for (const l of chunk) this.add(l);
+      for (let j = 0; j < chunk.length; j++) this.put(chunk[j]!);
       return;
     }
     // A trace larger than one request: split it, keeping input order.
-    for (const l of chunk) {
-      if (!this.fits(1, this.cost(l))) this.flush();
-      if (!this.fits(1, this.cost(l))) {
+    for (let j = 0; j < chunk.length; j++) {
+      const i = chunk[j]!;
+      if (!this.fits(1, this.cost(i, false))) this.flush();
+      if (!this.fits(1, this.cost(i, false))) {
         throw new TemplateError(`an item with its resource and scope does not fit batch_splitter max_bytes ${this.limits.maxBytes}`, {
-          file: inputs.length === 1 ? inputs[0]!.source : undefined, code: 'ERR_TEMPLATE_ITEM_TOO_LARGE',
+          file: this.items.source(i), code: 'ERR_TEMPLATE_ITEM_TOO_LARGE',
         });
       }
-      this.add(l);
+      this.put(i);
     }
   }
 
-  finish(): Leaf[][] {
+  finish(): number[][] {
     this.flush();
     return this.done;
   }
-}
-
-/** Rebuilds one request from its leaves: shallow copies of containers, resources in first-seen order. */
-function build(signal: Signal, leaves: Leaf[], resources: any[], scopes: any[], metrics: any[]): any {
-  const sh = SHAPES[signal];
-  const rOut = new Map<number, any>();
-  const sOut = new Map<number, any>();
-  const mOut = new Map<number, any[]>();
-  const out: any[] = [];
-  for (const l of leaves) {
-    let rs = rOut.get(l.r);
-    if (!rs) {
-      rs = { ...resources[l.r], [sh.scopes]: [] };
-      rOut.set(l.r, rs);
-      out.push(rs);
-    }
-    let ss = sOut.get(l.s);
-    if (!ss) {
-      ss = { ...scopes[l.s], [sh.items]: [] };
-      sOut.set(l.s, ss);
-      rs[sh.scopes].push(ss);
-    }
-    if (l.m < 0) {
-      ss[sh.items].push(l.item);
-      continue;
-    }
-    let points = mOut.get(l.m);
-    if (!points) {
-      const metric = metrics[l.m];
-      const k = metricDataKey(metric)!;
-      points = [];
-      mOut.set(l.m, points);
-      ss[sh.items].push({ ...metric, [k]: { ...metric[k], dataPoints: points } });
-    }
-    points.push(l.item);
-  }
-  return { [sh.resources]: out };
 }

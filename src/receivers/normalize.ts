@@ -1,11 +1,17 @@
 import { TemplateError } from '../errors.js';
 import type { Signal } from '../otlp/signals.js';
-import type { TemplateData } from './template-data.js';
+import { IdTable } from '../pipeline/id-table.js';
+import { WireReader } from '../pipeline/wire-reader.js';
+import { U32List } from '../pipeline/frame.js';
+import { TWO32, writeFixed64 } from '../pipeline/wire-write.js';
+import { applyTemplateSpans } from './template-spans.js';
+import { type TemplateData, wireTemplate } from './template-data.js';
 
 /**
- * Makes a decoded request a template: every timestamp becomes a Number of nanoseconds
- * relative to its trace (spans) or its file (metrics, logs), `_template.*` span attributes
- * are applied and stripped, ids are checked. Mutates `request` in place.
+ * Makes an encoded (and wire-checked) request a template, at the wire level: every
+ * timestamp becomes ns relative to its trace (spans) or its file (metrics, logs),
+ * `_template.*` span attributes are applied and stripped, ids are checked. Times are
+ * rewritten in place in `bytes`, which the returned TemplateData then owns.
  *
  * Recorded times are ~1.7e18 ns, past 2^53, so they are never turned into a float: they
  * are compared and subtracted as unsigned 32-bit halves, and only the (small) offset
@@ -14,290 +20,270 @@ import type { TemplateData } from './template-data.js';
 
 /** Below this every time is taken as already relative (~11.6 days in ns). */
 export const RELATIVE_LIMIT = 1e15;
-const TWO32 = 4294967296;
-const START_ATTR = '_template.start_offset_nanos';
-const DURATION_ATTR = '_template.duration_nanos';
-const TEMPLATE_PREFIX = '_template.';
-const METRIC_DATA = ['gauge', 'sum', 'histogram', 'exponentialHistogram', 'summary'] as const;
+const RELATIVE_HI = Math.floor(RELATIVE_LIMIT / TWO32);
+const RELATIVE_LO = RELATIVE_LIMIT - RELATIVE_HI * TWO32;
 
-export function normalize(signal: Signal, request: any, source: string): TemplateData {
-  if (signal === 'traces') normalizeTraces(request, source);
-  else if (signal === 'metrics') normalizeMetrics(request, source);
-  else normalizeLogs(request, source);
-  return { signal, request, source };
+const T = (field: number): number => field * 8 + 1;
+const L = (field: number): number => field * 8 + 2;
+const TEMPLATE_PREFIX = Buffer.from('_template.');
+const METRIC_DATA: Record<number, [name: string, exemplars: number]> = {
+  [L(5)]: ['gauge', L(5)], [L(7)]: ['sum', L(5)], [L(9)]: ['histogram', L(8)], [L(10)]: ['exponentialHistogram', L(11)], [L(11)]: ['summary', -1],
+};
+
+export function normalize(signal: Signal, bytes: Buffer, source: string): TemplateData {
+  let scan = new Scan(bytes, source);
+  if (signal === 'traces') {
+    scan.traces(new Set());
+    if (scan.templated.length > 0) {
+      const { bytes: rebuilt, placed } = applyTemplateSpans(bytes, scan.templated, source);
+      bytes = rebuilt;
+      scan = new Scan(bytes, source);
+      scan.traces(placed);
+    }
+  } else if (signal === 'metrics') scan.metrics();
+  else scan.logs();
+  scan.rebase(signal === 'traces' ? 'trace' : 'file');
+  return wireTemplate(signal, bytes, source);
 }
 
-function normalizeTraces(request: any, source: string): void {
-  // Spans per trace id; spans placed by `_template.*` are relative already and stay out.
-  const traces = new Map<string, any[]>();
-  const clock = new Clock(source);
-  let count = 0;
-  const rss: any[] = request.resourceSpans ?? [];
-  for (let i = 0; i < rss.length; i++) {
-    const sss: any[] = rss[i].scopeSpans ?? [];
-    for (let j = 0; j < sss.length; j++) {
-      const spans: any[] = sss[j].spans ?? [];
-      for (let k = 0; k < spans.length; k++) {
-        const span = spans[k];
-        count++;
-        const where = () => `span ${JSON.stringify(span.name ?? '')} at resourceSpans[${i}].scopeSpans[${j}].spans[${k}]`;
-        checkId(span.traceId, 16, false, source, where, 'traceId');
-        checkId(span.spanId, 8, false, source, where, 'spanId');
-        checkId(span.parentSpanId, 8, true, source, where, 'parentSpanId');
-        const links: any[] = span.links ?? [];
-        for (let l = 0; l < links.length; l++) {
-          checkId(links[l].traceId, 16, true, source, where, `links[${l}].traceId`);
-          checkId(links[l].spanId, 8, true, source, where, `links[${l}].spanId`);
-        }
-        if (applyTemplateAttributes(span, where, source)) continue;
-        const id: Uint8Array = span.traceId;
-        const key = Buffer.from(id.buffer, id.byteOffset, id.length).toString('hex');
-        const group = traces.get(key);
-        if (group) group.push(span);
-        else traces.set(key, [span]);
-        clock.note(span.startTimeUnixNano);
-        clock.note(span.endTimeUnixNano);
-        const events: any[] = span.events ?? [];
-        for (let e = 0; e < events.length; e++) clock.note(events[e].timeUnixNano);
-      }
-    }
-  }
-  if (count === 0) throw new TemplateError('holds no spans', { file: source, code: 'ERR_TEMPLATE_EMPTY' });
-  for (const spans of traces.values()) {
-    clock.startBase();
-    if (clock.absolute) {
-      for (const span of spans) {
-        clock.see(span.startTimeUnixNano);
-        clock.see(span.endTimeUnixNano);
-        for (const ev of span.events ?? []) clock.see(ev.timeUnixNano);
-      }
-    }
-    clock.endBase('trace');
-    for (const span of spans) {
-      span.startTimeUnixNano = clock.offset(span.startTimeUnixNano);
-      span.endTimeUnixNano = clock.offset(span.endTimeUnixNano);
-      for (const ev of span.events ?? []) ev.timeUnixNano = clock.offset(ev.timeUnixNano);
-    }
-  }
-}
+/** One walk over a request: checks ids, collects time fields per base group (trace or file). */
+class Scan {
+  /** [offset of a time value, its group] */
+  private readonly sites = new U32List();
+  private readonly baseHi: number[] = [];
+  private readonly baseLo: number[] = [];
+  private absolute = false;
+  /** Spans with `_template.*` attributes: payload range and where they are. */
+  readonly templated: { start: number; end: number; where: string }[] = [];
 
-function normalizeMetrics(request: any, source: string): void {
-  const clock = new Clock(source);
-  clock.startBase();
-  const count = eachPoint(request, (dp, ex, where) => {
-    clock.see(dp.startTimeUnixNano);
-    clock.see(dp.timeUnixNano);
-    for (let e = 0; e < ex.length; e++) {
-      checkId(ex[e].traceId, 16, true, source, where, `exemplars[${e}].traceId`);
-      checkId(ex[e].spanId, 8, true, source, where, `exemplars[${e}].spanId`);
-      clock.see(ex[e].timeUnixNano);
-    }
-  });
-  if (count === 0) throw new TemplateError('holds no data points', { file: source, code: 'ERR_TEMPLATE_EMPTY' });
-  clock.endBase('file');
-  eachPoint(request, (dp, ex) => {
-    dp.startTimeUnixNano = clock.offset(dp.startTimeUnixNano);
-    dp.timeUnixNano = clock.offset(dp.timeUnixNano);
-    for (let e = 0; e < ex.length; e++) ex[e].timeUnixNano = clock.offset(ex[e].timeUnixNano);
-  });
-}
+  constructor(private readonly buf: Buffer, private readonly source: string) {}
 
-/** Calls `fn` for every data point of every metric kind; returns how many there were. */
-function eachPoint(request: any, fn: (dp: any, exemplars: any[], where: () => string) => void): number {
-  let count = 0;
-  const rms: any[] = request.resourceMetrics ?? [];
-  for (let i = 0; i < rms.length; i++) {
-    const sms: any[] = rms[i].scopeMetrics ?? [];
-    for (let j = 0; j < sms.length; j++) {
-      const metrics: any[] = sms[j].metrics ?? [];
-      for (let k = 0; k < metrics.length; k++) {
-        const metric = metrics[k];
-        for (const kind of METRIC_DATA) {
-          const points: any[] = metric[kind]?.dataPoints ?? [];
-          for (let p = 0; p < points.length; p++) {
-            count++;
-            const where = () =>
-              `metric ${JSON.stringify(metric.name ?? '')} at resourceMetrics[${i}].scopeMetrics[${j}].metrics[${k}].${kind}.dataPoints[${p}]`;
-            fn(points[p], points[p].exemplars ?? [], where);
+  traces(placed: Set<number>): void {
+    const buf = this.buf;
+    const traces = new IdTable(4);
+    let count = 0;
+    this.walk(3, (path, s, e) => {
+      count++;
+      const where = () => `span ${JSON.stringify(stringField(buf, s, e, L(5)))} at resourceSpans[${path[0]}].scopeSpans[${path[1]}].spans[${path[2]}]`;
+      let traceAt = -1, traceLen = 0, spanLen = 0, parentLen = 0, templated = false;
+      const times: number[] = [];
+      const r = new WireReader(buf, s, e);
+      while (!r.done()) {
+        const t = r.tag();
+        if (t === T(7) || t === T(8)) times.push(r.advance(8));
+        else if (t === L(1)) [traceAt, traceLen] = range(r);
+        else if (t === L(2)) spanLen = range(r)[1];
+        else if (t === L(4)) parentLen = range(r)[1];
+        else if (t === L(11)) {
+          const [es, ee] = r.bytes();
+          fixedFields(buf, es, ee, T(1), times);
+        } else if (t === L(13)) {
+          const [ls, le] = r.bytes();
+          const link = new WireReader(buf, ls, le);
+          let lt = 0, lsp = 0, l = 0;
+          while (!link.done()) {
+            const tt = link.tag();
+            if (tt === L(1)) lt = range(link)[1];
+            else if (tt === L(2)) lsp = range(link)[1];
+            else link.skip(tt & 7);
           }
+          this.checkId(lt, 16, true, where, `links[${l}].traceId`);
+          this.checkId(lsp, 8, true, where, `links[${l++}].spanId`);
+        } else if (t === L(9)) {
+          const [as, ae] = r.bytes();
+          if (!templated && hasTemplateKey(buf, as, ae)) templated = true;
+        } else r.skip(t & 7);
+      }
+      this.checkId(traceLen, 16, false, where, 'traceId');
+      this.checkId(spanLen, 8, false, where, 'spanId');
+      this.checkId(parentLen, 8, true, where, 'parentSpanId');
+      if (placed.has(s)) return;
+      if (templated) {
+        this.templated.push({ start: s, end: e, where: where() });
+        return;
+      }
+      const group = traces.index(buf, traceAt);
+      if (traces.added) this.newGroup();
+      for (const at of times) this.time(at, group);
+    });
+    if (count === 0) throw new TemplateError('holds no spans', { file: this.source, code: 'ERR_TEMPLATE_EMPTY' });
+  }
+
+  metrics(): void {
+    const buf = this.buf;
+    this.newGroup();
+    let count = 0;
+    this.walk(3, (path, ms, me) => {
+      const r = new WireReader(buf, ms, me);
+      while (!r.done()) {
+        const t = r.tag();
+        const data = METRIC_DATA[t];
+        if (!data) {
+          r.skip(t & 7);
+          continue;
         }
+        const [ds, de] = r.bytes();
+        let p = 0;
+        eachField(buf, ds, de, L(1), (ps, pe) => {
+          count++;
+          const where = () => `metric ${JSON.stringify(stringField(buf, ms, me, L(1)))} at resourceMetrics[${path[0]}].scopeMetrics[${path[1]}].metrics[${path[2]}].${data[0]}.dataPoints[${p}]`;
+          const times: number[] = [];
+          let e = 0;
+          const pr = new WireReader(buf, ps, pe);
+          while (!pr.done()) {
+            const pt = pr.tag();
+            if (pt === T(2) || pt === T(3)) times.push(pr.advance(8));
+            else if (pt === data[1]) {
+              const [xs, xe] = pr.bytes();
+              const ids = idLens(buf, xs, xe, L(5), L(4), T(2), times);
+              this.checkId(ids[0], 16, true, where, `exemplars[${e}].traceId`);
+              this.checkId(ids[1], 8, true, where, `exemplars[${e++}].spanId`);
+            } else pr.skip(pt & 7);
+          }
+          for (const at of times) this.time(at, 0);
+          p++;
+        });
       }
-    }
-  }
-  return count;
-}
-
-function normalizeLogs(request: any, source: string): void {
-  const clock = new Clock(source);
-  clock.startBase();
-  const count = eachLog(request, (log, where) => {
-    checkId(log.traceId, 16, true, source, where, 'traceId');
-    checkId(log.spanId, 8, true, source, where, 'spanId');
-    clock.see(log.timeUnixNano);
-    clock.see(log.observedTimeUnixNano);
-  });
-  if (count === 0) throw new TemplateError('holds no log records', { file: source, code: 'ERR_TEMPLATE_EMPTY' });
-  clock.endBase('file');
-  eachLog(request, (log) => {
-    log.timeUnixNano = clock.offset(log.timeUnixNano);
-    log.observedTimeUnixNano = clock.offset(log.observedTimeUnixNano);
-  });
-}
-
-function eachLog(request: any, fn: (log: any, where: () => string) => void): number {
-  let count = 0;
-  const rls: any[] = request.resourceLogs ?? [];
-  for (let i = 0; i < rls.length; i++) {
-    const sls: any[] = rls[i].scopeLogs ?? [];
-    for (let j = 0; j < sls.length; j++) {
-      const logs: any[] = sls[j].logRecords ?? [];
-      for (let k = 0; k < logs.length; k++) {
-        count++;
-        fn(logs[k], () => `log record at resourceLogs[${i}].scopeLogs[${j}].logRecords[${k}]`);
-      }
-    }
-  }
-  return count;
-}
-
-/**
- * Reads fixed64 times (Long, number or decimal string) as unsigned 32-bit halves, finds
- * the earliest non-zero one and turns times into Number offsets from it. Absent or 0
- * means "not recorded" and becomes offset 0. Relative data (everything below
- * RELATIVE_LIMIT) keeps its values: the base stays 0.
- */
-class Clock {
-  /** Some time seen by `note` or `see` was at or above RELATIVE_LIMIT. */
-  absolute = false;
-  private hi = 0;
-  private lo = 0;
-  private baseHi = 0;
-  private baseLo = 0;
-  private scope = 'file';
-
-  constructor(private readonly source: string) {}
-
-  note(v: unknown): void {
-    this.split(v);
-    if (this.hi * TWO32 + this.lo >= RELATIVE_LIMIT) this.absolute = true;
+    });
+    if (count === 0) throw new TemplateError('holds no data points', { file: this.source, code: 'ERR_TEMPLATE_EMPTY' });
   }
 
-  startBase(): void {
-    this.baseHi = Infinity;
-    this.baseLo = 0;
+  logs(): void {
+    this.newGroup();
+    let count = 0;
+    this.walk(3, (path, s, e) => {
+      count++;
+      const where = () => `log record at resourceLogs[${path[0]}].scopeLogs[${path[1]}].logRecords[${path[2]}]`;
+      const times: number[] = [];
+      const ids = idLens(this.buf, s, e, L(9), L(10), T(1), times, T(11));
+      this.checkId(ids[0], 16, true, where, 'traceId');
+      this.checkId(ids[1], 8, true, where, 'spanId');
+      for (const at of times) this.time(at, 0);
+    });
+    if (count === 0) throw new TemplateError('holds no log records', { file: this.source, code: 'ERR_TEMPLATE_EMPTY' });
   }
 
-  see(v: unknown): void {
-    this.note(v);
-    const { hi, lo } = this;
-    if ((hi !== 0 || lo !== 0) && (hi < this.baseHi || (hi === this.baseHi && lo < this.baseLo))) {
-      this.baseHi = hi;
-      this.baseLo = lo;
-    }
-  }
-
-  endBase(scope: string): void {
-    this.scope = scope;
-    if (!this.absolute || this.baseHi === Infinity) this.baseHi = this.baseLo = 0;
-  }
-
-  offset(v: unknown): number {
-    this.split(v);
-    if (this.hi === 0 && this.lo === 0) return 0;
-    const n = (this.hi - this.baseHi) * TWO32 + (this.lo - this.baseLo);
-    if (n > Number.MAX_SAFE_INTEGER) {
-      throw new TemplateError(`times in one ${this.scope} span more than 2^53 ns (~104 days); cannot be a template`, {
-        file: this.source,
-        code: 'ERR_TEMPLATE_MALFORMED',
+  /** Visits request → resource (1) → scope (2) → item (2), with the index path. */
+  private walk(_depth: 3, fn: (path: [number, number, number], s: number, e: number) => void): void {
+    const buf = this.buf;
+    const path: [number, number, number] = [0, 0, 0];
+    eachField(buf, 0, buf.length, L(1), (rs, re) => {
+      path[1] = 0;
+      eachField(buf, rs, re, L(2), (ss, se) => {
+        path[2] = 0;
+        eachField(buf, ss, se, L(2), (is, ie) => {
+          fn(path, is, ie);
+          path[2]++;
+        });
+        path[1]++;
       });
+      path[0]++;
+    });
+  }
+
+  private newGroup(): void {
+    this.baseHi.push(Infinity);
+    this.baseLo.push(0);
+  }
+
+  /** Notes the time at `at` for its group: the earliest non-zero one is the base. */
+  private time(at: number, group: number): void {
+    const lo = this.buf.readUInt32LE(at), hi = this.buf.readUInt32LE(at + 4);
+    if (hi === 0 && lo === 0) return;
+    if (hi > RELATIVE_HI || (hi === RELATIVE_HI && lo >= RELATIVE_LO)) this.absolute = true;
+    if (hi < this.baseHi[group]! || (hi === this.baseHi[group] && lo < this.baseLo[group]!)) {
+      this.baseHi[group] = hi;
+      this.baseLo[group] = lo;
     }
-    return n;
+    this.sites.push(at, group);
   }
 
-  /** The value as bigint, for the rare `_template.*` arithmetic. */
-  big(v: unknown): bigint {
-    this.split(v);
-    return (BigInt(this.hi) << 32n) | BigInt(this.lo);
-  }
-
-  private split(v: unknown): void {
-    if (v === undefined || v === null) {
-      this.hi = this.lo = 0;
-    } else if (typeof v === 'number') {
-      if (!Number.isSafeInteger(v) || v < 0) this.invalid(v);
-      this.hi = Math.floor(v / TWO32);
-      this.lo = v >>> 0;
-    } else if (typeof v === 'object' && 'high' in v && 'low' in v) {
-      this.hi = (v as { high: number }).high >>> 0;
-      this.lo = (v as { low: number }).low >>> 0;
-    } else if (typeof v === 'string' && /^\d{1,20}$/.test(v) && BigInt(v) < 2n ** 64n) {
-      const b = BigInt(v);
-      this.hi = Number(b >> 32n);
-      this.lo = Number(b & 0xffffffffn);
-    } else {
-      this.invalid(v);
+  /** Recorded (absolute) data: every non-zero time becomes its offset from its group's base. */
+  rebase(scope: string): void {
+    if (!this.absolute) return;
+    const sites = this.sites.freeze();
+    for (let k = 0; k < sites.length; k += 2) {
+      const at = sites[k]!, g = sites[k + 1]!;
+      const n = (this.buf.readUInt32LE(at + 4) - this.baseHi[g]!) * TWO32 + (this.buf.readUInt32LE(at) - this.baseLo[g]!);
+      if (n > Number.MAX_SAFE_INTEGER) {
+        throw new TemplateError(`times in one ${scope} span more than 2^53 ns (~104 days); cannot be a template`, { file: this.source, code: 'ERR_TEMPLATE_MALFORMED' });
+      }
+      writeFixed64(this.buf, at, n);
     }
   }
 
-  private invalid(v: unknown): never {
-    throw new TemplateError(`invalid time ${String(v)}`, { file: this.source, code: 'ERR_TEMPLATE_MALFORMED' });
+  private checkId(len: number, bytes: number, optional: boolean, where: () => string, field: string): void {
+    if (len === bytes || (optional && len === 0)) return;
+    const problem = len === 0 ? 'is missing' : `has ${len} bytes`;
+    throw new TemplateError(`${where()}: ${field} ${problem}, expected ${bytes} bytes${optional ? ' or empty' : ''}`, {
+      file: this.source,
+      code: 'ERR_TEMPLATE_MALFORMED',
+    });
   }
 }
 
-/**
- * Applies the seed tool's `_template.start_offset_nanos` / `_template.duration_nanos`
- * and strips every `_template.*` attribute. Returns true if the span's times were set
- * (its events move with it, keeping their distance to the span start).
- */
-function applyTemplateAttributes(span: any, where: () => string, source: string): boolean {
-  const attrs: any[] | undefined = span.attributes;
-  if (!attrs || !attrs.some((a) => typeof a.key === 'string' && a.key.startsWith(TEMPLATE_PREFIX))) return false;
-  let offset: bigint | undefined;
-  let duration: bigint | undefined;
-  for (const a of attrs) {
-    if (a.key === START_ATTR) offset = templateInt(a.value, `${where()}: ${START_ATTR}`, source);
-    else if (a.key === DURATION_ATTR) duration = templateInt(a.value, `${where()}: ${DURATION_ATTR}`, source);
-  }
-  span.attributes = attrs.filter((a) => !(typeof a.key === 'string' && a.key.startsWith(TEMPLATE_PREFIX)));
-  if (offset === undefined && duration === undefined) return false;
-  const clock = new Clock(source);
-  const oldStart = clock.big(span.startTimeUnixNano);
-  const oldEnd = clock.big(span.endTimeUnixNano);
-  const start = offset ?? 0n;
-  const end = start + (duration ?? (oldEnd > oldStart && oldStart > 0n ? oldEnd - oldStart : 0n));
-  if (end > BigInt(Number.MAX_SAFE_INTEGER)) {
-    throw new TemplateError(`${where()}: ${START_ATTR} + ${DURATION_ATTR} exceeds 2^53 ns`, { file: source, code: 'ERR_TEMPLATE_MALFORMED' });
-  }
-  span.startTimeUnixNano = Number(start);
-  span.endTimeUnixNano = Number(end);
-  for (const ev of span.events ?? []) {
-    const t = clock.big(ev.timeUnixNano);
-    const moved = oldStart > 0n && t > oldStart ? start + (t - oldStart) : start;
-    ev.timeUnixNano = moved > BigInt(Number.MAX_SAFE_INTEGER) ? Number(start) : Number(moved);
-  }
-  return true;
+function range(r: WireReader): [start: number, len: number] {
+  const [s, e] = r.bytes();
+  return [s, e - s];
 }
 
-function templateInt(value: any, where: string, source: string): bigint {
-  // Own properties only: protobufjs puts oneof defaults (a zero Long) on the prototype.
-  const own = (k: string) => (value && Object.prototype.hasOwnProperty.call(value, k) ? value[k] : undefined);
-  const v = own('intValue') ?? own('stringValue');
-  const s = typeof v === 'object' && v !== null ? String(v) : typeof v === 'number' ? String(v) : v;
-  if (typeof s === 'string' && /^\d{1,16}$/.test(s)) return BigInt(s);
-  throw new TemplateError(`${where} must be a non-negative integer of nanoseconds, got ${JSON.stringify(String(v))}`, {
-    file: source,
-    code: 'ERR_TEMPLATE_MALFORMED',
-  });
+function eachField(buf: Uint8Array, start: number, end: number, want: number, fn: (s: number, e: number) => void): void {
+  const r = new WireReader(buf, start, end);
+  while (!r.done()) {
+    const t = r.tag();
+    if (t === want) fn(...r.bytes());
+    else r.skip(t & 7);
+  }
 }
 
-function checkId(id: unknown, bytes: number, optional: boolean, source: string, where: () => string, field: string): void {
-  // protobufjs' default for an absent bytes field is a shared empty plain array.
-  const absent = id === undefined || id === null || (Array.isArray(id) && id.length === 0);
-  const len = id instanceof Uint8Array ? id.length : absent ? 0 : -1;
-  if (len === bytes || (optional && len === 0)) return;
-  const problem = len === 0 ? 'is missing' : len < 0 ? 'is not bytes' : `has ${len} bytes`;
-  throw new TemplateError(`${where()}: ${field} ${problem}, expected ${bytes} bytes${optional ? ' or empty' : ''}`, {
-    file: source,
-    code: 'ERR_TEMPLATE_MALFORMED',
-  });
+/** Lengths of the (last) trace and span id fields; offsets of the time fields go to `times`. */
+function idLens(buf: Uint8Array, start: number, end: number, traceTag: number, spanTag: number, timeTag: number, times: number[], timeTag2 = -1): [number, number] {
+  const ids: [number, number] = [0, 0];
+  const r = new WireReader(buf, start, end);
+  while (!r.done()) {
+    const t = r.tag();
+    if (t === timeTag || t === timeTag2) times.push(r.advance(8));
+    else if (t === traceTag) ids[0] = range(r)[1];
+    else if (t === spanTag) ids[1] = range(r)[1];
+    else r.skip(t & 7);
+  }
+  return ids;
+}
+
+function fixedFields(buf: Uint8Array, start: number, end: number, tag: number, out: number[]): void {
+  const r = new WireReader(buf, start, end);
+  while (!r.done()) {
+    const t = r.tag();
+    if (t === tag) out.push(r.advance(8));
+    else r.skip(t & 7);
+  }
+}
+
+/** Whether a KeyValue's key starts with `_template.`. */
+function hasTemplateKey(buf: Buffer, start: number, end: number): boolean {
+  const r = new WireReader(buf, start, end);
+  while (!r.done()) {
+    const t = r.tag();
+    if (t !== L(1)) {
+      r.skip(t & 7);
+      continue;
+    }
+    const [s, e] = r.bytes();
+    return e - s >= TEMPLATE_PREFIX.length && buf.compare(TEMPLATE_PREFIX, 0, TEMPLATE_PREFIX.length, s, s + TEMPLATE_PREFIX.length) === 0;
+  }
+  return false;
+}
+
+/** The (last) string field `tag` of a message, for error messages. */
+function stringField(buf: Buffer, start: number, end: number, tag: number): string {
+  let out = '';
+  const r = new WireReader(buf, start, end);
+  while (!r.done()) {
+    const t = r.tag();
+    if (t === tag) {
+      const [s, e] = r.bytes();
+      out = buf.toString('utf8', s, e);
+    } else r.skip(t & 7);
+  }
+  return out;
 }

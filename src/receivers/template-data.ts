@@ -1,9 +1,61 @@
+import { requestType } from '../otlp/proto.js';
 import type { Signal } from '../otlp/signals.js';
+
+/**
+ * A template ready to compile. Receivers produce it as wire bytes (`bytes`): an encoded
+ * Export*ServiceRequest, checked, with every time a relative ns offset in its fixed64
+ * field (absent = 0) and `_template.*` attributes applied and stripped. `compile` reads
+ * only those bytes, so a template costs its encoded size, not a decoded object tree.
+ *
+ * `request` is the decoded form (protobufjs shape: camelCase keys, ids as Uint8Array,
+ * times as Numbers). On receiver data it is a view decoded on every access, for tests
+ * and tools; data built in memory (benchmarks, tests) may carry only `request`, already
+ * relative, and compile encodes it once.
+ */
 export interface TemplateData {
   signal: Signal;
-  /** A decoded Export*ServiceRequest in protobufjs shape (camelCase keys, ids as Uint8Array,
-   *  message objects as produced by Type.decode or Type.fromObject). */
-  request: any;
   /** File name or generator name, for error messages. */
   source: string;
+  bytes?: Buffer;
+  readonly request: any;
+}
+
+/** TemplateData over normalized wire bytes. */
+export function wireTemplate(signal: Signal, bytes: Buffer, source: string): TemplateData {
+  return {
+    signal,
+    source,
+    bytes,
+    get request() {
+      return decodeTemplate(signal, bytes);
+    },
+  };
+}
+
+const TIME_KEYS = ['startTimeUnixNano', 'endTimeUnixNano', 'timeUnixNano', 'observedTimeUnixNano'];
+
+/** Decodes normalized template bytes; every time field (present or not) becomes a Number. */
+function decodeTemplate(signal: Signal, bytes: Buffer): any {
+  const request = requestType(signal).decode(bytes) as any;
+  const times = (msg: any, keys: string[]) => {
+    for (const k of keys) msg[k] = Number(msg[k] ?? 0);
+  };
+  if (signal === 'traces') {
+    for (const rs of request.resourceSpans) for (const ss of rs.scopeSpans) for (const span of ss.spans) {
+      times(span, TIME_KEYS.slice(0, 2));
+      for (const ev of span.events) times(ev, ['timeUnixNano']);
+    }
+  } else if (signal === 'logs') {
+    for (const rl of request.resourceLogs) for (const sl of rl.scopeLogs) for (const log of sl.logRecords) times(log, TIME_KEYS.slice(2));
+  } else {
+    for (const rm of request.resourceMetrics) for (const sm of rm.scopeMetrics) for (const m of sm.metrics) {
+      for (const kind of ['gauge', 'sum', 'histogram', 'exponentialHistogram', 'summary']) {
+        for (const p of m[kind]?.dataPoints ?? []) {
+          times(p, TIME_KEYS.slice(0, 1).concat('timeUnixNano'));
+          for (const ex of p.exemplars ?? []) times(ex, ['timeUnixNano']);
+        }
+      }
+    }
+  }
+  return request;
 }

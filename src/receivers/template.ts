@@ -29,7 +29,10 @@ export async function loadTemplate(file: string, signal: Signal): Promise<Templa
   return parseTemplate(bytes, file, signal);
 }
 
-/** The part of loadTemplate after reading, for bytes that did not come from a file of their own. */
+/**
+ * The part of loadTemplate after reading, for bytes that did not come from a file of
+ * their own. Takes ownership of `bytes`: times are made relative in place.
+ */
 export function parseTemplate(bytes: Uint8Array, file: string, signal: Signal): TemplateData {
   let name = file;
   if (name.endsWith('.gz') || isGzip(bytes)) {
@@ -37,8 +40,8 @@ export function parseTemplate(bytes: Uint8Array, file: string, signal: Signal): 
     name = name.replace(/\.gz$/, '');
   }
   if (bytes.length === 0) throw new TemplateError('is empty', { file, code: 'ERR_TEMPLATE_EMPTY' });
-  const request = looksLikeJson(bytes, name) ? decodeJson(bytes, file, signal, /\.(jsonl|ndjson)$/.test(name)) : decodeBinary(bytes, file, signal);
-  return normalize(signal, request, file);
+  const wire = looksLikeJson(bytes, name) ? decodeJson(bytes, file, signal, /\.(jsonl|ndjson)$/.test(name)) : checkBinary(bytes, file, signal);
+  return normalize(signal, Buffer.from(wire.buffer, wire.byteOffset, wire.byteLength), file);
 }
 
 function isGzip(bytes: Uint8Array): boolean {
@@ -68,7 +71,8 @@ function looksLikeJson(bytes: Uint8Array, name: string): boolean {
   return bytes[i] === 0x7b;
 }
 
-function decodeBinary(bytes: Uint8Array, file: string, signal: Signal): any {
+/** The request as it is, once its wire format is known to be sound. */
+function checkBinary(bytes: Uint8Array, file: string, signal: Signal): Uint8Array {
   const guess = guessWireSignal(bytes, signal);
   if (guess !== undefined && guess !== signal) {
     throw new TemplateError(`holds a ${guess} request (${SIGNALS[guess].request.split('.').pop()}), not ${signal}`, {
@@ -87,15 +91,16 @@ function decodeBinary(bytes: Uint8Array, file: string, signal: Signal): any {
       code: 'ERR_TEMPLATE_MALFORMED',
     });
   }
-  return type.decode(bytes);
+  return bytes;
 }
 
-function decodeJson(bytes: Uint8Array, file: string, signal: Signal, lines: boolean): any {
+/** JSON → the encoded request, so it takes the same wire path as binary templates. */
+function decodeJson(bytes: Uint8Array, file: string, signal: Signal, lines: boolean): Uint8Array {
   const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('utf8').replace(/^\uFEFF/, '');
   if (text.trim() === '') throw new TemplateError('is empty', { file, code: 'ERR_TEMPLATE_EMPTY' });
   if (!lines) {
     try {
-      return decodeOtlpJsonValue(signal, JSON.parse(text), file);
+      return requestType(signal).encode(decodeOtlpJsonValue(signal, JSON.parse(text), file)).finish();
     } catch (err) {
       if (err instanceof TemplateError) throw err;
       // More than one value: JSON lines in a .json file, as the Collector writes them.
@@ -105,11 +110,14 @@ function decodeJson(bytes: Uint8Array, file: string, signal: Signal, lines: bool
   return decodeJsonLines(text, file, signal);
 }
 
-/** One request per line, merged by concatenating their resource lists. */
-function decodeJsonLines(text: string, file: string, signal: Signal): any {
-  const key = { traces: 'resourceSpans', metrics: 'resourceMetrics', logs: 'resourceLogs' }[signal];
-  const merged = requestType(signal).create() as any;
-  merged[key] = [];
+/**
+ * One request per line, merged by concatenating their encodings: protobuf appends
+ * repeated fields, so the result holds every line's resources in order. Only one line's
+ * objects are alive at a time.
+ */
+function decodeJsonLines(text: string, file: string, signal: Signal): Uint8Array {
+  const type = requestType(signal);
+  const parts: Uint8Array[] = [];
   let lineNo = 0;
   for (let start = 0; start < text.length; ) {
     let end = text.indexOf('\n', start);
@@ -124,8 +132,7 @@ function decodeJsonLines(text: string, file: string, signal: Signal): any {
     } catch (err) {
       throw jsonSyntaxError(line, err, file, lineNo);
     }
-    const request = decodeOtlpJsonValue(signal, value, file, lineNo);
-    for (const r of request[key]) merged[key].push(r);
+    parts.push(type.encode(decodeOtlpJsonValue(signal, value, file, lineNo)).finish());
   }
-  return merged;
+  return Buffer.concat(parts);
 }

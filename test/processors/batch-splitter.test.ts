@@ -1,7 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { requestType } from '../../src/otlp/proto.js';
-import { countEvents, splitRequests } from '../../src/processors/batch-splitter.js';
+import type { Signal } from '../../src/otlp/signals.js';
+import { compile } from '../../src/pipeline/compile.js';
+import type { TemplateData } from '../../src/receivers/template-data.js';
 import { data, hex, id } from '../pipeline/fixtures.js';
+
+/** The splitter runs inside compile: the requests it made, decoded from the frames. */
+function splitRequests(signal: Signal, tpl: TemplateData, limits: { maxItems?: number; maxBytes?: number }): any[] {
+  const ct = compile([tpl], { idRegen: true, timestamps: true, ...limits, encodings: ['proto'] });
+  return ct.frames.map((f) => requestType(signal).decode(f.proto!.bytes));
+}
 
 describe('batch_splitter', () => {
   it('repeats resource and scope per request, keeps each log record once, stays under the byte limit', () => {
@@ -10,7 +18,7 @@ describe('batch_splitter', () => {
       scopeLogs: [{ scope: { name: `${svc}-lib` }, logRecords: Array.from({ length: n }, (_, i) => ({ body: { stringValue: `${svc}-${i}-${'x'.repeat(i % 50)}` } })) }],
     });
     const tpl = data('logs', { resourceLogs: [mk('a', 40), mk('b', 40)] });
-    const out = splitRequests('logs', [{ request: tpl.request, source: 't' }], { maxItems: Infinity, maxBytes: 1024 });
+    const out = splitRequests('logs', tpl, { maxBytes: 1024 });
     const bodies: string[] = [];
     for (const req of out) {
       expect(requestType('logs').encode(req).finish().length).toBeLessThanOrEqual(1024);
@@ -23,7 +31,7 @@ describe('batch_splitter', () => {
     }
     expect(out.length).toBeGreaterThan(2);
     expect(bodies).toEqual(tpl.request.resourceLogs.flatMap((rl: any) => rl.scopeLogs[0].logRecords.map((r: any) => r.body.stringValue)));
-    expect(countEvents('logs', tpl.request)).toBe(80);
+    expect(compile([tpl], { idRegen: true, timestamps: true, encodings: ['proto'] }).totalEvents).toBe(80);
   });
 
   it('keeps a trace spread over two services together in one request', () => {
@@ -32,7 +40,7 @@ describe('batch_splitter', () => {
       { scopeSpans: [{ spans: [span(1, 1), span(2, 2), span(3, 3)] }] },
       { scopeSpans: [{ spans: [span(1, 4), span(2, 5), span(3, 6)] }] },
     ] });
-    const out = splitRequests('traces', [{ request: tpl.request, source: 't' }], { maxItems: 2, maxBytes: Infinity });
+    const out = splitRequests('traces', tpl, { maxItems: 2 });
     expect(out).toHaveLength(3);
     for (const req of out) {
       const spans = req.resourceSpans.flatMap((rs: any) => rs.scopeSpans[0].spans);

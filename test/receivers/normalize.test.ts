@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { TemplateError } from '../../src/errors.js';
 import { requestType } from '../../src/otlp/proto.js';
+import type { Signal } from '../../src/otlp/signals.js';
 import { normalize } from '../../src/receivers/normalize.js';
 import { ABSOLUTE_BASE, logsRequest, metricsRequest, spanId, traceId } from '../helpers/templates.js';
 
@@ -16,6 +17,11 @@ function spansOf(req: any): any[] {
   return req.resourceSpans[0].scopeSpans[0].spans;
 }
 
+/** normalize works on encoded requests; these tests build them as objects. */
+function norm(signal: Signal, request: any, source: string) {
+  return normalize(signal, Buffer.from(requestType(signal).encode(request).finish()), source);
+}
+
 function fails(fn: () => unknown): TemplateError {
   try {
     fn();
@@ -28,7 +34,7 @@ function fails(fn: () => unknown): TemplateError {
 
 describe('normalize', () => {
   it('stamps absent and zero times as relative 0, as Numbers', () => {
-    const req = normalize('traces', traces([span({ events: [{ name: 'e' }] })]), 'mem').request;
+    const req = norm('traces', traces([span({ events: [{ name: 'e' }] })]), 'mem').request;
     const s = spansOf(req)[0];
     expect([s.startTimeUnixNano, s.endTimeUnixNano, s.events[0].timeUnixNano]).toEqual([0, 0, 0]);
     expect(typeof s.startTimeUnixNano).toBe('number');
@@ -36,7 +42,7 @@ describe('normalize', () => {
 
   it('keeps relative times, converting Longs to Numbers', () => {
     const req = traces([span({ startTimeUnixNano: '1500', endTimeUnixNano: '999999999999999' })]);
-    const s = spansOf(normalize('traces', req, 'mem').request)[0];
+    const s = spansOf(norm('traces', req, 'mem').request)[0];
     expect([s.startTimeUnixNano, s.endTimeUnixNano]).toEqual([1500, 999999999999999]);
   });
 
@@ -47,7 +53,7 @@ describe('normalize', () => {
       span({ traceId: traceId(1), spanId: spanId(1, 0), startTimeUnixNano: String(b + 5_000_000_000n), endTimeUnixNano: '0' }),
       span({ spanId: spanId(0, 1), startTimeUnixNano: String(b + 3n), endTimeUnixNano: String(b + 2n ** 40n) }),
     ]);
-    const got = spansOf(normalize('traces', req, 'mem').request).map((s) => [s.startTimeUnixNano, s.endTimeUnixNano]);
+    const got = spansOf(norm('traces', req, 'mem').request).map((s) => [s.startTimeUnixNano, s.endTimeUnixNano]);
     expect(got).toEqual([
       [7, 17],
       [0, 0],
@@ -69,27 +75,27 @@ describe('normalize', () => {
         ],
       }),
     ]);
-    const s = spansOf(normalize('traces', req, 'mem').request)[0];
+    const s = spansOf(norm('traces', req, 'mem').request)[0];
     expect([s.startTimeUnixNano, s.endTimeUnixNano, s.events[0].timeUnixNano]).toEqual([2500, 9007199254732500, 2540]);
     expect(s.attributes.map((a: any) => a.key)).toEqual(['keep']);
   });
 
   it('rejects a non-numeric _template value, naming the span', () => {
     const req = traces([span({ attributes: [{ key: '_template.duration_nanos', value: { stringValue: 'soon' } }] })]);
-    const err = fails(() => normalize('traces', req, 'seed.pb'));
+    const err = fails(() => norm('traces', req, 'seed.pb'));
     expect(err.message).toContain('seed.pb: span "s" at resourceSpans[0].scopeSpans[0].spans[0]: _template.duration_nanos');
   });
 
   it('validates optional ids on links, logs and exemplars', () => {
-    let err = fails(() => normalize('traces', traces([span({ links: [{ traceId: Buffer.alloc(3) }] })]), 'mem'));
+    let err = fails(() => norm('traces', traces([span({ links: [{ traceId: Buffer.alloc(3) }] })]), 'mem'));
     expect(err.message).toContain('links[0].traceId has 3 bytes');
     const logs = logsRequest({ records: 2 });
     logs.resourceLogs[0].scopeLogs[0].logRecords[1].spanId = Buffer.alloc(16);
-    err = fails(() => normalize('logs', logs, 'mem'));
+    err = fails(() => norm('logs', logs, 'mem'));
     expect(err.message).toContain('log record at resourceLogs[0].scopeLogs[0].logRecords[1]: spanId has 16 bytes, expected 8 bytes or empty');
     const metrics = metricsRequest({ points: 1 });
     metrics.resourceMetrics[0].scopeMetrics[0].metrics[0].sum.dataPoints[0].exemplars[0].traceId = Buffer.alloc(8);
-    err = fails(() => normalize('metrics', metrics, 'mem'));
+    err = fails(() => norm('metrics', metrics, 'mem'));
     expect(err.message).toContain('metric "requests"');
   });
 
@@ -98,17 +104,17 @@ describe('normalize', () => {
     const other = metricsRequest({ points: 1, absolute: true });
     other.resourceMetrics[0].scopeMetrics[0].metrics[0].sum.dataPoints[0].startTimeUnixNano = Number(0);
     m.resourceMetrics.push(other.resourceMetrics[0]);
-    const out = normalize('metrics', m, 'mem').request;
+    const out = norm('metrics', m, 'mem').request;
     const dp = out.resourceMetrics[1].scopeMetrics[0].metrics[0].sum.dataPoints[0];
     expect([dp.startTimeUnixNano, dp.timeUnixNano]).toEqual([0, 1_000_000_000 - 1000]);
   });
 
   it('refuses times spanning more than 2^53 ns instead of losing precision', () => {
     const req = traces([span({ startTimeUnixNano: String(ABSOLUTE_BASE), endTimeUnixNano: String(ABSOLUTE_BASE + 2n ** 53n) })]);
-    expect(fails(() => normalize('traces', req, 'mem')).code).toBe('ERR_TEMPLATE_MALFORMED');
+    expect(fails(() => norm('traces', req, 'mem')).code).toBe('ERR_TEMPLATE_MALFORMED');
   });
 
   it('rejects a request with no events', () => {
-    expect(fails(() => normalize('metrics', requestType('metrics').create(), 'gen')).code).toBe('ERR_TEMPLATE_EMPTY');
+    expect(fails(() => norm('metrics', requestType('metrics').create(), 'gen')).code).toBe('ERR_TEMPLATE_EMPTY');
   });
 });
