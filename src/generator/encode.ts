@@ -79,10 +79,30 @@ function writeKey(w: WireWriter, key: string): void {
   w.raw(b);
 }
 
+/** Length-prefixed KeyValue bytes of key/values the generator reuses (see shareKeyValue). */
+const sharedKv = new WeakMap<KeyValue, Uint8Array>();
+
+/**
+ * Marks `kv` as reused across many spans or records (custom attributes): its bytes are
+ * encoded once, here, and copied wherever it appears. Returns `kv`.
+ */
+export function shareKeyValue(kv: KeyValue): KeyValue {
+  const w = new WireWriter(64);
+  writeAttrs(w, 1, [kv]);
+  sharedKv.set(kv, w.copy(1));
+  return kv;
+}
+
 /** Repeated KeyValue `field`. */
 function writeAttrs(w: WireWriter, field: number, list: Attrs): void {
   for (let i = 0; i < list.length; i++) {
     const kv = list[i]!;
+    const pre = sharedKv.get(kv);
+    if (pre) {
+      w.tag(field, 2);
+      w.raw(pre);
+      continue;
+    }
     const m = w.begin(field);
     writeKey(w, kv.key);
     const v = w.begin(2);

@@ -33,7 +33,9 @@ export function bool(key: string, v: boolean): KeyValue {
 /** Attributes from a plain record; key order is the record's insertion order (deterministic). */
 export function attrs(rec: Record<string, string | number | boolean>): KeyValue[] {
   const out: KeyValue[] = [];
-  for (const [k, v] of Object.entries(rec)) {
+  // for…in visits string keys in insertion order, like Object.entries, without a pair array per key.
+  for (const k in rec) {
+    const v = rec[k]!;
     if (typeof v === 'string') out.push(str(k, v));
     else if (typeof v === 'boolean') out.push(bool(k, v));
     else if (Number.isInteger(v)) out.push(int(k, v));

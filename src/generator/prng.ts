@@ -86,9 +86,17 @@ export class Rng {
   /** A random id of `len` bytes, never all zeros (OTLP treats all-zero ids as invalid). */
   id(len: 8 | 16): Uint8Array {
     const out = new Uint8Array(len);
-    const view = new DataView(out.buffer);
-    for (let i = 0; i < len; i += 4) view.setUint32(i, this.u32());
-    if (view.getUint32(0) === 0) out[0] = 1;
+    // Big-endian words, byte by byte: a DataView per id costs more than the id.
+    let zero = false;
+    for (let i = 0; i < len; i += 4) {
+      const x = this.u32();
+      if (i === 0) zero = x === 0;
+      out[i] = x >>> 24;
+      out[i + 1] = x >>> 16;
+      out[i + 2] = x >>> 8;
+      out[i + 3] = x;
+    }
+    if (zero) out[0] = 1;
     return out;
   }
 }

@@ -2,6 +2,7 @@ import type { TracesGenConfig } from './config.js';
 import type { Rng } from './prng.js';
 import type { Service, Topology } from './topology.js';
 import { type Block, type KeyValue, STATUS_ERROR, bool, dbl, int, str } from './otlp-values.js';
+import { shareKeyValue } from './encode.js';
 import { KIND_OF, type Op, type OpKind, clientOp, exceptionAttributes, localOp, serverOp, spanAttributes } from './span-attributes.js';
 
 /** A span of a trace being built; times are ns relative to the trace start. */
@@ -128,7 +129,7 @@ function customAttributes(cfg: TracesGenConfig, rng: Rng, into: KeyValue[]): voi
     if (!kv) {
       const key = `custom.attr.${i}`;
       const t = i % 4;
-      kv = t === 1 ? str(key, `value-${v}`) : t === 2 ? int(key, v) : t === 3 ? bool(key, v % 2 === 0) : dbl(key, v / 4);
+      kv = shareKeyValue(t === 1 ? str(key, `value-${v}`) : t === 2 ? int(key, v) : t === 3 ? bool(key, v % 2 === 0) : dbl(key, v / 4));
       if (customCache.size < 1_000_000) customCache.set(id, kv);
     }
     into.push(kv);
