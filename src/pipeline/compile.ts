@@ -211,19 +211,18 @@ class FrameWriter implements SiteSink {
     return end;
   }
 
-  id(kind: number, at: number, len: number): void {
+  id(kind: number, at: number, len: number, src: Uint8Array, srcAt: number): void {
     if (!this.opts.idRegen || len === 0) return;
     const trace = kind === SITE_TRACE_ID;
     const want = trace ? 16 : 8;
     if (len !== want) {
       throw new TemplateError(`a ${trace ? 'trace' : 'span'} id is ${len} bytes, not ${want}`, { file: this.index.source(this.item), code: 'ERR_TEMPLATE_BAD_ID' });
     }
-    const out = this.out;
     let zero = true;
-    for (let k = 0; k < want; k++) if (out[at + k] !== 0) zero = false;
+    for (let k = 0; k < want; k++) if (src[srcAt + k] !== 0) zero = false;
     if (zero) return;
-    if (trace) this.traceIds.push(at, this.traceGroups.index(out, at) * 4);
-    else this.spanIds.push(at, this.spanGroups.index(out, at) * 2);
+    if (trace) this.traceIds.push(at, this.traceGroups.index(src, srcAt) * 4);
+    else this.spanIds.push(at, this.spanGroups.index(src, srcAt) * 2);
   }
 
   time(at: number, rel: number): void {

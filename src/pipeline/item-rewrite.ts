@@ -77,48 +77,56 @@ export function measure(spec: MessageSpec, buf: Uint8Array, start: number, end: 
 
 /** Receives the sites of the items written into one frame, at their frame offsets. */
 export interface SiteSink {
-  id(kind: number, at: number, len: number): void;
+  /** An id of `len` bytes written at `at`; its bytes are `src[srcAt..]` (the frame is not written yet). */
+  id(kind: number, at: number, len: number, src: Uint8Array, srcAt: number): void;
   time(at: number, rel: number): void;
 }
 
 /**
  * Writes the rewritten message at `out[pos..]` and returns the position after it; its
  * size must have been measured. `always` as in measure; times are reported when it is set.
+ * Fields are copied in runs: only times and nested messages interrupt a run.
  */
 export function emit(spec: MessageSpec, buf: Uint8Array, start: number, end: number, out: Uint8Array, pos: number, always: boolean, sink: SiteSink): number {
   const r = new WireReader(buf, start, end);
-  const times = [0, 0];
+  let t0 = 0, t1 = 0;
   let present = 0;
+  let run = start;
   while (!r.done()) {
     const at = r.pos;
     const t = r.tag();
     const k = spec.times.indexOf(t);
     if (k >= 0) {
-      times[k] = readFixed64(buf, r.advance(8));
+      pos = copy(buf, run, at, out, pos);
+      const v = readFixed64(buf, r.advance(8));
+      if (k === 0) t0 = v;
+      else t1 = v;
       present |= 1 << k;
+      run = r.pos;
       continue;
     }
     const child = spec.children[t];
     if (child) {
+      pos = copy(buf, run, at, out, pos);
       const [s, e] = r.bytes();
       out[pos++] = t;
       pos = writeVarint(out, pos, measure(child, buf, s, e, always));
       pos = emit(child, buf, s, e, out, pos, always, sink);
+      run = r.pos;
       continue;
     }
     const kind = spec.ids[t];
-    r.skip(t & 7);
-    out.set(buf.subarray(at, r.pos), pos);
-    if (kind !== undefined) {
-      // the value is the tail of the field: tag and length come first
-      const len = valueLen(buf, at, r.pos);
-      sink.id(kind, pos + (r.pos - at) - len, len);
+    if (kind === undefined) {
+      r.skip(t & 7);
+      continue;
     }
-    pos += r.pos - at;
+    const [s, e] = r.bytes();
+    sink.id(kind, pos + (s - run), e - s, buf, s);
   }
+  pos = copy(buf, run, end, out, pos);
   for (let k = 0; k < spec.times.length; k++) {
-    const v = times[k]!;
     if (!always && (present & (1 << k)) === 0) continue;
+    const v = k === 0 ? t0 : t1;
     out[pos++] = spec.times[k]!;
     writeFixed64(out, pos, v);
     if (always) sink.time(pos, v);
@@ -127,10 +135,12 @@ export function emit(spec: MessageSpec, buf: Uint8Array, start: number, end: num
   return pos;
 }
 
-/** Length of the value of the length-delimited field at buf[at, end). */
-function valueLen(buf: Uint8Array, at: number, end: number): number {
-  const r = new WireReader(buf, at, end);
-  r.tag();
-  const [s, e] = r.bytes();
-  return e - s;
+/** Copies buf[a, b) to out[pos..]; returns the position after it. Short runs by hand: subarray costs more. */
+function copy(buf: Uint8Array, a: number, b: number, out: Uint8Array, pos: number): number {
+  if (b - a < 48) {
+    for (let i = a; i < b; i++) out[pos++] = buf[i]!;
+    return pos;
+  }
+  out.set(buf.subarray(a, b), pos);
+  return pos + (b - a);
 }

@@ -269,7 +269,7 @@ function hasTemplateKey(buf: Buffer, start: number, end: number): boolean {
       continue;
     }
     const [s, e] = r.bytes();
-    return e - s >= TEMPLATE_PREFIX.length && buf.compare(TEMPLATE_PREFIX, 0, TEMPLATE_PREFIX.length, s, s + TEMPLATE_PREFIX.length) === 0;
+    return e - s >= TEMPLATE_PREFIX.length && buf[s] === 0x5f && buf.compare(TEMPLATE_PREFIX, 0, TEMPLATE_PREFIX.length, s, s + TEMPLATE_PREFIX.length) === 0;
   }
   return false;
 }
