@@ -26,6 +26,8 @@ export interface SpanRef {
 }
 
 const EMPTY = new Uint8Array(0);
+/** Most spans have no events or links: they share this empty list instead of allocating one each. */
+const NONE: readonly never[] = [];
 /** Traces are grouped into blocks of about this many spans (one ResourceSpans per service instance per block). */
 const BLOCK_SPANS = 2000;
 
@@ -155,15 +157,14 @@ function toSpans(cfg: TracesGenConfig, nodes: Node[], rng: Rng): OutSpan[] {
     const attributes = spanAttributes(n.svc, n.op, n.failed, rng);
     if (n.failed) attributes.push(str('error.type', n.op.kind.endsWith('server') || n.op.kind.endsWith('client') ? (n.op.kind.startsWith('grpc') ? 'INTERNAL' : '500') : 'Error'));
     customAttributes(cfg, rng, attributes);
-    const events: unknown[] = [];
+    let events: readonly unknown[] = NONE;
     if (n.failed && firstFailure) {
       firstFailure = false;
-      events.push({ timeUnixNano: n.start + Math.round(n.duration * 0.8), name: 'exception', attributes: exceptionAttributes(n.svc, n.op, rng) });
+      events = [{ timeUnixNano: n.start + Math.round(n.duration * 0.8), name: 'exception', attributes: exceptionAttributes(n.svc, n.op, rng) }];
     } else if (n.op.kind === 'internal' && rng.chance(0.1)) {
-      events.push({ timeUnixNano: n.start + Math.round(n.duration / 2), name: 'cache.miss', attributes: [str('cache.key', `${n.svc.routes[0]!.resource}:${rng.range(1, 99_999)}`)] });
+      events = [{ timeUnixNano: n.start + Math.round(n.duration / 2), name: 'cache.miss', attributes: [str('cache.key', `${n.svc.routes[0]!.resource}:${rng.range(1, 99_999)}`)] }];
     }
-    const links: unknown[] = [];
-    if (n.op.kind === 'consumer') links.push({ traceId, spanId: nodes[n.parent]!.spanId, attributes: [str('messaging.operation.type', 'send')] });
+    const links: readonly unknown[] = n.op.kind === 'consumer' ? [{ traceId, spanId: nodes[n.parent]!.spanId, attributes: [str('messaging.operation.type', 'send')] }] : NONE;
     out.push({
       svc: n.svc,
       instance: res,

@@ -69,17 +69,24 @@ export class WireWriter {
   /** A fixed64 of an integer (relative ns, counts); negative values as two's complement. */
   fixed64(n: number): void {
     this.ensure(8);
-    const lo = n >>> 0;
-    const hi = Math.floor(n / 4294967296) >>> 0;
-    this.buf.writeUInt32LE(lo, this.pos);
-    this.buf.writeUInt32LE(hi, this.pos + 4);
-    this.pos += 8;
+    this.le32(n >>> 0);
+    this.le32(Math.floor(n / 4294967296) >>> 0);
   }
 
   fixed32(n: number): void {
     this.ensure(4);
-    this.buf.writeUInt32LE(n >>> 0, this.pos);
-    this.pos += 4;
+    this.le32(n >>> 0);
+  }
+
+  /** Byte stores: cheaper than Buffer#writeUInt32LE's argument checks at this call rate. */
+  private le32(v: number): void {
+    const buf = this.buf;
+    const p = this.pos;
+    buf[p] = v;
+    buf[p + 1] = v >>> 8;
+    buf[p + 2] = v >>> 16;
+    buf[p + 3] = v >>> 24;
+    this.pos = p + 4;
   }
 
   double(d: number): void {
