@@ -1,13 +1,26 @@
 import { readFile } from 'node:fs/promises';
 import {
-  Metadata, Server, ServerCredentials, status as GrpcStatus,
-  type sendUnaryData, type ServerUnaryCall, type ServiceDefinition,
-} from '@grpc/grpc-js';
+  constants as h2, createSecureServer, createServer,
+  type Http2SecureServer, type Http2Server, type Http2Session, type IncomingHttpHeaders, type ServerHttp2Stream,
+} from 'node:http2';
+import type { AddressInfo } from 'node:net';
+import { promisify } from 'node:util';
+import { gunzip, inflate } from 'node:zlib';
+import { status as GrpcStatus } from '@grpc/grpc-js';
 import { UsageError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { SIGNAL_NAMES, SIGNALS, type Signal } from '../otlp/signals.js';
 import { encodeStatus } from './faults.js';
+import { BufferPool, MessageReader, percentEncode } from './grpc-message.js';
 import type { BadRequestError, Receiver } from './receiver.js';
+
+/**
+ * OTLP/gRPC served with node:http2 directly. A unary call is small enough to speak by
+ * hand (one length-prefixed message in; headers, one message and a `grpc-status`
+ * trailer out), and owning the session lets the sink open HTTP/2 flow control: with
+ * grpc-js's server a 3 MiB request crawls through a 64 KiB window, one WINDOW_UPDATE
+ * round trip per 64 KiB.
+ */
 
 export interface SinkTlsOptions {
   certFile: string;
@@ -17,24 +30,21 @@ export interface SinkTlsOptions {
 }
 
 const MAX_MESSAGE = 64 * 1024 * 1024;
-const EMPTY = Buffer.alloc(0);
-const identity = (b: Buffer): Buffer => b;
+/** Per stream: a whole 1–4 MiB request fits, so a sender never waits for a WINDOW_UPDATE mid-message. */
+const STREAM_WINDOW = 8 * 1024 * 1024;
+/** Per connection: several such requests in flight at once. */
+const CONNECTION_WINDOW = 32 * 1024 * 1024;
+/** In MB. Node refuses new streams past this; unread DATA counts, so it must exceed the connection window. */
+const MAX_SESSION_MEMORY = 256;
 
-/** The three Export services with Buffer in and out: the sink counts bytes, it never decodes to serve. */
-function serviceFor(signal: Signal): ServiceDefinition {
-  return {
-    Export: {
-      path: SIGNALS[signal].grpcPath,
-      requestStream: false,
-      responseStream: false,
-      requestSerialize: identity,
-      requestDeserialize: identity,
-      // An empty Export*ServiceResponse encodes to zero bytes.
-      responseSerialize: identity,
-      responseDeserialize: identity,
-    },
-  };
-}
+const PATHS = new Map<string, Signal>(SIGNAL_NAMES.map((s) => [SIGNALS[s].grpcPath, s]));
+const DECOMPRESS: Record<string, (b: Buffer, o: { maxOutputLength: number }) => Promise<Buffer>> = {
+  gzip: promisify(gunzip),
+  deflate: promisify(inflate),
+};
+const ACCEPT_ENCODING = 'identity,deflate,gzip';
+/** An empty Export*ServiceResponse: uncompressed flag, zero length. */
+const EMPTY_RESPONSE = Buffer.alloc(5);
 
 export interface GrpcSink {
   /** host:port actually bound. */
@@ -43,71 +53,186 @@ export interface GrpcSink {
 }
 
 export async function startGrpcServer(address: string, receiver: Receiver, opts: { tls?: SinkTlsOptions; log?: Logger }): Promise<GrpcSink> {
-  const { host } = splitHostPort(address);
-  const server = new Server({
-    'grpc.max_receive_message_length': MAX_MESSAGE,
-    'grpc.max_send_message_length': MAX_MESSAGE,
+  const { host, port } = splitHostPort(address);
+  const options = { settings: { initialWindowSize: STREAM_WINDOW }, maxSessionMemory: MAX_SESSION_MEMORY };
+  const server: Http2Server | Http2SecureServer = opts.tls ? createSecureServer({ ...options, ...(await tlsOptions(opts.tls)) }) : createServer(options);
+  const sessions = new Set<Http2Session>();
+  server.on('session', (session: Http2Session) => {
+    sessions.add(session);
+    session.on('close', () => sessions.delete(session));
+    session.on('error', (err) => opts.log?.debug({ err: err.message }, 'sink: gRPC connection error'));
+    // The connection window starts at 64 KiB whatever SETTINGS say; only a WINDOW_UPDATE widens it.
+    session.once('localSettings', () => {
+      if (!session.destroyed) session.setLocalWindowSize(CONNECTION_WINDOW);
+    });
   });
-  for (const signal of SIGNAL_NAMES) {
-    server.addService(serviceFor(signal), { Export: handler(signal, receiver, opts.log) });
+  // Enough idle buffers for a few connections' worth of in-flight 4 MiB requests.
+  const pool = new BufferPool(64 * 1024 * 1024);
+  server.on('stream', (stream: ServerHttp2Stream, headers: IncomingHttpHeaders) => serve(stream, headers, receiver, pool, opts.log));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const bound = server.address() as AddressInfo;
+  return { address: joinHostPort(host, bound.port), close: () => shutdown(server, sessions) };
+}
+
+function serve(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, receiver: Receiver, pool: BufferPool, log: Logger | undefined): void {
+  // A client that cancels or times out resets the stream; there is nobody left to answer.
+  stream.on('error', (err) => log?.debug({ err: err.message }, 'sink: gRPC stream error'));
+  if (headers[':method'] !== 'POST') {
+    stream.respond({ ':status': 405, allow: 'POST' }, { endStream: true });
+    return void stream.resume();
   }
-  const creds = await credentials(opts.tls);
-  const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(address, creds, (err, p) => (err ? reject(err) : resolve(p)));
+  if (!String(headers['content-type'] ?? '').startsWith('application/grpc')) {
+    stream.respond({ ':status': 415 }, { endStream: true });
+    return void stream.resume();
+  }
+  const signal = PATHS.get(headers[':path'] ?? '');
+  if (!signal) {
+    sendStatus(stream, GrpcStatus.UNIMPLEMENTED, `unknown method ${headers[':path']}`);
+    return void stream.resume();
+  }
+  const encoding = String(headers['grpc-encoding'] ?? 'identity');
+  if (encoding !== 'identity' && !DECOMPRESS[encoding]) {
+    sendStatus(stream, GrpcStatus.UNIMPLEMENTED, `unsupported grpc-encoding "${encoding}"; expected ${ACCEPT_ENCODING}`);
+    return void stream.resume();
+  }
+  const reader = new MessageReader(MAX_MESSAGE, pool);
+  stream.on('data', (chunk: Buffer) => {
+    if (!reader.tooLarge) reader.push(chunk);
   });
-  return {
-    address: joinHostPort(host, port),
-    close: () => shutdown(server),
-  };
+  stream.on('end', () => {
+    const call = new Call(stream, signal, encoding, receiver, pool, log);
+    complete(call, reader).catch((err: unknown) => {
+      log?.error({ err }, 'sink: gRPC handler failed');
+      sendStatus(stream, GrpcStatus.INTERNAL, 'internal error');
+    });
+  });
 }
 
-function handler(signal: Signal, receiver: Receiver, log: Logger | undefined) {
-  const faults = receiver.faults;
-  return (call: ServerUnaryCall<Buffer, Buffer>, callback: sendUnaryData<Buffer>): void => {
-    const body = call.request;
-    let reply: () => void;
-    if (receiver.shouldFail(signal)) {
-      const metadata = new Metadata();
-      const message = `injected failure (${faults.failCode})`;
-      if (faults.retryAfterMs !== undefined) {
-        metadata.set('grpc-status-details-bin', Buffer.from(encodeStatus(faults.grpcCode, message, faults.retryAfterMs)));
+/** One call whose request has been read; every answer waits for the injected delay first. */
+class Call {
+  constructor(
+    readonly stream: ServerHttp2Stream,
+    readonly signal: Signal,
+    readonly encoding: string,
+    readonly receiver: Receiver,
+    readonly pool: BufferPool,
+    readonly log: Logger | undefined,
+  ) {}
+
+  ok(): void {
+    this.#later(() => sendOk(this.stream));
+  }
+
+  status(code: number, message: string, details?: Buffer): void {
+    this.#later(() => sendStatus(this.stream, code, message, details));
+  }
+
+  #later(fn: () => void): void {
+    const delay = this.receiver.faults.delayMs;
+    if (delay > 0) setTimeout(fn, delay);
+    else fn();
+  }
+}
+
+/** The request is fully read: decide the fault, decompress, count, answer. */
+async function complete(call: Call, reader: MessageReader): Promise<void> {
+  const { receiver, signal } = call;
+  if (reader.tooLarge) {
+    receiver.rejectInvalid(signal);
+    return call.status(GrpcStatus.RESOURCE_EXHAUSTED, `message of ${reader.declaredLength} bytes is larger than ${MAX_MESSAGE}`);
+  }
+  const read = reader.finish();
+  if ('problem' in read) {
+    receiver.rejectInvalid(signal);
+    return call.status(GrpcStatus.INTERNAL, read.problem);
+  }
+  try {
+    await accept(call, read.message, reader.compressed);
+  } finally {
+    // accept() keeps nothing that points into the body (the verifier copies ids into strings).
+    call.pool.give(read.message);
+  }
+}
+
+async function accept(call: Call, message: Buffer, compressed: boolean): Promise<void> {
+  const { receiver, signal, encoding } = call;
+  if (compressed && encoding === 'identity') {
+    receiver.rejectInvalid(signal);
+    return call.status(GrpcStatus.INTERNAL, 'message is flagged compressed but the call has no grpc-encoding');
+  }
+  if (receiver.shouldFail(signal)) {
+    const faults = receiver.faults;
+    const text = `injected failure (${faults.failCode})`;
+    const details = faults.retryAfterMs === undefined ? undefined : Buffer.from(encodeStatus(faults.grpcCode, text, faults.retryAfterMs));
+    return call.status(faults.grpcCode, text, details);
+  }
+  let body = message;
+  if (compressed) {
+    try {
+      body = await DECOMPRESS[encoding]!(message, { maxOutputLength: MAX_MESSAGE });
+    } catch (err) {
+      receiver.rejectInvalid(signal);
+      if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
+        return call.status(GrpcStatus.RESOURCE_EXHAUSTED, `message larger than ${MAX_MESSAGE} bytes after ${encoding} decompression`);
       }
-      reply = () => callback({ code: faults.grpcCode, details: message, metadata });
-    } else {
-      try {
-        receiver.accept(signal, body, 'proto', body.length);
-        reply = () => callback(null, EMPTY);
-      } catch (err) {
-        // accept() only throws BadRequestError.
-        const message = (err as BadRequestError).message;
-        log?.debug({ signal, err: message }, 'sink: rejected malformed gRPC request');
-        reply = () => callback({ code: GrpcStatus.INVALID_ARGUMENT, details: message });
-      }
+      return call.status(GrpcStatus.INTERNAL, `malformed ${encoding} message: ${(err as Error).message}`);
     }
-    if (faults.delayMs > 0) setTimeout(reply, faults.delayMs);
-    else reply();
-  };
+  }
+  try {
+    receiver.accept(signal, body, 'proto', body.length);
+  } catch (err) {
+    // accept() only throws BadRequestError.
+    const text = (err as BadRequestError).message;
+    call.log?.debug({ signal, err: text }, 'sink: rejected malformed gRPC request');
+    return call.status(GrpcStatus.INVALID_ARGUMENT, text);
+  }
+  call.ok();
 }
 
-async function credentials(tls: SinkTlsOptions | undefined): Promise<ServerCredentials> {
-  if (!tls) return ServerCredentials.createInsecure();
+function sendOk(stream: ServerHttp2Stream): void {
+  if (stream.closed || stream.headersSent) return;
+  stream.respond({ ':status': 200, 'content-type': 'application/grpc', 'grpc-accept-encoding': ACCEPT_ENCODING }, { waitForTrailers: true });
+  stream.once('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0' }));
+  stream.end(EMPTY_RESPONSE);
+}
+
+/** A Trailers-Only response: one HEADERS frame carrying the status, no message. */
+function sendStatus(stream: ServerHttp2Stream, code: number, message: string, details?: Buffer): void {
+  if (stream.closed || stream.headersSent) return;
+  stream.respond({
+    ':status': 200,
+    'content-type': 'application/grpc',
+    'grpc-accept-encoding': ACCEPT_ENCODING,
+    'grpc-status': String(code),
+    'grpc-message': percentEncode(message),
+    ...(details ? { 'grpc-status-details-bin': details.toString('base64') } : {}),
+  }, { endStream: true });
+}
+
+async function tlsOptions(tls: SinkTlsOptions): Promise<{ cert: Buffer; key: Buffer; ca?: Buffer; requestCert: boolean; rejectUnauthorized: boolean }> {
   const [cert, key, ca] = await Promise.all([
     readFile(tls.certFile), readFile(tls.keyFile), tls.clientCaFile ? readFile(tls.clientCaFile) : undefined,
   ]);
-  return ServerCredentials.createSsl(ca ?? null, [{ cert_chain: cert, private_key: key }], ca !== undefined);
+  return { cert, key, ca, requestCert: ca !== undefined, rejectUnauthorized: ca !== undefined };
 }
 
-/** Lets in-flight calls finish, but never waits more than a second for a client that keeps its stream open. */
-function shutdown(server: Server): Promise<void> {
+/** Lets in-flight calls finish (GOAWAY), but never waits more than a second for a client that keeps its stream open. */
+function shutdown(server: Http2Server | Http2SecureServer, sessions: Set<Http2Session>): Promise<void> {
   return new Promise((resolve) => {
     const force = setTimeout(() => {
-      server.forceShutdown();
-      resolve();
+      for (const s of sessions) s.destroy(undefined, h2.NGHTTP2_CANCEL);
     }, 1000);
-    server.tryShutdown(() => {
+    server.close(() => {
       clearTimeout(force);
       resolve();
     });
+    for (const s of sessions) s.close();
   });
 }
 
