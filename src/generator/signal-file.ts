@@ -1,6 +1,5 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { encodeOtlpJson } from '../otlp/json-encode.js';
 import type { Signal } from '../otlp/signals.js';
 import type { GeneratorConfig } from './config.js';
 import { signalBlocks } from './dataset.js';
@@ -22,36 +21,34 @@ export interface SignalFile {
   largestBlock: number;
 }
 
-export interface GroupOptions {
-  outDir: string;
-  json: boolean;
-}
+/** One block as an OTLP/JSON request (encodeOtlpJson); passed in so the protobufjs-based JSON writer loads only when asked for. */
+export type JsonLine = (signal: Signal, request: unknown) => string;
 
 /**
- * Writes `<prefix>-<signal>.pb` (and .json) for each signal of a group, in order. An
+ * Writes `<prefix>-<signal>.pb` (and .json, given `jsonLine`) for each signal of a group, in order. An
  * Export*ServiceRequest is a concatenation of field-1 entries, so blocks are encoded
  * and written as they come: a file is never held in memory whole. Correlated logs
  * point at spans of the traces written before them, so they share a group with traces.
  */
-export function writeSignalFiles(cfg: GeneratorConfig, signals: readonly Signal[], opts: GroupOptions, onEvents: (n: number) => void): SignalFile[] {
+export function writeSignalFiles(cfg: GeneratorConfig, signals: readonly Signal[], outDir: string, jsonLine: JsonLine | undefined, onEvents: (n: number) => void): SignalFile[] {
   const refs: SpanRef[] | undefined = cfg.logs?.correlate && signals.includes('traces') ? [] : undefined;
   const w = new WireWriter(FLUSH_BYTES * 2);
-  return signals.map((signal) => writeOne(cfg, signal, opts, w, refs, onEvents));
+  return signals.map((signal) => writeOne(cfg, signal, outDir, jsonLine, w, refs, onEvents));
 }
 
-function writeOne(cfg: GeneratorConfig, signal: Signal, opts: GroupOptions, w: WireWriter, refs: SpanRef[] | undefined, onEvents: (n: number) => void): SignalFile {
+function writeOne(cfg: GeneratorConfig, signal: Signal, outDir: string, jsonLine: JsonLine | undefined, w: WireWriter, refs: SpanRef[] | undefined, onEvents: (n: number) => void): SignalFile {
   const name = `${cfg.output.prefix}-${signal}.pb`;
-  const path = join(opts.outDir, name);
+  const path = join(outDir, name);
   const fd = openSync(path, 'w');
-  const jsonFd = opts.json ? openSync(path.replace(/\.pb$/, '.json'), 'w') : undefined;
-  const out: SignalFile = { signal, name, bytes: 0, events: 0, largestBlock: 0, ...(opts.json ? { jsonBytes: 0 } : {}) };
+  const jsonFd = jsonLine ? openSync(path.replace(/\.pb$/, '.json'), 'w') : undefined;
+  const out: SignalFile = { signal, name, bytes: 0, events: 0, largestBlock: 0, ...(jsonLine ? { jsonBytes: 0 } : {}) };
   try {
     for (const block of signalBlocks(signal, cfg, cfg.seed, { refs })) {
       out.largestBlock = Math.max(out.largestBlock, encodeBlock(w, signal, block));
       if (w.pos >= FLUSH_BYTES) out.bytes += flush(fd, w);
       if (jsonFd !== undefined) {
         // JSON lines, one request per block: the Collector file exporter's layout, which the template receiver reads.
-        const line = `${encodeOtlpJson(signal, { [REQUEST_FIELD[signal]]: [block.resource] })}\n`;
+        const line = `${jsonLine!(signal, { [REQUEST_FIELD[signal]]: [block.resource] })}\n`;
         out.jsonBytes! += writeSync(jsonFd, line);
       }
       out.events += block.events;

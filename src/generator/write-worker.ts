@@ -2,13 +2,14 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { ReplaydError } from '../errors.js';
 import type { Signal } from '../otlp/signals.js';
 import type { GeneratorConfig } from './config.js';
-import { type GroupOptions, type SignalFile, writeSignalFiles } from './signal-file.js';
+import { type SignalFile, writeSignalFiles } from './signal-file.js';
 
 /** What `writeDataset` hands a worker: one group of signals to write. */
 export interface WriteJob {
   cfg: GeneratorConfig;
   signals: Signal[];
-  opts: GroupOptions;
+  outDir: string;
+  json: boolean;
 }
 
 export type WriteWorkerMessage =
@@ -23,7 +24,9 @@ const job = workerData as WriteJob;
 const port = parentPort!;
 let pending = 0;
 try {
-  const files = writeSignalFiles(job.cfg, job.signals, job.opts, (n) => {
+  // The JSON writer pulls in protobufjs: load it only when asked, worker start-up counts.
+  const jsonLine = job.json ? (await import('../otlp/json-encode.js')).encodeOtlpJson : undefined;
+  const files = writeSignalFiles(job.cfg, job.signals, job.outDir, jsonLine, (n) => {
     pending += n;
     if (pending < PROGRESS_STEP) return;
     port.postMessage({ type: 'progress', events: pending } satisfies WriteWorkerMessage);

@@ -8,7 +8,7 @@ import { SIGNAL_NAMES, type Signal } from '../otlp/signals.js';
 import { builtModule } from '../package-root.js';
 import { type GeneratorConfig, toYamlForm } from './config.js';
 import { estimate, topologyOf } from './dataset.js';
-import { type GroupOptions, type SignalFile, writeSignalFiles } from './signal-file.js';
+import { type SignalFile, writeSignalFiles } from './signal-file.js';
 import type { WriteJob, WriteWorkerMessage } from './write-worker.js';
 
 /** Assumed exporter concurrency and frame size for the sender memory estimate. */
@@ -70,8 +70,13 @@ export async function writeDataset(cfg: GeneratorConfig, opts: WriteOptions): Pr
   const est = estimate(cfg);
   const bar = progressBar(opts.progress, est.spans + est.points + est.logs);
   const groups = signalGroups(cfg, opts.threads ?? Math.min(2, availableParallelism()));
-  const groupOpts: GroupOptions = { outDir: opts.outDir, json: opts.json };
-  const results = groups.length === 1 ? [writeSignalFiles(cfg, groups[0]!, groupOpts, (n) => bar.add(n))] : await inWorkers(cfg, groups, groupOpts, (n) => bar.add(n));
+  let results: SignalFile[][];
+  if (groups.length === 1) {
+    const jsonLine = opts.json ? (await import('../otlp/json-encode.js')).encodeOtlpJson : undefined;
+    results = [writeSignalFiles(cfg, groups[0]!, opts.outDir, jsonLine, (n) => bar.add(n))];
+  } else {
+    results = await inWorkers(groups.map((signals) => ({ cfg, signals, outDir: opts.outDir, json: opts.json })), (n) => bar.add(n));
+  }
   bar.done();
   const bySignal = new Map(results.flat().map((f) => [f.signal, f]));
   const counts = { traces: est.traces, spans: 0, services: cfg.traces ? topologyOf(cfg).services.length : 0, metric_series: 0, data_points: 0, log_records: 0 };
@@ -111,10 +116,10 @@ export async function writeDataset(cfg: GeneratorConfig, opts: WriteOptions): Pr
 }
 
 /** One worker per group; when one fails the others are stopped, so a failed run ends promptly. */
-async function inWorkers(cfg: GeneratorConfig, groups: Signal[][], opts: GroupOptions, onEvents: (n: number) => void): Promise<SignalFile[][]> {
+async function inWorkers(jobs: WriteJob[], onEvents: (n: number) => void): Promise<SignalFile[][]> {
   const workers: Worker[] = [];
   try {
-    return await Promise.all(groups.map((signals) => inWorker({ cfg, signals, opts }, onEvents, workers)));
+    return await Promise.all(jobs.map((job) => inWorker(job, onEvents, workers)));
   } catch (err) {
     await Promise.all(workers.map((w) => w.terminate()));
     throw err;
