@@ -65,6 +65,7 @@ export function signalGroups(cfg: GeneratorConfig, threads: number): Signal[][] 
  * parallel worker threads (built code: see builtModule); the files are the same.
  */
 export async function writeDataset(cfg: GeneratorConfig, opts: WriteOptions): Promise<WriteResult> {
+  if (opts.threads !== undefined && !(Number.isInteger(opts.threads) && opts.threads >= 1)) throw new RangeError(`threads must be a positive integer, got ${opts.threads}`);
   checkSize(cfg, opts.json);
   mkdirSync(opts.outDir, { recursive: true });
   const est = estimate(cfg);

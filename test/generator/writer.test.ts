@@ -107,6 +107,12 @@ describe('writeDataset', () => {
     }
   });
 
+  it('rejects a thread count that is not a positive integer', async () => {
+    for (const threads of [0, 1.5, Number.NaN]) {
+      await expect(writeDataset(config(), { outDir: tmp(), json: false, threads })).rejects.toThrow(/threads must be a positive integer/);
+    }
+  });
+
   it('splits signals into two groups of similar cost; correlated logs stay with their traces', () => {
     expect(signalGroups(config(), 2)).toEqual([['traces', 'logs'], ['metrics']]);
     expect(signalGroups(config({ logs: { count: 10 } }), 2)).toEqual([['traces'], ['metrics', 'logs']]);
