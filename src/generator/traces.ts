@@ -119,20 +119,29 @@ function layout(nodes: Node[], rng: Rng): void {
   for (let i = 1; i < nodes.length; i++) nodes[i]!.start = nodes[nodes[i]!.parent]!.start + nodes[i]!.rel;
 }
 
-/** Custom attribute objects, shared: attribute i with value v is the same object everywhere. */
-const customCache = new Map<number, KeyValue>();
+/**
+ * Custom attribute objects, shared: attribute i with value v is the same object
+ * everywhere (its bytes are encoded once). One map per attribute, so any cardinality
+ * works; at most CUSTOM_CACHE_MAX objects are kept.
+ */
+const customCache: Map<number, KeyValue>[] = [];
+let customCached = 0;
+const CUSTOM_CACHE_MAX = 1_000_000;
 
 function customAttributes(cfg: TracesGenConfig, rng: Rng, into: KeyValue[]): void {
   const { count, cardinality } = cfg.customAttributes;
   for (let i = 1; i <= count; i++) {
     const v = rng.int(cardinality);
-    const id = i * 1_048_576 + v;
-    let kv = customCache.get(id);
+    const byValue = (customCache[i] ??= new Map());
+    let kv = byValue.get(v);
     if (!kv) {
       const key = `custom.attr.${i}`;
       const t = i % 4;
       kv = shareKeyValue(t === 1 ? str(key, `value-${v}`) : t === 2 ? int(key, v) : t === 3 ? bool(key, v % 2 === 0) : dbl(key, v / 4));
-      if (customCache.size < 1_000_000) customCache.set(id, kv);
+      if (customCached < CUSTOM_CACHE_MAX) {
+        byValue.set(v, kv);
+        customCached++;
+      }
     }
     into.push(kv);
   }

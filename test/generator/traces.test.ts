@@ -159,6 +159,15 @@ describe('trace generation', () => {
     expect(values.size).toBe(3);
     expect(new Set(all.map((s) => s.service))).toEqual(new Set(['edge', 'b', 'c', 'd']));
   });
+
+  it('keeps custom attribute keys distinct at any cardinality (values above 2^20 included)', () => {
+    const all = spansOf(config({ count: 300, custom_attributes: { count: 3, cardinality: 50_000_000 } }));
+    for (const { span } of all) {
+      const keys = span.attributes.map((a) => a.key).filter((k) => k.startsWith('custom.attr.'));
+      expect(keys).toEqual(['custom.attr.1', 'custom.attr.2', 'custom.attr.3']);
+    }
+    expect(all.some((s) => (attr(s.span, 'custom.attr.2')!.intValue as number) >= 2 ** 20)).toBe(true);
+  });
 });
 
 describe('span references for correlated logs', () => {
