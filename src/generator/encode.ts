@@ -37,8 +37,14 @@ interface LogObj {
   body: AnyValue; attributes: Attrs; traceId?: Uint8Array; spanId?: Uint8Array; flags?: number;
 }
 
+/*
+ * Field order and presence follow protobufjs (fields by number; a field present in the
+ * object is written even when it is zero), so the bytes equal what protobufjs encoded
+ * before this writer existed (test/generator/encode.test.ts compares every block).
+ */
 const WT_VARINT = 0;
 const WT_I64 = 1;
+const WT_LEN = 2;
 const WT_I32 = 5;
 
 /**
@@ -53,7 +59,7 @@ const scratch = new WireWriter(1 << 12);
 
 function writeAnyValue(w: WireWriter, v: AnyValue): void {
   if (v.stringValue !== undefined) {
-    w.tag(1, 2);
+    w.tag(1, WT_LEN);
     w.string(v.stringValue);
   } else if (v.boolValue !== undefined) {
     w.tag(2, WT_VARINT);
@@ -71,7 +77,7 @@ function writeKey(w: WireWriter, key: string): void {
   let b = keyBytes.get(key);
   if (!b) {
     scratch.reset();
-    scratch.tag(1, 2);
+    scratch.tag(1, WT_LEN);
     scratch.string(key);
     b = scratch.copy();
     if (keyBytes.size < KEY_CACHE_MAX) keyBytes.set(key, b);
@@ -99,7 +105,7 @@ function writeAttrs(w: WireWriter, field: number, list: Attrs): void {
     const kv = list[i]!;
     const pre = sharedKv.get(kv);
     if (pre) {
-      w.tag(field, 2);
+      w.tag(field, WT_LEN);
       w.raw(pre);
       continue;
     }
@@ -125,13 +131,13 @@ function writeSharedAttrs(w: WireWriter, field: number, list: Attrs): void {
 
 function writeString(w: WireWriter, field: number, s: string | undefined): void {
   if (s === undefined) return;
-  w.tag(field, 2);
+  w.tag(field, WT_LEN);
   w.string(s);
 }
 
 function writeBytes(w: WireWriter, field: number, b: Uint8Array | undefined): void {
   if (b === undefined) return;
-  w.tag(field, 2);
+  w.tag(field, WT_LEN);
   w.bytes(b);
 }
 
@@ -203,14 +209,14 @@ function writeSpan(w: WireWriter, s: SpanObj): void {
 
 function writePackedFixed64(w: WireWriter, field: number, list: number[] | undefined): void {
   if (!list || list.length === 0) return;
-  w.tag(field, 2);
+  w.tag(field, WT_LEN);
   w.varint(list.length * 8);
   for (const n of list) w.fixed64(n);
 }
 
 function writePackedDouble(w: WireWriter, field: number, list: number[] | undefined): void {
   if (!list || list.length === 0) return;
-  w.tag(field, 2);
+  w.tag(field, WT_LEN);
   w.varint(list.length * 8);
   for (const d of list) w.double(d);
 }
