@@ -8,12 +8,14 @@ import { writeDataset } from '../generator/writer.js';
 
 const USAGE = `otel-replayd generate — write realistic OTLP template files
 
-Usage: otel-replayd generate --config FILE [--out DIR] [--seed N] [--json]
+Usage: otel-replayd generate --config FILE [--out DIR] [--seed N] [--json] [--threads N]
 
   --config FILE   generator config (the seed tool's keys: output, traces, metrics, logs)
   --out DIR       output folder (default: output.directory, relative to the config file)
   --seed N        PRNG seed (default: the config's seed, else 1); same seed => same bytes
   --json          also write OTLP/JSON (JSON lines, one request per resource) beside each .pb
+  --threads N     worker threads for the signals (default: cores, at most 2; 1 = this thread);
+                  the files are the same either way
 
 Writes <prefix>-traces.pb, -metrics.pb, -logs.pb (for each configured section) and
 <prefix>-metadata.yaml. Exit codes: 0 done, 1 write failure, 2 bad config or usage.
@@ -24,6 +26,7 @@ interface Flags {
   out?: string;
   seed?: number;
   json: boolean;
+  threads?: number;
 }
 
 function parseFlags(args: string[]): Flags | 'help' {
@@ -31,7 +34,7 @@ function parseFlags(args: string[]): Flags | 'help' {
   try {
     ({ values } = parseArgs({
       args,
-      options: { config: { type: 'string', short: 'c' }, out: { type: 'string' }, seed: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+      options: { config: { type: 'string', short: 'c' }, out: { type: 'string' }, seed: { type: 'string' }, json: { type: 'boolean' }, threads: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
       strict: true,
       allowPositionals: false,
     }));
@@ -45,7 +48,12 @@ function parseFlags(args: string[]): Flags | 'help' {
     seed = Number(values.seed);
     if (!/^\d+$/.test(values.seed) || !Number.isSafeInteger(seed)) throw new UsageError(`--seed must be a non-negative integer, got "${values.seed}"`);
   }
-  return { config: values.config, out: values.out, seed, json: values.json === true };
+  let threads: number | undefined;
+  if (values.threads !== undefined) {
+    threads = Number(values.threads);
+    if (!/^\d+$/.test(values.threads) || threads < 1 || threads > 64) throw new UsageError(`--threads must be an integer from 1 to 64, got "${values.threads}"`);
+  }
+  return { config: values.config, out: values.out, seed, json: values.json === true, threads };
 }
 
 function loadGeneratorConfig(file: string): GeneratorConfig {
@@ -85,7 +93,7 @@ export async function main(args: string[]): Promise<number> {
   if (flags.seed !== undefined) cfg.seed = flags.seed;
   const outDir = flags.out ? resolve(flags.out) : resolve(dirname(resolve(flags.config)), cfg.output.directory);
   try {
-    const { files, metadata } = await writeDataset(cfg, { outDir, json: flags.json, progress: process.stderr.isTTY ? process.stderr : undefined });
+    const { files, metadata } = await writeDataset(cfg, { outDir, json: flags.json, threads: flags.threads, progress: process.stderr.isTTY ? process.stderr : undefined });
     const c = metadata.counts as Record<string, number>;
     process.stdout.write(
       `generated ${c.traces} traces (${c.spans} spans, ${c.services} services), ${c.data_points} data points, ${c.log_records} log records with seed ${cfg.seed}\n` +

@@ -64,6 +64,16 @@ describe('otel-replayd generate', () => {
     expect(err).toContain('nothing to generate');
     expect(await main(['--config', configFile('s.yaml', GOOD), '--seed', 'abc'])).toBe(2);
     expect(err).toContain('--seed must be a non-negative integer');
+    expect(await main(['--config', configFile('t.yaml', GOOD), '--threads', '0'])).toBe(2);
+    expect(err).toContain('--threads must be an integer from 1 to 64, got "0"');
+  });
+
+  it('--threads 1 writes the same files as the default (worker threads)', async () => {
+    const a = join(root, 'threads-default');
+    const b = join(root, 'threads-1');
+    expect(await main(['--config', configFile('t1.yaml', GOOD), '--out', a])).toBe(0);
+    expect(await main(['--config', configFile('t2.yaml', GOOD), '--out', b, '--threads', '1'])).toBe(0);
+    for (const f of readdirSync(a)) expect(readFileSync(join(b, f)).equals(readFileSync(join(a, f))), f).toBe(true);
   });
 
   it('exits 2 when the dataset exceeds max_size, writing nothing', async () => {
