@@ -47,7 +47,8 @@ export function serverOp(svc: Service, rng: Rng): Op {
 /** The client side of a call into `server` (an op from serverOp of the callee). */
 export function clientOp(server: Op, callee: Service): Op {
   const kind = server.kind === 'grpc_server' ? 'grpc_client' : 'http_client';
-  return { ...server, kind, name: kind === 'grpc_client' ? server.name : server.method, target: callee };
+  // A literal, not a spread of `server`: this runs for every call span.
+  return { kind, name: kind === 'grpc_client' ? server.name : server.method, method: server.method, route: server.route, path: server.path, target: callee };
 }
 
 export function localOp(svc: Service, kind: 'db' | 'cache' | 'internal' | 'producer' | 'consumer', rng: Rng): Op {
