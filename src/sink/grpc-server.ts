@@ -38,10 +38,10 @@ const CONNECTION_WINDOW = 32 * 1024 * 1024;
 const MAX_SESSION_MEMORY = 256;
 
 const PATHS = new Map<string, Signal>(SIGNAL_NAMES.map((s) => [SIGNALS[s].grpcPath, s]));
-const DECOMPRESS: Record<string, (b: Buffer, o: { maxOutputLength: number }) => Promise<Buffer>> = {
-  gzip: promisify(gunzip),
-  deflate: promisify(inflate),
-};
+const DECOMPRESS = new Map<string, (b: Buffer, o: { maxOutputLength: number }) => Promise<Buffer>>([
+  ['gzip', promisify(gunzip)],
+  ['deflate', promisify(inflate)],
+]);
 const ACCEPT_ENCODING = 'identity,deflate,gzip';
 /** An empty Export*ServiceResponse: uncompressed flag, zero length. */
 const EMPTY_RESPONSE = Buffer.alloc(5);
@@ -97,7 +97,7 @@ function serve(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, receiver
     return void stream.resume();
   }
   const encoding = String(headers['grpc-encoding'] ?? 'identity');
-  if (encoding !== 'identity' && !DECOMPRESS[encoding]) {
+  if (encoding !== 'identity' && !DECOMPRESS.has(encoding)) {
     sendStatus(stream, GrpcStatus.UNIMPLEMENTED, `unsupported grpc-encoding "${encoding}"; expected ${ACCEPT_ENCODING}`);
     return void stream.resume();
   }
@@ -175,7 +175,7 @@ async function accept(call: Call, message: Buffer, compressed: boolean): Promise
   let body = message;
   if (compressed) {
     try {
-      body = await DECOMPRESS[encoding]!(message, { maxOutputLength: MAX_MESSAGE });
+      body = await DECOMPRESS.get(encoding)!(message, { maxOutputLength: MAX_MESSAGE });
     } catch (err) {
       receiver.rejectInvalid(signal);
       if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
@@ -196,7 +196,7 @@ async function accept(call: Call, message: Buffer, compressed: boolean): Promise
 }
 
 function sendOk(stream: ServerHttp2Stream): void {
-  if (stream.closed || stream.headersSent) return;
+  if (stream.closed || stream.destroyed || stream.headersSent) return;
   stream.respond({ ':status': 200, 'content-type': 'application/grpc', 'grpc-accept-encoding': ACCEPT_ENCODING }, { waitForTrailers: true });
   stream.once('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0' }));
   stream.end(EMPTY_RESPONSE);
@@ -204,7 +204,7 @@ function sendOk(stream: ServerHttp2Stream): void {
 
 /** A Trailers-Only response: one HEADERS frame carrying the status, no message. */
 function sendStatus(stream: ServerHttp2Stream, code: number, message: string, details?: Buffer): void {
-  if (stream.closed || stream.headersSent) return;
+  if (stream.closed || stream.destroyed || stream.headersSent) return;
   stream.respond({
     ':status': 200,
     'content-type': 'application/grpc',

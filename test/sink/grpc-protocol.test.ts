@@ -122,6 +122,8 @@ describe('gRPC sink wire protocol', () => {
     expect(a.status).toBe(String(status.UNIMPLEMENTED));
     expect(a.message).toMatch(/unsupported grpc-encoding "snappy"/);
     expect(a.headers['grpc-accept-encoding']).toBe('identity,deflate,gzip');
+    // Not a property lookup on a plain object.
+    expect((await call(s, framed(Buffer.alloc(4), true), { 'grpc-encoding': 'constructor' })).status).toBe(String(status.UNIMPLEMENTED));
   });
 
   it.each([
