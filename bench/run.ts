@@ -66,14 +66,14 @@ function rssMb(pid: number): { rss: number; hwm: number } {
   return { rss: kb('VmRSS'), hwm: kb('VmHWM') };
 }
 
-function makeTemplate(dir: string, traces: number): string {
+async function makeTemplate(dir: string, traces: number): Promise<string> {
   const problems: never[] = [];
   const cfg = parseGeneratorConfig(
     { seed: 7, output: { prefix: 'bench' }, traces: { count: traces, spans: { avg_per_trace: 15, std_dev: 5 }, services: { count: 12 } } },
     'bench',
     problems,
   );
-  writeDataset(cfg, { outDir: dir, json: false });
+  await writeDataset(cfg, { outDir: dir, json: false });
   return join(dir, 'bench-traces.pb');
 }
 
@@ -147,7 +147,7 @@ async function main(): Promise<void> {
     console.log(formatStampBench(stamp));
     out.stamp = stamp;
 
-    const template = makeTemplate(dir, Number(values.traces));
+    const template = await makeTemplate(dir, Number(values.traces));
     const templateMb = statSync(template).size / 1e6;
     console.log(`\nbench template: ${template} (${templateMb.toFixed(1)} MB)`);
 
