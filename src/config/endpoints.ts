@@ -1,4 +1,5 @@
 /** Address and URL checks shared by exporters, the sink and the metrics endpoint. */
+import { parseHostPort } from '../host-port.js';
 
 const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9_]([A-Za-z0-9_-]*[A-Za-z0-9_])?(\.[A-Za-z0-9_]([A-Za-z0-9_-]*[A-Za-z0-9_])?)*\.?$/;
 const IPV6 = /^[0-9A-Fa-f:.]+(%[A-Za-z0-9_.-]+)?$/;
@@ -8,15 +9,12 @@ const IPV6 = /^[0-9A-Fa-f:.]+(%[A-Za-z0-9_.-]+)?$/;
  * Addresses we listen on may use port 0 (the OS picks one; tests rely on it).
  */
 export function checkHostPort(s: string, opts: { listen?: boolean } = {}): string | undefined {
-  const m = /^(?:\[([^\]]*)\]|([^:[\]]*)):(\d{1,5})$/.exec(s);
-  if (!m) return `must be host:port (e.g. 127.0.0.1:4317), got ${JSON.stringify(s)}`;
-  const host = m[1] ?? m[2] ?? '';
-  const port = Number(m[3]);
-  if (m[1] !== undefined ? !IPV6.test(host) || !host.includes(':') : !HOSTNAME.test(host)) {
-    return `has an invalid host ${JSON.stringify(host)}`;
-  }
+  const hp = parseHostPort(s);
+  if (!hp) return `must be host:port (e.g. 127.0.0.1:4317), got ${JSON.stringify(s)}`;
+  const { host, port } = hp;
+  if (s.startsWith('[') ? !IPV6.test(host) || !host.includes(':') : !HOSTNAME.test(host)) return `has an invalid host ${JSON.stringify(host)}`;
   const min = opts.listen ? 0 : 1;
-  if (port < min || port > 65535) return `has an invalid port ${m[3]} (must be ${min}-65535)`;
+  if (port < min || port > 65535) return `has an invalid port ${port} (must be ${min}-65535)`;
   return undefined;
 }
 

@@ -3,11 +3,11 @@ import {
   constants as h2, createSecureServer, createServer,
   type Http2SecureServer, type Http2Server, type Http2Session, type IncomingHttpHeaders, type ServerHttp2Stream,
 } from 'node:http2';
-import type { AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
 import { gunzip, inflate } from 'node:zlib';
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import { UsageError } from '../errors.js';
+import { formatHostPort, listen, parseHostPort } from '../host-port.js';
 import type { Logger } from '../log.js';
 import { SIGNAL_NAMES, SIGNALS, type Signal } from '../otlp/signals.js';
 import { encodeStatus } from './faults.js';
@@ -69,15 +69,8 @@ export async function startGrpcServer(address: string, receiver: Receiver, opts:
   // Enough idle buffers for a few connections' worth of in-flight 4 MiB requests.
   const pool = new BufferPool(64 * 1024 * 1024);
   server.on('stream', (stream: ServerHttp2Stream, headers: IncomingHttpHeaders) => serve(stream, headers, receiver, pool, opts.log));
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const bound = server.address() as AddressInfo;
-  return { address: joinHostPort(host, bound.port), close: () => shutdown(server, sessions) };
+  const bound = await listen(server, host, port);
+  return { address: formatHostPort(host, bound), close: () => shutdown(server, sessions) };
 }
 
 function serve(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, receiver: Receiver, pool: BufferPool, log: Logger | undefined): void {
@@ -238,12 +231,7 @@ function shutdown(server: Http2Server | Http2SecureServer, sessions: Set<Http2Se
 
 /** Splits `host:port` / `[::1]:port`; the port must be a number (0 picks a free one). */
 export function splitHostPort(address: string): { host: string; port: number } {
-  const m = /^(?:\[([^\]]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(address);
-  const port = m ? Number(m[3]) : NaN;
-  if (!m || port > 65535) throw new UsageError(`expected host:port, got "${address}"`);
-  return { host: (m[1] ?? m[2])!, port };
-}
-
-export function joinHostPort(host: string, port: number): string {
-  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+  const hp = parseHostPort(address);
+  if (!hp || hp.host === '' || hp.port > 65535) throw new UsageError(`expected host:port, got "${address}"`);
+  return hp;
 }

@@ -1,14 +1,14 @@
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { readFile } from 'node:fs/promises';
-import type { AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
 import { gunzip } from 'node:zlib';
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import type { Logger } from '../log.js';
 import { SIGNAL_NAMES, SIGNALS, type Signal } from '../otlp/signals.js';
 import { encodeStatus } from './faults.js';
-import { joinHostPort, splitHostPort, type SinkTlsOptions } from './grpc-server.js';
+import { formatHostPort, listen } from '../host-port.js';
+import { splitHostPort, type SinkTlsOptions } from './grpc-server.js';
 import type { BadRequestError, Encoding, Receiver } from './receiver.js';
 
 /** The OTLP/HTTP spec's recommended body limit, applied before and after gunzip. */
@@ -38,15 +38,8 @@ export async function startHttpServer(address: string, receiver: Receiver, opts:
   const server = opts.tls ? createHttpsServer(await tlsOptions(opts.tls), onRequest) : createHttpServer(onRequest);
   // Exporters keep connections open between requests; a short idle timeout would race them.
   server.keepAliveTimeout = 65_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const bound = server.address() as AddressInfo;
-  return { address: joinHostPort(host, bound.port), close: () => close(server) };
+  const bound = await listen(server, host, port);
+  return { address: formatHostPort(host, bound), close: () => close(server) };
 }
 
 async function handle(req: IncomingMessage, res: ServerResponse, receiver: Receiver, log: Logger | undefined): Promise<void> {

@@ -6,7 +6,8 @@ import { ReplaydError } from '../errors.js';
 import type { ExporterCounters } from '../pipeline/stats.js';
 import { CounterTracker } from './counter-tracker.js';
 import { isTerminal } from './pipeline-state.js';
-import { formatListenAddress, parseListenAddress, type ListenAddress } from './listen-address.js';
+import { formatHostPort } from '../host-port.js';
+import { parseListenAddress, type ListenAddress } from './listen-address.js';
 import type { PipelineSnapshot, TelemetrySource } from './source.js';
 
 export interface MetricsServerOptions {
@@ -83,10 +84,10 @@ export class MetricsServer {
     return new Promise((resolve, reject) => {
       server.once('error', (err: NodeJS.ErrnoException) => {
         this.#server = undefined;
-        reject(new ReplaydError('ERR_METRICS_LISTEN', `cannot serve /metrics on ${formatListenAddress(host, port)}: ${err.code ?? err.message}`, { cause: err }));
+        reject(new ReplaydError('ERR_METRICS_LISTEN', `cannot serve /metrics on ${formatHostPort(host, port)}: ${err.code ?? err.message}`, { cause: err }));
       });
       server.listen(port, host, () => {
-        const bound = formatListenAddress(host, (server.address() as AddressInfo).port);
+        const bound = formatHostPort(host, (server.address() as AddressInfo).port);
         this.#log.debug({ address: bound }, 'serving /metrics and /healthz');
         resolve(bound);
       });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/errors.js';
-import { formatListenAddress, parseListenAddress } from '../../src/telemetry/listen-address.js';
+import { parseListenAddress } from '../../src/telemetry/listen-address.js';
 
 describe('parseListenAddress', () => {
   it('parses host:port, [v6]:port and :port (loopback)', () => {
@@ -23,8 +23,4 @@ describe('parseListenAddress', () => {
     expect((err as ConfigError).message).toContain(bad);
   });
 
-  it('brackets IPv6 hosts when formatting', () => {
-    expect(formatListenAddress('::1', 80)).toBe('[::1]:80');
-    expect(formatListenAddress('127.0.0.1', 80)).toBe('127.0.0.1:80');
-  });
 });
