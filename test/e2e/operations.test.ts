@@ -1,13 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { packageRoot } from '../../src/package-root.js';
 import { startSink, type Sink } from '../../src/sink/index.js';
 import { createTestCerts } from '../helpers/certs.js';
-import { runCli, summaries, tempDir, writeConfig } from '../helpers/daemon.js';
+import { DEMO, runCli, summaries, tempDir, writeConfig } from '../helpers/daemon.js';
 
-const T = join(packageRoot(), 'templates', 'demo-traces.pb');
+const T = DEMO.traces;
 const FAST_RETRY = 'retry_on_failure: { initial_interval: 50ms, max_interval: 200ms, max_elapsed_time: 60s }';
 
 let sinks: Sink[] = [];

@@ -1,14 +1,10 @@
 import { writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { packageRoot } from '../../src/package-root.js';
 import { startSink, type Sink } from '../../src/sink/index.js';
-import { runCli, summaries, tempDir, writeConfig } from '../helpers/daemon.js';
+import { DEMO, runCli, summaries, tempDir, writeConfig } from '../helpers/daemon.js';
 
-const TEMPLATES = join(packageRoot(), 'templates');
-const T = join(TEMPLATES, 'demo-traces.pb');
-const M = join(TEMPLATES, 'demo-metrics.pb');
-const L = join(TEMPLATES, 'demo-logs.pb');
+const { traces: T, metrics: M, logs: L } = DEMO;
 
 let sink: Sink | undefined;
 afterEach(async () => {

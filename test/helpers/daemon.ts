@@ -6,6 +6,13 @@ import { packageRoot } from '../../src/package-root.js';
 
 export const CLI = join(packageRoot(), 'dist', 'src', 'cli', 'main.js');
 
+/** The bundled demo templates (generated from config/generator.yaml). */
+export const DEMO = {
+  traces: join(packageRoot(), 'templates', 'demo-traces.pb'),
+  metrics: join(packageRoot(), 'templates', 'demo-metrics.pb'),
+  logs: join(packageRoot(), 'templates', 'demo-logs.pb'),
+};
+
 /** A pino JSON line from the daemon (non-JSON lines keep their text in `msg`). */
 export type LogLine = Record<string, unknown> & { msg: string };
 
