@@ -13,6 +13,6 @@ export function createLogger(opts: { level?: string; pretty?: boolean; name?: st
     name: opts.name ?? 'otel-replayd',
     level: opts.level ?? process.env.OTEL_REPLAYD_LOG_LEVEL ?? 'info',
     redact: { paths: ['headers', '*.headers', '*.*.headers'], censor: '[redacted]' },
-    transport: pretty ? { target: 'pino-pretty', options: { colorize: true, translateTime: 'SYS:HH:MM:ss.l' } } : undefined,
+    transport: pretty ? { target: 'pino-pretty', options: { colorize: true, translateTime: 'SYS:HH:MM:ss.l', singleLine: true, ignore: 'pid,hostname,name' } } : undefined,
   });
 }
