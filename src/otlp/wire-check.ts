@@ -16,19 +16,25 @@ import type { Signal } from './signals.js';
 
 const MAX_DEPTH = 64;
 const LONG_VARINTS = new Set(['int64', 'uint64', 'sint64']);
+const PACKABLE = 1;
+/** A varint protobufjs reads as 32 bits (see check32). */
+const VARINT32 = 2;
 
-interface FieldRule {
-  /** Wire type of one value (0 varint, 1 fixed64, 2 length-delimited, 5 fixed32). */
-  wireType: number;
-  /** Repeated scalars may also arrive packed (wire type 2 holding values back to back). */
-  packable: boolean;
-  /** A varint protobufjs reads as 32 bits (see check32). */
-  varint32: boolean;
-  message: protobuf.Type | undefined;
-  name: string;
+/**
+ * A message type's fields as arrays indexed by field number, so the walk over millions
+ * of fields does no Map or property lookups.
+ */
+interface Rules {
+  type: protobuf.Type;
+  /** Wire type of one value (0 varint, 1 fixed64, 2 length-delimited, 5 fixed32); -1 = unknown field. */
+  wireType: Int8Array;
+  /** PACKABLE (repeated scalars may also arrive packed: wire type 2 holding values back to back), VARINT32. */
+  flags: Uint8Array;
+  messages: (Rules | undefined)[];
+  names: string[];
 }
 
-const rulesCache = new WeakMap<protobuf.Type, Map<number, FieldRule>>();
+const rulesCache = new WeakMap<protobuf.Type, Rules>();
 
 function wireTypeOf(field: protobuf.Field): number {
   if (field.resolvedType instanceof protobuf.Type) return 2;
@@ -50,56 +56,67 @@ function wireTypeOf(field: protobuf.Field): number {
   }
 }
 
-function rulesOf(type: protobuf.Type): Map<number, FieldRule> {
+function rulesOf(type: protobuf.Type): Rules {
   let rules = rulesCache.get(type);
   if (rules) return rules;
-  rules = new Map();
+  const size = Math.max(0, ...type.fieldsArray.map((f) => f.id)) + 1;
+  rules = { type, wireType: new Int8Array(size).fill(-1), flags: new Uint8Array(size), messages: new Array(size).fill(undefined), names: new Array(size).fill('') };
+  // Cached before the fields, so recursive types (AnyValue ↔ ArrayValue) resolve to it.
+  rulesCache.set(type, rules);
   for (const field of type.fieldsArray) {
     const wireType = wireTypeOf(field);
-    rules.set(field.id, {
-      wireType,
-      packable: field.repeated && wireType !== 2,
-      varint32: wireType === 0 && !LONG_VARINTS.has(field.type),
-      message: field.resolvedType instanceof protobuf.Type ? field.resolvedType : undefined,
-      name: field.name,
-    });
+    rules.wireType[field.id] = wireType;
+    rules.flags[field.id] = (field.repeated && wireType !== 2 ? PACKABLE : 0) | (wireType === 0 && !LONG_VARINTS.has(field.type) ? VARINT32 : 0);
+    rules.messages[field.id] = field.resolvedType instanceof protobuf.Type ? rulesOf(field.resolvedType) : undefined;
+    rules.names[field.id] = field.name;
   }
-  rulesCache.set(type, rules);
   return rules;
 }
 
 /** Throws a WireError naming the byte offset of the first problem in `buf` read as `type`. */
 export function checkWire(buf: Uint8Array, type: protobuf.Type): void {
-  checkMessage(new WireReader(buf), type, 0);
+  checkMessage(new WireReader(buf), rulesOf(type), 0);
 }
 
-function checkMessage(r: WireReader, type: protobuf.Type, depth: number): void {
+/** Checks the message in [r.pos, r.end); one reader serves every level, its `end` narrowed per nested message. */
+function checkMessage(r: WireReader, rules: Rules, depth: number): void {
   if (depth > MAX_DEPTH) throw new WireError(`messages nested deeper than ${MAX_DEPTH} levels`, r.pos);
-  const rules = rulesOf(type);
-  while (!r.done()) {
+  const end = r.end;
+  while (r.pos < end) {
     const at = r.pos;
     const tag = r.tag();
     check32(r.pos - at, at, 'tag');
     const id = Math.floor(tag / 8);
     const wireType = tag % 8;
-    const rule = rules.get(id);
-    if (rule === undefined) {
+    const expected = id < rules.wireType.length ? rules.wireType[id]! : -1;
+    if (expected < 0) {
       skipUnknown(r, wireType, at);
       continue;
     }
-    if (wireType === rule.wireType) {
-      if (rule.message) {
-        const [start, end] = lengthDelimited(r);
-        checkMessage(new WireReader(r.buf, start, end), rule.message, depth + 1);
+    const varint32 = (rules.flags[id]! & VARINT32) !== 0;
+    if (wireType === expected) {
+      const message = rules.messages[id];
+      if (message) {
+        r.end = lengthDelimited(r);
+        checkMessage(r, message, depth + 1);
+        r.end = end;
       } else {
-        skipValue(r, wireType, rule.varint32);
+        skipValue(r, wireType, varint32);
       }
-    } else if (wireType === 2 && rule.packable) {
-      const [start, end] = lengthDelimited(r);
-      const packed = new WireReader(r.buf, start, end);
-      while (!packed.done()) skipValue(packed, rule.wireType, rule.varint32);
+    } else if (wireType === 2 && (rules.flags[id]! & PACKABLE) !== 0) {
+      const packedEnd = lengthDelimited(r);
+      if (expected === 0) {
+        r.end = packedEnd;
+        while (r.pos < packedEnd) skipValue(r, 0, varint32);
+        r.end = end;
+      } else {
+        const size = expected === 1 ? 8 : 4;
+        const rest = (packedEnd - r.pos) % size;
+        if (rest !== 0) throw new WireError(`truncated ${size}-byte field`, packedEnd - rest);
+        r.pos = packedEnd;
+      }
     } else {
-      throw new WireError(`field ${rule.name} (${id}) of ${type.name} has wire type ${wireType}, expected ${rule.wireType}`, at);
+      throw new WireError(`field ${rules.names[id]} (${id}) of ${rules.type.name} has wire type ${wireType}, expected ${expected}`, at);
     }
   }
 }
@@ -112,20 +129,25 @@ function skipUnknown(r: WireReader, wireType: number, at: number): void {
 function skipValue(r: WireReader, wireType: number, varint32: boolean): void {
   const at = r.pos;
   if (wireType === 0) {
+    if (at < r.end && r.buf[at]! < 0x80) {
+      r.pos = at + 1;
+      return;
+    }
     const len = skipVarint(r);
     if (varint32 && len !== 10) check32(len, at, 'varint');
   } else if (wireType === 2) {
-    lengthDelimited(r);
+    r.pos = lengthDelimited(r);
   } else {
     r.skip(wireType);
   }
 }
 
-function lengthDelimited(r: WireReader): [number, number] {
+/** Reads a length prefix like WireReader.len (pos at the payload; returns its end), at most 5 bytes long. */
+function lengthDelimited(r: WireReader): number {
   const at = r.pos;
-  const range = r.bytes();
-  check32(range[0] - at, at, 'length');
-  return range;
+  const end = r.len();
+  check32(r.pos - at, at, 'length');
+  return end;
 }
 
 /**

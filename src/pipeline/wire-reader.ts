@@ -1,15 +1,20 @@
 import { WireError } from '../errors.js';
 
 /**
- * A minimal protobuf wire-format reader over a byte range. The compiler and the sink
- * walk encoded requests with it instead of decoding them: it never allocates per field.
+ * A minimal protobuf wire-format reader over a byte range. The compiler, the template
+ * loader and the sink walk encoded requests with it instead of decoding them.
+ *
+ * Hot walks use `len()`, which allocates nothing: it leaves `pos` at the payload and
+ * returns where the payload ends. One reader can walk nested messages by narrowing
+ * `end` to a payload and restoring it afterwards (see `wire-check.ts`).
  *
  * Wire types: 0 varint, 1 fixed64, 2 length-delimited, 5 fixed32. Groups (3, 4) are
  * not used by OTLP and are rejected.
  */
 export class WireReader {
   pos: number;
-  readonly end: number;
+  /** Where reading stops: the end of the buffer or of the message being walked. */
+  end: number;
   readonly buf: Uint8Array;
 
   constructor(buf: Uint8Array, start = 0, end = buf.length) {
@@ -25,9 +30,14 @@ export class WireReader {
   /** Reads a varint up to 2^53; larger values are malformed for our purposes. */
   varint(): number {
     const buf = this.buf;
+    const start = this.pos;
+    // One byte: every OTLP tag below field 16 and most lengths.
+    if (start < this.end && buf[start]! < 0x80) {
+      this.pos = start + 1;
+      return buf[start]!;
+    }
     let result = 0;
     let mul = 1;
-    const start = this.pos;
     for (let i = 0; i < 10; i++) {
       if (this.pos >= this.end) throw new WireError('truncated varint', start);
       const b = buf[this.pos++]!;
@@ -49,14 +59,23 @@ export class WireReader {
     return t;
   }
 
-  /** Reads a length prefix and returns the [start, end) of the payload, checked against the bounds. */
-  bytes(): [number, number] {
+  /**
+   * Reads a length prefix, checked against the bounds, and returns the end of the
+   * payload; `pos` is left at its start. Skip the payload with `r.pos = end`.
+   */
+  len(): number {
     const at = this.pos;
     const len = this.varint();
+    if (len > this.end - this.pos) throw new WireError(`length ${len} runs past the end of its message`, at);
+    return this.pos + len;
+  }
+
+  /** Reads a length prefix and returns the [start, end) of the payload, checked against the bounds. */
+  bytes(): [number, number] {
+    const end = this.len();
     const start = this.pos;
-    if (len > this.end - start) throw new WireError(`length ${len} runs past the end of its message`, at);
-    this.pos = start + len;
-    return [start, start + len];
+    this.pos = end;
+    return [start, end];
   }
 
   /** Skips a field's value given its wire type. */
@@ -70,7 +89,7 @@ export class WireReader {
         this.advance(8, at);
         return;
       case 2:
-        this.bytes();
+        this.pos = this.len();
         return;
       case 5:
         this.advance(4, at);
