@@ -94,6 +94,8 @@ class FrameWriter implements SiteSink {
   private readonly unitFrame: Int32Array;
   private frameNo = 0;
   private out: Buffer = Buffer.alloc(0);
+  /** `out` as a plain Uint8Array: item-rewrite writes through it. */
+  private view = new Uint8Array(0);
   private item = 0;
 
   constructor(private readonly index: TemplateIndex, private readonly opts: CompileOptions) {
@@ -134,6 +136,7 @@ class FrameWriter implements SiteSink {
     }
 
     const out = (this.out = Buffer.allocUnsafe(total));
+    this.view = new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
     this.frameNo++;
     let pos = 0;
     for (const [r, scopes] of tree) {
@@ -164,6 +167,7 @@ class FrameWriter implements SiteSink {
     this.times = new U32List();
     this.units = new U32List();
     this.out = Buffer.alloc(0);
+    this.view = new Uint8Array(0);
     return { proto, units };
   }
 
@@ -182,23 +186,27 @@ class FrameWriter implements SiteSink {
     return headerLen(this.index.inputs[c.input]!.bytes, c.start, c.end, skip);
   }
 
+  /** Copies a container's header fields, in runs between the skipped (child) fields. */
   private copyHeader(c: Container, skip: (t: number) => boolean, pos: number): number {
     const buf = this.index.inputs[c.input]!.bytes;
     const r = new WireReader(buf, c.start, c.end);
+    let run = c.start;
     while (!r.done()) {
       const at = r.pos;
       const t = r.tag();
       r.skip(t & 7);
-      if (skip(t)) continue;
-      this.out.set(buf.subarray(at, r.pos), pos);
-      pos += r.pos - at;
+      if (!skip(t)) continue;
+      if (at > run) this.view.set(buf.subarray(run, at), pos);
+      pos += at - run;
+      run = r.pos;
     }
-    return pos;
+    if (c.end > run) this.view.set(buf.subarray(run, c.end), pos);
+    return pos + c.end - run;
   }
 
   private open(tag: number, len: number, pos: number): number {
-    this.out[pos++] = tag;
-    return writeVarint(this.out, pos, len);
+    this.view[pos++] = tag;
+    return writeVarint(this.view, pos, len);
   }
 
   private writeItem(tag: number, i: number, pos: number): number {
@@ -206,7 +214,7 @@ class FrameWriter implements SiteSink {
     const buf = ix.inputs[ix.input(i)]!.bytes;
     this.item = i;
     pos = this.open(tag, ix.size(i), pos);
-    const end = emit(ix.spec(i), buf, ix.start(i), ix.end(i), this.out, pos, this.opts.timestamps, this);
+    const end = emit(ix.spec(i), buf, ix.start(i), ix.end(i), this.view, pos, this.opts.timestamps, this);
     if (end - pos !== ix.size(i)) throw new Error(`compile: item size ${end - pos} differs from its measure ${ix.size(i)}`);
     return end;
   }

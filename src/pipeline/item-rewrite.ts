@@ -13,23 +13,35 @@ import { fieldLen, readFixed64, writeFixed64, writeVarint } from './wire-write.j
 export interface MessageSpec {
   /** Raw tags (field << 3 | 1) of the fixed64 time fields, in the order they are written. */
   times: readonly number[];
-  /** Raw tags of length-delimited id fields → site kind. */
-  ids: Readonly<Record<number, number>>;
-  /** Raw tags of nested messages with times or ids of their own. */
-  children: Readonly<Record<number, MessageSpec>>;
+  /** Per raw tag below 128 (every tag these messages use): PLAIN, TIME0, TIME1, CHILD, or an id's site kind + ID. */
+  action: Uint8Array;
+  /** Per raw tag: the spec of a nested message with times or ids of its own. */
+  children: readonly (MessageSpec | undefined)[];
+}
+
+const PLAIN = 0, TIME0 = 1, TIME1 = 2, CHILD = 3, ID = 4;
+
+function spec(times: number[], ids: Record<number, number>, children: Record<number, MessageSpec>): MessageSpec {
+  const action = new Uint8Array(128);
+  const kids: (MessageSpec | undefined)[] = [];
+  times.forEach((t, k) => (action[t] = k === 0 ? TIME0 : TIME1));
+  for (const [t, kind] of Object.entries(ids)) action[+t] = ID + kind;
+  for (const [t, child] of Object.entries(children)) {
+    action[+t] = CHILD;
+    kids[+t] = child;
+  }
+  return { times, action, children: kids };
 }
 
 const T = (field: number): number => field * 8 + 1;
 const L = (field: number): number => field * 8 + 2;
 
-const EXEMPLAR: MessageSpec = { times: [T(2)], ids: { [L(4)]: SITE_SPAN_ID, [L(5)]: SITE_TRACE_ID }, children: {} };
-const EVENT: MessageSpec = { times: [T(1)], ids: {}, children: {} };
-const LINK: MessageSpec = { times: [], ids: { [L(1)]: SITE_TRACE_ID, [L(2)]: SITE_SPAN_ID }, children: {} };
-export const SPAN: MessageSpec = {
-  times: [T(7), T(8)], ids: { [L(1)]: SITE_TRACE_ID, [L(2)]: SITE_SPAN_ID, [L(4)]: SITE_SPAN_ID }, children: { [L(11)]: EVENT, [L(13)]: LINK },
-};
-export const LOG_RECORD: MessageSpec = { times: [T(1), T(11)], ids: { [L(9)]: SITE_TRACE_ID, [L(10)]: SITE_SPAN_ID }, children: {} };
-const point = (exemplars?: number): MessageSpec => ({ times: [T(2), T(3)], ids: {}, children: exemplars ? { [L(exemplars)]: EXEMPLAR } : {} });
+const EXEMPLAR = spec([T(2)], { [L(4)]: SITE_SPAN_ID, [L(5)]: SITE_TRACE_ID }, {});
+const EVENT = spec([T(1)], {}, {});
+const LINK = spec([], { [L(1)]: SITE_TRACE_ID, [L(2)]: SITE_SPAN_ID }, {});
+export const SPAN = spec([T(7), T(8)], { [L(1)]: SITE_TRACE_ID, [L(2)]: SITE_SPAN_ID, [L(4)]: SITE_SPAN_ID }, { [L(11)]: EVENT, [L(13)]: LINK });
+export const LOG_RECORD = spec([T(1), T(11)], { [L(9)]: SITE_TRACE_ID, [L(10)]: SITE_SPAN_ID }, {});
+const point = (exemplars?: number): MessageSpec => spec([T(2), T(3)], {}, exemplars ? { [L(exemplars)]: EXEMPLAR } : {});
 /** Metric data field (gauge 5, sum 7, histogram 9, exponential_histogram 10, summary 11) → its data point spec. */
 export const POINT_BY_DATA_FIELD: Readonly<Record<number, MessageSpec>> = { 5: point(5), 7: point(5), 9: point(8), 10: point(11), 11: point() };
 
@@ -37,39 +49,51 @@ const TWO53 = Number.MAX_SAFE_INTEGER;
 
 /** Where `measure` found a time that is not a relative offset (it then returns -1). */
 export let badTimeAt = -1;
+/** Offset of the measured message's own (last) trace id when it is 16 bytes, else -1; children's ids do not count. */
+export let measuredTraceIdAt = -1;
 
 /**
  * The size of the message at buf[start, end) once rewritten; -1 if a time is not a
  * relative offset below 2^53 (see `badTimeAt`). `always`: write every time field, also
- * absent ones (= 0); otherwise only those present.
+ * absent ones (= 0); otherwise only those present. Also sets `measuredTraceIdAt`.
  */
 export function measure(spec: MessageSpec, buf: Uint8Array, start: number, end: number, always: boolean): number {
-  const r = new WireReader(buf, start, end);
+  measuredTraceIdAt = -1;
+  return measureIn(new WireReader(buf, start, end), spec, always, true);
+}
+
+/** measure over [r.pos, r.end); leaves r.pos at r.end. */
+function measureIn(r: WireReader, spec: MessageSpec, always: boolean, top: boolean): number {
+  const buf = r.buf;
+  const end = r.end;
   let size = 0;
   let present = 0;
-  while (!r.done()) {
+  while (r.pos < end) {
     const at = r.pos;
     const t = r.tag();
-    const k = spec.times.indexOf(t);
-    if (k >= 0) {
+    const action = t < 128 ? spec.action[t]! : PLAIN;
+    if (action === PLAIN) {
+      r.skip(t & 7);
+      size += r.pos - at;
+    } else if (action <= TIME1) {
       const v = readFixed64(buf, r.advance(8));
       if (v > TWO53) {
         badTimeAt = r.pos - 8;
         return -1;
       }
-      present |= 1 << k;
-      continue;
-    }
-    const child = spec.children[t];
-    if (child) {
-      const [s, e] = r.bytes();
-      const n = measure(child, buf, s, e, always);
+      present |= action;
+    } else if (action === CHILD) {
+      r.end = r.len();
+      const n = measureIn(r, spec.children[t]!, always, false);
+      r.end = end;
       if (n < 0) return -1;
       size += fieldLen(n);
-      continue;
+    } else {
+      const e = r.len();
+      if (top && action === ID + SITE_TRACE_ID) measuredTraceIdAt = e - r.pos === 16 ? r.pos : -1;
+      r.pos = e;
+      size += e - at;
     }
-    r.skip(t & 7);
-    size += r.pos - at;
   }
   for (let k = 0; k < spec.times.length; k++) if (always || (present & (1 << k)) !== 0) size += 9;
   return size;
@@ -88,40 +112,46 @@ export interface SiteSink {
  * Fields are copied in runs: only times and nested messages interrupt a run.
  */
 export function emit(spec: MessageSpec, buf: Uint8Array, start: number, end: number, out: Uint8Array, pos: number, always: boolean, sink: SiteSink): number {
-  const r = new WireReader(buf, start, end);
+  return emitIn(new WireReader(buf, start, end), spec, out, pos, always, sink);
+}
+
+/** emit over [r.pos, r.end), one reader for the message and its children. */
+function emitIn(r: WireReader, spec: MessageSpec, out: Uint8Array, pos: number, always: boolean, sink: SiteSink): number {
+  const buf = r.buf;
+  const end = r.end;
   let t0 = 0, t1 = 0;
   let present = 0;
-  let run = start;
-  while (!r.done()) {
+  let run = r.pos;
+  while (r.pos < end) {
     const at = r.pos;
     const t = r.tag();
-    const k = spec.times.indexOf(t);
-    if (k >= 0) {
+    const action = t < 128 ? spec.action[t]! : PLAIN;
+    if (action === PLAIN) {
+      r.skip(t & 7);
+    } else if (action <= TIME1) {
       pos = copy(buf, run, at, out, pos);
       const v = readFixed64(buf, r.advance(8));
-      if (k === 0) t0 = v;
+      if (action === TIME0) t0 = v;
       else t1 = v;
-      present |= 1 << k;
+      present |= action;
       run = r.pos;
-      continue;
-    }
-    const child = spec.children[t];
-    if (child) {
+    } else if (action === CHILD) {
       pos = copy(buf, run, at, out, pos);
-      const [s, e] = r.bytes();
+      const child = spec.children[t]!;
+      const e = r.len();
+      const s = r.pos;
       out[pos++] = t;
-      pos = writeVarint(out, pos, measure(child, buf, s, e, always));
-      pos = emit(child, buf, s, e, out, pos, always, sink);
-      run = r.pos;
-      continue;
+      r.end = e;
+      pos = writeVarint(out, pos, measureIn(r, child, always, false));
+      r.pos = s;
+      pos = emitIn(r, child, out, pos, always, sink);
+      r.end = end;
+      run = e;
+    } else {
+      const e = r.len();
+      sink.id(action - ID, pos + (r.pos - run), e - r.pos, buf, r.pos);
+      r.pos = e;
     }
-    const kind = spec.ids[t];
-    if (kind === undefined) {
-      r.skip(t & 7);
-      continue;
-    }
-    const [s, e] = r.bytes();
-    sink.id(kind, pos + (s - run), e - s, buf, s);
   }
   pos = copy(buf, run, end, out, pos);
   for (let k = 0; k < spec.times.length; k++) {
@@ -135,9 +165,12 @@ export function emit(spec: MessageSpec, buf: Uint8Array, start: number, end: num
   return pos;
 }
 
-/** Copies buf[a, b) to out[pos..]; returns the position after it. Short runs by hand: subarray costs more. */
+/**
+ * Copies buf[a, b) to out[pos..]; returns the position after it. Short runs by hand:
+ * `set` costs a subarray per call. Pass plain Uint8Arrays: a Buffer's subarray is slower still.
+ */
 function copy(buf: Uint8Array, a: number, b: number, out: Uint8Array, pos: number): number {
-  if (b - a < 48) {
+  if (b - a < 24) {
     for (let i = a; i < b; i++) out[pos++] = buf[i]!;
     return pos;
   }

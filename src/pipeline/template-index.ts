@@ -2,7 +2,7 @@ import { TemplateError } from '../errors.js';
 import type { Signal } from '../otlp/signals.js';
 import { CONTAINER_PREFIX, type PackItems } from '../processors/batch-splitter.js';
 import { IdTable } from './id-table.js';
-import { badTimeAt, LOG_RECORD, measure, type MessageSpec, POINT_BY_DATA_FIELD, SPAN } from './item-rewrite.js';
+import { badTimeAt, LOG_RECORD, measure, measuredTraceIdAt, type MessageSpec, POINT_BY_DATA_FIELD, SPAN } from './item-rewrite.js';
 import { WireReader } from './wire-reader.js';
 import { fixed64Text } from './wire-write.js';
 
@@ -71,7 +71,11 @@ export class TemplateIndex implements PackItems {
   unitCount = 0;
   private readonly traceUnits = new IdTable(4);
 
-  constructor(readonly signal: Signal, readonly inputs: IndexInput[], private readonly always: boolean) {
+  readonly inputs: IndexInput[];
+
+  constructor(readonly signal: Signal, inputs: IndexInput[], private readonly always: boolean) {
+    // Plain views: a Buffer's subarray (taken per copied run) costs several times more.
+    this.inputs = inputs.map(({ bytes, source }) => ({ bytes: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), source }));
     for (let i = 0; i < inputs.length; i++) {
       const first = this.itemInput.length;
       this.scan(i);
@@ -93,10 +97,10 @@ export class TemplateIndex implements PackItems {
   source(i: number): string { return this.inputs[this.input(i)]!.source; }
 
   /** The spec an item is rewritten with. */
-  spec(i: number): MessageSpec {
+  spec(i: number, metric = this.metric(i)): MessageSpec {
     if (this.signal === 'traces') return SPAN;
     if (this.signal === 'logs') return LOG_RECORD;
-    return POINT_BY_DATA_FIELD[this.metrics[this.metric(i)]!.dataTag >>> 3]!;
+    return POINT_BY_DATA_FIELD[this.metrics[metric]!.dataTag >>> 3]!;
   }
 
   private scan(input: number): void {
@@ -109,7 +113,7 @@ export class TemplateIndex implements PackItems {
         this.headerBytes[1][s] = headerLen(buf, ss, se, (t) => t === CHILD) + CONTAINER_PREFIX;
         each(buf, ss, se, CHILD, (is, ie) => {
           if (this.signal === 'metrics') this.metricItems(input, r, s, is, ie);
-          else this.item(input, r, s, -1, is, ie, this.signal === 'traces' ? this.traceUnit(buf, is, ie, input) : this.unitCount++);
+          else this.item(input, r, s, -1, is, ie);
         });
       });
     });
@@ -129,21 +133,31 @@ export class TemplateIndex implements PackItems {
     const [dataTag, ds, de] = data;
     const m = this.metrics.push({ input, start: ms, end: me, dataTag, dataStart: ds, dataEnd: de }) - 1;
     this.headerBytes[2][m] = headerLen(buf, ms, me, (t) => METRIC_DATA_TAGS.has(t)) + headerLen(buf, ds, de, (t) => t === POINTS) + 2 * CONTAINER_PREFIX;
-    each(buf, ds, de, POINTS, (ps, pe) => this.item(input, r, s, m, ps, pe, this.unitCount++));
+    each(buf, ds, de, POINTS, (ps, pe) => this.item(input, r, s, m, ps, pe));
   }
 
-  private item(input: number, r: number, s: number, m: number, start: number, end: number, unit: number): void {
+  /** Indexes one item; its time unit is its trace (spans) or itself. */
+  private item(input: number, r: number, s: number, m: number, start: number, end: number): void {
     const i = this.itemInput.length;
+    const buf = this.inputs[input]!.bytes;
+    const size = measure(this.spec(i, m), buf, start, end, this.always);
+    if (this.signal === 'traces') {
+      // measure found the trace id, unless it stopped early at a bad time
+      const traceAt = size < 0 ? traceIdAt(buf, start, end) : measuredTraceIdAt;
+      if (traceAt < 0) {
+        throw new TemplateError(`span ${JSON.stringify(nameOf(buf, start, end, SPAN_NAME))} has no 16-byte trace id`, { file: this.inputs[input]!.source, code: 'ERR_TEMPLATE_BAD_ID' });
+      }
+      this.itemUnit.push(this.traceUnit(buf, traceAt, i));
+    } else {
+      this.itemUnit.push(this.unitCount++);
+    }
     this.itemInput.push(input);
     this.itemStart.push(start);
     this.itemEnd.push(end);
     this.itemR.push(r);
     this.itemS.push(s);
     this.itemM.push(m);
-    this.itemUnit.push(unit);
-    const size = measure(this.spec(i), this.inputs[input]!.bytes, start, end, this.always);
     if (size < 0) {
-      const buf = this.inputs[input]!.bytes;
       throw new TemplateError(`${this.describe(i)} time ${fixed64Text(buf, badTimeAt)} is not a relative time (integer ns in [0, 2^53))`, {
         file: this.inputs[input]!.source, code: 'ERR_TEMPLATE_TIME',
       });
@@ -151,28 +165,14 @@ export class TemplateIndex implements PackItems {
     this.itemSize.push(size);
   }
 
-  /** Trace unit of a span: one per distinct trace id; traces are packed whole when they fit. */
-  private traceUnit(buf: Uint8Array, start: number, end: number, input: number): number {
-    let at = -1;
-    const r = new WireReader(buf, start, end);
-    while (!r.done()) {
-      const t = r.tag();
-      if (t === 0x0a) {
-        const [s, e] = r.bytes();
-        at = e - s === 16 ? s : -1;
-      } else {
-        r.skip(t & 7);
-      }
-    }
-    if (at < 0) {
-      throw new TemplateError(`span ${JSON.stringify(nameOf(buf, start, end, SPAN_NAME))} has no 16-byte trace id`, { file: this.inputs[input]!.source, code: 'ERR_TEMPLATE_BAD_ID' });
-    }
-    const unit = this.traceUnits.index(buf, at);
+  /** Trace unit of span `i`: one per distinct trace id; traces are packed whole when they fit. */
+  private traceUnit(buf: Uint8Array, traceAt: number, i: number): number {
+    const unit = this.traceUnits.index(buf, traceAt);
     if (this.traceUnits.added) {
       this.unitCount++;
-      this.chunks.push([this.count]);
+      this.chunks.push([i]);
     } else {
-      this.chunks[unit]!.push(this.count);
+      this.chunks[unit]!.push(i);
     }
     return unit;
   }
@@ -223,6 +223,23 @@ export function headerLen(buf: Uint8Array, start: number, end: number, skip: (ta
 }
 
 const SPAN_NAME = 0x2a; // Span.name (5); Metric.name is 1
+
+/** Offset of a span's (last) trace id if it is 16 bytes, else -1. */
+function traceIdAt(buf: Uint8Array, start: number, end: number): number {
+  let at = -1;
+  const r = new WireReader(buf, start, end);
+  while (!r.done()) {
+    const t = r.tag();
+    if (t === 0x0a) {
+      const e = r.len();
+      at = e - r.pos === 16 ? r.pos : -1;
+      r.pos = e;
+    } else {
+      r.skip(t & 7);
+    }
+  }
+  return at;
+}
 
 /** A message's name field as text, for error messages. */
 function nameOf(buf: Uint8Array, start: number, end: number, field: number): string {
