@@ -1,55 +1,56 @@
-import { encodeOtlpJson } from '../otlp/json-encode.js';
-import { requestType } from '../otlp/proto.js';
 import type { Signal } from '../otlp/signals.js';
 import { splitSec } from '../processors/timestamp.js';
 import { type EncodedFrame, TIME_STRIDE, U32List } from './frame.js';
 import type { IdTable } from './id-table.js';
-import { TWO32, writeFixed64 } from './wire-write.js';
+import { SITE_TRACE_ID } from './site-walker.js';
+import { wireToJson } from './wire-json.js';
+import { TWO32 } from './wire-write.js';
 
 /**
- * The OTLP/JSON encoding of a compiled proto frame, with its sites. Built from the frame
- * bytes, one frame at a time: a copy whose time fields hold their site number (1, 2, …)
- * is decoded and written as JSON, and each JSON time maps back through that number to
- * the proto site's unit and relative time, whatever order the JSON writer uses.
+ * The OTLP/JSON encoding of a compiled proto frame, with its sites, written straight
+ * from the frame bytes (wire-json.ts). Each JSON time is tied to its proto site by the
+ * offset of the fixed64 it was read from, so it gets that site's unit and relative time
+ * whatever order the JSON fields come in; each id gets the group its proto site was given.
  */
 export function jsonFrame(signal: Signal, proto: EncodedFrame, opts: { idRegen: boolean; timestamps: boolean },
   traceGroups: IdTable, spanGroups: IdTable): EncodedFrame {
   const { idRegen, timestamps } = opts;
-  const copy = Buffer.from(proto.bytes);
   const pt = proto.times;
-  if (timestamps) for (let k = 0; k < pt.length; k += TIME_STRIDE) writeFixed64(copy, pt[k]!, k / TIME_STRIDE + 1);
-  const sites: { at: number; time: number; id?: Uint8Array; trace?: boolean }[] = [];
-  const text = encodeOtlpJson(signal, requestType(signal).decode(copy), {
+  const traceIds = new U32List(), spanIds = new U32List(), times = new U32List();
+  const bytes = wireToJson(signal, proto.bytes, {
     fixedWidthTimes: timestamps,
-    onSite: (s) => {
-      if (s.kind === 'time') {
-        if (timestamps) sites.push({ at: s.offset, time: Number(s.value) - 1 });
-      } else if (idRegen) {
-        sites.push({ at: s.offset, time: -1, id: s.value as Uint8Array, trace: s.kind === 'traceId' });
-      }
+    sites: {
+      id(kind, at, src, srcAt, len) {
+        // ids were length-checked and grouped when the proto frame was written
+        if (!idRegen || isZero(src, srcAt, len)) return;
+        if (kind === SITE_TRACE_ID) traceIds.push(at, traceGroups.index(src, srcAt) * 4);
+        else spanIds.push(at, spanGroups.index(src, srcAt) * 2);
+      },
+      time(at, srcAt) {
+        if (!timestamps) return;
+        const k = protoSite(pt, srcAt);
+        const { sec, nsec } = splitSec(pt[k + 2]! + pt[k + 3]! * TWO32);
+        times.push(at, pt[k + 1]!, nsec, sec);
+      },
     },
   });
-  const bytes = Buffer.from(text, 'utf8');
-  const traceIds = new U32List(), spanIds = new U32List(), times = new U32List();
-  // JSON sites come as character offsets; non-ASCII text is multi-byte
-  let chars = 0, byteAt = 0;
-  for (const s of sites) {
-    byteAt += Buffer.byteLength(text.slice(chars, s.at));
-    chars = s.at;
-    if (s.time >= 0) {
-      const k = s.time * TIME_STRIDE;
-      const { sec, nsec } = splitSec(pt[k + 2]! + pt[k + 3]! * TWO32);
-      times.push(byteAt, pt[k + 1]!, nsec, sec);
-    } else if (!isZero(s.id!)) {
-      // ids were length-checked and grouped when the proto frame was written
-      if (s.trace) traceIds.push(byteAt, traceGroups.index(s.id!, 0) * 4);
-      else spanIds.push(byteAt, spanGroups.index(s.id!, 0) * 2);
-    }
-  }
   return { bytes, traceIds: traceIds.freeze(), spanIds: spanIds.freeze(), times: times.freeze() };
 }
 
-function isZero(id: Uint8Array): boolean {
-  for (let i = 0; i < id.length; i++) if (id[i] !== 0) return false;
+/** Index in `times` of the site at byte `at`: proto sites are in byte order. */
+function protoSite(times: Uint32Array, at: number): number {
+  let a = 0, b = times.length / TIME_STRIDE - 1;
+  while (a <= b) {
+    const mid = (a + b) >>> 1;
+    const v = times[mid * TIME_STRIDE]!;
+    if (v === at) return mid * TIME_STRIDE;
+    if (v < at) a = mid + 1;
+    else b = mid - 1;
+  }
+  throw new Error(`json-frame: no proto time site at byte ${at}`);
+}
+
+function isZero(buf: Uint8Array, at: number, len: number): boolean {
+  for (let i = at; i < at + len; i++) if (buf[i] !== 0) return false;
   return true;
 }
