@@ -10,6 +10,7 @@ import type { TemplateData } from './template-data.js';
 export function templateBytes(d: TemplateData): Buffer {
   const check = (v: unknown, what: string) => relative(v, what, d.source);
   const r = d.request;
+  if (r === undefined) throw new TemplateError('has neither bytes nor a request', { file: d.source, code: 'ERR_TEMPLATE_EMPTY' });
   if (d.signal === 'traces') {
     for (const rs of r.resourceSpans ?? []) for (const ss of rs.scopeSpans ?? []) for (const s of ss.spans ?? []) {
       const name = `span ${JSON.stringify(s.name ?? '')}`;

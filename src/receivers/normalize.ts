@@ -5,7 +5,7 @@ import { WireReader } from '../pipeline/wire-reader.js';
 import { U32List } from '../pipeline/frame.js';
 import { TWO32, writeFixed64 } from '../pipeline/wire-write.js';
 import { applyTemplateSpans } from './template-spans.js';
-import { type TemplateData, wireTemplate } from './template-data.js';
+import type { TemplateData } from './template-data.js';
 
 /**
  * Makes an encoded (and wire-checked) request a template, at the wire level: every
@@ -43,7 +43,7 @@ export function normalize(signal: Signal, bytes: Buffer, source: string): Templa
   } else if (signal === 'metrics') scan.metrics();
   else scan.logs();
   scan.rebase(signal === 'traces' ? 'trace' : 'file');
-  return wireTemplate(signal, bytes, source);
+  return { signal, source, bytes };
 }
 
 /** One walk over a request: checks ids, collects time fields per base group (trace or file). */

@@ -7,35 +7,26 @@ import type { Signal } from '../otlp/signals.js';
  * field (absent = 0) and `_template.*` attributes applied and stripped. `compile` reads
  * only those bytes, so a template costs its encoded size, not a decoded object tree.
  *
- * `request` is the decoded form (protobufjs shape: camelCase keys, ids as Uint8Array,
- * times as Numbers). On receiver data it is a view decoded on every access, for tests
- * and tools; data built in memory (benchmarks, tests) may carry only `request`, already
- * relative, and compile encodes it once.
+ * Data built in memory (benchmarks, tests) may instead carry only `request`, a decoded
+ * request (protobufjs shape) whose times are already relative; compile encodes it once.
+ * To look at receiver data as objects, decode it explicitly with `decodeTemplate`.
  */
 export interface TemplateData {
   signal: Signal;
   /** File name or generator name, for error messages. */
   source: string;
   bytes?: Buffer;
-  readonly request: any;
-}
-
-/** TemplateData over normalized wire bytes. */
-export function wireTemplate(signal: Signal, bytes: Buffer, source: string): TemplateData {
-  return {
-    signal,
-    source,
-    bytes,
-    get request() {
-      return decodeTemplate(signal, bytes);
-    },
-  };
+  request?: any;
 }
 
 const TIME_KEYS = ['startTimeUnixNano', 'endTimeUnixNano', 'timeUnixNano', 'observedTimeUnixNano'];
 
-/** Decodes normalized template bytes; every time field (present or not) becomes a Number. */
-function decodeTemplate(signal: Signal, bytes: Buffer): any {
+/**
+ * Decodes normalized template bytes (protobufjs shape: camelCase keys, ids as
+ * Uint8Array), for tests and tools; every time field (present or not) becomes a Number.
+ * Costs a full decode: never on a hot path.
+ */
+export function decodeTemplate(signal: Signal, bytes: Buffer): any {
   const request = requestType(signal).decode(bytes) as any;
   const times = (msg: any, keys: string[]) => {
     for (const k of keys) msg[k] = Number(msg[k] ?? 0);

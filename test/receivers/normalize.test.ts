@@ -4,6 +4,10 @@ import { requestType } from '../../src/otlp/proto.js';
 import type { Signal } from '../../src/otlp/signals.js';
 import { normalize } from '../../src/receivers/normalize.js';
 import { ABSOLUTE_BASE, logsRequest, metricsRequest, spanId, traceId } from '../helpers/templates.js';
+import { decodeTemplate, type TemplateData } from '../../src/receivers/template-data.js';
+
+/** Loaded templates are wire bytes: decode them to look at them as objects. */
+const decoded = (d: TemplateData): any => decodeTemplate(d.signal, d.bytes!);
 
 function span(extra: Record<string, unknown>): Record<string, unknown> {
   return { traceId: traceId(0), spanId: spanId(0, 0), name: 's', ...extra };
@@ -34,7 +38,7 @@ function fails(fn: () => unknown): TemplateError {
 
 describe('normalize', () => {
   it('stamps absent and zero times as relative 0, as Numbers', () => {
-    const req = norm('traces', traces([span({ events: [{ name: 'e' }] })]), 'mem').request;
+    const req = decoded(norm('traces', traces([span({ events: [{ name: 'e' }] })]), 'mem'));
     const s = spansOf(req)[0];
     expect([s.startTimeUnixNano, s.endTimeUnixNano, s.events[0].timeUnixNano]).toEqual([0, 0, 0]);
     expect(typeof s.startTimeUnixNano).toBe('number');
@@ -42,7 +46,7 @@ describe('normalize', () => {
 
   it('keeps relative times, converting Longs to Numbers', () => {
     const req = traces([span({ startTimeUnixNano: '1500', endTimeUnixNano: '999999999999999' })]);
-    const s = spansOf(norm('traces', req, 'mem').request)[0];
+    const s = spansOf(decoded(norm('traces', req, 'mem')))[0];
     expect([s.startTimeUnixNano, s.endTimeUnixNano]).toEqual([1500, 999999999999999]);
   });
 
@@ -53,7 +57,7 @@ describe('normalize', () => {
       span({ traceId: traceId(1), spanId: spanId(1, 0), startTimeUnixNano: String(b + 5_000_000_000n), endTimeUnixNano: '0' }),
       span({ spanId: spanId(0, 1), startTimeUnixNano: String(b + 3n), endTimeUnixNano: String(b + 2n ** 40n) }),
     ]);
-    const got = spansOf(norm('traces', req, 'mem').request).map((s) => [s.startTimeUnixNano, s.endTimeUnixNano]);
+    const got = spansOf(decoded(norm('traces', req, 'mem'))).map((s) => [s.startTimeUnixNano, s.endTimeUnixNano]);
     expect(got).toEqual([
       [7, 17],
       [0, 0],
@@ -75,7 +79,7 @@ describe('normalize', () => {
         ],
       }),
     ]);
-    const s = spansOf(norm('traces', req, 'mem').request)[0];
+    const s = spansOf(decoded(norm('traces', req, 'mem')))[0];
     expect([s.startTimeUnixNano, s.endTimeUnixNano, s.events[0].timeUnixNano]).toEqual([2500, 9007199254732500, 2540]);
     expect(s.attributes.map((a: any) => a.key)).toEqual(['keep']);
   });
@@ -104,7 +108,7 @@ describe('normalize', () => {
     const other = metricsRequest({ points: 1, absolute: true });
     other.resourceMetrics[0].scopeMetrics[0].metrics[0].sum.dataPoints[0].startTimeUnixNano = Number(0);
     m.resourceMetrics.push(other.resourceMetrics[0]);
-    const out = norm('metrics', m, 'mem').request;
+    const out = decoded(norm('metrics', m, 'mem'));
     const dp = out.resourceMetrics[1].scopeMetrics[0].metrics[0].sum.dataPoints[0];
     expect([dp.startTimeUnixNano, dp.timeUnixNano]).toEqual([0, 1_000_000_000 - 1000]);
   });

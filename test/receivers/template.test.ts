@@ -7,6 +7,7 @@ import { TemplateError } from '../../src/errors.js';
 import { requestType } from '../../src/otlp/proto.js';
 import { SIGNAL_NAMES, type Signal } from '../../src/otlp/signals.js';
 import { loadTemplate } from '../../src/receivers/template.js';
+import { decodeTemplate, type TemplateData } from '../../src/receivers/template-data.js';
 import {
   ABSOLUTE_BASE,
   encodeTemplate,
@@ -19,6 +20,9 @@ import {
   writeTracesTemplate,
   type TemplateFormat,
 } from '../helpers/templates.js';
+
+/** Loaded templates are wire bytes: decode them to look at them as objects. */
+const decoded = (d: TemplateData): any => decodeTemplate(d.signal, d.bytes!);
 
 const dir = mkdtempSync(join(tmpdir(), 'replayd-template-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -63,7 +67,7 @@ describe('loadTemplate round trip', () => {
             const data = await loadTemplate(f, signal);
             expect(data.signal).toBe(signal);
             expect(data.source).toBe(f);
-            checkTimes(signal, data.request);
+            checkTimes(signal, decoded(data));
           });
         }
       }
@@ -116,7 +120,7 @@ function checkTimes(signal: Signal, request: any): void {
 describe('loadTemplate normalization through files', () => {
   it('rebases recorded traces per trace, exact to the nanosecond above 2^53', async () => {
     const f = writeTracesTemplate(dir, { traces: 4, spansPerTrace: 50, absolute: true, name: `${n++}-abs` });
-    const got = spans((await loadTemplate(f, 'traces')).request);
+    const got = spans(decoded(await loadTemplate(f, 'traces')));
     expect(got).toHaveLength(200);
     for (let i = 0; i < 200; i++) {
       const want = spanTimes(Math.floor(i / 50), i % 50);
@@ -135,7 +139,7 @@ describe('loadTemplate normalization through files', () => {
     req.resourceSpans[0].scopeSpans[0].spans = [b];
     req.resourceSpans.push(second.resourceSpans[0]);
     const f = writeTemplate(dir, 'traces', req, { name: `${n++}-split` });
-    const got = spans((await loadTemplate(f, 'traces')).request);
+    const got = spans(decoded(await loadTemplate(f, 'traces')));
     expect(got.map((s) => s.startTimeUnixNano)).toEqual([1007, 0]);
   });
 
@@ -149,19 +153,19 @@ describe('loadTemplate normalization through files', () => {
     const text = `${line(first)}\n\n${line(rest)}\n`;
     for (const ext of ['json', 'jsonl', 'ndjson']) {
       const data = await loadTemplate(file(`lines.${ext}`, text), 'traces');
-      expect(data.request.resourceSpans).toHaveLength(2);
-      expect(spans(data.request).map((s) => s.name)).toEqual(['op-0', 'op-1', 'op-0', 'op-1']);
+      expect(decoded(data).resourceSpans).toHaveLength(2);
+      expect(spans(decoded(data)).map((s) => s.name)).toEqual(['op-0', 'op-1', 'op-0', 'op-1']);
     }
   });
 
   it('detects gzip by magic bytes without a .gz name', async () => {
     const f = file('traces.pb', gzipSync(encodeTemplate('traces', requestFor('traces'))));
-    expect(spans((await loadTemplate(f, 'traces')).request)).toHaveLength(12);
+    expect(spans(decoded(await loadTemplate(f, 'traces')))).toHaveLength(12);
   });
 
   it('loads JSON with an unknown extension by content', async () => {
     const f = file('traces.otlp', encodeTemplate('traces', requestFor('traces'), 'json'));
-    expect(spans((await loadTemplate(f, 'traces')).request)).toHaveLength(12);
+    expect(spans(decoded(await loadTemplate(f, 'traces')))).toHaveLength(12);
   });
 });
 
