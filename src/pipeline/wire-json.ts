@@ -178,7 +178,9 @@ class JsonWriter {
       const t = r.tag();
       const no = Math.floor(t / 8);
       const i = no < m.byNumber.length ? m.byNumber[no]! : -1;
-      r.skip(t & 7);
+      // WireReader.varint stops at 2^53; a negative int64 takes all 64 bits
+      if ((t & 7) === 0) varint64(r);
+      else r.skip(t & 7);
       if (i < 0) continue; // unknown fields are dropped, as protobufjs does
       if (first[i]! < 0) first[i] = at;
       last[i] = at;
@@ -213,7 +215,8 @@ class JsonWriter {
       const t = r.tag();
       const wire = t & 7;
       if (Math.floor(t / 8) !== f.number) {
-        r.skip(wire);
+        if (wire === 0) varint64(r);
+        else r.skip(wire);
         continue;
       }
       if (wire === f.wire) {
