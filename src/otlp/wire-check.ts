@@ -78,33 +78,55 @@ export function checkWire(buf: Uint8Array, type: protobuf.Type): void {
   checkMessage(new WireReader(buf), rulesOf(type), 0);
 }
 
-/** Checks the message in [r.pos, r.end); one reader serves every level, its `end` narrowed per nested message. */
+/**
+ * Checks the message in [r.pos, r.end); one reader serves every level, its `end`
+ * narrowed per nested message. One-byte tags and lengths (nearly all of them) are read
+ * inline; anything longer takes the general path with its checks and messages.
+ */
 function checkMessage(r: WireReader, rules: Rules, depth: number): void {
   if (depth > MAX_DEPTH) throw new WireError(`messages nested deeper than ${MAX_DEPTH} levels`, r.pos);
+  const buf = r.buf;
   const end = r.end;
   while (r.pos < end) {
     const at = r.pos;
-    const tag = r.tag();
-    check32(r.pos - at, at, 'tag');
-    const id = Math.floor(tag / 8);
+    let tag = buf[at]!;
+    if (tag >= 8 && tag < 0x80) {
+      r.pos = at + 1;
+    } else {
+      tag = r.tag();
+      check32(r.pos - at, at, 'tag');
+    }
+    const id = tag > 0x7fffffff ? Math.floor(tag / 8) : tag >>> 3;
     const wireType = tag % 8;
     const expected = id < rules.wireType.length ? rules.wireType[id]! : -1;
     if (expected < 0) {
       skipUnknown(r, wireType, at);
       continue;
     }
-    const varint32 = (rules.flags[id]! & VARINT32) !== 0;
     if (wireType === expected) {
+      if (wireType !== 2) {
+        skipValue(r, wireType, (rules.flags[id]! & VARINT32) !== 0);
+        continue;
+      }
+      const p = r.pos;
+      const len = buf[p]!;
+      let payloadEnd: number;
+      if (p < end && len < 0x80 && len <= end - p - 1) {
+        r.pos = p + 1;
+        payloadEnd = p + 1 + len;
+      } else {
+        payloadEnd = lengthDelimited(r);
+      }
       const message = rules.messages[id];
       if (message) {
-        r.end = lengthDelimited(r);
+        r.end = payloadEnd;
         checkMessage(r, message, depth + 1);
         r.end = end;
-      } else {
-        skipValue(r, wireType, varint32);
       }
+      r.pos = payloadEnd;
     } else if (wireType === 2 && (rules.flags[id]! & PACKABLE) !== 0) {
       const packedEnd = lengthDelimited(r);
+      const varint32 = (rules.flags[id]! & VARINT32) !== 0;
       if (expected === 0) {
         r.end = packedEnd;
         while (r.pos < packedEnd) skipValue(r, 0, varint32);

@@ -61,42 +61,45 @@ class Scan {
   traces(placed: Set<number>): void {
     const buf = this.buf;
     const traces = new IdTable(4);
+    // Reused for every span: this walk visits every span of a template that may hold millions.
+    const times: number[] = [];
+    const r = new WireReader(buf);
     let count = 0;
     this.walk(3, (path, s, e) => {
       count++;
-      const where = () => `span ${JSON.stringify(stringField(buf, s, e, L(5)))} at resourceSpans[${path[0]}].scopeSpans[${path[1]}].spans[${path[2]}]`;
       let traceAt = -1, traceLen = 0, spanLen = 0, parentLen = 0, templated = false;
-      const times: number[] = [];
-      const r = new WireReader(buf, s, e);
-      while (!r.done()) {
+      times.length = 0;
+      r.pos = s;
+      r.end = e;
+      while (r.pos < e) {
         const t = r.tag();
         if (t === T(7) || t === T(8)) times.push(r.advance(8));
-        else if (t === L(1)) [traceAt, traceLen] = range(r);
-        else if (t === L(2)) spanLen = range(r)[1];
-        else if (t === L(4)) parentLen = range(r)[1];
+        else if (t === L(1)) {
+          const end = r.len();
+          traceAt = r.pos;
+          traceLen = end - r.pos;
+          r.pos = end;
+        } else if (t === L(2)) spanLen = skipLen(r);
+        else if (t === L(4)) parentLen = skipLen(r);
         else if (t === L(11)) {
-          const [es, ee] = r.bytes();
-          fixedFields(buf, es, ee, T(1), times);
+          const ee = r.len();
+          fixedFields(buf, r.pos, ee, T(1), times);
+          r.pos = ee;
         } else if (t === L(13)) {
           const [ls, le] = r.bytes();
-          const link = new WireReader(buf, ls, le);
-          let lt = 0, lsp = 0, l = 0;
-          while (!link.done()) {
-            const tt = link.tag();
-            if (tt === L(1)) lt = range(link)[1];
-            else if (tt === L(2)) lsp = range(link)[1];
-            else link.skip(tt & 7);
-          }
-          this.checkId(lt, 16, true, where, `links[${l}].traceId`);
-          this.checkId(lsp, 8, true, where, `links[${l++}].spanId`);
+          this.checkLink(ls, le, path, s, e);
         } else if (t === L(9)) {
-          const [as, ae] = r.bytes();
-          if (!templated && hasTemplateKey(buf, as, ae)) templated = true;
+          const ae = r.len();
+          if (!templated && hasTemplateKey(buf, r.pos, ae)) templated = true;
+          r.pos = ae;
         } else r.skip(t & 7);
       }
-      this.checkId(traceLen, 16, false, where, 'traceId');
-      this.checkId(spanLen, 8, false, where, 'spanId');
-      this.checkId(parentLen, 8, true, where, 'parentSpanId');
+      const where = () => `span ${JSON.stringify(stringField(buf, s, e, L(5)))} at resourceSpans[${path[0]}].scopeSpans[${path[1]}].spans[${path[2]}]`;
+      if (traceLen !== 16 || spanLen !== 8 || (parentLen !== 0 && parentLen !== 8)) {
+        this.checkId(traceLen, 16, false, where, 'traceId');
+        this.checkId(spanLen, 8, false, where, 'spanId');
+        this.checkId(parentLen, 8, true, where, 'parentSpanId');
+      }
       if (placed.has(s)) return;
       if (templated) {
         this.templated.push({ start: s, end: e, where: where() });
@@ -107,6 +110,33 @@ class Scan {
       for (const at of times) this.time(at, group);
     });
     if (count === 0) throw new TemplateError('holds no spans', { file: this.source, code: 'ERR_TEMPLATE_EMPTY' });
+  }
+
+  /** Span links may leave ids out, but an id that is there must be 16 or 8 bytes. */
+  private checkLink(ls: number, le: number, path: number[], s: number, e: number): void {
+    const buf = this.buf;
+    const link = new WireReader(buf, ls, le);
+    let lt = 0, lsp = 0;
+    while (!link.done()) {
+      const tt = link.tag();
+      if (tt === L(1)) lt = skipLen(link);
+      else if (tt === L(2)) lsp = skipLen(link);
+      else link.skip(tt & 7);
+    }
+    if ((lt === 0 || lt === 16) && (lsp === 0 || lsp === 8)) return;
+    const where = () => `span ${JSON.stringify(stringField(buf, s, e, L(5)))} at resourceSpans[${path[0]}].scopeSpans[${path[1]}].spans[${path[2]}]`;
+    const l = this.linkIndex(s, e, ls);
+    this.checkId(lt, 16, true, where, `links[${l}].traceId`);
+    this.checkId(lsp, 8, true, where, `links[${l}].spanId`);
+  }
+
+  /** Which of the span's links starts at `ls`, for messages. */
+  private linkIndex(s: number, e: number, ls: number): number {
+    let l = 0;
+    eachField(this.buf, s, e, L(13), (start) => {
+      if (start < ls) l++;
+    });
+    return l;
   }
 
   metrics(): void {
@@ -222,6 +252,14 @@ class Scan {
   }
 }
 
+/** Skips a length-delimited value; returns its length. */
+function skipLen(r: WireReader): number {
+  const end = r.len();
+  const len = end - r.pos;
+  r.pos = end;
+  return len;
+}
+
 function range(r: WireReader): [start: number, len: number] {
   const [s, e] = r.bytes();
   return [s, e - s];
@@ -261,6 +299,10 @@ function fixedFields(buf: Uint8Array, start: number, end: number, tag: number, o
 
 /** Whether a KeyValue's key starts with `_template.`. */
 function hasTemplateKey(buf: Buffer, start: number, end: number): boolean {
+  // Fast answer for the usual encoding: the key first, with a one-byte length.
+  if (end - start >= 2 && buf[start] === L(1) && buf[start + 1]! < 0x80) {
+    if (buf[start + 2] !== 0x5f) return false; // '_'
+  }
   const r = new WireReader(buf, start, end);
   while (!r.done()) {
     const t = r.tag();
