@@ -1,6 +1,6 @@
 import { TemplateError } from '../errors.js';
 import type { Signal } from '../otlp/signals.js';
-import { Packer } from '../processors/batch-splitter.js';
+import { CONTAINER_PREFIX, Packer } from '../processors/batch-splitter.js';
 import { templateBytes } from '../receivers/encode-template.js';
 import type { TemplateData } from '../receivers/template-data.js';
 import { type CompiledTemplate, type EncodedFrame, type Encoding, type Frame, U32List } from './frame.js';
@@ -123,9 +123,10 @@ class FrameWriter implements SiteSink {
     const sizes = new Map<object | number, number>();
     let total = 0;
     for (const [r, scopes] of tree) {
-      let rLen = this.header(ix.resources[r]!, childTag);
+      // Header sizes were measured by the index (plus a worst-case prefix the packer counts).
+      let rLen = ix.headerBytes[0][r]! - CONTAINER_PREFIX;
       for (const [s, kids] of scopes) {
-        let sLen = this.header(ix.scopes[s]!, childTag);
+        let sLen = ix.headerBytes[1][s]! - CONTAINER_PREFIX;
         if (Array.isArray(kids)) for (const i of kids) sLen += fieldLen(ix.size(i));
         else for (const [m, points] of kids) sLen += fieldLen(this.metricLen(m, points));
         sizes.set(kids, sLen);
