@@ -57,6 +57,17 @@ function logs(request: any): any[] {
 
 const FORMATS: TemplateFormat[] = ['pb', 'json', 'jsonl'];
 
+describe('TemplateData', () => {
+  it('is plain data: loaded templates carry bytes, decoded only on request', async () => {
+    const f = join(dir, 'plain.pb');
+    writeFileSync(f, encodeTemplate('traces', tracesRequest({ traces: 1, spansPerTrace: 2 })));
+    const data = await loadTemplate(f, 'traces');
+    expect(Object.keys(data).sort()).toEqual(['bytes', 'signal', 'source']);
+    expect(data.request).toBeUndefined();
+    expect(spans(decodeTemplate('traces', data.bytes!)).map((s) => s.name)).toHaveLength(2);
+  });
+});
+
 describe('loadTemplate round trip', () => {
   for (const signal of SIGNAL_NAMES) {
     for (const format of FORMATS) {
