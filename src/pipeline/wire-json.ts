@@ -139,6 +139,12 @@ ESCAPE[QUOTE] = QUOTE;
 ESCAPE[0x5c] = 0x5c;
 const HEX = Buffer.from('0123456789abcdef', 'latin1');
 
+interface Level {
+  first: Int32Array;
+  last: Int32Array;
+  reader: WireReader;
+}
+
 /** The last varint read by `varint64`, as two uint32 halves (no allocation per value). */
 let lo = 0;
 let hi = 0;
@@ -149,9 +155,8 @@ class JsonWriter {
   private sites: JsonSiteSink | undefined;
   pos = 0;
   private readonly view: DataView;
-  /** Per nesting depth: the tag offset of the first and last occurrence of each field. */
-  private readonly firsts: Int32Array[] = [];
-  private readonly lasts: Int32Array[] = [];
+  /** Per nesting depth: where each field of the message at that depth occurs, and a reader to revisit them. */
+  private readonly levels: Level[] = [];
 
   constructor(private readonly src: Uint8Array, private readonly fixedWidthTimes: boolean) {
     this.view = new DataView(src.buffer, src.byteOffset, src.byteLength);
@@ -165,15 +170,18 @@ class JsonWriter {
 
   message(m: JsonMessage, start: number, end: number, depth: number): void {
     if (depth > MAX_DEPTH) throw new WireError(`messages nested deeper than ${MAX_DEPTH} levels`, start);
-    if (this.firsts.length <= depth) {
-      this.firsts.push(new Int32Array(32));
-      this.lasts.push(new Int32Array(32));
-    }
-    const first = this.firsts[depth]!, last = this.lasts[depth]!;
     const n = m.fields.length;
+    let level = this.levels[depth];
+    if (!level || level.first.length < n) {
+      // One reader per depth over the whole buffer, not one per message (garbage is memory
+      // here): the scan checks each field against the message end itself.
+      level = { first: new Int32Array(Math.max(n, 16)), last: new Int32Array(Math.max(n, 16)), reader: new WireReader(this.src) };
+      this.levels[depth] = level;
+    }
+    const { first, last, reader: r } = level;
     first.fill(-1, 0, n);
-    const r = new WireReader(this.src, start, end);
-    while (!r.done()) {
+    r.pos = start;
+    while (r.pos < end) {
       const at = r.pos;
       const t = r.tag();
       const no = Math.floor(t / 8);
@@ -181,6 +189,7 @@ class JsonWriter {
       // WireReader.varint stops at 2^53; a negative int64 takes all 64 bits
       if ((t & 7) === 0) varint64(r);
       else r.skip(t & 7);
+      if (r.pos > end) throw new WireError(`field ${no} runs past the end of its ${m.name}`, at);
       if (i < 0) continue; // unknown fields are dropped, as protobufjs does
       if (first[i]! < 0) first[i] = at;
       last[i] = at;
@@ -192,22 +201,22 @@ class JsonWriter {
       const f = m.fields[i]!;
       const mark = this.pos;
       this.bytes(written === 0 ? f.key : f.nextKey);
-      const ok = f.repeated ? this.repeated(m, f, first[i]!, last[i]!, end, depth) : this.single(m, f, last[i]!, end, depth);
+      const ok = f.repeated ? this.repeated(m, f, first[i]!, last[i]!, level.reader, depth) : this.single(m, f, last[i]!, level.reader, depth);
       if (ok) written++;
       else this.pos = mark; // a default value: proto3 JSON leaves the field out
     }
     this.byte(0x7d);
   }
 
-  private single(m: JsonMessage, f: JsonField, at: number, end: number, depth: number): boolean {
-    const r = new WireReader(this.src, at, end);
+  private single(m: JsonMessage, f: JsonField, at: number, r: WireReader, depth: number): boolean {
+    r.pos = at;
     const wire = r.tag() & 7;
     if (wire !== f.wire) throw wireTypeError(m, f, wire, at);
     return this.value(f, r, !f.oneof, depth);
   }
 
-  private repeated(m: JsonMessage, f: JsonField, from: number, to: number, end: number, depth: number): boolean {
-    const r = new WireReader(this.src, from, end);
+  private repeated(m: JsonMessage, f: JsonField, from: number, to: number, r: WireReader, depth: number): boolean {
+    r.pos = from;
     let count = 0;
     this.byte(0x5b);
     while (r.pos <= to) {
@@ -332,12 +341,14 @@ class JsonWriter {
       this.byte(QUOTE);
       return true;
     }
-    const text = hi < 0x200000 ? String(hi * TWO32 + lo) : ((BigInt(hi) << 32n) | BigInt(lo)).toString();
-    if (text.length > TIME_WIDTH) throw new RangeError(`a time of ${text} ns is wider than ${TIME_WIDTH} digits`);
+    // below 2^53 (every time a template holds) without a string per value
+    const text = hi < 0x200000 ? undefined : ((BigInt(hi) << 32n) | BigInt(lo)).toString();
+    if (text && text.length > TIME_WIDTH) throw new RangeError(`a time of ${text} ns is wider than ${TIME_WIDTH} digits`);
     this.byte(QUOTE);
     this.sites?.time(this.pos, at);
-    for (let k = text.length; k < TIME_WIDTH; k++) this.byte(0x30);
-    this.ascii(text);
+    const digits = text ? text.length : digitCount(hi * TWO32 + lo);
+    for (let k = digits; k < TIME_WIDTH; k++) this.byte(0x30);
+    this.ascii64();
     this.byte(QUOTE);
     return true;
   }
@@ -411,8 +422,7 @@ class JsonWriter {
 
   /** A non-negative integer below 2^53. */
   private uint(n: number): void {
-    let digits = 1;
-    for (let x = n; x >= 10; x = Math.floor(x / 10)) digits++;
+    const digits = digitCount(n);
     const out = this.out;
     if (out) {
       let p = this.pos + digits;
@@ -451,6 +461,13 @@ class JsonWriter {
   private utf8(text: string): void {
     this.pos += this.out ? this.out.write(text, this.pos, 'utf8') : Buffer.byteLength(text);
   }
+}
+
+/** Decimal digits of a non-negative integer below 2^53. */
+function digitCount(n: number): number {
+  let digits = 1;
+  for (let x = n; x >= 10; x = Math.floor(x / 10)) digits++;
+  return digits;
 }
 
 function wireTypeError(m: JsonMessage, f: JsonField, wire: number, at: number): WireError {
