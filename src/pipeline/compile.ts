@@ -93,8 +93,7 @@ class FrameWriter implements SiteSink {
   /** Per unit: 1 + the frame it was last listed in. */
   private readonly unitFrame: Int32Array;
   private frameNo = 0;
-  private out: Buffer = Buffer.alloc(0);
-  /** `out` as a plain Uint8Array: item-rewrite writes through it. */
+  /** The frame being written, as a plain Uint8Array: item-rewrite writes through it. */
   private view = new Uint8Array(0);
   private item = 0;
 
@@ -136,7 +135,7 @@ class FrameWriter implements SiteSink {
       total += fieldLen(rLen);
     }
 
-    const out = (this.out = Buffer.allocUnsafe(total));
+    const out = Buffer.allocUnsafe(total);
     this.view = new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
     this.frameNo++;
     let pos = 0;
@@ -167,7 +166,6 @@ class FrameWriter implements SiteSink {
     this.spanIds = new U32List();
     this.times = new U32List();
     this.units = new U32List();
-    this.out = Buffer.alloc(0);
     this.view = new Uint8Array(0);
     return { proto, units };
   }
