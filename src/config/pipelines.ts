@@ -8,7 +8,7 @@ export const PIPELINE_KEYS: KeyTable = {
   receivers: { doc: 'Exactly one receiver id (required).' },
   processors: { doc: 'Processor ids; listed order is kept.' },
   exporters: { doc: 'One or more exporter ids (required); every request goes to each of them.' },
-  workers: { doc: 'Worker threads running copies of this pipeline; the rate is shared equally.', default: 1 },
+  workers: { doc: 'Worker threads running copies of this pipeline; the rate is shared equally, and each holds its own compiled template (memory × workers).', default: 1 },
 };
 
 export function parsePipelines(raw: unknown, path: string, problems: ConfigProblem[]): Record<string, PipelineConfig> {
