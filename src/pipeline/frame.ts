@@ -19,8 +19,6 @@ export interface EncodedFrame {
   times: Uint32Array;
 }
 
-export const TRACE_STRIDE = 2;
-export const SPAN_STRIDE = 2;
 export const TIME_STRIDE = 4;
 
 export interface Frame {

@@ -1,4 +1,3 @@
-import { SITE_SPAN_ID, SITE_TRACE_ID } from './site-walker.js';
 import { WireReader } from './wire-reader.js';
 import { fieldLen, readFixed64, writeFixed64, writeVarint } from './wire-write.js';
 
@@ -9,6 +8,10 @@ import { fieldLen, readFixed64, writeFixed64, writeVarint } from './wire-write.j
  * so they are present even when proto3 left a zero out. Id and time offsets are
  * reported as they are written, so no encoder and no second walk is needed.
  */
+
+/** Site kinds of ids, as `SiteSink.id` and wire-json's sink report them. */
+export const SITE_TRACE_ID = 0;
+export const SITE_SPAN_ID = 1;
 
 export interface MessageSpec {
   /** Raw tags (field << 3 | 1) of the fixed64 time fields, in the order they are written. */

@@ -2,7 +2,7 @@ import type { Signal } from '../otlp/signals.js';
 import { splitSec } from '../processors/timestamp.js';
 import { type EncodedFrame, TIME_STRIDE, U32List } from './frame.js';
 import type { IdTable } from './id-table.js';
-import { SITE_TRACE_ID } from './site-walker.js';
+import { SITE_TRACE_ID } from './item-rewrite.js';
 import { wireToJson } from './wire-json.js';
 import { TWO32 } from './wire-write.js';
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { WireError } from '../../src/errors.js';
 import { requestType } from '../../src/otlp/proto.js';
 import { compile } from '../../src/pipeline/compile.js';
 import { Stamper } from '../../src/pipeline/stamper.js';
@@ -37,5 +38,25 @@ describe('compile on wire templates', () => {
   it('names the template of a bad id even when frames mix templates', () => {
     const bad = data('traces', { resourceSpans: [{ scopeSpans: [{ spans: [{ traceId: id(16, 9, 9), spanId: new Uint8Array(5), name: 'x' }] }] }] }, 'second.json');
     expect(() => compile([traces(1, 2), bad], { ...ALL, maxItems: 100 })).toThrow(/second\.json: a span id is 5 bytes/);
+  });
+
+  it('finds id and time fields by structure, ignoring look-alike bytes in attributes', () => {
+    // an attribute whose bytes spell a Span trace_id tag (0x0a 0x10) followed by 16 bytes
+    const fake = Buffer.concat([Buffer.from([0x0a, 0x10]), Buffer.alloc(16, 7), Buffer.from([0x39]), Buffer.alloc(8, 1)]);
+    const tpl = data('traces', { resourceSpans: [{ scopeSpans: [{ spans: [{
+      traceId: id(16, 1, 0), spanId: id(8, 1, 0), startTimeUnixNano: 5, endTimeUnixNano: 6, name: 'n',
+      attributes: [{ key: 'k', value: { bytesValue: fake } }], events: [{ timeUnixNano: 7 }], links: [{ traceId: id(16, 1, 2), spanId: id(8, 1, 2) }],
+    }] }] }] });
+    const f = compile([tpl], { ...ALL, encodings: ['proto'] }).frames[0]!.proto!;
+    const at = (sites: Uint32Array, stride: number, len: number) =>
+      Array.from({ length: sites.length / stride }, (_, k) => Buffer.from(f.bytes.subarray(sites[k * stride]!, sites[k * stride]! + len)));
+    expect(at(f.traceIds, 2, 16)).toEqual([Buffer.from(id(16, 1, 0)), Buffer.from(id(16, 1, 2))]);
+    expect(at(f.spanIds, 2, 8)).toEqual([Buffer.from(id(8, 1, 0)), Buffer.from(id(8, 1, 2))]);
+    expect(at(f.times, 4, 8).map((b) => b.readUInt32LE(0)).sort()).toEqual([5, 6, 7]);
+  });
+
+  it('reports malformed bytes as WireError with an offset', () => {
+    const bytes = Buffer.from([0x0a, 0x05, 0x12, 0x10, 0x00]);
+    expect(() => compile([{ signal: 'logs', source: 'bad.pb', bytes }], ALL)).toThrow(WireError);
   });
 });

@@ -9,7 +9,7 @@ import { writeDataset } from '../../src/generator/writer.js';
 import { encodeOtlpJson } from '../../src/otlp/json-encode.js';
 import { requestType } from '../../src/otlp/proto.js';
 import { SIGNALS, type Signal } from '../../src/otlp/signals.js';
-import { SITE_TRACE_ID } from '../../src/pipeline/site-walker.js';
+import { SITE_TRACE_ID } from '../../src/pipeline/item-rewrite.js';
 import { type JsonSiteSink, wireToJson } from '../../src/pipeline/wire-json.js';
 
 /** What the protobufjs path wrote for the same bytes: the reference. A Buffer, as frames are, decodes strings with Node's UTF-8 decoder. */
