@@ -5,9 +5,9 @@ import { createLogger } from '../log.js';
 import { SIGNAL_NAMES } from '../otlp/signals.js';
 import { parseDuration } from '../units.js';
 import { FAIL_CODES, type FailCode, type FaultOptions } from '../sink/faults.js';
-import { splitHostPort } from '../sink/grpc-server.js';
 import { startSink, writeReport, type SinkOptions } from '../sink/index.js';
 import { summarize } from '../sink/report.js';
+import { splitHostPort } from '../sink/server-options.js';
 
 const USAGE = `otel-replayd sink — an OTLP receiver that counts, verifies and injects faults
 

@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import {
   constants as h2, createSecureServer, createServer,
   type Http2SecureServer, type Http2Server, type Http2Session, type IncomingHttpHeaders, type ServerHttp2Stream,
@@ -6,13 +5,13 @@ import {
 import { promisify } from 'node:util';
 import { gunzip, inflate } from 'node:zlib';
 import { status as GrpcStatus } from '@grpc/grpc-js';
-import { UsageError } from '../errors.js';
-import { formatHostPort, listen, parseHostPort } from '../host-port.js';
+import { formatHostPort, listen } from '../host-port.js';
 import type { Logger } from '../log.js';
 import { SIGNAL_NAMES, SIGNALS, type Signal } from '../otlp/signals.js';
 import { encodeStatus } from './faults.js';
 import { BufferPool, MessageReader, percentEncode } from './grpc-message.js';
 import type { BadRequestError, Receiver } from './receiver.js';
+import { readServerTls, splitHostPort, type SinkTlsOptions } from './server-options.js';
 
 /**
  * OTLP/gRPC served with node:http2 directly. A unary call is small enough to speak by
@@ -21,13 +20,6 @@ import type { BadRequestError, Receiver } from './receiver.js';
  * grpc-js's server a 3 MiB request crawls through a 64 KiB window, one WINDOW_UPDATE
  * round trip per 64 KiB.
  */
-
-export interface SinkTlsOptions {
-  certFile: string;
-  keyFile: string;
-  /** When set, clients must present a certificate signed by this CA (mTLS). */
-  clientCaFile?: string;
-}
 
 const MAX_MESSAGE = 64 * 1024 * 1024;
 /** Per stream: a whole 1–4 MiB request fits, so a sender never waits for a WINDOW_UPDATE mid-message. */
@@ -55,7 +47,7 @@ export interface GrpcSink {
 export async function startGrpcServer(address: string, receiver: Receiver, opts: { tls?: SinkTlsOptions; log?: Logger }): Promise<GrpcSink> {
   const { host, port } = splitHostPort(address);
   const options = { settings: { initialWindowSize: STREAM_WINDOW }, maxSessionMemory: MAX_SESSION_MEMORY };
-  const server: Http2Server | Http2SecureServer = opts.tls ? createSecureServer({ ...options, ...(await tlsOptions(opts.tls)) }) : createServer(options);
+  const server: Http2Server | Http2SecureServer = opts.tls ? createSecureServer({ ...options, ...(await readServerTls(opts.tls)) }) : createServer(options);
   const sessions = new Set<Http2Session>();
   server.on('session', (session: Http2Session) => {
     sessions.add(session);
@@ -208,13 +200,6 @@ function sendStatus(stream: ServerHttp2Stream, code: number, message: string, de
   }, { endStream: true });
 }
 
-async function tlsOptions(tls: SinkTlsOptions): Promise<{ cert: Buffer; key: Buffer; ca?: Buffer; requestCert: boolean; rejectUnauthorized: boolean }> {
-  const [cert, key, ca] = await Promise.all([
-    readFile(tls.certFile), readFile(tls.keyFile), tls.clientCaFile ? readFile(tls.clientCaFile) : undefined,
-  ]);
-  return { cert, key, ca, requestCert: ca !== undefined, rejectUnauthorized: ca !== undefined };
-}
-
 /** Lets in-flight calls finish (GOAWAY), but never waits more than a second for a client that keeps its stream open. */
 function shutdown(server: Http2Server | Http2SecureServer, sessions: Set<Http2Session>): Promise<void> {
   return new Promise((resolve) => {
@@ -227,11 +212,4 @@ function shutdown(server: Http2Server | Http2SecureServer, sessions: Set<Http2Se
     });
     for (const s of sessions) s.close();
   });
-}
-
-/** Splits `host:port` / `[::1]:port`; the port must be a number (0 picks a free one). */
-export function splitHostPort(address: string): { host: string; port: number } {
-  const hp = parseHostPort(address);
-  if (!hp || hp.host === '' || hp.port > 65535) throw new UsageError(`expected host:port, got "${address}"`);
-  return hp;
 }

@@ -1,6 +1,5 @@
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import { readFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { gunzip } from 'node:zlib';
 import { status as GrpcStatus } from '@grpc/grpc-js';
@@ -8,8 +7,8 @@ import type { Logger } from '../log.js';
 import { SIGNAL_NAMES, SIGNALS, type Signal } from '../otlp/signals.js';
 import { encodeStatus } from './faults.js';
 import { formatHostPort, listen } from '../host-port.js';
-import { splitHostPort, type SinkTlsOptions } from './grpc-server.js';
 import type { BadRequestError, Encoding, Receiver } from './receiver.js';
+import { readServerTls, splitHostPort, type SinkTlsOptions } from './server-options.js';
 
 /** The OTLP/HTTP spec's recommended body limit, applied before and after gunzip. */
 const MAX_BODY = 64 * 1024 * 1024;
@@ -35,7 +34,7 @@ export async function startHttpServer(address: string, receiver: Receiver, opts:
       else res.destroy();
     });
   };
-  const server = opts.tls ? createHttpsServer(await tlsOptions(opts.tls), onRequest) : createHttpServer(onRequest);
+  const server = opts.tls ? createHttpsServer(await readServerTls(opts.tls), onRequest) : createHttpServer(onRequest);
   // Exporters keep connections open between requests; a short idle timeout would race them.
   server.keepAliveTimeout = 65_000;
   const bound = await listen(server, host, port);
@@ -140,13 +139,6 @@ function reply(res: ServerResponse, httpStatus: number, encoding: Encoding, grpc
   const body = encoding === 'json' ? Buffer.from(JSON.stringify({ code: grpcCode, message })) : Buffer.from(encodeStatus(grpcCode, message));
   res.writeHead(httpStatus, { 'Content-Type': CONTENT_TYPES[encoding], 'Content-Length': body.length });
   res.end(body);
-}
-
-async function tlsOptions(tls: SinkTlsOptions): Promise<{ cert: Buffer; key: Buffer; ca?: Buffer; requestCert: boolean; rejectUnauthorized: boolean }> {
-  const [cert, key, ca] = await Promise.all([
-    readFile(tls.certFile), readFile(tls.keyFile), tls.clientCaFile ? readFile(tls.clientCaFile) : undefined,
-  ]);
-  return { cert, key, ca, requestCert: ca !== undefined, rejectUnauthorized: ca !== undefined };
 }
 
 function close(server: Server): Promise<void> {

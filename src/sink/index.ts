@@ -1,14 +1,15 @@
 import type { Logger } from '../log.js';
 import { UsageError } from '../errors.js';
 import type { FaultOptions } from './faults.js';
-import { startGrpcServer, type GrpcSink, type SinkTlsOptions } from './grpc-server.js';
+import { startGrpcServer, type GrpcSink } from './grpc-server.js';
 import { startHttpServer, type HttpSink } from './http-server.js';
 import { Receiver, type SinkCounts } from './receiver.js';
 import { buildReport, type SinkReport } from './report.js';
+import type { SinkTlsOptions } from './server-options.js';
 import type { VerifyOptions, VerifyReport } from './verify.js';
 
 export type { FailCode, FaultOptions } from './faults.js';
-export type { SinkTlsOptions } from './grpc-server.js';
+export type { SinkTlsOptions } from './server-options.js';
 export type { SignalCounts, SinkCounts } from './receiver.js';
 export { writeReport, type SinkReport, type SignalSummary } from './report.js';
 export type { ProblemKind, VerifyOptions, VerifyReport } from './verify.js';
