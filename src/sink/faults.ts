@@ -79,6 +79,12 @@ export class FaultInjector {
     return HTTP_CODE[this.failCode];
   }
 
+  /** Runs `answer` once the configured response delay has passed (at once without one). */
+  afterDelay(answer: () => void): void {
+    if (this.delayMs > 0) setTimeout(answer, this.delayMs);
+    else answer();
+  }
+
   /** `Retry-After` header value in whole seconds, or undefined when not configured. */
   get retryAfterSeconds(): number | undefined {
     return this.retryAfterMs === undefined ? undefined : Math.ceil(this.retryAfterMs / 1000);

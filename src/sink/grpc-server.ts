@@ -111,17 +111,11 @@ class Call {
   ) {}
 
   ok(): void {
-    this.#later(() => sendOk(this.stream));
+    this.receiver.faults.afterDelay(() => sendOk(this.stream));
   }
 
   status(code: number, message: string, details?: Buffer): void {
-    this.#later(() => sendStatus(this.stream, code, message, details));
-  }
-
-  #later(fn: () => void): void {
-    const delay = this.receiver.faults.delayMs;
-    if (delay > 0) setTimeout(fn, delay);
-    else fn();
+    this.receiver.faults.afterDelay(() => sendStatus(this.stream, code, message, details));
   }
 }
 

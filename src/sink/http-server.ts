@@ -63,13 +63,9 @@ async function handle(req: IncomingMessage, res: ServerResponse, receiver: Recei
     return reply(res, 413, encoding, GrpcStatus.RESOURCE_EXHAUSTED, `body larger than ${MAX_BODY} bytes`);
   }
   const faults = receiver.faults;
-  const respond = (fn: () => void): void => {
-    if (faults.delayMs > 0) setTimeout(fn, faults.delayMs);
-    else fn();
-  };
   if (receiver.shouldFail(signal)) {
     const seconds = faults.retryAfterSeconds;
-    return respond(() => {
+    return faults.afterDelay(() => {
       if (seconds !== undefined) res.setHeader('Retry-After', String(seconds));
       reply(res, faults.httpStatus, encoding, faults.grpcCode, `injected failure (${faults.failCode})`);
     });
@@ -81,8 +77,8 @@ async function handle(req: IncomingMessage, res: ServerResponse, receiver: Recei
     } catch (err) {
       receiver.rejectInvalid(signal);
       const tooLarge = (err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE';
-      if (tooLarge) return respond(() => reply(res, 413, encoding, GrpcStatus.RESOURCE_EXHAUSTED, `body larger than ${MAX_BODY} bytes after gunzip`));
-      return respond(() => reply(res, 400, encoding, GrpcStatus.INVALID_ARGUMENT, `malformed gzip body: ${(err as Error).message}`));
+      if (tooLarge) return faults.afterDelay(() => reply(res, 413, encoding, GrpcStatus.RESOURCE_EXHAUSTED, `body larger than ${MAX_BODY} bytes after gunzip`));
+      return faults.afterDelay(() => reply(res, 400, encoding, GrpcStatus.INVALID_ARGUMENT, `malformed gzip body: ${(err as Error).message}`));
     }
   }
   try {
@@ -91,9 +87,9 @@ async function handle(req: IncomingMessage, res: ServerResponse, receiver: Recei
     // accept() only throws BadRequestError.
     const message = (err as BadRequestError).message;
     log?.debug({ signal, err: message }, 'sink: rejected malformed HTTP request');
-    return respond(() => reply(res, 400, encoding, GrpcStatus.INVALID_ARGUMENT, message));
+    return faults.afterDelay(() => reply(res, 400, encoding, GrpcStatus.INVALID_ARGUMENT, message));
   }
-  respond(() => {
+  faults.afterDelay(() => {
     res.writeHead(200, { 'Content-Type': CONTENT_TYPES[encoding], 'Content-Length': OK_BODY[encoding].length });
     res.end(OK_BODY[encoding]);
   });
