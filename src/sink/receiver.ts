@@ -12,11 +12,11 @@ export interface SignalCounts {
   requests: number;
   /** Spans, data points or log records in accepted requests. */
   events: number;
-  /** Body bytes of accepted requests as they arrived (HTTP: before gunzip; gRPC: the message after grpc-js decompressed it). */
+  /** Body bytes of accepted requests (HTTP: as they arrived, before gunzip; gRPC: the message after decompression). */
   bytes: number;
   /** Requests answered with an injected failure; the client is expected to retry them. */
   faultedRequests: number;
-  /** Requests answered 400 / INVALID_ARGUMENT because their body could not be read. */
+  /** Requests rejected because their body could not be read: malformed, oversized or badly compressed. */
   invalidRequests: number;
 }
 
@@ -67,7 +67,7 @@ export class Receiver {
       events = encoding === 'proto' ? this.acceptProto(signal, body) : this.acceptJson(signal, body);
     } catch (err) {
       this.state[signal].invalidRequests++;
-      throw err instanceof BadRequestError ? err : new BadRequestError(describe(err), err);
+      throw new BadRequestError(describe(err), err);
     }
     const c = this.state[signal];
     c.requests++;
