@@ -3,7 +3,7 @@ import type { Signal } from '../otlp/signals.js';
 import { CONTAINER_PREFIX, type PackItems } from '../processors/batch-splitter.js';
 import { IdTable } from './id-table.js';
 import { badTimeAt, LOG_RECORD, measure, measuredTraceIdAt, type MessageSpec, POINT_BY_DATA_FIELD, SPAN } from './item-rewrite.js';
-import { WireReader } from './wire-reader.js';
+import { eachField, stringField, WireReader } from './wire-reader.js';
 import { fixed64Text } from './wire-write.js';
 
 /**
@@ -105,13 +105,13 @@ export class TemplateIndex implements PackItems {
 
   private scan(input: number): void {
     const buf = this.inputs[input]!.bytes;
-    each(buf, 0, buf.length, RESOURCES, (rs, re) => {
+    eachField(buf, 0, buf.length, RESOURCES, (rs, re) => {
       const r = this.resources.push({ input, start: rs, end: re }) - 1;
       this.headerBytes[0][r] = headerLen(buf, rs, re, (t) => t === CHILD) + CONTAINER_PREFIX;
-      each(buf, rs, re, CHILD, (ss, se) => {
+      eachField(buf, rs, re, CHILD, (ss, se) => {
         const s = this.scopes.push({ input, start: ss, end: se }) - 1;
         this.headerBytes[1][s] = headerLen(buf, ss, se, (t) => t === CHILD) + CONTAINER_PREFIX;
-        each(buf, ss, se, CHILD, (is, ie) => {
+        eachField(buf, ss, se, CHILD, (is, ie) => {
           if (this.signal === 'metrics') this.metricItems(input, r, s, is, ie);
           else this.item(input, r, s, -1, is, ie);
         });
@@ -133,7 +133,7 @@ export class TemplateIndex implements PackItems {
     const [dataTag, ds, de] = data;
     const m = this.metrics.push({ input, start: ms, end: me, dataTag, dataStart: ds, dataEnd: de }) - 1;
     this.headerBytes[2][m] = headerLen(buf, ms, me, (t) => METRIC_DATA_TAGS.has(t)) + headerLen(buf, ds, de, (t) => t === POINTS) + 2 * CONTAINER_PREFIX;
-    each(buf, ds, de, POINTS, (ps, pe) => this.item(input, r, s, m, ps, pe));
+    eachField(buf, ds, de, POINTS, (ps, pe) => this.item(input, r, s, m, ps, pe));
   }
 
   /** Indexes one item; its time unit is its trace (spans) or itself. */
@@ -145,7 +145,7 @@ export class TemplateIndex implements PackItems {
       // measure found the trace id, unless it stopped early at a bad time
       const traceAt = size < 0 ? traceIdAt(buf, start, end) : measuredTraceIdAt;
       if (traceAt < 0) {
-        throw new TemplateError(`span ${JSON.stringify(nameOf(buf, start, end, SPAN_NAME))} has no 16-byte trace id`, { file: this.inputs[input]!.source, code: 'ERR_TEMPLATE_BAD_ID' });
+        throw new TemplateError(`span ${JSON.stringify(stringField(buf, start, end, SPAN_NAME))} has no 16-byte trace id`, { file: this.inputs[input]!.source, code: 'ERR_TEMPLATE_BAD_ID' });
       }
       this.itemUnit.push(this.traceUnit(buf, traceAt, i));
     } else {
@@ -188,24 +188,10 @@ export class TemplateIndex implements PackItems {
 
   private describe(i: number): string {
     const buf = this.inputs[this.input(i)]!.bytes;
-    if (this.signal === 'traces') return `span ${JSON.stringify(nameOf(buf, this.start(i), this.end(i), SPAN_NAME))}`;
+    if (this.signal === 'traces') return `span ${JSON.stringify(stringField(buf, this.start(i), this.end(i), SPAN_NAME))}`;
     if (this.signal === 'logs') return 'log record';
     const m = this.metrics[this.metric(i)]!;
-    return `metric ${JSON.stringify(nameOf(buf, m.start, m.end, 0x0a))} data point`;
-  }
-}
-
-/** Calls `fn` with the payload range of every field with raw tag `want` in [start, end). */
-export function each(buf: Uint8Array, start: number, end: number, want: number, fn: (s: number, e: number) => void): void {
-  const r = new WireReader(buf, start, end);
-  while (!r.done()) {
-    const t = r.tag();
-    if (t === want) {
-      const [s, e] = r.bytes();
-      fn(s, e);
-    } else {
-      r.skip(t & 7);
-    }
+    return `metric ${JSON.stringify(stringField(buf, m.start, m.end, 0x0a))} data point`;
   }
 }
 
@@ -239,20 +225,4 @@ function traceIdAt(buf: Uint8Array, start: number, end: number): number {
     }
   }
   return at;
-}
-
-/** A message's name field as text, for error messages. */
-function nameOf(buf: Uint8Array, start: number, end: number, field: number): string {
-  const r = new WireReader(buf, start, end);
-  let name = '';
-  while (!r.done()) {
-    const t = r.tag();
-    if (t === field) {
-      const [s, e] = r.bytes();
-      name = Buffer.from(buf.buffer, buf.byteOffset + s, e - s).toString('utf8');
-    } else {
-      r.skip(t & 7);
-    }
-  }
-  return name;
 }

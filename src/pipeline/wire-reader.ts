@@ -107,3 +107,26 @@ export class WireReader {
     return p;
   }
 }
+
+/** Calls `fn` with the payload range of every field with raw tag `want` (length-delimited) in [start, end). */
+export function eachField(buf: Uint8Array, start: number, end: number, want: number, fn: (s: number, e: number) => void): void {
+  const r = new WireReader(buf, start, end);
+  while (!r.done()) {
+    const t = r.tag();
+    if (t === want) {
+      const [s, e] = r.bytes();
+      fn(s, e);
+    } else {
+      r.skip(t & 7);
+    }
+  }
+}
+
+/** The (last) string field with raw tag `want` of the message in [start, end) as text, '' if absent; for error messages. */
+export function stringField(buf: Uint8Array, start: number, end: number, want: number): string {
+  let out = '';
+  eachField(buf, start, end, want, (s, e) => {
+    out = Buffer.from(buf.buffer, buf.byteOffset + s, e - s).toString('utf8');
+  });
+  return out;
+}

@@ -1,7 +1,7 @@
 import { TemplateError } from '../errors.js';
 import type { Signal } from '../otlp/signals.js';
 import { IdTable } from '../pipeline/id-table.js';
-import { WireReader } from '../pipeline/wire-reader.js';
+import { eachField, stringField, WireReader } from '../pipeline/wire-reader.js';
 import { U32List } from '../pipeline/frame.js';
 import { TWO32, writeFixed64 } from '../pipeline/wire-write.js';
 import { applyTemplateSpans } from './template-spans.js';
@@ -265,15 +265,6 @@ function range(r: WireReader): [start: number, len: number] {
   return [s, e - s];
 }
 
-function eachField(buf: Uint8Array, start: number, end: number, want: number, fn: (s: number, e: number) => void): void {
-  const r = new WireReader(buf, start, end);
-  while (!r.done()) {
-    const t = r.tag();
-    if (t === want) fn(...r.bytes());
-    else r.skip(t & 7);
-  }
-}
-
 /** Lengths of the (last) trace and span id fields; offsets of the time fields go to `times`. */
 function idLens(buf: Uint8Array, start: number, end: number, traceTag: number, spanTag: number, timeTag: number, times: number[], timeTag2 = -1): [number, number] {
   const ids: [number, number] = [0, 0];
@@ -314,18 +305,4 @@ function hasTemplateKey(buf: Buffer, start: number, end: number): boolean {
     return e - s >= TEMPLATE_PREFIX.length && buf[s] === 0x5f && buf.compare(TEMPLATE_PREFIX, 0, TEMPLATE_PREFIX.length, s, s + TEMPLATE_PREFIX.length) === 0;
   }
   return false;
-}
-
-/** The (last) string field `tag` of a message, for error messages. */
-function stringField(buf: Buffer, start: number, end: number, tag: number): string {
-  let out = '';
-  const r = new WireReader(buf, start, end);
-  while (!r.done()) {
-    const t = r.tag();
-    if (t === tag) {
-      const [s, e] = r.bytes();
-      out = buf.toString('utf8', s, e);
-    } else r.skip(t & 7);
-  }
-  return out;
 }
