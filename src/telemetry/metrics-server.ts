@@ -1,12 +1,11 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { Logger } from '../log.js';
 import { ReplaydError } from '../errors.js';
 import type { ExporterCounters } from '../pipeline/stats.js';
 import { CounterTracker } from './counter-tracker.js';
 import { isTerminal } from './pipeline-state.js';
-import { formatHostPort } from '../host-port.js';
+import { formatHostPort, listen } from '../host-port.js';
 import { parseListenAddress, type ListenAddress } from './listen-address.js';
 import type { PipelineSnapshot, TelemetrySource } from './source.js';
 
@@ -81,17 +80,17 @@ export class MetricsServer {
     const server = createServer((req, res) => void this.#handle(req, res));
     this.#server = server;
     const { host, port } = this.#listen;
-    return new Promise((resolve, reject) => {
-      server.once('error', (err: NodeJS.ErrnoException) => {
-        this.#server = undefined;
-        reject(new ReplaydError('ERR_METRICS_LISTEN', `cannot serve /metrics on ${formatHostPort(host, port)}: ${err.code ?? err.message}`, { cause: err }));
-      });
-      server.listen(port, host, () => {
-        const bound = formatHostPort(host, (server.address() as AddressInfo).port);
+    return listen(server, host, port).then(
+      (boundPort) => {
+        const bound = formatHostPort(host, boundPort);
         this.#log.debug({ address: bound }, 'serving /metrics and /healthz');
-        resolve(bound);
-      });
-    });
+        return bound;
+      },
+      (err: NodeJS.ErrnoException) => {
+        this.#server = undefined;
+        throw new ReplaydError('ERR_METRICS_LISTEN', `cannot serve /metrics on ${formatHostPort(host, port)}: ${err.code ?? err.message}`, { cause: err });
+      },
+    );
   }
 
   close(): Promise<void> {
