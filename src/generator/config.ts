@@ -1,3 +1,4 @@
+import { isMapping, joinPath } from '../config/schema.js';
 import type { ConfigProblem } from '../errors.js';
 import { parseSize } from '../units.js';
 
@@ -62,21 +63,21 @@ class Reader {
 
   map(raw: unknown, path: string, keys: readonly string[]): Obj {
     if (raw === undefined || raw === null) return {};
-    if (typeof raw !== 'object' || Array.isArray(raw)) {
+    if (!isMapping(raw)) {
       this.problems.push({ path, message: 'must be a mapping' });
       return {};
     }
     for (const k of Object.keys(raw)) {
-      if (!keys.includes(k)) this.problems.push({ path: join(path, k), message: `unknown key (expected one of: ${keys.join(', ')})` });
+      if (!keys.includes(k)) this.problems.push({ path: joinPath(path, k), message: `unknown key (expected one of: ${keys.join(', ')})` });
     }
-    return raw as Obj;
+    return raw;
   }
 
   int(o: Obj, key: string, path: string, def: number, min = 0, max = Number.MAX_SAFE_INTEGER): number {
     const v = o[key];
     if (v === undefined || v === null) return def;
     if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
-      this.problems.push({ path: join(path, key), message: `must be an integer from ${min} to ${max}, got ${JSON.stringify(v)}` });
+      this.problems.push({ path: joinPath(path, key), message: `must be an integer from ${min} to ${max}, got ${JSON.stringify(v)}` });
       return def;
     }
     return v;
@@ -86,7 +87,7 @@ class Reader {
     const v = o[key];
     if (v === undefined || v === null) return def;
     if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max) {
-      this.problems.push({ path: join(path, key), message: `must be a number from ${min} to ${max}, got ${JSON.stringify(v)}` });
+      this.problems.push({ path: joinPath(path, key), message: `must be a number from ${min} to ${max}, got ${JSON.stringify(v)}` });
       return def;
     }
     return v;
@@ -96,7 +97,7 @@ class Reader {
     const v = o[key];
     if (v === undefined || v === null) return def;
     if (typeof v !== 'boolean') {
-      this.problems.push({ path: join(path, key), message: `must be true or false, got ${JSON.stringify(v)}` });
+      this.problems.push({ path: joinPath(path, key), message: `must be true or false, got ${JSON.stringify(v)}` });
       return def;
     }
     return v;
@@ -106,7 +107,7 @@ class Reader {
     const v = o[key];
     if (v === undefined || v === null) return def;
     if (typeof v !== 'string' || v === '') {
-      this.problems.push({ path: join(path, key), message: `must be a non-empty string, got ${JSON.stringify(v)}` });
+      this.problems.push({ path: joinPath(path, key), message: `must be a non-empty string, got ${JSON.stringify(v)}` });
       return def;
     }
     return v;
@@ -116,38 +117,34 @@ class Reader {
     const v = o[key];
     if (v === undefined || v === null) return [];
     if (!Array.isArray(v) || v.some((s) => typeof s !== 'string' || s === '')) {
-      this.problems.push({ path: join(path, key), message: 'must be a list of non-empty strings' });
+      this.problems.push({ path: joinPath(path, key), message: 'must be a list of non-empty strings' });
       return [];
     }
     return v as string[];
   }
 }
 
-function join(path: string, key: string): string {
-  return path ? `${path}.${key}` : key;
-}
-
 function parseTraces(r: Reader, raw: unknown, path: string): TracesGenConfig {
   const t = r.map(raw, path, ['count', 'spans', 'services', 'custom_attributes', 'error_rate']);
-  const sp = join(path, 'spans');
+  const sp = joinPath(path, 'spans');
   const s = r.map(t.spans, sp, ['avg_per_trace', 'std_dev', 'high_span_traces']);
-  const hp = join(sp, 'high_span_traces');
+  const hp = joinPath(sp, 'high_span_traces');
   const h = r.map(s.high_span_traces, hp, ['enabled', 'count', 'span_count']);
-  const svp = join(path, 'services');
+  const svp = joinPath(path, 'services');
   const sv = r.map(t.services, svp, ['count', 'names', 'ingress']);
-  const ip = join(svp, 'ingress');
+  const ip = joinPath(svp, 'ingress');
   const ing = r.map(sv.ingress, ip, ['single', 'service']);
-  const cp = join(path, 'custom_attributes');
+  const cp = joinPath(path, 'custom_attributes');
   const ca = r.map(t.custom_attributes, cp, ['count', 'cardinality']);
   const names = r.strings(sv, 'names', svp);
-  if (new Set(names).size !== names.length) r.problems.push({ path: join(svp, 'names'), message: 'names must be unique' });
+  if (new Set(names).size !== names.length) r.problems.push({ path: joinPath(svp, 'names'), message: 'names must be unique' });
   const count = r.int(sv, 'count', svp, names.length || 8, 1, 1000);
   if (names.length > 0 && names.length < count) {
-    r.problems.push({ path: join(svp, 'names'), message: `lists ${names.length} names but services.count is ${count}` });
+    r.problems.push({ path: joinPath(svp, 'names'), message: `lists ${names.length} names but services.count is ${count}` });
   }
   const service = ing.service === undefined ? undefined : r.str(ing, 'service', ip, '');
   if (service && names.length > 0 && !names.includes(service)) {
-    r.problems.push({ path: join(ip, 'service'), message: `"${service}" is not one of services.names` });
+    r.problems.push({ path: joinPath(ip, 'service'), message: `"${service}" is not one of services.names` });
   }
   return {
     count: r.int(t, 'count', path, 1000),
@@ -168,7 +165,7 @@ function parseTraces(r: Reader, raw: unknown, path: string): TracesGenConfig {
 
 function parseMetrics(r: Reader, raw: unknown, path: string): MetricsGenConfig {
   const m = r.map(raw, path, ['metric_count', 'timeseries_per_metric', 'types']);
-  const tp = join(path, 'timeseries_per_metric');
+  const tp = joinPath(path, 'timeseries_per_metric');
   const ts = r.map(m.timeseries_per_metric, tp, ['min', 'max', 'default']);
   const def = r.int(ts, 'default', tp, 300, 1, 1_000_000);
   const min = r.int(ts, 'min', tp, def, 1, 1_000_000);
@@ -177,10 +174,10 @@ function parseMetrics(r: Reader, raw: unknown, path: string): MetricsGenConfig {
   const types = m.types === undefined ? [...METRIC_TYPES] : r.strings(m, 'types', path);
   for (const t of types) {
     if (!(METRIC_TYPES as readonly string[]).includes(t)) {
-      r.problems.push({ path: join(path, 'types'), message: `unknown metric type "${t}" (expected: ${METRIC_TYPES.join(', ')})` });
+      r.problems.push({ path: joinPath(path, 'types'), message: `unknown metric type "${t}" (expected: ${METRIC_TYPES.join(', ')})` });
     }
   }
-  if (types.length === 0) r.problems.push({ path: join(path, 'types'), message: 'must list at least one metric type' });
+  if (types.length === 0) r.problems.push({ path: joinPath(path, 'types'), message: 'must list at least one metric type' });
   return {
     metricCount: r.int(m, 'metric_count', path, 100, 1, 1_000_000),
     timeseriesPerMetric: { min, max, default: def },
@@ -192,13 +189,13 @@ const DEFAULT_LOG_PERCENT: Record<LogType, number> = { http_access: 40, applicat
 
 function parseLogs(r: Reader, raw: unknown, path: string): LogsGenConfig {
   const l = r.map(raw, path, ['count', 'types', 'correlate']);
-  const tp = join(path, 'types');
+  const tp = joinPath(path, 'types');
   const t = r.map(l.types, tp, LOG_TYPES);
   const types = { ...DEFAULT_LOG_PERCENT };
   let applicationServices: string[] = [];
   const given = LOG_TYPES.some((k) => t[k] !== undefined);
   for (const k of LOG_TYPES) {
-    const kp = join(tp, k);
+    const kp = joinPath(tp, k);
     const entry = r.map(t[k], kp, k === 'application' ? ['percentage', 'services'] : ['percentage']);
     types[k] = r.num(entry, 'percentage', kp, given ? 0 : DEFAULT_LOG_PERCENT[k], 0, 100);
     if (k === 'application') applicationServices = r.strings(entry, 'services', kp);
@@ -221,12 +218,12 @@ export function logsDefaults(): LogsGenConfig {
 export function parseGeneratorConfig(raw: unknown, path: string, problems: ConfigProblem[]): GeneratorConfig {
   const r = new Reader(problems);
   const g = r.map(raw, path, ['seed', 'max_size', 'output', 'traces', 'metrics', 'logs', ...RECEIVER_KEYS]);
-  const op = join(path, 'output');
+  const op = joinPath(path, 'output');
   const o = r.map(g.output, op, ['directory', 'prefix']);
   let maxSize = 10e9;
   if (g.max_size !== undefined) {
     const size = parseSize(g.max_size);
-    if (size === undefined || size === 0) problems.push({ path: join(path, 'max_size'), message: `must be a size such as 10GB or 512MiB, got ${JSON.stringify(g.max_size)}` });
+    if (size === undefined || size === 0) problems.push({ path: joinPath(path, 'max_size'), message: `must be a size such as 10GB or 512MiB, got ${JSON.stringify(g.max_size)}` });
     else maxSize = size;
   }
   const cfg: GeneratorConfig = {
@@ -234,10 +231,10 @@ export function parseGeneratorConfig(raw: unknown, path: string, problems: Confi
     maxSize,
     output: { directory: r.str(o, 'directory', op, '.'), prefix: r.str(o, 'prefix', op, 'telemetry') },
   };
-  if (/[/\\]/.test(cfg.output.prefix)) problems.push({ path: join(op, 'prefix'), message: 'must be a file name prefix, not a path' });
-  if (g.traces !== undefined) cfg.traces = parseTraces(r, g.traces, join(path, 'traces'));
-  if (g.metrics !== undefined) cfg.metrics = parseMetrics(r, g.metrics, join(path, 'metrics'));
-  if (g.logs !== undefined) cfg.logs = parseLogs(r, g.logs, join(path, 'logs'));
+  if (/[/\\]/.test(cfg.output.prefix)) problems.push({ path: joinPath(op, 'prefix'), message: 'must be a file name prefix, not a path' });
+  if (g.traces !== undefined) cfg.traces = parseTraces(r, g.traces, joinPath(path, 'traces'));
+  if (g.metrics !== undefined) cfg.metrics = parseMetrics(r, g.metrics, joinPath(path, 'metrics'));
+  if (g.logs !== undefined) cfg.logs = parseLogs(r, g.logs, joinPath(path, 'logs'));
   return cfg;
 }
 
