@@ -65,9 +65,10 @@ class Scan {
     const times: number[] = [];
     const r = new WireReader(buf);
     let count = 0;
-    this.walk(3, (path, s, e) => {
+    this.walk((path, s, e) => {
       count++;
       let traceAt = -1, traceLen = 0, spanLen = 0, parentLen = 0, templated = false;
+      const where = () => `span ${JSON.stringify(stringField(buf, s, e, L(5)))} at resourceSpans[${path[0]}].scopeSpans[${path[1]}].spans[${path[2]}]`;
       times.length = 0;
       r.pos = s;
       r.end = e;
@@ -87,14 +88,13 @@ class Scan {
           r.pos = ee;
         } else if (t === L(13)) {
           const [ls, le] = r.bytes();
-          this.checkLink(ls, le, path, s, e);
+          this.checkLink(ls, le, s, e, where);
         } else if (t === L(9)) {
           const ae = r.len();
           if (!templated && hasTemplateKey(buf, r.pos, ae)) templated = true;
           r.pos = ae;
         } else r.skip(t & 7);
       }
-      const where = () => `span ${JSON.stringify(stringField(buf, s, e, L(5)))} at resourceSpans[${path[0]}].scopeSpans[${path[1]}].spans[${path[2]}]`;
       if (traceLen !== 16 || spanLen !== 8 || (parentLen !== 0 && parentLen !== 8)) {
         this.checkId(traceLen, 16, false, where, 'traceId');
         this.checkId(spanLen, 8, false, where, 'spanId');
@@ -113,7 +113,7 @@ class Scan {
   }
 
   /** Span links may leave ids out, but an id that is there must be 16 or 8 bytes. */
-  private checkLink(ls: number, le: number, path: number[], s: number, e: number): void {
+  private checkLink(ls: number, le: number, s: number, e: number, where: () => string): void {
     const buf = this.buf;
     const link = new WireReader(buf, ls, le);
     let lt = 0, lsp = 0;
@@ -124,7 +124,6 @@ class Scan {
       else link.skip(tt & 7);
     }
     if ((lt === 0 || lt === 16) && (lsp === 0 || lsp === 8)) return;
-    const where = () => `span ${JSON.stringify(stringField(buf, s, e, L(5)))} at resourceSpans[${path[0]}].scopeSpans[${path[1]}].spans[${path[2]}]`;
     const l = this.linkIndex(s, e, ls);
     this.checkId(lt, 16, true, where, `links[${l}].traceId`);
     this.checkId(lsp, 8, true, where, `links[${l}].spanId`);
@@ -142,8 +141,9 @@ class Scan {
   metrics(): void {
     const buf = this.buf;
     this.newGroup();
+    const times: number[] = [];
     let count = 0;
-    this.walk(3, (path, ms, me) => {
+    this.walk((path, ms, me) => {
       const r = new WireReader(buf, ms, me);
       while (!r.done()) {
         const t = r.tag();
@@ -157,7 +157,7 @@ class Scan {
         eachField(buf, ds, de, L(1), (ps, pe) => {
           count++;
           const where = () => `metric ${JSON.stringify(stringField(buf, ms, me, L(1)))} at resourceMetrics[${path[0]}].scopeMetrics[${path[1]}].metrics[${path[2]}].${data[0]}.dataPoints[${p}]`;
-          const times: number[] = [];
+          times.length = 0;
           let e = 0;
           const pr = new WireReader(buf, ps, pe);
           while (!pr.done()) {
@@ -180,11 +180,12 @@ class Scan {
 
   logs(): void {
     this.newGroup();
+    const times: number[] = [];
     let count = 0;
-    this.walk(3, (path, s, e) => {
+    this.walk((path, s, e) => {
       count++;
       const where = () => `log record at resourceLogs[${path[0]}].scopeLogs[${path[1]}].logRecords[${path[2]}]`;
-      const times: number[] = [];
+      times.length = 0;
       const ids = idLens(this.buf, s, e, L(9), L(10), T(1), times, T(11));
       this.checkId(ids[0], 16, true, where, 'traceId');
       this.checkId(ids[1], 8, true, where, 'spanId');
@@ -194,7 +195,7 @@ class Scan {
   }
 
   /** Visits request → resource (1) → scope (2) → item (2), with the index path. */
-  private walk(_depth: 3, fn: (path: [number, number, number], s: number, e: number) => void): void {
+  private walk(fn: (path: [number, number, number], s: number, e: number) => void): void {
     const buf = this.buf;
     const path: [number, number, number] = [0, 0, 0];
     eachField(buf, 0, buf.length, L(1), (rs, re) => {
