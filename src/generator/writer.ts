@@ -7,7 +7,7 @@ import { ReplaydError } from '../errors.js';
 import { SIGNAL_NAMES, type Signal } from '../otlp/signals.js';
 import { builtModule } from '../package-root.js';
 import { type GeneratorConfig, toYamlForm } from './config.js';
-import { estimate, topologyOf } from './dataset.js';
+import { type Estimate, estimate, topologyOf } from './dataset.js';
 import { type SignalFile, writeSignalFiles } from './signal-file.js';
 import type { WriteJob, WriteWorkerMessage } from './write-worker.js';
 
@@ -30,8 +30,7 @@ export interface WriteResult {
 }
 
 /** Refuses datasets estimated above `cfg.maxSize`, before anything is written. */
-export function checkSize(cfg: GeneratorConfig, json: boolean): void {
-  const est = estimate(cfg);
+function checkSize(cfg: GeneratorConfig, est: Estimate, json: boolean): void {
   const total = json ? est.bytes * 3.5 : est.bytes;
   if (total > cfg.maxSize) {
     throw new ReplaydError(
@@ -66,9 +65,9 @@ export function signalGroups(cfg: GeneratorConfig, threads: number): Signal[][] 
  */
 export async function writeDataset(cfg: GeneratorConfig, opts: WriteOptions): Promise<WriteResult> {
   if (opts.threads !== undefined && !(Number.isInteger(opts.threads) && opts.threads >= 1)) throw new RangeError(`threads must be a positive integer, got ${opts.threads}`);
-  checkSize(cfg, opts.json);
-  mkdirSync(opts.outDir, { recursive: true });
   const est = estimate(cfg);
+  checkSize(cfg, est, opts.json);
+  mkdirSync(opts.outDir, { recursive: true });
   const bar = progressBar(opts.progress, est.spans + est.points + est.logs);
   const groups = signalGroups(cfg, opts.threads ?? Math.min(2, availableParallelism()));
   let results: SignalFile[][];
