@@ -68,7 +68,7 @@ export function didYouMean(word: string, candidates: Iterable<string>): string {
 }
 
 /** Reports every key of `raw` that the table does not know. */
-export function checkKeys(raw: Record<string, unknown>, table: KeyTable, path: string, problems: ConfigProblem[]): void {
+function checkKeys(raw: Record<string, unknown>, table: KeyTable, path: string, problems: ConfigProblem[]): void {
   for (const key of Object.keys(raw)) {
     if (!Object.hasOwn(table, key)) {
       problems.push({ path: joinPath(path, key), message: `unknown key ${JSON.stringify(key)}${didYouMean(key, Object.keys(table))}` });

@@ -145,8 +145,3 @@ function erf(x: number): number {
   const y = 1 - ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * Math.exp(-a * a);
   return s * y;
 }
-
-/** Data points the plan produces (one per series). */
-export function seriesTotal(cfg: MetricsGenConfig, rng: Rng, seriesCap = Infinity): number {
-  return planMetrics(cfg, rng, seriesCap).reduce((a, p) => a + p.series, 0);
-}

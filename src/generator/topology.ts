@@ -159,7 +159,7 @@ function cap(s: string): string {
 }
 
 const HEX = '0123456789abcdef';
-export function hex(rng: Rng, len: number): string {
+function hex(rng: Rng, len: number): string {
   let s = '';
   for (let i = 0; i < len; i++) s += HEX[rng.int(16)];
   return s;

@@ -32,12 +32,12 @@ const NONE: readonly never[] = [];
 const BLOCK_SPANS = 2000;
 
 /** Spans per trace ~ normal(avg, std_dev), at least 1. */
-export function spanCount(cfg: TracesGenConfig, rng: Rng): number {
+function spanCount(cfg: TracesGenConfig, rng: Rng): number {
   return Math.max(1, Math.round(rng.normal(cfg.spans.avgPerTrace, cfg.spans.stdDev)));
 }
 
 /** Builds one trace of exactly `n` spans; nodes come parent-before-child. */
-export function buildTrace(topo: Topology, n: number, errorRate: number, rng: Rng): Node[] {
+function buildTrace(topo: Topology, n: number, errorRate: number, rng: Rng): Node[] {
   const rootSvc = rng.pick(topo.ingress);
   const root = node(rootSvc, serverOp({ ...rootSvc, protocol: 'http' }, rng), -1, rng);
   const nodes = [root];
