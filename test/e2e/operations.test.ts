@@ -1,24 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
-import { startSink, type Sink } from '../../src/sink/index.js';
+import { describe, expect, it } from 'vitest';
 import { createTestCerts } from '../helpers/certs.js';
-import { DEMO, runCli, summaries, tempDir, writeConfig } from '../helpers/daemon.js';
+import { DEMO, runCli, summaries, tempDir, tracesConfig, writeConfig } from '../helpers/daemon.js';
+import { sinksClosedAfterEach } from '../helpers/sink.js';
 
 const T = DEMO.traces;
 const FAST_RETRY = 'retry_on_failure: { initial_interval: 50ms, max_interval: 200ms, max_elapsed_time: 60s }';
 
-let sinks: Sink[] = [];
-afterEach(async () => {
-  await Promise.all(sinks.map((s) => s.close()));
-  sinks = [];
-});
-
-async function sink(opts: Parameters<typeof startSink>[0]): Promise<Sink> {
-  const s = await startSink(opts);
-  sinks.push(s);
-  return s;
-}
+const sink = sinksClosedAfterEach();
 
 /** Resident memory of a process in MB (Linux /proc). */
 function rssMb(pid: number): number {
@@ -36,30 +26,11 @@ function freePort(): Promise<number> {
   });
 }
 
-function tracesConfig(exporter: string, service = ''): string {
-  return `
-receivers:
-  template/demo: { traces: ${T} }
-processors:
-  id_regen: {}
-  timestamp: {}
-  batch_splitter: { max_items: 500 }
-  ratelimit: { events_per_second: 20000 }
-exporters:
-  ${exporter}
-service:
-  telemetry: { stats_interval: 1s, metrics: { address: none } }
-  ${service}
-  pipelines:
-    traces: { receivers: [template/demo], processors: [id_regen, timestamp, batch_splitter, ratelimit], exporters: [${exporter.split(':')[0]}] }
-`;
-}
-
 describe('endpoint faults', () => {
   it('starts with the endpoint down, retries, and delivers everything once it comes up', async () => {
     const port = await freePort();
     const dir = tempDir();
-    const file = writeConfig(dir, tracesConfig(`otlp_grpc: { endpoint: 127.0.0.1:${port}, tls: { insecure: true }, ${FAST_RETRY} }`));
+    const file = writeConfig(dir, tracesConfig({ exporter: `otlp_grpc: { endpoint: 127.0.0.1:${port}, tls: { insecure: true }, ${FAST_RETRY} }`, rate: 20000 }));
     const d = runCli(['--config', file]);
     await d.waitFor((l) => l.msg === 'pipeline started');
     await new Promise((r) => setTimeout(r, 1500));
@@ -78,7 +49,7 @@ describe('endpoint faults', () => {
     const port = await freePort();
     const first = await sink({ grpc: `127.0.0.1:${port}` });
     const dir = tempDir();
-    const file = writeConfig(dir, tracesConfig(`otlp_grpc: { endpoint: 127.0.0.1:${port}, tls: { insecure: true }, ${FAST_RETRY} }`));
+    const file = writeConfig(dir, tracesConfig({ exporter: `otlp_grpc: { endpoint: 127.0.0.1:${port}, tls: { insecure: true }, ${FAST_RETRY} }`, rate: 20000 }));
     const d = runCli(['--config', file]);
     await d.waitFor((l) => l.msg === 'pipeline started');
     await new Promise((r) => setTimeout(r, 1000));

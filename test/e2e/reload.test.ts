@@ -1,14 +1,11 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { startSink, type Sink } from '../../src/sink/index.js';
+import { describe, expect, it } from 'vitest';
+import type { Sink } from '../../src/sink/index.js';
 import { DEMO, runCli, summaries, tempDir, writeConfig, type LogLine } from '../helpers/daemon.js';
+import { sinksClosedAfterEach } from '../helpers/sink.js';
 
 const { traces: T, metrics: M, logs: L } = DEMO;
 
-let sink: Sink | undefined;
-afterEach(async () => {
-  await sink?.close();
-  sink = undefined;
-});
+const startSink = sinksClosedAfterEach();
 
 function config(s: Sink, pipelines: string, extra = ''): string {
   return `
@@ -48,7 +45,7 @@ function sumSent(lines: LogLine[], signal: string): number {
 
 describe('reload and shutdown under load', () => {
   it('survives 20 reloads that add, change and remove pipelines, plus a bad one; nothing lost or counted twice', async () => {
-    const s = (sink = await startSink({ grpc: '127.0.0.1:0', http: '127.0.0.1:0', verify: true }));
+    const s = await startSink({ grpc: '127.0.0.1:0', http: '127.0.0.1:0', verify: true });
     const dir = tempDir();
     const file = writeConfig(dir, config(s, [P.tracesSlow, P.logs].join('\n')));
     const d = runCli(['--config', file]);
@@ -93,7 +90,7 @@ describe('reload and shutdown under load', () => {
 
   it('SIGTERM drains and exits 0 with a summary; a second signal exits 130 at once', async () => {
     // A slow endpoint keeps requests in flight, so the second signal has something to abandon.
-    const s = (sink = await startSink({ grpc: '127.0.0.1:0', faults: { delayMs: 3000 } }));
+    const s = await startSink({ grpc: '127.0.0.1:0', faults: { delayMs: 3000 } });
     const dir = tempDir();
     const file = writeConfig(dir, config(s, P.tracesFast));
     const d = runCli(['--config', file]);

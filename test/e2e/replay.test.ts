@@ -1,25 +1,16 @@
 import { writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { startSink, type Sink } from '../../src/sink/index.js';
-import { DEMO, runCli, summaries, tempDir, writeConfig } from '../helpers/daemon.js';
+import { describe, expect, it } from 'vitest';
+import { DEMO, runCli, summaries, tempDir, tracesConfig, writeConfig } from '../helpers/daemon.js';
+import { sinksClosedAfterEach } from '../helpers/sink.js';
 
 const { traces: T, metrics: M, logs: L } = DEMO;
 
-let sink: Sink | undefined;
-afterEach(async () => {
-  await sink?.close();
-  sink = undefined;
-});
-
-async function openSink(verify = false): Promise<Sink> {
-  sink = await startSink({ grpc: '127.0.0.1:0', http: '127.0.0.1:0', verify });
-  return sink;
-}
+const startSink = sinksClosedAfterEach();
 
 describe('otel-replayd → sink, as a child process', () => {
   it('replays all three signals over gRPC, HTTP/proto, HTTP/json and gzip; the sink counts exactly what the daemon sent', async () => {
-    const s = await openSink(true);
+    const s = await startSink({ grpc: '127.0.0.1:0', http: '127.0.0.1:0', verify: true });
     const dir = tempDir();
     const cfg = writeConfig(dir, `
 receivers:
@@ -67,24 +58,8 @@ service:
   });
 
   it('holds the configured rate (measured at the sink)', async () => {
-    const s = await openSink();
-    const dir = tempDir();
-    const cfg = writeConfig(dir, `
-receivers:
-  template/demo: { traces: ${T} }
-processors:
-  id_regen: {}
-  timestamp: {}
-  batch_splitter: { max_items: 500 }
-  ratelimit: { events_per_second: 40000 }
-exporters:
-  otlp_grpc: { endpoint: ${s.grpcAddress}, tls: { insecure: true } }
-service:
-  duration: 6s
-  telemetry: { stats_interval: 1s, metrics: { address: none } }
-  pipelines:
-    traces: { receivers: [template/demo], processors: [id_regen, timestamp, batch_splitter, ratelimit], exporters: [otlp_grpc], workers: 2 }
-`);
+    const s = await startSink({ grpc: '127.0.0.1:0' });
+    const cfg = writeConfig(tempDir(), tracesConfig({ exporter: `otlp_grpc: { endpoint: ${s.grpcAddress}, tls: { insecure: true } }`, rate: 40000, duration: '6s', workers: 2 }));
     const d = runCli(['--config', cfg]);
     await d.waitFor((l) => l.msg === 'pipeline started');
     await new Promise((r) => setTimeout(r, 1000));

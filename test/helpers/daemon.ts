@@ -13,6 +13,30 @@ export const DEMO = {
   logs: join(packageRoot(), 'templates', 'demo-logs.pb'),
 };
 
+/**
+ * A traces pipeline replaying the demo template through id_regen, timestamp,
+ * batch_splitter (500 spans) and ratelimit to one exporter; stats every second, no
+ * /metrics. `exporter` is the exporter's YAML entry, `id: { ... }`.
+ */
+export function tracesConfig(opts: { exporter: string; rate: number; duration?: string; workers?: number }): string {
+  const id = opts.exporter.split(':')[0];
+  return `
+receivers:
+  template/demo: { traces: ${DEMO.traces} }
+processors:
+  id_regen: {}
+  timestamp: {}
+  batch_splitter: { max_items: 500 }
+  ratelimit: { events_per_second: ${opts.rate} }
+exporters:
+  ${opts.exporter}
+service:${opts.duration ? `\n  duration: ${opts.duration}` : ''}
+  telemetry: { stats_interval: 1s, metrics: { address: none } }
+  pipelines:
+    traces: { receivers: [template/demo], processors: [id_regen, timestamp, batch_splitter, ratelimit], exporters: [${id}]${opts.workers ? `, workers: ${opts.workers}` : ''} }
+`;
+}
+
 /** A pino JSON line from the daemon (non-JSON lines keep their text in `msg`). */
 export type LogLine = Record<string, unknown> & { msg: string };
 
