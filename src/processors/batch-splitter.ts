@@ -12,6 +12,7 @@
  * most `maxBytes`.
  */
 import { TemplateError } from '../errors.js';
+import { fieldLen } from '../pipeline/wire-write.js';
 
 export interface SplitLimits {
   /** Events per request; Infinity = no limit. */
@@ -37,15 +38,6 @@ export interface PackItems {
 /** Tag plus a worst-case 5-byte length varint: what a container adds around its header. */
 export const CONTAINER_PREFIX = 6;
 
-function varintLen(n: number): number {
-  let len = 1;
-  while (n >= 128) {
-    n = Math.floor(n / 128);
-    len++;
-  }
-  return len;
-}
-
 /**
  * Greedy packing in input order; a request's cost counts each container header once.
  * Chunks are added with `add` (one trace, or one log record or data point); `finish`
@@ -66,24 +58,17 @@ export class Packer {
     this.inChunk = items.headerBytes.map((h) => new Int32Array(h.length));
   }
 
-  private itemBytes(i: number): number {
-    const n = this.items.size(i);
-    return 1 + varintLen(n) + n;
-  }
-
   /** Cost of item i on top of the current request; with `chunk`, containers already counted in this chunk are free too. */
   private cost(i: number, chunk: boolean): number {
     const it = this.items;
-    const req = this.done.length + 1;
-    let c = this.itemBytes(i);
-    const cs = [it.resource(i), it.scope(i), it.metric(i)];
-    for (let k = 0; k < 3; k++) {
-      const x = cs[k]!;
-      if (x < 0 || this.inRequest[k]![x] === req || (chunk && this.inChunk[k]![x] === this.chunkMark)) continue;
-      c += it.headerBytes[k][x]!;
-      if (chunk) this.inChunk[k]![x] = this.chunkMark;
-    }
-    return c;
+    return fieldLen(it.size(i)) + this.header(0, it.resource(i), chunk) + this.header(1, it.scope(i), chunk) + this.header(2, it.metric(i), chunk);
+  }
+
+  /** Header bytes of container `x` of kind `k` (-1: none) unless already counted. */
+  private header(k: number, x: number, chunk: boolean): number {
+    if (x < 0 || this.inRequest[k]![x] === this.done.length + 1 || (chunk && this.inChunk[k]![x] === this.chunkMark)) return 0;
+    if (chunk) this.inChunk[k]![x] = this.chunkMark;
+    return this.items.headerBytes[k][x]!;
   }
 
   private put(i: number): void {
