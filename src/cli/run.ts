@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/load.js';
 import type { ReplaydConfig } from '../config/types.js';
 import { ConfigError } from '../errors.js';
-import { createLogger, type Logger } from '../log.js';
+import { createLogger, prettyByDefault, type Logger } from '../log.js';
 import { Supervisor } from '../pipeline/supervisor.js';
 import { startSink, type Sink } from '../sink/index.js';
 import { MetricsServer } from '../telemetry/metrics-server.js';
@@ -66,8 +66,7 @@ class Daemon {
     this.cfg = cfg;
     this.file = file;
     this.log = log;
-    const pretty = process.stdout.isTTY === true && process.env.CI !== 'true';
-    this.supervisor = new Supervisor({ log, logLevel: level ?? cfg.service.telemetry.logLevel, pretty });
+    this.supervisor = new Supervisor({ log, logLevel: level ?? cfg.service.telemetry.logLevel, pretty: prettyByDefault() });
     this.reporter = new StatsReporter({ source: this.supervisor, log, intervalMs: cfg.service.telemetry.statsIntervalMs });
   }
 
