@@ -1,11 +1,10 @@
-import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/load.js';
 import type { ReplaydConfig } from '../config/types.js';
 import { ConfigError } from '../errors.js';
 import { createLogger, prettyByDefault, type Logger } from '../log.js';
 import { Supervisor } from '../pipeline/supervisor.js';
-import { startSink, type Sink } from '../sink/index.js';
+import { startSink, writeReport, type Sink } from '../sink/index.js';
 import { MetricsServer } from '../telemetry/metrics-server.js';
 import { StatsReporter } from '../telemetry/stats-reporter.js';
 
@@ -166,7 +165,7 @@ class Daemon {
       const verification = v ? { ok: v.ok, checked: v.checked, problems: v.problems } : undefined;
       this.log.info({ received: this.sink.counts(), verification }, 'sink extension summary');
       const reportFile = this.cfg.extensions.sink?.report;
-      if (reportFile) await writeFile(reportFile, `${JSON.stringify(this.sink.report(), null, 2)}\n`);
+      if (reportFile) await writeReport(reportFile, this.sink.report());
       await this.sink.close();
     }
   }
