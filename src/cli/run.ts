@@ -34,7 +34,7 @@ export async function main(args: string[]): Promise<number> {
   }
   let cfg: ReplaydConfig;
   try {
-    cfg = await loadConfig(file);
+    cfg = loadConfig(file);
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`${err.message}\n`);
@@ -42,8 +42,8 @@ export async function main(args: string[]): Promise<number> {
     }
     throw err;
   }
-  const log = createLogger({ level: level ?? cfg.service.telemetry.logLevel });
-  return new Daemon(cfg, file, log, level).run();
+  const logLevel = level ?? cfg.service.telemetry.logLevel;
+  return new Daemon(cfg, file, createLogger({ level: logLevel }), logLevel).run();
 }
 
 class Daemon {
@@ -61,11 +61,11 @@ class Daemon {
   private started = false;
   private crashed = false;
 
-  constructor(cfg: ReplaydConfig, file: string, log: Logger, level: string | undefined) {
+  constructor(cfg: ReplaydConfig, file: string, log: Logger, logLevel: string) {
     this.cfg = cfg;
     this.file = file;
     this.log = log;
-    this.supervisor = new Supervisor({ log, logLevel: level ?? cfg.service.telemetry.logLevel, pretty: prettyByDefault() });
+    this.supervisor = new Supervisor({ log, logLevel, pretty: prettyByDefault() });
     this.reporter = new StatsReporter({ source: this.supervisor, log, intervalMs: cfg.service.telemetry.statsIntervalMs });
   }
 
@@ -140,7 +140,7 @@ class Daemon {
     if (this.signals > 0) return;
     let next: ReplaydConfig;
     try {
-      next = await loadConfig(this.file);
+      next = loadConfig(this.file);
     } catch (err) {
       this.supervisor.reloadRejected();
       const problems = err instanceof ConfigError ? err.problems : [{ path: '', message: (err as Error).message }];
