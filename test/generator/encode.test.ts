@@ -1,12 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import type { ConfigProblem } from '../../src/errors.js';
-import { parseGeneratorConfig } from '../../src/generator/config.js';
 import { signalBlocks } from '../../src/generator/dataset.js';
 import { encodeBlock, encodeRequest } from '../../src/generator/encode.js';
 import type { SpanRef } from '../../src/generator/traces.js';
 import { WireWriter } from '../../src/generator/wire-writer.js';
 import { otlpRoot, requestType } from '../../src/otlp/proto.js';
 import { SIGNAL_NAMES } from '../../src/otlp/signals.js';
+import { validConfig } from './fixture.js';
 
 const RESOURCE_TYPE = {
   traces: 'opentelemetry.proto.trace.v1.ResourceSpans',
@@ -15,8 +14,7 @@ const RESOURCE_TYPE = {
 } as const;
 
 function config() {
-  const problems: ConfigProblem[] = [];
-  const cfg = parseGeneratorConfig(
+  return validConfig(
     {
       seed: 9,
       // A high error rate and kafka topics give exception events, links and statuses; all metric shapes are in the catalog.
@@ -24,11 +22,7 @@ function config() {
       metrics: { metric_count: 120, timeseries_per_metric: { min: 5, max: 200, default: 60 } },
       logs: { count: 3000, correlate: true },
     },
-    '',
-    problems,
   );
-  expect(problems).toEqual([]);
-  return cfg;
 }
 
 describe('encodeBlock', () => {

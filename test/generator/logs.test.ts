@@ -1,16 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import type { ConfigProblem } from '../../src/errors.js';
-import { parseGeneratorConfig } from '../../src/generator/config.js';
 import { signalBlocks } from '../../src/generator/dataset.js';
 import type { SpanRef } from '../../src/generator/traces.js';
+import { validConfig } from './fixture.js';
 
 interface Rec { severityText: string; severityNumber: number; body: { stringValue: string }; timeUnixNano: number; observedTimeUnixNano: number; traceId?: Uint8Array; spanId?: Uint8Array; attributes: { key: string }[] }
 
 function config(logs: Record<string, unknown>) {
-  const problems: ConfigProblem[] = [];
-  const cfg = parseGeneratorConfig({ seed: 8, traces: { count: 50 }, logs }, '', problems);
-  expect(problems).toEqual([]);
-  return cfg;
+  return validConfig({ seed: 8, traces: { count: 50 }, logs });
 }
 
 function recordsOf(cfg: ReturnType<typeof config>, refs?: SpanRef[]): { rec: Rec; service: string }[] {

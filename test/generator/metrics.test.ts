@@ -1,15 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import type { ConfigProblem } from '../../src/errors.js';
-import { parseGeneratorConfig } from '../../src/generator/config.js';
 import { signalBlocks } from '../../src/generator/dataset.js';
+import { validConfig } from './fixture.js';
 
 interface Kv { key: string; value: Record<string, unknown> }
 interface M { name: string; unit: string; [shape: string]: unknown }
 
 function metricsOf(metrics: Record<string, unknown>) {
-  const problems: ConfigProblem[] = [];
-  const cfg = parseGeneratorConfig({ seed: 4, metrics }, '', problems);
-  expect(problems).toEqual([]);
+  const cfg = validConfig({ seed: 4, metrics });
   const out: { resource: Kv[]; metric: M }[] = [];
   let events = 0;
   for (const b of signalBlocks('metrics', cfg, cfg.seed)) {

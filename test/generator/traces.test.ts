@@ -1,13 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import type { ConfigProblem } from '../../src/errors.js';
-import { parseGeneratorConfig } from '../../src/generator/config.js';
 import { signalBlocks, topologyOf } from '../../src/generator/dataset.js';
+import { validConfig } from './fixture.js';
 
 function config(traces: Record<string, unknown>) {
-  const problems: ConfigProblem[] = [];
-  const cfg = parseGeneratorConfig({ seed: 11, traces }, '', problems);
-  expect(problems).toEqual([]);
-  return cfg;
+  return validConfig({ seed: 11, traces });
 }
 
 interface S {

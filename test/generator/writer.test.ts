@@ -3,12 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import type { ConfigProblem } from '../../src/errors.js';
-import { parseGeneratorConfig } from '../../src/generator/config.js';
 import { signalGroups, writeDataset } from '../../src/generator/writer.js';
 import { requestType } from '../../src/otlp/proto.js';
 import { loadTemplate } from '../../src/receivers/template.js';
 import { decodeTemplate, type TemplateData } from '../../src/receivers/template-data.js';
+import { validConfig } from './fixture.js';
 
 /** Loaded templates are wire bytes: decode them to look at them as objects. */
 const decoded = (d: TemplateData): any => decodeTemplate(d.signal, d.bytes!);
@@ -22,8 +21,7 @@ function tmp(): string {
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
 function config(extra: Record<string, unknown> = {}) {
-  const problems: ConfigProblem[] = [];
-  const cfg = parseGeneratorConfig(
+  return validConfig(
     {
       seed: 77,
       output: { prefix: 'demo' },
@@ -32,11 +30,7 @@ function config(extra: Record<string, unknown> = {}) {
       logs: { count: 1500, correlate: true },
       ...extra,
     },
-    '',
-    problems,
   );
-  expect(problems).toEqual([]);
-  return cfg;
 }
 
 describe('writeDataset', () => {
