@@ -7,7 +7,7 @@ import { type CompiledTemplate, type EncodedFrame, type Encoding, type Frame, U3
 import { IdTable } from './id-table.js';
 import { emit, SITE_TRACE_ID, type SiteSink } from './item-rewrite.js';
 import { jsonFrame } from './json-frame.js';
-import { type Container, headerLen, METRIC_DATA_TAGS, TemplateIndex } from './template-index.js';
+import { type Container, METRIC_DATA_TAGS, TemplateIndex } from './template-index.js';
 import { WireReader } from './wire-reader.js';
 import { fieldLen, TWO32, writeVarint } from './wire-write.js';
 
@@ -126,7 +126,15 @@ class FrameWriter implements SiteSink {
       for (const [s, kids] of scopes) {
         let sLen = ix.headerBytes[1][s]! - CONTAINER_PREFIX;
         if (Array.isArray(kids)) for (const i of kids) sLen += fieldLen(ix.size(i));
-        else for (const [m, points] of kids) sLen += fieldLen(this.metricLen(m, points));
+        else {
+          for (const [m, points] of kids) {
+            const mc = ix.metrics[m]!;
+            let dLen = mc.dataHeader;
+            for (const i of points) dLen += fieldLen(ix.size(i));
+            sizes.set(points, dLen);
+            sLen += fieldLen(mc.header + fieldLen(dLen));
+          }
+        }
         sizes.set(kids, sLen);
         rLen += fieldLen(sLen);
       }
@@ -150,9 +158,10 @@ class FrameWriter implements SiteSink {
         }
         for (const [m, points] of kids) {
           const mc = ix.metrics[m]!;
-          pos = this.open(0x12, this.metricLen(m, points), pos);
-          pos = this.copyHeader(mc, (t) => METRIC_DATA_TAGS.has(t), pos);
-          pos = this.open(mc.dataTag, this.dataLen(m, points), pos);
+          const dLen = sizes.get(points)!;
+          pos = this.open(0x12, mc.header + fieldLen(dLen), pos);
+          pos = this.copyHeader(mc, isMetricData, pos);
+          pos = this.open(mc.dataTag, dLen, pos);
           pos = this.copyHeader({ input: mc.input, start: mc.dataStart, end: mc.dataEnd }, childTagPoints, pos);
           for (const i of points) pos = this.writeItem(0x0a, i, pos);
         }
@@ -167,21 +176,6 @@ class FrameWriter implements SiteSink {
     this.units = new U32List();
     this.view = new Uint8Array(0);
     return { proto, units };
-  }
-
-  private dataLen(m: number, points: number[]): number {
-    const mc = this.index.metrics[m]!;
-    let n = this.header({ input: mc.input, start: mc.dataStart, end: mc.dataEnd }, childTagPoints);
-    for (const i of points) n += fieldLen(this.index.size(i));
-    return n;
-  }
-
-  private metricLen(m: number, points: number[]): number {
-    return this.header(this.index.metrics[m]!, (t) => METRIC_DATA_TAGS.has(t)) + fieldLen(this.dataLen(m, points));
-  }
-
-  private header(c: Container, skip: (t: number) => boolean): number {
-    return headerLen(this.index.inputs[c.input]!.bytes, c.start, c.end, skip);
   }
 
   /** Copies a container's header fields, in runs between the skipped (child) fields. */
@@ -244,3 +238,4 @@ class FrameWriter implements SiteSink {
 
 const childTag = (t: number): boolean => t === 0x12;
 const childTagPoints = (t: number): boolean => t === 0x0a;
+const isMetricData = (t: number): boolean => METRIC_DATA_TAGS.has(t);

@@ -35,6 +35,9 @@ export interface MetricContainer extends Container {
   dataTag: number;
   dataStart: number;
   dataEnd: number;
+  /** Bytes of the metric's fields but the data field, and of the data field's but its points. */
+  header: number;
+  dataHeader: number;
 }
 
 class I32 {
@@ -131,8 +134,10 @@ export class TemplateIndex implements PackItems {
     }
     if (!data) return;
     const [dataTag, ds, de] = data;
-    const m = this.metrics.push({ input, start: ms, end: me, dataTag, dataStart: ds, dataEnd: de }) - 1;
-    this.headerBytes[2][m] = headerLen(buf, ms, me, (t) => METRIC_DATA_TAGS.has(t)) + headerLen(buf, ds, de, (t) => t === POINTS) + 2 * CONTAINER_PREFIX;
+    const header = headerLen(buf, ms, me, (t) => METRIC_DATA_TAGS.has(t));
+    const dataHeader = headerLen(buf, ds, de, (t) => t === POINTS);
+    const m = this.metrics.push({ input, start: ms, end: me, dataTag, dataStart: ds, dataEnd: de, header, dataHeader }) - 1;
+    this.headerBytes[2][m] = header + dataHeader + 2 * CONTAINER_PREFIX;
     eachField(buf, ds, de, POINTS, (ps, pe) => this.item(input, r, s, m, ps, pe));
   }
 
@@ -196,7 +201,7 @@ export class TemplateIndex implements PackItems {
 }
 
 /** Bytes of the fields in [start, end) that `skip` does not exclude (a container's header). */
-export function headerLen(buf: Uint8Array, start: number, end: number, skip: (tag: number) => boolean): number {
+function headerLen(buf: Uint8Array, start: number, end: number, skip: (tag: number) => boolean): number {
   const r = new WireReader(buf, start, end);
   let n = 0;
   while (!r.done()) {
