@@ -8,13 +8,11 @@ import { openReceiver, type ReceiverSource } from '../receivers/index.js';
 import type { TemplateData } from '../receivers/template-data.js';
 import { BufferPool } from './buffer-pool.js';
 import { compile } from './compile.js';
-import type { CompiledTemplate } from './frame.js';
+import type { CompiledTemplate, Encoding } from './frame.js';
 import { pipelineSettings, workerRate, type PipelineSettings } from './settings.js';
 import { Slots } from './slots.js';
 import { Stamper } from './stamper.js';
 import { emptyCounters, type ExporterCounters, type WorkerStats } from './stats.js';
-
-type Encoding = 'proto' | 'json';
 
 interface Route {
   exporter: Exporter;

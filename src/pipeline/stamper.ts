@@ -2,6 +2,7 @@ import { drawJitter } from '../processors/jitter.js';
 import { baseTime, NS_PER_S, toHiLo } from '../processors/timestamp.js';
 import type { CompiledTemplate, Encoding, Frame } from './frame.js';
 import { IdSource } from './id-source.js';
+import { TWO32 } from './wire-write.js';
 
 export interface StamperOptions {
   /** Two uint32 words; pipelines that must stay correlated (traces + logs) share it. */
@@ -15,7 +16,6 @@ export interface StamperOptions {
   now?: () => number;
 }
 
-const TWO32 = 4294967296;
 /** "00".."99" as ASCII pairs: JSON times are written two digits per step. */
 const DIGITS2 = Buffer.from(Array.from({ length: 100 }, (_, i) => String(i).padStart(2, '0')).join(''), 'latin1');
 

@@ -7,6 +7,7 @@ import {
   TRACE_ID, UINT32, UINT64,
 } from './wire-json-schema.js';
 import { WireReader } from './wire-reader.js';
+import { TWO32 } from './wire-write.js';
 
 /**
  * OTLP/JSON straight from an encoded Export*ServiceRequest, without decoding it into
@@ -50,7 +51,6 @@ export function wireToJson(signal: Signal, src: Uint8Array, opts: WireJsonOption
 
 /** As wire-check.ts: deeper nesting (AnyValue in AnyValue …) is malformed for us. */
 const MAX_DEPTH = 64;
-const TWO32 = 4294967296;
 const TIME_WIDTH = 19;
 const QUOTE = 0x22;
 

@@ -5,8 +5,9 @@
  * converted to the two uint32 halves a fixed64 is written as.
  */
 
+import { TWO32 } from '../pipeline/wire-write.js';
+
 export const NS_PER_S = 1e9;
-const TWO32 = 4294967296;
 
 /** Time as whole seconds and nanoseconds (0 ≤ nsec < 1e9). */
 export interface SecNsec {
