@@ -8,9 +8,9 @@ import type { Signal } from './signals.js';
  * enums as integers, default values omitted (proto3 JSON) except oneof / `optional`
  * members, whose presence is meaningful.
  *
- * It walks the protobufjs reflection types rather than `toObject` + `JSON.stringify`
- * because the compiler needs the offset of every id and time value it writes, to stamp
- * JSON frames in place exactly like proto frames.
+ * Used for decoded objects: the generator's `.json` files. Compiled JSON frames come
+ * from the wire bytes instead (pipeline/wire-json.ts); `onSite` and `fixedWidthTimes`
+ * remain so tests can build the same frames this way as the reference for wire-json.
  */
 
 export type JsonSiteKind = 'traceId' | 'spanId' | 'time';
