@@ -38,6 +38,7 @@ describe('expandString', () => {
     const problems: ConfigProblem[] = [];
     const tree = expandEnv({ k: ['${env:Y}'], n: 5 }, { Y: 'a\n  injected: true' }, problems);
     expect(tree).toEqual({ k: ['a\n  injected: true'], n: 5 });
+    expect(problems).toEqual([]);
   });
 });
 
