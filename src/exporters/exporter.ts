@@ -1,4 +1,8 @@
+import type { ExporterConfig } from '../config/types.js';
+import { ConfigError } from '../errors.js';
 import type { Signal } from '../otlp/signals.js';
+
+export const USER_AGENT = 'otel-replayd/0.1.0';
 
 /** How one request ended, after all retries. Exactly one of sent / failed per request. */
 export interface ExportOutcome {
@@ -30,4 +34,10 @@ export interface Exporter {
    */
   export(signal: Signal, body: Uint8Array, abort?: AbortSignal): Promise<ExportOutcome>;
   close(): Promise<void>;
+}
+
+/** The limits every transport relies on, checked again here for configs built in code. */
+export function checkExporterLimits(cfg: ExporterConfig): void {
+  if (!(cfg.maxInFlight >= 1)) throw new ConfigError([{ path: `exporters.${cfg.id}.max_in_flight`, message: 'must be >= 1' }]);
+  if (!(cfg.timeoutMs > 0)) throw new ConfigError([{ path: `exporters.${cfg.id}.timeout`, message: 'must be > 0' }]);
 }

@@ -3,15 +3,14 @@ import type { ExporterConfig } from '../config/types.js';
 import { ConfigError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { SIGNALS, type Signal } from '../otlp/signals.js';
-import type { ExportOutcome, Exporter } from './exporter.js';
+import { checkExporterLimits, USER_AGENT, type ExportOutcome, type Exporter } from './exporter.js';
 import { grpcExportError, type GrpcStatusLike } from './grpc-status.js';
-import { parseProtoResponse, ThrottledWarn } from './partial-success.js';
+import { parseProtoResponse, ThrottledWarn, warnOutcome } from './partial-success.js';
 import { RetryPolicy, type Accepted } from './retry.js';
 import { normalizeHeaders } from './headers.js';
 import { grpcCredentials } from './tls.js';
 
 const GZIP = 2; // grpc-js CompressionAlgorithms.gzip
-const USER_AGENT = 'otel-replayd/0.1.0';
 
 /** Request bytes are already encoded: grpc-js must pass them through untouched. */
 const identity = (b: Buffer): Buffer => b;
@@ -38,8 +37,7 @@ export class OtlpGrpcExporter implements Exporter {
 
   constructor(cfg: ExporterConfig, log: Logger) {
     if (cfg.type !== 'otlp_grpc') throw new TypeError(`OtlpGrpcExporter got exporter type ${cfg.type}`);
-    if (!(cfg.maxInFlight >= 1)) throw new ConfigError([{ path: `exporters.${cfg.id}.max_in_flight`, message: 'must be >= 1' }]);
-    if (!(cfg.timeoutMs > 0)) throw new ConfigError([{ path: `exporters.${cfg.id}.timeout`, message: 'must be > 0' }]);
+    checkExporterLimits(cfg);
     this.id = cfg.id;
     this.maxInFlight = cfg.maxInFlight;
     this.#timeoutMs = cfg.timeoutMs;
@@ -74,11 +72,7 @@ export class OtlpGrpcExporter implements Exporter {
     const buf = Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
     const path = SIGNALS[signal].grpcPath;
     const outcome = await this.#retry.run((a) => this.#attempt(path, buf, a), abort);
-    if (outcome.status === 'failed' && outcome.code !== 'ERR_EXPORT_ABORTED') {
-      this.#warn.warn({ signal, code: outcome.code, retries: outcome.retries, reason: outcome.message }, 'export failed');
-    } else if (outcome.rejected > 0) {
-      this.#warn.warn({ signal, rejected: outcome.rejected, reason: outcome.message }, 'endpoint rejected items (partial success)');
-    }
+    warnOutcome(this.#warn, signal, outcome);
     return outcome;
   }
 

@@ -5,15 +5,14 @@ import type { ExporterConfig } from '../config/types.js';
 import { ConfigError, ExportError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { SIGNAL_NAMES, type Signal } from '../otlp/signals.js';
-import type { ExportOutcome, Exporter } from './exporter.js';
+import { checkExporterLimits, USER_AGENT, type ExportOutcome, type Exporter } from './exporter.js';
 import { parseStatusDetails } from './grpc-status.js';
-import { parseJsonResponse, parseProtoResponse, ThrottledWarn, truncateMessage } from './partial-success.js';
+import { parseJsonResponse, parseProtoResponse, ThrottledWarn, truncateMessage, warnOutcome } from './partial-success.js';
 import { RetryPolicy, type Accepted } from './retry.js';
 import { normalizeHeaders } from './headers.js';
 import { httpConnectOptions, isTlsVerifyFailure } from './tls.js';
 
 const gzipAsync = promisify(gzip);
-const USER_AGENT = 'otel-replayd/0.1.0';
 /** Retryable per the OTLP/HTTP spec; everything else non-2xx is permanent. */
 const RETRYABLE_STATUS = new Set([429, 502, 503, 504]);
 const TIMED_OUT = Symbol('timed out');
@@ -50,8 +49,7 @@ export class OtlpHttpExporter implements Exporter {
   constructor(cfg: ExporterConfig, log: Logger) {
     if (cfg.type !== 'otlp_http') throw new TypeError(`OtlpHttpExporter got exporter type ${cfg.type}`);
     const key = `exporters.${cfg.id}`;
-    if (!(cfg.maxInFlight >= 1)) throw new ConfigError([{ path: `${key}.max_in_flight`, message: 'must be >= 1' }]);
-    if (!(cfg.timeoutMs > 0)) throw new ConfigError([{ path: `${key}.timeout`, message: 'must be > 0' }]);
+    checkExporterLimits(cfg);
     this.id = cfg.id;
     this.encoding = cfg.encoding;
     this.maxInFlight = cfg.maxInFlight;
@@ -106,11 +104,7 @@ export class OtlpHttpExporter implements Exporter {
     }
     const target = this.#targets[signal];
     const outcome = await this.#retry.run((a) => this.#attempt(signal, target, buf, a), abort);
-    if (outcome.status === 'failed' && outcome.code !== 'ERR_EXPORT_ABORTED') {
-      this.#warn.warn({ signal, url: target.url, code: outcome.code, retries: outcome.retries, reason: outcome.message }, 'export failed');
-    } else if (outcome.rejected > 0) {
-      this.#warn.warn({ signal, rejected: outcome.rejected, reason: outcome.message }, 'endpoint rejected items (partial success)');
-    }
+    warnOutcome(this.#warn, signal, outcome, target.url);
     return outcome;
   }
 

@@ -2,7 +2,8 @@ import { WireError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { SIGNALS, type Signal } from '../otlp/signals.js';
 import { WireReader } from '../pipeline/wire-reader.js';
-import type { Accepted } from './retry.js';
+import type { ExportOutcome } from './exporter.js';
+import { ABORTED_CODE, type Accepted } from './retry.js';
 
 const NONE: Accepted = Object.freeze({ rejected: 0 }) as Accepted;
 const MAX_MESSAGE = 512;
@@ -92,5 +93,18 @@ export class ThrottledWarn {
     this.#log.warn({ ...fields, suppressed: this.#suppressed }, msg);
     this.#last = now;
     this.#suppressed = 0;
+  }
+}
+
+/**
+ * Warns about a request that failed or had items rejected; an abort is our own doing
+ * (drain deadline, forced exit) and stays quiet. `url` is added to failures when known.
+ */
+export function warnOutcome(warn: ThrottledWarn, signal: Signal, outcome: ExportOutcome, url?: string): void {
+  if (outcome.status === 'failed' && outcome.code !== ABORTED_CODE) {
+    const where = url === undefined ? { signal } : { signal, url };
+    warn.warn({ ...where, code: outcome.code, retries: outcome.retries, reason: outcome.message }, 'export failed');
+  } else if (outcome.rejected > 0) {
+    warn.warn({ signal, rejected: outcome.rejected, reason: outcome.message }, 'endpoint rejected items (partial success)');
   }
 }

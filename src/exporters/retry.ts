@@ -11,7 +11,8 @@ export interface Accepted {
 /** One transport attempt: resolves when the endpoint accepted, throws an ExportError otherwise. */
 export type Attempt = (abort: AbortSignal | undefined) => Promise<Accepted>;
 
-const ABORTED_CODE = 'ERR_EXPORT_ABORTED';
+/** The outcome code of a request stopped by its AbortSignal. */
+export const ABORTED_CODE = 'ERR_EXPORT_ABORTED';
 
 /**
  * The Collector's exporter-helper retry loop (cenkalti/backoff ExponentialBackOff):
