@@ -86,7 +86,8 @@ const JSON_KEYS: Record<Signal, [resource: string, scope: string, items: string]
   logs: ['resourceLogs', 'scopeLogs', 'logRecords'],
 };
 
-const JSON_METRIC_DATA = ['gauge', 'sum', 'histogram', 'exponentialHistogram', 'summary'];
+/** A metric's data fields as OTLP/JSON and protobufjs name them; each holds `dataPoints`. */
+export const METRIC_DATA_KEYS = ['gauge', 'sum', 'histogram', 'exponentialHistogram', 'summary'] as const;
 
 /**
  * Counts events in a parsed OTLP/JSON request. Keys are lowerCamelCase only and
@@ -108,7 +109,7 @@ export function countJson(signal: Signal, body: unknown): number {
       items.forEach((metric, k) => {
         const mpath = `${spath}.${ik}[${k}]`;
         const m = object(metric, mpath);
-        for (const key of JSON_METRIC_DATA) {
+        for (const key of METRIC_DATA_KEYS) {
           if (m[key] !== undefined && m[key] !== null) events += list(object(m[key], `${mpath}.${key}`), 'dataPoints', `${mpath}.${key}`).length;
         }
       });

@@ -1,4 +1,5 @@
 import type { Signal } from '../otlp/signals.js';
+import { METRIC_DATA_KEYS } from './counter.js';
 
 export interface VerifyOptions {
   /** Timestamps must lie within now ± this. Default 1 h. */
@@ -133,10 +134,10 @@ export class Verifier {
   }
 
   private metric(m: Obj, bounds: [bigint, bigint]): void {
-    for (const kind of ['gauge', 'sum', 'histogram', 'exponentialHistogram', 'summary']) {
+    const ctx = { signal: 'metrics' as const };
+    for (const kind of METRIC_DATA_KEYS) {
       for (const p of asList(m[kind]?.dataPoints)) {
         this.checked.metrics++;
-        const ctx = { signal: 'metrics' as const };
         const start = nanos((p as Obj).startTimeUnixNano);
         const time = nanos((p as Obj).timeUnixNano);
         if (start !== 0n && time < start) {
