@@ -4,7 +4,7 @@ import { CONTAINER_PREFIX, Packer } from '../processors/batch-splitter.js';
 import { templateBytes } from '../receivers/encode-template.js';
 import type { TemplateData } from '../receivers/template-data.js';
 import { type CompiledTemplate, type EncodedFrame, type Encoding, type Frame, U32List } from './frame.js';
-import { IdTable } from './id-table.js';
+import { IdTable, isZeroId } from './id-table.js';
 import { emit, SITE_TRACE_ID, type SiteSink } from './item-rewrite.js';
 import { jsonFrame } from './json-frame.js';
 import { type Container, METRIC_DATA_TAGS, TemplateIndex } from './template-index.js';
@@ -218,9 +218,7 @@ class FrameWriter implements SiteSink {
     if (len !== want) {
       throw new TemplateError(`a ${trace ? 'trace' : 'span'} id is ${len} bytes, not ${want}`, { file: this.index.source(this.item), code: 'ERR_TEMPLATE_BAD_ID' });
     }
-    let zero = true;
-    for (let k = 0; k < want; k++) if (src[srcAt + k] !== 0) zero = false;
-    if (zero) return;
+    if (isZeroId(src, srcAt, want)) return;
     if (trace) this.traceIds.push(at, this.traceGroups.index(src, srcAt) * 4);
     else this.spanIds.push(at, this.spanGroups.index(src, srcAt) * 2);
   }

@@ -80,6 +80,12 @@ export class IdTable {
   }
 }
 
+/** Whether the `len` id bytes at `buf[at..]` are all zero: an unset id, which is never given a group. */
+export function isZeroId(buf: Uint8Array, at: number, len: number): boolean {
+  for (let i = at; i < at + len; i++) if (buf[i] !== 0) return false;
+  return true;
+}
+
 function read32(b: Uint8Array, at: number): number {
   return (b[at]! | (b[at + 1]! << 8) | (b[at + 2]! << 16) | (b[at + 3]! << 24)) >>> 0;
 }

@@ -1,7 +1,7 @@
 import type { Signal } from '../otlp/signals.js';
 import { splitSec } from '../processors/timestamp.js';
 import { type EncodedFrame, TIME_STRIDE, U32List } from './frame.js';
-import type { IdTable } from './id-table.js';
+import { type IdTable, isZeroId } from './id-table.js';
 import { SITE_TRACE_ID } from './item-rewrite.js';
 import { wireToJson } from './wire-json.js';
 import { TWO32 } from './wire-write.js';
@@ -22,7 +22,7 @@ export function jsonFrame(signal: Signal, proto: EncodedFrame, opts: { idRegen: 
     sites: {
       id(kind, at, src, srcAt, len) {
         // ids were length-checked and grouped when the proto frame was written
-        if (!idRegen || isZero(src, srcAt, len)) return;
+        if (!idRegen || isZeroId(src, srcAt, len)) return;
         if (kind === SITE_TRACE_ID) traceIds.push(at, traceGroups.index(src, srcAt) * 4);
         else spanIds.push(at, spanGroups.index(src, srcAt) * 2);
       },
@@ -48,9 +48,4 @@ function protoSite(times: Uint32Array, at: number): number {
     else b = mid - 1;
   }
   throw new Error(`json-frame: no proto time site at byte ${at}`);
-}
-
-function isZero(buf: Uint8Array, at: number, len: number): boolean {
-  for (let i = at; i < at + len; i++) if (buf[i] !== 0) return false;
-  return true;
 }
