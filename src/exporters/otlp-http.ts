@@ -4,7 +4,7 @@ import { Pool } from 'undici';
 import type { ExporterConfig } from '../config/types.js';
 import { ConfigError, ExportError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { SIGNAL_NAMES, type Signal } from '../otlp/signals.js';
+import { SIGNAL_NAMES, SIGNALS, type Signal } from '../otlp/signals.js';
 import { checkExporterLimits, USER_AGENT, type ExportOutcome, type Exporter } from './exporter.js';
 import { parseStatusDetails } from './grpc-status.js';
 import { parseJsonResponse, parseProtoResponse, ThrottledWarn, truncateMessage, warnOutcome } from './partial-success.js';
@@ -71,7 +71,7 @@ export class OtlpHttpExporter implements Exporter {
     const targets = {} as Record<Signal, Target>;
     for (const signal of SIGNAL_NAMES) {
       const override = cfg.signalEndpoints[signal];
-      const url = parseUrl(override ?? joinPath(cfg.endpoint, `/v1/${signal}`), override ? `${key}.${signal}_endpoint` : `${key}.endpoint`);
+      const url = parseUrl(override ?? joinPath(cfg.endpoint, SIGNALS[signal].httpPath), override ? `${key}.${signal}_endpoint` : `${key}.endpoint`);
       let pool = pools.get(url.origin);
       if (!pool) {
         if (url.protocol === 'https:') connect ??= httpConnectOptions(cfg.tls, cfg.id, childLog);
@@ -115,10 +115,10 @@ export class OtlpHttpExporter implements Exporter {
     const onAbort = () => ac.abort(abort?.reason);
     abort?.addEventListener('abort', onAbort, { once: true });
     let res;
-    let bytes: Uint8Array;
+    let bytes: Buffer;
     try {
       res = await target.pool.request({ path: target.path, method: 'POST', headers: this.#headers, body: buf, signal: ac.signal });
-      bytes = new Uint8Array(await res.body.arrayBuffer());
+      bytes = Buffer.from(await res.body.arrayBuffer());
     } catch (err) {
       if (ac.signal.reason === TIMED_OUT) {
         throw new ExportError('ERR_EXPORT_TIMEOUT', `no complete response within timeout ${this.#timeoutMs}ms`, { retryable: true });
@@ -131,7 +131,7 @@ export class OtlpHttpExporter implements Exporter {
     const status = res.statusCode;
     const type = String(res.headers['content-type'] ?? '');
     if (status >= 200 && status < 300) {
-      return type.includes('json') ? parseJsonResponse(signal, Buffer.from(bytes).toString('utf8')) : parseProtoResponse(bytes);
+      return type.includes('json') ? parseJsonResponse(signal, bytes.toString('utf8')) : parseProtoResponse(bytes);
     }
     const retryable = RETRYABLE_STATUS.has(status);
     const message = `HTTP ${status}: ${errorBodyText(bytes, type) || 'no response body'}`;
@@ -165,13 +165,13 @@ function parseUrl(text: string, key: string): URL {
 }
 
 /** OTLP error bodies carry a google.rpc.Status (proto) or its JSON form; otherwise show the text. */
-function errorBodyText(bytes: Uint8Array, type: string): string {
+function errorBodyText(bytes: Buffer, type: string): string {
   if (bytes.length === 0) return '';
   if (type.includes('protobuf')) {
     const st = parseStatusDetails(bytes);
     if (st?.message) return truncateMessage(st.message);
   }
-  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
+  const text = bytes.toString('utf8');
   if (type.includes('json')) {
     try {
       const msg = (JSON.parse(text) as { message?: unknown } | null)?.message;
