@@ -5,6 +5,7 @@ import { parse as parseYaml } from 'yaml';
 import { ConfigError, type ConfigProblem, ReplaydError, UsageError } from '../errors.js';
 import { type GeneratorConfig, parseGeneratorConfig } from '../generator/config.js';
 import { writeDataset } from '../generator/writer.js';
+import { parseSeedFlag } from './flags.js';
 
 const USAGE = `otel-replayd generate — write realistic OTLP template files
 
@@ -43,11 +44,7 @@ function parseFlags(args: string[]): Flags | 'help' {
   }
   if (values.help) return 'help';
   if (!values.config) throw new UsageError('--config FILE is required');
-  let seed: number | undefined;
-  if (values.seed !== undefined) {
-    seed = Number(values.seed);
-    if (!/^\d+$/.test(values.seed) || !Number.isSafeInteger(seed)) throw new UsageError(`--seed must be a non-negative integer, got "${values.seed}"`);
-  }
+  const seed = values.seed === undefined ? undefined : parseSeedFlag(values.seed);
   let threads: number | undefined;
   if (values.threads !== undefined) {
     threads = Number(values.threads);

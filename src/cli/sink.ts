@@ -8,6 +8,7 @@ import { FAIL_CODES, type FailCode, type FaultOptions } from '../sink/faults.js'
 import { startSink, writeReport, type SinkOptions } from '../sink/index.js';
 import { summarize } from '../sink/report.js';
 import { splitHostPort } from '../sink/server-options.js';
+import { parseSeedFlag } from './flags.js';
 
 const USAGE = `otel-replayd sink — an OTLP receiver that counts, verifies and injects faults
 
@@ -150,11 +151,7 @@ function parseFlags(args: string[]): SinkCliOptions | 'help' {
   }
   if (v['retry-after'] !== undefined) faults.retryAfterMs = duration('--retry-after', v['retry-after']);
   if (v.delay !== undefined) faults.delayMs = duration('--delay', v.delay);
-  if (v.seed !== undefined) {
-    const seed = Number(v.seed);
-    if (!/^\d+$/.test(v.seed) || !Number.isSafeInteger(seed)) throw new UsageError(`--seed must be a non-negative integer, got "${v.seed}"`);
-    faults.seed = seed;
-  }
+  if (v.seed !== undefined) faults.seed = parseSeedFlag(v.seed);
   const intervalMs = v.interval === undefined ? 5000 : duration('--interval', v.interval);
   if (intervalMs <= 0) throw new UsageError('--interval must be greater than 0');
   let verify: SinkOptions['verify'] = v.verify ?? false;
