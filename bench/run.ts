@@ -11,60 +11,21 @@
  *
  *   npm run bench [-- --seconds 10 --long 30]
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseGeneratorConfig } from '../src/generator/config.js';
 import { writeDataset } from '../src/generator/writer.js';
 import { packageRoot } from '../src/package-root.js';
+import { rssMb, spawnJsonLines, type LogLine } from './child-process.js';
 import { formatStampBench, runStampBench } from './stamp.js';
 
 const ROOT = packageRoot();
 const CLI = join(ROOT, 'dist', 'src', 'cli', 'main.js');
 
-interface Proc {
-  child: ChildProcess;
-  lines: Record<string, unknown>[];
-  exited: Promise<number | null>;
-}
-
-function run(args: string[]): Proc {
-  const child = spawn(process.execPath, args, { env: { ...process.env, CI: 'true' }, stdio: ['ignore', 'pipe', 'inherit'] });
-  const lines: Record<string, unknown>[] = [];
-  let buf = '';
-  child.stdout!.setEncoding('utf8').on('data', (d: string) => {
-    buf += d;
-    let i: number;
-    while ((i = buf.indexOf('\n')) >= 0) {
-      const text = buf.slice(0, i);
-      buf = buf.slice(i + 1);
-      try {
-        lines.push(JSON.parse(text) as Record<string, unknown>);
-      } catch {
-        lines.push({ msg: text });
-      }
-    }
-  });
-  return { child, lines, exited: new Promise((r) => child.on('exit', r)) };
-}
-
-async function waitLine(p: Proc, msg: string): Promise<Record<string, unknown>> {
-  for (let i = 0; i < 600; i++) {
-    const l = p.lines.find((x) => x.msg === msg);
-    if (l) return l;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`no "${msg}" line`);
-}
-
-/** Resident set size of a process in MB, from /proc (Linux). */
-function rssMb(pid: number): { rss: number; hwm: number } {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = (k: string) => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(status)?.[1] ?? 0) / 1024;
-  return { rss: kb('VmRSS'), hwm: kb('VmHWM') };
-}
+/** The bench's children write their errors straight to our stderr. */
+const run = (args: string[]) => spawnJsonLines(args, { inheritStderr: true });
 
 async function makeTemplate(dir: string, traces: number): Promise<string> {
   const problems: never[] = [];
@@ -104,7 +65,7 @@ interface E2E { spansPerSec: number; mbPerSec: number; failed: number; rss: { at
 
 async function endToEnd(cfg: string, sampleAt: number[]): Promise<E2E> {
   const d = run([CLI, '--config', cfg]);
-  const started = await waitLine(d, 'pipeline started');
+  const started = await d.waitFor((l) => l.msg === 'pipeline started', 30_000);
   const t0 = Date.now();
   const rss: E2E['rss'] = [];
   for (const at of sampleAt) {
@@ -121,11 +82,11 @@ async function endToEnd(cfg: string, sampleAt: number[]): Promise<E2E> {
 }
 
 /** Events/s the sink saw between two of its 1 s stats lines inside [from, to]. */
-function heldRate(lines: Record<string, unknown>[], from: number, to: number): { rate: number; seconds: number } {
+function heldRate(lines: LogLine[], from: number, to: number): { rate: number; seconds: number } {
   const stats = lines.filter((l) => l.msg === 'sink stats' && Number(l.time) >= from && Number(l.time) <= to);
   const a = stats[0]!;
   const b = stats.at(-1)!;
-  const events = (l: Record<string, unknown>) => (l.traces as { events: number }).events;
+  const events = (l: LogLine) => (l.traces as { events: number }).events;
   const seconds = (Number(b.time) - Number(a.time)) / 1000;
   return { rate: (events(b) - events(a)) / seconds, seconds };
 }
@@ -133,7 +94,7 @@ function heldRate(lines: Record<string, unknown>[], from: number, to: number): {
 async function ceiling(kind: 'grpc' | 'http', endpoint: string, template: string, seconds: number): Promise<{ eventsPerSec: number; mbPerSec: number }> {
   const p = run([join(ROOT, 'dist', 'bench', 'ceiling.js'), kind, endpoint, template, String(seconds), '4']);
   await p.exited;
-  return p.lines.at(-1) as { eventsPerSec: number; mbPerSec: number };
+  return p.lines.at(-1) as unknown as { eventsPerSec: number; mbPerSec: number };
 }
 
 async function main(): Promise<void> {
@@ -152,7 +113,7 @@ async function main(): Promise<void> {
     console.log(`\nbench template: ${template} (${templateMb.toFixed(1)} MB)`);
 
     const sink = run([CLI, 'sink', '--grpc', '127.0.0.1:0', '--http', '127.0.0.1:0', '--interval', '1s']);
-    const addr = await waitLine(sink, 'sink listening');
+    const addr = await sink.waitFor((l) => l.msg === 'sink listening', 30_000);
     try {
       const grpcAddr = String(addr.grpc);
       const httpAddr = String(addr.http);

@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
+import { rssMb } from '../../bench/child-process.js';
 import { createTestCerts } from '../helpers/certs.js';
 import { DEMO, runCli, summaries, tempDir, tracesConfig, writeConfig } from '../helpers/daemon.js';
 import { sinksClosedAfterEach } from '../helpers/sink.js';
@@ -9,12 +9,6 @@ const T = DEMO.traces;
 const FAST_RETRY = 'retry_on_failure: { initial_interval: 50ms, max_interval: 200ms, max_elapsed_time: 60s }';
 
 const sink = sinksClosedAfterEach();
-
-/** Resident memory of a process in MB (Linux /proc). */
-function rssMb(pid: number): number {
-  const kb = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
-  return Number(kb) / 1024;
-}
 
 /** A loopback port that is free right now (for an endpoint that starts later). */
 function freePort(): Promise<number> {
@@ -57,9 +51,9 @@ describe('endpoint faults', () => {
     const before = first.counts().traces.events;
     expect(before).toBeGreaterThan(0);
     await new Promise((r) => setTimeout(r, 500));
-    const rssEarly = rssMb(d.child.pid!);
+    const rssEarly = rssMb(d.child.pid!).rss;
     await new Promise((r) => setTimeout(r, 2000));
-    const rssLate = rssMb(d.child.pid!);
+    const rssLate = rssMb(d.child.pid!).rss;
     // Requests wait in their slots while the endpoint is away: nothing queues up.
     expect(rssLate - rssEarly).toBeLessThan(40);
     const second = await sink({ grpc: `127.0.0.1:${port}` });

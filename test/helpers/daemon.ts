@@ -1,7 +1,7 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { spawnJsonLines, type JsonLinesProcess, type LogLine } from '../../bench/child-process.js';
 import { packageRoot } from '../../src/package-root.js';
 
 export const CLI = join(packageRoot(), 'dist', 'src', 'cli', 'main.js');
@@ -37,17 +37,8 @@ service:${opts.duration ? `\n  duration: ${opts.duration}` : ''}
 `;
 }
 
-/** A pino JSON line from the daemon (non-JSON lines keep their text in `msg`). */
-export type LogLine = Record<string, unknown> & { msg: string };
-
-export interface DaemonProcess {
-  child: ChildProcess;
-  lines: LogLine[];
-  stderr: () => string;
-  /** Resolves with the first line matching, or rejects after `timeoutMs`. */
-  waitFor(pred: (l: LogLine) => boolean, timeoutMs?: number): Promise<LogLine>;
-  exited: Promise<number | null>;
-}
+export type { LogLine } from '../../bench/child-process.js';
+export type DaemonProcess = JsonLinesProcess;
 
 export function tempDir(prefix = 'otel-replayd-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
@@ -61,51 +52,7 @@ export function writeConfig(dir: string, yaml: string, name = 'config.yaml'): st
 
 /** Runs the built CLI as a real child process with JSON logs on stdout. */
 export function runCli(args: string[], env: Record<string, string> = {}): DaemonProcess {
-  const child = spawn(process.execPath, [CLI, ...args], {
-    env: { ...process.env, CI: 'true', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const lines: LogLine[] = [];
-  const watchers: { pred: (l: LogLine) => boolean; resolve: (l: LogLine) => void }[] = [];
-  let err = '';
-  let pending = '';
-  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
-    pending += chunk;
-    let nl: number;
-    while ((nl = pending.indexOf('\n')) >= 0) {
-      const text = pending.slice(0, nl);
-      pending = pending.slice(nl + 1);
-      let line: LogLine;
-      try {
-        line = JSON.parse(text) as LogLine;
-      } catch {
-        line = { msg: text };
-      }
-      lines.push(line);
-      for (const w of [...watchers]) {
-        if (w.pred(line)) {
-          watchers.splice(watchers.indexOf(w), 1);
-          w.resolve(line);
-        }
-      }
-    }
-  });
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (err += chunk));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return {
-    child,
-    lines,
-    stderr: () => err,
-    exited,
-    waitFor(pred, timeoutMs = 20_000) {
-      const found = lines.find(pred);
-      if (found) return Promise.resolve(found);
-      return new Promise((resolve, reject) => {
-        const t = setTimeout(() => reject(new Error(`no matching log line within ${timeoutMs} ms; stderr: ${err}\nlast lines: ${JSON.stringify(lines.slice(-5))}`)), timeoutMs);
-        watchers.push({ pred, resolve: (l) => { clearTimeout(t); resolve(l); } });
-      });
-    },
-  };
+  return spawnJsonLines([CLI, ...args], { env });
 }
 
 /** The daemon's final per-pipeline summary lines, keyed by pipeline id. */
