@@ -55,14 +55,11 @@ export function grpcCredentials(tls: TlsConfig, exporterId: string, log: Logger)
   });
 }
 
-/** undici `connect` options for an https endpoint; undefined for plain http. */
-export function httpConnectOptions(
-  tls: TlsConfig,
-  exporterId: string,
-  log: Logger,
-): { ca?: Buffer; cert?: Buffer; key?: Buffer; rejectUnauthorized?: boolean; servername?: string } {
-  const m = readTlsMaterial(tls, exporterId);
-  const opts: { ca?: Buffer; cert?: Buffer; key?: Buffer; rejectUnauthorized?: boolean; servername?: string } = { ...m };
+type HttpConnectOptions = TlsMaterial & { rejectUnauthorized?: boolean; servername?: string };
+
+/** undici `connect` options for an https endpoint (plain http endpoints need none: the caller skips this). */
+export function httpConnectOptions(tls: TlsConfig, exporterId: string, log: Logger): HttpConnectOptions {
+  const opts: HttpConnectOptions = readTlsMaterial(tls, exporterId);
   if (tls.serverNameOverride) opts.servername = tls.serverNameOverride;
   if (tls.insecureSkipVerify) {
     log.warn({ exporter: exporterId }, SKIP_WARNING);
