@@ -4,7 +4,7 @@ import { truncateMessage } from './partial-success.js';
 import { isTlsVerifyFailure } from './tls.js';
 
 /** gRPC status code names by number; they double as our stable failure codes. */
-export const GRPC_CODE_NAMES = [
+const GRPC_CODE_NAMES = [
   'OK', 'CANCELLED', 'UNKNOWN', 'INVALID_ARGUMENT', 'DEADLINE_EXCEEDED', 'NOT_FOUND', 'ALREADY_EXISTS',
   'PERMISSION_DENIED', 'RESOURCE_EXHAUSTED', 'FAILED_PRECONDITION', 'ABORTED', 'OUT_OF_RANGE', 'UNIMPLEMENTED',
   'INTERNAL', 'UNAVAILABLE', 'DATA_LOSS', 'UNAUTHENTICATED',
