@@ -20,7 +20,7 @@ export interface StampBenchResult {
 }
 
 /** ~10k spans in 100-span traces, attributes sized so the set encodes to ~2 MB. */
-export function benchTemplate(spans = 10_000, perTrace = 100): TemplateData {
+function benchTemplate(spans = 10_000, perTrace = 100): TemplateData {
   const list: object[] = [];
   for (let i = 0; i < spans; i++) {
     const t = Math.floor(i / perTrace);
@@ -47,7 +47,7 @@ export function benchTemplate(spans = 10_000, perTrace = 100): TemplateData {
 }
 
 /** Stamps every frame of `ct` repeatedly for about `ms`; returns spans/s. */
-export function benchStamp(ct: CompiledTemplate, ms = 2000): number {
+function benchStamp(ct: CompiledTemplate, ms = 2000): number {
   const st = new Stamper(ct, { seed: [1, 2], worker: 0, idRegen: true, timestamps: true, backdateMs: 0, jitterMaxMs: 10 });
   const buf = Buffer.allocUnsafe(ct.maxFrameBytes);
   let spans = 0;
@@ -64,7 +64,7 @@ export function benchStamp(ct: CompiledTemplate, ms = 2000): number {
 }
 
 /** The naive baseline: decode, deep-copy, new ids and times on objects, encode — per send. */
-export function benchNaive(frames: Uint8Array[], spansPerPass: number, ms = 2000): number {
+function benchNaive(frames: Uint8Array[], spansPerPass: number, ms = 2000): number {
   const type = requestType('traces');
   let spans = 0;
   const start = performance.now();

@@ -119,7 +119,7 @@ export async function measureTransport(opts: TransportBenchOptions): Promise<Tra
 }
 
 /** A valid ExportTraceServiceRequest of about `bytes` bytes (spans with a 1 KiB attribute each), so a counting sink accepts it. */
-export function traceRequestOfSize(bytes: number): TransportFrame {
+function traceRequestOfSize(bytes: number): TransportFrame {
   const type = requestType('traces');
   const pad = 'x'.repeat(1024);
   const spans = Array.from({ length: Math.max(1, Math.round(bytes / 1100)) }, (_, i) => ({
