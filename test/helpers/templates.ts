@@ -40,7 +40,10 @@ export function spanId(t: number, s: number): Buffer {
   return b;
 }
 
-/** Relative start of span `s` in trace `t`; traces are 1 s apart when absolute. */
+/**
+ * Relative times of span `s`, the same in every trace (`t` does not change them; absolute
+ * traces are 1 s apart, see tracesRequest).
+ */
 export function spanTimes(t: number, s: number): { start: bigint; end: bigint; event: bigint } {
   const start = BigInt(s * 1000 + (s > 0 ? 7 : 0));
   return { start, end: start + BigInt(500_000 + s), event: start + 3n };
