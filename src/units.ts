@@ -5,7 +5,10 @@ const SIZE_UNITS: Record<string, number> = {
   b: 1, kb: 1e3, mb: 1e6, gb: 1e9, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3, k: 1024, m: 1024 ** 2, g: 1024 ** 3,
 };
 
-/** Parses `1h30m`, `250ms`, `0`, or a bare number of seconds; returns milliseconds or undefined if malformed. */
+/**
+ * Parses `1h30m`, `250ms`, `0`, or a number of seconds (YAML `30`; the string `"30"` has no
+ * unit and is malformed); returns milliseconds or undefined if malformed.
+ */
 export function parseDuration(input: unknown): number | undefined {
   if (typeof input === 'number') return Number.isFinite(input) && input >= 0 ? input * 1000 : undefined;
   if (typeof input !== 'string') return undefined;
@@ -31,6 +34,7 @@ export function parseSize(input: unknown): number | undefined {
   return unit === undefined ? undefined : Math.round(Number(m[1]) * unit);
 }
 
+/** The short form users write, for summaries: `250ms`, `1.5s`, `2m30s`. */
 export function formatDuration(ms: number): string {
   if (ms < 1000) return `${ms}ms`;
   if (ms < 60_000) return `${+(ms / 1000).toFixed(3)}s`;
