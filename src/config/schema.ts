@@ -86,6 +86,17 @@ export function asMapping(raw: unknown, path: string, problems: ConfigProblem[])
 
 const NUMERIC = /^\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*$/;
 
+/** A number, or a numeric string (${env:...} expansion always yields text); NaN otherwise. */
+export function numberOf(v: unknown): number {
+  return typeof v === 'number' ? v : typeof v === 'string' && NUMERIC.test(v) ? Number(v) : NaN;
+}
+
+/** A boolean, or `"true"`/`"false"` (${env:...} expansion always yields text); undefined otherwise. */
+export function boolOf(v: unknown): boolean | undefined {
+  if (typeof v === 'boolean') return v;
+  return v === 'true' || v === 'false' ? v === 'true' : undefined;
+}
+
 /**
  * Reads the keys of one mapping against its table. Each getter returns the value or the
  * table's default; a bad value records a problem and returns the default, so parsing
@@ -135,9 +146,8 @@ export class Section {
 
   bool(key: string): boolean {
     const v = this.value(key);
-    if (typeof v === 'boolean') return v;
-    // Strings come from ${env:...} expansion, which always yields text.
-    if (v === 'true' || v === 'false') return v === 'true';
+    const b = boolOf(v);
+    if (b !== undefined) return b;
     if (v !== undefined) this.problem(key, `must be true or false, got ${show(v)}`);
     return this.table[key]?.default === true;
   }
@@ -146,7 +156,7 @@ export class Section {
   number(key: string, opts: { integer?: boolean; min?: number; max?: number; positive?: boolean } = {}): number | undefined {
     const v = this.value(key);
     if (v === undefined) return undefined;
-    const n = typeof v === 'number' ? v : typeof v === 'string' && NUMERIC.test(v) ? Number(v) : NaN;
+    const n = numberOf(v);
     const kind = opts.integer ? 'integer' : 'number';
     const { min = -Infinity, max = Number.MAX_SAFE_INTEGER } = opts;
     const ok =

@@ -1,4 +1,4 @@
-import { isMapping, joinPath } from '../config/schema.js';
+import { boolOf, isMapping, joinPath, numberOf } from '../config/schema.js';
 import type { ConfigProblem } from '../errors.js';
 import { parseSize } from '../units.js';
 
@@ -76,31 +76,34 @@ class Reader {
   int(o: Obj, key: string, path: string, def: number, min = 0, max = Number.MAX_SAFE_INTEGER): number {
     const v = o[key];
     if (v === undefined || v === null) return def;
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
+    const n = numberOf(v);
+    if (!Number.isInteger(n) || n < min || n > max) {
       this.problems.push({ path: joinPath(path, key), message: `must be an integer from ${min} to ${max}, got ${JSON.stringify(v)}` });
       return def;
     }
-    return v;
+    return n;
   }
 
   num(o: Obj, key: string, path: string, def: number, min: number, max: number): number {
     const v = o[key];
     if (v === undefined || v === null) return def;
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max) {
+    const n = numberOf(v);
+    if (!Number.isFinite(n) || n < min || n > max) {
       this.problems.push({ path: joinPath(path, key), message: `must be a number from ${min} to ${max}, got ${JSON.stringify(v)}` });
       return def;
     }
-    return v;
+    return n;
   }
 
   bool(o: Obj, key: string, path: string, def: boolean): boolean {
     const v = o[key];
     if (v === undefined || v === null) return def;
-    if (typeof v !== 'boolean') {
+    const b = boolOf(v);
+    if (b === undefined) {
       this.problems.push({ path: joinPath(path, key), message: `must be true or false, got ${JSON.stringify(v)}` });
       return def;
     }
-    return v;
+    return b;
   }
 
   str(o: Obj, key: string, path: string, def: string): string {

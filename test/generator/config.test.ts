@@ -57,6 +57,31 @@ describe('parseGeneratorConfig', () => {
     expect(parse('nope').problems).toEqual([{ path: base, message: 'must be a mapping' }]);
   });
 
+  it('takes numbers and booleans from ${env:...} expansion, which always yields text', async () => {
+    const { parseConfig } = await import('../../src/config/load.js');
+    const cfg = parseConfig(
+      `
+receivers:
+  generator/x: { seed: "\${env:SEED}", traces: { count: "\${env:N}", error_rate: "\${env:E}", spans: { high_span_traces: { enabled: "\${env:H}" } } } }
+exporters:
+  otlp_grpc: { endpoint: 127.0.0.1:4317, tls: { insecure: true } }
+service:
+  pipelines:
+    traces: { receivers: [generator/x], exporters: [otlp_grpc] }
+`,
+      '/tmp/env.yaml',
+      { SEED: '9', N: '25', E: '0.5', H: 'true' },
+    );
+    const g = (cfg.receivers['generator/x'] as { generator: { seed: number; traces: { count: number; errorRate: number; spans: { highSpanTraces: { enabled: boolean } } } } }).generator;
+    expect(g.seed).toBe(9);
+    expect(g.traces.count).toBe(25);
+    expect(g.traces.errorRate).toBe(0.5);
+    expect(g.traces.spans.highSpanTraces.enabled).toBe(true);
+    expect(parse({ traces: { count: 'many' } }).problems).toEqual([
+      { path: 'receivers.generator/x.traces.count', message: expect.stringContaining('must be an integer') },
+    ]);
+  });
+
   it('parses max_size with units', () => {
     expect(parse({ max_size: '512MiB' }).cfg.maxSize).toBe(512 * 1024 * 1024);
   });
