@@ -93,6 +93,18 @@ abstract class ScriptedEndpoint {
   protected next(): Reply {
     return this.#script.shift() ?? {};
   }
+
+  /**
+   * Aborts `ac` `afterMs` after the first request has arrived. A fixed timer from the start
+   * of the export could fire before a loaded machine has even connected.
+   */
+  abortAfterFirstRequest(ac: AbortController, afterMs = 0): void {
+    const poll = setInterval(() => {
+      if (this.received.length === 0) return;
+      clearInterval(poll);
+      setTimeout(() => ac.abort(), afterMs);
+    }, 5);
+  }
 }
 
 export class FakeHttpEndpoint extends ScriptedEndpoint {

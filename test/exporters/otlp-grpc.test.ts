@@ -194,7 +194,7 @@ describe('OtlpGrpcExporter', () => {
     const { ep, exp } = await setup();
     ep.script({ delayMs: 2000 });
     const ac = new AbortController();
-    setTimeout(() => ac.abort(), 100);
+    ep.abortAfterFirstRequest(ac);
     const t0 = performance.now();
     const out = await exp.export('traces', traceRequest(), ac.signal);
     expect(out).toMatchObject({ status: 'failed', code: 'ERR_EXPORT_ABORTED' });
@@ -206,7 +206,7 @@ describe('OtlpGrpcExporter', () => {
     const { ep, exp } = await setup();
     ep.script({ grpcCode: 14, retryDelayMs: 2000 });
     const ac = new AbortController();
-    setTimeout(() => ac.abort(), 100);
+    ep.abortAfterFirstRequest(ac, 100);
     const out = await exp.export('traces', traceRequest(), ac.signal);
     expect(out).toMatchObject({ status: 'failed', code: 'ERR_EXPORT_ABORTED', retries: 0 });
     expect(ep.received).toHaveLength(1);

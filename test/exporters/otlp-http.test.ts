@@ -188,7 +188,7 @@ describe('OtlpHttpExporter', () => {
     const { ep, exp } = await setup();
     ep.script({ delayMs: 2000 });
     const ac = new AbortController();
-    setTimeout(() => ac.abort(), 100);
+    ep.abortAfterFirstRequest(ac);
     const t0 = performance.now();
     expect(await exp.export('traces', traceRequest(), ac.signal)).toMatchObject({ status: 'failed', code: 'ERR_EXPORT_ABORTED' });
     expect(performance.now() - t0).toBeLessThan(1500);
@@ -199,7 +199,7 @@ describe('OtlpHttpExporter', () => {
     const { ep, exp } = await setup();
     ep.script({ httpStatus: 429, retryAfter: '2' });
     const ac = new AbortController();
-    setTimeout(() => ac.abort(), 100);
+    ep.abortAfterFirstRequest(ac, 100);
     expect(await exp.export('traces', traceRequest(), ac.signal)).toMatchObject({ status: 'failed', code: 'ERR_EXPORT_ABORTED', retries: 0 });
     expect(ep.received).toHaveLength(1);
   });
