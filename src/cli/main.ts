@@ -6,15 +6,16 @@ import { packageRoot } from '../package-root.js';
 const USAGE = `otel-replayd — replays OpenTelemetry traces, metrics and logs to OTLP endpoints
 
 Usage:
-  otel-replayd --config FILE              run the pipelines in FILE (SIGHUP reloads it)
+  otel-replayd --config FILE [--log-level LEVEL]
+                                          run the pipelines in FILE (SIGHUP reloads it)
   otel-replayd validate --config FILE     check a config and print every problem
   otel-replayd sink [--grpc ADDR] [--http ADDR] [--verify] [--report FILE] ...
                                           run the built-in OTLP sink (see: sink --help)
-  otel-replayd generate --config FILE [--out DIR] [--seed N] [--json]
-                                          write realistic template files
+  otel-replayd generate --config FILE [--out DIR] [--seed N] [--json] [--threads N]
+                                          write realistic template files (see: generate --help)
   otel-replayd --help | --version
 
-Exit codes: 0 done, 1 runtime failure, 2 bad config or usage, 130 forced stop.
+Exit codes: 0 done, 1 runtime failure, 2 bad config, bad template or usage, 130 forced stop.
 `;
 
 type Command = (args: string[]) => Promise<number>;

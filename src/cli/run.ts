@@ -164,9 +164,10 @@ class Daemon {
       const v = this.sink.verification();
       const verification = v ? { ok: v.ok, checked: v.checked, problems: v.problems } : undefined;
       this.log.info({ received: this.sink.counts(), verification }, 'sink extension summary');
+      // Closed first, as the sink command does, so the report's rates cover the serving time only.
+      await this.sink.close();
       const reportFile = this.cfg.extensions.sink?.report;
       if (reportFile) await writeReport(reportFile, this.sink.report());
-      await this.sink.close();
     }
   }
 }

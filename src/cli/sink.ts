@@ -68,6 +68,17 @@ export async function main(args: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return 0;
   }
+  // Handlers go in before anything is printed: a script that reads "sink listening" and
+  // stops the sink at once must get a clean stop and a report, not Node's default exit.
+  const stopped = new Promise<NodeJS.Signals>((resolve) => {
+    const stop = (sig: NodeJS.Signals): void => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve(sig);
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
   const log = createLogger({ name: 'otel-replayd-sink' });
   let sink;
   try {
@@ -96,15 +107,7 @@ export async function main(args: string[]): Promise<number> {
     lastAt = now;
   }, parsed.intervalMs);
 
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    const stop = (sig: NodeJS.Signals): void => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      resolve(sig);
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-  });
+  const signal = await stopped;
   clearInterval(timer);
   log.info({ signal }, 'sink stopping');
   await sink.close();

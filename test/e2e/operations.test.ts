@@ -1,24 +1,15 @@
-import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { rssMb } from '../../bench/child-process.js';
 import { createTestCerts } from '../helpers/certs.js';
 import { DEMO, runCli, summaries, tempDir, tracesConfig, writeConfig } from '../helpers/daemon.js';
 import { sinksClosedAfterEach } from '../helpers/sink.js';
+import { freePort } from '../helpers/net.js';
 
 const T = DEMO.traces;
 const FAST_RETRY = 'retry_on_failure: { initial_interval: 50ms, max_interval: 200ms, max_elapsed_time: 60s }';
 
 const sink = sinksClosedAfterEach();
 
-/** A loopback port that is free right now (for an endpoint that starts later). */
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const srv = createServer().listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 describe('endpoint faults', () => {
   it('starts with the endpoint down, retries, and delivers everything once it comes up', async () => {

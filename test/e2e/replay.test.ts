@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DEMO, runCli, summaries, tempDir, tracesConfig, writeConfig } from '../helpers/daemon.js';
 import { sinksClosedAfterEach } from '../helpers/sink.js';
+import { freePort } from '../helpers/net.js';
 
 const { traces: T, metrics: M, logs: L } = DEMO;
 
@@ -71,6 +72,36 @@ service:
     expect(rate).toBeGreaterThan(40000 * 0.97);
     expect(rate).toBeLessThan(40000 * 1.03);
     expect(s.counts().traces.events).toBe(Number(summaries(d.lines).get('traces')!.sent_spans));
+  });
+});
+
+describe('the sink extension', () => {
+  it('receives inside the daemon and writes its report at exit, counting exactly what was sent', async () => {
+    const dir = tempDir();
+    const report = join(dir, 'report.json');
+    const cfg = writeConfig(dir, `
+receivers:
+  template/demo: { logs: ${L}, loops: 2 }
+processors:
+  id_regen: {}
+  timestamp: {}
+exporters:
+  otlp_http: { endpoint: "http://127.0.0.1:\${env:PORT}" }
+extensions:
+  sink: { http: "127.0.0.1:\${env:PORT}", verify: true, report: report.json }
+service:
+  telemetry: { metrics: { address: none } }
+  pipelines:
+    logs: { receivers: [template/demo], processors: [id_regen, timestamp], exporters: [otlp_http] }
+`);
+    const port = await freePort();
+    const d = runCli(['--config', cfg], { PORT: String(port) });
+    expect(await d.exited, d.stderr()).toBe(0);
+    const sent = Number(summaries(d.lines).get('logs')!.sent_logs);
+    expect(sent).toBeGreaterThan(0);
+    const r = JSON.parse(readFileSync(report, 'utf8')) as { total: { events: number }; verification: { ok: boolean } };
+    expect(r.total.events).toBe(sent);
+    expect(r.verification.ok).toBe(true);
   });
 });
 

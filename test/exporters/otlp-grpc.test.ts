@@ -1,12 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import * as http2 from 'node:http2';
-import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
 import { OtlpGrpcExporter, grpcTarget } from '../../src/exporters/otlp-grpc.js';
 import { SIGNALS } from '../../src/otlp/signals.js';
 import { ConfigError } from '../../src/errors.js';
 import { FakeGrpcEndpoint, memoryLogger, testExporterConfig, traceRequest } from './fake-endpoint.js';
+import { freePort } from '../helpers/net.js';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -22,13 +22,6 @@ async function setup(overrides: Parameters<typeof testExporterConfig>[0] extends
   return { ep, exp, lines };
 }
 
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 describe('OtlpGrpcExporter', () => {
   it('sends the request bytes unchanged to each signal path, with headers as metadata', async () => {

@@ -1,11 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
 import { OtlpHttpExporter, parseRetryAfter } from '../../src/exporters/otlp-http.js';
 import { ConfigError } from '../../src/errors.js';
 import type { ExporterConfig } from '../../src/config/types.js';
 import { FakeHttpEndpoint, memoryLogger, testExporterConfig, traceRequest } from './fake-endpoint.js';
+import { freePort } from '../helpers/net.js';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -21,13 +20,6 @@ async function setup(overrides: Partial<ExporterConfig> = {}) {
   return { ep, exp, lines };
 }
 
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 const fastGiveUp = { enabled: true, initialIntervalMs: 20, maxIntervalMs: 40, maxElapsedTimeMs: 200, multiplier: 2, randomizationFactor: 0 };
 
