@@ -2,7 +2,6 @@ import type { Signal } from '../otlp/signals.js';
 import type { AnyValue, Block, KeyValue } from './otlp-values.js';
 import { WireWriter } from './wire-writer.js';
 
-export const REQUEST_FIELD: Record<Signal, string> = { traces: 'resourceSpans', metrics: 'resourceMetrics', logs: 'resourceLogs' };
 
 /**
  * The shapes the generator builds (protobufjs's camelCase object form, so the same

@@ -1,9 +1,9 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Signal } from '../otlp/signals.js';
+import { SIGNALS, type Signal } from '../otlp/signals.js';
 import type { GeneratorConfig } from './config.js';
 import { signalBlocks } from './dataset.js';
-import { REQUEST_FIELD, encodeBlock } from './encode.js';
+import { encodeBlock } from './encode.js';
 import type { SpanRef } from './traces.js';
 import { WireWriter } from './wire-writer.js';
 
@@ -48,7 +48,7 @@ function writeOne(cfg: GeneratorConfig, signal: Signal, outDir: string, jsonLine
       if (w.pos >= FLUSH_BYTES) out.bytes += flush(fd, w);
       if (jsonFd !== undefined) {
         // JSON lines, one request per block: the Collector file exporter's layout, which the template receiver reads.
-        const line = `${jsonLine!(signal, { [REQUEST_FIELD[signal]]: [block.resource] })}\n`;
+        const line = `${jsonLine!(signal, { [SIGNALS[signal].resources]: [block.resource] })}\n`;
         out.jsonBytes! += writeSync(jsonFd, line);
       }
       out.events += block.events;

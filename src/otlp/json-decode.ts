@@ -1,7 +1,7 @@
 import protobuf from 'protobufjs';
 import { TemplateError } from '../errors.js';
 import { requestType } from './proto.js';
-import { SIGNAL_NAMES, type Signal } from './signals.js';
+import { SIGNAL_NAMES, SIGNALS, type Signal } from './signals.js';
 
 /**
  * OTLP/JSON → the object `requestType(signal).decode()` would give for the same data.
@@ -16,7 +16,6 @@ import { SIGNAL_NAMES, type Signal } from './signals.js';
 
 /** Fields holding ids: OTLP/JSON writes them as hex, everything else `bytes` is base64. */
 const ID_BYTES: Record<string, number> = { traceId: 16, spanId: 8, parentSpanId: 8 };
-const TOP_KEYS: Record<Signal, string> = { traces: 'resourceSpans', metrics: 'resourceMetrics', logs: 'resourceLogs' };
 const MAX_DEPTH = 64;
 const LONG_TYPES = new Set(['int64', 'uint64', 'sint64', 'fixed64', 'sfixed64']);
 const INT_TYPES = new Set(['int32', 'uint32', 'sint32', 'fixed32', 'sfixed32']);
@@ -44,10 +43,10 @@ export function decodeOtlpJson(signal: Signal, text: string, file?: string): any
 /** Like `decodeOtlpJson` for an already parsed value; `line` is for JSON lines input. Mutates `value`. */
 export function decodeOtlpJsonValue(signal: Signal, value: unknown, file?: string, line?: number): any {
   const where: Where = { file, line };
-  if (!isObject(value)) fail(where, '', `expected a JSON object holding ${TOP_KEYS[signal]}, got ${kindOf(value)}`);
+  if (!isObject(value)) fail(where, '', `expected a JSON object holding ${SIGNALS[signal].resources}, got ${kindOf(value)}`);
   const other = jsonSignal(value);
   if (other !== undefined && other !== signal) {
-    throw new TemplateError(`${at(where, '')}holds a ${other} request (${TOP_KEYS[other]}), not ${signal}`, {
+    throw new TemplateError(`${at(where, '')}holds a ${other} request (${SIGNALS[other].resources}), not ${signal}`, {
       file,
       code: 'ERR_TEMPLATE_WRONG_SIGNAL',
     });
@@ -65,7 +64,7 @@ export function decodeOtlpJsonValue(signal: Signal, value: unknown, file?: strin
 /** The signal a parsed OTLP/JSON request is for, judged by its top-level key. */
 export function jsonSignal(value: Record<string, unknown>): Signal | undefined {
   for (const s of SIGNAL_NAMES) {
-    const key = TOP_KEYS[s];
+    const key = SIGNALS[s].resources;
     if (value[key] !== undefined || value[snake(key)] !== undefined) return s;
   }
   return undefined;

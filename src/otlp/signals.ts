@@ -16,7 +16,12 @@ export interface SignalInfo {
   rejectedField: string;
   /** What one event is called in stats: spans, data points or log records. */
   unit: 'spans' | 'points' | 'logs';
+  /** The request's list of resources, as protobufjs and OTLP/JSON name it. */
+  resources: 'resourceSpans' | 'resourceMetrics' | 'resourceLogs';
 }
+
+/** A Metric's data fields (oneof), as protobufjs and OTLP/JSON name them. */
+export const METRIC_DATA_KEYS = ['gauge', 'sum', 'histogram', 'exponentialHistogram', 'summary'] as const;
 
 export const SIGNALS: Record<Signal, SignalInfo> = {
   traces: {
@@ -26,6 +31,7 @@ export const SIGNALS: Record<Signal, SignalInfo> = {
     httpPath: '/v1/traces',
     rejectedField: 'rejectedSpans',
     unit: 'spans',
+    resources: 'resourceSpans',
   },
   metrics: {
     request: 'opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest',
@@ -34,6 +40,7 @@ export const SIGNALS: Record<Signal, SignalInfo> = {
     httpPath: '/v1/metrics',
     rejectedField: 'rejectedDataPoints',
     unit: 'points',
+    resources: 'resourceMetrics',
   },
   logs: {
     request: 'opentelemetry.proto.collector.logs.v1.ExportLogsServiceRequest',
@@ -42,6 +49,7 @@ export const SIGNALS: Record<Signal, SignalInfo> = {
     httpPath: '/v1/logs',
     rejectedField: 'rejectedLogRecords',
     unit: 'logs',
+    resources: 'resourceLogs',
   },
 };
 

@@ -1,5 +1,6 @@
 import { TemplateError } from '../errors.js';
 import { requestType } from '../otlp/proto.js';
+import { METRIC_DATA_KEYS } from '../otlp/signals.js';
 import type { TemplateData } from './template-data.js';
 
 /**
@@ -26,7 +27,7 @@ export function templateBytes(d: TemplateData): Buffer {
   } else {
     for (const rm of r.resourceMetrics ?? []) for (const sm of rm.scopeMetrics ?? []) for (const m of sm.metrics ?? []) {
       const what = `metric ${JSON.stringify(m.name ?? '')}`;
-      for (const kind of ['gauge', 'sum', 'histogram', 'exponentialHistogram', 'summary']) {
+      for (const kind of METRIC_DATA_KEYS) {
         for (const p of m[kind]?.dataPoints ?? []) {
           check(p.startTimeUnixNano, `${what} start`);
           check(p.timeUnixNano, `${what} time`);

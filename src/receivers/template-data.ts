@@ -1,5 +1,5 @@
 import { requestType } from '../otlp/proto.js';
-import type { Signal } from '../otlp/signals.js';
+import { METRIC_DATA_KEYS, type Signal } from '../otlp/signals.js';
 
 /**
  * A template ready to compile. Receivers produce it as wire bytes (`bytes`): an encoded
@@ -40,7 +40,7 @@ export function decodeTemplate(signal: Signal, bytes: Buffer): any {
     for (const rl of request.resourceLogs) for (const sl of rl.scopeLogs) for (const log of sl.logRecords) times(log, TIME_KEYS.slice(2));
   } else {
     for (const rm of request.resourceMetrics) for (const sm of rm.scopeMetrics) for (const m of sm.metrics) {
-      for (const kind of ['gauge', 'sum', 'histogram', 'exponentialHistogram', 'summary']) {
+      for (const kind of METRIC_DATA_KEYS) {
         for (const p of m[kind]?.dataPoints ?? []) {
           times(p, TIME_KEYS.slice(0, 1).concat('timeUnixNano'));
           for (const ex of p.exemplars ?? []) times(ex, ['timeUnixNano']);

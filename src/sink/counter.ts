@@ -1,6 +1,6 @@
 import { WireError } from '../errors.js';
 import { WireReader } from '../pipeline/wire-reader.js';
-import type { Signal } from '../otlp/signals.js';
+import { METRIC_DATA_KEYS, type Signal } from '../otlp/signals.js';
 
 /**
  * Counts events in an encoded Export*ServiceRequest by walking its envelope with
@@ -87,7 +87,6 @@ const JSON_KEYS: Record<Signal, [resource: string, scope: string, items: string]
 };
 
 /** A metric's data fields as OTLP/JSON and protobufjs name them; each holds `dataPoints`. */
-export const METRIC_DATA_KEYS = ['gauge', 'sum', 'histogram', 'exponentialHistogram', 'summary'] as const;
 
 /**
  * Counts events in a parsed OTLP/JSON request. Keys are lowerCamelCase only and

@@ -1,5 +1,5 @@
 import type { Signal } from '../otlp/signals.js';
-import { METRIC_DATA_KEYS } from './counter.js';
+import { METRIC_DATA_KEYS } from '../otlp/signals.js';
 
 export interface VerifyOptions {
   /** Timestamps must lie within now ± this. Default 1 h. */
