@@ -1,6 +1,7 @@
 import protobuf from 'protobufjs';
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import { UsageError } from '../errors.js';
+import { mulberry32 } from '../mulberry32.js';
 
 /** The failure an injected fault answers with; gRPC names and HTTP codes map onto each other. */
 export type FailCode = 'unavailable' | 'resource_exhausted' | 'invalid_argument' | '429' | '503';
@@ -46,7 +47,7 @@ export class FaultInjector {
   readonly retryAfterMs: number | undefined;
   readonly delayMs: number;
   readonly seed: number;
-  private state: number;
+  private readonly next: () => number;
 
   constructor(opts: FaultOptions = {}) {
     const rate = opts.failRate ?? 0;
@@ -62,7 +63,7 @@ export class FaultInjector {
     this.retryAfterMs = opts.retryAfterMs;
     this.delayMs = opts.delayMs ?? 0;
     this.seed = opts.seed ?? Math.floor(Math.random() * 2 ** 32);
-    this.state = this.seed >>> 0;
+    this.next = mulberry32(this.seed);
   }
 
   /** True when this request must be answered with the injected failure. */
@@ -95,15 +96,6 @@ export class FaultInjector {
       failRate: this.failRate, failCode: this.failCode, retryAfterMs: this.retryAfterMs ?? null,
       delayMs: this.delayMs, seed: this.seed,
     };
-  }
-
-  /** mulberry32: tiny, seedable, good enough to spread failures evenly. */
-  private next(): number {
-    this.state = (this.state + 0x6d2b79f5) | 0;
-    let t = this.state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   }
 }
 

@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import { ConfigError } from '../../src/errors.js';
 import { SECRET, makeDir } from './fixture.js';
+import { mulberry32 } from '../../src/mulberry32.js';
 
 const { dir, cleanup } = makeDir();
 afterAll(cleanup);
@@ -69,17 +70,6 @@ service:
 const WRONG_VALUES = ['[]', '{}', '1e999', '-1', '0', '99999999999999999999999', 'null', 'true', '"${env:NOPE}"', '$$', '~', '"a\\u0000b"', 'x'.repeat(5000), '!!binary aGk=', '&x 1', '*x'];
 const NOISE = ':{}[],&*!|>\'"%@`#-?\t\n \\$<>=~';
 
-/** mulberry32: small, seeded, same sequence on every machine. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function mutate(text: string, r: () => number): string {
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
@@ -134,7 +124,7 @@ function mutate(text: string, r: () => number): string {
 describe('config fuzz', () => {
   it('every mutation parses or throws ConfigError, and never leaks a header value', () => {
     const CASES = 3000;
-    const r = rng(0x5eed);
+    const r = mulberry32(0x5eed);
     const counts = { valid: 0, invalid: 0 };
     for (let i = 0; i < CASES; i++) {
       let text = SEEDS[i % SEEDS.length]!;

@@ -1,19 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { TemplateError } from '../../src/errors.js';
 import { decodeOtlpJson } from '../../src/otlp/json-decode.js';
 import { requestType } from '../../src/otlp/proto.js';
 import { SIGNAL_NAMES } from '../../src/otlp/signals.js';
 import { requestFor, toOtlpJson } from '../helpers/templates.js';
+import { fails } from '../helpers/errors.js';
 
-function fails(fn: () => unknown): TemplateError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(TemplateError);
-    return err as TemplateError;
-  }
-  throw new Error('expected a TemplateError');
-}
 
 const TRACE = '5B8EFFF798038103D269B633813FC60C';
 const SPAN = 'eee19b7ec3c1b174';

@@ -11,6 +11,7 @@ import { requestType } from '../../src/otlp/proto.js';
 import { SIGNALS, type Signal } from '../../src/otlp/signals.js';
 import { SITE_TRACE_ID } from '../../src/pipeline/item-rewrite.js';
 import { type JsonSiteSink, wireToJson } from '../../src/pipeline/wire-json.js';
+import { mulberry32 } from '../../src/mulberry32.js';
 
 /** What the protobufjs path wrote for the same bytes: the reference. A Buffer, as frames are, decodes strings with Node's UTF-8 decoder. */
 function reference(signal: Signal, bytes: Uint8Array, fixedWidthTimes = false): string {
@@ -21,15 +22,6 @@ function encode(signal: Signal, obj: object): Uint8Array {
   return requestType(signal).encode(requestType(signal).fromObject(obj)).finish();
 }
 
-/** A small seeded PRNG (mulberry32): the same cases on every run. */
-function prng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const STRINGS = ['', 'plain', 'ünïcødé ✓', '日本語', '🚀 emoji', 'quote " backslash \\ slash /', 'ctl \u0000\u0001\b\t\n\f\r\u001f\u007f', 'line\u2028sep\u2029', 'é'.repeat(40)];
 const DOUBLES = [0, -0, 1.5, -2.25e-300, 1e21, 123456789.125, Number.MAX_VALUE, Number.MIN_VALUE, NaN, Infinity, -Infinity];
@@ -139,7 +131,7 @@ const wrap = (...items: number[][]): Uint8Array => Uint8Array.from(len(1, len(2,
 
 describe('wireToJson', () => {
   it('writes what encodeOtlpJson writes for the protobufjs decoding, for random requests of every signal', () => {
-    const rand = prng(20250101);
+    const rand = mulberry32(20250101);
     for (let round = 0; round < 15; round++) {
       const odd = round % 2 === 0;
       const all = cases(rand, odd);
@@ -201,7 +193,7 @@ describe('wireToJson', () => {
   });
 
   it('reports every id and time at the byte it is written, with the source offset of its value', () => {
-    const rand = prng(7);
+    const rand = mulberry32(7);
     for (const signal of Object.keys(SIGNALS) as Signal[]) {
       const bytes = encode(signal, cases(rand)[signal]);
       const ids: [number, number, string][] = [];

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { TemplateError } from '../../src/errors.js';
 import { requestType } from '../../src/otlp/proto.js';
 import type { Signal } from '../../src/otlp/signals.js';
 import { normalize } from '../../src/receivers/normalize.js';
 import { ABSOLUTE_BASE, logsRequest, metricsRequest, spanId, traceId } from '../helpers/templates.js';
 import { decodeTemplate, type TemplateData } from '../../src/receivers/template-data.js';
+import { fails } from '../helpers/errors.js';
 
 /** Loaded templates are wire bytes: decode them to look at them as objects. */
 const decoded = (d: TemplateData): any => decodeTemplate(d.signal, d.bytes!);
@@ -26,15 +26,6 @@ function norm(signal: Signal, request: any, source: string) {
   return normalize(signal, Buffer.from(requestType(signal).encode(request).finish()), source);
 }
 
-function fails(fn: () => unknown): TemplateError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(TemplateError);
-    return err as TemplateError;
-  }
-  throw new Error('expected a TemplateError');
-}
 
 describe('normalize', () => {
   it('stamps absent and zero times as relative 0, as Numbers', () => {

@@ -8,6 +8,7 @@ import { SIGNAL_NAMES, type Signal } from '../../src/otlp/signals.js';
 import { loadTemplate } from '../../src/receivers/template.js';
 import { encodeTemplate, logsRequest, metricsRequest, tracesRequest } from '../helpers/templates.js';
 import { decodeTemplate, type TemplateData } from '../../src/receivers/template-data.js';
+import { mulberry32 } from '../../src/mulberry32.js';
 
 /** Loaded templates are wire bytes: decode them to look at them as objects. */
 const decoded = (d: TemplateData): any => decodeTemplate(d.signal, d.bytes!);
@@ -21,14 +22,6 @@ const decoded = (d: TemplateData): any => decodeTemplate(d.signal, d.bytes!);
 const dir = mkdtempSync(join(tmpdir(), 'replayd-fuzz-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function prng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const small: Record<Signal, () => any> = {
   traces: () => tracesRequest({ traces: 2, spansPerTrace: 2, absolute: true }),
@@ -107,7 +100,7 @@ function times(v: any, out: unknown[]): unknown[] {
 
 describe('template fuzz', () => {
   it('every mutated input loads or fails with a TemplateError naming the file', async () => {
-    const rand = prng(0x5eed);
+    const rand = mulberry32(0x5eed);
     const tally = { cases: 0, loaded: 0, errors: {} as Record<string, number> };
     let slowest = 0;
     for (const c of cases(rand)) {
