@@ -5,7 +5,7 @@
  *
  *   node dist/bench/ceiling.js <grpc|http> <endpoint> <template.pb> [seconds=8] [inFlight=8] [maxBytes=3145728]
  */
-import { compile } from '../src/pipeline/compile.js';
+import { compile } from '../src/compile/compile.js';
 import { loadTemplate } from '../src/receivers/template.js';
 import { measureTransport } from './transport.js';
 

@@ -5,9 +5,9 @@
 import { randomBytes } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
 import { requestType } from '../src/otlp/proto.js';
-import { compile } from '../src/pipeline/compile.js';
-import type { CompiledTemplate } from '../src/pipeline/frame.js';
-import { Stamper } from '../src/pipeline/stamper.js';
+import { compile } from '../src/compile/compile.js';
+import type { CompiledTemplate } from '../src/compile/frame.js';
+import { Stamper } from '../src/stamp/stamper.js';
 import type { TemplateData } from '../src/receivers/template-data.js';
 
 export interface StampBenchResult {

@@ -3,7 +3,7 @@ import { loadConfig } from '../config/load.js';
 import type { ReplaydConfig } from '../config/types.js';
 import { ConfigError } from '../errors.js';
 import { createLogger, prettyByDefault, type Logger } from '../log.js';
-import { Supervisor } from '../pipeline/supervisor.js';
+import { Supervisor } from '../service/supervisor.js';
 import { startSink, writeReport, type Sink } from '../sink/index.js';
 import { MetricsServer } from '../telemetry/metrics-server.js';
 import { StatsReporter } from '../telemetry/stats-reporter.js';

@@ -1,5 +1,5 @@
 import { ExportError, WireError } from '../errors.js';
-import { WireReader } from '../pipeline/wire-reader.js';
+import { WireReader } from '../otlp/wire/reader.js';
 import { truncateMessage } from './partial-success.js';
 import { isTlsVerifyFailure } from './tls.js';
 

@@ -1,7 +1,7 @@
 import { WireError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { SIGNALS, type Signal } from '../otlp/signals.js';
-import { WireReader } from '../pipeline/wire-reader.js';
+import { WireReader } from '../otlp/wire/reader.js';
 import type { ExportOutcome } from './exporter.js';
 import { ABORTED_CODE, type Accepted } from './retry.js';
 

@@ -1,6 +1,6 @@
 import protobuf from 'protobufjs';
 import { WireError } from '../errors.js';
-import { WireReader } from '../pipeline/wire-reader.js';
+import { WireReader } from './wire/reader.js';
 import { requestType } from './proto.js';
 import type { Signal } from './signals.js';
 

@@ -1,9 +1,9 @@
 import { TemplateError } from '../errors.js';
 import type { Signal } from '../otlp/signals.js';
-import { IdTable } from '../pipeline/id-table.js';
-import { eachField, stringField, WireReader } from '../pipeline/wire-reader.js';
-import { U32List } from '../pipeline/frame.js';
-import { TWO32, writeFixed64 } from '../pipeline/wire-write.js';
+import { IdTable } from '../otlp/wire/id-table.js';
+import { eachField, stringField, WireReader } from '../otlp/wire/reader.js';
+import { U32List } from '../otlp/wire/u32-list.js';
+import { TWO32, writeFixed64 } from '../otlp/wire/write.js';
 import { applyTemplateSpans } from './template-spans.js';
 import type { TemplateData } from './template-data.js';
 

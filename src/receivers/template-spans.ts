@@ -1,7 +1,7 @@
 import { TemplateError } from '../errors.js';
 import { otlpRoot } from '../otlp/proto.js';
-import { WireReader } from '../pipeline/wire-reader.js';
-import { varintLen, writeVarint } from '../pipeline/wire-write.js';
+import { WireReader } from '../otlp/wire/reader.js';
+import { varintLen, writeVarint } from '../otlp/wire/write.js';
 
 /**
  * The seed tool's span attributes `_template.start_offset_nanos` /

@@ -1,5 +1,5 @@
 import { WireError } from '../errors.js';
-import { WireReader } from '../pipeline/wire-reader.js';
+import { WireReader } from '../otlp/wire/reader.js';
 import { METRIC_DATA_KEYS, type Signal } from '../otlp/signals.js';
 
 /**

@@ -3,7 +3,7 @@
  * on first touch and an external-memory GC pressure that, at ~1 GB/s, took more sink CPU
  * than counting did. Buffers come in power-of-two classes so frames of varying size reuse them.
  */
-export class BufferPool {
+export class ReceiveBufferPool {
   static readonly MIN_POOLED = 64 * 1024;
   readonly #free = new Map<number, Buffer[]>();
   readonly #maxIdleBytes: number;
@@ -15,7 +15,7 @@ export class BufferPool {
 
   /** A buffer of exactly `length` bytes (a view of a pooled one), contents undefined. */
   take(length: number): Buffer {
-    if (length < BufferPool.MIN_POOLED) return Buffer.allocUnsafe(length);
+    if (length < ReceiveBufferPool.MIN_POOLED) return Buffer.allocUnsafe(length);
     const capacity = 2 ** Math.ceil(Math.log2(length));
     const buf = this.#free.get(capacity)?.pop();
     if (buf) this.#idleBytes -= capacity;
@@ -25,7 +25,7 @@ export class BufferPool {
   /** Hands a buffer from `take` back; the caller must hold no view of it any more. */
   give(buf: Buffer): void {
     const capacity = buf.buffer.byteLength;
-    if (capacity < BufferPool.MIN_POOLED || this.#idleBytes + capacity > this.#maxIdleBytes) return;
+    if (capacity < ReceiveBufferPool.MIN_POOLED || this.#idleBytes + capacity > this.#maxIdleBytes) return;
     const whole = Buffer.from(buf.buffer, 0, capacity);
     const list = this.#free.get(capacity);
     if (list) list.push(whole);
@@ -41,7 +41,7 @@ export class BufferPool {
  */
 export class MessageReader {
   readonly #max: number;
-  readonly #pool: BufferPool;
+  readonly #pool: ReceiveBufferPool;
   readonly #prefix = Buffer.alloc(5);
   #prefixLength = 0;
   #message: Buffer | undefined;
@@ -49,7 +49,7 @@ export class MessageReader {
   #extra = 0;
 
   /** `max` bounds the declared length, checked before anything is allocated. */
-  constructor(max: number, pool: BufferPool) {
+  constructor(max: number, pool: ReceiveBufferPool) {
     this.#max = max;
     this.#pool = pool;
   }

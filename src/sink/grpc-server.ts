@@ -9,7 +9,7 @@ import { formatHostPort, listen } from '../host-port.js';
 import type { Logger } from '../log.js';
 import { SIGNAL_NAMES, SIGNALS, type Signal } from '../otlp/signals.js';
 import { encodeStatus } from './faults.js';
-import { BufferPool, MessageReader, percentEncode } from './grpc-message.js';
+import { ReceiveBufferPool, MessageReader, percentEncode } from './grpc-message.js';
 import type { BadRequestError, Receiver } from './receiver.js';
 import { readServerTls, splitHostPort, type SinkTlsOptions } from './server-options.js';
 
@@ -59,13 +59,13 @@ export async function startGrpcServer(address: string, receiver: Receiver, opts:
     });
   });
   // Enough idle buffers for a few connections' worth of in-flight 4 MiB requests.
-  const pool = new BufferPool(64 * 1024 * 1024);
+  const pool = new ReceiveBufferPool(64 * 1024 * 1024);
   server.on('stream', (stream: ServerHttp2Stream, headers: IncomingHttpHeaders) => serve(stream, headers, receiver, pool, opts.log));
   const bound = await listen(server, host, port);
   return { address: formatHostPort(host, bound), close: () => shutdown(server, sessions) };
 }
 
-function serve(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, receiver: Receiver, pool: BufferPool, log: Logger | undefined): void {
+function serve(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, receiver: Receiver, pool: ReceiveBufferPool, log: Logger | undefined): void {
   // A client that cancels or times out resets the stream; there is nobody left to answer.
   stream.on('error', (err) => log?.debug({ err: err.message }, 'sink: gRPC stream error'));
   if (headers[':method'] !== 'POST') {
@@ -106,7 +106,7 @@ class Call {
     readonly signal: Signal,
     readonly encoding: string,
     readonly receiver: Receiver,
-    readonly pool: BufferPool,
+    readonly pool: ReceiveBufferPool,
     readonly log: Logger | undefined,
   ) {}
 

@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { Logger } from '../log.js';
 import { ReplaydError } from '../errors.js';
-import type { ExporterCounters } from '../pipeline/stats.js';
+import type { ExporterCounters } from '../worker/stats.js';
 import { CounterTracker } from './counter-tracker.js';
 import { isTerminal } from './pipeline-state.js';
 import { formatHostPort, listen } from '../host-port.js';

@@ -1,5 +1,5 @@
 import type { Signal } from '../otlp/signals.js';
-import type { ExporterCounters } from '../pipeline/stats.js';
+import type { ExporterCounters } from '../worker/stats.js';
 
 export type PipelineState = 'starting' | 'running' | 'draining' | 'stopped' | 'failed';
 

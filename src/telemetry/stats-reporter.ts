@@ -1,7 +1,7 @@
 import type { Logger } from '../log.js';
 import { ReplaydError } from '../errors.js';
 import { SIGNALS, type Signal } from '../otlp/signals.js';
-import { emptyCounters, type ExporterCounters } from '../pipeline/stats.js';
+import { emptyCounters, type ExporterCounters } from '../worker/stats.js';
 import { CounterTracker } from './counter-tracker.js';
 import { isTerminal } from './pipeline-state.js';
 import type { PipelineSnapshot, PipelineState, TelemetrySource } from './source.js';

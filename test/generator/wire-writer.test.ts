@@ -1,7 +1,7 @@
 import protobuf from 'protobufjs';
 import { describe, expect, it } from 'vitest';
 import { WireWriter } from '../../src/generator/wire-writer.js';
-import { WireReader } from '../../src/pipeline/wire-reader.js';
+import { WireReader } from '../../src/otlp/wire/reader.js';
 
 /** protobufjs's own writer is the reference for every primitive. */
 function ref(fn: (w: protobuf.Writer) => void): Buffer {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BufferPool, MessageReader, percentEncode } from '../../src/sink/grpc-message.js';
+import { ReceiveBufferPool, MessageReader, percentEncode } from '../../src/sink/grpc-message.js';
 
 function framed(message: Buffer, compressed = false): Buffer {
   const prefix = Buffer.alloc(5);
@@ -9,7 +9,7 @@ function framed(message: Buffer, compressed = false): Buffer {
 }
 
 /** Feeds `bytes` in chunks of `size`, as DATA frames would arrive. */
-function read(bytes: Buffer, size: number, max = 1 << 20, pool = new BufferPool(1 << 24)): MessageReader {
+function read(bytes: Buffer, size: number, max = 1 << 20, pool = new ReceiveBufferPool(1 << 24)): MessageReader {
   const r = new MessageReader(max, pool);
   for (let i = 0; i < bytes.length; i += size) r.push(bytes.subarray(i, i + size));
   return r;
@@ -49,9 +49,9 @@ describe('MessageReader', () => {
   });
 });
 
-describe('BufferPool', () => {
+describe('ReceiveBufferPool', () => {
   it('hands a returned buffer out again for a request of the same size class', () => {
-    const pool = new BufferPool(1 << 24);
+    const pool = new ReceiveBufferPool(1 << 24);
     const a = pool.take(3_000_000);
     expect(a.length).toBe(3_000_000);
     expect(a.buffer.byteLength).toBe(4 * 1024 * 1024);
@@ -64,7 +64,7 @@ describe('BufferPool', () => {
   });
 
   it('keeps no more idle bytes than its limit', () => {
-    const pool = new BufferPool(4 * 1024 * 1024);
+    const pool = new ReceiveBufferPool(4 * 1024 * 1024);
     const a = pool.take(3_000_000);
     const b = pool.take(3_000_000);
     pool.give(a);

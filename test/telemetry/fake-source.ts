@@ -1,4 +1,4 @@
-import { emptyCounters, type ExporterCounters } from '../../src/pipeline/stats.js';
+import { emptyCounters, type ExporterCounters } from '../../src/worker/stats.js';
 import type { HealthStatus, PipelineSnapshot, TelemetrySource } from '../../src/telemetry/source.js';
 
 /** A TelemetrySource whose numbers the test changes between reads, as the supervisor's would. */

@@ -1,0 +1,240 @@
+import { TemplateError } from '../errors.js';
+import type { Signal } from '../otlp/signals.js';
+import { CONTAINER_PREFIX, Packer } from './packer.js';
+import { templateBytes } from '../receivers/encode-template.js';
+import type { TemplateData } from '../receivers/template-data.js';
+import { type CompiledTemplate, type EncodedFrame, type Encoding, type Frame } from './frame.js';
+import { U32List } from '../otlp/wire/u32-list.js';
+import { IdTable, isZeroId } from '../otlp/wire/id-table.js';
+import { emit, SITE_TRACE_ID, type SiteSink } from './item-rewrite.js';
+import { jsonFrame } from './json-frame.js';
+import { type Container, METRIC_DATA_TAGS, TemplateIndex } from './template-index.js';
+import { WireReader } from '../otlp/wire/reader.js';
+import { fieldLen, TWO32, writeVarint } from '../otlp/wire/write.js';
+
+export interface CompileOptions {
+  idRegen: boolean;
+  timestamps: boolean;
+  /** batch_splitter limits; both absent = one frame per TemplateData. */
+  maxItems?: number;
+  maxBytes?: number;
+  encodings: Encoding[];
+}
+
+const EVENT_NAMES: Record<Signal, string> = { traces: 'spans', metrics: 'data points', logs: 'log records' };
+
+/**
+ * Compiles templates of one signal into frames without decoding them: index every item
+ * (span, log record, data point) of the encoded templates, partition them
+ * (batch_splitter), then write each frame by copying wire slices, appending every time
+ * field as fixed64 and recording patch sites at the offsets they are written to. JSON
+ * frames are built one frame at a time from the proto frame, so only one frame's
+ * objects are ever alive.
+ */
+export function compile(data: TemplateData[], opts: CompileOptions): CompiledTemplate {
+  if (data.length === 0) throw new TemplateError('nothing to compile: no templates', { code: 'ERR_TEMPLATE_EMPTY' });
+  const signal = data[0]!.signal;
+  for (const d of data) {
+    if (d.signal !== signal) throw new TemplateError(`holds ${d.signal}, but this pipeline compiles ${signal}`, { file: d.source });
+  }
+  const encodings = [...new Set(opts.encodings)];
+  if (encodings.length === 0) throw new RangeError('compile: encodings must not be empty');
+
+  const index = new TemplateIndex(signal, data.map((d) => ({ bytes: d.bytes ?? templateBytes(d), source: d.source })), opts.timestamps);
+  if (index.count === 0) {
+    throw new TemplateError(`holds no ${EVENT_NAMES[signal]}`, { file: data.length === 1 ? data[0]!.source : undefined, code: 'ERR_TEMPLATE_EMPTY' });
+  }
+  let groups: ArrayLike<number>[];
+  if (opts.maxItems !== undefined || opts.maxBytes !== undefined) {
+    const packer = new Packer(index, { maxItems: limit(opts.maxItems), maxBytes: limit(opts.maxBytes) });
+    for (const chunk of index.packChunks()) packer.add(chunk);
+    groups = packer.finish();
+  } else {
+    groups = index.inputItems.filter(([a, b]) => b > a).map(([a, b]) => Array.from({ length: b - a }, (_, k) => a + k));
+  }
+
+  const writer = new FrameWriter(index, opts);
+  const frames: Frame[] = [];
+  let maxFrameEvents = 0, maxFrameBytes = 0;
+  for (const items of groups) {
+    const { proto, units } = writer.write(items);
+    const frame: Frame = { events: items.length, units, byteLength: {} };
+    for (const enc of encodings) {
+      const encoded = enc === 'proto' ? proto : jsonFrame(signal, proto, opts, writer.traceGroups, writer.spanGroups);
+      frame[enc] = encoded;
+      frame.byteLength[enc] = encoded.bytes.length;
+      maxFrameBytes = Math.max(maxFrameBytes, encoded.bytes.length);
+    }
+    maxFrameEvents = Math.max(maxFrameEvents, items.length);
+    frames.push(frame);
+  }
+  return {
+    signal, encodings, frames, totalEvents: index.count, maxFrameEvents, maxFrameBytes, idRegen: opts.idRegen, timestamps: opts.timestamps,
+    traceGroups: writer.traceGroups.freeze(), spanGroups: writer.spanGroups.freeze(), unitCount: opts.timestamps ? index.unitCount : 0,
+  };
+}
+
+function limit(n: number | undefined): number {
+  if (n === undefined || n === 0) return Infinity;
+  if (!Number.isInteger(n) || n < 0) throw new RangeError(`compile: batch limits must be non-negative integers, got ${n}`);
+  return n;
+}
+
+type Scopes = Map<number, number[] | Map<number, number[]>>;
+
+/** Writes frames (proto) from index items, assigning id groups across the whole compile. */
+class FrameWriter implements SiteSink {
+  readonly traceGroups = new IdTable(4);
+  readonly spanGroups = new IdTable(2);
+  private units = new U32List();
+  private traceIds = new U32List();
+  private spanIds = new U32List();
+  private times = new U32List();
+  /** Per unit: 1 + the frame it was last listed in. */
+  private readonly unitFrame: Int32Array;
+  private frameNo = 0;
+  /** The frame being written, as a plain Uint8Array: item-rewrite writes through it. */
+  private view = new Uint8Array(0);
+  private item = 0;
+
+  constructor(private readonly index: TemplateIndex, private readonly opts: CompileOptions) {
+    this.unitFrame = new Int32Array(index.unitCount);
+  }
+
+  write(items: ArrayLike<number>): { proto: EncodedFrame; units: Uint32Array } {
+    const ix = this.index;
+    const metrics = ix.signal === 'metrics';
+    // resource → scope → items (or metric → points), in first-seen order
+    const tree = new Map<number, Scopes>();
+    for (let j = 0; j < items.length; j++) {
+      const i = items[j]!;
+      let scopes = tree.get(ix.resource(i));
+      if (!scopes) tree.set(ix.resource(i), (scopes = new Map()));
+      let kids = scopes.get(ix.scope(i));
+      if (!kids) scopes.set(ix.scope(i), (kids = metrics ? new Map<number, number[]>() : []));
+      if (Array.isArray(kids)) kids.push(i);
+      else {
+        const points = kids.get(ix.metric(i));
+        if (points) points.push(i);
+        else kids.set(ix.metric(i), [i]);
+      }
+    }
+    const sizes = new Map<object | number, number>();
+    let total = 0;
+    for (const [r, scopes] of tree) {
+      // Header sizes were measured by the index (plus a worst-case prefix the packer counts).
+      let rLen = ix.headerBytes[0][r]! - CONTAINER_PREFIX;
+      for (const [s, kids] of scopes) {
+        let sLen = ix.headerBytes[1][s]! - CONTAINER_PREFIX;
+        if (Array.isArray(kids)) for (const i of kids) sLen += fieldLen(ix.size(i));
+        else {
+          for (const [m, points] of kids) {
+            const mc = ix.metrics[m]!;
+            let dLen = mc.dataHeader;
+            for (const i of points) dLen += fieldLen(ix.size(i));
+            sizes.set(points, dLen);
+            sLen += fieldLen(mc.header + fieldLen(dLen));
+          }
+        }
+        sizes.set(kids, sLen);
+        rLen += fieldLen(sLen);
+      }
+      sizes.set(scopes, rLen);
+      total += fieldLen(rLen);
+    }
+
+    const out = Buffer.allocUnsafe(total);
+    this.view = new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
+    this.frameNo++;
+    let pos = 0;
+    for (const [r, scopes] of tree) {
+      pos = this.open(0x0a, sizes.get(scopes)!, pos);
+      pos = this.copyHeader(ix.resources[r]!, childTag, pos);
+      for (const [s, kids] of scopes) {
+        pos = this.open(0x12, sizes.get(kids)!, pos);
+        pos = this.copyHeader(ix.scopes[s]!, childTag, pos);
+        if (Array.isArray(kids)) {
+          for (const i of kids) pos = this.writeItem(0x12, i, pos);
+          continue;
+        }
+        for (const [m, points] of kids) {
+          const mc = ix.metrics[m]!;
+          const dLen = sizes.get(points)!;
+          pos = this.open(0x12, mc.header + fieldLen(dLen), pos);
+          pos = this.copyHeader(mc, isMetricData, pos);
+          pos = this.open(mc.dataTag, dLen, pos);
+          pos = this.copyHeader({ input: mc.input, start: mc.dataStart, end: mc.dataEnd }, childTagPoints, pos);
+          for (const i of points) pos = this.writeItem(0x0a, i, pos);
+        }
+      }
+    }
+    if (pos !== total) throw new Error(`compile: frame size ${pos} differs from its measure ${total}`);
+    const proto = { bytes: out, traceIds: this.traceIds.freeze(), spanIds: this.spanIds.freeze(), times: this.times.freeze() };
+    const units = this.units.freeze();
+    this.traceIds = new U32List();
+    this.spanIds = new U32List();
+    this.times = new U32List();
+    this.units = new U32List();
+    this.view = new Uint8Array(0);
+    return { proto, units };
+  }
+
+  /** Copies a container's header fields, in runs between the skipped (child) fields. */
+  private copyHeader(c: Container, skip: (t: number) => boolean, pos: number): number {
+    const buf = this.index.inputs[c.input]!.bytes;
+    const r = new WireReader(buf, c.start, c.end);
+    let run = c.start;
+    while (!r.done()) {
+      const at = r.pos;
+      const t = r.tag();
+      r.skip(t & 7);
+      if (!skip(t)) continue;
+      if (at > run) this.view.set(buf.subarray(run, at), pos);
+      pos += at - run;
+      run = r.pos;
+    }
+    if (c.end > run) this.view.set(buf.subarray(run, c.end), pos);
+    return pos + c.end - run;
+  }
+
+  private open(tag: number, len: number, pos: number): number {
+    this.view[pos++] = tag;
+    return writeVarint(this.view, pos, len);
+  }
+
+  private writeItem(tag: number, i: number, pos: number): number {
+    const ix = this.index;
+    const buf = ix.inputs[ix.input(i)]!.bytes;
+    this.item = i;
+    pos = this.open(tag, ix.size(i), pos);
+    const end = emit(ix.spec(i), buf, ix.start(i), ix.end(i), this.view, pos, this.opts.timestamps, this);
+    if (end - pos !== ix.size(i)) throw new Error(`compile: item size ${end - pos} differs from its measure ${ix.size(i)}`);
+    return end;
+  }
+
+  id(kind: number, at: number, len: number, src: Uint8Array, srcAt: number): void {
+    if (!this.opts.idRegen || len === 0) return;
+    const trace = kind === SITE_TRACE_ID;
+    const want = trace ? 16 : 8;
+    if (len !== want) {
+      throw new TemplateError(`a ${trace ? 'trace' : 'span'} id is ${len} bytes, not ${want}`, { file: this.index.source(this.item), code: 'ERR_TEMPLATE_BAD_ID' });
+    }
+    if (isZeroId(src, srcAt, want)) return;
+    if (trace) this.traceIds.push(at, this.traceGroups.index(src, srcAt) * 4);
+    else this.spanIds.push(at, this.spanGroups.index(src, srcAt) * 2);
+  }
+
+  time(at: number, rel: number): void {
+    const unit = this.index.unit(this.item);
+    if (this.unitFrame[unit] !== this.frameNo) {
+      this.unitFrame[unit] = this.frameNo;
+      this.units.push(unit);
+    }
+    const hi = Math.floor(rel / TWO32);
+    this.times.push(at, unit, rel - hi * TWO32, hi);
+  }
+}
+
+const childTag = (t: number): boolean => t === 0x12;
+const childTagPoints = (t: number): boolean => t === 0x0a;
+const isMetricData = (t: number): boolean => METRIC_DATA_TAGS.has(t);

@@ -1,0 +1,54 @@
+import type { Signal } from '../otlp/signals.js';
+
+export type Encoding = 'proto' | 'json';
+
+/**
+ * One encoding of one frame: the request bytes and their patch sites. Sites are
+ * interleaved in one Uint32Array per kind, in byte order, so the stamp loops read
+ * memory sequentially:
+ * - `traceIds`: [offset, word index of the group's new id (group × 4)] per site
+ * - `spanIds`:  [offset, group × 2] per site
+ * - `times`:    [offset, unit, relA, relB] per site, where the relative time is
+ *   relB·2^32 + relA (proto: low/high halves) or relB·1e9 + relA (json: sec/nsec),
+ *   whichever the encoding writes without further arithmetic.
+ */
+export interface EncodedFrame {
+  bytes: Buffer;
+  traceIds: Uint32Array;
+  spanIds: Uint32Array;
+  times: Uint32Array;
+}
+
+export const TIME_STRIDE = 4;
+
+export interface Frame {
+  /** Spans, data points or log records in this request. */
+  events: number;
+  /**
+   * Time units (traces for spans, else single log records / data points) with sites in
+   * this frame, in order of first appearance: their bases are fixed once per cycle.
+   */
+  units: Uint32Array;
+  /** Encoded bytes per compiled encoding. */
+  byteLength: Partial<Record<Encoding, number>>;
+  proto?: EncodedFrame;
+  json?: EncodedFrame;
+}
+
+export interface CompiledTemplate {
+  signal: Signal;
+  encodings: readonly Encoding[];
+  frames: Frame[];
+  totalEvents: number;
+  maxFrameEvents: number;
+  /** Largest frame over all encodings: the size of a pooled send buffer. */
+  maxFrameBytes: number;
+  idRegen: boolean;
+  timestamps: boolean;
+  /** Original trace ids, 4 little-endian words per group; group = index / 4. */
+  traceGroups: Uint32Array;
+  /** Original span ids, 2 little-endian words per group. */
+  spanGroups: Uint32Array;
+  /** Number of time units (see Frame.units). */
+  unitCount: number;
+}

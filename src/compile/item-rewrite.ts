@@ -1,0 +1,182 @@
+import { WireReader } from '../otlp/wire/reader.js';
+import { fieldLen, readFixed64, writeFixed64, writeVarint } from '../otlp/wire/write.js';
+
+/**
+ * Rewrites one template item (span, log record, data point) at the wire level while it
+ * is copied into a frame: every field is copied as it is, except the time fields, which
+ * are written once each at the end of their message (protobuf allows any field order)
+ * so they are present even when proto3 left a zero out. Id and time offsets are
+ * reported as they are written, so no encoder and no second walk is needed.
+ */
+
+/** Site kinds of ids, as `SiteSink.id` and wire-json's sink report them. */
+export const SITE_TRACE_ID = 0;
+export const SITE_SPAN_ID = 1;
+
+export interface MessageSpec {
+  /** Raw tags (field << 3 | 1) of the fixed64 time fields, in the order they are written. */
+  times: readonly number[];
+  /** Per raw tag below 128 (every tag these messages use): PLAIN, TIME0, TIME1, CHILD, or an id's site kind + ID. */
+  action: Uint8Array;
+  /** Per raw tag: the spec of a nested message with times or ids of its own. */
+  children: readonly (MessageSpec | undefined)[];
+}
+
+const PLAIN = 0, TIME0 = 1, TIME1 = 2, CHILD = 3, ID = 4;
+
+function spec(times: number[], ids: Record<number, number>, children: Record<number, MessageSpec>): MessageSpec {
+  const action = new Uint8Array(128);
+  const kids: (MessageSpec | undefined)[] = [];
+  times.forEach((t, k) => (action[t] = k === 0 ? TIME0 : TIME1));
+  for (const [t, kind] of Object.entries(ids)) action[+t] = ID + kind;
+  for (const [t, child] of Object.entries(children)) {
+    action[+t] = CHILD;
+    kids[+t] = child;
+  }
+  return { times, action, children: kids };
+}
+
+const T = (field: number): number => field * 8 + 1;
+const L = (field: number): number => field * 8 + 2;
+
+const EXEMPLAR = spec([T(2)], { [L(4)]: SITE_SPAN_ID, [L(5)]: SITE_TRACE_ID }, {});
+const EVENT = spec([T(1)], {}, {});
+const LINK = spec([], { [L(1)]: SITE_TRACE_ID, [L(2)]: SITE_SPAN_ID }, {});
+export const SPAN = spec([T(7), T(8)], { [L(1)]: SITE_TRACE_ID, [L(2)]: SITE_SPAN_ID, [L(4)]: SITE_SPAN_ID }, { [L(11)]: EVENT, [L(13)]: LINK });
+export const LOG_RECORD = spec([T(1), T(11)], { [L(9)]: SITE_TRACE_ID, [L(10)]: SITE_SPAN_ID }, {});
+const point = (exemplars?: number): MessageSpec => spec([T(2), T(3)], {}, exemplars ? { [L(exemplars)]: EXEMPLAR } : {});
+/** Metric data field (gauge 5, sum 7, histogram 9, exponential_histogram 10, summary 11) → its data point spec. */
+export const POINT_BY_DATA_FIELD: Readonly<Record<number, MessageSpec>> = { 5: point(5), 7: point(5), 9: point(8), 10: point(11), 11: point() };
+
+const TWO53 = Number.MAX_SAFE_INTEGER;
+
+/** Where `measure` found a time that is not a relative offset (it then returns -1). */
+export let badTimeAt = -1;
+/** Offset of the measured message's own (last) trace id when it is 16 bytes, else -1; children's ids do not count. */
+export let measuredTraceIdAt = -1;
+
+/**
+ * The size of the message at buf[start, end) once rewritten; -1 if a time is not a
+ * relative offset below 2^53 (see `badTimeAt`). `always`: write every time field, also
+ * absent ones (= 0); otherwise only those present. Also sets `measuredTraceIdAt`.
+ */
+export function measure(spec: MessageSpec, buf: Uint8Array, start: number, end: number, always: boolean): number {
+  measuredTraceIdAt = -1;
+  return measureIn(new WireReader(buf, start, end), spec, always, true);
+}
+
+/** measure over [r.pos, r.end); leaves r.pos at r.end. */
+function measureIn(r: WireReader, spec: MessageSpec, always: boolean, top: boolean): number {
+  const buf = r.buf;
+  const end = r.end;
+  let size = 0;
+  let present = 0;
+  while (r.pos < end) {
+    const at = r.pos;
+    const t = r.tag();
+    const action = t < 128 ? spec.action[t]! : PLAIN;
+    if (action === PLAIN) {
+      r.skip(t & 7);
+      size += r.pos - at;
+    } else if (action <= TIME1) {
+      const v = readFixed64(buf, r.advance(8));
+      if (v > TWO53) {
+        badTimeAt = r.pos - 8;
+        return -1;
+      }
+      present |= action;
+    } else if (action === CHILD) {
+      r.end = r.len();
+      const n = measureIn(r, spec.children[t]!, always, false);
+      r.end = end;
+      if (n < 0) return -1;
+      size += fieldLen(n);
+    } else {
+      const e = r.len();
+      if (top && action === ID + SITE_TRACE_ID) measuredTraceIdAt = e - r.pos === 16 ? r.pos : -1;
+      r.pos = e;
+      size += e - at;
+    }
+  }
+  for (let k = 0; k < spec.times.length; k++) if (always || (present & (1 << k)) !== 0) size += 9;
+  return size;
+}
+
+/** Receives the sites of the items written into one frame, at their frame offsets. */
+export interface SiteSink {
+  /** An id of `len` bytes written at `at`; its bytes are `src[srcAt..]` (the frame is not written yet). */
+  id(kind: number, at: number, len: number, src: Uint8Array, srcAt: number): void;
+  time(at: number, rel: number): void;
+}
+
+/**
+ * Writes the rewritten message at `out[pos..]` and returns the position after it; its
+ * size must have been measured. `always` as in measure; times are reported when it is set.
+ * Fields are copied in runs: only times and nested messages interrupt a run.
+ */
+export function emit(spec: MessageSpec, buf: Uint8Array, start: number, end: number, out: Uint8Array, pos: number, always: boolean, sink: SiteSink): number {
+  return emitIn(new WireReader(buf, start, end), spec, out, pos, always, sink);
+}
+
+/** emit over [r.pos, r.end), one reader for the message and its children. */
+function emitIn(r: WireReader, spec: MessageSpec, out: Uint8Array, pos: number, always: boolean, sink: SiteSink): number {
+  const buf = r.buf;
+  const end = r.end;
+  let t0 = 0, t1 = 0;
+  let present = 0;
+  let run = r.pos;
+  while (r.pos < end) {
+    const at = r.pos;
+    const t = r.tag();
+    const action = t < 128 ? spec.action[t]! : PLAIN;
+    if (action === PLAIN) {
+      r.skip(t & 7);
+    } else if (action <= TIME1) {
+      pos = copy(buf, run, at, out, pos);
+      const v = readFixed64(buf, r.advance(8));
+      if (action === TIME0) t0 = v;
+      else t1 = v;
+      present |= action;
+      run = r.pos;
+    } else if (action === CHILD) {
+      pos = copy(buf, run, at, out, pos);
+      const child = spec.children[t]!;
+      const e = r.len();
+      const s = r.pos;
+      out[pos++] = t;
+      r.end = e;
+      pos = writeVarint(out, pos, measureIn(r, child, always, false));
+      r.pos = s;
+      pos = emitIn(r, child, out, pos, always, sink);
+      r.end = end;
+      run = e;
+    } else {
+      const e = r.len();
+      sink.id(action - ID, pos + (r.pos - run), e - r.pos, buf, r.pos);
+      r.pos = e;
+    }
+  }
+  pos = copy(buf, run, end, out, pos);
+  for (let k = 0; k < spec.times.length; k++) {
+    if (!always && (present & (1 << k)) === 0) continue;
+    const v = k === 0 ? t0 : t1;
+    out[pos++] = spec.times[k]!;
+    writeFixed64(out, pos, v);
+    if (always) sink.time(pos, v);
+    pos += 8;
+  }
+  return pos;
+}
+
+/**
+ * Copies buf[a, b) to out[pos..]; returns the position after it. Short runs by hand:
+ * `set` costs a subarray per call. Pass plain Uint8Arrays: a Buffer's subarray is slower still.
+ */
+function copy(buf: Uint8Array, a: number, b: number, out: Uint8Array, pos: number): number {
+  if (b - a < 24) {
+    for (let i = a; i < b; i++) out[pos++] = buf[i]!;
+    return pos;
+  }
+  out.set(buf.subarray(a, b), pos);
+  return pos + (b - a);
+}

@@ -1,0 +1,233 @@
+import { TemplateError } from '../errors.js';
+import type { Signal } from '../otlp/signals.js';
+import { CONTAINER_PREFIX, type PackItems } from './packer.js';
+import { IdTable } from '../otlp/wire/id-table.js';
+import { badTimeAt, LOG_RECORD, measure, measuredTraceIdAt, type MessageSpec, POINT_BY_DATA_FIELD, SPAN } from './item-rewrite.js';
+import { eachField, stringField, WireReader } from '../otlp/wire/reader.js';
+import { fixed64Text } from '../otlp/wire/write.js';
+
+/**
+ * One pass over the encoded templates of a compile: where every item (span, log record,
+ * data point) lives, its size once rewritten, its time unit and its containers. Items
+ * are kept as offsets into the template bytes in typed arrays, never as objects.
+ */
+
+const RESOURCES = 0x0a; // Request.resource_* (1), length-delimited
+const CHILD = 0x12; // Resource*.scope_* (2), Scope*.items (2)
+const POINTS = 0x0a; // <metric data>.data_points (1)
+/** Raw tags of Metric.{gauge 5, sum 7, histogram 9, exponential_histogram 10, summary 11}. */
+export const METRIC_DATA_TAGS = new Set([5 * 8 + 2, 7 * 8 + 2, 9 * 8 + 2, 10 * 8 + 2, 11 * 8 + 2]);
+
+export interface IndexInput {
+  bytes: Uint8Array;
+  source: string;
+}
+
+/** A container: its bytes and the range of its payload. */
+export interface Container {
+  input: number;
+  start: number;
+  end: number;
+}
+
+export interface MetricContainer extends Container {
+  /** Raw tag and payload range of the data field (gauge, sum, …) whose points are items. */
+  dataTag: number;
+  dataStart: number;
+  dataEnd: number;
+  /** Bytes of the metric's fields but the data field, and of the data field's but its points. */
+  header: number;
+  dataHeader: number;
+}
+
+class I32 {
+  data = new Int32Array(1024);
+  length = 0;
+  push(v: number): void {
+    if (this.length === this.data.length) {
+      const grown = new Int32Array(this.data.length * 2);
+      grown.set(this.data);
+      this.data = grown;
+    }
+    this.data[this.length++] = v;
+  }
+}
+
+export class TemplateIndex implements PackItems {
+  readonly resources: Container[] = [];
+  readonly scopes: Container[] = [];
+  readonly metrics: MetricContainer[] = [];
+  readonly headerBytes: [number[], number[], number[]] = [[], [], []];
+  /** Per item: input, payload range, containers, rewritten size, time unit. */
+  private readonly itemInput = new I32();
+  private readonly itemStart = new I32();
+  private readonly itemEnd = new I32();
+  private readonly itemR = new I32();
+  private readonly itemS = new I32();
+  private readonly itemM = new I32();
+  private readonly itemSize = new I32();
+  private readonly itemUnit = new I32();
+  /** Items grouped for packing: one trace, or a single log record or data point. */
+  readonly chunks: number[][] = [];
+  /** Per input: its items, in order. */
+  readonly inputItems: [first: number, end: number][] = [];
+  unitCount = 0;
+  private readonly traceUnits = new IdTable(4);
+
+  readonly inputs: IndexInput[];
+
+  constructor(readonly signal: Signal, inputs: IndexInput[], private readonly always: boolean) {
+    // Plain views: a Buffer's subarray (taken per copied run) costs several times more.
+    this.inputs = inputs.map(({ bytes, source }) => ({ bytes: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), source }));
+    for (let i = 0; i < inputs.length; i++) {
+      const first = this.itemInput.length;
+      this.scan(i);
+      this.inputItems.push([first, this.itemInput.length]);
+    }
+  }
+
+  get count(): number {
+    return this.itemInput.length;
+  }
+  input(i: number): number { return this.itemInput.data[i]!; }
+  start(i: number): number { return this.itemStart.data[i]!; }
+  end(i: number): number { return this.itemEnd.data[i]!; }
+  resource(i: number): number { return this.itemR.data[i]!; }
+  scope(i: number): number { return this.itemS.data[i]!; }
+  metric(i: number): number { return this.itemM.data[i]!; }
+  size(i: number): number { return this.itemSize.data[i]!; }
+  unit(i: number): number { return this.itemUnit.data[i]!; }
+  source(i: number): string { return this.inputs[this.input(i)]!.source; }
+
+  /** The spec an item is rewritten with. */
+  spec(i: number, metric = this.metric(i)): MessageSpec {
+    if (this.signal === 'traces') return SPAN;
+    if (this.signal === 'logs') return LOG_RECORD;
+    return POINT_BY_DATA_FIELD[this.metrics[metric]!.dataTag >>> 3]!;
+  }
+
+  private scan(input: number): void {
+    const buf = this.inputs[input]!.bytes;
+    eachField(buf, 0, buf.length, RESOURCES, (rs, re) => {
+      const r = this.resources.push({ input, start: rs, end: re }) - 1;
+      this.headerBytes[0][r] = headerLen(buf, rs, re, (t) => t === CHILD) + CONTAINER_PREFIX;
+      eachField(buf, rs, re, CHILD, (ss, se) => {
+        const s = this.scopes.push({ input, start: ss, end: se }) - 1;
+        this.headerBytes[1][s] = headerLen(buf, ss, se, (t) => t === CHILD) + CONTAINER_PREFIX;
+        eachField(buf, ss, se, CHILD, (is, ie) => {
+          if (this.signal === 'metrics') this.metricItems(input, r, s, is, ie);
+          else this.item(input, r, s, -1, is, ie);
+        });
+      });
+    });
+  }
+
+  private metricItems(input: number, r: number, s: number, ms: number, me: number): void {
+    const buf = this.inputs[input]!.bytes;
+    // The last data field wins, as protobuf decoders read a oneof.
+    let data: [number, number, number] | undefined;
+    const rd = new WireReader(buf, ms, me);
+    while (!rd.done()) {
+      const t = rd.tag();
+      if (METRIC_DATA_TAGS.has(t)) data = [t, ...rd.bytes()];
+      else rd.skip(t & 7);
+    }
+    if (!data) return;
+    const [dataTag, ds, de] = data;
+    const header = headerLen(buf, ms, me, (t) => METRIC_DATA_TAGS.has(t));
+    const dataHeader = headerLen(buf, ds, de, (t) => t === POINTS);
+    const m = this.metrics.push({ input, start: ms, end: me, dataTag, dataStart: ds, dataEnd: de, header, dataHeader }) - 1;
+    this.headerBytes[2][m] = header + dataHeader + 2 * CONTAINER_PREFIX;
+    eachField(buf, ds, de, POINTS, (ps, pe) => this.item(input, r, s, m, ps, pe));
+  }
+
+  /** Indexes one item; its time unit is its trace (spans) or itself. */
+  private item(input: number, r: number, s: number, m: number, start: number, end: number): void {
+    const i = this.itemInput.length;
+    const buf = this.inputs[input]!.bytes;
+    const size = measure(this.spec(i, m), buf, start, end, this.always);
+    if (this.signal === 'traces') {
+      // measure found the trace id, unless it stopped early at a bad time
+      const traceAt = size < 0 ? traceIdAt(buf, start, end) : measuredTraceIdAt;
+      if (traceAt < 0) {
+        throw new TemplateError(`span ${JSON.stringify(stringField(buf, start, end, SPAN_NAME))} has no 16-byte trace id`, { file: this.inputs[input]!.source, code: 'ERR_TEMPLATE_BAD_ID' });
+      }
+      this.itemUnit.push(this.traceUnit(buf, traceAt, i));
+    } else {
+      this.itemUnit.push(this.unitCount++);
+    }
+    this.itemInput.push(input);
+    this.itemStart.push(start);
+    this.itemEnd.push(end);
+    this.itemR.push(r);
+    this.itemS.push(s);
+    this.itemM.push(m);
+    if (size < 0) {
+      throw new TemplateError(`${this.describe(i)} time ${fixed64Text(buf, badTimeAt)} is not a relative time (integer ns in [0, 2^53))`, {
+        file: this.inputs[input]!.source, code: 'ERR_TEMPLATE_TIME',
+      });
+    }
+    this.itemSize.push(size);
+  }
+
+  /** Trace unit of span `i`: one per distinct trace id; traces are packed whole when they fit. */
+  private traceUnit(buf: Uint8Array, traceAt: number, i: number): number {
+    const unit = this.traceUnits.index(buf, traceAt);
+    if (this.traceUnits.added) {
+      this.unitCount++;
+      this.chunks.push([i]);
+    } else {
+      this.chunks[unit]!.push(i);
+    }
+    return unit;
+  }
+
+  /** Chunks for packing: traces, or one chunk per item. */
+  packChunks(): Iterable<ArrayLike<number>> {
+    if (this.signal === 'traces') return this.chunks;
+    const n = this.count;
+    return (function* () {
+      for (let i = 0; i < n; i++) yield [i];
+    })();
+  }
+
+  private describe(i: number): string {
+    const buf = this.inputs[this.input(i)]!.bytes;
+    if (this.signal === 'traces') return `span ${JSON.stringify(stringField(buf, this.start(i), this.end(i), SPAN_NAME))}`;
+    if (this.signal === 'logs') return 'log record';
+    const m = this.metrics[this.metric(i)]!;
+    return `metric ${JSON.stringify(stringField(buf, m.start, m.end, 0x0a))} data point`;
+  }
+}
+
+/** Bytes of the fields in [start, end) that `skip` does not exclude (a container's header). */
+function headerLen(buf: Uint8Array, start: number, end: number, skip: (tag: number) => boolean): number {
+  const r = new WireReader(buf, start, end);
+  let n = 0;
+  while (!r.done()) {
+    const at = r.pos;
+    const t = r.tag();
+    r.skip(t & 7);
+    if (!skip(t)) n += r.pos - at;
+  }
+  return n;
+}
+
+const SPAN_NAME = 0x2a; // Span.name (5); Metric.name is 1
+
+/** Offset of a span's (last) trace id if it is 16 bytes, else -1. */
+function traceIdAt(buf: Uint8Array, start: number, end: number): number {
+  let at = -1;
+  const r = new WireReader(buf, start, end);
+  while (!r.done()) {
+    const t = r.tag();
+    if (t === 0x0a) {
+      const e = r.len();
+      at = e - r.pos === 16 ? r.pos : -1;
+      r.pos = e;
+    } else {
+      r.skip(t & 7);
+    }
+  }
+  return at;
+}

@@ -1,0 +1,434 @@
+import { isUtf8 } from 'node:buffer';
+import { WireError } from '../../errors.js';
+import type { Signal } from '../signals.js';
+import { SITE_SPAN_ID, SITE_TRACE_ID } from '../../compile/item-rewrite.js';
+import {
+  BOOL, BYTES, DOUBLE, FIXED32, FIXED64, INT64, type JsonField, type JsonMessage, MESSAGE, schemaOf, SFIXED64, SINT32, SPAN_ID, STRING, TIME,
+  TRACE_ID, UINT32, UINT64,
+} from './json-schema.js';
+import { WireReader } from './reader.js';
+import { TWO32 } from './write.js';
+
+/**
+ * OTLP/JSON straight from an encoded Export*ServiceRequest, without decoding it into
+ * objects: the bytes are walked along the OTLP schema and the JSON is written byte by
+ * byte. The output is what `encodeOtlpJson` writes for the protobufjs decoding of the
+ * same bytes (declaration order, defaults omitted except oneof members, last value of a
+ * repeated singular field wins, packed and unpacked scalars both read), so the two are
+ * interchangeable; this one needs no object per field and reports byte offsets.
+ *
+ * The request is walked twice: once to measure, once to write into a buffer of exactly
+ * that size. A growable buffer would hold up to twice a large frame at its peak, and a
+ * whole unsplit template is one frame.
+ */
+
+/** Receives the id and time values as they are written (second walk only). */
+export interface JsonSiteSink {
+  /** A non-empty id written as hex at byte `at`; its bytes are `src[srcAt, srcAt + len)`. */
+  id(kind: typeof SITE_TRACE_ID | typeof SITE_SPAN_ID, at: number, src: Uint8Array, srcAt: number, len: number): void;
+  /** A time written as digits at byte `at`; its fixed64 is at `src[srcAt..]`. */
+  time(at: number, srcAt: number): void;
+}
+
+export interface WireJsonOptions {
+  /** Write every time as 19 zero-padded digits (and always, also 0) so it can be stamped in place. */
+  fixedWidthTimes?: boolean;
+  sites?: JsonSiteSink;
+}
+
+/** Encodes one Export*ServiceRequest (wire bytes) as OTLP/JSON. Throws WireError on malformed input. */
+export function wireToJson(signal: Signal, src: Uint8Array, opts: WireJsonOptions = {}): Buffer {
+  const schema = schemaOf(signal);
+  const w = new JsonWriter(src, opts.fixedWidthTimes === true);
+  w.message(schema, 0, src.length, 0);
+  const size = w.pos;
+  const out = Buffer.allocUnsafe(size);
+  w.begin(out, opts.sites);
+  w.message(schema, 0, src.length, 0);
+  if (w.pos !== size) throw new Error(`wire-json: wrote ${w.pos} bytes, measured ${size}`);
+  return out;
+}
+
+/** As wire-check.ts: deeper nesting (AnyValue in AnyValue …) is malformed for us. */
+const MAX_DEPTH = 64;
+const TIME_WIDTH = 19;
+const QUOTE = 0x22;
+
+/** Per ASCII byte: 0 = as is, else the escape JSON.stringify writes (1 = \u00XX). */
+const ESCAPE = new Uint8Array(128);
+for (let c = 0; c < 0x20; c++) ESCAPE[c] = 1;
+ESCAPE[0x08] = 0x62; // \b
+ESCAPE[0x09] = 0x74; // \t
+ESCAPE[0x0a] = 0x6e; // \n
+ESCAPE[0x0c] = 0x66; // \f
+ESCAPE[0x0d] = 0x72; // \r
+ESCAPE[QUOTE] = QUOTE;
+ESCAPE[0x5c] = 0x5c;
+const HEX = Buffer.from('0123456789abcdef', 'latin1');
+
+interface Level {
+  first: Int32Array;
+  last: Int32Array;
+  reader: WireReader;
+}
+
+/** The last varint read by `varint64`, as two uint32 halves (no allocation per value). */
+let lo = 0;
+let hi = 0;
+
+class JsonWriter {
+  /** Undefined while measuring: every write then only advances `pos`. */
+  private out: Buffer | undefined;
+  private sites: JsonSiteSink | undefined;
+  pos = 0;
+  private readonly view: DataView;
+  /** Per nesting depth: where each field of the message at that depth occurs, and a reader to revisit them. */
+  private readonly levels: Level[] = [];
+
+  constructor(private readonly src: Uint8Array, private readonly fixedWidthTimes: boolean) {
+    this.view = new DataView(src.buffer, src.byteOffset, src.byteLength);
+  }
+
+  begin(out: Buffer, sites: JsonSiteSink | undefined): void {
+    this.out = out;
+    this.sites = sites;
+    this.pos = 0;
+  }
+
+  message(m: JsonMessage, start: number, end: number, depth: number): void {
+    if (depth > MAX_DEPTH) throw new WireError(`messages nested deeper than ${MAX_DEPTH} levels`, start);
+    const n = m.fields.length;
+    let level = this.levels[depth];
+    if (!level || level.first.length < n) {
+      // One reader per depth over the whole buffer, not one per message (garbage is memory
+      // here): the scan checks each field against the message end itself.
+      level = { first: new Int32Array(Math.max(n, 16)), last: new Int32Array(Math.max(n, 16)), reader: new WireReader(this.src) };
+      this.levels[depth] = level;
+    }
+    const { first, last, reader: r } = level;
+    first.fill(-1, 0, n);
+    r.pos = start;
+    while (r.pos < end) {
+      const at = r.pos;
+      const t = r.tag();
+      const no = Math.floor(t / 8);
+      const i = no < m.byNumber.length ? m.byNumber[no]! : -1;
+      // WireReader.varint stops at 2^53; a negative int64 takes all 64 bits
+      if ((t & 7) === 0) varint64(r);
+      else r.skip(t & 7);
+      if (r.pos > end) throw new WireError(`field ${no} runs past the end of its ${m.name}`, at);
+      if (i < 0) continue; // unknown fields are dropped, as protobufjs does
+      if (first[i]! < 0) first[i] = at;
+      last[i] = at;
+    }
+    this.byte(0x7b);
+    let written = 0;
+    for (let i = 0; i < n; i++) {
+      if (first[i]! < 0) continue;
+      const f = m.fields[i]!;
+      const mark = this.pos;
+      this.bytes(written === 0 ? f.key : f.nextKey);
+      const ok = f.repeated ? this.repeated(m, f, first[i]!, last[i]!, level.reader, depth) : this.single(m, f, last[i]!, level.reader, depth);
+      if (ok) written++;
+      else this.pos = mark; // a default value: proto3 JSON leaves the field out
+    }
+    this.byte(0x7d);
+  }
+
+  private single(m: JsonMessage, f: JsonField, at: number, r: WireReader, depth: number): boolean {
+    r.pos = at;
+    const wire = r.tag() & 7;
+    if (wire !== f.wire) throw wireTypeError(m, f, wire, at);
+    return this.value(f, r, !f.oneof, depth);
+  }
+
+  private repeated(m: JsonMessage, f: JsonField, from: number, to: number, r: WireReader, depth: number): boolean {
+    r.pos = from;
+    let count = 0;
+    this.byte(0x5b);
+    while (r.pos <= to) {
+      const at = r.pos;
+      const t = r.tag();
+      const wire = t & 7;
+      if (Math.floor(t / 8) !== f.number) {
+        if (wire === 0) varint64(r);
+        else r.skip(wire);
+        continue;
+      }
+      if (wire === f.wire) {
+        if (count++ > 0) this.byte(0x2c);
+        this.value(f, r, false, depth);
+      } else if (wire === 2 && f.wire !== 2) {
+        const [s, e] = r.bytes();
+        const packed = new WireReader(this.src, s, e);
+        while (!packed.done()) {
+          if (count++ > 0) this.byte(0x2c);
+          this.value(f, packed, false, depth);
+        }
+      } else {
+        throw wireTypeError(m, f, wire, at);
+      }
+    }
+    this.byte(0x5d);
+    return count > 0;
+  }
+
+  /** Writes the value at `r` (after its tag); returns false, writing nothing, for a default that `omitDefault` leaves out. */
+  private value(f: JsonField, r: WireReader, omitDefault: boolean, depth: number): boolean {
+    switch (f.kind) {
+      case MESSAGE: {
+        const [s, e] = r.bytes();
+        this.message(f.message!, s, e, depth + 1);
+        return true;
+      }
+      case STRING: {
+        const [s, e] = r.bytes();
+        if (omitDefault && s === e) return false;
+        this.string(s, e);
+        return true;
+      }
+      case BYTES: {
+        const [s, e] = r.bytes();
+        if (omitDefault && s === e) return false;
+        this.ascii(`"${Buffer.from(this.src.buffer, this.src.byteOffset + s, e - s).toString('base64')}"`);
+        return true;
+      }
+      case TRACE_ID:
+      case SPAN_ID: {
+        const [s, e] = r.bytes();
+        if (omitDefault && s === e) return false;
+        this.hexId(f.kind === TRACE_ID ? SITE_TRACE_ID : SITE_SPAN_ID, s, e);
+        return true;
+      }
+      case TIME:
+        return this.time(r, omitDefault);
+      case DOUBLE: {
+        const v = this.view.getFloat64(r.advance(8), true);
+        if (omitDefault && v === 0) return false;
+        this.ascii(doubleJson(v));
+        return true;
+      }
+      case FIXED32: {
+        const v = this.view.getUint32(r.advance(4), true);
+        if (omitDefault && v === 0) return false;
+        this.uint(v);
+        return true;
+      }
+      case FIXED64:
+      case SFIXED64: {
+        const at = r.advance(8);
+        lo = this.view.getUint32(at, true);
+        hi = this.view.getUint32(at + 4, true);
+        return this.long(f.kind === SFIXED64, omitDefault);
+      }
+      case INT64:
+      case UINT64:
+        varint64(r);
+        return this.long(f.kind === INT64, omitDefault);
+      default:
+        varint64(r);
+        // protobufjs reads these as 32 bits: the low half of whatever the varint holds
+        if (omitDefault && lo === 0) return false;
+        if (f.kind === BOOL) this.ascii(lo !== 0 ? 'true' : 'false');
+        else if (f.kind === UINT32) this.uint(lo);
+        else this.int(f.kind === SINT32 ? ((lo >>> 1) ^ -(lo & 1)) | 0 : lo | 0);
+        return true;
+    }
+  }
+
+  /** The 64-bit value in lo/hi as a quoted decimal. */
+  private long(signed: boolean, omitDefault: boolean): boolean {
+    if (omitDefault && lo === 0 && hi === 0) return false;
+    this.byte(QUOTE);
+    if (signed && hi >= 0x80000000) {
+      this.byte(0x2d);
+      lo = (~lo + 1) >>> 0;
+      hi = (~hi + (lo === 0 ? 1 : 0)) >>> 0;
+    }
+    this.ascii64();
+    this.byte(QUOTE);
+    return true;
+  }
+
+  /** lo/hi as unsigned decimal digits. */
+  private ascii64(): void {
+    if (hi < 0x200000) this.uint(hi * TWO32 + lo);
+    else this.ascii(((BigInt(hi) << 32n) | BigInt(lo)).toString());
+  }
+
+  private time(r: WireReader, omitDefault: boolean): boolean {
+    const at = r.advance(8);
+    lo = this.view.getUint32(at, true);
+    hi = this.view.getUint32(at + 4, true);
+    if (!this.fixedWidthTimes) {
+      if (omitDefault && lo === 0 && hi === 0) return false;
+      this.byte(QUOTE);
+      this.sites?.time(this.pos, at);
+      this.ascii64();
+      this.byte(QUOTE);
+      return true;
+    }
+    // below 2^53 (every time a template holds) without a string per value
+    const text = hi < 0x200000 ? undefined : ((BigInt(hi) << 32n) | BigInt(lo)).toString();
+    if (text && text.length > TIME_WIDTH) throw new RangeError(`a time of ${text} ns is wider than ${TIME_WIDTH} digits`);
+    this.byte(QUOTE);
+    this.sites?.time(this.pos, at);
+    const digits = text ? text.length : digitCount(hi * TWO32 + lo);
+    for (let k = digits; k < TIME_WIDTH; k++) this.byte(0x30);
+    this.ascii64();
+    this.byte(QUOTE);
+    return true;
+  }
+
+  private hexId(kind: typeof SITE_TRACE_ID | typeof SITE_SPAN_ID, s: number, e: number): void {
+    this.byte(QUOTE);
+    const out = this.out;
+    if (out) {
+      this.sites?.id(kind, this.pos, this.src, s, e - s);
+      let p = this.pos;
+      for (let i = s; i < e; i++) {
+        const b = this.src[i]!;
+        out[p++] = HEX[b >>> 4]!;
+        out[p++] = HEX[b & 15]!;
+      }
+    }
+    this.pos += (e - s) * 2;
+    this.byte(QUOTE);
+  }
+
+  /**
+   * A JSON string from UTF-8 bytes, escaped as JSON.stringify escapes. Valid UTF-8 is
+   * copied as is (multi-byte sequences hold no byte below 0x80, so only ASCII needs
+   * escaping); invalid UTF-8 goes through Node's decoder, like protobufjs, for the same
+   * replacement characters.
+   */
+  private string(s: number, e: number): void {
+    const src = this.src;
+    let ascii = true;
+    for (let i = s; i < e; i++) {
+      if (src[i]! >= 0x80) {
+        ascii = false;
+        break;
+      }
+    }
+    if (!ascii && !isUtf8(src.subarray(s, e))) {
+      this.utf8(JSON.stringify(Buffer.from(src.buffer, src.byteOffset + s, e - s).toString('utf8')));
+      return;
+    }
+    const out = this.out;
+    let p = this.pos;
+    if (out) out[p] = QUOTE;
+    p++;
+    for (let i = s; i < e; i++) {
+      const c = src[i]!;
+      const x = c < 0x80 ? ESCAPE[c]! : 0;
+      if (x === 0) {
+        if (out) out[p] = c;
+        p++;
+      } else if (x === 1) {
+        if (out) {
+          out[p] = 0x5c;
+          out[p + 1] = 0x75; // \u00XX, lower-case hex like JSON.stringify
+          out[p + 2] = 0x30;
+          out[p + 3] = 0x30;
+          out[p + 4] = HEX[c >>> 4]!;
+          out[p + 5] = HEX[c & 15]!;
+        }
+        p += 6;
+      } else {
+        if (out) {
+          out[p] = 0x5c;
+          out[p + 1] = x;
+        }
+        p += 2;
+      }
+    }
+    if (out) out[p] = QUOTE;
+    this.pos = p + 1;
+  }
+
+  /** A non-negative integer below 2^53. */
+  private uint(n: number): void {
+    const digits = digitCount(n);
+    const out = this.out;
+    if (out) {
+      let p = this.pos + digits;
+      do {
+        const q = Math.floor(n / 10);
+        out[--p] = 0x30 + (n - q * 10);
+        n = q;
+      } while (n > 0);
+    }
+    this.pos += digits;
+  }
+
+  private int(n: number): void {
+    if (n < 0) {
+      this.byte(0x2d);
+      n = -n;
+    }
+    this.uint(n);
+  }
+
+  private byte(b: number): void {
+    if (this.out) this.out[this.pos] = b;
+    this.pos++;
+  }
+
+  private bytes(b: Buffer): void {
+    if (this.out) for (let i = 0; i < b.length; i++) this.out[this.pos + i] = b[i]!;
+    this.pos += b.length;
+  }
+
+  private ascii(text: string): void {
+    if (this.out) this.out.write(text, this.pos, 'latin1');
+    this.pos += text.length;
+  }
+
+  private utf8(text: string): void {
+    this.pos += this.out ? this.out.write(text, this.pos, 'utf8') : Buffer.byteLength(text);
+  }
+}
+
+/** Decimal digits of a non-negative integer below 2^53. */
+function digitCount(n: number): number {
+  let digits = 1;
+  for (let x = n; x >= 10; x = Math.floor(x / 10)) digits++;
+  return digits;
+}
+
+function wireTypeError(m: JsonMessage, f: JsonField, wire: number, at: number): WireError {
+  return new WireError(`field ${f.name} (${f.number}) of ${m.name} has wire type ${wire}, expected ${f.wire}`, at);
+}
+
+/** Reads a varint of up to 64 bits into lo/hi. */
+function varint64(r: WireReader): void {
+  const buf = r.buf, end = r.end, start = r.pos;
+  let p = start;
+  lo = 0;
+  hi = 0;
+  for (let shift = 0; shift < 64; shift += 7) {
+    if (p >= end) throw new WireError('truncated varint', start);
+    const b = buf[p++]!;
+    const bits = b & 0x7f;
+    if (shift < 28) lo |= bits << shift;
+    else if (shift === 28) {
+      lo |= bits << 28;
+      hi = bits >>> 4;
+    } else hi |= bits << (shift - 32);
+    if (b < 0x80) {
+      lo >>>= 0;
+      hi >>>= 0;
+      r.pos = p;
+      return;
+    }
+  }
+  throw new WireError('varint longer than 10 bytes', start);
+}
+
+function doubleJson(v: number): string {
+  if (Number.isNaN(v)) return '"NaN"';
+  if (v === Infinity) return '"Infinity"';
+  if (v === -Infinity) return '"-Infinity"';
+  return String(v);
+}

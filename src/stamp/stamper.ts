@@ -1,0 +1,211 @@
+import { drawJitter } from './jitter.js';
+import { baseTime, NS_PER_S, toHiLo } from './time.js';
+import type { CompiledTemplate, Encoding, Frame } from '../compile/frame.js';
+import { IdSource } from './id-source.js';
+import { TWO32 } from '../otlp/wire/write.js';
+
+export interface StamperOptions {
+  /** Two uint32 words; pipelines that must stay correlated (traces + logs) share it. */
+  seed: readonly [number, number];
+  worker: number;
+  idRegen: boolean;
+  timestamps: boolean;
+  backdateMs: number;
+  jitterMaxMs: number;
+  /** Wall clock in ms (tests pin it). */
+  now?: () => number;
+}
+
+/** "00".."99" as ASCII pairs: JSON times are written two digits per step. */
+const DIGITS2 = Buffer.from(Array.from({ length: 100 }, (_, i) => String(i).padStart(2, '0')).join(''), 'latin1');
+
+/**
+ * Produces send-ready request bytes: copy a frame into a pooled buffer and write every
+ * patch site. This is the only per-send work, so the loops below are kept flat: typed
+ * arrays, DataView little-endian writes, no allocation besides one DataView per call.
+ */
+export class Stamper {
+  private readonly compiled: CompiledTemplate;
+  private readonly idRegen: boolean;
+  private readonly timestamps: boolean;
+  private readonly backdateMs: number;
+  private readonly jitterMaxMs: number;
+  private readonly now: () => number;
+  private readonly seed: readonly [number, number];
+  private readonly worker: number;
+  private readonly ids: IdSource;
+  /** Per time unit: jitter of this cycle (ns), and its base as sec/nsec and as fixed64 lo/hi. */
+  private readonly jitter: Float64Array;
+  private readonly baseSec: Float64Array;
+  private readonly baseNsec: Float64Array;
+  private readonly baseLoHi: Uint32Array;
+  /** Per unit: the epoch its base was fixed in; a unit keeps its base for the whole cycle. */
+  private readonly unitEpoch: Uint32Array;
+  private epoch = 0;
+
+  constructor(compiled: CompiledTemplate, opts: StamperOptions) {
+    const { seed, worker, backdateMs, jitterMaxMs } = opts;
+    if (!Array.isArray(seed) || seed.length !== 2 || !seed.every((w) => Number.isInteger(w) && w >= 0 && w < TWO32)) {
+      throw new RangeError('Stamper: seed must be a pair of uint32');
+    }
+    if (!Number.isInteger(worker) || worker < 0 || worker >= TWO32) throw new RangeError(`Stamper: worker must be a uint32, got ${worker}`);
+    if (!(backdateMs >= 0 && Number.isFinite(backdateMs))) throw new RangeError(`Stamper: backdateMs must be ≥ 0, got ${backdateMs}`);
+    if (!(jitterMaxMs >= 0 && Number.isFinite(jitterMaxMs))) throw new RangeError(`Stamper: jitterMaxMs must be ≥ 0, got ${jitterMaxMs}`);
+    // Sites exist only for what the template was compiled with: ask for more and ids/times would silently stay old.
+    if (opts.idRegen && !compiled.idRegen) throw new RangeError('Stamper: idRegen needs a template compiled with idRegen');
+    if (opts.timestamps && !compiled.timestamps) throw new RangeError('Stamper: timestamps needs a template compiled with timestamps');
+    this.compiled = compiled;
+    this.idRegen = opts.idRegen;
+    this.timestamps = opts.timestamps;
+    this.backdateMs = backdateMs;
+    this.jitterMaxMs = jitterMaxMs;
+    this.now = opts.now ?? Date.now;
+    this.seed = [seed[0], seed[1]];
+    this.worker = worker;
+    this.ids = new IdSource(compiled.traceGroups, compiled.spanGroups, this.seed, worker);
+    const units = compiled.unitCount;
+    this.jitter = new Float64Array(units);
+    this.baseSec = new Float64Array(units);
+    this.baseNsec = new Float64Array(units);
+    this.baseLoHi = new Uint32Array(units * 2);
+    this.unitEpoch = new Uint32Array(units);
+    this.beginCycle(0);
+  }
+
+  /** Starts a replay cycle: new ids for every group, a new jitter per unit, bases re-fixed on first use. */
+  beginCycle(cycle: number): void {
+    if (!Number.isInteger(cycle) || cycle < 0 || cycle >= TWO32) throw new RangeError(`Stamper: cycle must be a uint32, got ${cycle}`);
+    this.epoch++;
+    if (this.idRegen) this.ids.cycle(cycle);
+    if (this.timestamps && this.jitterMaxMs > 0) drawJitter(this.jitter, this.jitterMaxMs, this.seed, this.worker, cycle);
+  }
+
+  /** Copies frame `frameIndex` in `encoding` into `out`, writes every site; returns the byte length. */
+  stamp(frameIndex: number, encoding: Encoding, out: Buffer): number {
+    const frame = this.compiled.frames[frameIndex];
+    const enc = frame?.[encoding];
+    if (!frame || !enc) throw new RangeError(`Stamper: no frame ${frameIndex} in ${encoding} encoding`);
+    const bytes = enc.bytes;
+    if (out.length < bytes.length) throw new RangeError(`Stamper: buffer of ${out.length} bytes for a ${bytes.length}-byte frame`);
+    bytes.copy(out, 0);
+    if (this.timestamps) this.fixBases(frame);
+    if (encoding === 'proto') this.patchProto(enc.traceIds, enc.spanIds, enc.times, out);
+    else this.patchJson(enc.traceIds, enc.spanIds, enc.times, out);
+    return bytes.length;
+  }
+
+  /**
+   * Fixes the base of every unit first seen in this cycle: now − backdate, read once per
+   * frame, minus the unit's jitter. A trace split across frames keeps the base of the
+   * frame it first appeared in, so its durations and parent/child containment stay exact.
+   */
+  private fixBases(frame: Frame): void {
+    const units = frame.units;
+    const epoch = this.epoch;
+    let fb: { sec: number; nsec: number } | undefined;
+    for (let i = 0; i < units.length; i++) {
+      const u = units[i]!;
+      if (this.unitEpoch[u] === epoch) continue;
+      this.unitEpoch[u] = epoch;
+      fb ??= baseTime(this.now(), this.backdateMs);
+      let sec = fb.sec;
+      let nsec = fb.nsec;
+      const j = this.jitter[u]!;
+      if (j > 0) {
+        const js = Math.floor(j / NS_PER_S);
+        sec -= js;
+        nsec -= j - js * NS_PER_S;
+        if (nsec < 0) {
+          nsec += NS_PER_S;
+          sec -= 1;
+        }
+      }
+      this.baseSec[u] = sec;
+      this.baseNsec[u] = nsec;
+      toHiLo(sec, nsec, this.baseLoHi, u * 2);
+    }
+  }
+
+  private patchProto(traceSites: Uint32Array, spanSites: Uint32Array, timeSites: Uint32Array, out: Buffer): void {
+    const dv = new DataView(out.buffer, out.byteOffset, out.byteLength);
+    if (this.idRegen) {
+      const t = this.ids.trace;
+      for (let i = 0; i < traceSites.length; i += 2) {
+        const at = traceSites[i]!;
+        const w = traceSites[i + 1]!;
+        dv.setUint32(at, t[w]!, true);
+        dv.setUint32(at + 4, t[w + 1]!, true);
+        dv.setUint32(at + 8, t[w + 2]!, true);
+        dv.setUint32(at + 12, t[w + 3]!, true);
+      }
+      const s = this.ids.span;
+      for (let i = 0; i < spanSites.length; i += 2) {
+        const at = spanSites[i]!;
+        const w = spanSites[i + 1]!;
+        dv.setUint32(at, s[w]!, true);
+        dv.setUint32(at + 4, s[w + 1]!, true);
+      }
+    }
+    if (this.timestamps) {
+      const base = this.baseLoHi;
+      // 64-bit add as two uint32 halves with carry: ns since the epoch exceed 2^53.
+      for (let i = 0; i < timeSites.length; i += 4) {
+        const u2 = timeSites[i + 1]! * 2;
+        let lo = base[u2]! + timeSites[i + 2]!;
+        let hi = base[u2 + 1]! + timeSites[i + 3]!;
+        if (lo >= TWO32) {
+          lo -= TWO32;
+          hi += 1;
+        }
+        const at = timeSites[i]!;
+        dv.setUint32(at, lo, true);
+        dv.setUint32(at + 4, hi, true);
+      }
+    }
+  }
+
+  /** JSON holds ids as fixed-width hex and times as 19 decimal digits (10 of seconds, 9 of ns). */
+  private patchJson(traceSites: Uint32Array, spanSites: Uint32Array, timeSites: Uint32Array, out: Buffer): void {
+    if (this.idRegen) {
+      copyHex(this.ids.traceHex(), traceSites, 32, out);
+      copyHex(this.ids.spanHex(), spanSites, 16, out);
+    }
+    if (this.timestamps) {
+      const bs = this.baseSec, bn = this.baseNsec;
+      for (let i = 0; i < timeSites.length; i += 4) {
+        const u = timeSites[i + 1]!;
+        let nsec = bn[u]! + timeSites[i + 2]!;
+        let sec = bs[u]! + timeSites[i + 3]!;
+        if (nsec >= NS_PER_S) {
+          nsec -= NS_PER_S;
+          sec += 1;
+        }
+        const at = timeSites[i]!;
+        writeDigits(out, at, sec, 10);
+        writeDigits(out, at + 10, nsec, 9);
+      }
+    }
+  }
+}
+
+/** Hex ids: sites hold the word index; at 8 hex chars per word it is also the hex offset / 8. */
+function copyHex(hex: Uint8Array, sites: Uint32Array, width: number, out: Buffer): void {
+  for (let i = 0; i < sites.length; i += 2) {
+    const at = sites[i]!;
+    const from = sites[i + 1]! * 8;
+    for (let k = 0; k < width; k++) out[at + k] = hex[from + k]!;
+  }
+}
+
+/** Writes `value` as exactly `width` zero-padded decimal digits ending at at + width. */
+function writeDigits(out: Buffer, at: number, value: number, width: number): void {
+  let p = at + width;
+  while (p - at >= 2) {
+    const q = Math.floor(value / 100);
+    const r = (value - q * 100) * 2;
+    out[--p] = DIGITS2[r + 1]!;
+    out[--p] = DIGITS2[r]!;
+    value = q;
+  }
+  if (p > at) out[--p] = 48 + (value % 10);
+}

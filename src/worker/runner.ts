@@ -1,0 +1,207 @@
+import type { ResolvedPipeline } from '../config/types.js';
+import type { Exporter, ExportOutcome } from '../exporters/exporter.js';
+import { createExporter } from '../exporters/index.js';
+import type { Logger } from '../log.js';
+import type { Signal } from '../otlp/signals.js';
+import { TokenBucket } from './token-bucket.js';
+import { openReceiver, type ReceiverSource } from '../receivers/index.js';
+import type { TemplateData } from '../receivers/template-data.js';
+import { SendBufferPool } from './send-buffer-pool.js';
+import { compile } from '../compile/compile.js';
+import type { CompiledTemplate, Encoding } from '../compile/frame.js';
+import { pipelineSettings, workerRate, type PipelineSettings } from './settings.js';
+import { Slots } from './slots.js';
+import { Stamper } from '../stamp/stamper.js';
+import { emptyCounters, type ExporterCounters, type WorkerStats } from './stats.js';
+
+interface Route {
+  exporter: Exporter;
+  slots: Slots;
+  counters: ExporterCounters;
+}
+
+export interface RunnerOptions {
+  resolved: ResolvedPipeline;
+  worker: number;
+  seed: [number, number];
+  log: Logger;
+}
+
+/**
+ * One pipeline worker's loop: take the next frame → wait for an exporter slot → wait
+ * for rate tokens → stamp into a pooled buffer → send → count the outcome when it
+ * settles. Every stamped frame ends in exactly one of sent, failed or dropped.
+ */
+export class PipelineRunner {
+  readonly signal: Signal;
+  private readonly opts: RunnerOptions;
+  private readonly settings: PipelineSettings;
+  private readonly routes: Route[];
+  private readonly encodings: Encoding[];
+  private readonly routesByEncoding: Map<Encoding, Route[]>;
+  private readonly stop = new AbortController();
+  /** Aborts requests in flight: at the drain deadline (failed) or on a forced exit (dropped). */
+  private readonly cancel = new AbortController();
+  private abandoning = false;
+  private readonly inFlight = new Set<Promise<void>>();
+  private receiver!: ReceiverSource;
+  private compiled!: CompiledTemplate;
+  private stamper!: Stamper;
+  private pools = new Map<Encoding, SendBufferPool>();
+  private bucket: TokenBucket | undefined;
+  private cycles = 0;
+
+  constructor(opts: RunnerOptions) {
+    this.opts = opts;
+    this.signal = opts.resolved.pipeline.signal;
+    this.settings = pipelineSettings(opts.resolved.processors);
+    this.routes = opts.resolved.exporters.map((cfg) => ({
+      exporter: createExporter(cfg, opts.log),
+      slots: new Slots(cfg.maxInFlight),
+      counters: emptyCounters(),
+    }));
+    this.encodings = [...new Set(this.routes.map((r) => r.exporter.encoding))];
+    this.routesByEncoding = new Map(this.encodings.map((e) => [e, this.routes.filter((r) => r.exporter.encoding === e)]));
+  }
+
+  /** Loads the receiver's data and compiles it; throws TemplateError on bad input. */
+  async load(): Promise<void> {
+    const { resolved, worker } = this.opts;
+    this.receiver = openReceiver(resolved.receivers[0]!, this.signal, worker);
+    this.install(await this.receiver.initial());
+  }
+
+  private install(data: TemplateData[]): void {
+    const s = this.settings;
+    this.compiled = compile(data, {
+      idRegen: s.idRegen,
+      timestamps: s.timestamps,
+      maxItems: s.maxItems,
+      maxBytes: s.maxBytes,
+      encodings: this.encodings,
+    });
+    this.stamper = new Stamper(this.compiled, {
+      seed: this.opts.seed,
+      worker: this.opts.worker,
+      idRegen: s.idRegen,
+      timestamps: s.timestamps,
+      backdateMs: s.backdateMs,
+      jitterMaxMs: s.jitterMaxMs,
+    });
+    // Buffers still in flight keep a reference to their old pool and are simply collected.
+    this.pools = new Map(this.encodings.map((e) => [e, new SendBufferPool(this.compiled.maxFrameBytes)]));
+    const rate = workerRate(this.opts.resolved, s);
+    if (rate && !this.bucket) {
+      this.bucket = new TokenBucket({ ...rate, largestRequest: this.compiled.maxFrameEvents });
+    }
+  }
+
+  /** Replays until the receiver's loops are done or `drain()` is called, then waits for what is in flight. */
+  async run(): Promise<void> {
+    const loops = this.receiver.loops;
+    try {
+      while (!this.stop.signal.aborted && (loops === 0 || this.cycles < loops)) {
+        await this.cycle();
+        if (this.stop.signal.aborted) break;
+        this.cycles++;
+        const fresh = this.receiver.refresh(this.cycles);
+        if (fresh) this.install(fresh);
+      }
+    } finally {
+      await this.settle();
+      await Promise.all(this.routes.map((r) => r.exporter.close()));
+    }
+  }
+
+  private async cycle(): Promise<void> {
+    const { frames } = this.compiled;
+    const stamper = this.stamper;
+    stamper.beginCycle(this.cycles);
+    for (let i = 0; i < frames.length; i++) {
+      for (const r of this.routes) await r.slots.acquire();
+      const events = frames[i]!.events;
+      const admitted = this.bucket ? await this.bucket.take(events, this.stop.signal) : true;
+      if (!admitted || this.stop.signal.aborted) {
+        for (const r of this.routes) r.slots.release();
+        return;
+      }
+      for (const enc of this.encodings) {
+        const pool = this.pools.get(enc)!;
+        const buf = pool.get();
+        const body = buf.subarray(0, stamper.stamp(i, enc, buf));
+        const routes = this.routesByEncoding.get(enc)!;
+        let pending = routes.length;
+        for (const r of routes) {
+          r.counters.inFlight++;
+          const p = r.exporter
+            .export(this.signal, body, this.cancel.signal)
+            .then((outcome) => this.count(r, outcome, events, body.length))
+            .finally(() => {
+              r.counters.inFlight--;
+              r.slots.release();
+              if (--pending === 0) pool.put(buf);
+              this.inFlight.delete(p);
+            });
+          this.inFlight.add(p);
+        }
+      }
+    }
+  }
+
+  private count(r: Route, o: ExportOutcome, events: number, bytes: number): void {
+    const c = r.counters;
+    c.retries += o.retries;
+    if (o.status === 'sent') {
+      c.sentFrames++;
+      c.sentEvents += events - o.rejected;
+      c.rejectedEvents += o.rejected;
+      c.sentBytes += bytes;
+    } else if (this.abandoning && o.code === 'ERR_EXPORT_ABORTED') {
+      c.droppedFrames++;
+      c.droppedEvents += events;
+    } else {
+      // The exporter logs failures (throttled); here they are only counted.
+      c.failedFrames++;
+      c.failedEvents += events;
+    }
+  }
+
+  private async settle(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+  }
+
+  /** Stops taking frames; requests still in flight after `timeoutMs` are cancelled and counted as failed. */
+  drain(timeoutMs: number): void {
+    if (this.stop.signal.aborted) return;
+    this.stop.abort();
+    const t = setTimeout(() => this.cancel.abort(), timeoutMs);
+    t.unref();
+  }
+
+  /** A forced exit: cancel everything now and count what was in flight as dropped. */
+  abandon(): void {
+    this.abandoning = true;
+    this.stop.abort();
+    this.cancel.abort();
+  }
+
+  compiledSummary(): { frames: number; events: number; bytes: number } {
+    const c = this.compiled;
+    let bytes = 0;
+    for (const f of c.frames) bytes += f.byteLength[this.encodings[0]!] ?? 0;
+    return { frames: c.frames.length, events: c.totalEvents, bytes };
+  }
+
+  stats(): WorkerStats {
+    const exporters: Record<string, ExporterCounters> = {};
+    for (const r of this.routes) exporters[r.exporter.id] = { ...r.counters };
+    return {
+      pipeline: this.opts.resolved.pipeline.id,
+      worker: this.opts.worker,
+      signal: this.signal,
+      cycles: this.cycles,
+      rateTarget: this.bucket?.rate ?? null,
+      exporters,
+    };
+  }
+}
