@@ -48,13 +48,15 @@ function benchTemplate(spans = 10_000, perTrace = 100): TemplateData {
 
 /** Stamps every frame of `ct` repeatedly for about `ms`; returns spans/s. */
 function benchStamp(ct: CompiledTemplate, ms = 2000): number {
-  const st = new Stamper(ct, { seed: [1, 2], worker: 0, idRegen: true, timestamps: true, backdateMs: 0, jitterMaxMs: 10 });
+  const st = new Stamper(ct, { seed: [1, 2], worker: 0, backdateMs: 0 });
   const buf = Buffer.allocUnsafe(ct.maxFrameBytes);
   let spans = 0;
   let cycle = 0;
   const start = performance.now();
   while (performance.now() - start < ms) {
     st.beginCycle(cycle++);
+    st.newIds();
+    st.drawJitter(10);
     for (let f = 0; f < ct.frames.length; f++) {
       st.stamp(f, 'proto', buf);
       spans += ct.frames[f]!.events;

@@ -8,7 +8,7 @@
  */
 import { pathToFileURL } from 'node:url';
 import pino from 'pino';
-import type { ExporterConfig } from '../src/config/types.js';
+import type { ExporterConfig } from '../src/exporters/exporter-config.js';
 import { createExporter } from '../src/exporters/index.js';
 import type { Logger } from '../src/log.js';
 import { requestType } from '../src/otlp/proto.js';

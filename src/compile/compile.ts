@@ -7,7 +7,9 @@ import { type CompiledTemplate, type EncodedFrame, type Encoding, type Frame } f
 import { U32List } from '../otlp/wire/u32-list.js';
 import { IdTable, isZeroId } from '../otlp/wire/id-table.js';
 import { emit, SITE_TRACE_ID, type SiteSink } from './item-rewrite.js';
+import { findDigitSites } from './attribute-sites.js';
 import { jsonFrame } from './json-frame.js';
+import type { DigitField, TemplateRewrite } from './plan.js';
 import { type Container, METRIC_DATA_TAGS, TemplateIndex } from './template-index.js';
 import { WireReader } from '../otlp/wire/reader.js';
 import { fieldLen, TWO32, writeVarint } from '../otlp/wire/write.js';
@@ -18,6 +20,10 @@ export interface CompileOptions {
   /** batch_splitter limits; both absent = one frame per TemplateData. */
   maxItems?: number;
   maxBytes?: number;
+  /** Applied to every template, in order, before it is indexed (see CompilePlan). */
+  rewrites?: readonly TemplateRewrite[];
+  /** Digit fields to find in every frame (see CompilePlan). */
+  digits?: readonly DigitField[];
   encodings: Encoding[];
 }
 
@@ -40,7 +46,10 @@ export function compile(data: TemplateData[], opts: CompileOptions): CompiledTem
   const encodings = [...new Set(opts.encodings)];
   if (encodings.length === 0) throw new RangeError('compile: encodings must not be empty');
 
-  const index = new TemplateIndex(signal, data.map((d) => ({ bytes: d.bytes ?? templateBytes(d), source: d.source })), opts.timestamps);
+  const rewrites = opts.rewrites ?? [];
+  const digits = opts.digits ?? [];
+  const inputs = data.map((d) => ({ bytes: rewrites.reduce<Uint8Array>((b, rewrite) => rewrite(b), d.bytes ?? templateBytes(d)), source: d.source }));
+  const index = new TemplateIndex(signal, inputs, opts.timestamps);
   if (index.count === 0) {
     throw new TemplateError(`holds no ${EVENT_NAMES[signal]}`, { file: data.length === 1 ? data[0]!.source : undefined, code: 'ERR_TEMPLATE_EMPTY' });
   }
@@ -58,9 +67,10 @@ export function compile(data: TemplateData[], opts: CompileOptions): CompiledTem
   let maxFrameEvents = 0, maxFrameBytes = 0;
   for (const items of groups) {
     const { proto, units } = writer.write(items);
+    proto.digits = digits.map((f) => findDigitSites(signal, proto.bytes, f.scope, f.key, f.width));
     const frame: Frame = { events: items.length, units, byteLength: {} };
     for (const enc of encodings) {
-      const encoded = enc === 'proto' ? proto : jsonFrame(signal, proto, opts, writer.traceGroups, writer.spanGroups);
+      const encoded = enc === 'proto' ? proto : jsonFrame(signal, proto, { ...opts, digits }, writer.traceGroups, writer.spanGroups);
       frame[enc] = encoded;
       frame.byteLength[enc] = encoded.bytes.length;
       maxFrameBytes = Math.max(maxFrameBytes, encoded.bytes.length);
@@ -71,6 +81,7 @@ export function compile(data: TemplateData[], opts: CompileOptions): CompiledTem
   return {
     signal, encodings, frames, totalEvents: index.count, maxFrameEvents, maxFrameBytes, idRegen: opts.idRegen, timestamps: opts.timestamps,
     traceGroups: writer.traceGroups.freeze(), spanGroups: writer.spanGroups.freeze(), unitCount: opts.timestamps ? index.unitCount : 0,
+    digitWidths: digits.map((f) => f.width),
   };
 }
 
@@ -169,7 +180,7 @@ class FrameWriter implements SiteSink {
       }
     }
     if (pos !== total) throw new Error(`compile: frame size ${pos} differs from its measure ${total}`);
-    const proto = { bytes: out, traceIds: this.traceIds.freeze(), spanIds: this.spanIds.freeze(), times: this.times.freeze() };
+    const proto: EncodedFrame = { bytes: out, traceIds: this.traceIds.freeze(), spanIds: this.spanIds.freeze(), times: this.times.freeze(), digits: [] };
     const units = this.units.freeze();
     this.traceIds = new U32List();
     this.spanIds = new U32List();

@@ -17,6 +17,8 @@ export interface EncodedFrame {
   traceIds: Uint32Array;
   spanIds: Uint32Array;
   times: Uint32Array;
+  /** Per digit field of the plan: offsets of its first digit, ascending. */
+  digits: Uint32Array[];
 }
 
 export const TIME_STRIDE = 4;
@@ -51,4 +53,6 @@ export interface CompiledTemplate {
   spanGroups: Uint32Array;
   /** Number of time units (see Frame.units). */
   unitCount: number;
+  /** Width of each digit field (cardinality); its sites are in EncodedFrame.digits. */
+  digitWidths: number[];
 }

@@ -4,6 +4,7 @@ import { type EncodedFrame, TIME_STRIDE } from './frame.js';
 import { U32List } from '../otlp/wire/u32-list.js';
 import { type IdTable, isZeroId } from '../otlp/wire/id-table.js';
 import { SITE_TRACE_ID } from './item-rewrite.js';
+import type { DigitField } from './plan.js';
 import { wireToJson } from '../otlp/wire/json.js';
 import { TWO32 } from '../otlp/wire/write.js';
 
@@ -13,9 +14,11 @@ import { TWO32 } from '../otlp/wire/write.js';
  * offset of the fixed64 it was read from, so it gets that site's unit and relative time
  * whatever order the JSON fields come in; each id gets the group its proto site was given.
  */
-export function jsonFrame(signal: Signal, proto: EncodedFrame, opts: { idRegen: boolean; timestamps: boolean },
+export function jsonFrame(signal: Signal, proto: EncodedFrame, opts: { idRegen: boolean; timestamps: boolean; digits?: readonly DigitField[] },
   traceGroups: IdTable, spanGroups: IdTable): EncodedFrame {
   const { idRegen, timestamps } = opts;
+  // TODO(helper-d): map proto digit sites to JSON sites.
+  if (opts.digits && opts.digits.length > 0) throw new Error('json-frame: digit fields are not supported yet');
   const pt = proto.times;
   const traceIds = new U32List(), spanIds = new U32List(), times = new U32List();
   const bytes = wireToJson(signal, proto.bytes, {
@@ -35,7 +38,7 @@ export function jsonFrame(signal: Signal, proto: EncodedFrame, opts: { idRegen: 
       },
     },
   });
-  return { bytes, traceIds: traceIds.freeze(), spanIds: spanIds.freeze(), times: times.freeze() };
+  return { bytes, traceIds: traceIds.freeze(), spanIds: spanIds.freeze(), times: times.freeze(), digits: [] };
 }
 
 /** Index in `times` of the site at byte `at`: proto sites are in byte order. */

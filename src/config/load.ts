@@ -8,21 +8,25 @@ import { parseDocument } from 'yaml';
 import { ConfigError, type ConfigProblem } from '../errors.js';
 import type { ReplaydConfig } from './types.js';
 import { expandEnv, type Env } from './env.js';
-import { EXPORTER_TYPE_ALIASES, parseExporter } from './exporters.js';
+import { EXPORTERS } from '../exporters/index.js';
+import { PROCESSORS } from '../processors/index.js';
+import { RECEIVERS } from '../receivers/index.js';
+import { ParseContext, type ComponentConfig, type ComponentFactory, type Registry } from './component.js';
 import { EXTENSION_TYPES, parseSink } from './extensions.js';
 import { checkPipelines } from './pipelines.js';
-import { PROCESSOR_TYPES, isProcessorType, parseProcessor } from './processors.js';
-import { RECEIVER_TYPES, isReceiverType, parseReceiver } from './receivers.js';
 import { Section, asMapping, didYouMean, joinPath, parseComponentId, type KeyTable } from './schema.js';
 import { parseService } from './service.js';
 
 export { describeConfig } from './describe.js';
 export { resolvePipelines } from './resolve.js';
 
+const typeList = (r: Registry<ComponentFactory<ComponentConfig>>): string =>
+  r.factories.map((f) => [f.type, ...f.aliases.map((a) => `alias ${a}`)].join(', ')).join('; ');
+
 export const TOP_LEVEL_KEYS: KeyTable = {
-  receivers: { doc: 'Where events come from: template/<name> or generator/<name>.' },
-  processors: { doc: 'id_regen, timestamp, jitter, batch_splitter, ratelimit.' },
-  exporters: { doc: 'otlp_grpc/<name> (alias otlp) and otlp_http/<name> (alias otlphttp).' },
+  receivers: { doc: `Where events come from, as type/name: ${typeList(RECEIVERS)}.` },
+  processors: { doc: `What happens to them, in the order a pipeline lists them: ${typeList(PROCESSORS)}.` },
+  exporters: { doc: `Where they go: ${typeList(EXPORTERS)}.` },
   extensions: { doc: 'sink: a built-in OTLP receiver that counts what arrives.' },
   service: { doc: 'Pipelines, run length and the daemon\'s own telemetry.', required: true },
 };
@@ -43,19 +47,28 @@ export function parseConfig(text: string, file: string, env: Env = process.env):
   const processors: ReplaydConfig['processors'] = {};
   const exporters: ReplaydConfig['exporters'] = {};
   const extensions: ReplaydConfig['extensions'] = {};
-  for (const [id, type, raw, path] of components(top, 'receivers', 'receiver', RECEIVER_TYPES, problems)) {
-    if (isReceiverType(type)) receivers[id] = parseReceiver(id, type, raw, baseDir, path, problems);
+  for (const [id, factory, raw, path] of components(top, 'receivers', RECEIVERS, problems)) {
+    receivers[id] = factory.parse(raw, new ParseContext(id, path, baseDir, problems));
   }
-  for (const [id, type, raw, path] of components(top, 'processors', 'processor', PROCESSOR_TYPES, problems)) {
-    if (isProcessorType(type)) processors[id] = parseProcessor(id, type, raw, path, problems);
+  for (const [id, factory, raw, path] of components(top, 'processors', PROCESSORS, problems)) {
+    processors[id] = factory.parse(raw, new ParseContext(id, path, baseDir, problems));
   }
-  for (const [id, type, raw, path] of components(top, 'exporters', 'exporter', Object.keys(EXPORTER_TYPE_ALIASES), problems)) {
-    exporters[id] = parseExporter(id, EXPORTER_TYPE_ALIASES[type]!, raw, baseDir, path, problems);
+  for (const [id, factory, raw, path] of components(top, 'exporters', EXPORTERS, problems)) {
+    exporters[id] = factory.parse(raw, new ParseContext(id, path, baseDir, problems));
   }
-  for (const [id, , raw, path] of components(top, 'extensions', 'extension', EXTENSION_TYPES, problems)) {
-    // The daemon runs one sink; a second would only fight over the same counters.
-    if (id !== 'sink') problems.push({ path, message: 'only one sink is supported: name it "sink"' });
-    else extensions.sink = parseSink(raw, baseDir, path, problems);
+  const sections = asMapping(top.raw.extensions, 'extensions', problems) ?? {};
+  for (const [id, raw] of Object.entries(sections)) {
+    const path = joinPath('extensions', id);
+    const type = parseComponentId(id)?.type;
+    if (type === undefined) problems.push({ path, message: `invalid extension id "${id}": use type or type/name` });
+    else if (!(EXTENSION_TYPES as readonly string[]).includes(type)) {
+      problems.push({ path, message: `unknown extension type "${type}"${didYouMean(type, EXTENSION_TYPES)}; known: ${EXTENSION_TYPES.join(', ')}` });
+    } else if (id !== 'sink') {
+      // The daemon runs one sink; a second would only fight over the same counters.
+      problems.push({ path, message: 'only one sink is supported: name it "sink"' });
+    } else {
+      extensions.sink = parseSink(raw, baseDir, path, problems);
+    }
   }
   // Parsed last so problems come out in the order the sections usually appear in a file.
   const service = parseService(top.value('service'), problems);
@@ -97,25 +110,26 @@ function parseYaml(text: string, problems: ConfigProblem[]): unknown {
   }
 }
 
-/** Each `type[/name]` entry of one top-level section whose type is known; others are reported. */
-function* components(
+/** Each `type[/name]` entry of one top-level section with its factory; unknown types are reported. */
+function* components<F extends ComponentFactory<ComponentConfig>>(
   top: Section,
   key: string,
-  kind: string,
-  types: readonly string[],
+  registry: Registry<F>,
   problems: ConfigProblem[],
-): Generator<[id: string, type: string, raw: unknown, path: string]> {
+): Generator<[id: string, factory: F, raw: unknown, path: string]> {
   const section = asMapping(top.raw[key], key, problems);
   if (!section) return;
   for (const [id, raw] of Object.entries(section)) {
     const path = joinPath(key, id);
     const parsed = parseComponentId(id);
+    const factory = parsed && registry.find(parsed.type);
     if (!parsed) {
-      problems.push({ path, message: `invalid ${kind} id "${id}": use type or type/name` });
-    } else if (!types.includes(parsed.type)) {
-      problems.push({ path, message: `unknown ${kind} type "${parsed.type}"${didYouMean(parsed.type, types)}; known: ${types.join(', ')}` });
+      problems.push({ path, message: `invalid ${registry.kind} id "${id}": use type or type/name` });
+    } else if (!factory) {
+      const names = registry.names;
+      problems.push({ path, message: `unknown ${registry.kind} type "${parsed.type}"${didYouMean(parsed.type, names)}; known: ${names.join(', ')}` });
     } else {
-      yield [id, parsed.type, raw, path];
+      yield [id, factory, raw, path];
     }
   }
 }

@@ -1,33 +1,68 @@
 /**
  * Every config key with its default and meaning, by YAML location: the source the
- * README's config reference is generated from. The parsers read these same tables.
+ * README's config reference is generated from (`npm run reference`). The parsers read
+ * these same tables, and the component sections come from the registries.
  */
-import { EXPORTER_KEYS, RETRY_KEYS, TLS_KEYS } from './exporters.js';
+import { RETRY_KEYS, TLS_KEYS } from '../exporters/exporter-config.js';
+import { EXPORTERS } from '../exporters/index.js';
+import { ACTION_KEYS } from '../processors/attribute-actions.js';
+import { PROCESSORS } from '../processors/index.js';
+import { RECEIVERS } from '../receivers/index.js';
+import type { ComponentConfig, ComponentFactory, Registry } from './component.js';
 import { SINK_KEYS } from './extensions.js';
 import { TOP_LEVEL_KEYS } from './load.js';
 import { PIPELINE_KEYS } from './pipelines.js';
-import { PROCESSOR_KEYS } from './processors.js';
-import { GENERATOR_RECEIVER_KEYS, TEMPLATE_RECEIVER_KEYS } from './receivers.js';
 import type { KeyTable } from './schema.js';
 import { SERVICE_KEYS, TELEMETRY_KEYS, TELEMETRY_LOGS_KEYS, TELEMETRY_METRICS_KEYS } from './service.js';
 
-export const CONFIG_REFERENCE: Readonly<Record<string, KeyTable>> = {
-  '(top level)': TOP_LEVEL_KEYS,
-  'receivers.template': TEMPLATE_RECEIVER_KEYS,
-  'receivers.generator (plus the generator\'s own keys)': GENERATOR_RECEIVER_KEYS,
-  'processors.id_regen': PROCESSOR_KEYS.id_regen,
-  'processors.timestamp': PROCESSOR_KEYS.timestamp,
-  'processors.jitter': PROCESSOR_KEYS.jitter,
-  'processors.batch_splitter': PROCESSOR_KEYS.batch_splitter,
-  'processors.ratelimit': PROCESSOR_KEYS.ratelimit,
-  'exporters.otlp_grpc (alias otlp)': EXPORTER_KEYS.otlp_grpc,
-  'exporters.otlp_http (alias otlphttp)': EXPORTER_KEYS.otlp_http,
-  'exporters.*.tls': TLS_KEYS,
-  'exporters.*.retry_on_failure': RETRY_KEYS,
-  'extensions.sink': SINK_KEYS,
-  service: SERVICE_KEYS,
-  'service.telemetry': TELEMETRY_KEYS,
-  'service.telemetry.metrics': TELEMETRY_METRICS_KEYS,
-  'service.telemetry.logs': TELEMETRY_LOGS_KEYS,
-  'service.pipelines.<signal>[/name]': PIPELINE_KEYS,
-};
+export interface ReferenceSection {
+  /** Heading: the YAML location, e.g. `processors.ratelimit`. */
+  title: string;
+  /** What the component does, for component sections. */
+  doc?: string;
+  keys: KeyTable;
+}
+
+function components(kind: string, registry: Registry<ComponentFactory<ComponentConfig>>): ReferenceSection[] {
+  return registry.factories.map((f) => ({
+    title: `${kind}.${f.type}${f.aliases.length > 0 ? ` (alias ${f.aliases.join(', ')})` : ''}`,
+    doc: f.doc,
+    keys: f.keys,
+  }));
+}
+
+export const CONFIG_REFERENCE: readonly ReferenceSection[] = [
+  { title: '(top level)', keys: TOP_LEVEL_KEYS },
+  ...components('receivers', RECEIVERS),
+  ...components('processors', PROCESSORS),
+  { title: 'processors.attributes.actions[], processors.resource.attributes[]', keys: ACTION_KEYS },
+  ...components('exporters', EXPORTERS),
+  { title: 'exporters.*.tls', keys: TLS_KEYS },
+  { title: 'exporters.*.retry_on_failure', keys: RETRY_KEYS },
+  { title: 'extensions.sink', keys: SINK_KEYS },
+  { title: 'service', keys: SERVICE_KEYS },
+  { title: 'service.telemetry', keys: TELEMETRY_KEYS },
+  { title: 'service.telemetry.metrics', keys: TELEMETRY_METRICS_KEYS },
+  { title: 'service.telemetry.logs', keys: TELEMETRY_LOGS_KEYS },
+  { title: 'service.pipelines.<signal>[/name]', keys: PIPELINE_KEYS },
+];
+
+/** The README's reference, as Markdown: one table per section. */
+export function referenceMarkdown(): string {
+  const out: string[] = [];
+  for (const s of CONFIG_REFERENCE) {
+    out.push(`#### \`${s.title}\``, '');
+    if (s.doc) out.push(s.doc, '');
+    if (Object.keys(s.keys).length === 0) {
+      out.push('No keys.', '');
+      continue;
+    }
+    out.push('| key | default | meaning |', '| --- | --- | --- |');
+    for (const [key, spec] of Object.entries(s.keys)) {
+      const def = spec.default === undefined ? '—' : `\`${JSON.stringify(spec.default)}\``;
+      out.push(`| \`${key}\` | ${def} | ${spec.required ? '**Required.** ' : ''}${spec.doc.replace(/\|/g, '\\|')} |`);
+    }
+    out.push('');
+  }
+  return out.join('\n');
+}

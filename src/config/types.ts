@@ -1,84 +1,13 @@
 /**
  * The validated, normalized config. YAML keys are snake_case as in the Collector;
  * here they are camelCase, durations are milliseconds and sizes are bytes.
- * `src/config/load.ts` is the only producer of these types.
+ * `src/config/load.ts` is the only producer of these types; each component's own config
+ * type lives with its factory (src/receivers/, src/processors/, src/exporters/).
  */
 import type { Signal } from '../otlp/signals.js';
-import type { GeneratorConfig } from '../generator/config.js';
-
-export interface TemplateReceiverConfig {
-  type: 'template';
-  id: string;
-  /** Absolute paths (resolved against the config file's folder). */
-  traces?: string;
-  metrics?: string;
-  logs?: string;
-  /** Replay cycles; 0 = forever. */
-  loops: number;
-}
-
-export interface GeneratorReceiverConfig {
-  type: 'generator';
-  id: string;
-  generator: GeneratorConfig;
-  /** Templates generated and kept in the worker. */
-  pool: number;
-  /** Regenerate part of the pool every `refresh` replay cycles (0 = never). */
-  refresh: number;
-  loops: number;
-}
-
-export type ReceiverConfig = TemplateReceiverConfig | GeneratorReceiverConfig;
-
-export interface IdRegenConfig { type: 'id_regen'; id: string }
-export interface TimestampConfig { type: 'timestamp'; id: string; backdateMs: number }
-export interface JitterConfig { type: 'jitter'; id: string; maxMs: number }
-export interface BatchSplitterConfig { type: 'batch_splitter'; id: string; maxItems: number; maxBytes: number }
-export interface RatelimitConfig {
-  type: 'ratelimit';
-  id: string;
-  eventsPerSecond: number;
-  /** Undefined = 2× rate, but never below the largest frame (decided at pipeline start). */
-  burst?: number;
-}
-
-export type ProcessorConfig = IdRegenConfig | TimestampConfig | JitterConfig | BatchSplitterConfig | RatelimitConfig;
-
-export interface TlsConfig {
-  insecure: boolean;
-  caFile?: string;
-  certFile?: string;
-  keyFile?: string;
-  insecureSkipVerify: boolean;
-  serverNameOverride?: string;
-}
-
-export interface RetryConfig {
-  enabled: boolean;
-  initialIntervalMs: number;
-  maxIntervalMs: number;
-  maxElapsedTimeMs: number;
-  multiplier: number;
-  randomizationFactor: number;
-}
-
-export interface ExporterConfig {
-  type: 'otlp_grpc' | 'otlp_http';
-  id: string;
-  /** gRPC: host:port (a scheme is accepted and stripped); HTTP: base URL. */
-  endpoint: string;
-  /** HTTP only: full URLs that replace endpoint + /v1/<signal>. */
-  signalEndpoints: Partial<Record<Signal, string>>;
-  /** HTTP only; gRPC is always proto. */
-  encoding: 'proto' | 'json';
-  tls: TlsConfig;
-  /** Values are secrets (API keys): never log them. */
-  headers: Record<string, string>;
-  compression: 'none' | 'gzip';
-  timeoutMs: number;
-  maxInFlight: number;
-  retryOnFailure: RetryConfig;
-}
+import type { ExporterConfig } from '../exporters/exporter-config.js';
+import type { ReceiverConfig } from '../receivers/receiver.js';
+import type { ComponentConfig } from './component.js';
 
 export interface SinkExtensionConfig {
   /** host:port, or undefined to not serve that protocol. */
@@ -115,7 +44,7 @@ export interface ReplaydConfig {
   /** Absolute path of the file this came from, for messages. */
   file: string;
   receivers: Record<string, ReceiverConfig>;
-  processors: Record<string, ProcessorConfig>;
+  processors: Record<string, ComponentConfig>;
   exporters: Record<string, ExporterConfig>;
   extensions: { sink?: SinkExtensionConfig };
   service: ServiceConfig;
@@ -128,6 +57,6 @@ export interface ReplaydConfig {
 export interface ResolvedPipeline {
   pipeline: PipelineConfig;
   receivers: ReceiverConfig[];
-  processors: ProcessorConfig[];
+  processors: ComponentConfig[];
   exporters: ExporterConfig[];
 }

@@ -1,4 +1,6 @@
-import type { ExporterConfig } from '../config/types.js';
+import type { ComponentFactory } from '../config/component.js';
+import type { Logger } from '../log.js';
+import type { ExporterConfig } from './exporter-config.js';
 import { ConfigError } from '../errors.js';
 import type { Signal } from '../otlp/signals.js';
 
@@ -40,4 +42,10 @@ export interface Exporter {
 export function checkExporterLimits(cfg: ExporterConfig): void {
   if (!(cfg.maxInFlight >= 1)) throw new ConfigError([{ path: `exporters.${cfg.id}.max_in_flight`, message: 'must be >= 1' }]);
   if (!(cfg.timeoutMs > 0)) throw new ConfigError([{ path: `exporters.${cfg.id}.timeout`, message: 'must be > 0' }]);
+}
+
+/** The exporter contract: a factory that parses its block and creates the Exporter in a pipeline worker. */
+export interface ExporterFactory extends ComponentFactory<ExporterConfig> {
+  /** Throws ConfigError for unreadable TLS files or bad endpoints. */
+  create(cfg: ExporterConfig, log: Logger): Exporter;
 }

@@ -1,19 +1,16 @@
-import type { ExporterConfig } from '../config/types.js';
+/** The exporter registry: adding an exporter is one module and one line here. */
+import { Registry } from '../config/component.js';
 import type { Logger } from '../log.js';
-import type { Exporter } from './exporter.js';
-import { OtlpGrpcExporter } from './otlp-grpc.js';
-import { OtlpHttpExporter } from './otlp-http.js';
+import type { Exporter, ExporterFactory } from './exporter.js';
+import type { ExporterConfig } from './exporter-config.js';
+import { otlpGrpcExporter } from './otlp-grpc.js';
+import { otlpHttpExporter } from './otlp-http.js';
 
 export type { ExportOutcome, Exporter } from './exporter.js';
 
-/** Builds the exporter for a validated config; throws ConfigError for unreadable TLS files or bad endpoints. */
+export const EXPORTERS = new Registry<ExporterFactory>('exporter', [otlpGrpcExporter, otlpHttpExporter]);
+
+/** The exporter for a validated config, from its registered factory. */
 export function createExporter(cfg: ExporterConfig, log: Logger): Exporter {
-  switch (cfg.type) {
-    case 'otlp_grpc':
-      return new OtlpGrpcExporter(cfg, log);
-    case 'otlp_http':
-      return new OtlpHttpExporter(cfg, log);
-    default:
-      throw new TypeError(`unknown exporter type ${(cfg as { type: string }).type}`);
-  }
+  return EXPORTERS.of(cfg).create(cfg, log);
 }

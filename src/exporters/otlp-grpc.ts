@@ -1,9 +1,9 @@
 import * as grpc from '@grpc/grpc-js';
-import type { ExporterConfig } from '../config/types.js';
 import { ConfigError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { SIGNALS, type Signal } from '../otlp/signals.js';
-import { checkExporterLimits, USER_AGENT, type ExportOutcome, type Exporter } from './exporter.js';
+import { checkExporterLimits, USER_AGENT, type ExportOutcome, type Exporter, type ExporterFactory } from './exporter.js';
+import { describeExporter, EXPORTER_KEYS, parseExporter, type ExporterConfig } from './exporter-config.js';
 import { grpcExportError, type GrpcStatusLike } from './grpc-status.js';
 import { parseProtoResponse, ThrottledWarn, warnOutcome } from './partial-success.js';
 import { RetryPolicy, type Accepted } from './retry.js';
@@ -101,3 +101,14 @@ export class OtlpGrpcExporter implements Exporter {
     this.#client.close();
   }
 }
+
+export const otlpGrpcExporter: ExporterFactory = {
+  type: 'otlp_grpc',
+  aliases: ['otlp'],
+  doc: 'OTLP over gRPC (alias otlp), via @grpc/grpc-js.',
+  keys: EXPORTER_KEYS.otlp_grpc,
+  parse: (raw, ctx) => parseExporter('otlp_grpc', raw, ctx),
+  describe: describeExporter,
+  signalProblem: () => undefined,
+  create: (cfg, log) => new OtlpGrpcExporter(cfg, log),
+};

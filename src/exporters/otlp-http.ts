@@ -1,11 +1,11 @@
 import { promisify } from 'node:util';
 import { gzip, constants as zlibConstants } from 'node:zlib';
 import { Pool } from 'undici';
-import type { ExporterConfig } from '../config/types.js';
 import { ConfigError, ExportError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { SIGNAL_NAMES, SIGNALS, type Signal } from '../otlp/signals.js';
-import { checkExporterLimits, USER_AGENT, type ExportOutcome, type Exporter } from './exporter.js';
+import { checkExporterLimits, USER_AGENT, type ExportOutcome, type Exporter, type ExporterFactory } from './exporter.js';
+import { describeExporter, EXPORTER_KEYS, parseExporter, type ExporterConfig, httpSignalProblem } from './exporter-config.js';
 import { parseStatusDetails } from './grpc-status.js';
 import { parseJsonResponse, parseProtoResponse, ThrottledWarn, truncateMessage, warnOutcome } from './partial-success.js';
 import { RetryPolicy, type Accepted } from './retry.js';
@@ -199,3 +199,14 @@ function transportError(err: unknown): ExportError {
     cause: err,
   });
 }
+
+export const otlpHttpExporter: ExporterFactory = {
+  type: 'otlp_http',
+  aliases: ['otlphttp'],
+  doc: 'OTLP/HTTP with protobuf or JSON bodies (alias otlphttp), via undici.',
+  keys: EXPORTER_KEYS.otlp_http,
+  parse: (raw, ctx) => parseExporter('otlp_http', raw, ctx),
+  describe: describeExporter,
+  signalProblem: httpSignalProblem,
+  create: (cfg, log) => new OtlpHttpExporter(cfg, log),
+};

@@ -1,4 +1,4 @@
-import type { RetryConfig } from '../config/types.js';
+import type { RetryConfig } from './exporter-config.js';
 import { ExportError } from '../errors.js';
 import type { ExportOutcome } from './exporter.js';
 

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { PeerCertificate } from 'node:tls';
 import * as grpc from '@grpc/grpc-js';
-import type { TlsConfig } from '../config/types.js';
+import type { TlsConfig } from './exporter-config.js';
 import { ConfigError } from '../errors.js';
 import type { Logger } from '../log.js';
 

@@ -1,4 +1,4 @@
-import type { GeneratorReceiverConfig } from '../config/types.js';
+import type { GeneratorReceiverConfig } from './generator-receiver.js';
 import type { GeneratorConfig } from '../generator/config.js';
 import { tracesDefaults } from '../generator/config.js';
 import { signalBlocks } from '../generator/dataset.js';

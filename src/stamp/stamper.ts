@@ -8,12 +8,19 @@ export interface StamperOptions {
   /** Two uint32 words; pipelines that must stay correlated (traces + logs) share it. */
   seed: readonly [number, number];
   worker: number;
-  idRegen: boolean;
-  timestamps: boolean;
   backdateMs: number;
-  jitterMaxMs: number;
   /** Wall clock in ms (tests pin it). */
   now?: () => number;
+}
+
+/** What processors' cycle hooks set for the coming cycle (src/processors/processor.ts). */
+export interface CycleControls {
+  /** New ids for every id group (id_regen). */
+  newIds(): void;
+  /** A new jitter in [0, maxMs] per trace, log record or data point (jitter). */
+  drawJitter(maxMs: number): void;
+  /** The value written into digit field `field` (cardinality), as zero-padded digits. */
+  setDigits(field: number, value: number): void;
 }
 
 /** "00".."99" as ASCII pairs: JSON times are written two digits per step. */
@@ -24,12 +31,11 @@ const DIGITS2 = Buffer.from(Array.from({ length: 100 }, (_, i) => String(i).padS
  * patch site. This is the only per-send work, so the loops below are kept flat: typed
  * arrays, DataView little-endian writes, no allocation besides one DataView per call.
  */
-export class Stamper {
+export class Stamper implements CycleControls {
   private readonly compiled: CompiledTemplate;
   private readonly idRegen: boolean;
   private readonly timestamps: boolean;
   private readonly backdateMs: number;
-  private readonly jitterMaxMs: number;
   private readonly now: () => number;
   private readonly seed: readonly [number, number];
   private readonly worker: number;
@@ -42,23 +48,22 @@ export class Stamper {
   /** Per unit: the epoch its base was fixed in; a unit keeps its base for the whole cycle. */
   private readonly unitEpoch: Uint32Array;
   private epoch = 0;
+  private cycle = 0;
+  /** Per digit field: the ASCII digits written this cycle. */
+  private readonly digits: Uint8Array[];
 
   constructor(compiled: CompiledTemplate, opts: StamperOptions) {
-    const { seed, worker, backdateMs, jitterMaxMs } = opts;
+    const { seed, worker, backdateMs } = opts;
     if (!Array.isArray(seed) || seed.length !== 2 || !seed.every((w) => Number.isInteger(w) && w >= 0 && w < TWO32)) {
       throw new RangeError('Stamper: seed must be a pair of uint32');
     }
     if (!Number.isInteger(worker) || worker < 0 || worker >= TWO32) throw new RangeError(`Stamper: worker must be a uint32, got ${worker}`);
     if (!(backdateMs >= 0 && Number.isFinite(backdateMs))) throw new RangeError(`Stamper: backdateMs must be ≥ 0, got ${backdateMs}`);
-    if (!(jitterMaxMs >= 0 && Number.isFinite(jitterMaxMs))) throw new RangeError(`Stamper: jitterMaxMs must be ≥ 0, got ${jitterMaxMs}`);
-    // Sites exist only for what the template was compiled with: ask for more and ids/times would silently stay old.
-    if (opts.idRegen && !compiled.idRegen) throw new RangeError('Stamper: idRegen needs a template compiled with idRegen');
-    if (opts.timestamps && !compiled.timestamps) throw new RangeError('Stamper: timestamps needs a template compiled with timestamps');
+    // What is patched is what the template was compiled with: sites exist for nothing else.
     this.compiled = compiled;
-    this.idRegen = opts.idRegen;
-    this.timestamps = opts.timestamps;
+    this.idRegen = compiled.idRegen;
+    this.timestamps = compiled.timestamps;
     this.backdateMs = backdateMs;
-    this.jitterMaxMs = jitterMaxMs;
     this.now = opts.now ?? Date.now;
     this.seed = [seed[0], seed[1]];
     this.worker = worker;
@@ -69,15 +74,36 @@ export class Stamper {
     this.baseNsec = new Float64Array(units);
     this.baseLoHi = new Uint32Array(units * 2);
     this.unitEpoch = new Uint32Array(units);
+    this.digits = compiled.digitWidths.map((w) => new Uint8Array(w).fill(48));
     this.beginCycle(0);
   }
 
-  /** Starts a replay cycle: new ids for every group, a new jitter per unit, bases re-fixed on first use. */
+  /** Starts a replay cycle: bases are re-fixed on first use; the cycle hooks then set ids, jitter and digits. */
   beginCycle(cycle: number): void {
     if (!Number.isInteger(cycle) || cycle < 0 || cycle >= TWO32) throw new RangeError(`Stamper: cycle must be a uint32, got ${cycle}`);
     this.epoch++;
-    if (this.idRegen) this.ids.cycle(cycle);
-    if (this.timestamps && this.jitterMaxMs > 0) drawJitter(this.jitter, this.jitterMaxMs, this.seed, this.worker, cycle);
+    this.cycle = cycle;
+  }
+
+  newIds(): void {
+    if (!this.idRegen) throw new RangeError('Stamper: new ids need a template compiled with idRegen');
+    this.ids.cycle(this.cycle);
+  }
+
+  drawJitter(maxMs: number): void {
+    if (!(maxMs >= 0 && Number.isFinite(maxMs))) throw new RangeError(`Stamper: jitter must be ≥ 0 ms, got ${maxMs}`);
+    // Without time sites there is nothing to move (config order checks prevent it).
+    if (this.timestamps) drawJitter(this.jitter, maxMs, this.seed, this.worker, this.cycle);
+  }
+
+  setDigits(field: number, value: number): void {
+    const d = this.digits[field];
+    if (!d) throw new RangeError(`Stamper: no digit field ${field}`);
+    if (!Number.isInteger(value) || value < 0 || value >= 10 ** d.length) throw new RangeError(`Stamper: ${value} does not fit ${d.length} digits`);
+    for (let k = d.length - 1; k >= 0; k--) {
+      d[k] = 48 + (value % 10);
+      value = Math.floor(value / 10);
+    }
   }
 
   /** Copies frame `frameIndex` in `encoding` into `out`, writes every site; returns the byte length. */
@@ -91,6 +117,7 @@ export class Stamper {
     if (this.timestamps) this.fixBases(frame);
     if (encoding === 'proto') this.patchProto(enc.traceIds, enc.spanIds, enc.times, out);
     else this.patchJson(enc.traceIds, enc.spanIds, enc.times, out);
+    for (let f = 0; f < enc.digits.length; f++) patchDigits(this.digits[f]!, enc.digits[f]!, out);
     return bytes.length;
   }
 
@@ -185,6 +212,15 @@ export class Stamper {
         writeDigits(out, at + 10, nsec, 9);
       }
     }
+  }
+}
+
+/** Digit fields are the same ASCII in both encodings: sites hold the offset of the first digit. */
+function patchDigits(digits: Uint8Array, sites: Uint32Array, out: Buffer): void {
+  const w = digits.length;
+  for (let i = 0; i < sites.length; i++) {
+    const at = sites[i]!;
+    for (let k = 0; k < w; k++) out[at + k] = digits[k]!;
   }
 }
 

@@ -1,17 +1,19 @@
 import type { ResolvedPipeline } from '../config/types.js';
+import { compile } from '../compile/compile.js';
+import type { CompiledTemplate, Encoding } from '../compile/frame.js';
+import { emptyPlan, type CompilePlan } from '../compile/plan.js';
 import type { Exporter, ExportOutcome } from '../exporters/exporter.js';
 import { createExporter } from '../exporters/index.js';
 import type { Logger } from '../log.js';
 import type { Signal } from '../otlp/signals.js';
-import { TokenBucket } from './token-bucket.js';
-import { openReceiver, type ReceiverSource } from '../receivers/index.js';
+import { PROCESSORS } from '../processors/index.js';
+import type { Pacer, ProcessorHooks } from '../processors/processor.js';
+import { RECEIVERS } from '../receivers/index.js';
+import type { ReceiverSource } from '../receivers/receiver.js';
 import type { TemplateData } from '../receivers/template-data.js';
-import { SendBufferPool } from './send-buffer-pool.js';
-import { compile } from '../compile/compile.js';
-import type { CompiledTemplate, Encoding } from '../compile/frame.js';
-import { pipelineSettings, workerRate, type PipelineSettings } from './settings.js';
-import { Slots } from './slots.js';
 import { Stamper } from '../stamp/stamper.js';
+import { SendBufferPool } from './send-buffer-pool.js';
+import { Slots } from './slots.js';
 import { emptyCounters, type ExporterCounters, type WorkerStats } from './stats.js';
 
 interface Route {
@@ -35,7 +37,10 @@ export interface RunnerOptions {
 export class PipelineRunner {
   readonly signal: Signal;
   private readonly opts: RunnerOptions;
-  private readonly settings: PipelineSettings;
+  /** The pipeline's processors, in the configured order, and what their compile hooks asked for. */
+  private readonly processors: ProcessorHooks[];
+  private readonly plan: CompilePlan;
+  private readonly pacers: Pacer[];
   private readonly routes: Route[];
   private readonly encodings: Encoding[];
   private readonly routesByEncoding: Map<Encoding, Route[]>;
@@ -48,14 +53,18 @@ export class PipelineRunner {
   private compiled!: CompiledTemplate;
   private stamper!: Stamper;
   private pools = new Map<Encoding, SendBufferPool>();
-  private bucket: TokenBucket | undefined;
   private cycles = 0;
 
   constructor(opts: RunnerOptions) {
     this.opts = opts;
     this.signal = opts.resolved.pipeline.signal;
-    this.settings = pipelineSettings(opts.resolved.processors);
-    this.routes = opts.resolved.exporters.map((cfg) => ({
+    const { resolved, worker } = opts;
+    const ctx = { signal: this.signal, worker, workers: resolved.pipeline.workers };
+    this.processors = resolved.processors.map((cfg) => PROCESSORS.of(cfg).create(cfg, ctx));
+    this.plan = emptyPlan(this.signal);
+    for (const p of this.processors) p.compile?.(this.plan);
+    this.pacers = this.processors.flatMap((p) => (p.send ? [p.send] : []));
+    this.routes = resolved.exporters.map((cfg) => ({
       exporter: createExporter(cfg, opts.log),
       slots: new Slots(cfg.maxInFlight),
       counters: emptyCounters(),
@@ -67,33 +76,25 @@ export class PipelineRunner {
   /** Loads the receiver's data and compiles it; throws TemplateError on bad input. */
   async load(): Promise<void> {
     const { resolved, worker } = this.opts;
-    this.receiver = openReceiver(resolved.receivers[0]!, this.signal, worker);
+    const receiver = resolved.receivers[0]!;
+    this.receiver = RECEIVERS.of(receiver).open(receiver, this.signal, worker);
     this.install(await this.receiver.initial());
   }
 
   private install(data: TemplateData[]): void {
-    const s = this.settings;
+    const plan = this.plan;
     this.compiled = compile(data, {
-      idRegen: s.idRegen,
-      timestamps: s.timestamps,
-      maxItems: s.maxItems,
-      maxBytes: s.maxBytes,
+      idRegen: plan.idRegen,
+      timestamps: plan.timestamps,
+      maxItems: plan.split?.maxItems,
+      maxBytes: plan.split?.maxBytes,
+      rewrites: plan.rewrites,
+      digits: plan.digits,
       encodings: this.encodings,
     });
-    this.stamper = new Stamper(this.compiled, {
-      seed: this.opts.seed,
-      worker: this.opts.worker,
-      idRegen: s.idRegen,
-      timestamps: s.timestamps,
-      backdateMs: s.backdateMs,
-      jitterMaxMs: s.jitterMaxMs,
-    });
+    this.stamper = new Stamper(this.compiled, { seed: this.opts.seed, worker: this.opts.worker, backdateMs: plan.backdateMs });
     // Buffers still in flight keep a reference to their old pool and are simply collected.
     this.pools = new Map(this.encodings.map((e) => [e, new SendBufferPool(this.compiled.maxFrameBytes)]));
-    const rate = workerRate(this.opts.resolved, s);
-    if (rate && !this.bucket) {
-      this.bucket = new TokenBucket({ ...rate, largestRequest: this.compiled.maxFrameEvents });
-    }
   }
 
   /** Replays until the receiver's loops are done or `drain()` is called, then waits for what is in flight. */
@@ -117,10 +118,12 @@ export class PipelineRunner {
     const { frames } = this.compiled;
     const stamper = this.stamper;
     stamper.beginCycle(this.cycles);
+    for (const p of this.processors) p.cycle?.(stamper, this.cycles);
     for (let i = 0; i < frames.length; i++) {
       for (const r of this.routes) await r.slots.acquire();
       const events = frames[i]!.events;
-      const admitted = this.bucket ? await this.bucket.take(events, this.stop.signal) : true;
+      let admitted = true;
+      for (const pacer of this.pacers) if (admitted) admitted = await pacer.take(events, this.stop.signal);
       if (!admitted || this.stop.signal.aborted) {
         for (const r of this.routes) r.slots.release();
         return;
@@ -200,7 +203,7 @@ export class PipelineRunner {
       worker: this.opts.worker,
       signal: this.signal,
       cycles: this.cycles,
-      rateTarget: this.bucket?.rate ?? null,
+      rateTarget: this.pacers[0]?.rate ?? null,
       exporters,
     };
   }

@@ -10,24 +10,25 @@ import { ReplaydError } from '../errors.js';
  */
 export class TokenBucket {
   readonly rate: number;
-  readonly burst: number;
+  /** Raised to the largest request taken: a request bigger than the bucket could never be admitted. */
+  burst: number;
   private tokens = 0;
   private last: number;
   private readonly clock: () => number;
 
-  constructor(opts: { eventsPerSecond: number; burst?: number; largestRequest?: number; clock?: () => number }) {
+  constructor(opts: { eventsPerSecond: number; burst?: number; clock?: () => number }) {
     if (!(opts.eventsPerSecond > 0) || !Number.isFinite(opts.eventsPerSecond)) {
       throw new ReplaydError('ERR_RATELIMIT_INVALID', `events_per_second must be a positive number, got ${opts.eventsPerSecond}`);
     }
     this.rate = opts.eventsPerSecond;
-    // Never below the largest request: a frame bigger than the bucket could never be admitted.
-    this.burst = Math.max(opts.burst ?? 2 * this.rate, opts.largestRequest ?? 0, 1);
+    this.burst = Math.max(opts.burst ?? 2 * this.rate, 1);
     this.clock = opts.clock ?? monotonicMs;
     this.last = this.clock();
   }
 
   /** Takes `n` events if the bucket holds them and returns 0; otherwise the ms until it will. */
   tryTake(n: number): number {
+    if (n > this.burst) this.burst = n;
     const now = this.clock();
     this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) * this.rate) / 1000);
     this.last = now;

@@ -29,7 +29,8 @@ describe('compile on wire templates', () => {
     expect(JSON.stringify(decode(Buffer.from(requestType('traces').encode(tpl.request).finish())))).not.toContain('TimeUnixNano');
     const ct = compile([tpl], ALL);
     expect(ct.frames[0]!.proto!.times.length / 4).toBe(3);
-    const st = new Stamper(ct, { seed: [1, 2], worker: 0, idRegen: true, timestamps: true, backdateMs: 0, jitterMaxMs: 0, now: () => 1_700_000_000_000 });
+    const st = new Stamper(ct, { seed: [1, 2], worker: 0, backdateMs: 0, now: () => 1_700_000_000_000 });
+    st.newIds();
     const buf = Buffer.alloc(ct.maxFrameBytes);
     const span = (decode(buf.subarray(0, st.stamp(0, 'proto', buf))) as any).resourceSpans[0].scopeSpans[0].spans[0];
     expect([span.startTimeUnixNano, span.endTimeUnixNano, span.events[0].timeUnixNano]).toEqual(Array(3).fill('1700000000000000000'));

@@ -76,7 +76,8 @@ describe('compile', () => {
     expect(ct.frames.length).toBe(Math.ceil(n / 8192));
     // the clock moves between frames; the trace keeps the base of its first frame
     let clock = 1_700_000_000_000;
-    const st = new Stamper(ct, { seed: [1, 2], worker: 0, idRegen: true, timestamps: true, backdateMs: 0, jitterMaxMs: 0, now: () => (clock += 1000) });
+    const st = new Stamper(ct, { seed: [1, 2], worker: 0, backdateMs: 0, now: () => (clock += 1000) });
+    st.newIds();
     const buf = Buffer.alloc(ct.maxFrameBytes);
     const out = ct.frames.flatMap((_, i) => spansOf(decode(Buffer.from(buf.subarray(0, st.stamp(i, 'proto', buf))))));
     expect(out).toHaveLength(n);

@@ -51,7 +51,7 @@ function legacyJsonFrame(signal: Signal, proto: EncodedFrame, opts: { idRegen: b
       else spanIds.push(byteAt, spanGroups.index(s.id!, 0) * 2);
     }
   }
-  return { bytes: Buffer.from(text), traceIds: traceIds.freeze(), spanIds: spanIds.freeze(), times: times.freeze() };
+  return { bytes: Buffer.from(text), traceIds: traceIds.freeze(), spanIds: spanIds.freeze(), times: times.freeze(), digits: [] };
 }
 
 /** The compile's id groups as IdTables again (same ids, same order, so the same indexes). */
@@ -65,11 +65,13 @@ function tables(ct: CompiledTemplate): [IdTable, IdTable] {
   return [refill(ct.traceGroups, 4), refill(ct.spanGroups, 2)];
 }
 
-const STAMP = { seed: [11, 22] as const, worker: 1, backdateMs: 0, jitterMaxMs: 300, now: () => 1_732_700_000_123 };
+const STAMP = { seed: [11, 22] as const, worker: 1, backdateMs: 0, now: () => 1_732_700_000_123 };
 
 function stampedJson(ct: CompiledTemplate, opts: { idRegen: boolean; timestamps: boolean }): Buffer[] {
-  const st = new Stamper(ct, { ...STAMP, ...opts });
+  const st = new Stamper(ct, STAMP);
   st.beginCycle(3);
+  if (opts.idRegen) st.newIds();
+  st.drawJitter(300);
   const out = Buffer.alloc(ct.maxFrameBytes + 64);
   return ct.frames.map((_, i) => Buffer.from(out.subarray(0, st.stamp(i, 'json', out))));
 }

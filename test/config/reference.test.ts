@@ -1,23 +1,34 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CONFIG_REFERENCE } from '../../src/config/reference.js';
+import { CONFIG_REFERENCE, referenceMarkdown } from '../../src/config/reference.js';
+import { EXPORTERS } from '../../src/exporters/index.js';
+import { PROCESSORS } from '../../src/processors/index.js';
+import { RECEIVERS } from '../../src/receivers/index.js';
 import { packageRoot } from '../../src/package-root.js';
+import { withReference } from '../../scripts/readme-reference.js';
 
 /** The README's config reference is generated from the loader's key tables: keep them in step. */
 describe('README config reference', () => {
   const readme = readFileSync(join(packageRoot(), 'README.md'), 'utf8');
 
-  for (const [section, table] of Object.entries(CONFIG_REFERENCE)) {
-    it(`documents every key of ${section} with its default`, () => {
-      const start = readme.indexOf(`#### \`${section}\``);
-      expect(start, `README has no section for ${section}`).toBeGreaterThan(0);
-      const end = readme.indexOf('\n#### ', start + 1);
-      const body = readme.slice(start, end < 0 ? undefined : end);
-      for (const [key, spec] of Object.entries(table)) {
-        const def = spec.default === undefined ? '—' : `\`${JSON.stringify(spec.default)}\``;
-        expect(body, `${section}.${key}`).toContain(`| \`${key}\` | ${def} |`);
+  it('is the one `npm run reference` writes', () => {
+    expect(readme, 'run `npm run reference`').toBe(withReference(readme));
+  });
+
+  it('has a section for every registered component, with every key and its default', () => {
+    const md = referenceMarkdown();
+    for (const r of [RECEIVERS, PROCESSORS, EXPORTERS]) {
+      const kind = `${r.kind}s`;
+      for (const f of r.factories) {
+        const section = CONFIG_REFERENCE.find((s) => s.title.startsWith(`${kind}.${f.type}`));
+        expect(section, `${kind}.${f.type}`).toBeDefined();
+        expect(md).toContain(`#### \`${section!.title}\``);
+        for (const [key, spec] of Object.entries(f.keys)) {
+          const def = spec.default === undefined ? '—' : `\`${JSON.stringify(spec.default)}\``;
+          expect(md, `${kind}.${f.type}.${key}`).toContain(`| \`${key}\` | ${def} |`);
+        }
       }
-    });
-  }
+    }
+  });
 });

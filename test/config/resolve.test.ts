@@ -14,12 +14,12 @@ function resolveRaw(raw: object) {
 describe('resolvePipelines', () => {
   it('inlines components in pipeline order, pipelines in file order', () => {
     const raw = baseConfig();
-    raw.processors = { jitter: { max: '5ms' }, id_regen: {} };
-    raw.service.pipelines['traces/replay'].processors = ['id_regen', 'jitter'];
+    raw.processors = { jitter: { max: '5ms' }, id_regen: {}, timestamp: {} };
+    raw.service.pipelines['traces/replay'].processors = ['id_regen', 'timestamp', 'jitter'];
     raw.service.pipelines.logs = { receivers: ['template/checkout'], exporters: ['otlp_grpc/backend'] };
     const resolved = resolveRaw(raw);
     expect(resolved.map((r) => r.pipeline.id)).toEqual(['traces/replay', 'logs']);
-    expect(resolved[0]!.processors.map((p) => p.id)).toEqual(['id_regen', 'jitter']);
+    expect(resolved[0]!.processors.map((p) => p.id)).toEqual(['id_regen', 'timestamp', 'jitter']);
     expect(resolved[0]!.receivers).toEqual([expect.objectContaining({ id: 'template/checkout', type: 'template' })]);
     expect(resolved[0]!.exporters).toEqual([expect.objectContaining({ id: 'otlp_grpc/backend', endpoint: '127.0.0.1:4317' })]);
     expect(resolved[1]!.processors).toEqual([]);

@@ -5,7 +5,7 @@ import { gunzipSync } from 'node:zlib';
 import * as grpc from '@grpc/grpc-js';
 import pino from 'pino';
 import protobuf from 'protobufjs';
-import type { ExporterConfig } from '../../src/config/types.js';
+import type { ExporterConfig } from '../../src/exporters/exporter-config.js';
 import type { Logger } from '../../src/log.js';
 import { requestType, responseType } from '../../src/otlp/proto.js';
 import { SIGNALS, SIGNAL_NAMES, type Signal } from '../../src/otlp/signals.js';

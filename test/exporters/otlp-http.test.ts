@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { gunzipSync } from 'node:zlib';
 import { OtlpHttpExporter, parseRetryAfter } from '../../src/exporters/otlp-http.js';
 import { ConfigError } from '../../src/errors.js';
-import type { ExporterConfig } from '../../src/config/types.js';
+import type { ExporterConfig } from '../../src/exporters/exporter-config.js';
 import { FakeHttpEndpoint, memoryLogger, testExporterConfig, traceRequest } from './fake-endpoint.js';
 import { freePort } from '../helpers/net.js';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { RetryPolicy, type Attempt } from '../../src/exporters/retry.js';
 import { ExportError } from '../../src/errors.js';
-import type { RetryConfig } from '../../src/config/types.js';
+import type { RetryConfig } from '../../src/exporters/exporter-config.js';
 
 const base: RetryConfig = { enabled: true, initialIntervalMs: 20, maxIntervalMs: 60, maxElapsedTimeMs: 5000, multiplier: 2, randomizationFactor: 0 };
 const unavailable = () => new ExportError('UNAVAILABLE', 'down', { retryable: true });

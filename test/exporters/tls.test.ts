@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createExporter } from '../../src/exporters/index.js';
 import { isTlsVerifyFailure, readTlsMaterial } from '../../src/exporters/tls.js';
 import type { Exporter } from '../../src/exporters/exporter.js';
-import type { TlsConfig } from '../../src/config/types.js';
+import type { TlsConfig } from '../../src/exporters/exporter-config.js';
 import { ConfigError } from '../../src/errors.js';
 import { createTestCerts, type TestCerts } from '../helpers/certs.js';
 import { FakeGrpcEndpoint, FakeHttpEndpoint, memoryLogger, testExporterConfig, traceRequest } from './fake-endpoint.js';

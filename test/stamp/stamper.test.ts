@@ -10,7 +10,20 @@ import { data, hex, id, traces } from '../compile/fixtures.js';
 const NOW_MS = 1_700_000_000_123;
 const NOW_NS = BigInt(NOW_MS) * 1_000_000n;
 const ALL: CompileOptions = { idRegen: true, timestamps: true, encodings: ['proto', 'json'] };
-const STAMP: StamperOptions = { seed: [0x12345678, 0x9abcdef0], worker: 0, idRegen: true, timestamps: true, backdateMs: 0, jitterMaxMs: 0, now: () => NOW_MS };
+const STAMP: StamperOptions = { seed: [0x12345678, 0x9abcdef0], worker: 0, backdateMs: 0, now: () => NOW_MS };
+
+/** Starts a cycle as the id_regen and jitter processors' cycle hooks do. */
+function begin(st: Stamper, cycle: number, jitterMs = 0, ids = true): Stamper {
+  st.beginCycle(cycle);
+  if (ids) st.newIds();
+  if (jitterMs > 0) st.drawJitter(jitterMs);
+  return st;
+}
+
+function stamper(ct: CompiledTemplate, opts: Partial<StamperOptions> & { jitterMs?: number } = {}, cycle = 0): Stamper {
+  const { jitterMs, ...rest } = opts;
+  return begin(new Stamper(ct, { ...STAMP, ...rest }), cycle, jitterMs, ct.idRegen);
+}
 
 function stampAll(ct: CompiledTemplate, st: Stamper, enc: Encoding = 'proto'): any[] {
   const buf = Buffer.alloc(ct.maxFrameBytes);
@@ -29,10 +42,10 @@ describe('Stamper on traces', () => {
   const ct = compile([tpl], ALL);
 
   it('gives fresh, non-zero, consistent ids every cycle', () => {
-    const st = new Stamper(ct, STAMP);
+    const st = stamper(ct);
     const orig = spansOf([tpl.request]);
     const c0 = spansOf(stampAll(ct, st));
-    st.beginCycle(1);
+    begin(st, 1);
     const c1 = spansOf(stampAll(ct, st));
     for (const spans of [c0, c1]) {
       expect(spans).toHaveLength(12);
@@ -60,9 +73,9 @@ describe('Stamper on traces', () => {
   });
 
   it('is deterministic in (seed, worker, cycle) and differs across workers', () => {
-    const a = spansOf(stampAll(ct, new Stamper(ct, STAMP)));
-    const b = spansOf(stampAll(ct, new Stamper(ct, STAMP)));
-    const w1 = spansOf(stampAll(ct, new Stamper(ct, { ...STAMP, worker: 1 })));
+    const a = spansOf(stampAll(ct, stamper(ct)));
+    const b = spansOf(stampAll(ct, stamper(ct)));
+    const w1 = spansOf(stampAll(ct, stamper(ct, { worker: 1 })));
     expect(a.map((s) => hex(s.spanId))).toEqual(b.map((s) => hex(s.spanId)));
     const seen0 = new Set(a.map((s) => hex(s.spanId)));
     for (const s of w1) expect(seen0.has(hex(s.spanId))).toBe(false);
@@ -74,12 +87,12 @@ describe('Stamper on traces', () => {
       { traceId: id(16, 9, 0), spanId: id(8, 9, 0), name: 'a', startTimeUnixNano: 0, endTimeUnixNano: big, events: [{ timeUnixNano: 4294967297 }] },
     ] }] }] });
     const ct2 = compile([tpl2], ALL);
-    const [s] = spansOf(stampAll(ct2, new Stamper(ct2, { ...STAMP, backdateMs: 60_000 })));
+    const [s] = spansOf(stampAll(ct2, stamper(ct2, { backdateMs: 60_000 })));
     const base = NOW_NS - 60_000_000_000n;
     expect(ns(s.startTimeUnixNano)).toBe(base);
     expect(ns(s.endTimeUnixNano)).toBe(base + BigInt(big));
     expect(ns(s.events[0].timeUnixNano)).toBe(base + 4294967297n);
-    for (const [i, sp] of spansOf(stampAll(ct, new Stamper(ct, STAMP))).entries()) {
+    for (const [i, sp] of spansOf(stampAll(ct, stamper(ct))).entries()) {
       const o = spansOf([tpl.request])[i];
       expect(ns(sp.startTimeUnixNano)).toBe(NOW_NS + BigInt(o.startTimeUnixNano));
       expect(ns(sp.endTimeUnixNano)).toBe(NOW_NS + BigInt(o.endTimeUnixNano));
@@ -90,7 +103,7 @@ describe('Stamper on traces', () => {
     const tpl3 = traces(20, 3);
     const ct3 = compile([tpl3], ALL);
     const orig = spansOf([tpl3.request]);
-    const spans = spansOf(stampAll(ct3, new Stamper(ct3, { ...STAMP, jitterMaxMs: 1000 })));
+    const spans = spansOf(stampAll(ct3, stamper(ct3, { jitterMs: 1000 })));
     const shifts = new Map<string, bigint>();
     spans.forEach((s, i) => {
       const shift = NOW_NS + BigInt(orig[i].startTimeUnixNano) - ns(s.startTimeUnixNano);
@@ -107,8 +120,7 @@ describe('Stamper on traces', () => {
     const tpl4 = traces(2, 3, { attr: 'ünïcode ✓' });
     const ct4 = compile([tpl4], ALL);
     for (const cycle of [0, 7]) {
-      const st = new Stamper(ct4, { ...STAMP, jitterMaxMs: 500 });
-      st.beginCycle(cycle);
+      const st = stamper(ct4, { jitterMs: 500 }, cycle);
       const proto = stampAll(ct4, st, 'proto');
       const json = stampAll(ct4, st, 'json');
       expect(json).toEqual(proto.map((p) => JSON.parse(encodeOtlpJson('traces', p))));
@@ -116,15 +128,16 @@ describe('Stamper on traces', () => {
     }
   });
 
-  it('leaves ids and times alone when told to', () => {
+  it('leaves ids and times alone when the template was compiled without them', () => {
     const plain = compile([tpl], { ...ALL, idRegen: false, timestamps: false });
-    const [req] = stampAll(plain, new Stamper(plain, { ...STAMP, idRegen: false, timestamps: false }));
+    const st = stamper(plain);
+    const [req] = stampAll(plain, st);
     expect(req.toJSON()).toEqual(requestType('traces').decode(requestType('traces').encode(tpl.request).finish()).toJSON());
+    expect(() => st.newIds()).toThrow(/idRegen/);
     const idsOnly = compile([tpl], { ...ALL, timestamps: false });
-    const spans = spansOf(stampAll(idsOnly, new Stamper(idsOnly, { ...STAMP, timestamps: false })));
+    const spans = spansOf(stampAll(idsOnly, stamper(idsOnly, { jitterMs: 1000 })));
     expect(ns(spans[1].startTimeUnixNano)).toBe(1000n);
     expect(hex(spans[1].spanId)).not.toBe(hex(spansOf([tpl.request])[1].spanId));
-    expect(() => new Stamper(idsOnly, STAMP)).toThrow(/timestamps/);
   });
 });
 
@@ -149,9 +162,9 @@ describe('Stamper on logs and metrics', () => {
     const ctT = compile([traces(1, 2)], ALL);
     const ctL = compile([logs], ALL);
     const ctM = compile([metrics], ALL);
-    const stT = new Stamper(ctT, STAMP), stL = new Stamper(ctL, STAMP), stM = new Stamper(ctM, STAMP);
+    const stT = stamper(ctT), stL = stamper(ctL), stM = stamper(ctM);
     for (const cycle of [3, 4]) {
-      for (const st of [stT, stL, stM]) st.beginCycle(cycle);
+      for (const st of [stT, stL, stM]) begin(st, cycle);
       const span = spansOf(stampAll(ctT, stT))[1];
       const [lr0, lr1] = stampAll(ctL, stL)[0].resourceLogs[0].scopeLogs[0].logRecords;
       expect(hex(lr0.traceId)).toBe(hex(span.traceId));
@@ -179,7 +192,7 @@ describe('Stamper on logs and metrics', () => {
   it('agrees between JSON and proto for logs and metrics', () => {
     for (const [signal, tpl] of [['logs', logs], ['metrics', metrics]] as [Signal, any][]) {
       const ct = compile([tpl], ALL);
-      const st = new Stamper(ct, { ...STAMP, jitterMaxMs: 50 });
+      const st = stamper(ct, { jitterMs: 50 });
       const proto = stampAll(ct, st, 'proto');
       expect(stampAll(ct, st, 'json')).toEqual(proto.map((p) => JSON.parse(encodeOtlpJson(signal, p))));
     }
@@ -188,7 +201,7 @@ describe('Stamper on logs and metrics', () => {
   it('jitters each log record and data point on its own', () => {
     const many = data('logs', { resourceLogs: [{ scopeLogs: [{ logRecords: Array.from({ length: 10 }, () => ({ timeUnixNano: 10, observedTimeUnixNano: 10 })) }] }] });
     const ct = compile([many], ALL);
-    const recs = stampAll(ct, new Stamper(ct, { ...STAMP, jitterMaxMs: 1000 }))[0].resourceLogs[0].scopeLogs[0].logRecords;
+    const recs = stampAll(ct, stamper(ct, { jitterMs: 1000 }))[0].resourceLogs[0].scopeLogs[0].logRecords;
     for (const r of recs) expect(ns(r.timeUnixNano)).toBe(ns(r.observedTimeUnixNano));
     expect(new Set(recs.map((r: any) => ns(r.timeUnixNano))).size).toBe(10);
   });

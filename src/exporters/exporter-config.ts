@@ -1,18 +1,46 @@
-/** `exporters:` — OTLP gRPC and OTLP/HTTP endpoints. */
+/** The OTLP exporters' config (gRPC and HTTP share most of it): keys, parsing, description. */
 import { resolve } from 'node:path';
+import type { ComponentConfig, ParseContext } from '../config/component.js';
 import type { ConfigProblem } from '../errors.js';
-import { SIGNAL_NAMES } from '../otlp/signals.js';
-import type { ExporterConfig, RetryConfig, TlsConfig } from './types.js';
-import { checkHostPort, checkHttpUrl, splitGrpcEndpoint } from './endpoints.js';
-import { Section, isFile, isMapping, joinPath, setOwn, type KeyTable } from './schema.js';
+import { SIGNAL_NAMES, type Signal } from '../otlp/signals.js';
+import { formatDuration } from '../units.js';
+import { checkHostPort, checkHttpUrl, splitGrpcEndpoint } from '../config/endpoints.js';
+import { Section, isFile, isMapping, joinPath, setOwn, type KeyTable } from '../config/schema.js';
 
-/** Collector spellings are accepted as aliases. */
-export const EXPORTER_TYPE_ALIASES: Readonly<Record<string, ExporterConfig['type']>> = {
-  otlp_grpc: 'otlp_grpc',
-  otlp: 'otlp_grpc',
-  otlp_http: 'otlp_http',
-  otlphttp: 'otlp_http',
-};
+export interface TlsConfig {
+  insecure: boolean;
+  caFile?: string;
+  certFile?: string;
+  keyFile?: string;
+  insecureSkipVerify: boolean;
+  serverNameOverride?: string;
+}
+
+export interface RetryConfig {
+  enabled: boolean;
+  initialIntervalMs: number;
+  maxIntervalMs: number;
+  maxElapsedTimeMs: number;
+  multiplier: number;
+  randomizationFactor: number;
+}
+
+export interface ExporterConfig extends ComponentConfig {
+  readonly type: 'otlp_grpc' | 'otlp_http';
+  /** gRPC: host:port (a scheme is accepted and stripped); HTTP: base URL. */
+  endpoint: string;
+  /** HTTP only: full URLs that replace endpoint + /v1/<signal>. */
+  signalEndpoints: Partial<Record<Signal, string>>;
+  /** HTTP only; gRPC is always proto. */
+  encoding: 'proto' | 'json';
+  tls: TlsConfig;
+  /** Values are secrets (API keys): never log them. */
+  headers: Record<string, string>;
+  compression: 'none' | 'gzip';
+  timeoutMs: number;
+  maxInFlight: number;
+  retryOnFailure: RetryConfig;
+}
 
 export const TLS_KEYS: KeyTable = {
   insecure: { doc: 'gRPC: true = plaintext; TLS is used unless this is set. HTTP: the URL scheme decides.', default: false },
@@ -55,14 +83,8 @@ export const EXPORTER_KEYS: Readonly<Record<ExporterConfig['type'], KeyTable>> =
 
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
-export function parseExporter(
-  id: string,
-  type: ExporterConfig['type'],
-  raw: unknown,
-  baseDir: string,
-  path: string,
-  problems: ConfigProblem[],
-): ExporterConfig {
+export function parseExporter(type: ExporterConfig['type'], raw: unknown, ctx: ParseContext): ExporterConfig {
+  const { id, baseDir, path, problems } = ctx;
   const s = new Section(raw, path, EXPORTER_KEYS[type], problems);
   const tls = parseTls(s.section('tls', TLS_KEYS), baseDir);
   const cfg: ExporterConfig = {
@@ -172,4 +194,25 @@ function parseHeaders(raw: unknown, path: string, problems: ConfigProblem[]): Re
     else setOwn(out, key, value);
   }
   return out;
+}
+
+/** One line for `validate`: where it sends and how; header names only, never their values. */
+export function describeExporter(e: ExporterConfig): string {
+  const where =
+    e.type === 'otlp_grpc'
+      ? `grpc ${e.endpoint} (${e.tls.insecure ? 'plaintext' : 'TLS'})`
+      : `http ${[e.endpoint, ...Object.entries(e.signalEndpoints).map(([s, u]) => `${s}=${u}`)].filter(Boolean).join(' ')} (${e.encoding})`;
+  const r = e.retryOnFailure;
+  const retry = r.enabled
+    ? `retry ${formatDuration(r.initialIntervalMs)}..${formatDuration(r.maxIntervalMs)}, give up after ${r.maxElapsedTimeMs === 0 ? 'never' : formatDuration(r.maxElapsedTimeMs)}`
+    : 'no retry';
+  const out = [`${where}, compression ${e.compression}, timeout ${formatDuration(e.timeoutMs)}, max_in_flight ${e.maxInFlight}, ${retry}`];
+  if (e.tls.insecureSkipVerify) out.push('tls: certificate NOT verified (insecure_skip_verify)');
+  for (const name of Object.keys(e.headers)) out.push(`${name}: <redacted>`);
+  return out.join('\n    ');
+}
+
+/** An HTTP exporter needs a URL for the pipeline's signal. */
+export function httpSignalProblem(e: ExporterConfig, signal: Signal): string | undefined {
+  return e.endpoint === '' && e.signalEndpoints[signal] === undefined ? `has no endpoint for ${signal} (set endpoint or ${signal}_endpoint)` : undefined;
 }

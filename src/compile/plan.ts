@@ -1,0 +1,37 @@
+/**
+ * What a pipeline's processors ask of the engine, gathered once at pipeline start by
+ * their compile hooks (in the order configured): which sites to record, how to split,
+ * how to rewrite the templates first, and which fixed-width fields to stamp per cycle.
+ * compile() builds frames from it and the Stamper patches what it recorded.
+ */
+import type { Signal } from '../otlp/signals.js';
+import type { AttributeScope } from './attribute-rewrite.js';
+
+/** A compile-time template rewrite: encoded request in, encoded request out (relative times kept). */
+export type TemplateRewrite = (bytes: Uint8Array) => Uint8Array;
+
+/** An attribute whose string value ends in `width` ASCII digits that the stamper rewrites. */
+export interface DigitField {
+  scope: AttributeScope;
+  key: string;
+  width: number;
+}
+
+export interface CompilePlan {
+  readonly signal: Signal;
+  /** Record id sites so every cycle can get new ids. */
+  idRegen: boolean;
+  /** Record time sites: every time becomes now − backdate (− jitter) + its offset. */
+  timestamps: boolean;
+  backdateMs: number;
+  /** Request limits; null = one request per template. */
+  split: { maxItems: number; maxBytes: number } | null;
+  /** Applied to every template, in order, before it is indexed. */
+  rewrites: TemplateRewrite[];
+  /** Stamped per cycle; a field's index here is its slot in the Stamper. */
+  digits: DigitField[];
+}
+
+export function emptyPlan(signal: Signal): CompilePlan {
+  return { signal, idRegen: false, timestamps: false, backdateMs: 0, split: null, rewrites: [], digits: [] };
+}

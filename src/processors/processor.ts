@@ -1,0 +1,70 @@
+/**
+ * The processor contract. A processor is one module exporting a ProcessorFactory; the
+ * registry (index.ts) lists them. It plugs into the engine at three points, chosen so
+ * the stamp loop stays flat typed-array code:
+ * - `compile`: once per pipeline start, edits the CompilePlan (rewrite templates, record
+ *   sites, split requests);
+ * - `cycle`: once per replay cycle, sets what the stamper writes this cycle (new ids,
+ *   jitter, per-cycle values);
+ * - `send`: before each request, paces it (may wait).
+ * Every hook is a required key: a processor that has nothing to do at a point says
+ * `null`, so forgetting one is a compile error rather than a silent no-op.
+ */
+import type { CompilePlan } from '../compile/plan.js';
+import type { ComponentConfig, ComponentFactory } from '../config/component.js';
+import type { Signal } from '../otlp/signals.js';
+import type { CycleControls } from '../stamp/stamper.js';
+
+/** What a processor does to the data, as far as the order of a pipeline's processors goes. */
+export type ProcessorTrait =
+  | 'sets_times' // times become now-based
+  | 'shifts_times' // moves times it did not set
+  | 'new_ids'
+  | 'rewrites' // changes template bytes (so request sizes)
+  | 'varies_attributes' // writes attribute values per cycle
+  | 'splits' // packs requests by size
+  | 'paces'; // decides when requests go out
+
+/**
+ * An order constraint on the processors listed before this one: `after` = one with
+ * `trait` must come earlier; `not_after` = none with `trait` may. `why` ends the message.
+ */
+export interface OrderRule {
+  rule: 'after' | 'not_after';
+  trait: ProcessorTrait;
+  why: string;
+}
+
+/** What a processor instance runs in: one pipeline worker. */
+export interface ProcessorContext {
+  signal: Signal;
+  /** This worker's index and the pipeline's worker count: shared rates divide by it. */
+  worker: number;
+  workers: number;
+}
+
+/** The per-send hook: admits a request of `events` events; false = stop (the abort fired). */
+export interface Pacer {
+  /** Events per second this worker is held to (stats lines report it). */
+  readonly rate: number;
+  take(events: number, abort: AbortSignal): Promise<boolean>;
+}
+
+export interface ProcessorHooks {
+  compile: ((plan: CompilePlan) => void) | null;
+  cycle: ((stamp: CycleControls, cycle: number) => void) | null;
+  send: Pacer | null;
+}
+
+export interface ProcessorFactory<C extends ComponentConfig = ComponentConfig> extends ComponentFactory<C> {
+  /** May a pipeline list two of this type (two `attributes/…`), or would they fight? */
+  readonly repeatable: boolean;
+  readonly traits: readonly ProcessorTrait[];
+  readonly order: readonly OrderRule[];
+  create(cfg: C, ctx: ProcessorContext): ProcessorHooks;
+}
+
+/** signalProblem for processors that serve every signal. */
+export function anySignal(): undefined {
+  return undefined;
+}

@@ -1,0 +1,28 @@
+/** The receiver contract: a factory that parses its block and opens a source in a pipeline worker. */
+import type { ComponentConfig, ComponentFactory } from '../config/component.js';
+import type { Signal } from '../otlp/signals.js';
+import type { TemplateData } from './template-data.js';
+
+/** What a pipeline worker replays: its data, and possibly fresh data between cycles. */
+export interface ReceiverSource {
+  /** Replay cycles; 0 = forever. */
+  readonly loops: number;
+  initial(): Promise<TemplateData[]>;
+  /** New data to compile after `cycle` completed, or undefined to keep replaying the same. */
+  refresh(cycle: number): TemplateData[] | undefined;
+}
+
+export interface ReceiverConfig extends ComponentConfig {
+  /** Replay cycles; 0 = forever. */
+  loops: number;
+}
+
+export interface ReceiverFactory<C extends ReceiverConfig = ReceiverConfig> extends ComponentFactory<C> {
+  open(cfg: C, signal: Signal, worker: number): ReceiverSource;
+}
+
+export const LOOPS_KEY = { doc: 'Replay cycles through the templates; 0 = forever.', default: 0 } as const;
+
+export function loopsText(n: number): string {
+  return n === 0 ? 'loops forever' : `loops ${n}`;
+}
