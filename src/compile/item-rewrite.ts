@@ -1,3 +1,4 @@
+import { EXEMPLAR, FIXED64, LEN, LOG_RECORD, METRIC_DATA, POINT, SPAN, SPAN_EVENT, SPAN_LINK, tag } from '../otlp/wire/fields.js';
 import { WireReader } from '../otlp/wire/reader.js';
 import { fieldLen, readFixed64, writeFixed64, writeVarint } from '../otlp/wire/write.js';
 
@@ -36,17 +37,22 @@ function spec(times: number[], ids: Record<number, number>, children: Record<num
   return { times, action, children: kids };
 }
 
-const T = (field: number): number => field * 8 + 1;
-const L = (field: number): number => field * 8 + 2;
+const T = (field: number): number => tag(field, FIXED64);
+const L = (field: number): number => tag(field, LEN);
 
-const EXEMPLAR = spec([T(2)], { [L(4)]: SITE_SPAN_ID, [L(5)]: SITE_TRACE_ID }, {});
-const EVENT = spec([T(1)], {}, {});
-const LINK = spec([], { [L(1)]: SITE_TRACE_ID, [L(2)]: SITE_SPAN_ID }, {});
-export const SPAN = spec([T(7), T(8)], { [L(1)]: SITE_TRACE_ID, [L(2)]: SITE_SPAN_ID, [L(4)]: SITE_SPAN_ID }, { [L(11)]: EVENT, [L(13)]: LINK });
-export const LOG_RECORD = spec([T(1), T(11)], { [L(9)]: SITE_TRACE_ID, [L(10)]: SITE_SPAN_ID }, {});
-const point = (exemplars?: number): MessageSpec => spec([T(2), T(3)], {}, exemplars ? { [L(exemplars)]: EXEMPLAR } : {});
-/** Metric data field (gauge 5, sum 7, histogram 9, exponential_histogram 10, summary 11) → its data point spec. */
-export const POINT_BY_DATA_FIELD: Readonly<Record<number, MessageSpec>> = { 5: point(5), 7: point(5), 9: point(8), 10: point(11), 11: point() };
+const EXEMPLAR_SPEC = spec([T(EXEMPLAR.time)], { [L(EXEMPLAR.spanId)]: SITE_SPAN_ID, [L(EXEMPLAR.traceId)]: SITE_TRACE_ID }, {});
+const EVENT_SPEC = spec([T(SPAN_EVENT.time)], {}, {});
+const LINK_SPEC = spec([], { [L(SPAN_LINK.traceId)]: SITE_TRACE_ID, [L(SPAN_LINK.spanId)]: SITE_SPAN_ID }, {});
+export const SPAN_SPEC = spec(
+  [T(SPAN.start), T(SPAN.end)],
+  { [L(SPAN.traceId)]: SITE_TRACE_ID, [L(SPAN.spanId)]: SITE_SPAN_ID, [L(SPAN.parentSpanId)]: SITE_SPAN_ID },
+  { [L(SPAN.events)]: EVENT_SPEC, [L(SPAN.links)]: LINK_SPEC },
+);
+export const LOG_RECORD_SPEC = spec([T(LOG_RECORD.time), T(LOG_RECORD.observedTime)], { [L(LOG_RECORD.traceId)]: SITE_TRACE_ID, [L(LOG_RECORD.spanId)]: SITE_SPAN_ID }, {});
+/** Metric data field → the spec of its data points. */
+export const POINT_BY_DATA_FIELD: ReadonlyMap<number, MessageSpec> = new Map(
+  METRIC_DATA.map((d) => [d.field, spec([T(POINT.start), T(POINT.time)], {}, d.exemplars < 0 ? {} : { [L(d.exemplars)]: EXEMPLAR_SPEC })]),
+);
 
 const TWO53 = Number.MAX_SAFE_INTEGER;
 

@@ -2,9 +2,10 @@ import { TemplateError } from '../errors.js';
 import type { Signal } from '../otlp/signals.js';
 import { CONTAINER_PREFIX, type PackItems } from './packer.js';
 import { IdTable } from '../otlp/wire/id-table.js';
-import { badTimeAt, LOG_RECORD, measure, measuredTraceIdAt, type MessageSpec, POINT_BY_DATA_FIELD, SPAN } from './item-rewrite.js';
+import { badTimeAt, LOG_RECORD_SPEC, measure, measuredTraceIdAt, type MessageSpec, POINT_BY_DATA_FIELD, SPAN_SPEC } from './item-rewrite.js';
 import { eachField, stringField, WireReader } from '../otlp/wire/reader.js';
 import { fixed64Text } from '../otlp/wire/write.js';
+import { LEN, METRIC_DATA, tag } from '../otlp/wire/fields.js';
 
 /**
  * One pass over the encoded templates of a compile: where every item (span, log record,
@@ -15,8 +16,8 @@ import { fixed64Text } from '../otlp/wire/write.js';
 const RESOURCES = 0x0a; // Request.resource_* (1), length-delimited
 const CHILD = 0x12; // Resource*.scope_* (2), Scope*.items (2)
 const POINTS = 0x0a; // <metric data>.data_points (1)
-/** Raw tags of Metric.{gauge 5, sum 7, histogram 9, exponential_histogram 10, summary 11}. */
-export const METRIC_DATA_TAGS = new Set([5 * 8 + 2, 7 * 8 + 2, 9 * 8 + 2, 10 * 8 + 2, 11 * 8 + 2]);
+/** Raw tags of Metric's data fields (gauge, sum, …). */
+export const METRIC_DATA_TAGS = new Set(METRIC_DATA.map((d) => tag(d.field, LEN)));
 
 export interface IndexInput {
   bytes: Uint8Array;
@@ -101,9 +102,9 @@ export class TemplateIndex implements PackItems {
 
   /** The spec an item is rewritten with. */
   spec(i: number, metric = this.metric(i)): MessageSpec {
-    if (this.signal === 'traces') return SPAN;
-    if (this.signal === 'logs') return LOG_RECORD;
-    return POINT_BY_DATA_FIELD[this.metrics[metric]!.dataTag >>> 3]!;
+    if (this.signal === 'traces') return SPAN_SPEC;
+    if (this.signal === 'logs') return LOG_RECORD_SPEC;
+    return POINT_BY_DATA_FIELD.get(this.metrics[metric]!.dataTag >>> 3)!;
   }
 
   private scan(input: number): void {

@@ -1,4 +1,5 @@
 import type { Signal } from '../otlp/signals.js';
+import { METRIC_DATA_FIELD } from '../otlp/wire/fields.js';
 import type { AnyValue, Block, KeyValue } from './otlp-values.js';
 import { WireWriter } from './wire-writer.js';
 
@@ -280,11 +281,11 @@ function writeMetric(w: WireWriter, metric: MetricObj): void {
   writeString(w, 1, metric.name);
   writeString(w, 2, metric.description);
   writeString(w, 3, metric.unit);
-  if (metric.gauge) writeData(w, 5, 'number', metric.gauge.dataPoints);
-  else if (metric.sum) writeData(w, 7, 'number', metric.sum.dataPoints, metric.sum.aggregationTemporality, metric.sum.isMonotonic);
-  else if (metric.histogram) writeData(w, 9, 'histogram', metric.histogram.dataPoints, metric.histogram.aggregationTemporality);
-  else if (metric.exponentialHistogram) writeData(w, 10, 'exp', metric.exponentialHistogram.dataPoints, metric.exponentialHistogram.aggregationTemporality);
-  else if (metric.summary) writeData(w, 11, 'summary', metric.summary.dataPoints);
+  if (metric.gauge) writeData(w, METRIC_DATA_FIELD.gauge, 'number', metric.gauge.dataPoints);
+  else if (metric.sum) writeData(w, METRIC_DATA_FIELD.sum, 'number', metric.sum.dataPoints, metric.sum.aggregationTemporality, metric.sum.isMonotonic);
+  else if (metric.histogram) writeData(w, METRIC_DATA_FIELD.histogram, 'histogram', metric.histogram.dataPoints, metric.histogram.aggregationTemporality);
+  else if (metric.exponentialHistogram) writeData(w, METRIC_DATA_FIELD.exponentialHistogram, 'exp', metric.exponentialHistogram.dataPoints, metric.exponentialHistogram.aggregationTemporality);
+  else if (metric.summary) writeData(w, METRIC_DATA_FIELD.summary, 'summary', metric.summary.dataPoints);
 }
 
 /** Gauge/Sum/Histogram/ExponentialHistogram/Summary: data points, then temporality and monotonicity where the shape has them. */

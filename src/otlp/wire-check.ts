@@ -1,5 +1,6 @@
 import protobuf from 'protobufjs';
 import { WireError } from '../errors.js';
+import { METRIC_DATA } from './wire/fields.js';
 import { WireReader } from './wire/reader.js';
 import { requestType } from './proto.js';
 import type { Signal } from './signals.js';
@@ -231,7 +232,7 @@ export function guessWireSignal(buf: Uint8Array, expected?: Signal): Signal | un
   const f = (id: number) => fields.get(id);
   let guess: Signal | undefined;
   if (f(1)?.len === 16 && f(2)?.len === 8) guess = 'traces';
-  else if (f(1)?.wireType === 2 && [5, 7, 9, 10, 11].some((id) => f(id)?.wireType === 2)) guess = 'metrics';
+  else if (f(1)?.wireType === 2 && METRIC_DATA.some((d) => f(d.field)?.wireType === 2)) guess = 'metrics';
   else if (f(1)?.wireType === 1 || f(11)?.wireType === 1 || f(2)?.wireType === 0) guess = 'logs';
   if (!guess || guess === expected) return guess;
   try {

@@ -1,5 +1,6 @@
 import { TemplateError } from '../errors.js';
 import type { Signal } from '../otlp/signals.js';
+import { FIXED64, LEN, METRIC_DATA, tag } from '../otlp/wire/fields.js';
 import { IdTable } from '../otlp/wire/id-table.js';
 import { eachField, stringField, WireReader } from '../otlp/wire/reader.js';
 import { U32List } from '../otlp/wire/u32-list.js';
@@ -23,12 +24,13 @@ export const RELATIVE_LIMIT = 1e15;
 const RELATIVE_HI = Math.floor(RELATIVE_LIMIT / TWO32);
 const RELATIVE_LO = RELATIVE_LIMIT - RELATIVE_HI * TWO32;
 
-const T = (field: number): number => field * 8 + 1;
-const L = (field: number): number => field * 8 + 2;
+const T = (field: number): number => tag(field, FIXED64);
+const L = (field: number): number => tag(field, LEN);
 const TEMPLATE_PREFIX = Buffer.from('_template.');
-const METRIC_DATA: Record<number, [name: string, exemplars: number]> = {
-  [L(5)]: ['gauge', L(5)], [L(7)]: ['sum', L(5)], [L(9)]: ['histogram', L(8)], [L(10)]: ['exponentialHistogram', L(11)], [L(11)]: ['summary', -1],
-};
+/** Raw tag of each Metric data field → its name and its points' exemplars tag (-1: none). */
+const METRIC_DATA_TAGS: Record<number, [name: string, exemplars: number]> = Object.fromEntries(
+  METRIC_DATA.map((d) => [L(d.field), [d.key, d.exemplars < 0 ? -1 : L(d.exemplars)]]),
+);
 
 export function normalize(signal: Signal, bytes: Buffer, source: string): TemplateData {
   let scan = new Scan(bytes, source);
@@ -147,7 +149,7 @@ class Scan {
       const r = new WireReader(buf, ms, me);
       while (!r.done()) {
         const t = r.tag();
-        const data = METRIC_DATA[t];
+        const data = METRIC_DATA_TAGS[t];
         if (!data) {
           r.skip(t & 7);
           continue;

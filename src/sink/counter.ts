@@ -1,4 +1,5 @@
 import { WireError } from '../errors.js';
+import { METRIC_DATA } from '../otlp/wire/fields.js';
 import { WireReader } from '../otlp/wire/reader.js';
 import { METRIC_DATA_KEYS, type Signal } from '../otlp/signals.js';
 
@@ -24,7 +25,7 @@ export function countProto(signal: Signal, buf: Uint8Array): number {
   return events;
 }
 
-const METRIC_DATA_FIELDS = new Set([5, 7, 9, 10, 11]);
+const METRIC_DATA_FIELDS = new Set(METRIC_DATA.map((d) => d.field));
 
 function countOne(): number {
   return 1;
