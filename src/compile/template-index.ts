@@ -5,7 +5,7 @@ import { IdTable } from '../otlp/wire/id-table.js';
 import { badTimeAt, LOG_RECORD_SPEC, measure, measuredTraceIdAt, type MessageSpec, POINT_BY_DATA_FIELD, SPAN_SPEC } from './item-rewrite.js';
 import { eachField, stringField, WireReader } from '../otlp/wire/reader.js';
 import { fixed64Text } from '../otlp/wire/write.js';
-import { LEN, METRIC_DATA, tag } from '../otlp/wire/fields.js';
+import { DATA_POINTS, ITEMS, LEN, METRIC, METRIC_DATA, RESOURCES, SCOPES, SPAN, tag } from '../otlp/wire/fields.js';
 
 /**
  * One pass over the encoded templates of a compile: where every item (span, log record,
@@ -13,9 +13,8 @@ import { LEN, METRIC_DATA, tag } from '../otlp/wire/fields.js';
  * are kept as offsets into the template bytes in typed arrays, never as objects.
  */
 
-const RESOURCES = 0x0a; // Request.resource_* (1), length-delimited
-const CHILD = 0x12; // Resource*.scope_* (2), Scope*.items (2)
-const POINTS = 0x0a; // <metric data>.data_points (1)
+const CHILD = tag(SCOPES, LEN); // Resource*.scope_* and Scope*.items share field 2
+const POINTS = tag(DATA_POINTS, LEN);
 /** Raw tags of Metric's data fields (gauge, sum, …). */
 export const METRIC_DATA_TAGS = new Set(METRIC_DATA.map((d) => tag(d.field, LEN)));
 
@@ -112,10 +111,10 @@ export class TemplateIndex implements PackItems {
     eachField(buf, 0, buf.length, RESOURCES, (rs, re) => {
       const r = this.resources.push({ input, start: rs, end: re }) - 1;
       this.headerBytes[0][r] = headerLen(buf, rs, re, (t) => t === CHILD) + CONTAINER_PREFIX;
-      eachField(buf, rs, re, CHILD, (ss, se) => {
+      eachField(buf, rs, re, SCOPES, (ss, se) => {
         const s = this.scopes.push({ input, start: ss, end: se }) - 1;
         this.headerBytes[1][s] = headerLen(buf, ss, se, (t) => t === CHILD) + CONTAINER_PREFIX;
-        eachField(buf, ss, se, CHILD, (is, ie) => {
+        eachField(buf, ss, se, ITEMS, (is, ie) => {
           if (this.signal === 'metrics') this.metricItems(input, r, s, is, ie);
           else this.item(input, r, s, -1, is, ie);
         });
@@ -139,7 +138,7 @@ export class TemplateIndex implements PackItems {
     const dataHeader = headerLen(buf, ds, de, (t) => t === POINTS);
     const m = this.metrics.push({ input, start: ms, end: me, dataTag, dataStart: ds, dataEnd: de, header, dataHeader }) - 1;
     this.headerBytes[2][m] = header + dataHeader + 2 * CONTAINER_PREFIX;
-    eachField(buf, ds, de, POINTS, (ps, pe) => this.item(input, r, s, m, ps, pe));
+    eachField(buf, ds, de, DATA_POINTS, (ps, pe) => this.item(input, r, s, m, ps, pe));
   }
 
   /** Indexes one item; its time unit is its trace (spans) or itself. */
@@ -151,7 +150,7 @@ export class TemplateIndex implements PackItems {
       // measure found the trace id, unless it stopped early at a bad time
       const traceAt = size < 0 ? traceIdAt(buf, start, end) : measuredTraceIdAt;
       if (traceAt < 0) {
-        throw new TemplateError(`span ${JSON.stringify(stringField(buf, start, end, SPAN_NAME))} has no 16-byte trace id`, { file: this.inputs[input]!.source, code: 'ERR_TEMPLATE_BAD_ID' });
+        throw new TemplateError(`span ${JSON.stringify(stringField(buf, start, end, SPAN.name))} has no 16-byte trace id`, { file: this.inputs[input]!.source, code: 'ERR_TEMPLATE_BAD_ID' });
       }
       this.itemUnit.push(this.traceUnit(buf, traceAt, i));
     } else {
@@ -194,10 +193,10 @@ export class TemplateIndex implements PackItems {
 
   private describe(i: number): string {
     const buf = this.inputs[this.input(i)]!.bytes;
-    if (this.signal === 'traces') return `span ${JSON.stringify(stringField(buf, this.start(i), this.end(i), SPAN_NAME))}`;
+    if (this.signal === 'traces') return `span ${JSON.stringify(stringField(buf, this.start(i), this.end(i), SPAN.name))}`;
     if (this.signal === 'logs') return 'log record';
     const m = this.metrics[this.metric(i)]!;
-    return `metric ${JSON.stringify(stringField(buf, m.start, m.end, 0x0a))} data point`;
+    return `metric ${JSON.stringify(stringField(buf, m.start, m.end, METRIC.name))} data point`;
   }
 }
 
@@ -214,7 +213,6 @@ function headerLen(buf: Uint8Array, start: number, end: number, skip: (tag: numb
   return n;
 }
 
-const SPAN_NAME = 0x2a; // Span.name (5); Metric.name is 1
 
 /** Offset of a span's (last) trace id if it is 16 bytes, else -1. */
 function traceIdAt(buf: Uint8Array, start: number, end: number): number {

@@ -70,7 +70,7 @@ class Scan {
     this.walk((path, s, e) => {
       count++;
       let traceAt = -1, traceLen = 0, spanLen = 0, parentLen = 0, templated = false;
-      const where = () => `span ${JSON.stringify(stringField(buf, s, e, L(5)))} at resourceSpans[${path[0]}].scopeSpans[${path[1]}].spans[${path[2]}]`;
+      const where = () => `span ${JSON.stringify(stringField(buf, s, e, 5))} at resourceSpans[${path[0]}].scopeSpans[${path[1]}].spans[${path[2]}]`;
       times.length = 0;
       r.pos = s;
       r.end = e;
@@ -134,7 +134,7 @@ class Scan {
   /** Which of the span's links starts at `ls`, for messages. */
   private linkIndex(s: number, e: number, ls: number): number {
     let l = 0;
-    eachField(this.buf, s, e, L(13), (start) => {
+    eachField(this.buf, s, e, 13, (start) => {
       if (start < ls) l++;
     });
     return l;
@@ -156,9 +156,9 @@ class Scan {
         }
         const [ds, de] = r.bytes();
         let p = 0;
-        eachField(buf, ds, de, L(1), (ps, pe) => {
+        eachField(buf, ds, de, 1, (ps, pe) => {
           count++;
-          const where = () => `metric ${JSON.stringify(stringField(buf, ms, me, L(1)))} at resourceMetrics[${path[0]}].scopeMetrics[${path[1]}].metrics[${path[2]}].${data[0]}.dataPoints[${p}]`;
+          const where = () => `metric ${JSON.stringify(stringField(buf, ms, me, 1))} at resourceMetrics[${path[0]}].scopeMetrics[${path[1]}].metrics[${path[2]}].${data[0]}.dataPoints[${p}]`;
           times.length = 0;
           let e = 0;
           const pr = new WireReader(buf, ps, pe);
@@ -200,11 +200,11 @@ class Scan {
   private walk(fn: (path: [number, number, number], s: number, e: number) => void): void {
     const buf = this.buf;
     const path: [number, number, number] = [0, 0, 0];
-    eachField(buf, 0, buf.length, L(1), (rs, re) => {
+    eachField(buf, 0, buf.length, 1, (rs, re) => {
       path[1] = 0;
-      eachField(buf, rs, re, L(2), (ss, se) => {
+      eachField(buf, rs, re, 2, (ss, se) => {
         path[2] = 0;
-        eachField(buf, ss, se, L(2), (is, ie) => {
+        eachField(buf, ss, se, 2, (is, ie) => {
           fn(path, is, ie);
           path[2]++;
         });

@@ -1,6 +1,6 @@
 import { WireError } from '../errors.js';
-import { METRIC_DATA } from '../otlp/wire/fields.js';
-import { WireReader } from '../otlp/wire/reader.js';
+import { DATA_POINTS, LEN, METRIC_DATA } from '../otlp/wire/fields.js';
+import { eachField, WireReader } from '../otlp/wire/reader.js';
 import { METRIC_DATA_KEYS, type Signal } from '../otlp/signals.js';
 
 /**
@@ -42,33 +42,13 @@ function countMetricPoints(buf: Uint8Array, start: number, end: number): number 
       r.skip(tag & 7);
       continue;
     }
-    expectLengthDelimited(tag, at);
+    if ((tag & 7) !== LEN) throw new WireError(`field ${field} has wire type ${tag & 7}, expected 2 (length-delimited)`, at);
     const [ds, de] = r.bytes();
-    eachField(buf, ds, de, 1, () => {
+    eachField(buf, ds, de, DATA_POINTS, () => {
       points++;
     });
   }
   return points;
-}
-
-/** Calls `fn` with the payload range of every occurrence of length-delimited `field`. */
-function eachField(buf: Uint8Array, start: number, end: number, field: number, fn: (s: number, e: number) => void): void {
-  const r = new WireReader(buf, start, end);
-  while (!r.done()) {
-    const at = r.pos;
-    const tag = r.tag();
-    if (tag >>> 3 !== field) {
-      r.skip(tag & 7);
-      continue;
-    }
-    expectLengthDelimited(tag, at);
-    const [s, e] = r.bytes();
-    fn(s, e);
-  }
-}
-
-function expectLengthDelimited(tag: number, at: number): void {
-  if ((tag & 7) !== 2) throw new WireError(`field ${tag >>> 3} has wire type ${tag & 7}, expected 2 (length-delimited)`, at);
 }
 
 /** A JSON body whose shape is not an OTLP request; `path` names the offending key. */

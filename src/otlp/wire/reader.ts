@@ -108,24 +108,32 @@ export class WireReader {
   }
 }
 
-/** Calls `fn` with the payload range of every field with raw tag `want` (length-delimited) in [start, end). */
-export function eachField(buf: Uint8Array, start: number, end: number, want: number, fn: (s: number, e: number) => void): void {
+/**
+ * Calls `fn` with the payload range of every occurrence of length-delimited `field` in
+ * [start, end). The field with another wire type is malformed input, not a skip: a
+ * message field that is not length-delimited would otherwise vanish from counts.
+ */
+export function eachField(buf: Uint8Array, start: number, end: number, field: number, fn: (s: number, e: number) => void): void {
+  const want = field * 8 + 2;
   const r = new WireReader(buf, start, end);
   while (!r.done()) {
+    const at = r.pos;
     const t = r.tag();
     if (t === want) {
       const [s, e] = r.bytes();
       fn(s, e);
+    } else if (t >>> 3 === field) {
+      throw new WireError(`field ${field} has wire type ${t & 7}, expected 2 (length-delimited)`, at);
     } else {
       r.skip(t & 7);
     }
   }
 }
 
-/** The (last) string field with raw tag `want` of the message in [start, end) as text, '' if absent; for error messages. */
-export function stringField(buf: Uint8Array, start: number, end: number, want: number): string {
+/** The (last) string `field` of the message in [start, end) as text, '' if absent; for error messages. */
+export function stringField(buf: Uint8Array, start: number, end: number, field: number): string {
   let out = '';
-  eachField(buf, start, end, want, (s, e) => {
+  eachField(buf, start, end, field, (s, e) => {
     out = Buffer.from(buf.buffer, buf.byteOffset + s, e - s).toString('utf8');
   });
   return out;
