@@ -1,10 +1,34 @@
 /**
- * One error hierarchy with stable codes, in the style of undici's errors.
- * Codes never change once released: users match on them in scripts and alerts.
+ * One error hierarchy with stable codes, in the style of undici's errors: every error
+ * class the project throws lives here. Codes never change once released: users match on
+ * them in scripts and alerts, so they are one union, and a new code is added here.
  */
+export type ErrorCode =
+  // config and usage (exit 2)
+  | 'ERR_CONFIG_INVALID' | 'ERR_CONFIG_NOT_FOUND' | 'ERR_CONFIG_YAML' | 'ERR_USAGE'
+  // templates (exit 2)
+  | 'ERR_TEMPLATE_INVALID' | 'ERR_TEMPLATE_NOT_FOUND' | 'ERR_TEMPLATE_EMPTY' | 'ERR_TEMPLATE_MALFORMED' | 'ERR_TEMPLATE_WRONG_SIGNAL'
+  | 'ERR_TEMPLATE_JSON' | 'ERR_TEMPLATE_GZIP' | 'ERR_TEMPLATE_TIME' | 'ERR_TEMPLATE_BAD_ID' | 'ERR_TEMPLATE_ITEM_TOO_LARGE'
+  | 'ERR_WIRE_MALFORMED' | 'ERR_GENERATOR_TOO_LARGE'
+  // runtime
+  | 'ERR_PIPELINE_CRASHED' | 'ERR_METRICS_LISTEN' | 'ERR_RATELIMIT_INVALID' | 'ERR_SINK_BAD_REQUEST'
+  // programming errors: a caller broke a contract
+  | 'ERR_INVALID_ARG' | 'ERR_INVALID_STATE'
+  // exports that failed on our side
+  | 'ERR_EXPORT_ABORTED' | 'ERR_EXPORT_TIMEOUT' | 'ERR_EXPORT_TLS' | 'ERR_EXPORT_CONNECTION' | 'ERR_EXPORT_COMPRESS' | 'ERR_EXPORT_INTERNAL';
+
+/** gRPC status names: an export the endpoint failed carries its status as the code. */
+export type GrpcStatusName =
+  | 'OK' | 'CANCELLED' | 'UNKNOWN' | 'INVALID_ARGUMENT' | 'DEADLINE_EXCEEDED' | 'NOT_FOUND' | 'ALREADY_EXISTS'
+  | 'PERMISSION_DENIED' | 'RESOURCE_EXHAUSTED' | 'FAILED_PRECONDITION' | 'ABORTED' | 'OUT_OF_RANGE' | 'UNIMPLEMENTED'
+  | 'INTERNAL' | 'UNAVAILABLE' | 'DATA_LOSS' | 'UNAUTHENTICATED';
+
+/** What an export failure is coded as: ours, the endpoint's gRPC status, or its HTTP status (`HTTP_503`). */
+export type ExportErrorCode = ErrorCode | GrpcStatusName | `HTTP_${number}`;
+
 export class ReplaydError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
+  readonly code: ExportErrorCode;
+  constructor(code: ExportErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'ReplaydError';
     this.code = code;
@@ -21,7 +45,7 @@ export interface ConfigProblem {
 export class ConfigError extends ReplaydError {
   readonly problems: ConfigProblem[];
   readonly file: string | undefined;
-  constructor(problems: ConfigProblem[], file?: string, code = 'ERR_CONFIG_INVALID') {
+  constructor(problems: ConfigProblem[], file?: string, code: ErrorCode = 'ERR_CONFIG_INVALID') {
     const head = file ? `invalid config ${file}` : 'invalid config';
     const lines = problems.map((p) => (p.path ? `  ${p.path}: ${p.message}` : `  ${p.message}`));
     super(code, `${head}:\n${lines.join('\n')}`);
@@ -35,7 +59,7 @@ export class ConfigError extends ReplaydError {
 export class TemplateError extends ReplaydError {
   readonly file: string | undefined;
   readonly offset: number | undefined;
-  constructor(message: string, opts: { file?: string; offset?: number; code?: string; cause?: unknown } = {}) {
+  constructor(message: string, opts: { file?: string; offset?: number; code?: ErrorCode; cause?: unknown } = {}) {
     const where = [opts.file, opts.offset === undefined ? undefined : `byte ${opts.offset}`].filter(Boolean).join(' at ');
     super(opts.code ?? 'ERR_TEMPLATE_INVALID', where ? `${where}: ${message}` : message, { cause: opts.cause });
     this.name = 'TemplateError';
@@ -67,10 +91,28 @@ export class ExportError extends ReplaydError {
   readonly retryable: boolean;
   /** Server-requested delay before the next attempt (RetryInfo, Retry-After), in ms. */
   readonly retryAfterMs: number | undefined;
-  constructor(code: string, message: string, opts: { retryable: boolean; retryAfterMs?: number; cause?: unknown }) {
+  constructor(code: ExportErrorCode, message: string, opts: { retryable: boolean; retryAfterMs?: number; cause?: unknown }) {
     super(code, message, { cause: opts.cause });
     this.name = 'ExportError';
     this.retryable = opts.retryable;
     this.retryAfterMs = opts.retryAfterMs;
+  }
+}
+
+/** A request body the sink cannot read; the message names the byte offset or JSON key path. */
+export class BadRequestError extends ReplaydError {
+  constructor(message: string, cause?: unknown) {
+    super('ERR_SINK_BAD_REQUEST', message, { cause });
+    this.name = 'BadRequestError';
+  }
+}
+
+/** A JSON body whose shape is not an OTLP request; `path` names the offending key. */
+export class JsonShapeError extends ReplaydError {
+  readonly path: string;
+  constructor(path: string, message: string) {
+    super('ERR_SINK_BAD_REQUEST', `${path}: ${message}`);
+    this.name = 'JsonShapeError';
+    this.path = path;
   }
 }

@@ -1,6 +1,5 @@
-import type { Signal } from '../otlp/signals.js';
+import type { Encoding, Signal } from '../otlp/signals.js';
 
-export type Encoding = 'proto' | 'json';
 
 /**
  * One encoding of one frame: the request bytes and their patch sites. Sites are

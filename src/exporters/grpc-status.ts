@@ -1,14 +1,14 @@
-import { ExportError, WireError } from '../errors.js';
+import { ExportError, WireError, type GrpcStatusName } from '../errors.js';
 import { WireReader } from '../otlp/wire/reader.js';
 import { truncateMessage } from './partial-success.js';
 import { isTlsVerifyFailure } from './tls.js';
 
 /** gRPC status code names by number; they double as our stable failure codes. */
-const GRPC_CODE_NAMES = [
+const GRPC_CODE_NAMES: readonly GrpcStatusName[] = [
   'OK', 'CANCELLED', 'UNKNOWN', 'INVALID_ARGUMENT', 'DEADLINE_EXCEEDED', 'NOT_FOUND', 'ALREADY_EXISTS',
   'PERMISSION_DENIED', 'RESOURCE_EXHAUSTED', 'FAILED_PRECONDITION', 'ABORTED', 'OUT_OF_RANGE', 'UNIMPLEMENTED',
   'INTERNAL', 'UNAVAILABLE', 'DATA_LOSS', 'UNAUTHENTICATED',
-] as const;
+];
 
 const RESOURCE_EXHAUSTED = 8;
 /** Retryable per the OTLP spec (and the Collector's otlpexporter); RESOURCE_EXHAUSTED only with RetryInfo. */

@@ -3,7 +3,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { stringify } from 'yaml';
-import { ReplaydError } from '../errors.js';
+import { ReplaydError, type ErrorCode } from '../errors.js';
 import { SIGNAL_NAMES, type Signal } from '../otlp/signals.js';
 import { builtModule } from '../package-root.js';
 import { type GeneratorConfig, toYamlForm } from './config.js';
@@ -135,7 +135,7 @@ function inWorker(job: WriteJob, onEvents: (n: number) => void, workers: Worker[
     worker.on('message', (m: WriteWorkerMessage) => {
       if (m.type === 'progress') onEvents(m.events);
       else if (m.type === 'done') result = m.files;
-      else failure = m.code ? new ReplaydError(m.code, m.message) : new Error(m.message);
+      else failure = m.code ? new ReplaydError(m.code as ErrorCode, m.message) : new Error(m.message);
     });
     worker.on('error', (err) => (failure ??= err));
     worker.on('exit', (code) => {

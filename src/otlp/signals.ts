@@ -1,6 +1,9 @@
 /** The three OTLP signals and the names each one goes by on the wire. */
 export type Signal = 'traces' | 'metrics' | 'logs';
 
+/** How a request body is encoded: protobuf or OTLP/JSON. */
+export type Encoding = 'proto' | 'json';
+
 export const SIGNAL_NAMES: readonly Signal[] = ['traces', 'metrics', 'logs'];
 
 export interface SignalInfo {

@@ -1,4 +1,4 @@
-import { WireError } from '../errors.js';
+import { JsonShapeError, WireError } from '../errors.js';
 import { DATA_POINTS, LEN, METRIC_DATA } from '../otlp/wire/fields.js';
 import { eachField, WireReader } from '../otlp/wire/reader.js';
 import { METRIC_DATA_KEYS, type Signal } from '../otlp/signals.js';
@@ -51,15 +51,6 @@ function countMetricPoints(buf: Uint8Array, start: number, end: number): number 
   return points;
 }
 
-/** A JSON body whose shape is not an OTLP request; `path` names the offending key. */
-export class JsonShapeError extends Error {
-  readonly path: string;
-  constructor(path: string, message: string) {
-    super(`${path}: ${message}`);
-    this.name = 'JsonShapeError';
-    this.path = path;
-  }
-}
 
 const JSON_KEYS: Record<Signal, [resource: string, scope: string, items: string]> = {
   traces: ['resourceSpans', 'scopeSpans', 'spans'],

@@ -10,7 +10,8 @@ import type { Logger } from '../log.js';
 import { SIGNAL_NAMES, SIGNALS, type Signal } from '../otlp/signals.js';
 import { encodeStatus } from './faults.js';
 import { ReceiveBufferPool, MessageReader, percentEncode } from './grpc-message.js';
-import type { BadRequestError, Receiver } from './receiver.js';
+import type { BadRequestError } from '../errors.js';
+import type { Intake } from './intake.js';
 import { readServerTls, splitHostPort, type SinkTlsOptions } from './server-options.js';
 
 /**
@@ -44,7 +45,7 @@ export interface GrpcSink {
   close(): Promise<void>;
 }
 
-export async function startGrpcServer(address: string, receiver: Receiver, opts: { tls?: SinkTlsOptions; log?: Logger }): Promise<GrpcSink> {
+export async function startGrpcServer(address: string, receiver: Intake, opts: { tls?: SinkTlsOptions; log?: Logger }): Promise<GrpcSink> {
   const { host, port } = splitHostPort(address);
   const options = { settings: { initialWindowSize: STREAM_WINDOW }, maxSessionMemory: MAX_SESSION_MEMORY };
   const server: Http2Server | Http2SecureServer = opts.tls ? createSecureServer({ ...options, ...(await readServerTls(opts.tls)) }) : createServer(options);
@@ -65,7 +66,7 @@ export async function startGrpcServer(address: string, receiver: Receiver, opts:
   return { address: formatHostPort(host, bound), close: () => shutdown(server, sessions) };
 }
 
-function serve(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, receiver: Receiver, pool: ReceiveBufferPool, log: Logger | undefined): void {
+function serve(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, receiver: Intake, pool: ReceiveBufferPool, log: Logger | undefined): void {
   // A client that cancels or times out resets the stream; there is nobody left to answer.
   stream.on('error', (err) => log?.debug({ err: err.message }, 'sink: gRPC stream error'));
   if (headers[':method'] !== 'POST') {
@@ -105,7 +106,7 @@ class Call {
     readonly stream: ServerHttp2Stream,
     readonly signal: Signal,
     readonly encoding: string,
-    readonly receiver: Receiver,
+    readonly receiver: Intake,
     readonly pool: ReceiveBufferPool,
     readonly log: Logger | undefined,
   ) {}

@@ -7,7 +7,9 @@ import type { Logger } from '../log.js';
 import { SIGNAL_NAMES, SIGNALS, type Signal } from '../otlp/signals.js';
 import { encodeStatus } from './faults.js';
 import { formatHostPort, listen } from '../host-port.js';
-import type { BadRequestError, Encoding, Receiver } from './receiver.js';
+import type { BadRequestError } from '../errors.js';
+import type { Encoding } from '../otlp/signals.js';
+import type { Intake } from './intake.js';
 import { readServerTls, splitHostPort, type SinkTlsOptions } from './server-options.js';
 
 /** The OTLP/HTTP spec's recommended body limit, applied before and after gunzip. */
@@ -23,7 +25,7 @@ export interface HttpSink {
   close(): Promise<void>;
 }
 
-export async function startHttpServer(address: string, receiver: Receiver, opts: { tls?: SinkTlsOptions; log?: Logger }): Promise<HttpSink> {
+export async function startHttpServer(address: string, receiver: Intake, opts: { tls?: SinkTlsOptions; log?: Logger }): Promise<HttpSink> {
   const { host, port } = splitHostPort(address);
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     handle(req, res, receiver, opts.log).catch((err: unknown) => {
@@ -41,7 +43,7 @@ export async function startHttpServer(address: string, receiver: Receiver, opts:
   return { address: formatHostPort(host, bound), close: () => close(server) };
 }
 
-async function handle(req: IncomingMessage, res: ServerResponse, receiver: Receiver, log: Logger | undefined): Promise<void> {
+async function handle(req: IncomingMessage, res: ServerResponse, receiver: Intake, log: Logger | undefined): Promise<void> {
   const signal = PATHS.get((req.url ?? '').split('?', 1)[0]!);
   if (!signal) return reply(res, 404, 'proto', GrpcStatus.NOT_FOUND, `unknown path ${req.url}; expected /v1/traces, /v1/metrics or /v1/logs`);
   if (req.method !== 'POST') {

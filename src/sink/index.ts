@@ -3,14 +3,14 @@ import { UsageError } from '../errors.js';
 import type { FaultOptions } from './faults.js';
 import { startGrpcServer, type GrpcSink } from './grpc-server.js';
 import { startHttpServer, type HttpSink } from './http-server.js';
-import { Receiver, type SinkCounts } from './receiver.js';
+import { Intake, type SinkCounts } from './intake.js';
 import { buildReport, type SinkReport } from './report.js';
 import type { SinkTlsOptions } from './server-options.js';
 import type { VerifyOptions, VerifyReport } from './verify.js';
 
 export type { FailCode, FaultOptions } from './faults.js';
 export type { SinkTlsOptions } from './server-options.js';
-export type { SignalCounts, SinkCounts } from './receiver.js';
+export type { SignalCounts, SinkCounts } from './intake.js';
 export { writeReport, type SinkReport, type SignalSummary } from './report.js';
 export type { ProblemKind, VerifyOptions, VerifyReport } from './verify.js';
 
@@ -39,7 +39,7 @@ export interface Sink {
 /** Starts the OTLP receiver on the requested transports; both share one set of counters and one fault PRNG. */
 export async function startSink(opts: SinkOptions): Promise<Sink> {
   if (!opts.grpc && !opts.http) throw new UsageError('sink needs a gRPC or an HTTP address (or both)');
-  const receiver = new Receiver({ verify: opts.verify, faults: opts.faults });
+  const receiver = new Intake({ verify: opts.verify, faults: opts.faults });
   const startedAt = Date.now();
   const server = { tls: opts.tls, log: opts.log };
   let grpc: GrpcSink | undefined;

@@ -1,6 +1,6 @@
 import { rename, writeFile } from 'node:fs/promises';
 import { SIGNAL_NAMES, type Signal } from '../otlp/signals.js';
-import type { SinkCounts, SignalCounts } from './receiver.js';
+import type { SinkCounts, SignalCounts } from './intake.js';
 import type { VerifyReport } from './verify.js';
 
 export interface SignalSummary extends SignalCounts {

@@ -1,6 +1,7 @@
 import { drawJitter } from './jitter.js';
 import { baseTime, NS_PER_S, toHiLo } from './time.js';
-import type { CompiledTemplate, Encoding, Frame } from '../compile/frame.js';
+import type { CompiledTemplate, Frame } from '../compile/frame.js';
+import type { Encoding } from '../otlp/signals.js';
 import { IdSource } from './id-source.js';
 import { TWO32 } from '../otlp/wire/write.js';
 

@@ -1,11 +1,11 @@
 import type { ResolvedPipeline } from '../config/types.js';
 import { compile } from '../compile/compile.js';
-import type { CompiledTemplate, Encoding } from '../compile/frame.js';
+import type { CompiledTemplate } from '../compile/frame.js';
 import { emptyPlan, type CompilePlan } from '../compile/plan.js';
 import type { Exporter, ExportOutcome } from '../exporters/exporter.js';
 import { createExporter } from '../exporters/index.js';
 import type { Logger } from '../log.js';
-import type { Signal } from '../otlp/signals.js';
+import type { Encoding, Signal } from '../otlp/signals.js';
 import { PROCESSORS } from '../processors/index.js';
 import type { Pacer, ProcessorHooks } from '../processors/processor.js';
 import { RECEIVERS } from '../receivers/index.js';

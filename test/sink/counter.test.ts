@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { WireError } from '../../src/errors.js';
-import { countJson, countProto, JsonShapeError } from '../../src/sink/counter.js';
+import { JsonShapeError } from '../../src/errors.js';
+import { countJson, countProto } from '../../src/sink/counter.js';
 import { encode, logsRequest, METRICS_POINTS, metricsRequest, toJson, tracesRequest } from './fixtures.js';
 
 describe('countProto', () => {

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { UsageError } from '../../src/errors.js';
 import { startSink, type Sink } from '../../src/sink/index.js';
 import { summarize } from '../../src/sink/report.js';
-import { emptyCounts } from '../../src/sink/receiver.js';
+import { emptyCounts } from '../../src/sink/intake.js';
 import { encode, grpcClient, grpcExport, logsRequest, tracesRequest } from './fixtures.js';
 
 let sink: Sink | undefined;

@@ -3,7 +3,8 @@ import { encodeOtlpJson } from '../../src/otlp/json-encode.js';
 import { requestType } from '../../src/otlp/proto.js';
 import type { Signal } from '../../src/otlp/signals.js';
 import { compile, type CompileOptions } from '../../src/compile/compile.js';
-import type { CompiledTemplate, Encoding } from '../../src/compile/frame.js';
+import type { CompiledTemplate } from '../../src/compile/frame.js';
+import type { Encoding } from '../../src/otlp/signals.js';
 import { Stamper, type StamperOptions } from '../../src/stamp/stamper.js';
 import { data, hex, id, traces } from '../compile/fixtures.js';
 

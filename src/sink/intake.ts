@@ -1,8 +1,8 @@
-import { ReplaydError, TemplateError, WireError } from '../errors.js';
+import { BadRequestError, JsonShapeError, TemplateError, WireError } from '../errors.js';
 import { decodeOtlpJsonValue, jsonSyntaxError } from '../otlp/json-decode.js';
 import { requestType } from '../otlp/proto.js';
-import { SIGNAL_NAMES, type Signal } from '../otlp/signals.js';
-import { countJson, countProto, JsonShapeError } from './counter.js';
+import { SIGNAL_NAMES, type Encoding, type Signal } from '../otlp/signals.js';
+import { countJson, countProto } from './counter.js';
 import { FaultInjector, type FaultOptions } from './faults.js';
 import { Verifier, type VerifyOptions } from './verify.js';
 
@@ -22,15 +22,6 @@ export interface SignalCounts {
 
 export type SinkCounts = Record<Signal, SignalCounts>;
 
-export type Encoding = 'proto' | 'json';
-
-/** A request body the sink cannot read; the message names the byte offset or JSON key path. */
-export class BadRequestError extends ReplaydError {
-  constructor(message: string, cause?: unknown) {
-    super('ERR_SINK_BAD_REQUEST', message, { cause });
-    this.name = 'BadRequestError';
-  }
-}
 
 export function emptyCounts(): SinkCounts {
   const counts = {} as SinkCounts;
@@ -43,7 +34,7 @@ export function emptyCounts(): SinkCounts {
  * A transport calls `shouldFail` first (an overloaded backend rejects before parsing),
  * then `accept`, which throws BadRequestError for bodies it cannot read.
  */
-export class Receiver {
+export class Intake {
   readonly faults: FaultInjector;
   readonly verifier: Verifier | undefined;
   private readonly state = emptyCounts();
