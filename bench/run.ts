@@ -19,6 +19,7 @@ import { parseGeneratorConfig } from '../src/generator/config.js';
 import { writeDataset } from '../src/generator/writer.js';
 import { packageRoot } from '../src/package-root.js';
 import { rssMb, spawnJsonLines, type LogLine } from './child-process.js';
+import { compareWithBaseline } from './baseline.js';
 import { formatStampBench, runStampBench } from './stamp.js';
 
 const ROOT = packageRoot();
@@ -98,14 +99,20 @@ async function ceiling(kind: 'grpc' | 'http', endpoint: string, template: string
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { seconds: { type: 'string', default: '10' }, long: { type: 'string', default: '30' }, traces: { type: 'string', default: '8000' } } });
+  const { values } = parseArgs({
+    options: {
+      seconds: { type: 'string', default: '10' }, long: { type: 'string', default: '30' }, traces: { type: 'string', default: '8000' },
+      // A built checkout to compare with, side by side (bench/baseline.ts); only that comparison runs.
+      baseline: { type: 'string' },
+    },
+  });
   const seconds = Number(values.seconds);
   const long = Number(values.long);
   const dir = mkdtempSync(join(tmpdir(), 'otel-replayd-bench-'));
   const out: Record<string, unknown> = { date: new Date().toISOString(), node: process.version };
   try {
-    const stamp = runStampBench(2000);
-    console.log(formatStampBench(stamp));
+    const stamp = values.baseline ? undefined : runStampBench(2000);
+    if (stamp) console.log(formatStampBench(stamp));
     out.stamp = stamp;
 
     const template = await makeTemplate(dir, Number(values.traces));
@@ -117,6 +124,16 @@ async function main(): Promise<void> {
     try {
       const grpcAddr = String(addr.grpc);
       const httpAddr = String(addr.http);
+      if (values.baseline) {
+        const configs = {
+          grpc: daemonConfig(dir, 'grpc', template, `otlp_grpc: { endpoint: ${grpcAddr}, tls: { insecure: true }, max_in_flight: 4 }`, seconds),
+          http: daemonConfig(dir, 'http', template, `otlp_http: { endpoint: http://${httpAddr}, max_in_flight: 4 }`, seconds),
+        };
+        const report = await compareWithBaseline(ROOT, values.baseline, configs);
+        console.log(report);
+        out.baseline = report;
+        return;
+      }
       const rows: { transport: string; ceiling: { eventsPerSec: number; mbPerSec: number }; e2e: E2E }[] = [];
       for (const [kind, exporter] of [
         ['grpc', `otlp_grpc: { endpoint: ${grpcAddr}, tls: { insecure: true }, max_in_flight: 4 }`],
