@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import ts from 'typescript';
@@ -14,8 +14,8 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 /** Type-checks one module against the real processor contract; returns the error messages. */
 function typeErrors(source: string): string[] {
   const file = join(dir, `p${Math.random().toString(36).slice(2)}.ts`);
-  const contract = join(packageRoot(), 'src', 'processors', 'processor.js');
-  writeFileSync(file, source.replace('CONTRACT', contract));
+  const src = join(packageRoot(), 'src');
+  writeFileSync(file, source.replace('CONTRACT', join(src, 'processors', 'processor.js')).replaceAll("from '../", `from '${src}/`).replaceAll("from './", `from '${src}/processors/`));
   const program = ts.createProgram([file], {
     strict: true, noEmit: true, module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext,
     target: ts.ScriptTarget.ES2022, types: [], skipLibCheck: true,
@@ -40,6 +40,13 @@ describe('the processor contract', () => {
     expect(typeErrors(FACTORY('compile: null, cycle: null, send: null'))).toEqual([]);
     const errors = typeErrors(FACTORY('compile: null, send: null'));
     expect(errors.join('\n')).toMatch(/Property 'cycle' is missing/);
+  }, 60_000);
+
+  it('compiles the example in docs/architecture.md', () => {
+    const doc = readFileSync(join(packageRoot(), 'docs', 'architecture.md'), 'utf8');
+    const example = /```ts\n(\/\/ src\/processors\/[\s\S]*?)```/.exec(doc)?.[1];
+    expect(example).toBeDefined();
+    expect(typeErrors(example!)).toEqual([]);
   }, 60_000);
 
   it('registers every component under its type and aliases, each with a doc and a key table', () => {
