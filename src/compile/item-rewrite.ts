@@ -1,4 +1,4 @@
-import { EXEMPLAR, FIXED64, LEN, LOG_RECORD, METRIC_DATA, POINT, SPAN, SPAN_EVENT, SPAN_LINK, tag } from '../otlp/wire/fields.js';
+import { EXEMPLAR, FIXED64, LEN, LOG_RECORD, METRIC_DATA, POINT, SITE_SPAN_ID, SITE_TRACE_ID, SPAN, SPAN_EVENT, SPAN_LINK, tag } from '../otlp/wire/fields.js';
 import { WireReader } from '../otlp/wire/reader.js';
 import { fieldLen, readFixed64, writeFixed64, writeVarint } from '../otlp/wire/write.js';
 
@@ -10,9 +10,6 @@ import { fieldLen, readFixed64, writeFixed64, writeVarint } from '../otlp/wire/w
  * reported as they are written, so no encoder and no second walk is needed.
  */
 
-/** Site kinds of ids, as `SiteSink.id` and wire-json's sink report them. */
-export const SITE_TRACE_ID = 0;
-export const SITE_SPAN_ID = 1;
 
 export interface MessageSpec {
   /** Raw tags (field << 3 | 1) of the fixed64 time fields, in the order they are written. */

@@ -3,7 +3,7 @@ import { splitSec } from '../otlp/wire/nanos.js';
 import { type EncodedFrame, TIME_STRIDE } from './frame.js';
 import { U32List } from '../otlp/wire/u32-list.js';
 import { type IdTable, isZeroId } from '../otlp/wire/id-table.js';
-import { SITE_TRACE_ID } from './item-rewrite.js';
+import { SITE_TRACE_ID } from '../otlp/wire/fields.js';
 import type { DigitField } from './plan.js';
 import { wireToJson } from '../otlp/wire/json.js';
 import { TWO32 } from '../otlp/wire/write.js';

@@ -3,7 +3,7 @@
  * by its workers. It is taken before a request is stamped, so it limits what is sent.
  */
 import type { ComponentConfig } from '../config/component.js';
-import { TokenBucket } from '../worker/token-bucket.js';
+import { TokenBucket } from './token-bucket.js';
 import { anySignal, type ProcessorFactory } from './processor.js';
 
 export interface RatelimitConfig extends ComponentConfig {

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 import { EventEmitter } from 'eventemitter3';
 import type { ReplaydConfig, ResolvedPipeline } from '../config/types.js';
-import { resolvePipelines } from '../config/load.js';
+import { resolvePipelines } from '../config/resolve.js';
 import type { Logger } from '../log.js';
 import { builtModule } from '../package-root.js';
 import type { HealthStatus, PipelineSnapshot, PipelineState, TelemetrySource } from '../telemetry/source.js';

@@ -14,6 +14,10 @@ export function tag(field: number, wireType: number): number {
   return field * 8 + wireType;
 }
 
+/** Kinds of id sites, as the compiler's and the JSON writer's site sinks report them. */
+export const SITE_TRACE_ID = 0;
+export const SITE_SPAN_ID = 1;
+
 /** Request.resource_* (1) → Resource*.resource (1), .scope_* (2) → Scope*.scope (1), .items (2). */
 export const RESOURCES = 1;
 export const RESOURCE = 1;

@@ -1,7 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import { WireError } from '../../errors.js';
 import type { Signal } from '../signals.js';
-import { SITE_SPAN_ID, SITE_TRACE_ID } from '../../compile/item-rewrite.js';
+import { SITE_SPAN_ID, SITE_TRACE_ID } from './fields.js';
 import {
   BOOL, BYTES, DOUBLE, FIXED32, FIXED64, INT64, type JsonField, type JsonMessage, MESSAGE, schemaOf, SFIXED64, SINT32, SPAN_ID, STRING, TIME,
   TRACE_ID, UINT32, UINT64,

@@ -9,7 +9,7 @@ import { writeDataset } from '../../../src/generator/writer.js';
 import { encodeOtlpJson } from '../../../src/otlp/json-encode.js';
 import { requestType } from '../../../src/otlp/proto.js';
 import { SIGNALS, type Signal } from '../../../src/otlp/signals.js';
-import { SITE_TRACE_ID } from '../../../src/compile/item-rewrite.js';
+import { SITE_TRACE_ID } from '../../../src/otlp/wire/fields.js';
 import { type JsonSiteSink, wireToJson } from '../../../src/otlp/wire/json.js';
 import { mulberry32 } from '../../../src/mulberry32.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { TokenBucket } from '../../src/worker/token-bucket.js';
+import { TokenBucket } from '../../src/processors/token-bucket.js';
 
 function fakeClock(): { now: number; fn: () => number } {
   const c = { now: 0, fn: () => c.now };
