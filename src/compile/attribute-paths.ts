@@ -1,4 +1,5 @@
 import { WireError } from '../errors.js';
+import type { WireReader } from '../otlp/wire/reader.js';
 import type { Signal } from '../otlp/signals.js';
 
 /**
@@ -62,5 +63,53 @@ export function checkAttrTag(n: PathNode, t: number, at: number): void {
   }
 }
 
-/** Raw tags of KeyValue and AnyValue. */
-export const KV_KEY = 0x0a, KV_VALUE = 0x12, ANY_STRING = 0x0a;
+/** Raw tags of KeyValue.key, KeyValue.value and AnyValue.string_value. */
+const KV_KEY = 0x0a, KV_VALUE = 0x12, ANY_STRING = 0x0a;
+
+/** What `readKeyValue` found: the last key's and value's payloads (as decoders read them); value −1 when absent. */
+export const kv = { keyStart: 0, keyEnd: 0, valueStart: -1, valueEnd: -1 };
+
+/** Reads the KeyValue in [r.pos, e) into `kv`; leaves r at e with r.end = e. */
+export function readKeyValue(r: WireReader, e: number): void {
+  r.end = e;
+  kv.keyStart = kv.keyEnd = 0;
+  kv.valueStart = kv.valueEnd = -1;
+  while (r.pos < e) {
+    const t = r.tag();
+    if (t === KV_KEY) {
+      kv.keyEnd = r.len();
+      kv.keyStart = r.pos;
+      r.pos = kv.keyEnd;
+    } else if (t === KV_VALUE) {
+      kv.valueEnd = r.len();
+      kv.valueStart = r.pos;
+      r.pos = kv.valueEnd;
+    } else r.skip(t & 7);
+  }
+}
+
+/** Index in `keys` of the key `readKeyValue` read, −1 for none. */
+export function keyIndex(buf: Uint8Array, keys: readonly Uint8Array[]): number {
+  const { keyStart, keyEnd } = kv;
+  const n = keyEnd - keyStart;
+  next: for (let k = 0; k < keys.length; k++) {
+    const key = keys[k]!;
+    if (key.length !== n) continue;
+    for (let i = 0; i < n; i++) if (buf[keyStart + i] !== key[i]) continue next;
+    return k;
+  }
+  return -1;
+}
+
+/** The [start, end) of the last string_value of the AnyValue in [start, end), or undefined; r is left anywhere. */
+export function stringValue(r: WireReader, start: number, end: number): [number, number] | undefined {
+  r.pos = start;
+  r.end = end;
+  let found: [number, number] | undefined;
+  while (r.pos < end) {
+    const t = r.tag();
+    if (t === ANY_STRING) found = r.bytes();
+    else r.skip(t & 7);
+  }
+  return found;
+}

@@ -1,7 +1,7 @@
 import type { Signal } from '../otlp/signals.js';
 import { WireReader } from '../otlp/wire/reader.js';
 import { fieldLen, varintLen, writeVarint } from '../otlp/wire/write.js';
-import { type AttributeScope, attributeTree, checkAttrTag, kidOf, KV_KEY, type PathNode } from './attribute-paths.js';
+import { type AttributeScope, attributeTree, checkAttrTag, keyIndex, kidOf, type PathNode, readKeyValue } from './attribute-paths.js';
 import { type AttributeAction, type CompiledActions, compileActions, encodeAttribute, KEEP, MOVE, REPLACE } from './attribute-actions.js';
 
 export type { AttributeScope } from './attribute-paths.js';
@@ -92,7 +92,8 @@ class Planner {
         continue;
       }
       const e = r.len();
-      const k = matchKey(r, e, acts.keys, src);
+      readKeyValue(r, e);
+      const k = keyIndex(src, acts.keys);
       r.end = end;
       if (k < 0) continue;
       found[k] = 1;
@@ -189,31 +190,6 @@ class Planner {
     if (pos !== size) throw new Error(`attribute-rewrite: wrote ${pos} bytes, planned ${size}`);
     return out;
   }
-}
-
-/**
- * Index of the action key the KeyValue in [r.pos, e) has (its last key field, as
- * decoders read it), −1 for none; leaves r at e with r.end = e.
- */
-export function matchKey(r: WireReader, e: number, keys: readonly Uint8Array[], buf: Uint8Array): number {
-  r.end = e;
-  let ks = 0, ke = 0;
-  while (r.pos < e) {
-    const t = r.tag();
-    if (t === KV_KEY) {
-      ke = r.len();
-      ks = r.pos;
-      r.pos = ke;
-    } else r.skip(t & 7);
-  }
-  const n = ke - ks;
-  next: for (let k = 0; k < keys.length; k++) {
-    const key = keys[k]!;
-    if (key.length !== n) continue;
-    for (let i = 0; i < n; i++) if (buf[ks + i] !== key[i]) continue next;
-    return k;
-  }
-  return -1;
 }
 
 /** Copies buf[a, b) to out[pos..]; short runs by hand (`set` costs a subarray per call). */
