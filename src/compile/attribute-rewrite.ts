@@ -29,12 +29,12 @@ class Planner {
   private edits = new Uint32Array(1024);
   private n = 0;
   private readonly chunks: Uint8Array[] = [];
-  /** Per attribute tag: chunk index of the field holding case k's final KeyValue (−1 where none). */
+  /** Per attribute tag, per case (see CompiledActions): chunk index of the field holding its KeyValue, −1 where none. */
   private readonly chunkOf = new Map<number, Int32Array>();
   /** Per key: seen in the current target. */
   private readonly found: Uint8Array;
   /** The chunk that creates a missing target (−1: none would be created), once needed. */
-  private created: number | undefined;
+  private createChunk: number | undefined;
 
   constructor(private readonly src: Uint8Array, private readonly acts: CompiledActions) {
     this.found = new Uint8Array(acts.keys.length);
@@ -43,7 +43,7 @@ class Planner {
   /** Walks the container in [r.pos, end); returns by how many bytes its payload grows. */
   container(n: PathNode, r: WireReader, end: number): number {
     let delta = 0;
-    let created = false;
+    let hasCreatable = false;
     while (r.pos < end) {
       const at = r.pos;
       const t = r.tag();
@@ -60,14 +60,14 @@ class Planner {
       const d = kid.attrTag ? this.target(kid, r, e) : this.container(kid, r, e);
       r.end = end;
       r.pos = e;
-      if (t >>> 3 === n.create) created = true;
+      if (t >>> 3 === n.create) hasCreatable = true;
       if (d === 0) continue;
       const len = e - s + d;
       this.set(slot, lenAt, s, LEN, len);
       delta += d + varintLen(len) - (s - lenAt);
     }
-    if (n.create && !created) {
-      const chunk = (this.created ??= this.createdTarget(n.create, n.kids[n.create]!));
+    if (n.create && !hasCreatable) {
+      const chunk = (this.createChunk ??= this.createdTarget(n.create, n.kids[n.create]!));
       if (chunk >= 0) {
         this.set(this.reserve(), end, end, CHUNK + chunk, 0);
         delta += this.chunks[chunk]!.length;
@@ -172,12 +172,13 @@ class Planner {
   /** Writes the edited request, of `size` bytes. */
   apply(size: number): Uint8Array {
     const { src, edits: ed, chunks } = this;
-    const out = new Uint8Array(size);
+    const out = Buffer.allocUnsafeSlow(size); // every byte is written below (pos === size)
     let pos = 0;
     let from = 0;
     for (let i = 0; i < this.n; i += STRIDE) {
       const op = ed[i + 2]!;
       if (op === NOOP) continue;
+      if (ed[i]! < from) throw new Error(`attribute-rewrite: edit at byte ${ed[i]} comes after one ending at ${from}`);
       pos = copy(src, from, ed[i]!, out, pos);
       if (op === LEN) pos = writeVarint(out, pos, ed[i + 3]!);
       else if (op >= CHUNK) {

@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { type ConfigProblem, WireError } from '../../src/errors.js';
 import { parseGeneratorConfig } from '../../src/generator/config.js';
 import { writeDataset } from '../../src/generator/writer.js';
+import { mulberry32 } from '../../src/mulberry32.js';
 import { SIGNAL_NAMES, type Signal } from '../../src/otlp/signals.js';
 import { type AttributeAction, type AttributeScope, rewriteAttributes } from '../../src/compile/attribute-rewrite.js';
 import { attributeRequest, BIG_TIME, decode, encode, expected, holders, s } from './attribute-requests.js';
@@ -40,6 +41,20 @@ describe('rewriteAttributes', () => {
       });
     }
   }
+
+  it('matches the reference for random action lists on every signal and scope', () => {
+    const rand = mulberry32(42);
+    const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
+    const requests = Object.fromEntries(SIGNAL_NAMES.map((sig) => [sig, encode(sig, attributeRequest(sig))])) as Record<Signal, Uint8Array>;
+    for (let round = 0; round < 40; round++) {
+      const actions = Array.from({ length: 1 + Math.floor(rand() * 6) }, (): AttributeAction => {
+        const action = pick(['insert', 'update', 'upsert', 'delete'] as const);
+        return { key: pick(['a', 'b', 'c', 'z', 'service.name']), action, value: action === 'delete' ? undefined : pick(['v', LONG, 7, -1, 0.5, true]) };
+      });
+      const signal = pick(SIGNAL_NAMES), scope = pick(SCOPES);
+      expect(decode(signal, rewriteAttributes(signal, requests[signal], scope, actions)), JSON.stringify(actions)).toEqual(expected(signal, requests[signal], scope, actions));
+    }
+  });
 
   it('writes strings, booleans, integers and other numbers as the matching AnyValue', () => {
     const bytes = encode('logs', { resourceLogs: [{ scopeLogs: [{ logRecords: [{ timeUnixNano: BIG_TIME }] }] }] });
@@ -165,6 +180,16 @@ describe('rewriteAttributes', () => {
       const err = catchError(() => rewriteAttributes('logs', bad, 'resource', upsert));
       expect(err).toBeInstanceOf(WireError);
       expect((err as WireError).offset).toBe(4);
+    });
+
+    it('copies the fields off the way to the attributes without reading them', () => {
+      const junk = [0xff, 0xff, 0xff]; // not a message: reading it would throw
+      const span = [0x2a, 0x01, 0x6e, 0x5a, junk.length, ...junk]; // name 'n', events (11) = junk
+      const bad = Uint8Array.from([0x0a, span.length + 4, 0x12, span.length + 2, 0x12, span.length, ...span]);
+      const out = rewriteAttributes('traces', bad, 'item', upsert);
+      expect(Buffer.from(out).subarray(6, 6 + span.length).equals(Buffer.from(span))).toBe(true);
+      expect(out.length).toBe(bad.length + 10); // 4a 08, key 0a 01 'a', value 12 03 0a 01 'v'
+      expect(() => rewriteAttributes('traces', bad, 'resource', upsert)).not.toThrow();
     });
 
     it('rejects actions without a usable key or value', () => {
