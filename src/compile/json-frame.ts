@@ -4,6 +4,7 @@ import { type EncodedFrame, TIME_STRIDE } from './frame.js';
 import { U32List } from '../otlp/wire/u32-list.js';
 import { type IdTable, isZeroId } from '../otlp/wire/id-table.js';
 import { SITE_TRACE_ID } from '../otlp/wire/fields.js';
+import { jsonDigitSites } from './attribute-sites.js';
 import type { DigitField } from './plan.js';
 import { wireToJson } from '../otlp/wire/json.js';
 import { TWO32 } from '../otlp/wire/write.js';
@@ -17,8 +18,7 @@ import { TWO32 } from '../otlp/wire/write.js';
 export function jsonFrame(signal: Signal, proto: EncodedFrame, opts: { idRegen: boolean; timestamps: boolean; digits?: readonly DigitField[] },
   traceGroups: IdTable, spanGroups: IdTable): EncodedFrame {
   const { idRegen, timestamps } = opts;
-  // TODO(helper-d): map proto digit sites to JSON sites.
-  if (opts.digits && opts.digits.length > 0) throw new Error('json-frame: digit fields are not supported yet');
+  const digits = (opts.digits ?? []).map((f, i) => jsonDigitSites(proto.digits[i]!, f.width));
   const pt = proto.times;
   const traceIds = new U32List(), spanIds = new U32List(), times = new U32List();
   const bytes = wireToJson(signal, proto.bytes, {
@@ -36,9 +36,13 @@ export function jsonFrame(signal: Signal, proto: EncodedFrame, opts: { idRegen: 
         const { sec, nsec } = splitSec(pt[k + 2]! + pt[k + 3]! * TWO32);
         times.push(at, pt[k + 1]!, nsec, sec);
       },
+      // only with digit fields: every other string takes the writer's plain path
+      string: digits.length === 0 ? undefined : (at, srcAt, len) => {
+        for (const d of digits) d.sink.string(at, srcAt, len);
+      },
     },
   });
-  return { bytes, traceIds: traceIds.freeze(), spanIds: spanIds.freeze(), times: times.freeze(), digits: [] };
+  return { bytes, traceIds: traceIds.freeze(), spanIds: spanIds.freeze(), times: times.freeze(), digits: digits.map((d) => d.sites()) };
 }
 
 /** Index in `times` of the site at byte `at`: proto sites are in byte order. */

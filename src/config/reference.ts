@@ -5,7 +5,7 @@
  */
 import { RETRY_KEYS, TLS_KEYS } from '../exporters/exporter-config.js';
 import { EXPORTERS } from '../exporters/index.js';
-import { ACTION_KEYS } from '../processors/attribute-actions.js';
+import { ACTION_KEYS } from '../processors/action-list.js';
 import { PROCESSORS } from '../processors/index.js';
 import { RECEIVERS } from '../receivers/index.js';
 import type { ComponentConfig, ComponentFactory, Registry } from './component.js';

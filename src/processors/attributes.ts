@@ -5,7 +5,7 @@
  */
 import { rewriteAttributes, type AttributeAction } from '../compile/attribute-rewrite.js';
 import type { ComponentConfig } from '../config/component.js';
-import { describeActions, parseActions } from './attribute-actions.js';
+import { describeActions, parseActions } from './action-list.js';
 import { anySignal, type OrderRule, type ProcessorFactory } from './processor.js';
 
 export interface AttributesConfig extends ComponentConfig {

@@ -5,7 +5,7 @@
  */
 import { rewriteAttributes, type AttributeAction } from '../compile/attribute-rewrite.js';
 import type { ComponentConfig } from '../config/component.js';
-import { describeActions, parseActions } from './attribute-actions.js';
+import { describeActions, parseActions } from './action-list.js';
 import { REWRITE_ORDER } from './attributes.js';
 import { anySignal, type ProcessorFactory } from './processor.js';
 

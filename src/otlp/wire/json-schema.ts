@@ -11,6 +11,8 @@ import type { Signal } from '../signals.js';
 // Value kinds: how one field is read from the wire and written as JSON.
 export const MESSAGE = 0, STRING = 1, BYTES = 2, TRACE_ID = 3, SPAN_ID = 4, BOOL = 5, INT32 = 6, UINT32 = 7, SINT32 = 8;
 export const INT64 = 9, UINT64 = 10, FIXED64 = 11, SFIXED64 = 12, TIME = 13, DOUBLE = 14, FIXED32 = 15;
+/** AnyValue.string_value: a STRING whose offsets the site sink may want (attribute digit sites). */
+export const ANY_STRING = 16;
 
 const KIND_BY_TYPE: Record<string, number> = {
   string: STRING, bytes: BYTES, bool: BOOL, int32: INT32, uint32: UINT32, sint32: SINT32,
@@ -63,6 +65,7 @@ function buildMessage(type: protobuf.Type, built: Map<protobuf.Type, JsonMessage
     else if (rt instanceof protobuf.Enum) kind = INT32;
     else if (f.type === 'bytes') kind = ID_KINDS[f.name] ?? BYTES;
     else if (f.type === 'fixed64' && TIME_FIELDS.has(f.name)) kind = TIME;
+    else if (type.name === 'AnyValue' && f.name === 'stringValue') kind = ANY_STRING;
     else kind = KIND_BY_TYPE[f.type];
     if (kind === undefined) throw new Error(`wire-json: ${type.name}.${f.name} has type ${f.type}, which OTLP/JSON here does not cover`);
     while (m.byNumber.length <= f.id) m.byNumber.push(-1);
@@ -77,7 +80,7 @@ function buildMessage(type: protobuf.Type, built: Map<protobuf.Type, JsonMessage
 }
 
 function wireOf(kind: number): number {
-  if (kind <= SPAN_ID) return 2;
+  if (kind <= SPAN_ID || kind === ANY_STRING) return 2;
   if (kind <= UINT64) return 0;
   if (kind <= DOUBLE) return 1;
   return 5;

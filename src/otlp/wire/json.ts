@@ -3,7 +3,7 @@ import { WireError } from '../../errors.js';
 import type { Signal } from '../signals.js';
 import { SITE_SPAN_ID, SITE_TRACE_ID } from './fields.js';
 import {
-  BOOL, BYTES, DOUBLE, FIXED32, FIXED64, INT64, type JsonField, type JsonMessage, MESSAGE, schemaOf, SFIXED64, SINT32, SPAN_ID, STRING, TIME,
+  ANY_STRING, BOOL, BYTES, DOUBLE, FIXED32, FIXED64, INT64, type JsonField, type JsonMessage, MESSAGE, schemaOf, SFIXED64, SINT32, SPAN_ID, STRING, TIME,
   TRACE_ID, UINT32, UINT64,
 } from './json-schema.js';
 import { WireReader } from './reader.js';
@@ -28,6 +28,11 @@ export interface JsonSiteSink {
   id(kind: typeof SITE_TRACE_ID | typeof SITE_SPAN_ID, at: number, src: Uint8Array, srcAt: number, len: number): void;
   /** A time written as digits at byte `at`; its fixed64 is at `src[srcAt..]`. */
   time(at: number, srcAt: number): void;
+  /**
+   * An AnyValue.string_value whose content ends at byte `at` (its closing quote); it was
+   * written from `src[srcAt, srcAt + len)`.
+   */
+  string?(at: number, srcAt: number, len: number): void;
 }
 
 export interface WireJsonOptions {
@@ -185,6 +190,13 @@ class JsonWriter {
         const [s, e] = r.bytes();
         if (omitDefault && s === e) return false;
         this.string(s, e);
+        return true;
+      }
+      case ANY_STRING: {
+        const [s, e] = r.bytes();
+        if (omitDefault && s === e) return false;
+        this.string(s, e);
+        this.sites?.string?.(this.pos - 1, s, e - s);
         return true;
       }
       case BYTES: {

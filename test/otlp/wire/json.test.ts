@@ -221,6 +221,32 @@ describe('wireToJson', () => {
     }
   });
 
+  it('reports every AnyValue string value at the byte after its content, with its source range, and writes the same bytes', () => {
+    const rand = mulberry32(11);
+    for (const signal of Object.keys(SIGNALS) as Signal[]) {
+      const bytes = encode(signal, cases(rand)[signal]);
+      const strings: [number, number, number][] = [];
+      const sites: JsonSiteSink = { id: () => {}, time: () => {}, string: (at, srcAt, n) => strings.push([at, srcAt, n]) };
+      const out = wireToJson(signal, bytes, { fixedWidthTimes: true, sites });
+      expect(out.equals(wireToJson(signal, bytes, { fixedWidthTimes: true }))).toBe(true);
+      // in output order, as JSON.parse meets them: every stringValue and only those
+      const values: string[] = [];
+      const walk = (v: unknown): void => {
+        if (Array.isArray(v)) v.forEach(walk);
+        else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) k === 'stringValue' ? values.push(x as string) : walk(x);
+      };
+      walk(JSON.parse(out.toString('utf8')));
+      expect(strings.length).toBe(values.length);
+      expect(strings.length).toBeGreaterThan(10);
+      strings.forEach(([at, srcAt, n], i) => {
+        const text = Buffer.from(bytes.subarray(srcAt, srcAt + n)).toString('utf8');
+        expect(text).toBe(values[i]);
+        expect(out[at]).toBe(0x22);
+        expect(out.subarray(0, at).toString('utf8').endsWith(`"stringValue":${JSON.stringify(text).slice(0, -1)}`)).toBe(true);
+      });
+    }
+  });
+
   it('writes zero times in fixed width (they are stamp sites) and leaves them out otherwise', () => {
     const bytes = wrap([...fixed64(1, 0n), ...fixed64(11, 42n), ...str(3, 'x')]);
     const sites: number[] = [];
