@@ -4,7 +4,7 @@ import { createExporter } from '../exporters/index.js';
 import type { Logger } from '../log.js';
 import type { Signal } from '../otlp/signals.js';
 import { TokenBucket } from './token-bucket.js';
-import { openReceiver, type ReceiverSource } from '../receivers/index.js';
+import { loadWarnings, openReceiver, type ReceiverSource } from '../receivers/index.js';
 import type { TemplateData } from '../receivers/template-data.js';
 import { SendBufferPool } from './send-buffer-pool.js';
 import { compile } from '../compile/compile.js';
@@ -67,8 +67,12 @@ export class PipelineRunner {
   /** Loads the receiver's data and compiles it; throws TemplateError on bad input. */
   async load(): Promise<void> {
     const { resolved, worker } = this.opts;
-    this.receiver = openReceiver(resolved.receivers[0]!, this.signal, worker);
-    this.install(await this.receiver.initial());
+    // Without the timestamp processor times are sent as they are, so recorded ones are kept.
+    const load = { relativeTimes: this.settings.timestamps };
+    this.receiver = openReceiver(resolved.receivers[0]!, this.signal, worker, load);
+    const data = await this.receiver.initial();
+    if (worker === 0) for (const w of loadWarnings(data, load)) this.opts.log.warn({ template: w.source }, w.message);
+    this.install(data);
   }
 
   private install(data: TemplateData[]): void {

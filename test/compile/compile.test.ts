@@ -10,7 +10,7 @@ const spansOf = (r: any): any[] => r.resourceSpans.flatMap((rs: any) => rs.scope
 
 describe('compile', () => {
   it('makes one frame per template without limits, with counts and sizes', () => {
-    const ct = compile([traces(2, 3), traces(1, 5)], { idRegen: true, timestamps: true, encodings: ['proto', 'json'] });
+    const ct = compile([traces(2, 3), traces(1, 5, { firstSpan: 100 })], { idRegen: true, timestamps: true, encodings: ['proto', 'json'] });
     expect(ct.signal).toBe('traces');
     expect(ct.frames.map((f) => f.events)).toEqual([6, 5]);
     expect(ct.totalEvents).toBe(11);
