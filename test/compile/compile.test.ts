@@ -90,6 +90,19 @@ describe('compile', () => {
     expect(new Set(out.map((s) => hex(s.spanId))).size).toBe(n);
   });
 
+  it('copies recorded times exactly (above 2^53) when the pipeline does not stamp times, in proto and JSON', () => {
+    const recorded = 1732700000123456789n;
+    const tpl = data('traces', { resourceSpans: [{ scopeSpans: [{ spans: [
+      { traceId: id(16, 1, 0), spanId: id(8, 2, 0), name: 'n', startTimeUnixNano: String(recorded), endTimeUnixNano: String(recorded + 1n), events: [{ name: 'e', timeUnixNano: String(recorded + 3n) }] },
+    ] }] }] });
+    tpl.bytes = Buffer.from(requestType('traces').encode(tpl.request).finish());
+    const ct = compile([tpl], { idRegen: true, timestamps: false, encodings: ['proto', 'json'] });
+    const proto = spansOf(requestType('traces').toObject(decode(ct.frames[0]!.proto!.bytes), { longs: String }))[0];
+    expect([proto.startTimeUnixNano, proto.endTimeUnixNano, proto.events[0].timeUnixNano]).toEqual([recorded, recorded + 1n, recorded + 3n].map(String));
+    const json = spansOf(JSON.parse(ct.frames[0]!.json!.bytes.toString()))[0];
+    expect([json.startTimeUnixNano, json.endTimeUnixNano, json.events[0].timeUnixNano]).toEqual([recorded, recorded + 1n, recorded + 3n].map(String));
+  });
+
   it('rejects bad input with clear errors', () => {
     const tpl = traces(1, 1);
     expect(() => compile([tpl, data('logs', {})], { idRegen: true, timestamps: true, encodings: ['proto'] })).toThrow(/holds logs/);
