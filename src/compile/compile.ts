@@ -1,5 +1,5 @@
 import { TemplateError } from '../errors.js';
-import type { Signal } from '../otlp/signals.js';
+import { EVENT_NAMES } from '../otlp/signals.js';
 import { CONTAINER_PREFIX, Packer } from './packer.js';
 import { templateBytes } from '../receivers/encode-template.js';
 import type { TemplateData } from '../receivers/template-data.js';
@@ -21,8 +21,6 @@ export interface CompileOptions {
   maxBytes?: number;
   encodings: Encoding[];
 }
-
-const EVENT_NAMES: Record<Signal, string> = { traces: 'spans', metrics: 'data points', logs: 'log records' };
 
 /**
  * Compiles templates of one signal into frames without decoding them: index every item
