@@ -4,6 +4,7 @@ import { eachField, stringField, WireReader } from '../otlp/wire/reader.js';
 import { TraceCopies } from '../otlp/wire/trace-copies.js';
 import { U32List } from '../otlp/wire/u32-list.js';
 import { TWO32, writeFixed64 } from '../otlp/wire/write.js';
+import { fixedFields, hasTemplateKey, idLens, skipLen } from './normalize-fields.js';
 import { SpanChecks } from './span-checks.js';
 import { rebuildSpans } from './template-spans.js';
 import type { TemplateData } from './template-data.js';
@@ -31,7 +32,6 @@ const RELATIVE_LO = RELATIVE_LIMIT - RELATIVE_HI * TWO32;
 
 const T = (field: number): number => field * 8 + 1;
 const L = (field: number): number => field * 8 + 2;
-const TEMPLATE_PREFIX = Buffer.from('_template.');
 const METRIC_DATA: Record<number, [name: string, exemplars: number]> = {
   [L(5)]: ['gauge', L(5)], [L(7)]: ['sum', L(5)], [L(9)]: ['histogram', L(8)], [L(10)]: ['exponentialHistogram', L(11)], [L(11)]: ['summary', -1],
 };
@@ -303,59 +303,4 @@ class Scan {
       code: 'ERR_TEMPLATE_MALFORMED',
     });
   }
-}
-
-/** Skips a length-delimited value; returns its length. */
-function skipLen(r: WireReader): number {
-  const end = r.len();
-  const len = end - r.pos;
-  r.pos = end;
-  return len;
-}
-
-function range(r: WireReader): [start: number, len: number] {
-  const [s, e] = r.bytes();
-  return [s, e - s];
-}
-
-/** Lengths of the (last) trace and span id fields; offsets of the time fields go to `times`. */
-function idLens(buf: Uint8Array, start: number, end: number, traceTag: number, spanTag: number, timeTag: number, times: number[], timeTag2 = -1): [number, number] {
-  const ids: [number, number] = [0, 0];
-  const r = new WireReader(buf, start, end);
-  while (!r.done()) {
-    const t = r.tag();
-    if (t === timeTag || t === timeTag2) times.push(r.advance(8));
-    else if (t === traceTag) ids[0] = range(r)[1];
-    else if (t === spanTag) ids[1] = range(r)[1];
-    else r.skip(t & 7);
-  }
-  return ids;
-}
-
-function fixedFields(buf: Uint8Array, start: number, end: number, tag: number, out: number[]): void {
-  const r = new WireReader(buf, start, end);
-  while (!r.done()) {
-    const t = r.tag();
-    if (t === tag) out.push(r.advance(8));
-    else r.skip(t & 7);
-  }
-}
-
-/** Whether a KeyValue's key starts with `_template.`. */
-function hasTemplateKey(buf: Buffer, start: number, end: number): boolean {
-  // Fast answer for the usual encoding: the key first, with a one-byte length.
-  if (end - start >= 2 && buf[start] === L(1) && buf[start + 1]! < 0x80) {
-    if (buf[start + 2] !== 0x5f) return false; // '_'
-  }
-  const r = new WireReader(buf, start, end);
-  while (!r.done()) {
-    const t = r.tag();
-    if (t !== L(1)) {
-      r.skip(t & 7);
-      continue;
-    }
-    const [s, e] = r.bytes();
-    return e - s >= TEMPLATE_PREFIX.length && buf[s] === 0x5f && buf.compare(TEMPLATE_PREFIX, 0, TEMPLATE_PREFIX.length, s, s + TEMPLATE_PREFIX.length) === 0;
-  }
-  return false;
 }
