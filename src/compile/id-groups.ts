@@ -1,4 +1,4 @@
-import { IdTable } from '../otlp/wire/id-table.js';
+import { IdTable, read32 } from '../otlp/wire/id-table.js';
 import { U32List } from '../otlp/wire/u32-list.js';
 
 /**
@@ -10,15 +10,19 @@ import { U32List } from '../otlp/wire/u32-list.js';
  * look random: the derivation is a keyed permutation, its outputs look random anyway.)
  */
 export class IdGroups {
-  /** Per copy: original id → index among that copy's groups. */
-  private readonly tables = new Map<number, IdTable>();
+  /** Per copy: original id → index among that copy's groups (copy 0, nearly every id, kept apart). */
+  private readonly first: IdTable;
+  private readonly later = new Map<number, IdTable>();
   /** Per copy: that copy's index → group. */
-  private readonly groupOf = new Map<number, number[]>();
+  private readonly firstGroups: number[] = [];
+  private readonly laterGroups = new Map<number, number[]>();
   private readonly origs = new U32List();
   private readonly copies: number[] = [];
   private laterCopies = false;
 
-  constructor(readonly words: 2 | 4) {}
+  constructor(readonly words: 2 | 4) {
+    this.first = new IdTable(words);
+  }
 
   get size(): number {
     return this.copies.length;
@@ -26,13 +30,13 @@ export class IdGroups {
 
   /** The group of the id at `src[at..]` in trace copy `copy`. */
   index(src: Uint8Array, at: number, copy: number): number {
-    let table = this.tables.get(copy);
-    if (!table) {
-      this.tables.set(copy, (table = new IdTable(this.words)));
-      this.groupOf.set(copy, []);
+    let table = this.first;
+    let groups = this.firstGroups;
+    if (copy > 0) {
+      table = this.later.get(copy) ?? this.later.set(copy, new IdTable(this.words)).get(copy)!;
+      groups = this.laterGroups.get(copy) ?? this.laterGroups.set(copy, []).get(copy)!;
     }
     const local = table.index(src, at);
-    const groups = this.groupOf.get(copy)!;
     if (!table.added) return groups[local]!;
     const group = this.copies.length;
     groups.push(group);
@@ -68,7 +72,3 @@ export class IdGroups {
 
 /** Last word of every stand-in ("COPY"); the first word counts up, skipping real ids. */
 const STAND_IN_MARK = 0x59504f43;
-
-function read32(b: Uint8Array, at: number): number {
-  return (b[at]! | (b[at + 1]! << 8) | (b[at + 2]! << 16) | (b[at + 3]! << 24)) >>> 0;
-}

@@ -1,4 +1,4 @@
-import { IdTable, isZeroId } from './id-table.js';
+import { IdTable, isZeroId, read32 } from './id-table.js';
 
 /**
  * Copies of a trace inside one template: a span whose span id already occurred in its
@@ -77,8 +77,4 @@ function grown(a: Int32Array): Int32Array<ArrayBuffer> {
   const b = new Int32Array(a.length * 2);
   b.set(a);
   return b;
-}
-
-function read32(b: Uint8Array, at: number): number {
-  return (b[at]! | (b[at + 1]! << 8) | (b[at + 2]! << 16) | (b[at + 3]! << 24)) >>> 0;
 }
