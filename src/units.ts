@@ -40,3 +40,11 @@ export function formatDuration(ms: number): string {
   if (ms < 60_000) return `${+(ms / 1000).toFixed(3)}s`;
   return `${Math.floor(ms / 60_000)}m${+((ms % 60_000) / 1000).toFixed(3)}s`;
 }
+
+/** A size for messages, in decimal units as `parseSize` reads them back: `850 B`, `12.3 kB`, `4.2 MB`, `1.75 GB`. */
+export function formatSize(bytes: number): string {
+  if (bytes >= 1e9) return `${(bytes / 1e9).toFixed(2)} GB`;
+  if (bytes >= 1e6) return `${(bytes / 1e6).toFixed(1)} MB`;
+  if (bytes >= 1e3) return `${(bytes / 1e3).toFixed(1)} kB`;
+  return `${Math.round(bytes)} B`;
+}

@@ -8,7 +8,9 @@ const USAGE = `otel-replayd — replays OpenTelemetry traces, metrics and logs t
 Usage:
   otel-replayd --config FILE [--log-level LEVEL]
                                           run the pipelines in FILE (SIGHUP reloads it)
-  otel-replayd validate --config FILE     check a config and print every problem
+  otel-replayd validate --config FILE [--skip-templates]
+                                          check a config as a run would (templates, TLS
+                                          files, limits) and print every problem
   otel-replayd sink [--grpc ADDR] [--http ADDR] [--verify] [--report FILE] ...
                                           run the built-in OTLP sink (see: sink --help)
   otel-replayd generate --config FILE [--out DIR] [--seed N] [--json] [--threads N]

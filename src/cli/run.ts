@@ -3,6 +3,8 @@ import { loadConfig } from '../config/load.js';
 import type { ReplaydConfig } from '../config/types.js';
 import { ConfigError } from '../errors.js';
 import { createLogger, prettyByDefault, type Logger } from '../log.js';
+import type { Capacity } from '../service/capacity.js';
+import { preflight } from '../service/preflight.js';
 import { Supervisor } from '../service/supervisor.js';
 import { startSink, writeReport, type Sink } from '../sink/index.js';
 import { MetricsServer } from '../telemetry/metrics-server.js';
@@ -33,8 +35,9 @@ export async function main(args: string[]): Promise<number> {
     return 2;
   }
   let cfg: ReplaydConfig;
+  let capacity: Capacity;
   try {
-    cfg = loadConfig(file);
+    ({ cfg, capacity } = loadChecked(file));
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`${err.message}\n`);
@@ -43,7 +46,21 @@ export async function main(args: string[]): Promise<number> {
     throw err;
   }
   const logLevel = level ?? cfg.service.telemetry.logLevel;
-  return new Daemon(cfg, file, createLogger({ level: logLevel }), logLevel).run();
+  const log = createLogger({ level: logLevel });
+  logCapacity(log, capacity);
+  return new Daemon(cfg, file, log, logLevel).run();
+}
+
+/** The config, checked as `validate` checks it before pipelines start (TLS files, capacity); ConfigError otherwise. */
+function loadChecked(file: string): { cfg: ReplaydConfig; capacity: Capacity } {
+  const cfg = loadConfig(file);
+  const { problems, capacity } = preflight(cfg);
+  if (problems.length > 0) throw new ConfigError(problems, cfg.file);
+  return { cfg, capacity };
+}
+
+function logCapacity(log: Logger, c: Capacity): void {
+  log.info({ worker_threads: c.threads, thread_limit: c.threadLimit, memory_estimate_mb: Math.round(c.memory / 1e6), memory_limit_mb: Math.round(c.memoryLimit / 1e6) }, 'capacity checked');
 }
 
 class Daemon {
@@ -139,14 +156,16 @@ class Daemon {
   private async reload(): Promise<void> {
     if (this.signals > 0) return;
     let next: ReplaydConfig;
+    let capacity: Capacity;
     try {
-      next = loadConfig(this.file);
+      ({ cfg: next, capacity } = loadChecked(this.file));
     } catch (err) {
       this.supervisor.reloadRejected();
       const problems = err instanceof ConfigError ? err.problems : [{ path: '', message: (err as Error).message }];
       this.log.error({ config: this.file, problems }, 'reload rejected: keeping the running pipelines');
       return;
     }
+    logCapacity(this.log, capacity);
     try {
       const r = await this.supervisor.reload(next);
       this.cfg = next;

@@ -1,13 +1,14 @@
 import { TemplateError } from '../errors.js';
-import type { Signal } from '../otlp/signals.js';
+import { EVENT_NAMES } from '../otlp/signals.js';
 import { CONTAINER_PREFIX, Packer } from './packer.js';
 import { templateBytes } from '../receivers/encode-template.js';
 import type { TemplateData } from '../receivers/template-data.js';
 import type { Encoding } from '../otlp/signals.js';
 import { type CompiledTemplate, type EncodedFrame, type Frame } from './frame.js';
 import { U32List } from '../otlp/wire/u32-list.js';
-import { IdTable, isZeroId } from '../otlp/wire/id-table.js';
+import { isZeroId } from '../otlp/wire/id-table.js';
 import { SITE_TRACE_ID } from '../otlp/wire/fields.js';
+import { IdGroups } from './id-groups.js';
 import { emit, type SiteSink } from './item-rewrite.js';
 import { findDigitSites } from './attribute-sites.js';
 import { jsonFrame } from './json-frame.js';
@@ -28,8 +29,6 @@ export interface CompileOptions {
   digits?: readonly DigitField[];
   encodings: Encoding[];
 }
-
-const EVENT_NAMES: Record<Signal, string> = { traces: 'spans', metrics: 'data points', logs: 'log records' };
 
 /**
  * Compiles templates of one signal into frames without decoding them: index every item
@@ -72,7 +71,7 @@ export function compile(data: TemplateData[], opts: CompileOptions): CompiledTem
     proto.digits = digits.map((f) => findDigitSites(signal, proto.bytes, f.scope, f.key, f.width));
     const frame: Frame = { events: items.length, units, byteLength: {} };
     for (const enc of encodings) {
-      const encoded = enc === 'proto' ? proto : jsonFrame(signal, proto, { ...opts, digits }, writer.traceGroups, writer.spanGroups);
+      const encoded = enc === 'proto' ? proto : jsonFrame(signal, proto, { ...opts, digits });
       frame[enc] = encoded;
       frame.byteLength[enc] = encoded.bytes.length;
       maxFrameBytes = Math.max(maxFrameBytes, encoded.bytes.length);
@@ -97,8 +96,8 @@ type Scopes = Map<number, number[] | Map<number, number[]>>;
 
 /** Writes frames (proto) from index items, assigning id groups across the whole compile. */
 class FrameWriter implements SiteSink {
-  readonly traceGroups = new IdTable(4);
-  readonly spanGroups = new IdTable(2);
+  readonly traceGroups = new IdGroups(4);
+  readonly spanGroups = new IdGroups(2);
   private units = new U32List();
   private traceIds = new U32List();
   private spanIds = new U32List();
@@ -225,7 +224,7 @@ class FrameWriter implements SiteSink {
     return end;
   }
 
-  id(kind: number, at: number, len: number, src: Uint8Array, srcAt: number): void {
+  id(kind: number, at: number, len: number, src: Uint8Array, srcAt: number, own: boolean): void {
     if (!this.opts.idRegen || len === 0) return;
     const trace = kind === SITE_TRACE_ID;
     const want = trace ? 16 : 8;
@@ -233,8 +232,11 @@ class FrameWriter implements SiteSink {
       throw new TemplateError(`a ${trace ? 'trace' : 'span'} id is ${len} bytes, not ${want}`, { file: this.index.source(this.item), code: 'ERR_TEMPLATE_BAD_ID' });
     }
     if (isZeroId(src, srcAt, want)) return;
-    if (trace) this.traceIds.push(at, this.traceGroups.index(src, srcAt) * 4);
-    else this.spanIds.push(at, this.spanGroups.index(src, srcAt) * 2);
+    // A span's own ids (trace, span, parent) belong to its trace copy; a link points at
+    // another trace, which is taken as its first copy.
+    const copy = own ? this.index.copy(this.item) : 0;
+    if (trace) this.traceIds.push(at, this.traceGroups.index(src, srcAt, copy) * 4);
+    else this.spanIds.push(at, this.spanGroups.index(src, srcAt, copy) * 2);
   }
 
   time(at: number, rel: number): void {

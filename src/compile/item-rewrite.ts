@@ -40,6 +40,8 @@ const L = (field: number): number => tag(field, LEN);
 const EXEMPLAR_SPEC = spec([T(EXEMPLAR.time)], { [L(EXEMPLAR.spanId)]: SITE_SPAN_ID, [L(EXEMPLAR.traceId)]: SITE_TRACE_ID }, {});
 const EVENT_SPEC = spec([T(SPAN_EVENT.time)], {}, {});
 const LINK_SPEC = spec([], { [L(SPAN_LINK.traceId)]: SITE_TRACE_ID, [L(SPAN_LINK.spanId)]: SITE_SPAN_ID }, {});
+/** Raw tag of Span.span_id: a span's own id, as trace copies are told apart by it. */
+export const SPAN_ID_TAG = L(SPAN.spanId);
 export const SPAN_SPEC = spec(
   [T(SPAN.start), T(SPAN.end)],
   { [L(SPAN.traceId)]: SITE_TRACE_ID, [L(SPAN.spanId)]: SITE_SPAN_ID, [L(SPAN.parentSpanId)]: SITE_SPAN_ID },
@@ -58,13 +60,18 @@ export let badTimeAt = -1;
 /** Offset of the measured message's own (last) trace id when it is 16 bytes, else -1; children's ids do not count. */
 export let measuredTraceIdAt = -1;
 
+/** Offset of the measured message's own (last) span id when it is 8 bytes, else -1 (spans only). */
+export let measuredSpanIdAt = -1;
+
 /**
- * The size of the message at buf[start, end) once rewritten; -1 if a time is not a
- * relative offset below 2^53 (see `badTimeAt`). `always`: write every time field, also
- * absent ones (= 0); otherwise only those present. Also sets `measuredTraceIdAt`.
+ * The size of the message at buf[start, end) once rewritten. `always` (times are
+ * stamped): write every time field, also absent ones (= 0), and return -1 if a time is
+ * not a relative offset below 2^53 (see `badTimeAt`); otherwise times are copied as
+ * they are, only those present. Also sets `measuredTraceIdAt` and `measuredSpanIdAt`.
  */
 export function measure(spec: MessageSpec, buf: Uint8Array, start: number, end: number, always: boolean): number {
   measuredTraceIdAt = -1;
+  measuredSpanIdAt = -1;
   return measureIn(new WireReader(buf, start, end), spec, always, true);
 }
 
@@ -82,9 +89,9 @@ function measureIn(r: WireReader, spec: MessageSpec, always: boolean, top: boole
       r.skip(t & 7);
       size += r.pos - at;
     } else if (action <= TIME1) {
-      const v = readFixed64(buf, r.advance(8));
-      if (v > TWO53) {
-        badTimeAt = r.pos - 8;
+      const at8 = r.advance(8);
+      if (always && readFixed64(buf, at8) > TWO53) {
+        badTimeAt = at8;
         return -1;
       }
       present |= action;
@@ -97,6 +104,7 @@ function measureIn(r: WireReader, spec: MessageSpec, always: boolean, top: boole
     } else {
       const e = r.len();
       if (top && action === ID + SITE_TRACE_ID) measuredTraceIdAt = e - r.pos === 16 ? r.pos : -1;
+      else if (top && t === SPAN_ID_TAG && spec === SPAN_SPEC) measuredSpanIdAt = e - r.pos === 8 ? r.pos : -1;
       r.pos = e;
       size += e - at;
     }
@@ -107,8 +115,11 @@ function measureIn(r: WireReader, spec: MessageSpec, always: boolean, top: boole
 
 /** Receives the sites of the items written into one frame, at their frame offsets. */
 export interface SiteSink {
-  /** An id of `len` bytes written at `at`; its bytes are `src[srcAt..]` (the frame is not written yet). */
-  id(kind: number, at: number, len: number, src: Uint8Array, srcAt: number): void;
+  /**
+   * An id of `len` bytes written at `at`; its bytes are `src[srcAt..]` (the frame is not
+   * written yet). `own`: a field of the item itself, not of a nested message (a link).
+   */
+  id(kind: number, at: number, len: number, src: Uint8Array, srcAt: number, own: boolean): void;
   time(at: number, rel: number): void;
 }
 
@@ -118,15 +129,16 @@ export interface SiteSink {
  * Fields are copied in runs: only times and nested messages interrupt a run.
  */
 export function emit(spec: MessageSpec, buf: Uint8Array, start: number, end: number, out: Uint8Array, pos: number, always: boolean, sink: SiteSink): number {
-  return emitIn(new WireReader(buf, start, end), spec, out, pos, always, sink);
+  return emitIn(new WireReader(buf, start, end), spec, out, pos, always, sink, true);
 }
 
 /** emit over [r.pos, r.end), one reader for the message and its children. */
-function emitIn(r: WireReader, spec: MessageSpec, out: Uint8Array, pos: number, always: boolean, sink: SiteSink): number {
+function emitIn(r: WireReader, spec: MessageSpec, out: Uint8Array, pos: number, always: boolean, sink: SiteSink, top: boolean): number {
   const buf = r.buf;
   const end = r.end;
-  let t0 = 0, t1 = 0;
-  let present = 0;
+  // Where each time's 8 bytes are in `buf` (-1: absent): copied, not read as a Number,
+  // so recorded times above 2^53 go out exact when they are not stamped.
+  let t0 = -1, t1 = -1;
   let run = r.pos;
   while (r.pos < end) {
     const at = r.pos;
@@ -136,10 +148,8 @@ function emitIn(r: WireReader, spec: MessageSpec, out: Uint8Array, pos: number, 
       r.skip(t & 7);
     } else if (action <= TIME1) {
       pos = copy(buf, run, at, out, pos);
-      const v = readFixed64(buf, r.advance(8));
-      if (action === TIME0) t0 = v;
-      else t1 = v;
-      present |= action;
+      if (action === TIME0) t0 = r.advance(8);
+      else t1 = r.advance(8);
       run = r.pos;
     } else if (action === CHILD) {
       pos = copy(buf, run, at, out, pos);
@@ -150,22 +160,23 @@ function emitIn(r: WireReader, spec: MessageSpec, out: Uint8Array, pos: number, 
       r.end = e;
       pos = writeVarint(out, pos, measureIn(r, child, always, false));
       r.pos = s;
-      pos = emitIn(r, child, out, pos, always, sink);
+      pos = emitIn(r, child, out, pos, always, sink, false);
       r.end = end;
       run = e;
     } else {
       const e = r.len();
-      sink.id(action - ID, pos + (r.pos - run), e - r.pos, buf, r.pos);
+      sink.id(action - ID, pos + (r.pos - run), e - r.pos, buf, r.pos, top);
       r.pos = e;
     }
   }
   pos = copy(buf, run, end, out, pos);
   for (let k = 0; k < spec.times.length; k++) {
-    if (!always && (present & (1 << k)) === 0) continue;
-    const v = k === 0 ? t0 : t1;
+    const src = k === 0 ? t0 : t1;
+    if (!always && src < 0) continue;
     out[pos++] = spec.times[k]!;
-    writeFixed64(out, pos, v);
-    if (always) sink.time(pos, v);
+    if (src < 0) writeFixed64(out, pos, 0);
+    else for (let i = 0; i < 8; i++) out[pos + i] = buf[src + i]!;
+    if (always) sink.time(pos, src < 0 ? 0 : readFixed64(buf, src));
     pos += 8;
   }
   return pos;

@@ -2,7 +2,7 @@ import type { Signal } from '../otlp/signals.js';
 import { splitSec } from '../otlp/wire/nanos.js';
 import { type EncodedFrame, TIME_STRIDE } from './frame.js';
 import { U32List } from '../otlp/wire/u32-list.js';
-import { type IdTable, isZeroId } from '../otlp/wire/id-table.js';
+import { isZeroId } from '../otlp/wire/id-table.js';
 import { SITE_TRACE_ID } from '../otlp/wire/fields.js';
 import { jsonDigitSites } from './attribute-sites.js';
 import type { DigitField } from './plan.js';
@@ -13,10 +13,10 @@ import { TWO32 } from '../otlp/wire/write.js';
  * The OTLP/JSON encoding of a compiled proto frame, with its sites, written straight
  * from the frame bytes (wire-json.ts). Each JSON time is tied to its proto site by the
  * offset of the fixed64 it was read from, so it gets that site's unit and relative time
- * whatever order the JSON fields come in; each id gets the group its proto site was given.
+ * whatever order the JSON fields come in; each id gets the group its proto site was
+ * given (found the same way), so copies of a trace keep their own groups.
  */
-export function jsonFrame(signal: Signal, proto: EncodedFrame, opts: { idRegen: boolean; timestamps: boolean; digits?: readonly DigitField[] },
-  traceGroups: IdTable, spanGroups: IdTable): EncodedFrame {
+export function jsonFrame(signal: Signal, proto: EncodedFrame, opts: { idRegen: boolean; timestamps: boolean; digits?: readonly DigitField[] }): EncodedFrame {
   const { idRegen, timestamps } = opts;
   const digits = (opts.digits ?? []).map((f, i) => jsonDigitSites(proto.digits[i]!, f.width));
   const pt = proto.times;
@@ -27,12 +27,12 @@ export function jsonFrame(signal: Signal, proto: EncodedFrame, opts: { idRegen: 
       id(kind, at, src, srcAt, len) {
         // ids were length-checked and grouped when the proto frame was written
         if (!idRegen || isZeroId(src, srcAt, len)) return;
-        if (kind === SITE_TRACE_ID) traceIds.push(at, traceGroups.index(src, srcAt) * 4);
-        else spanIds.push(at, spanGroups.index(src, srcAt) * 2);
+        if (kind === SITE_TRACE_ID) traceIds.push(at, proto.traceIds[protoSite(proto.traceIds, srcAt, ID_STRIDE) + 1]!);
+        else spanIds.push(at, proto.spanIds[protoSite(proto.spanIds, srcAt, ID_STRIDE) + 1]!);
       },
       time(at, srcAt) {
         if (!timestamps) return;
-        const k = protoSite(pt, srcAt);
+        const k = protoSite(pt, srcAt, TIME_STRIDE);
         const { sec, nsec } = splitSec(pt[k + 2]! + pt[k + 3]! * TWO32);
         times.push(at, pt[k + 1]!, nsec, sec);
       },
@@ -45,15 +45,17 @@ export function jsonFrame(signal: Signal, proto: EncodedFrame, opts: { idRegen: 
   return { bytes, traceIds: traceIds.freeze(), spanIds: spanIds.freeze(), times: times.freeze(), digits: digits.map((d) => d.sites()) };
 }
 
-/** Index in `times` of the site at byte `at`: proto sites are in byte order. */
-function protoSite(times: Uint32Array, at: number): number {
-  let a = 0, b = times.length / TIME_STRIDE - 1;
+const ID_STRIDE = 2;
+
+/** Index in `sites` (`stride` words per site) of the site at byte `at`: proto sites are in byte order. */
+function protoSite(sites: Uint32Array, at: number, stride: number): number {
+  let a = 0, b = sites.length / stride - 1;
   while (a <= b) {
     const mid = (a + b) >>> 1;
-    const v = times[mid * TIME_STRIDE]!;
-    if (v === at) return mid * TIME_STRIDE;
+    const v = sites[mid * stride]!;
+    if (v === at) return mid * stride;
     if (v < at) a = mid + 1;
     else b = mid - 1;
   }
-  throw new Error(`json-frame: no proto time site at byte ${at}`);
+  throw new Error(`json-frame: no proto site at byte ${at}`);
 }

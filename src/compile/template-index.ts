@@ -1,8 +1,8 @@
 import { TemplateError } from '../errors.js';
 import type { Signal } from '../otlp/signals.js';
 import { CONTAINER_PREFIX, type PackItems } from './packer.js';
-import { IdTable } from '../otlp/wire/id-table.js';
-import { badTimeAt, LOG_RECORD_SPEC, measure, measuredTraceIdAt, type MessageSpec, POINT_BY_DATA_FIELD, SPAN_SPEC } from './item-rewrite.js';
+import { TraceCopies } from '../otlp/wire/trace-copies.js';
+import { badTimeAt, LOG_RECORD_SPEC, measure, measuredSpanIdAt, measuredTraceIdAt, type MessageSpec, POINT_BY_DATA_FIELD, SPAN_SPEC } from './item-rewrite.js';
 import { eachField, stringField, WireReader } from '../otlp/wire/reader.js';
 import { fixed64Text } from '../otlp/wire/write.js';
 import { DATA_POINTS, ITEMS, LEN, METRIC, METRIC_DATA, RESOURCES, SCOPES, SPAN, tag } from '../otlp/wire/fields.js';
@@ -67,12 +67,14 @@ export class TemplateIndex implements PackItems {
   private readonly itemM = new I32();
   private readonly itemSize = new I32();
   private readonly itemUnit = new I32();
-  /** Items grouped for packing: one trace, or a single log record or data point. */
+  /** Per span: its trace copy (see TraceCopies); 0 for other items. */
+  private readonly itemCopy = new I32();
+  /** Items grouped for packing: one trace copy, or a single log record or data point. */
   readonly chunks: number[][] = [];
   /** Per input: its items, in order. */
   readonly inputItems: [first: number, end: number][] = [];
   unitCount = 0;
-  private readonly traceUnits = new IdTable(4);
+  private readonly traceCopies = new TraceCopies();
 
   readonly inputs: IndexInput[];
 
@@ -97,6 +99,7 @@ export class TemplateIndex implements PackItems {
   metric(i: number): number { return this.itemM.data[i]!; }
   size(i: number): number { return this.itemSize.data[i]!; }
   unit(i: number): number { return this.itemUnit.data[i]!; }
+  copy(i: number): number { return this.itemCopy.data[i]!; }
   source(i: number): string { return this.inputs[this.input(i)]!.source; }
 
   /** The spec an item is rewritten with. */
@@ -141,20 +144,22 @@ export class TemplateIndex implements PackItems {
     eachField(buf, ds, de, DATA_POINTS, (ps, pe) => this.item(input, r, s, m, ps, pe));
   }
 
-  /** Indexes one item; its time unit is its trace (spans) or itself. */
+  /** Indexes one item; its time unit is its trace copy (spans) or itself. */
   private item(input: number, r: number, s: number, m: number, start: number, end: number): void {
     const i = this.itemInput.length;
     const buf = this.inputs[input]!.bytes;
     const size = measure(this.spec(i, m), buf, start, end, this.always);
     if (this.signal === 'traces') {
-      // measure found the trace id, unless it stopped early at a bad time
+      // measure found the ids, unless it stopped early at a bad time (then an error follows)
       const traceAt = size < 0 ? traceIdAt(buf, start, end) : measuredTraceIdAt;
       if (traceAt < 0) {
         throw new TemplateError(`span ${JSON.stringify(stringField(buf, start, end, SPAN.name))} has no 16-byte trace id`, { file: this.inputs[input]!.source, code: 'ERR_TEMPLATE_BAD_ID' });
       }
-      this.itemUnit.push(this.traceUnit(buf, traceAt, i));
+      this.itemUnit.push(this.traceUnit(buf, traceAt, size < 0 ? -1 : measuredSpanIdAt, i));
+      this.itemCopy.push(this.traceCopies.copy);
     } else {
       this.itemUnit.push(this.unitCount++);
+      this.itemCopy.push(0);
     }
     this.itemInput.push(input);
     this.itemStart.push(start);
@@ -170,10 +175,10 @@ export class TemplateIndex implements PackItems {
     this.itemSize.push(size);
   }
 
-  /** Trace unit of span `i`: one per distinct trace id; traces are packed whole when they fit. */
-  private traceUnit(buf: Uint8Array, traceAt: number, i: number): number {
-    const unit = this.traceUnits.index(buf, traceAt);
-    if (this.traceUnits.added) {
+  /** Trace unit of span `i`: one per trace copy; copies are packed whole when they fit. */
+  private traceUnit(buf: Uint8Array, traceAt: number, spanAt: number, i: number): number {
+    const unit = this.traceCopies.unit(buf, traceAt, spanAt);
+    if (this.traceCopies.added) {
       this.unitCount++;
       this.chunks.push([i]);
     } else {

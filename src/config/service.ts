@@ -8,6 +8,7 @@ import { Section, type KeyTable } from './schema.js';
 export const SERVICE_KEYS: KeyTable = {
   duration: { doc: 'Stop after this long; 0 = run until stopped (or until every receiver finished its loops).', default: '0s' },
   shutdown_timeout: { doc: 'On stop, wait this long for in-flight requests; the rest are counted as failed.', default: '30s' },
+  memory_limit: { doc: 'Refuse to start pipelines whose estimated memory (templates × workers, requests in flight) is above this size; default: the cgroup memory limit, else 80 % of RAM.' },
   telemetry: { doc: 'The daemon\'s own stats, metrics and logs, see the telemetry table.' },
   pipelines: { doc: 'traces[/name], metrics[/name], logs[/name]: one receiver, processors, exporters.', required: true },
 };
@@ -45,10 +46,13 @@ export function parseService(raw: unknown, problems: ConfigProblem[]): ServiceCo
   }
   // A missing `service` is reported once, at the top level, not again for its pipelines.
   if (raw !== undefined) s.value('pipelines');
-  return {
+  const cfg: ServiceConfig = {
     durationMs: s.duration('duration')!,
     shutdownTimeoutMs: s.duration('shutdown_timeout', { positive: true })!,
     telemetry,
     pipelines: s.has('pipelines') ? parsePipelines(s.raw.pipelines, s.keyPath('pipelines'), problems) : {},
   };
+  const memoryLimit = s.size('memory_limit', { max: Number.MAX_SAFE_INTEGER });
+  if (memoryLimit !== undefined) cfg.memoryLimit = memoryLimit;
+  return cfg;
 }

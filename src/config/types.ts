@@ -31,6 +31,8 @@ export interface ServiceConfig {
   /** 0 = until stopped. */
   durationMs: number;
   shutdownTimeoutMs: number;
+  /** Bytes the pipelines may need at most (an estimate, checked before start); undefined = the cgroup limit, else 80 % of RAM. */
+  memoryLimit?: number;
   telemetry: {
     statsIntervalMs: number;
     /** host:port for /metrics and /healthz; undefined = disabled. */

@@ -82,6 +82,8 @@ export const EXPORTER_KEYS: Readonly<Record<ExporterConfig['type'], KeyTable>> =
 };
 
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+/** Visible ASCII, space and tab: what both HTTP/1.1 and gRPC (non -bin) metadata accept. */
+export const HEADER_VALUE = /^[\t\x20-\x7e]*$/;
 
 export function parseExporter(type: ExporterConfig['type'], raw: unknown, ctx: ParseContext): ExporterConfig {
   const { id, baseDir, path, problems } = ctx;
@@ -190,7 +192,9 @@ function parseHeaders(raw: unknown, path: string, problems: ConfigProblem[]): Re
     if (!HEADER_NAME.test(name)) problems.push({ path: at, message: `"${name}" is not a valid header name` });
     else if (Object.hasOwn(out, key)) problems.push({ path: at, message: `header "${key}" is given twice (names are case-insensitive)` });
     else if (typeof value !== 'string') problems.push({ path: at, message: `value of header "${key}" must be a string (quote it)` });
-    else if (/[\r\n\0]/.test(value)) problems.push({ path: at, message: `value of header "${key}" contains a line break or NUL` });
+    else if (!HEADER_VALUE.test(value)) {
+      problems.push({ path: at, message: `value of header "${key}" must be printable ASCII: it holds a control character (or a line break, or non-ASCII text); value not shown` });
+    }
     else setOwn(out, key, value);
   }
   return out;

@@ -1,8 +1,7 @@
+import { HEADER_VALUE } from './exporter-config.js';
 import { ConfigError, type ConfigProblem } from '../errors.js';
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-// Visible ASCII, space and tab: what both HTTP/1.1 and gRPC (non -bin) metadata accept.
-const VALUE = /^[\t\x20-\x7e]*$/;
 
 /**
  * Validates configured headers once, at construction, and returns them with lower-case
@@ -14,7 +13,7 @@ export function normalizeHeaders(headers: Record<string, string>, exporterId: st
   for (const [name, value] of Object.entries(headers)) {
     const path = `exporters.${exporterId}.headers.${name}`;
     if (!TOKEN.test(name)) problems.push({ path, message: 'not a valid header name' });
-    else if (typeof value !== 'string' || !VALUE.test(value)) problems.push({ path, message: 'value must be printable ASCII (value not shown)' });
+    else if (typeof value !== 'string' || !HEADER_VALUE.test(value)) problems.push({ path, message: 'value must be printable ASCII (value not shown)' });
     else out[name.toLowerCase()] = value;
   }
   if (problems.length > 0) throw new ConfigError(problems);

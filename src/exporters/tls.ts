@@ -1,8 +1,9 @@
+import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { PeerCertificate } from 'node:tls';
+import { createSecureContext, type PeerCertificate } from 'node:tls';
 import * as grpc from '@grpc/grpc-js';
 import type { TlsConfig } from './exporter-config.js';
-import { ConfigError } from '../errors.js';
+import { ConfigError, type ConfigProblem } from '../errors.js';
 import type { Logger } from '../log.js';
 
 /** PEM material read once at construction (files are not re-read per connection). */
@@ -12,22 +13,92 @@ export interface TlsMaterial {
   key?: Buffer;
 }
 
-/** Reads ca_file / cert_file / key_file; a missing or unreadable file is a config error naming its key. */
+/**
+ * Reads and parses ca_file / cert_file / key_file; a missing, unreadable or malformed
+ * file is a config error naming its key and file (grpc-js and OpenSSL would only say
+ * "bad base64 decode", at the first connection).
+ */
 export function readTlsMaterial(tls: TlsConfig, exporterId: string): TlsMaterial {
+  const { material, problems } = loadTls(tls, exporterId);
+  if (problems.length > 0) throw new ConfigError(problems);
+  return material;
+}
+
+/** Every problem with an exporter's TLS files, as `validate` and the daemon's start check them. */
+export function tlsProblems(tls: TlsConfig, exporterId: string): ConfigProblem[] {
+  return loadTls(tls, exporterId).problems;
+}
+
+function loadTls(tls: TlsConfig, exporterId: string): { material: TlsMaterial; problems: ConfigProblem[] } {
   const base = `exporters.${exporterId}.tls`;
+  const problems: ConfigProblem[] = [];
   if ((tls.certFile === undefined) !== (tls.keyFile === undefined)) {
-    throw new ConfigError([{ path: base, message: 'cert_file and key_file must be set together (mTLS)' }]);
+    problems.push({ path: base, message: 'cert_file and key_file must be set together (mTLS)' });
   }
-  const read = (file: string | undefined, key: string): Buffer | undefined => {
+  const read = (file: string | undefined, key: string, check: (pem: Buffer) => string | undefined): Buffer | undefined => {
     if (file === undefined) return undefined;
+    let pem: Buffer;
     try {
-      return readFileSync(file);
+      pem = readFileSync(file);
     } catch (err) {
       const why = (err as NodeJS.ErrnoException).code ?? 'unreadable';
-      throw new ConfigError([{ path: `${base}.${key}`, message: `cannot read ${file} (${why})` }]);
+      problems.push({ path: `${base}.${key}`, message: `cannot read ${file} (${why})` });
+      return undefined;
     }
+    const bad = check(pem);
+    if (bad === undefined) return pem;
+    problems.push({ path: `${base}.${key}`, message: `${file} ${bad}` });
+    return undefined;
   };
-  return { ca: read(tls.caFile, 'ca_file'), cert: read(tls.certFile, 'cert_file'), key: read(tls.keyFile, 'key_file') };
+  const material: TlsMaterial = {
+    ca: read(tls.caFile, 'ca_file', certificateProblem),
+    cert: read(tls.certFile, 'cert_file', certificateProblem),
+    key: read(tls.keyFile, 'key_file', keyProblem),
+  };
+  if (material.cert && material.key) {
+    try {
+      createSecureContext({ cert: material.cert, key: material.key });
+    } catch (err) {
+      problems.push({ path: `${base}.key_file`, message: `${tls.keyFile} does not fit the certificate in ${tls.certFile} (${opensslReason(err)})` });
+    }
+  }
+  return { material, problems };
+}
+
+const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g;
+
+/** Why `pem` is not one or more PEM certificates, or undefined. Text between the blocks (bundle comments) is fine. */
+function certificateProblem(pem: Buffer): string | undefined {
+  const blocks = pem.toString('latin1').match(PEM_CERTIFICATE);
+  if (!blocks) return 'holds no PEM certificate (no "-----BEGIN CERTIFICATE-----" block)';
+  for (let i = 0; i < blocks.length; i++) {
+    try {
+      new X509Certificate(blocks[i]!);
+    } catch (err) {
+      return `holds a malformed certificate${blocks.length > 1 ? `, the ${ordinal(i + 1)} one` : ''} (${opensslReason(err)})`;
+    }
+  }
+  return undefined;
+}
+
+function keyProblem(pem: Buffer): string | undefined {
+  if (!pem.includes('-----BEGIN ')) return 'holds no PEM private key (no "-----BEGIN ... PRIVATE KEY-----" block)';
+  try {
+    createPrivateKey(pem);
+    return undefined;
+  } catch (err) {
+    if (/passphrase|interrupted or cancelled/i.test((err as Error).message)) return 'holds an encrypted private key; keys with a passphrase are not supported';
+    return `holds a malformed or unsupported private key (${opensslReason(err)})`;
+  }
+}
+
+/** OpenSSL's reason without its numeric prefix: "error:04800064:PEM routines::bad base64 decode" → "bad base64 decode". */
+function opensslReason(err: unknown): string {
+  return (err as Error).message.replace(/^error:[0-9A-Fa-f]+:[^:]*:[^:]*:/, '');
+}
+
+function ordinal(n: number): string {
+  return n === 1 ? '1st' : n === 2 ? '2nd' : n === 3 ? '3rd' : `${n}th`;
 }
 
 const SKIP_WARNING =

@@ -55,6 +55,19 @@ export interface Estimate {
   bytes: number;
 }
 
+/**
+ * Estimated encoded bytes of a generator receiver's pool of `pool` of one signal's items
+ * (traces, log records, or data points: see receivers/generator.ts), without generating it.
+ */
+export function poolBytes(cfg: GeneratorConfig, signal: Signal, pool: number): number {
+  if (signal === 'logs') return pool * BYTES_PER.log;
+  if (signal === 'metrics') return pool * BYTES_PER.point;
+  const t = cfg.traces ?? tracesDefaults();
+  const high = t.spans.highSpanTraces;
+  const spans = pool * t.spans.avgPerTrace + (high.enabled ? high.count * high.spanCount : 0);
+  return spans * (BYTES_PER.span + BYTES_PER.customAttribute * t.customAttributes.count);
+}
+
 /** Counts and size of what `cfg` would generate, without generating it. */
 export function estimate(cfg: GeneratorConfig): Estimate {
   const t = cfg.traces;

@@ -56,6 +56,9 @@ export const SIGNALS: Record<Signal, SignalInfo> = {
   },
 };
 
+/** What a signal's events are called in messages. */
+export const EVENT_NAMES: Record<Signal, string> = { traces: 'spans', metrics: 'data points', logs: 'log records' };
+
 export function isSignal(s: unknown): s is Signal {
   return s === 'traces' || s === 'metrics' || s === 'logs';
 }

@@ -1,6 +1,7 @@
 /** The `generator` receiver: realistic data made in the pipeline worker (src/generator/). */
 import { isMapping, setOwn } from '../config/schema.js';
 import { parseGeneratorConfig, type GeneratorConfig } from '../generator/config.js';
+import { poolBytes } from '../generator/dataset.js';
 import { GeneratorSource } from './generator.js';
 import { LOOPS_KEY, loopsText, type ReceiverConfig, type ReceiverFactory } from './receiver.js';
 
@@ -41,9 +42,11 @@ export const generatorReceiver: ReceiverFactory<GeneratorReceiverConfig> = {
     };
   },
   describe: (c) => `generator, pool ${c.pool}, refresh ${c.refresh === 0 ? 'never' : `every ${c.refresh} loops`}, ${loopsText(c.loops)}`,
+  dataPath: (c) => `receivers.${c.id}`,
+  templateBytes: (c, signal) => poolBytes(c.generator, signal, c.pool),
   signalProblem: () => undefined,
-  open(c, signal, worker) {
-    const gen = new GeneratorSource(c, signal, worker);
+  open(c, signal, worker, load) {
+    const gen = new GeneratorSource(c, signal, worker, load);
     return { loops: c.loops, initial: async () => gen.initial(), refresh: (cycle) => gen.refresh(cycle) };
   },
 };

@@ -6,7 +6,7 @@ import { encodeRequest } from '../generator/encode.js';
 import type { Block } from '../generator/otlp-values.js';
 import type { SpanRef } from '../generator/traces.js';
 import type { Signal } from '../otlp/signals.js';
-import { parseTemplate } from './template.js';
+import { parseTemplate, type LoadOptions } from './template.js';
 import type { TemplateData } from './template-data.js';
 
 /** Traces per template (chunk) of the pool; the runtime compiles each into frames. */
@@ -47,6 +47,7 @@ export class GeneratorSource {
     private readonly cfg: GeneratorReceiverConfig,
     private readonly signal: Signal,
     worker: number,
+    private readonly load: LoadOptions = { relativeTimes: true },
   ) {
     if (!Number.isInteger(cfg.pool) || cfg.pool < 1) throw new RangeError(`receiver "${cfg.id}": pool must be a positive integer`);
     this.gen = cfg.generator;
@@ -100,7 +101,7 @@ export class GeneratorSource {
       const count = Math.min(LOGS_PER_CHUNK, this.cfg.pool - c * LOGS_PER_CHUNK);
       blocks = signalBlocks('logs', this.gen, this.seed, { count, stream, refs: this.gen.logs?.correlate ? this.refs(stream) : undefined });
     }
-    return parseTemplate(encodeRequest(this.signal, blocks), source, this.signal);
+    return parseTemplate(encodeRequest(this.signal, blocks), source, this.signal, this.load);
   }
 
   private withoutHighSpan(): GeneratorConfig {

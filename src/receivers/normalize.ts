@@ -1,18 +1,25 @@
 import { TemplateError } from '../errors.js';
 import type { Signal } from '../otlp/signals.js';
 import { FIXED64, LEN, METRIC_DATA, tag } from '../otlp/wire/fields.js';
-import { IdTable } from '../otlp/wire/id-table.js';
 import { eachField, stringField, WireReader } from '../otlp/wire/reader.js';
+import { TraceCopies } from '../otlp/wire/trace-copies.js';
 import { U32List } from '../otlp/wire/u32-list.js';
 import { TWO32, writeFixed64 } from '../otlp/wire/write.js';
-import { applyTemplateSpans } from './template-spans.js';
+import { fixedFields, hasTemplateKey, idLens, skipLen } from './normalize-fields.js';
+import { SpanChecks } from './span-checks.js';
+import { rebuildSpans } from './template-spans.js';
 import type { TemplateData } from './template-data.js';
 
 /**
  * Makes an encoded (and wire-checked) request a template, at the wire level: every
- * timestamp becomes ns relative to its trace (spans) or its file (metrics, logs),
- * `_template.*` span attributes are applied and stripped, ids are checked. Times are
- * rewritten in place in `bytes`, which the returned TemplateData then owns.
+ * timestamp becomes ns relative to its trace copy (spans, see TraceCopies) or its file
+ * (metrics, logs), `_template.*` span attributes are applied and stripped, ids are
+ * checked, spans that end before they start are repaired. Times are rewritten in place
+ * in `bytes`, which the returned TemplateData then owns.
+ *
+ * A pipeline without the timestamp processor sends times as they are, so for it
+ * (`relativeTimes: false`) recorded times are kept: nothing is rebased, and spans placed
+ * by `_template.*` attributes are placed on their trace's recorded start.
  *
  * Recorded times are ~1.7e18 ns, past 2^53, so they are never turned into a float: they
  * are compared and subtracted as unsigned 32-bit halves, and only the (small) offset
@@ -26,64 +33,87 @@ const RELATIVE_LO = RELATIVE_LIMIT - RELATIVE_HI * TWO32;
 
 const T = (field: number): number => tag(field, FIXED64);
 const L = (field: number): number => tag(field, LEN);
-const TEMPLATE_PREFIX = Buffer.from('_template.');
 /** Raw tag of each Metric data field → its name and its points' exemplars tag (-1: none). */
 const METRIC_DATA_TAGS: Record<number, [name: string, exemplars: number]> = Object.fromEntries(
   METRIC_DATA.map((d) => [L(d.field), [d.key, d.exemplars < 0 ? -1 : L(d.exemplars)]]),
 );
 
-export function normalize(signal: Signal, bytes: Buffer, source: string): TemplateData {
-  let scan = new Scan(bytes, source);
-  if (signal === 'traces') {
-    scan.traces(new Set());
-    if (scan.templated.length > 0) {
-      const { bytes: rebuilt, placed } = applyTemplateSpans(bytes, scan.templated, source);
-      bytes = rebuilt;
-      scan = new Scan(bytes, source);
-      scan.traces(placed);
-    }
-  } else if (signal === 'metrics') scan.metrics();
-  else scan.logs();
-  scan.rebase(signal === 'traces' ? 'trace' : 'file');
-  return { signal, source, bytes };
+export interface NormalizeOptions {
+  /** Rebase recorded times to relative offsets (the timestamp processor stamps them); false keeps them as recorded. */
+  relativeTimes: boolean;
+  /** Name byte offsets in warnings: only binary templates have offsets a user can look up. */
+  byteOffsets?: boolean;
 }
 
-/** One walk over a request: checks ids, collects time fields per base group (trace or file). */
+export function normalize(signal: Signal, bytes: Buffer, source: string, opts: NormalizeOptions = { relativeTimes: true }): TemplateData {
+  let scan = new Scan(bytes, source, opts);
+  const warnings: string[] = [];
+  if (signal === 'traces') {
+    scan.traces(new Set());
+    const first = scan.checks!;
+    if (first.needsRebuild()) {
+      const { bytes: rebuilt, placed } = rebuildSpans(bytes, first.templated, first.endless, source);
+      bytes = rebuilt;
+      scan = new Scan(bytes, source, opts);
+      scan.traces(placed);
+    }
+    // Repairs happen in the first walk; copies are counted on the final bytes, as compile sees them.
+    warnings.push(...first.repairWarnings(), ...scan.checks!.copyWarnings());
+  } else if (signal === 'metrics') scan.metrics();
+  else scan.logs();
+  if (opts.relativeTimes) scan.rebase(signal === 'traces' ? 'trace' : 'file');
+  else scan.placeOnRecordedStart();
+  const data: TemplateData = { signal, source, bytes };
+  if (!opts.relativeTimes && scan.absolute) data.absoluteTimes = true;
+  if (warnings.length > 0) data.warnings = warnings;
+  return data;
+}
+
+/** One walk over a request: checks ids, collects time fields per base group (trace copy or file). */
 class Scan {
   /** [offset of a time value, its group] */
   private readonly sites = new U32List();
+  /** Times of spans placed by `_template.*` attributes (already relative): [offset, group]. */
+  private readonly placedSites = new U32List();
   private readonly baseHi: number[] = [];
   private readonly baseLo: number[] = [];
-  private absolute = false;
-  /** Spans with `_template.*` attributes: payload range and where they are. */
-  readonly templated: { start: number; end: number; where: string }[] = [];
+  /** Whether any time is an absolute (recorded) one. */
+  absolute = false;
+  /** Traces only: templated, repaired and repeated spans. */
+  checks: SpanChecks | undefined;
 
-  constructor(private readonly buf: Buffer, private readonly source: string) {}
+  constructor(private readonly buf: Buffer, private readonly source: string, private readonly opts: NormalizeOptions) {}
 
   traces(placed: Set<number>): void {
     const buf = this.buf;
-    const traces = new IdTable(4);
+    const copies = new TraceCopies();
+    const checks = (this.checks = new SpanChecks(buf, this.opts.byteOffsets === true));
     // Reused for every span: this walk visits every span of a template that may hold millions.
     const times: number[] = [];
     const r = new WireReader(buf);
     let count = 0;
     this.walk((path, s, e) => {
       count++;
-      let traceAt = -1, traceLen = 0, spanLen = 0, parentLen = 0, templated = false;
+      let traceAt = -1, traceLen = 0, spanAt = -1, spanLen = 0, parentLen = 0, startAt = -1, endAt = -1, templated = false;
       const where = () => `span ${JSON.stringify(stringField(buf, s, e, 5))} at resourceSpans[${path[0]}].scopeSpans[${path[1]}].spans[${path[2]}]`;
       times.length = 0;
       r.pos = s;
       r.end = e;
       while (r.pos < e) {
         const t = r.tag();
-        if (t === T(7) || t === T(8)) times.push(r.advance(8));
+        if (t === T(7)) times.push((startAt = r.advance(8)));
+        else if (t === T(8)) times.push((endAt = r.advance(8)));
         else if (t === L(1)) {
           const end = r.len();
           traceAt = r.pos;
           traceLen = end - r.pos;
           r.pos = end;
-        } else if (t === L(2)) spanLen = skipLen(r);
-        else if (t === L(4)) parentLen = skipLen(r);
+        } else if (t === L(2)) {
+          const end = r.len();
+          spanAt = r.pos;
+          spanLen = end - r.pos;
+          r.pos = end;
+        } else if (t === L(4)) parentLen = skipLen(r);
         else if (t === L(11)) {
           const ee = r.len();
           fixedFields(buf, r.pos, ee, T(1), times);
@@ -102,13 +132,18 @@ class Scan {
         this.checkId(spanLen, 8, false, where, 'spanId');
         this.checkId(parentLen, 8, true, where, 'parentSpanId');
       }
-      if (placed.has(s)) return;
-      if (templated) {
-        this.templated.push({ start: s, end: e, where: where() });
+      const group = copies.unit(buf, traceAt, spanLen === 8 ? spanAt : -1);
+      if (copies.added) this.newGroup();
+      if (copies.copy > 0) checks.repeated(s, where);
+      if (placed.has(s)) {
+        if (!this.opts.relativeTimes) for (const at of times) this.placedSites.push(at, group);
         return;
       }
-      const group = traces.index(buf, traceAt);
-      if (traces.added) this.newGroup();
+      if (templated) {
+        checks.templated.push({ start: s, end: e, where: where() });
+        return;
+      }
+      checks.checkEnd(s, e, startAt, endAt, where);
       for (const at of times) this.time(at, group);
     });
     if (count === 0) throw new TemplateError('holds no spans', { file: this.source, code: 'ERR_TEMPLATE_EMPTY' });
@@ -231,6 +266,23 @@ class Scan {
     this.sites.push(at, group);
   }
 
+  /**
+   * Times kept as recorded: spans placed by `_template.*` attributes (relative offsets)
+   * move onto their trace copy's recorded start, as rebasing would have placed them.
+   */
+  placeOnRecordedStart(): void {
+    const sites = this.placedSites.freeze();
+    for (let k = 0; k < sites.length; k += 2) {
+      const at = sites[k]!, g = sites[k + 1]!;
+      const baseHi = this.baseHi[g]!, baseLo = this.baseLo[g]!;
+      if (baseHi === Infinity || baseHi < RELATIVE_HI || (baseHi === RELATIVE_HI && baseLo < RELATIVE_LO)) continue;
+      const rel = this.buf.readUInt32LE(at + 4) * TWO32 + this.buf.readUInt32LE(at);
+      const sumLo = baseLo + (rel % TWO32);
+      this.buf.writeUInt32LE(sumLo % TWO32, at);
+      this.buf.writeUInt32LE(baseHi + Math.floor(rel / TWO32) + Math.floor(sumLo / TWO32), at + 4);
+    }
+  }
+
   /** Recorded (absolute) data: every non-zero time becomes its offset from its group's base. */
   rebase(scope: string): void {
     if (!this.absolute) return;
@@ -239,7 +291,7 @@ class Scan {
       const at = sites[k]!, g = sites[k + 1]!;
       const n = (this.buf.readUInt32LE(at + 4) - this.baseHi[g]!) * TWO32 + (this.buf.readUInt32LE(at) - this.baseLo[g]!);
       if (n > Number.MAX_SAFE_INTEGER) {
-        throw new TemplateError(`times in one ${scope} span more than 2^53 ns (~104 days); cannot be a template`, { file: this.source, code: 'ERR_TEMPLATE_MALFORMED' });
+        throw new TemplateError(`times in one ${scope} span more than 2^53 ns (~104 days); cannot be a template (a pipeline without the timestamp processor sends recorded times as they are)`, { file: this.source, code: 'ERR_TEMPLATE_MALFORMED' });
       }
       writeFixed64(this.buf, at, n);
     }
@@ -253,59 +305,4 @@ class Scan {
       code: 'ERR_TEMPLATE_MALFORMED',
     });
   }
-}
-
-/** Skips a length-delimited value; returns its length. */
-function skipLen(r: WireReader): number {
-  const end = r.len();
-  const len = end - r.pos;
-  r.pos = end;
-  return len;
-}
-
-function range(r: WireReader): [start: number, len: number] {
-  const [s, e] = r.bytes();
-  return [s, e - s];
-}
-
-/** Lengths of the (last) trace and span id fields; offsets of the time fields go to `times`. */
-function idLens(buf: Uint8Array, start: number, end: number, traceTag: number, spanTag: number, timeTag: number, times: number[], timeTag2 = -1): [number, number] {
-  const ids: [number, number] = [0, 0];
-  const r = new WireReader(buf, start, end);
-  while (!r.done()) {
-    const t = r.tag();
-    if (t === timeTag || t === timeTag2) times.push(r.advance(8));
-    else if (t === traceTag) ids[0] = range(r)[1];
-    else if (t === spanTag) ids[1] = range(r)[1];
-    else r.skip(t & 7);
-  }
-  return ids;
-}
-
-function fixedFields(buf: Uint8Array, start: number, end: number, tag: number, out: number[]): void {
-  const r = new WireReader(buf, start, end);
-  while (!r.done()) {
-    const t = r.tag();
-    if (t === tag) out.push(r.advance(8));
-    else r.skip(t & 7);
-  }
-}
-
-/** Whether a KeyValue's key starts with `_template.`. */
-function hasTemplateKey(buf: Buffer, start: number, end: number): boolean {
-  // Fast answer for the usual encoding: the key first, with a one-byte length.
-  if (end - start >= 2 && buf[start] === L(1) && buf[start + 1]! < 0x80) {
-    if (buf[start + 2] !== 0x5f) return false; // '_'
-  }
-  const r = new WireReader(buf, start, end);
-  while (!r.done()) {
-    const t = r.tag();
-    if (t !== L(1)) {
-      r.skip(t & 7);
-      continue;
-    }
-    const [s, e] = r.bytes();
-    return e - s >= TEMPLATE_PREFIX.length && buf[s] === 0x5f && buf.compare(TEMPLATE_PREFIX, 0, TEMPLATE_PREFIX.length, s, s + TEMPLATE_PREFIX.length) === 0;
-  }
-  return false;
 }

@@ -2,6 +2,7 @@
 import type { ComponentConfig, ComponentFactory } from '../config/component.js';
 import type { Signal } from '../otlp/signals.js';
 import type { TemplateData } from './template-data.js';
+import type { LoadOptions } from './template.js';
 
 /** What a pipeline worker replays: its data, and possibly fresh data between cycles. */
 export interface ReceiverSource {
@@ -18,7 +19,12 @@ export interface ReceiverConfig extends ComponentConfig {
 }
 
 export interface ReceiverFactory<C extends ReceiverConfig = ReceiverConfig> extends ComponentFactory<C> {
-  open(cfg: C, signal: Signal, worker: number): ReceiverSource;
+  /** The key path where its data for `signal` is configured, for problems found when loading it. */
+  dataPath(cfg: C, signal: Signal): string;
+  /** About how many bytes its `signal` templates take once loaded, without loading them (capacity checks). */
+  templateBytes(cfg: C, signal: Signal, fileBytes: (file: string) => number): number;
+  /** `load.relativeTimes`: whether the pipeline has the timestamp processor (without it, recorded times are kept). */
+  open(cfg: C, signal: Signal, worker: number, load: LoadOptions): ReceiverSource;
 }
 
 export const LOOPS_KEY = { doc: 'Replay cycles through the templates; 0 = forever.', default: 0 } as const;

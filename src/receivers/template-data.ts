@@ -4,7 +4,8 @@ import { METRIC_DATA_KEYS, type Signal } from '../otlp/signals.js';
 /**
  * A template ready to compile. Receivers produce it as wire bytes (`bytes`): an encoded
  * Export*ServiceRequest, checked, with every time a relative ns offset in its fixed64
- * field (absent = 0) and `_template.*` attributes applied and stripped. `compile` reads
+ * field (absent = 0; or as recorded, see `absoluteTimes`) and `_template.*` attributes
+ * applied and stripped. `compile` reads
  * only those bytes, so a template costs its encoded size, not a decoded object tree.
  *
  * Data built in memory (benchmarks, tests) may instead carry only `request`, a decoded
@@ -17,6 +18,13 @@ export interface TemplateData {
   source: string;
   bytes?: Buffer;
   request?: any;
+  /**
+   * Loaded for a pipeline without the timestamp processor (times kept as recorded) and
+   * holding recorded, absolute times. Without it, times are relative offsets.
+   */
+  absoluteTimes?: boolean;
+  /** What loading repaired or noticed (each a sentence, without the source): logged once per pipeline. */
+  warnings?: string[];
 }
 
 const TIME_KEYS = ['startTimeUnixNano', 'endTimeUnixNano', 'timeUnixNano', 'observedTimeUnixNano'];

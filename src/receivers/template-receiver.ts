@@ -46,14 +46,16 @@ export const templateReceiver: ReceiverFactory<TemplateReceiverConfig> = {
     const files = SIGNAL_NAMES.filter((s) => c[s]).map((s) => `${s} ${c[s]}`);
     return `template ${files.join(', ')}, ${loopsText(c.loops)}`;
   },
+  dataPath: (c, signal) => `receivers.${c.id}.${signal}`,
+  templateBytes: (c, signal, fileBytes) => (c[signal] === undefined ? 0 : fileBytes(c[signal])),
   signalProblem: (c, signal) => (c[signal] === undefined ? `has no ${signal} file (set receivers.${c.id}.${signal})` : undefined),
-  open(c, signal) {
+  open(c, signal, _worker, load) {
     const file = c[signal];
     return {
       loops: c.loops,
       async initial() {
         if (!file) throw new TemplateError(`receiver "${c.id}" has no ${signal} file`, { code: 'ERR_TEMPLATE_NOT_FOUND' });
-        return [await loadTemplate(file, signal)];
+        return [await loadTemplate(file, signal, load)];
       },
       refresh: () => undefined,
     };

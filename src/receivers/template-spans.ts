@@ -4,12 +4,14 @@ import { WireReader } from '../otlp/wire/reader.js';
 import { varintLen, writeVarint } from '../otlp/wire/write.js';
 
 /**
- * The seed tool's span attributes `_template.start_offset_nanos` /
- * `_template.duration_nanos`: the (rare) spans carrying `_template.*` attributes are
- * decoded one at a time, placed and stripped, re-encoded and spliced into a new request.
- * A span is "placed" when it had an offset or duration: its times are then relative
- * already and stay out of its trace's rebasing; its events keep their distance to the
- * span start.
+ * Spans rewritten at load and spliced into a new request:
+ * - the seed tool's span attributes `_template.start_offset_nanos` /
+ *   `_template.duration_nanos`: the (rare) spans carrying `_template.*` attributes are
+ *   decoded one at a time, placed and stripped, and re-encoded. A span is "placed" when
+ *   it had an offset or duration: its times are then relative already and stay out of
+ *   its trace's rebasing; its events keep their distance to the span start.
+ * - spans without an end time that start after 0 get an end time equal to their start
+ *   (appended: protobuf fields may come in any order), so they never end before they start.
  */
 
 const START_ATTR = '_template.start_offset_nanos';
@@ -23,14 +25,27 @@ export interface TemplatedSpan {
   where: string;
 }
 
-/** A new request with the templated spans rewritten; `placed` holds the payload offsets of placed spans in it. */
-export function applyTemplateSpans(buf: Buffer, spans: TemplatedSpan[], source: string): { bytes: Buffer; placed: Set<number> } {
+export interface EndlessSpan {
+  start: number;
+  end: number;
+  /** Offset of its start time's 8 bytes. */
+  startAt: number;
+}
+
+const END_TIME_TAG = 8 * 8 + 1; // Span.end_time_unix_nano, fixed64
+
+/** A new request with those spans rewritten; `placed` holds the payload offsets of placed spans in it. */
+export function rebuildSpans(buf: Buffer, spans: TemplatedSpan[], endless: EndlessSpan[], source: string): { bytes: Buffer; placed: Set<number> } {
   const type = otlpRoot().lookupType('opentelemetry.proto.trace.v1.Span');
   const replaced = new Map<number, { bytes: Uint8Array; placed: boolean }>();
   for (const s of spans) {
     const span = type.decode(buf.subarray(s.start, s.end)) as any;
     const placed = place(span, s.where, source);
     replaced.set(s.start, { bytes: type.encode(span).finish(), placed });
+  }
+  for (const s of endless) {
+    const bytes = Buffer.concat([buf.subarray(s.start, s.end), Buffer.of(END_TIME_TAG), buf.subarray(s.startAt, s.startAt + 8)]);
+    replaced.set(s.start, { bytes, placed: false });
   }
   const parts: Uint8Array[] = [];
   const placed = new Set<number>();

@@ -5,7 +5,7 @@ import { decodeOtlpJsonValue, jsonSyntaxError } from '../otlp/json-decode.js';
 import { requestType } from '../otlp/proto.js';
 import { SIGNALS, type Signal } from '../otlp/signals.js';
 import { checkWire, guessWireSignal } from '../otlp/wire-check.js';
-import { normalize } from './normalize.js';
+import { normalize, type NormalizeOptions } from './normalize.js';
 import type { TemplateData } from './template-data.js';
 
 /**
@@ -17,7 +17,10 @@ import type { TemplateData } from './template-data.js';
  * the byte offset; also bad ids and times), ERR_TEMPLATE_WRONG_SIGNAL, ERR_TEMPLATE_JSON,
  * ERR_TEMPLATE_GZIP.
  */
-export async function loadTemplate(file: string, signal: Signal): Promise<TemplateData> {
+/** How times are loaded: relative (for the timestamp processor) unless `relativeTimes` is false. */
+export type LoadOptions = Pick<NormalizeOptions, 'relativeTimes'>;
+
+export async function loadTemplate(file: string, signal: Signal, opts?: LoadOptions): Promise<TemplateData> {
   let bytes: Buffer;
   try {
     bytes = await readFile(file);
@@ -26,22 +29,24 @@ export async function loadTemplate(file: string, signal: Signal): Promise<Templa
     const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : (err as Error).message;
     throw new TemplateError(why, { file, code: 'ERR_TEMPLATE_NOT_FOUND', cause: err });
   }
-  return parseTemplate(bytes, file, signal);
+  return parseTemplate(bytes, file, signal, opts);
 }
+
 
 /**
  * The part of loadTemplate after reading, for bytes that did not come from a file of
  * their own. Takes ownership of `bytes`: times are made relative in place.
  */
-export function parseTemplate(bytes: Uint8Array, file: string, signal: Signal): TemplateData {
+export function parseTemplate(bytes: Uint8Array, file: string, signal: Signal, opts: LoadOptions = { relativeTimes: true }): TemplateData {
   let name = file;
   if (name.endsWith('.gz') || isGzip(bytes)) {
     bytes = gunzip(bytes, file);
     name = name.replace(/\.gz$/, '');
   }
   if (bytes.length === 0) throw new TemplateError('is empty', { file, code: 'ERR_TEMPLATE_EMPTY' });
-  const wire = looksLikeJson(bytes, name) ? decodeJson(bytes, file, signal, /\.(jsonl|ndjson)$/.test(name)) : checkBinary(bytes, file, signal);
-  return normalize(signal, Buffer.from(wire.buffer, wire.byteOffset, wire.byteLength), file);
+  const json = looksLikeJson(bytes, name);
+  const wire = json ? decodeJson(bytes, file, signal, /\.(jsonl|ndjson)$/.test(name)) : checkBinary(bytes, file, signal);
+  return normalize(signal, Buffer.from(wire.buffer, wire.byteOffset, wire.byteLength), file, { ...opts, byteOffsets: !json });
 }
 
 function isGzip(bytes: Uint8Array): boolean {

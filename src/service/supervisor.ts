@@ -168,9 +168,11 @@ export class Supervisor extends EventEmitter<SupervisorEvents> implements Teleme
       thread.on('message', (msg: FromWorker) => {
         switch (msg.type) {
           case 'ready':
-            if (index === 0) {
-              this.opts.log.info({ pipeline: h.id, frames: msg.frames, events: msg.events, bytes: msg.bytes, workers: h.workers.length }, 'pipeline started');
-            }
+            // Every worker as it gets ready, so a start of many workers shows its progress.
+            this.opts.log.info(
+              { pipeline: h.id, worker: index, workers: h.resolved.pipeline.workers, frames: msg.frames, events: msg.events, bytes: msg.bytes },
+              'pipeline started',
+            );
             markReady();
             break;
           case 'stats':

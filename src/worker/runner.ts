@@ -1,18 +1,19 @@
 import type { ResolvedPipeline } from '../config/types.js';
 import { compile } from '../compile/compile.js';
 import type { CompiledTemplate } from '../compile/frame.js';
-import { emptyPlan, type CompilePlan } from '../compile/plan.js';
+import type { CompilePlan } from '../compile/plan.js';
 import type { Exporter, ExportOutcome } from '../exporters/exporter.js';
 import { createExporter } from '../exporters/index.js';
 import type { Logger } from '../log.js';
 import type { Encoding, Signal } from '../otlp/signals.js';
-import { PROCESSORS } from '../processors/index.js';
 import type { Pacer, ProcessorHooks } from '../processors/processor.js';
 import { RECEIVERS } from '../receivers/index.js';
 import type { ReceiverSource } from '../receivers/receiver.js';
+import { loadWarnings } from '../receivers/load-warnings.js';
 import type { TemplateData } from '../receivers/template-data.js';
 import { Stamper } from '../stamp/stamper.js';
 import { SendBufferPool } from './send-buffer-pool.js';
+import { pipelinePlan } from './pipeline-plan.js';
 import { Slots } from './slots.js';
 import { emptyCounters, type ExporterCounters, type WorkerStats } from './stats.js';
 
@@ -59,10 +60,7 @@ export class PipelineRunner {
     this.opts = opts;
     this.signal = opts.resolved.pipeline.signal;
     const { resolved, worker } = opts;
-    const ctx = { signal: this.signal, worker, workers: resolved.pipeline.workers };
-    this.processors = resolved.processors.map((cfg) => PROCESSORS.of(cfg).create(cfg, ctx));
-    this.plan = emptyPlan(this.signal);
-    for (const p of this.processors) p.compile?.(this.plan);
+    ({ processors: this.processors, plan: this.plan } = pipelinePlan(resolved, worker));
     this.pacers = this.processors.flatMap((p) => (p.send ? [p.send] : []));
     this.routes = resolved.exporters.map((cfg) => ({
       exporter: createExporter(cfg, opts.log),
@@ -77,8 +75,12 @@ export class PipelineRunner {
   async load(): Promise<void> {
     const { resolved, worker } = this.opts;
     const receiver = resolved.receivers[0]!;
-    this.receiver = RECEIVERS.of(receiver).open(receiver, this.signal, worker);
-    this.install(await this.receiver.initial());
+    // Without the timestamp processor times are sent as they are, so recorded ones are kept.
+    const load = { relativeTimes: this.plan.timestamps };
+    this.receiver = RECEIVERS.of(receiver).open(receiver, this.signal, worker, load);
+    const data = await this.receiver.initial();
+    if (worker === 0) for (const w of loadWarnings(data, load)) this.opts.log.warn({ template: w.source }, w.message);
+    this.install(data);
   }
 
   private install(data: TemplateData[]): void {

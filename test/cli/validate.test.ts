@@ -1,28 +1,39 @@
 /** `validate` as a real child process running the built CLI module. */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { availableParallelism } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { builtModule } from '../../src/package-root.js';
+import { createTestCerts, type TestCerts } from '../helpers/certs.js';
+import { ABSOLUTE_BASE, metricsRequest, tracesRequest, writeTemplate } from '../helpers/templates.js';
 
 const SECRET = 'sk-live-cli-0123456789';
+/** The daemon's limit on worker threads (see src/service/capacity.ts). */
+const THREAD_LIMIT = Math.max(64, 16 * availableParallelism());
 const dir = mkdtempSync(join(tmpdir(), 'replayd-validate-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+let certs: TestCerts;
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+  certs?.cleanup();
+});
 
 beforeAll(() => {
   // The child runs JavaScript from dist/ (built by `npm test`'s pretest, or `npx tsc -p tsconfig.json`).
   if (!existsSync(builtModule('cli/validate.js'))) throw new Error('dist/src/cli/validate.js is missing: run npm run build first');
-  writeFileSync(join(dir, 't.pb'), 'x');
+  writeTemplate(dir, 'traces', tracesRequest({ traces: 2, spansPerTrace: 3, absolute: true }), { name: 't' });
+  writeTemplate(dir, 'metrics', metricsRequest({ points: 3 }), { name: 'm' });
+  certs = createTestCerts();
 });
 
-function validate(args: string[]): { code: number | null; stdout: string; stderr: string } {
+function validate(args: string[], env: Record<string, string> = {}): { code: number | null; stdout: string; stderr: string } {
   const entry = pathToFileURL(builtModule('cli/validate.js')).href;
   const code = `const { main } = await import(${JSON.stringify(entry)}); process.exitCode = await main(process.argv.slice(1));`;
   const r = spawnSync(process.execPath, ['--input-type=module', '-e', code, '--', ...args], {
     encoding: 'utf8',
-    env: { ...process.env, API_KEY: SECRET },
+    env: { ...process.env, API_KEY: SECRET, ...env },
     timeout: 20_000,
   });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
@@ -91,5 +102,79 @@ describe('otel-replayd validate', () => {
     const missing = validate(['--config', join(dir, 'nope.yaml')]);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toBe(`${join(dir, 'nope.yaml')}: config file ${join(dir, 'nope.yaml')} does not exist\n1 problem found\n`);
+  });
+});
+
+describe('otel-replayd validate loads what a run loads', () => {
+  it('loads the templates: a metrics file given as traces exits 2, naming the key and the file', () => {
+    const file = write('wrong-signal.yaml', VALID.replace('traces: t.pb', 'traces: m.pb'));
+    const r = validate(['--config', file]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(`${file}: receivers.template/checkout.traces: ${join(dir, 'm.pb')}: holds a metrics request (ExportMetricsServiceRequest), not traces\n1 problem found\n`);
+  });
+
+  it('prints what each pipeline compiles to, and --skip-templates skips loading them', () => {
+    const file = write('wrong-ok.yaml', VALID);
+    const r = validate(['--config', file]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('templates loaded:\n  traces/replay: 6 spans in 1 request');
+    const bad = write('wrong-skip.yaml', VALID.replace('traces: t.pb', 'traces: m.pb'));
+    const skipped = validate(['--config', bad, '--skip-templates']);
+    expect(skipped.stderr).toBe('');
+    expect(skipped.code).toBe(0);
+    expect(skipped.stdout).toContain('templates: not loaded (--skip-templates)');
+  });
+
+  it('prints what a run would warn about: repaired spans, copies, relative times sent without timestamp', () => {
+    const req = tracesRequest({ traces: 1, spansPerTrace: 2, absolute: true });
+    req.resourceSpans[0].scopeSpans[0].spans[1].endTimeUnixNano = String(ABSOLUTE_BASE);
+    req.resourceSpans.push(...tracesRequest({ traces: 1, spansPerTrace: 2, absolute: true }).resourceSpans); // recorded twice
+    writeTemplate(dir, 'traces', req, { name: 'flawed' });
+    const file = write('warn.yaml', VALID.replace('traces: t.pb', 'traces: flawed.pb, metrics: m.pb') + '    metrics: { receivers: [template/checkout], exporters: [otlp_grpc/backend] }\n');
+    const r = validate(['--config', file]);
+    expect(r.code).toBe(0);
+    expect(r.stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(/^warning: receivers\.template\/checkout\.traces: .*flawed\.pb: 1 span ended before it started .*first: span "op-1" at resourceSpans\[0\]\.scopeSpans\[0\]\.spans\[1\] \(byte \d+\)$/),
+      expect.stringMatching(/^warning: receivers\.template\/checkout\.traces: .*flawed\.pb: 2 spans repeat a span id already used in their trace .*first: span "op-0" at resourceSpans\[1\]/),
+      expect.stringMatching(/^warning: receivers\.template\/checkout\.metrics: .*m\.pb: holds relative times .* near 1970-01-01/),
+    ]);
+  });
+
+  it('parses the TLS files: a malformed PEM exits 2 naming the key and the file', () => {
+    const pem = readFileSync(certs.caFile, 'utf8');
+    const broken = write('broken-ca.pem', pem.replace(/\n(.)(.)/, '\n$2!'));
+    const notPem = write('not-a-key.pem', 'just text\n');
+    const file = write('tls.yaml', VALID.replace('tls: { insecure: true }', `tls: { ca_file: ${broken}, cert_file: ${certs.clientCertFile}, key_file: ${notPem} }`));
+    const r = validate(['--config', file, '--skip-templates']);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')).toEqual([
+      `${file}: exporters.otlp_grpc/backend.tls.ca_file: ${broken} holds a malformed certificate (bad base64 decode)`,
+      `${file}: exporters.otlp_grpc/backend.tls.key_file: ${notPem} holds no PEM private key (no "-----BEGIN ... PRIVATE KEY-----" block)`,
+      '2 problems found',
+    ]);
+  });
+
+  it('refuses header values a run would refuse (control characters), without printing them', () => {
+    const file = write('ctl.yaml', VALID);
+    const r = validate(['--config', file, '--skip-templates'], { API_KEY: `${SECRET}\u0001` });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`${file}: exporters.otlp_grpc/backend.headers.x-api-key: value of header "x-api-key" must be printable ASCII`);
+    expect(r.stderr).not.toContain(SECRET);
+  });
+
+  // One pipeline has at most 1024 workers: on 64 cores or more it cannot exceed the limit alone.
+  it.skipIf(THREAD_LIMIT >= 1024)('refuses more worker threads than the machine runs usefully', () => {
+    const workers = THREAD_LIMIT + 1;
+    const many = write('threads.yaml', VALID.replace('exporters: [otlp_grpc/backend] }', `exporters: [otlp_grpc/backend], workers: ${workers} }`));
+    const r = validate(['--config', many, '--skip-templates']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`${many}: service.pipelines.traces/replay.workers: ${workers} worker threads in all (traces/replay: ${workers}) is more than ${THREAD_LIMIT}`);
+  });
+
+  it('refuses pipelines estimated to need more memory than service.memory_limit', () => {
+    const small = write('memory.yaml', VALID.replace('service:', 'service:\n  memory_limit: 50MB'));
+    const m = validate(['--config', small]);
+    expect(m.code).toBe(2);
+    expect(m.stderr).toMatch(/: service\.memory_limit: the pipelines would need about [\d.]+ MB \(traces\/replay: 1 worker × [\d.]+ MB\), more than the limit of 50\.0 MB \(service\.memory_limit\)/);
   });
 });

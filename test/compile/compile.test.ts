@@ -10,7 +10,7 @@ const spansOf = (r: any): any[] => r.resourceSpans.flatMap((rs: any) => rs.scope
 
 describe('compile', () => {
   it('makes one frame per template without limits, with counts and sizes', () => {
-    const ct = compile([traces(2, 3), traces(1, 5)], { idRegen: true, timestamps: true, encodings: ['proto', 'json'] });
+    const ct = compile([traces(2, 3), traces(1, 5, { firstSpan: 100 })], { idRegen: true, timestamps: true, encodings: ['proto', 'json'] });
     expect(ct.signal).toBe('traces');
     expect(ct.frames.map((f) => f.events)).toEqual([6, 5]);
     expect(ct.totalEvents).toBe(11);
@@ -89,6 +89,19 @@ describe('compile', () => {
       expect(BigInt(out[s].endTimeUnixNano.toString()) - base).toBe(BigInt(2 * n - s));
     }
     expect(new Set(out.map((s) => hex(s.spanId))).size).toBe(n);
+  });
+
+  it('copies recorded times exactly (above 2^53) when the pipeline does not stamp times, in proto and JSON', () => {
+    const recorded = 1732700000123456789n;
+    const tpl = data('traces', { resourceSpans: [{ scopeSpans: [{ spans: [
+      { traceId: id(16, 1, 0), spanId: id(8, 2, 0), name: 'n', startTimeUnixNano: String(recorded), endTimeUnixNano: String(recorded + 1n), events: [{ name: 'e', timeUnixNano: String(recorded + 3n) }] },
+    ] }] }] });
+    tpl.bytes = Buffer.from(requestType('traces').encode(tpl.request).finish());
+    const ct = compile([tpl], { idRegen: true, timestamps: false, encodings: ['proto', 'json'] });
+    const proto = spansOf(requestType('traces').toObject(decode(ct.frames[0]!.proto!.bytes), { longs: String }))[0];
+    expect([proto.startTimeUnixNano, proto.endTimeUnixNano, proto.events[0].timeUnixNano]).toEqual([recorded, recorded + 1n, recorded + 3n].map(String));
+    const json = spansOf(JSON.parse(ct.frames[0]!.json!.bytes.toString()))[0];
+    expect([json.startTimeUnixNano, json.endTimeUnixNano, json.events[0].timeUnixNano]).toEqual([recorded, recorded + 1n, recorded + 3n].map(String));
   });
 
   it('rejects bad input with clear errors', () => {

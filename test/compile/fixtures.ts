@@ -17,22 +17,26 @@ export function data(signal: Signal, obj: object, source = 'test'): TemplateData
   return { signal, request: requestType(signal).fromObject(obj), source };
 }
 
-/** `traces` traces of `spans` spans each: span i's parent is span i-1; times relative, some beyond 2^32. */
-export function traces(nTraces: number, spans: number, opts: { attr?: string } = {}): TemplateData {
+/**
+ * `traces` traces of `spans` spans each: span i's parent is span i-1; times relative, some
+ * beyond 2^32. Span ids count from `firstSpan` (default 0).
+ */
+export function traces(nTraces: number, spans: number, opts: { attr?: string; firstSpan?: number } = {}): TemplateData {
   const out: object[] = [];
+  const first = opts.firstSpan ?? 0;
   for (let t = 0; t < nTraces; t++) {
     for (let s = 0; s < spans; s++) {
       out.push({
         traceId: id(16, 1, t),
-        spanId: id(8, 2, t * spans + s),
-        parentSpanId: s > 0 ? id(8, 2, t * spans + s - 1) : undefined,
+        spanId: id(8, 2, first + t * spans + s),
+        parentSpanId: s > 0 ? id(8, 2, first + t * spans + s - 1) : undefined,
         name: `op-${s}`,
         kind: 2,
         startTimeUnixNano: s * 1000,
         endTimeUnixNano: 5_000_000_007 + (spans - s) * 10,
         attributes: [{ key: 'a', value: { stringValue: opts.attr ?? 'v' } }],
         events: s % 2 === 0 ? [{ timeUnixNano: s * 1000 + 3, name: 'ev' }] : [],
-        links: s === 1 ? [{ traceId: id(16, 1, t), spanId: id(8, 2, t * spans) }] : [],
+        links: s === 1 ? [{ traceId: id(16, 1, t), spanId: id(8, 2, first + t * spans) }] : [],
       });
     }
   }

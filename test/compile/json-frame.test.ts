@@ -159,10 +159,9 @@ describe('jsonFrame', () => {
 
   it('builds the compile\'s frames (compile calls it for the json encoding)', () => {
     const ct = compile(templates.get('logs')!, { idRegen: true, timestamps: true, encodings: ['json'] });
-    const [traceGroups, spanGroups] = tables(ct);
     const again = compile(templates.get('logs')!, { idRegen: true, timestamps: true, encodings: ['proto'] });
     ct.frames.forEach((f, i) => {
-      const direct = jsonFrame('logs', again.frames[i]!.proto!, { idRegen: true, timestamps: true }, traceGroups, spanGroups);
+      const direct = jsonFrame('logs', again.frames[i]!.proto!, { idRegen: true, timestamps: true });
       expect(direct.bytes.equals(f.json!.bytes)).toBe(true);
       expect([...direct.times]).toEqual([...f.json!.times]);
     });

@@ -95,14 +95,22 @@ describe('headers', () => {
   it('values must be strings; messages name the header, never the value', () => {
     const problems = problemsOf(dir, withExporter('otlp_grpc/backend', {
       endpoint: 'h:1', tls: { insecure: true },
-      headers: { 'x-api-key': 98765432123, 'x-list': ['a'], 'bad name': 'v', 'X-Dup': 'a', 'x-dup': 'b', 'x-crlf': 'a\r\nInjected: 1' },
+      headers: {
+        'x-api-key': 98765432123, 'x-list': ['a'], 'bad name': 'v', 'X-Dup': 'a', 'x-dup': 'b', 'x-crlf': 'a\r\nInjected: 1',
+        'x-ctl': 'Secret\u0001', 'x-del': 'Secret\u007f', 'x-utf8': 'Secrét', 'x-ok': 'Bearer a.b-c_d~e+f/g= h\t',
+      },
     }));
     expectProblem(problems, `${AT}.headers.x-api-key`, 'value of header "x-api-key" must be a string (quote it)');
     expectProblem(problems, `${AT}.headers.x-list`, 'value of header "x-list" must be a string (quote it)');
     expectProblem(problems, `${AT}.headers.bad name`, '"bad name" is not a valid header name');
     expectProblem(problems, `${AT}.headers.x-dup`, 'header "x-dup" is given twice (names are case-insensitive)');
-    expectProblem(problems, `${AT}.headers.x-crlf`, 'value of header "x-crlf" contains a line break or NUL');
+    // What the exporter accepts at run time: printable ASCII, space and tab.
+    for (const h of ['x-crlf', 'x-ctl', 'x-del', 'x-utf8']) {
+      expectProblem(problems, `${AT}.headers.${h}`, `value of header "${h}" must be printable ASCII: it holds a control character (or a line break, or non-ASCII text); value not shown`);
+    }
+    expect(problems.map((p) => p.path)).not.toContain(`${AT}.headers.x-ok`);
     const text = JSON.stringify(problems);
+    expect(text).not.toContain('Secret');
     expect(text).not.toContain('98765432123');
     expect(text).not.toContain('Injected');
   });

@@ -62,7 +62,8 @@ service:
     const s = await startSink({ grpc: '127.0.0.1:0' });
     const cfg = writeConfig(tempDir(), tracesConfig({ exporter: `otlp_grpc: { endpoint: ${s.grpcAddress}, tls: { insecure: true } }`, rate: 40000, duration: '6s', workers: 2 }));
     const d = runCli(['--config', cfg]);
-    await d.waitFor((l) => l.msg === 'pipeline started');
+    // Every worker logs its start: measure once both send.
+    await d.waitFor((l) => l.msg === 'pipeline started' && d.lines.filter((s) => s.msg === 'pipeline started').length === 2);
     await new Promise((r) => setTimeout(r, 1000));
     const c0 = s.counts().traces.events;
     const t0 = performance.now();

@@ -1,6 +1,9 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createExporter } from '../../src/exporters/index.js';
-import { isTlsVerifyFailure, readTlsMaterial } from '../../src/exporters/tls.js';
+import { isTlsVerifyFailure, readTlsMaterial, tlsProblems } from '../../src/exporters/tls.js';
 import type { Exporter } from '../../src/exporters/exporter.js';
 import type { TlsConfig } from '../../src/exporters/exporter-config.js';
 import { ConfigError } from '../../src/errors.js';
@@ -124,6 +127,35 @@ describe('TLS config', () => {
     const tls: TlsConfig = { insecure: false, insecureSkipVerify: false, caFile: '/nonexistent/ca.pem' };
     expect(() => readTlsMaterial(tls, 'otlp_grpc/a')).toThrow(ConfigError);
     expect(() => readTlsMaterial(tls, 'otlp_grpc/a')).toThrow(/exporters\.otlp_grpc\/a\.tls\.ca_file: cannot read \/nonexistent\/ca\.pem \(ENOENT\)/);
+  });
+
+  it('parses every file and names the key and file of a malformed one (not "bad base64 decode" at the first connection)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'replayd-pem-'));
+    cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
+    const file = (name: string, text: string | Buffer) => {
+      writeFileSync(join(dir, name), text);
+      return join(dir, name);
+    };
+    const problems = (tls: Partial<TlsConfig>) => tlsProblems({ insecure: false, insecureSkipVerify: false, ...tls }, 'otlp/a');
+    const cert = certs.pem.clientCert.toString();
+    const badBase64 = file('bad.pem', cert.replace(/\n(.)(.)/, '\n$2!'));
+    expect(problems({ caFile: badBase64 })).toEqual([{ path: 'exporters.otlp/a.tls.ca_file', message: `${badBase64} holds a malformed certificate (bad base64 decode)` }]);
+    const bundle = file('bundle.pem', `# ours\n${certs.pem.ca}\n# theirs\n${cert.replace(/\n(.)(.)/, '\n$2!')}`);
+    expect(problems({ caFile: bundle })[0]!.message).toBe(`${bundle} holds a malformed certificate, the 2nd one (bad base64 decode)`);
+    expect(problems({ caFile: file('der.crt', Buffer.from([0x30, 0x82, 1, 2])) })[0]!.message).toMatch(/holds no PEM certificate/);
+    expect(problems({ caFile: certs.caFile })).toEqual([]);
+
+    const key = certs.pem.clientKey.toString();
+    const badKey = file('bad.key', key.replace(/\n(.)(.)/, '\n$2!'));
+    expect(problems({ certFile: certs.clientCertFile, keyFile: badKey })).toEqual([
+      { path: 'exporters.otlp/a.tls.key_file', message: expect.stringMatching(new RegExp(`^${badKey} holds a malformed or unsupported private key \\(.+\\)$`)) },
+    ]);
+    expect(problems({ certFile: certs.clientCertFile, keyFile: certs.serverKeyFile })).toEqual([
+      { path: 'exporters.otlp/a.tls.key_file', message: `${certs.serverKeyFile} does not fit the certificate in ${certs.clientCertFile} (key values mismatch)` },
+    ]);
+    // At load, the exporter refuses the same file with the same words.
+    expect(() => readTlsMaterial({ insecure: false, insecureSkipVerify: false, caFile: badBase64 }, 'otlp/a')).toThrow(/exporters\.otlp\/a\.tls\.ca_file: .*bad\.pem holds a malformed certificate/);
+    expect(() => createExporter(testExporterConfig({ type: 'otlp_grpc', endpoint: '127.0.0.1:1', tls: { insecure: false, insecureSkipVerify: false, caFile: badBase64 } }), memoryLogger().log)).toThrow(ConfigError);
   });
 
   it('requires cert_file and key_file together', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { requestType } from '../../src/otlp/proto.js';
 import type { Signal } from '../../src/otlp/signals.js';
-import { normalize } from '../../src/receivers/normalize.js';
+import { normalize, type NormalizeOptions } from '../../src/receivers/normalize.js';
 import { ABSOLUTE_BASE, logsRequest, metricsRequest, spanId, traceId } from '../helpers/templates.js';
 import { decodeTemplate, type TemplateData } from '../../src/receivers/template-data.js';
 import { fails } from '../helpers/errors.js';
@@ -22,8 +22,14 @@ function spansOf(req: any): any[] {
 }
 
 /** normalize works on encoded requests; these tests build them as objects. */
-function norm(signal: Signal, request: any, source: string) {
-  return normalize(signal, Buffer.from(requestType(signal).encode(request).finish()), source);
+function norm(signal: Signal, request: any, source: string, opts?: NormalizeOptions) {
+  return normalize(signal, Buffer.from(requestType(signal).encode(request).finish()), source, opts);
+}
+
+/** Times as exact decimal strings (recorded times are above 2^53). */
+function exactTimes(d: TemplateData): string[][] {
+  const req = requestType('traces').toObject(requestType('traces').decode(d.bytes!), { longs: String }) as any;
+  return spansOf(req).map((s: any) => [s.startTimeUnixNano ?? '0', s.endTimeUnixNano ?? '0', ...(s.events ?? []).map((e: any) => e.timeUnixNano)]);
 }
 
 
@@ -107,6 +113,34 @@ describe('normalize', () => {
   it('refuses times spanning more than 2^53 ns instead of losing precision', () => {
     const req = traces([span({ startTimeUnixNano: String(ABSOLUTE_BASE), endTimeUnixNano: String(ABSOLUTE_BASE + 2n ** 53n) })]);
     expect(fails(() => norm('traces', req, 'mem')).code).toBe('ERR_TEMPLATE_MALFORMED');
+  });
+
+  it('keeps recorded times exactly for a pipeline without the timestamp processor, and says they are absolute', () => {
+    const b = ABSOLUTE_BASE;
+    const req = traces([
+      span({ startTimeUnixNano: String(b + 10n), endTimeUnixNano: String(b + 20n), events: [{ name: 'e', timeUnixNano: String(b + 15n) }] }),
+      span({ spanId: spanId(0, 1), startTimeUnixNano: String(b + 3n), endTimeUnixNano: String(b + 4n) }),
+    ]);
+    const kept = norm('traces', req, 'mem', { relativeTimes: false });
+    expect(exactTimes(kept)).toEqual([[String(b + 10n), String(b + 20n), String(b + 15n)], [String(b + 3n), String(b + 4n)]]);
+    expect(kept.absoluteTimes).toBe(true);
+    // The default (with timestamp) rebases as before and never says absolute.
+    const rebased = norm('traces', req, 'mem');
+    expect(exactTimes(rebased)).toEqual([['7', '17', '12'], ['0', '1']]);
+    expect(rebased.absoluteTimes).toBeUndefined();
+    expect(norm('traces', traces([span({ startTimeUnixNano: '5', endTimeUnixNano: '9' })]), 'mem', { relativeTimes: false }).absoluteTimes).toBeUndefined();
+  });
+
+  it('places _template.* spans on their trace\'s recorded start when times are kept', () => {
+    const b = ABSOLUTE_BASE;
+    const req = traces([
+      span({ startTimeUnixNano: String(b + 100n), endTimeUnixNano: String(b + 200n) }),
+      span({
+        spanId: spanId(0, 1), startTimeUnixNano: '1', endTimeUnixNano: '2',
+        attributes: [{ key: '_template.start_offset_nanos', value: { intValue: String(2n ** 33n + 7n) } }, { key: '_template.duration_nanos', value: { intValue: '50' } }],
+      }),
+    ]);
+    expect(exactTimes(norm('traces', req, 'mem', { relativeTimes: false }))[1]).toEqual([String(b + 100n + 2n ** 33n + 7n), String(b + 100n + 2n ** 33n + 57n)]);
   });
 
   it('rejects a request with no events', () => {

@@ -86,6 +86,7 @@ export function isZeroId(buf: Uint8Array, at: number, len: number): boolean {
   return true;
 }
 
-function read32(b: Uint8Array, at: number): number {
+/** The little-endian uint32 at `b[at..]`: one word of an id as IdTable stores it. */
+export function read32(b: Uint8Array, at: number): number {
   return (b[at]! | (b[at + 1]! << 8) | (b[at + 2]! << 16) | (b[at + 3]! << 24)) >>> 0;
 }

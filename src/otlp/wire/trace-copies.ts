@@ -1,0 +1,80 @@
+import { IdTable, isZeroId, read32 } from './id-table.js';
+
+/**
+ * Copies of a trace inside one template: a span whose span id already occurred in its
+ * trace starts (or joins) a later copy, so two recordings concatenated into one file
+ * are two copies of each trace, not one trace with every span twice. A span's copy
+ * number is how often its span id occurred before it in its trace (0 for the first);
+ * a span without a span id (absent or all zero) belongs to copy 0.
+ *
+ * Every (trace id, copy) is one time unit, numbered densely in order of first sight:
+ * normalize rebases each copy on its own earliest time and compile gives each copy its
+ * own time base and, with id_regen, its own trace and span ids. The receiver (to warn
+ * and rebase) and the compiler (to stamp) walk the spans in the same order, so both see
+ * the same copies.
+ */
+export class TraceCopies {
+  private readonly traces = new IdTable(4);
+  /** (trace index, span id) → occurrences so far. */
+  private readonly spans = new IdTable(4);
+  private seen = new Int32Array(1024);
+  /** Per trace index: the unit of its copy 0 (+ 1; 0 = none yet). */
+  private firstCopy = new Int32Array(1024);
+  /** (trace index, copy) → index among later copies; `laterUnit` maps that to the unit. */
+  private readonly later = new IdTable(2);
+  private readonly laterUnit: number[] = [];
+  /** Table keys, written as words and read back as bytes (the same order both ways). */
+  private readonly key = new Uint32Array(4);
+  private readonly keyBytes = new Uint8Array(this.key.buffer);
+  /** Spans that repeated a span id already seen in their trace. */
+  repeats = 0;
+  /** The copy number of the span last given to `unit`. */
+  copy = 0;
+  /** Whether the last `unit` call started a new unit. */
+  added = false;
+  /** Units so far. */
+  size = 0;
+
+  /** The time unit of a span with its 16-byte trace id at `buf[traceAt]` and 8-byte span id at `buf[spanAt]` (-1: none). */
+  unit(buf: Uint8Array, traceAt: number, spanAt: number): number {
+    const trace = this.traces.index(buf, traceAt);
+    this.copy = spanAt >= 0 && !isZeroId(buf, spanAt, 8) ? this.occurrence(trace, buf, spanAt) : 0;
+    this.added = false;
+    if (this.copy === 0) {
+      if (trace >= this.firstCopy.length) this.firstCopy = grown(this.firstCopy);
+      if (this.firstCopy[trace] === 0) this.firstCopy[trace] = this.newUnit();
+      return this.firstCopy[trace]! - 1;
+    }
+    this.key[0] = trace;
+    this.key[1] = this.copy;
+    const k = this.later.index(this.keyBytes, 0);
+    if (this.later.added) this.laterUnit.push(this.newUnit() - 1);
+    return this.laterUnit[k]!;
+  }
+
+  /** How often this span id occurred in this trace before. */
+  private occurrence(trace: number, buf: Uint8Array, spanAt: number): number {
+    const key = this.key;
+    key[0] = trace;
+    key[1] = read32(buf, spanAt);
+    key[2] = read32(buf, spanAt + 4);
+    key[3] = 0;
+    const k = this.spans.index(this.keyBytes, 0);
+    if (k >= this.seen.length) this.seen = grown(this.seen);
+    const copy = this.seen[k]!++;
+    if (copy > 0) this.repeats++;
+    return copy;
+  }
+
+  /** A new unit's number + 1. */
+  private newUnit(): number {
+    this.added = true;
+    return ++this.size;
+  }
+}
+
+function grown(a: Int32Array): Int32Array<ArrayBuffer> {
+  const b = new Int32Array(a.length * 2);
+  b.set(a);
+  return b;
+}

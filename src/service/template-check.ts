@@ -1,0 +1,64 @@
+/**
+ * `validate` loads every pipeline's templates as the pipeline's first worker would (the
+ * same receiver, load options and compile), so a template that would fail a run fails
+ * validation: a metrics file given as `traces:`, a truncated file, bad ids or times.
+ */
+import { compile } from '../compile/compile.js';
+import { resolvePipelines } from '../config/resolve.js';
+import type { ReplaydConfig, ResolvedPipeline } from '../config/types.js';
+import { type ConfigProblem, ReplaydError } from '../errors.js';
+import { RECEIVERS } from '../receivers/index.js';
+import { loadWarnings } from '../receivers/load-warnings.js';
+import { pipelinePlan } from '../worker/pipeline-plan.js';
+
+export interface LoadedPipeline {
+  pipeline: string;
+  frames: number;
+  events: number;
+  /** Compiled request bytes, over all of the pipeline's encodings. */
+  bytes: number;
+}
+
+export interface TemplateCheck {
+  problems: ConfigProblem[];
+  /** What a run would warn about once per pipeline (repairs, copies, relative times without timestamp). */
+  warnings: ConfigProblem[];
+  pipelines: LoadedPipeline[];
+}
+
+/** Loads and compiles one pipeline at a time, so only one template is in memory at once. */
+export async function checkTemplates(cfg: ReplaydConfig): Promise<TemplateCheck> {
+  const out: TemplateCheck = { problems: [], warnings: [], pipelines: [] };
+  // Pipelines sharing a receiver would repeat its problems.
+  const note = (list: ConfigProblem[], p: ConfigProblem) => {
+    if (!list.some((q) => q.path === p.path && q.message === p.message)) list.push(p);
+  };
+  for (const r of resolvePipelines(cfg)) {
+    const receiver = r.receivers[0]!;
+    const path = RECEIVERS.of(receiver).dataPath(receiver, r.pipeline.signal);
+    try {
+      const loaded = await load(r);
+      for (const w of loaded.warnings) note(out.warnings, { path, message: `${w.source}: ${w.message}` });
+      out.pipelines.push({ pipeline: r.pipeline.id, ...loaded.compiled });
+    } catch (err) {
+      if (!(err instanceof ReplaydError)) throw err;
+      note(out.problems, { path, message: err.message });
+    }
+  }
+  return out;
+}
+
+async function load(r: ResolvedPipeline) {
+  const { plan } = pipelinePlan(r, 0);
+  const load = { relativeTimes: plan.timestamps };
+  const receiver = r.receivers[0]!;
+  const data = await RECEIVERS.of(receiver).open(receiver, r.pipeline.signal, 0, load).initial();
+  const encodings = [...new Set(r.exporters.map((e) => e.encoding))];
+  const c = compile(data, {
+    idRegen: plan.idRegen, timestamps: plan.timestamps, maxItems: plan.split?.maxItems, maxBytes: plan.split?.maxBytes,
+    rewrites: plan.rewrites, digits: plan.digits, encodings,
+  });
+  let bytes = 0;
+  for (const f of c.frames) for (const enc of encodings) bytes += f.byteLength[enc] ?? 0;
+  return { warnings: loadWarnings(data, load), compiled: { frames: c.frames.length, events: c.totalEvents, bytes } };
+}
