@@ -138,9 +138,7 @@ export class MetricsServer {
         sent += this.#tracker.total(`${pipeline}\0${exporter}\0sentEvents`);
         this.#inFlight.set(labels, c.inFlight);
       }
-      this.#tracker.observe(`${pipeline}\0uptime`, snap.uptimeMs);
-      const durationMs = this.#tracker.total(`${pipeline}\0uptime`);
-      this.#rateAchieved.set({ pipeline, signal }, isTerminal(snap.state) ? 0 : this.#recentRate(pipeline, sent, durationMs));
+      this.#rateAchieved.set({ pipeline, signal }, isTerminal(snap.state) ? 0 : this.#recentRate(pipeline, sent, snap.sendingMs));
       if (snap.rateTarget !== null) this.#rateTarget.set({ pipeline, signal }, snap.rateTarget);
       this.#up.set({ pipeline, signal, state: snap.state }, snap.state === 'running' ? 1 : 0);
     }

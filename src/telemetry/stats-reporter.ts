@@ -31,7 +31,7 @@ export interface PipelineSummary {
   rejected: number;
   dropped: number;
   retries: number;
-  /** Time the pipeline ran (summed over restarts), the base of `rate`. */
+  /** Time the pipeline was sending (summed over restarts, loading excluded), the base of `rate`. */
   durationMs: number;
   /** Overall events/s: sent / duration. */
   rate: number;
@@ -61,7 +61,7 @@ export class StatsReporter {
   readonly #counters = new CounterTracker();
   /** Last totals of every pipeline ever seen: a pipeline gone from the snapshot keeps its numbers. */
   readonly #latest = new Map<string, PipelineSummary>();
-  /** Run time per pipeline; it stops growing once the pipeline has stopped. */
+  /** Sending time per pipeline (see PipelineSnapshot.sendingMs). */
   readonly #durationMs = new Map<string, number>();
   /** Totals at the previous stats line, for the recent rate. */
   readonly #previous = new Map<string, RateBase>();
@@ -173,10 +173,8 @@ export class StatsReporter {
       c.inFlight = raw.inFlight;
       exporters[id] = c;
     }
-    const grown = this.#counters.observe(`${p}\0uptime`, snap.uptimeMs);
-    // A stopped pipeline's clock may keep running; its rate is over the time it ran.
-    const wasTerminal = isTerminal(this.#latest.get(p)?.state ?? 'starting');
-    const durationMs = (this.#durationMs.get(p) ?? 0) + (wasTerminal && isTerminal(snap.state) ? 0 : grown);
+    // The source's sending time never falls; max() keeps a stale snapshot from moving it back.
+    const durationMs = Math.max(this.#durationMs.get(p) ?? 0, snap.sendingMs);
     this.#durationMs.set(p, durationMs);
     const sent = sumOf(exporters, 'sentEvents');
     const sentBytes = sumOf(exporters, 'sentBytes');

@@ -50,6 +50,9 @@ export class PipelineRunner {
   private pools = new Map<Encoding, SendBufferPool>();
   private bucket: TokenBucket | undefined;
   private cycles = 0;
+  /** performance.now() when the loop started and when its last request settled: the sending window. */
+  private sendingFrom: number | undefined;
+  private sendingUntil: number | undefined;
 
   constructor(opts: RunnerOptions) {
     this.opts = opts;
@@ -99,6 +102,7 @@ export class PipelineRunner {
   /** Replays until the receiver's loops are done or `drain()` is called, then waits for what is in flight. */
   async run(): Promise<void> {
     const loops = this.receiver.loops;
+    this.sendingFrom = performance.now();
     try {
       while (!this.stop.signal.aborted && (loops === 0 || this.cycles < loops)) {
         await this.cycle();
@@ -109,6 +113,7 @@ export class PipelineRunner {
       }
     } finally {
       await this.settle();
+      this.sendingUntil = performance.now();
       await Promise.all(this.routes.map((r) => r.exporter.close()));
     }
   }
@@ -201,6 +206,7 @@ export class PipelineRunner {
       signal: this.signal,
       cycles: this.cycles,
       rateTarget: this.bucket?.rate ?? null,
+      sendingMs: this.sendingFrom === undefined ? 0 : (this.sendingUntil ?? performance.now()) - this.sendingFrom,
       exporters,
     };
   }

@@ -26,6 +26,12 @@ export interface WorkerStats {
   cycles: number;
   /** events/s this worker is held to, or null without ratelimit. */
   rateTarget: number | null;
+  /**
+   * ms this worker has been sending: from the start of its loop until its last request
+   * settled (then it stops growing). Measured here, in the same snapshot as the counters,
+   * so sent / sendingMs is the rate the worker achieved, whenever the main thread reads it.
+   */
+  sendingMs: number;
   exporters: Record<string, ExporterCounters>;
 }
 
