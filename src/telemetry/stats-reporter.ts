@@ -24,18 +24,23 @@ export interface PipelineSummary {
   cycles: number;
   /** Events accepted by the endpoints. */
   sent: number;
+  /** Body bytes of accepted requests on the wire (after compression). */
   sentBytes: number;
+  /** The same bodies before compression. */
+  sentUncompressedBytes: number;
   sentRequests: number;
   failed: number;
   failedRequests: number;
   rejected: number;
   dropped: number;
+  /** Accepted requests whose response could not be decoded (also in sentRequests). */
+  unparsedResponses: number;
   retries: number;
   /** Time the pipeline was sending (summed over restarts, loading excluded), the base of `rate`. */
   durationMs: number;
   /** Overall events/s: sent / duration. */
   rate: number;
-  /** Overall sent megabytes (10^6 bytes) per second. */
+  /** Overall sent megabytes (10^6 bytes, on the wire) per second. */
   mbPerS: number;
   rateTarget: number | null;
   /** Monotonic totals per exporter id (inFlight is the last value seen). */
@@ -43,8 +48,8 @@ export interface PipelineSummary {
 }
 
 const COUNTER_FIELDS = [
-  'sentFrames', 'sentEvents', 'sentBytes', 'failedFrames', 'failedEvents', 'rejectedEvents',
-  'droppedFrames', 'droppedEvents', 'retries',
+  'sentFrames', 'sentEvents', 'sentBytes', 'sentUncompressedBytes', 'failedFrames', 'failedEvents', 'rejectedEvents',
+  'droppedFrames', 'droppedEvents', 'unparsedResponses', 'retries',
 ] as const satisfies readonly (keyof ExporterCounters)[];
 
 interface RateBase { sent: number; bytes: number; durationMs: number; terminal: boolean }
@@ -100,6 +105,7 @@ export class StatsReporter {
       this.#log.info({
         ...this.#lineBase(s),
         sent_bytes: s.sentBytes,
+        sent_uncompressed_bytes: s.sentUncompressedBytes,
         sent_requests: s.sentRequests,
         failed_requests: s.failedRequests,
         cycles: s.cycles,
@@ -147,6 +153,7 @@ export class StatsReporter {
       failed: s.failed,
       rejected: s.rejected,
       dropped: s.dropped,
+      unparsed_responses: s.unparsedResponses,
       retries: s.retries,
       rate: s.rate,
       rate_target: s.rateTarget,
@@ -187,11 +194,13 @@ export class StatsReporter {
       cycles: snap.cycles,
       sent,
       sentBytes,
+      sentUncompressedBytes: sumOf(exporters, 'sentUncompressedBytes'),
       sentRequests: sumOf(exporters, 'sentFrames'),
       failed: sumOf(exporters, 'failedEvents'),
       failedRequests: sumOf(exporters, 'failedFrames'),
       rejected: sumOf(exporters, 'rejectedEvents'),
       dropped: sumOf(exporters, 'droppedEvents'),
+      unparsedResponses: sumOf(exporters, 'unparsedResponses'),
       retries: sumOf(exporters, 'retries'),
       durationMs,
       rate: durationMs > 0 ? round(sent / (durationMs / 1000), 1) : 0,
@@ -211,7 +220,7 @@ function breakdown(s: PipelineSummary): { exporters?: Record<string, Record<stri
     const c = s.exporters[id]!;
     exporters[id] = {
       [`sent_${s.unit}`]: c.sentEvents, failed: c.failedEvents, rejected: c.rejectedEvents,
-      dropped: c.droppedEvents, retries: c.retries, in_flight: c.inFlight,
+      dropped: c.droppedEvents, unparsed_responses: c.unparsedResponses, retries: c.retries, in_flight: c.inFlight,
     };
   }
   return { exporters };

@@ -59,7 +59,10 @@ describe('MetricsServer /metrics', () => {
     source.reloadCounts = { succeeded: 2, failed: 1 };
     source.pipelines = [pipeline({
       pipeline: 'traces/replay', rateTarget: 50_000, sendingMs: 4000,
-      exporters: { otlp_grpc: counters({ sentEvents: 8000, sentBytes: 123_456, sentFrames: 80, failedEvents: 11, rejectedEvents: 12, droppedEvents: 13, retries: 14, inFlight: 3 }) },
+      exporters: { otlp_grpc: counters({
+        sentEvents: 8000, sentBytes: 123_456, sentUncompressedBytes: 654_321, sentFrames: 80, failedEvents: 11, rejectedEvents: 12,
+        droppedEvents: 13, unparsedResponses: 15, retries: 14, inFlight: 3,
+      }) },
     })];
     const { bound, get, scrape } = await serve(source);
     expect(bound).toMatch(/^127\.0\.0\.1:\d+$/);
@@ -67,6 +70,8 @@ describe('MetricsServer /metrics', () => {
     const s = await scrape();
     expect(value(s, 'otel_replayd_sent_events_total', G)).toBe(8000);
     expect(value(s, 'otel_replayd_sent_bytes_total', G)).toBe(123_456);
+    expect(value(s, 'otel_replayd_sent_uncompressed_bytes_total', G)).toBe(654_321);
+    expect(value(s, 'otel_replayd_unparsed_responses_total', G)).toBe(15);
     expect(value(s, 'otel_replayd_sent_requests_total', G)).toBe(80);
     expect(value(s, 'otel_replayd_failed_events_total', G)).toBe(11);
     expect(value(s, 'otel_replayd_rejected_events_total', G)).toBe(12);

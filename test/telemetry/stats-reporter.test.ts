@@ -64,8 +64,8 @@ describe('StatsReporter', () => {
     const [m, l] = stats();
     expect(m).toMatchObject({ pipeline: 'metrics/two', sent_points: 400, failed: 1, rejected: 2, retries: 4, in_flight: 1, rate: 200, rate_target: null });
     expect(m!.exporters).toEqual({
-      'otlp_grpc/a': { sent_points: 300, failed: 1, rejected: 0, dropped: 0, retries: 0, in_flight: 1 },
-      'otlp_http/b': { sent_points: 100, failed: 0, rejected: 2, dropped: 0, retries: 4, in_flight: 0 },
+      'otlp_grpc/a': { sent_points: 300, failed: 1, rejected: 0, dropped: 0, unparsed_responses: 0, retries: 0, in_flight: 1 },
+      'otlp_http/b': { sent_points: 100, failed: 0, rejected: 2, dropped: 0, unparsed_responses: 0, retries: 4, in_flight: 0 },
     });
     expect(l).toMatchObject({ pipeline: 'logs/one', signal: 'logs', sent_logs: 50, rate: 25 });
     expect(l).not.toHaveProperty('exporters');
@@ -101,18 +101,22 @@ describe('StatsReporter', () => {
     const { source, reporter, lines } = setup();
     source.pipelines = [pipeline({
       pipeline: 'traces/replay', workers: 2, cycles: 9, rateTarget: 1000, sendingMs: 4000,
-      exporters: { otlp_grpc: counters({ sentEvents: 4000, sentBytes: 8_000_000, sentFrames: 40, failedEvents: 20, failedFrames: 2, rejectedEvents: 1, droppedEvents: 3, retries: 5 }) },
+      exporters: { otlp_grpc: counters({
+        sentEvents: 4000, sentBytes: 8_000_000, sentUncompressedBytes: 20_000_000, sentFrames: 40, failedEvents: 20, failedFrames: 2,
+        rejectedEvents: 1, droppedEvents: 3, unparsedResponses: 6, retries: 5,
+      }) },
     })];
     const [s] = reporter.summary();
     expect(s).toMatchObject({
       pipeline: 'traces/replay', signal: 'traces', unit: 'spans', state: 'running', workers: 2, cycles: 9,
-      sent: 4000, sentBytes: 8_000_000, sentRequests: 40, failed: 20, failedRequests: 2, rejected: 1, dropped: 3, retries: 5,
+      sent: 4000, sentBytes: 8_000_000, sentUncompressedBytes: 20_000_000, sentRequests: 40, failed: 20, failedRequests: 2, rejected: 1,
+      dropped: 3, unparsedResponses: 6, retries: 5,
       durationMs: 4000, rate: 1000, mbPerS: 2, rateTarget: 1000,
     });
     const line = lines.find((l) => l.msg === 'summary');
     expect(line).toMatchObject({
-      pipeline: 'traces/replay', sent_spans: 4000, sent_bytes: 8_000_000, sent_requests: 40, failed: 20, failed_requests: 2,
-      rejected: 1, dropped: 3, retries: 5, cycles: 9, duration_s: 4, rate: 1000, mb_per_s: 2, rate_target: 1000,
+      pipeline: 'traces/replay', sent_spans: 4000, sent_bytes: 8_000_000, sent_uncompressed_bytes: 20_000_000, sent_requests: 40,
+      failed: 20, failed_requests: 2, rejected: 1, dropped: 3, unparsed_responses: 6, retries: 5, cycles: 9, duration_s: 4, rate: 1000, mb_per_s: 2, rate_target: 1000,
     });
   });
 
