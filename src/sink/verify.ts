@@ -1,3 +1,5 @@
+import { decodeOtlpJson } from '../otlp/json-decode.js';
+import { requestType } from '../otlp/proto.js';
 import type { Signal } from '../otlp/signals.js';
 import { METRIC_DATA_KEYS } from '../otlp/signals.js';
 
@@ -15,6 +17,7 @@ export interface VerifyOptions {
 }
 
 export type ProblemKind =
+  | 'undecodable'
   | 'zero_trace_id' | 'bad_trace_id_length' | 'zero_span_id' | 'bad_span_id_length' | 'bad_parent_id_length'
   | 'duplicate_span_id' | 'orphan' | 'start_after_end' | 'time_out_of_window' | 'time_before_start';
 
@@ -67,6 +70,24 @@ export class Verifier {
     this.maxExamples = opts.maxExamples ?? 20;
     if (!(this.timeWindowMs > 0)) throw new RangeError(`verify time window must be > 0 ms, got ${opts.timeWindowMs}`);
     if (!(Number.isInteger(this.idWindow) && this.idWindow >= 2)) throw new RangeError(`verify id window must be an integer ≥ 2, got ${opts.idWindow}`);
+  }
+
+  /**
+   * Decodes one request body (counting walked only its envelope) and checks it. A body
+   * that does not decode (a bad field inside an item, a JSON id of the wrong length) is
+   * an `undecodable` problem: the sink had already accepted it.
+   */
+  checkBody(signal: Signal, encoding: 'proto' | 'json', body: Uint8Array): void {
+    let request: Obj;
+    try {
+      request = encoding === 'proto'
+        ? requestType(signal).decode(body)
+        : decodeOtlpJson(signal, Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8'));
+    } catch (err) {
+      this.problem('undecodable', { signal, message: `${encoding} request does not decode: ${(err as Error).message}` });
+      return;
+    }
+    this.check(signal, request);
   }
 
   check(signal: Signal, request: Obj): void {

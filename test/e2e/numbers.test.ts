@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FakeHttpEndpoint } from '../exporters/fake-endpoint.js';
 import { DEMO, runCli, summaries, tempDir, tracesConfig, writeConfig, type DaemonProcess, type LogLine } from '../helpers/daemon.js';
@@ -131,5 +132,54 @@ service:
     expect(Number(sum.failed)).toBeGreaterThan(0);
     expect(Number(sum.dropped)).toBe(0);
     expect(Number(sum.retries)).toBeGreaterThanOrEqual(Number(draining.at(-1)!.retries));
+  });
+
+  it('the sink counts exactly what was sent after it stalls past the exporters\' timeout', async () => {
+    const dir = tempDir();
+    const report = `${dir}/sink-report.json`;
+    const sinkProcess = daemon(['sink', '--grpc', '127.0.0.1:0', '--http', '127.0.0.1:0', '--verify', '--report', report, '--interval', '1s']);
+    const listening = await sinkProcess.waitFor((l) => l.msg === 'sink listening');
+    const retry = 'timeout: 1s, retry_on_failure: { initial_interval: 100ms, max_interval: 200ms, max_elapsed_time: 0 }';
+    const d = daemon(['--config', writeConfig(dir, `
+receivers:
+  template/demo: { traces: ${DEMO.traces} }
+processors:
+  id_regen: {}
+  timestamp: {}
+  batch_splitter: { max_items: 500 }
+  ratelimit: { events_per_second: 10000 }
+exporters:
+  otlp_grpc: { endpoint: ${String(listening.grpc)}, tls: { insecure: true }, ${retry} }
+  otlp_http: { endpoint: http://${String(listening.http)}, ${retry} }
+service:
+  telemetry: { metrics: { address: none } }
+  pipelines:
+    traces/grpc: { receivers: [template/demo], processors: [id_regen, timestamp, batch_splitter, ratelimit], exporters: [otlp_grpc] }
+    traces/http: { receivers: [template/demo], processors: [id_regen, timestamp, batch_splitter, ratelimit], exporters: [otlp_http] }
+`)]);
+    await d.waitFor((l) => l.msg === 'pipeline started' && l.pipeline === 'traces/http');
+    await new Promise((r) => setTimeout(r, 1000));
+    // The daemon pauses first, so the sink stops with nothing half answered: an answer that
+    // a stop holds back after the sink counted it is a loss no receiver can tell from success.
+    d.child.kill('SIGSTOP');
+    await new Promise((r) => setTimeout(r, 200));
+    // The sink stops (as a blocked or paused process would) for 2.5 timeouts; requests pile up in its socket buffers.
+    sinkProcess.child.kill('SIGSTOP');
+    d.child.kill('SIGCONT');
+    await new Promise((r) => setTimeout(r, 2500));
+    sinkProcess.child.kill('SIGCONT');
+    await new Promise((r) => setTimeout(r, 2000));
+    d.child.kill('SIGTERM');
+    expect(await d.exited, d.stderr()).toBe(0);
+    sinkProcess.child.kill('SIGTERM');
+    expect(await sinkProcess.exited, sinkProcess.stderr()).toBe(0);
+    const sum = summaries(d.lines);
+    const sent = Number(sum.get('traces/grpc')!.sent_spans) + Number(sum.get('traces/http')!.sent_spans);
+    const r = JSON.parse(readFileSync(report, 'utf8')) as { total: { events: number; lateRequests: number }; verification: { problems: Record<string, number> } };
+    expect(Number(sum.get('traces/grpc')!.retries) + Number(sum.get('traces/http')!.retries)).toBeGreaterThan(0);
+    expect(r.verification.problems.duplicate_span_id ?? 0).toBe(0);
+    expect(r.total.events).toBe(sent);
+    expect(r.total.lateRequests).toBeGreaterThan(0);
+    expect(sinkProcess.lines.find((l) => l.msg.startsWith('requests answered after their client had given up'))).toMatchObject({ late_requests: r.total.lateRequests });
   });
 });
