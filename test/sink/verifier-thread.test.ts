@@ -1,5 +1,8 @@
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { VerifierThread } from '../../src/sink/verifier-thread.js';
+import { sinksClosedAfterEach } from '../helpers/sink.js';
 import { encode, toJson, tracesRequest } from './fixtures.js';
 
 const threads: VerifierThread[] = [];
@@ -75,5 +78,30 @@ describe('VerifierThread', () => {
     expect(last).toMatchObject({ checked: { traces: 9 } });
     t.submit('traces', 'proto', Buffer.from(encode('traces', tracesRequest(3, 3))));
     expect(await t.report()).toEqual(last);
+  });
+});
+
+const startSink = sinksClosedAfterEach();
+
+/** The longest the sink's thread (this one) was blocked while it received and answered `body`. */
+async function blockedMs(verify: boolean, body: Buffer): Promise<{ ms: number; checked: number | undefined }> {
+  const sink = await startSink({ http: '127.0.0.1:0', verify });
+  const h = monitorEventLoopDelay({ resolution: 5 });
+  h.enable();
+  const res = await request(`http://${sink.httpAddress}/v1/traces`, { method: 'POST', body, headers: { 'content-type': 'application/x-protobuf' } });
+  await res.body.dump();
+  expect(res.statusCode).toBe(200);
+  h.disable();
+  return { ms: h.max / 1e6, checked: (await sink.verification())?.checked.traces };
+}
+
+describe('sink verification', () => {
+  it('runs off the serving thread: verifying a large request does not block receiving', async () => {
+    const body = encode('traces', tracesRequest(2000, 15));
+    const plain = await blockedMs(false, body);
+    const verified = await blockedMs(true, body);
+    expect(verified.checked).toBe(30000);
+    // Decoding and checking 30,000 spans on this thread blocked it for hundreds of ms.
+    expect(verified.ms, `blocked ${verified.ms} ms with verify, ${plain.ms} ms without`).toBeLessThan(plain.ms + 80);
   });
 });
