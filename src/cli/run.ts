@@ -8,6 +8,7 @@ import { preflight } from '../service/preflight.js';
 import { Supervisor } from '../service/supervisor.js';
 import { startSink, writeReport, type Sink } from '../sink/index.js';
 import { MetricsServer } from '../telemetry/metrics-server.js';
+import { summarize, warnLate } from '../sink/report.js';
 import { StatsReporter } from '../telemetry/stats-reporter.js';
 
 const USAGE = 'usage: otel-replayd --config FILE [--log-level LEVEL]\n';
@@ -180,13 +181,16 @@ class Daemon {
     this.reporter.summary();
     await this.metrics?.close();
     if (this.sink) {
-      const v = this.sink.verification();
-      const verification = v ? { ok: v.ok, checked: v.checked, problems: v.problems } : undefined;
-      this.log.info({ received: this.sink.counts(), verification }, 'sink extension summary');
-      // Closed first, as the sink command does, so the report's rates cover the serving time only.
+      // Closed first, as the sink command does: in-flight calls finish, verification catches
+      // up, and the report's rates cover the serving time only.
       await this.sink.close();
+      const v = await this.sink.verification();
+      const verification = v ? { ok: v.ok, checked: v.checked, problems: v.problems, skipped_requests: v.skippedRequests } : undefined;
+      const received = this.sink.counts();
+      this.log.info({ received, verification }, 'sink extension summary');
+      warnLate(this.log, summarize(received, undefined, 0).total);
       const reportFile = this.cfg.extensions.sink?.report;
-      if (reportFile) await writeReport(reportFile, this.sink.report());
+      if (reportFile) await writeReport(reportFile, await this.sink.report());
     }
   }
 }

@@ -6,7 +6,7 @@ import { SIGNAL_NAMES } from '../otlp/signals.js';
 import { parseDuration } from '../units.js';
 import { FAIL_CODES, type FailCode, type FaultOptions } from '../sink/faults.js';
 import { startSink, writeReport, type SinkOptions } from '../sink/index.js';
-import { summarize } from '../sink/report.js';
+import { summarize, warnLate } from '../sink/report.js';
 import { splitHostPort } from '../sink/server-options.js';
 import { parseSeedFlag } from './flags.js';
 
@@ -99,7 +99,10 @@ export async function main(args: string[]): Promise<number> {
     log.info(
       Object.fromEntries(['total', ...SIGNAL_NAMES].map((k) => {
         const s = summary[k as keyof typeof summary];
-        return [k, { requests: s.requests, events: s.events, eventsPerSecond: s.eventsPerSecond, bytesPerSecond: s.bytesPerSecond, faulted: s.faultedRequests, invalid: s.invalidRequests }];
+        return [k, {
+          requests: s.requests, events: s.events, eventsPerSecond: s.eventsPerSecond, bytesPerSecond: s.bytesPerSecond,
+          faulted: s.faultedRequests, invalid: s.invalidRequests, late: s.lateRequests,
+        }];
       })),
       'sink stats',
     );
@@ -111,8 +114,10 @@ export async function main(args: string[]): Promise<number> {
   clearInterval(timer);
   log.info({ signal }, 'sink stopping');
   await sink.close();
-  const report = sink.report();
-  log.info({ total: report.total, verification: report.verification ? { ok: report.verification.ok, problems: report.verification.problems } : null }, 'sink summary');
+  const report = await sink.report();
+  const v = report.verification;
+  log.info({ total: report.total, verification: v ? { ok: v.ok, problems: v.problems, skipped_requests: v.skippedRequests } : null }, 'sink summary');
+  warnLate(log, report.total);
   if (parsed.report) {
     try {
       await writeReport(parsed.report, report);

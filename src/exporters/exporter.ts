@@ -14,6 +14,10 @@ export interface ExportOutcome {
   rejected: number;
   /** Retry attempts made (0 when the first attempt ended it). */
   retries: number;
+  /** Request body bytes on the wire (after compression) of the accepted attempt; 0 unless sent. */
+  wireBytes: number;
+  /** Set when the endpoint accepted the request but its response body could not be decoded: why. */
+  unparsed?: string;
   /** The endpoint's error or partial_success message; never contains header values. */
   message?: string;
   /** Stable code of the failure, e.g. `UNAVAILABLE`, `HTTP_503`, `ERR_EXPORT_ABORTED`. */
@@ -33,8 +37,10 @@ export interface Exporter {
    * Sends one stamped request body. Never rejects. The body must not be touched after
    * the promise settles (it goes back to a pool), and must not be retained before.
    * Aborting `signal` stops retries: the outcome is `failed` with code ERR_EXPORT_ABORTED.
+   * `onRetry` is called as each retry attempt starts, so callers can count retries while
+   * a request is still being retried (the outcome's `retries` is the same count, at the end).
    */
-  export(signal: Signal, body: Uint8Array, abort?: AbortSignal): Promise<ExportOutcome>;
+  export(signal: Signal, body: Uint8Array, abort?: AbortSignal, onRetry?: () => void): Promise<ExportOutcome>;
   close(): Promise<void>;
 }
 

@@ -5,8 +5,10 @@ import { SIGNALS, type Signal } from '../otlp/signals.js';
 import { checkExporterLimits, USER_AGENT, type ExportOutcome, type Exporter, type ExporterFactory } from './exporter.js';
 import { describeExporter, EXPORTER_KEYS, parseExporter, type ExporterConfig } from './exporter-config.js';
 import { grpcExportError, type GrpcStatusLike } from './grpc-status.js';
-import { parseProtoResponse, ThrottledWarn, warnOutcome } from './partial-success.js';
+import { GrpcWireSizes } from './grpc-wire-size.js';
+import { parseProtoResponse } from './partial-success.js';
 import { RetryPolicy, type Accepted } from './retry.js';
+import { ThrottledWarn, warnOutcome } from './throttled-warn.js';
 import { normalizeHeaders } from './headers.js';
 import { grpcCredentials } from './tls.js';
 
@@ -34,6 +36,8 @@ export class OtlpGrpcExporter implements Exporter {
   readonly #timeoutMs: number;
   readonly #retry: RetryPolicy;
   readonly #warn: ThrottledWarn;
+  /** Set with compression, the only case where the bytes on the wire differ from the body. */
+  readonly #wireSizes: GrpcWireSizes | undefined;
 
   constructor(cfg: ExporterConfig, log: Logger) {
     if (cfg.type !== 'otlp_grpc') throw new TypeError(`OtlpGrpcExporter got exporter type ${cfg.type}`);
@@ -66,12 +70,23 @@ export class OtlpGrpcExporter implements Exporter {
     if (cfg.compression === 'gzip') options['grpc.default_compression_algorithm'] = GZIP;
     if (cfg.tls.serverNameOverride) options['grpc.ssl_target_name_override'] = cfg.tls.serverNameOverride;
     this.#client = new grpc.Client(target, grpcCredentials(cfg.tls, cfg.id, log2), options);
+    if (cfg.compression === 'gzip') {
+      const sizes = new GrpcWireSizes();
+      if (sizes.install(this.#client)) this.#wireSizes = sizes;
+      else log2.warn('this @grpc/grpc-js version hides compressed message sizes: sent_bytes counts this exporter\'s bytes before compression');
+    }
   }
 
-  async export(signal: Signal, body: Uint8Array, abort?: AbortSignal): Promise<ExportOutcome> {
+  async export(signal: Signal, body: Uint8Array, abort?: AbortSignal, onRetry?: () => void): Promise<ExportOutcome> {
     const buf = Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
     const path = SIGNALS[signal].grpcPath;
-    const outcome = await this.#retry.run((a) => this.#attempt(path, buf, a), abort);
+    const outcome = await this.#retry.run((a) => this.#attempt(path, buf, a), abort, {
+      onRetry,
+      onAttemptFailed: (err, attempt, delayMs) => {
+        this.#warn.warn(`attempt:${err.code}`, { signal, code: err.code, attempt, retry_in_ms: delayMs === null ? null : Math.round(delayMs), reason: err.message },
+          delayMs === null ? 'export attempt failed; giving up at max_elapsed_time' : 'export attempt failed; retrying');
+      },
+    });
     warnOutcome(this.#warn, signal, outcome);
     return outcome;
   }
@@ -79,17 +94,21 @@ export class OtlpGrpcExporter implements Exporter {
   #attempt(path: string, buf: Buffer, abort: AbortSignal | undefined): Promise<Accepted> {
     return new Promise((resolve, reject) => {
       // grpc-js adds its own headers to the metadata it is given, so each call gets a copy.
+      const metadata = this.#metadata.clone();
+      let wireBytes = buf.length;
+      const forget = this.#wireSizes?.watch(metadata, (n) => (wireBytes = n));
       const call = this.#client.makeUnaryRequest<Buffer, Buffer>(
         path,
         identity,
         identity,
         buf,
-        this.#metadata.clone(),
+        metadata,
         { deadline: Date.now() + this.#timeoutMs },
         (err, res) => {
           abort?.removeEventListener('abort', onAbort);
+          forget?.();
           if (err) reject(grpcExportError(err as GrpcStatusLike));
-          else resolve(res ? parseProtoResponse(res) : { rejected: 0 });
+          else resolve({ ...(res ? parseProtoResponse(res) : { rejected: 0 }), wireBytes });
         },
       );
       const onAbort = () => call.cancel();

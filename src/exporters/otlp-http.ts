@@ -7,8 +7,9 @@ import { SIGNAL_NAMES, SIGNALS, type Signal } from '../otlp/signals.js';
 import { checkExporterLimits, USER_AGENT, type ExportOutcome, type Exporter, type ExporterFactory } from './exporter.js';
 import { describeExporter, EXPORTER_KEYS, parseExporter, type ExporterConfig, httpSignalProblem } from './exporter-config.js';
 import { parseStatusDetails } from './grpc-status.js';
-import { parseJsonResponse, parseProtoResponse, ThrottledWarn, truncateMessage, warnOutcome } from './partial-success.js';
+import { parseJsonResponse, parseProtoResponse, truncateMessage, type ResponseSummary } from './partial-success.js';
 import { RetryPolicy, type Accepted } from './retry.js';
+import { ThrottledWarn, warnOutcome } from './throttled-warn.js';
 import { normalizeHeaders } from './headers.js';
 import { httpConnectOptions, isTlsVerifyFailure } from './tls.js';
 
@@ -92,18 +93,24 @@ export class OtlpHttpExporter implements Exporter {
     this.#targets = targets;
   }
 
-  async export(signal: Signal, body: Uint8Array, abort?: AbortSignal): Promise<ExportOutcome> {
+  async export(signal: Signal, body: Uint8Array, abort?: AbortSignal, onRetry?: () => void): Promise<ExportOutcome> {
     let buf = Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
     if (this.#gzip) {
       // Once per request, not per attempt; zlib runs on the libuv pool, off the event loop.
       try {
         buf = await gzipAsync(buf, { level: zlibConstants.Z_BEST_SPEED });
       } catch (err) {
-        return { status: 'failed', rejected: 0, retries: 0, code: 'ERR_EXPORT_COMPRESS', message: `gzip failed: ${(err as Error).message}` };
+        return { status: 'failed', rejected: 0, retries: 0, wireBytes: 0, code: 'ERR_EXPORT_COMPRESS', message: `gzip failed: ${(err as Error).message}` };
       }
     }
     const target = this.#targets[signal];
-    const outcome = await this.#retry.run((a) => this.#attempt(signal, target, buf, a), abort);
+    const outcome = await this.#retry.run((a) => this.#attempt(signal, target, buf, a), abort, {
+      onRetry,
+      onAttemptFailed: (err, attempt, delayMs) => {
+        this.#warn.warn(`attempt:${err.code}`, { signal, url: target.url, code: err.code, attempt, retry_in_ms: delayMs === null ? null : Math.round(delayMs), reason: err.message },
+          delayMs === null ? 'export attempt failed; giving up at max_elapsed_time' : 'export attempt failed; retrying');
+      },
+    });
     warnOutcome(this.#warn, signal, outcome, target.url);
     return outcome;
   }
@@ -130,9 +137,7 @@ export class OtlpHttpExporter implements Exporter {
     }
     const status = res.statusCode;
     const type = String(res.headers['content-type'] ?? '');
-    if (status >= 200 && status < 300) {
-      return type.includes('json') ? parseJsonResponse(signal, bytes.toString('utf8')) : parseProtoResponse(bytes);
-    }
+    if (status >= 200 && status < 300) return { ...readResponse(signal, bytes, type), wireBytes: buf.length };
     const retryable = RETRYABLE_STATUS.has(status);
     const message = `HTTP ${status}: ${errorBodyText(bytes, type) || 'no response body'}`;
     throw new ExportError(`HTTP_${status}`, message, {
@@ -162,6 +167,14 @@ function parseUrl(text: string, key: string): URL {
     throw new ConfigError([{ path: key, message: `expected an http:// or https:// URL, got "${text}"` }]);
   }
   return url;
+}
+
+/** A success body in the encoding its content type names; an empty body is the common, fine case. */
+function readResponse(signal: Signal, bytes: Buffer, type: string): ResponseSummary {
+  if (bytes.length === 0) return { rejected: 0 };
+  if (type.includes('json')) return parseJsonResponse(signal, bytes.toString('utf8'));
+  if (type === '' || type.includes('protobuf')) return parseProtoResponse(bytes);
+  return { rejected: 0, unparsed: `response of type "${truncateMessage(type)}" is not an OTLP response: ${truncateMessage(bytes.subarray(0, 200).toString('utf8'))}` };
 }
 
 /** OTLP error bodies carry a google.rpc.Status (proto) or its JSON form; otherwise show the text. */

@@ -1,26 +1,37 @@
 import type { RetryConfig } from './exporter-config.js';
 import { ExportError } from '../errors.js';
 import type { ExportOutcome } from './exporter.js';
+import type { ResponseSummary } from './partial-success.js';
 
-/** What one successful attempt learned from the endpoint's response. */
-export interface Accepted {
-  rejected: number;
-  message?: string;
+/** What one successful attempt learned: the response, and the body bytes it put on the wire. */
+export interface Accepted extends ResponseSummary {
+  wireBytes: number;
 }
 
 /** One transport attempt: resolves when the endpoint accepted, throws an ExportError otherwise. */
 export type Attempt = (abort: AbortSignal | undefined) => Promise<Accepted>;
+
+/** What the retry loop tells its caller while it runs. */
+export interface RetryEvents {
+  /** An attempt failed and will be retried; `delayMs` until the next attempt, or null when the next step is giving up at max_elapsed_time. */
+  onAttemptFailed?(err: ExportError, attempt: number, delayMs: number | null): void;
+  /** A retry attempt is starting. */
+  onRetry?(): void;
+}
 
 /** The outcome code of a request stopped by its AbortSignal. */
 export const ABORTED_CODE = 'ERR_EXPORT_ABORTED';
 
 /**
  * The Collector's exporter-helper retry loop (cenkalti/backoff ExponentialBackOff):
- * each delay is the current interval randomized by ±randomizationFactor, the interval
- * grows by `multiplier` up to `maxIntervalMs`, and we give up as soon as the elapsed
- * time plus the next delay would pass `maxElapsedTimeMs` (0 = never give up).
- * A server-requested delay (RetryInfo, Retry-After) replaces the backoff delay for
- * that attempt but is still bounded by `maxElapsedTimeMs`.
+ * each delay is the current interval randomized by ±randomizationFactor and the interval
+ * grows by `multiplier` up to `maxIntervalMs`. A server-requested delay (RetryInfo,
+ * Retry-After) replaces the backoff delay for that attempt.
+ *
+ * `maxElapsedTimeMs` (0 = never give up) is a deadline from the first attempt: a sleep
+ * that would run past it is cut to end at it, and no attempt starts at or after it, so a
+ * request gives up at the deadline (or when an attempt already running ends, bounded by
+ * the attempt timeout), never a whole backoff step early or late.
  */
 export class RetryPolicy {
   readonly #cfg: RetryConfig;
@@ -44,40 +55,58 @@ export class RetryPolicy {
   }
 
   /** Runs `attempt` until it succeeds, fails permanently, the policy gives up or `abort` fires. Never rejects. */
-  async run(attempt: Attempt, abort: AbortSignal | undefined): Promise<ExportOutcome> {
+  async run(attempt: Attempt, abort: AbortSignal | undefined, events: RetryEvents = {}): Promise<ExportOutcome> {
     const cfg = this.#cfg;
     const started = performance.now();
+    const deadline = cfg.maxElapsedTimeMs > 0 ? started + cfg.maxElapsedTimeMs : Infinity;
     let interval = cfg.initialIntervalMs;
-    for (let retries = 0; ; retries++) {
-      if (abort?.aborted) return aborted(retries);
-      let err: ExportError;
+    let retries = 0;
+    let last: ExportError | undefined;
+    for (;;) {
+      if (abort?.aborted) return aborted(retries, last);
       try {
         const ok = await attempt(abort);
-        return { status: 'sent', rejected: ok.rejected, retries, message: ok.message };
+        return { status: 'sent', rejected: ok.rejected, retries, wireBytes: ok.wireBytes, message: ok.message, unparsed: ok.unparsed };
       } catch (e) {
-        if (abort?.aborted) return aborted(retries);
-        err = e instanceof ExportError ? e : new ExportError('ERR_EXPORT_INTERNAL', String((e as Error)?.message ?? e), { retryable: false });
+        if (abort?.aborted) return aborted(retries, last);
+        last = e instanceof ExportError ? e : new ExportError('ERR_EXPORT_INTERNAL', String((e as Error)?.message ?? e), { retryable: false });
       }
-      if (!cfg.enabled || !err.retryable) return failed(err, retries);
+      if (!cfg.enabled || !last.retryable) return failed(last, retries);
 
       let delay = this.randomize(interval);
       interval = Math.min(interval * cfg.multiplier, cfg.maxIntervalMs);
-      if (err.retryAfterMs !== undefined) delay = err.retryAfterMs;
-      const elapsed = performance.now() - started;
-      if (cfg.maxElapsedTimeMs > 0 && elapsed + delay > cfg.maxElapsedTimeMs) {
-        return failed(err, retries, `gave up after ${retries + 1} attempts in ${Math.round(elapsed)}ms (max_elapsed_time ${cfg.maxElapsedTimeMs}ms)`);
-      }
-      if (!(await sleep(delay, abort))) return aborted(retries);
+      if (last.retryAfterMs !== undefined) delay = last.retryAfterMs;
+      const now = performance.now();
+      const givesUp = now + delay >= deadline;
+      if (now >= deadline) return gaveUp(last, retries, now - started, cfg.maxElapsedTimeMs);
+      events.onAttemptFailed?.(last, retries + 1, givesUp ? null : delay);
+      if (!(await sleep(givesUp ? deadline - now : delay, abort))) return aborted(retries, last);
+      if (givesUp) return gaveUp(last, retries, performance.now() - started, cfg.maxElapsedTimeMs);
+      if (abort?.aborted) return aborted(retries, last);
+      retries++;
+      events.onRetry?.();
     }
   }
 }
 
-function failed(err: ExportError, retries: number, suffix?: string): ExportOutcome {
-  return { status: 'failed', rejected: 0, retries, code: err.code, message: suffix ? `${err.message}; ${suffix}` : err.message };
+function failed(err: ExportError, retries: number): ExportOutcome {
+  return { status: 'failed', rejected: 0, retries, wireBytes: 0, code: err.code, message: err.message };
 }
 
-function aborted(retries: number): ExportOutcome {
-  return { status: 'failed', rejected: 0, retries, code: ABORTED_CODE, message: 'export aborted' };
+function gaveUp(err: ExportError, retries: number, elapsedMs: number, maxMs: number): ExportOutcome {
+  const out = failed(err, retries);
+  out.message = `${err.message}; gave up after ${attempts(retries + 1)} in ${Math.round(elapsedMs)}ms (max_elapsed_time ${maxMs}ms)`;
+  return out;
+}
+
+/** Stopped by the caller; the last attempt's error says what the request was waiting for. */
+function aborted(retries: number, last: ExportError | undefined): ExportOutcome {
+  const message = last ? `export aborted after ${attempts(retries + 1)}; last error ${last.code}: ${last.message}` : 'export aborted';
+  return { status: 'failed', rejected: 0, retries, wireBytes: 0, code: ABORTED_CODE, message };
+}
+
+function attempts(n: number): string {
+  return n === 1 ? '1 attempt' : `${n} attempts`;
 }
 
 /** Resolves true after `ms`, or false as soon as `abort` fires. */

@@ -13,7 +13,8 @@ export class TokenBucket {
   /** Raised to the largest request taken: a request bigger than the bucket could never be admitted. */
   burst: number;
   private tokens = 0;
-  private last: number;
+  /** When tokens were last added; unset until the first take, so time spent loading templates earns nothing. */
+  private last: number | undefined;
   private readonly clock: () => number;
 
   constructor(opts: { eventsPerSecond: number; burst?: number; clock?: () => number }) {
@@ -23,14 +24,13 @@ export class TokenBucket {
     this.rate = opts.eventsPerSecond;
     this.burst = Math.max(opts.burst ?? 2 * this.rate, 1);
     this.clock = opts.clock ?? monotonicMs;
-    this.last = this.clock();
   }
 
   /** Takes `n` events if the bucket holds them and returns 0; otherwise the ms until it will. */
   tryTake(n: number): number {
     if (n > this.burst) this.burst = n;
     const now = this.clock();
-    this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) * this.rate) / 1000);
+    this.tokens = Math.min(this.burst, this.tokens + ((now - (this.last ?? now)) * this.rate) / 1000);
     this.last = now;
     if (this.tokens >= n) {
       this.tokens -= n;

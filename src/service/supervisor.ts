@@ -23,12 +23,10 @@ interface PipelineHandle {
   key: string;
   workers: WorkerHandle[];
   state: PipelineState;
-  startedAt: number;
-  /** Set once the pipeline is removed, so its overall rate stops decaying. */
-  stoppedAt?: number;
   /** Everything the previous incarnations of this pipeline id counted (they survive reloads). */
   retired: Record<string, ExporterCounters>;
   retiredCycles: number;
+  retiredSendingMs: number;
 }
 
 export interface SupervisorEvents {
@@ -136,16 +134,14 @@ export class Supervisor extends EventEmitter<SupervisorEvents> implements Teleme
       key: JSON.stringify(resolved),
       workers: [],
       state: 'starting',
-      startedAt: prev?.startedAt ?? Date.now(),
       retired: prev ? totals(prev) : {},
       retiredCycles: prev ? cyclesOf(prev) : 0,
+      retiredSendingMs: prev ? sendingMsOf(prev) : 0,
     };
     this.pipelines.set(id, h);
     const ready: Promise<void>[] = [];
     for (let w = 0; w < resolved.pipeline.workers; w++) ready.push(this.startWorker(h, w, seed));
     return Promise.all(ready).then(() => {
-      // Rates count from the first send, not from the spawn: loading a big template takes a while.
-      if (!prev) h.startedAt = Date.now();
       if (h.state === 'starting') h.state = 'running';
       return h.state !== 'failed';
     });
@@ -209,10 +205,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> implements Teleme
 
   private onWorkerExit(h: PipelineHandle): void {
     if (this.pipelines.get(h.id) !== h) return;
-    if (h.workers.every((w) => !w.alive)) {
-      h.stoppedAt ??= Date.now();
-      if (h.state !== 'failed') h.state = 'stopped';
-    }
+    if (h.workers.every((w) => !w.alive) && h.state !== 'failed') h.state = 'stopped';
     const active = [...this.pipelines.values()].some((p) => p.state === 'starting' || p.state === 'running' || p.state === 'draining');
     if (!active && this.status !== 'reloading') this.emit('idle');
   }
@@ -222,7 +215,6 @@ export class Supervisor extends EventEmitter<SupervisorEvents> implements Teleme
     const h = this.pipelines.get(id)!;
     await this.drainPipeline(h, this.shutdownTimeoutMs);
     if (!replaced) {
-      h.stoppedAt = Date.now();
       this.removed.set(id, h);
       this.pipelines.delete(id);
     }
@@ -267,7 +259,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> implements Teleme
       state: h.state,
       rateTarget: targets.some((t) => t !== null) ? targets.reduce<number>((a, t) => a + (t ?? 0), 0) : null,
       cycles: cyclesOf(h),
-      uptimeMs: (h.stoppedAt ?? Date.now()) - h.startedAt,
+      sendingMs: sendingMsOf(h),
       exporters: totals(h),
     };
   }
@@ -293,6 +285,14 @@ function totals(h: PipelineHandle): Record<string, ExporterCounters> {
 
 function cyclesOf(h: PipelineHandle): number {
   return h.retiredCycles + h.workers.reduce((a, w) => a + (w.last?.cycles ?? 0), 0);
+}
+
+/**
+ * The workers of one incarnation send side by side, so its sending time is the longest
+ * worker window (not their sum); loading time and gaps between incarnations do not count.
+ */
+function sendingMsOf(h: PipelineHandle): number {
+  return h.retiredSendingMs + h.workers.reduce((a, w) => Math.max(a, w.last?.sendingMs ?? 0), 0);
 }
 
 function abandonInFlight(c: ExporterCounters): void {

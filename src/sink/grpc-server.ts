@@ -8,6 +8,7 @@ import { status as GrpcStatus } from '@grpc/grpc-js';
 import { formatHostPort, listen } from '../host-port.js';
 import type { Logger } from '../log.js';
 import { SIGNAL_NAMES, SIGNALS, type Signal } from '../otlp/signals.js';
+import { parseGrpcTimeout } from './client-deadline.js';
 import { encodeStatus } from './faults.js';
 import { ReceiveBufferPool, MessageReader, percentEncode } from './grpc-message.js';
 import type { BadRequestError } from '../errors.js';
@@ -61,12 +62,23 @@ export async function startGrpcServer(address: string, receiver: Intake, opts: {
   });
   // Enough idle buffers for a few connections' worth of in-flight 4 MiB requests.
   const pool = new ReceiveBufferPool(64 * 1024 * 1024);
-  server.on('stream', (stream: ServerHttp2Stream, headers: IncomingHttpHeaders) => serve(stream, headers, receiver, pool, opts.log));
+  server.on('stream', (stream: ServerHttp2Stream, headers: IncomingHttpHeaders) => serve(stream, headers, { receiver, pool, log: opts.log }));
   const bound = await listen(server, host, port);
   return { address: formatHostPort(host, bound), close: () => shutdown(server, sessions) };
 }
 
-function serve(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, receiver: Intake, pool: ReceiveBufferPool, log: Logger | undefined): void {
+/** What every call on one server shares. */
+interface Shared {
+  receiver: Intake;
+  pool: ReceiveBufferPool;
+  log: Logger | undefined;
+}
+
+function serve(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, shared: Shared): void {
+  const { receiver, pool, log } = shared;
+  // The client's deadline runs from when it sent the call; the earliest the call can have arrived is our best bound.
+  const timeoutMs = parseGrpcTimeout(headers['grpc-timeout']);
+  const deadline = timeoutMs === undefined ? Infinity : receiver.loop.arrival() + timeoutMs;
   // A client that cancels or times out resets the stream; there is nobody left to answer.
   stream.on('error', (err) => log?.debug({ err: err.message }, 'sink: gRPC stream error'));
   if (headers[':method'] !== 'POST') {
@@ -92,7 +104,7 @@ function serve(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, receiver
     if (!reader.tooLarge) reader.push(chunk);
   });
   stream.on('end', () => {
-    const call = new Call(stream, signal, encoding, receiver, pool, log);
+    const call = new Call(stream, signal, encoding, receiver, pool, log, deadline);
     complete(call, reader).catch((err: unknown) => {
       log?.error({ err }, 'sink: gRPC handler failed');
       sendStatus(stream, GrpcStatus.INTERNAL, 'internal error');
@@ -109,10 +121,28 @@ class Call {
     readonly receiver: Intake,
     readonly pool: ReceiveBufferPool,
     readonly log: Logger | undefined,
+    /** performance.now() after which the client has given up (grpc-timeout); Infinity without one. */
+    readonly deadline: number,
   ) {}
 
-  ok(): void {
-    this.receiver.faults.afterDelay(() => sendOk(this.stream));
+  /**
+   * Answers success and counts the request, unless its client has given up by now: then
+   * it is counted as late (the client sends it again) and answered DEADLINE_EXCEEDED in
+   * case the stream is still open. `body` is handed on; `recycle` (for a pooled body)
+   * gets it back once nothing needs it any more.
+   */
+  ok(events: number, body: Buffer, recycle?: (b: Buffer) => void): void {
+    this.receiver.beforeSuccess(() => {
+      const { stream, receiver, signal } = this;
+      if (performance.now() > this.deadline || stream.closed || stream.destroyed || stream.aborted) {
+        receiver.late(signal);
+        recycle?.(body);
+        return sendStatus(stream, GrpcStatus.DEADLINE_EXCEEDED, 'the call\'s deadline passed before the sink answered; not counted');
+      }
+      // The answer goes out first: counting and verifying must not delay it past the deadline.
+      sendOk(stream);
+      receiver.count(signal, 'proto', events, body.length, body, recycle);
+    });
   }
 
   status(code: number, message: string, details?: Buffer): void {
@@ -120,7 +150,7 @@ class Call {
   }
 }
 
-/** The request is fully read: decide the fault, decompress, count, answer. */
+/** The request is fully read: decide the fault, decompress, read, answer. */
 async function complete(call: Call, reader: MessageReader): Promise<void> {
   const { receiver, signal } = call;
   if (reader.tooLarge) {
@@ -132,25 +162,29 @@ async function complete(call: Call, reader: MessageReader): Promise<void> {
     receiver.rejectInvalid(signal);
     return call.status(GrpcStatus.INTERNAL, read.problem);
   }
+  // The pooled message goes back once nothing points into it: after decompression, or once verified.
+  let handedOn = false;
   try {
-    await accept(call, read.message, reader.compressed);
+    handedOn = await accept(call, read.message, reader.compressed);
   } finally {
-    // accept() keeps nothing that points into the body (the verifier copies ids into strings).
-    call.pool.give(read.message);
+    if (!handedOn) call.pool.give(read.message);
   }
 }
 
-async function accept(call: Call, message: Buffer, compressed: boolean): Promise<void> {
+/** Returns true when `message` itself was handed on to the answer (which gives it back). */
+async function accept(call: Call, message: Buffer, compressed: boolean): Promise<boolean> {
   const { receiver, signal, encoding } = call;
   if (compressed && encoding === 'identity') {
     receiver.rejectInvalid(signal);
-    return call.status(GrpcStatus.INTERNAL, 'message is flagged compressed but the call has no grpc-encoding');
+    call.status(GrpcStatus.INTERNAL, 'message is flagged compressed but the call has no grpc-encoding');
+    return false;
   }
   if (receiver.shouldFail(signal)) {
     const faults = receiver.faults;
     const text = `injected failure (${faults.failCode})`;
     const details = faults.retryAfterMs === undefined ? undefined : Buffer.from(encodeStatus(faults.grpcCode, text, faults.retryAfterMs));
-    return call.status(faults.grpcCode, text, details);
+    call.status(faults.grpcCode, text, details);
+    return false;
   }
   let body = message;
   if (compressed) {
@@ -159,20 +193,31 @@ async function accept(call: Call, message: Buffer, compressed: boolean): Promise
     } catch (err) {
       receiver.rejectInvalid(signal);
       if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
-        return call.status(GrpcStatus.RESOURCE_EXHAUSTED, `message larger than ${MAX_MESSAGE} bytes after ${encoding} decompression`);
+        call.status(GrpcStatus.RESOURCE_EXHAUSTED, `message larger than ${MAX_MESSAGE} bytes after ${encoding} decompression`);
+      } else {
+        call.status(GrpcStatus.INTERNAL, `malformed ${encoding} message: ${(err as Error).message}`);
       }
-      return call.status(GrpcStatus.INTERNAL, `malformed ${encoding} message: ${(err as Error).message}`);
+      return false;
     }
   }
+  let events: number;
   try {
-    receiver.accept(signal, body, 'proto', body.length);
+    events = receiver.read(signal, body, 'proto');
   } catch (err) {
-    // accept() only throws BadRequestError.
+    // read() only throws BadRequestError.
     const text = (err as BadRequestError).message;
     call.log?.debug({ signal, err: text }, 'sink: rejected malformed gRPC request');
-    return call.status(GrpcStatus.INVALID_ARGUMENT, text);
+    call.status(GrpcStatus.INVALID_ARGUMENT, text);
+    return false;
   }
-  call.ok();
+  if (body !== message) {
+    // Decompressed into a buffer of its own; the pooled message goes back now (in complete()).
+    call.ok(events, body);
+    return false;
+  }
+  // Small messages are not pooled (and may share Node's Buffer slab): nothing to give back.
+  call.ok(events, body, body.length >= ReceiveBufferPool.MIN_POOLED ? (b) => call.pool.give(b) : undefined);
+  return true;
 }
 
 function sendOk(stream: ServerHttp2Stream): void {

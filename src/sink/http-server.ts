@@ -44,6 +44,9 @@ export async function startHttpServer(address: string, receiver: Intake, opts: {
 }
 
 async function handle(req: IncomingMessage, res: ServerResponse, receiver: Intake, log: Logger | undefined): Promise<void> {
+  // A client that gave up (its timeout) closes the connection; it will send the request again.
+  let clientGone = false;
+  res.once('close', () => (clientGone = !res.writableFinished));
   const signal = PATHS.get((req.url ?? '').split('?', 1)[0]!);
   if (!signal) return reply(res, 404, 'proto', GrpcStatus.NOT_FOUND, `unknown path ${req.url}; expected /v1/traces, /v1/metrics or /v1/logs`);
   if (req.method !== 'POST') {
@@ -83,17 +86,21 @@ async function handle(req: IncomingMessage, res: ServerResponse, receiver: Intak
       return faults.afterDelay(() => reply(res, 400, encoding, GrpcStatus.INVALID_ARGUMENT, `malformed gzip body: ${(err as Error).message}`));
     }
   }
+  let events: number;
   try {
-    receiver.accept(signal, body, encoding, raw.length);
+    events = receiver.read(signal, body, encoding);
   } catch (err) {
-    // accept() only throws BadRequestError.
+    // read() only throws BadRequestError.
     const message = (err as BadRequestError).message;
     log?.debug({ signal, err: message }, 'sink: rejected malformed HTTP request');
     return faults.afterDelay(() => reply(res, 400, encoding, GrpcStatus.INVALID_ARGUMENT, message));
   }
-  faults.afterDelay(() => {
+  receiver.beforeSuccess(() => {
+    if (clientGone || req.socket.destroyed) return receiver.late(signal);
     res.writeHead(200, { 'Content-Type': CONTENT_TYPES[encoding], 'Content-Length': OK_BODY[encoding].length });
     res.end(OK_BODY[encoding]);
+    // After the answer: counting and verifying must not delay it.
+    receiver.count(signal, encoding, events, raw.length, body);
   });
 }
 

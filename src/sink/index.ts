@@ -6,13 +6,15 @@ import { startHttpServer, type HttpSink } from './http-server.js';
 import { Intake, type SinkCounts } from './intake.js';
 import { buildReport, type SinkReport } from './report.js';
 import type { SinkTlsOptions } from './server-options.js';
-import type { VerifyOptions, VerifyReport } from './verify.js';
+import type { VerificationReport } from './verifier-thread.js';
+import type { VerifyOptions } from './verify.js';
 
 export type { FailCode, FaultOptions } from './faults.js';
 export type { SinkTlsOptions } from './server-options.js';
 export type { SignalCounts, SinkCounts } from './intake.js';
 export { writeReport, type SinkReport, type SignalSummary } from './report.js';
 export type { ProblemKind, VerifyOptions, VerifyReport } from './verify.js';
+export type { VerificationReport } from './verifier-thread.js';
 
 export interface SinkOptions {
   /** host:port for OTLP/gRPC (port 0 picks a free one). */
@@ -31,15 +33,17 @@ export interface Sink {
   grpcAddress?: string;
   httpAddress?: string;
   counts(): SinkCounts;
-  verification(): VerifyReport | undefined;
-  report(): SinkReport;
+  /** Verification findings once every request counted so far is checked; undefined without verify. */
+  verification(): Promise<VerificationReport | undefined>;
+  report(): Promise<SinkReport>;
+  /** Stops serving (in-flight calls finish), then verification; both reports stay available. */
   close(): Promise<void>;
 }
 
 /** Starts the OTLP receiver on the requested transports; both share one set of counters and one fault PRNG. */
 export async function startSink(opts: SinkOptions): Promise<Sink> {
   if (!opts.grpc && !opts.http) throw new UsageError('sink needs a gRPC or an HTTP address (or both)');
-  const receiver = new Intake({ verify: opts.verify, faults: opts.faults });
+  const receiver = new Intake({ verify: opts.verify, faults: opts.faults, log: opts.log });
   const startedAt = Date.now();
   const server = { tls: opts.tls, log: opts.log };
   let grpc: GrpcSink | undefined;
@@ -49,6 +53,7 @@ export async function startSink(opts: SinkOptions): Promise<Sink> {
     if (opts.http) http = await startHttpServer(opts.http, receiver, server);
   } catch (err) {
     await grpc?.close();
+    await receiver.close();
     throw err;
   }
   let closing: Promise<void> | undefined;
@@ -58,13 +63,15 @@ export async function startSink(opts: SinkOptions): Promise<Sink> {
     grpcAddress: grpc?.address,
     httpAddress: http?.address,
     counts: () => receiver.counts(),
-    verification: () => receiver.verifier?.report(),
-    report: () => buildReport({
-      startedAt, now: stoppedAt ?? Date.now(), counts: receiver.counts(), faults: receiver.faults.describe(), verification: receiver.verifier?.report(),
-    }),
+    verification: () => receiver.verification(),
+    report: async () => {
+      const now = stoppedAt ?? Date.now();
+      const counts = receiver.counts();
+      return buildReport({ startedAt, now, counts, faults: receiver.faults.describe(), verification: await receiver.verification() });
+    },
     close: () => {
       stoppedAt ??= Date.now();
-      return (closing ??= Promise.all([grpc?.close(), http?.close()]).then(() => undefined));
+      return (closing ??= Promise.all([grpc?.close(), http?.close()]).then(() => receiver.close()));
     },
   };
 }

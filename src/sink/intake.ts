@@ -1,12 +1,14 @@
 import { BadRequestError, JsonShapeError, TemplateError, WireError } from '../errors.js';
-import { decodeOtlpJsonValue, jsonSyntaxError } from '../otlp/json-decode.js';
-import { requestType } from '../otlp/proto.js';
+import { jsonSyntaxError } from '../otlp/json-decode.js';
 import { SIGNAL_NAMES, type Encoding, type Signal } from '../otlp/signals.js';
+import { LoopWatch } from './client-deadline.js';
 import { countJson, countProto } from './counter.js';
 import { FaultInjector, type FaultOptions } from './faults.js';
-import { Verifier, type VerifyOptions } from './verify.js';
+import { VerifierThread, type VerificationReport } from './verifier-thread.js';
+import type { VerifyOptions } from './verify.js';
+import type { Logger } from '../log.js';
 
-/** Per-signal counters. Requests answered with an injected fault or rejected as malformed are not received events. */
+/** Per-signal counters. Requests answered with an injected fault, rejected as malformed or late are not received events. */
 export interface SignalCounts {
   /** Requests accepted (answered with success). */
   requests: number;
@@ -18,6 +20,11 @@ export interface SignalCounts {
   faultedRequests: number;
   /** Requests rejected because their body could not be read: malformed, oversized or badly compressed. */
   invalidRequests: number;
+  /**
+   * Requests whose client had given up before the sink answered (gRPC deadline passed,
+   * stream reset, connection closed): not received, since the client sends them again.
+   */
+  lateRequests: number;
 }
 
 export type SinkCounts = Record<Signal, SignalCounts>;
@@ -25,23 +32,26 @@ export type SinkCounts = Record<Signal, SignalCounts>;
 
 export function emptyCounts(): SinkCounts {
   const counts = {} as SinkCounts;
-  for (const s of SIGNAL_NAMES) counts[s] = { requests: 0, events: 0, bytes: 0, faultedRequests: 0, invalidRequests: 0 };
+  for (const s of SIGNAL_NAMES) counts[s] = { requests: 0, events: 0, bytes: 0, faultedRequests: 0, invalidRequests: 0, lateRequests: 0 };
   return counts;
 }
 
 /**
  * What both transports share: the fault decision, counting, and optional verification.
  * A transport calls `shouldFail` first (an overloaded backend rejects before parsing),
- * then `accept`, which throws BadRequestError for bodies it cannot read.
+ * then `read`, which throws BadRequestError for bodies it cannot read, and once it is
+ * about to answer with success, `count` — or `late` when the client has given up by then.
+ * Only counted requests are verified: a late one is sent again and would look duplicated.
  */
 export class Intake {
   readonly faults: FaultInjector;
-  readonly verifier: Verifier | undefined;
+  readonly loop = new LoopWatch();
+  private readonly verifier: VerifierThread | undefined;
   private readonly state = emptyCounts();
 
-  constructor(opts: { verify?: boolean | VerifyOptions; faults?: FaultOptions } = {}) {
+  constructor(opts: { verify?: boolean | VerifyOptions; faults?: FaultOptions; log?: Logger } = {}) {
     this.faults = new FaultInjector(opts.faults);
-    this.verifier = opts.verify ? new Verifier(opts.verify === true ? {} : opts.verify) : undefined;
+    this.verifier = opts.verify ? new VerifierThread(opts.verify === true ? {} : opts.verify, opts.log) : undefined;
   }
 
   /** Decides whether this request gets the injected failure; if so it is counted as faulted. */
@@ -51,20 +61,45 @@ export class Intake {
     return true;
   }
 
-  /** Counts (and verifies) one request body; returns its event count. */
-  accept(signal: Signal, body: Uint8Array, encoding: Encoding, wireBytes: number): number {
-    let events: number;
+  /**
+   * Runs `answer` when a success may be decided: after the injected delay, and once input
+   * buffered during a stall (where a client's reset or hang-up may wait) has been read.
+   */
+  beforeSuccess(answer: () => void): void {
+    this.faults.afterDelay(() => this.loop.afterCatchUp(answer));
+  }
+
+  /** Reads one request body and returns its event count; a body it cannot read is counted as invalid and throws. */
+  read(signal: Signal, body: Uint8Array, encoding: Encoding): number {
     try {
-      events = encoding === 'proto' ? this.acceptProto(signal, body) : this.acceptJson(signal, body);
+      return encoding === 'proto' ? countProto(signal, body) : countJson(signal, parseJson(body));
     } catch (err) {
       this.state[signal].invalidRequests++;
       throw new BadRequestError(describe(err), err);
     }
+  }
+
+  /**
+   * Counts a request that was read and is being answered with success, and has it
+   * verified. Takes `body` over (see VerifierThread.submit); `recycle` gets it back.
+   */
+  count(signal: Signal, encoding: Encoding, events: number, wireBytes: number, body: Buffer, recycle?: (body: Buffer) => void): void {
     const c = this.state[signal];
     c.requests++;
     c.events += events;
     c.bytes += wireBytes;
-    return events;
+    if (this.verifier) this.verifier.submit(signal, encoding, body, recycle);
+    else recycle?.(body);
+  }
+
+  /** What verification found so far (every request counted before this call included); undefined without --verify. */
+  verification(): Promise<VerificationReport | undefined> {
+    return this.verifier ? this.verifier.report() : Promise.resolve(undefined);
+  }
+
+  /** Counts a request whose client gave up before it was answered; it is not received. */
+  late(signal: Signal): void {
+    this.state[signal].lateRequests++;
   }
 
   /** Counts a request rejected before its body could be read (bad gzip, oversized). */
@@ -76,25 +111,19 @@ export class Intake {
     return structuredClone(this.state);
   }
 
-  private acceptProto(signal: Signal, body: Uint8Array): number {
-    const events = countProto(signal, body);
-    // Counting walks only the envelope; decoding also checks every field inside the items.
-    if (this.verifier) this.verifier.check(signal, requestType(signal).decode(body));
-    return events;
+  /** Stops watching the loop and ends verification; `verification()` keeps answering with the final report. */
+  async close(): Promise<void> {
+    this.loop.close();
+    await this.verifier?.close().catch(() => {});
   }
+}
 
-  private acceptJson(signal: Signal, body: Uint8Array): number {
-    const text = Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8');
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch (err) {
-      throw jsonSyntaxError(text, err);
-    }
-    const events = countJson(signal, parsed);
-    // Decoding checks every field (hex ids, 64-bit strings) and gives the verifier what protobufjs gives for proto bodies.
-    if (this.verifier) this.verifier.check(signal, decodeOtlpJsonValue(signal, parsed));
-    return events;
+function parseJson(body: Uint8Array): unknown {
+  const text = Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8');
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw jsonSyntaxError(text, err);
   }
 }
 

@@ -1,7 +1,8 @@
 import { rename, writeFile } from 'node:fs/promises';
+import type { Logger } from '../log.js';
 import { SIGNAL_NAMES, type Signal } from '../otlp/signals.js';
 import type { SinkCounts, SignalCounts } from './intake.js';
-import type { VerifyReport } from './verify.js';
+import type { VerificationReport } from './verifier-thread.js';
 
 export interface SignalSummary extends SignalCounts {
   eventsPerSecond: number;
@@ -14,13 +15,13 @@ export interface SinkReport {
   signals: Record<Signal, SignalSummary>;
   total: SignalSummary;
   faults: object;
-  verification: VerifyReport | null;
+  verification: VerificationReport | null;
 }
 
 /** Rates per signal between two snapshots `seconds` apart (the whole run or one stats interval). */
 export function summarize(counts: SinkCounts, since: SinkCounts | undefined, seconds: number): Record<Signal, SignalSummary> & { total: SignalSummary } {
   const out = {} as Record<Signal, SignalSummary> & { total: SignalSummary };
-  const total: SignalCounts = { requests: 0, events: 0, bytes: 0, faultedRequests: 0, invalidRequests: 0 };
+  const total: SignalCounts = { requests: 0, events: 0, bytes: 0, faultedRequests: 0, invalidRequests: 0, lateRequests: 0 };
   for (const s of SIGNAL_NAMES) {
     const c = counts[s];
     const base = since?.[s];
@@ -41,7 +42,7 @@ function withRates(c: SignalCounts, events: number, bytes: number, seconds: numb
   };
 }
 
-export function buildReport(opts: { startedAt: number; now: number; counts: SinkCounts; faults: object; verification: VerifyReport | undefined }): SinkReport {
+export function buildReport(opts: { startedAt: number; now: number; counts: SinkCounts; faults: object; verification: VerificationReport | undefined }): SinkReport {
   const seconds = (opts.now - opts.startedAt) / 1000;
   const { total, ...signals } = summarize(opts.counts, undefined, seconds);
   return {
@@ -52,6 +53,15 @@ export function buildReport(opts: { startedAt: number; now: number; counts: Sink
     faults: opts.faults,
     verification: opts.verification ?? null,
   };
+}
+
+/** Says why the sink's count can be below what its clients tried to send. */
+export function warnLate(log: Logger, counts: SignalCounts): void {
+  if (counts.lateRequests === 0) return;
+  log.warn(
+    { late_requests: counts.lateRequests },
+    'requests answered after their client had given up (gRPC deadline passed, stream reset or connection closed) were not counted as received: the client sends them again',
+  );
 }
 
 /** Writes the report through a temp file so a reader never sees half a JSON document. */

@@ -1,3 +1,7 @@
+import { decodeOtlpJson } from '../otlp/json-decode.js';
+import { requestType } from '../otlp/proto.js';
+import { checkWire } from '../otlp/wire-check.js';
+import { walkRequest } from './verify-wire.js';
 import type { Signal } from '../otlp/signals.js';
 import { METRIC_DATA_KEYS } from '../otlp/signals.js';
 
@@ -15,6 +19,7 @@ export interface VerifyOptions {
 }
 
 export type ProblemKind =
+  | 'undecodable'
   | 'zero_trace_id' | 'bad_trace_id_length' | 'zero_span_id' | 'bad_span_id_length' | 'bad_parent_id_length'
   | 'duplicate_span_id' | 'orphan' | 'start_after_end' | 'time_out_of_window' | 'time_before_start';
 
@@ -41,11 +46,20 @@ type TimeValue = { low: number; high: number } | number | null | undefined;
 // Decoded requests (requestType().decode or decodeOtlpJson) are walked without generated types.
 type Obj = Record<string, any>;
 
-const NS_PER_MS = 1_000_000n;
+/** A fixed64 nanosecond time as its two 32-bit halves: exact, and no BigInt per value on the hot path. */
+export interface Nanos {
+  hi: number;
+  lo: number;
+}
+
+const NS_PER_MS = 1_000_000;
+const TWO_32 = 4294967296;
 
 /**
- * Checks decoded requests for the mistakes a replay tool can make: bad or repeated ids,
- * broken parent links, inverted or stale times. Memory is bounded by `idWindow`.
+ * Checks requests for the mistakes a replay tool can make: bad or repeated ids, broken
+ * parent links, inverted or stale times. Memory is bounded by `idWindow`. Protobuf
+ * bodies are checked against the schema and walked in place (verify-wire.ts); OTLP/JSON
+ * is decoded first. Both feed the same checks.
  */
 export class Verifier {
   readonly timeWindowMs: number;
@@ -60,6 +74,9 @@ export class Verifier {
   /** trace key + parent span key → the first child waiting for that parent. */
   private pending = new Map<string, ProblemExample>();
   private pendingOld = new Map<string, ProblemExample>();
+  /** The time window of the request being checked, in ms since the epoch. */
+  private windowLo = 0;
+  private windowHi = 0;
 
   constructor(opts: VerifyOptions = {}) {
     this.timeWindowMs = opts.timeWindowMs ?? 3_600_000;
@@ -69,13 +86,44 @@ export class Verifier {
     if (!(Number.isInteger(this.idWindow) && this.idWindow >= 2)) throw new RangeError(`verify id window must be an integer ≥ 2, got ${opts.idWindow}`);
   }
 
+  /**
+   * Checks one request body the sink accepted. A body that does not decode (a bad field
+   * inside an item, a JSON id of the wrong length) is an `undecodable` problem.
+   */
+  checkBody(signal: Signal, encoding: 'proto' | 'json', body: Uint8Array): void {
+    if (encoding === 'json') {
+      let request: Obj;
+      try {
+        request = decodeOtlpJson(signal, Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8'));
+      } catch (err) {
+        return this.undecodable(signal, 'json', err);
+      }
+      return this.check(signal, request);
+    }
+    try {
+      // The whole message against the schema, as a decode would; then only the checked fields are read.
+      checkWire(body, requestType(signal));
+    } catch (err) {
+      return this.undecodable(signal, 'proto', err);
+    }
+    this.beginRequest();
+    walkRequest(this, signal, body);
+  }
+
+  /** Checks a decoded request (protobufjs objects, or decodeOtlpJson's). */
   check(signal: Signal, request: Obj): void {
-    const now = BigInt(Date.now()) * NS_PER_MS;
-    const win = BigInt(Math.round(this.timeWindowMs)) * NS_PER_MS;
-    const bounds: [bigint, bigint] = [now - win, now + win];
-    if (signal === 'traces') this.eachItem(request.resourceSpans, 'scopeSpans', 'spans', (s) => this.span(s, bounds));
-    else if (signal === 'logs') this.eachItem(request.resourceLogs, 'scopeLogs', 'logRecords', (l) => this.log(l, bounds));
-    else this.eachItem(request.resourceMetrics, 'scopeMetrics', 'metrics', (m) => this.metric(m, bounds));
+    this.beginRequest();
+    if (signal === 'traces') {
+      this.eachItem(request.resourceSpans, 'scopeSpans', 'spans', (s) => this.span(idBytes(s.traceId), idBytes(s.spanId), idBytes(s.parentSpanId), nanos(s.startTimeUnixNano), nanos(s.endTimeUnixNano)));
+    } else if (signal === 'logs') {
+      this.eachItem(request.resourceLogs, 'scopeLogs', 'logRecords', (l) => this.log(idBytes(l.traceId), idBytes(l.spanId), nanos(l.timeUnixNano), nanos(l.observedTimeUnixNano)));
+    } else {
+      this.eachItem(request.resourceMetrics, 'scopeMetrics', 'metrics', (m) => {
+        for (const kind of METRIC_DATA_KEYS) {
+          for (const p of asList(m[kind]?.dataPoints)) this.point(() => String(m.name ?? 'metric'), nanos((p as Obj).startTimeUnixNano), nanos((p as Obj).timeUnixNano));
+        }
+      });
+    }
   }
 
   report(): VerifyReport {
@@ -96,80 +144,82 @@ export class Verifier {
     };
   }
 
+  /** Times are checked against now ± the window, taken once per request. */
+  beginRequest(): void {
+    const now = Date.now();
+    this.windowLo = now - this.timeWindowMs;
+    this.windowHi = now + this.timeWindowMs;
+  }
+
+  span(traceId: Uint8Array, spanId: Uint8Array, parentId: Uint8Array, start: Nanos, end: Nanos): void {
+    this.checked.traces++;
+    const traceOk = this.idCheck(traceId, 16, 'trace', 'traces', traceId, spanId);
+    const spanOk = this.idCheck(spanId, 8, 'span', 'traces', traceId, spanId);
+    if (parentId.length !== 0 && parentId.length !== 8) {
+      this.problem('bad_parent_id_length', { ...spanCtx(traceId, spanId), message: `parent span id has ${parentId.length} bytes, expected 8` });
+    }
+    if (traceOk && spanOk) this.link(traceId, spanId, parentId.length === 8 ? key(parentId) : undefined);
+    if (start.hi > end.hi || (start.hi === end.hi && start.lo > end.lo)) {
+      this.problem('start_after_end', { ...spanCtx(traceId, spanId), message: `start ${big(start)} is after end ${big(end)}` });
+    }
+    this.timeCheck(start, 'start', 'traces', traceId, spanId);
+    this.timeCheck(end, 'end', 'traces', traceId, spanId);
+  }
+
+  log(traceId: Uint8Array, spanId: Uint8Array, time: Nanos, observed: Nanos): void {
+    this.checked.logs++;
+    if (traceId.length) this.idCheck(traceId, 16, 'trace', 'logs', traceId, spanId);
+    if (spanId.length) this.idCheck(spanId, 8, 'span', 'logs', traceId, spanId);
+    // time_unix_nano 0 means "unknown" in OTLP logs; only set times are checked.
+    if (time.hi !== 0 || time.lo !== 0) this.timeCheck(time, 'time', 'logs', traceId, spanId);
+    if (observed.hi !== 0 || observed.lo !== 0) this.timeCheck(observed, 'observed time', 'logs', traceId, spanId);
+  }
+
+  /** One data point; `name` gives the metric's name, read only for a problem. */
+  point(name: () => string, start: Nanos, time: Nanos): void {
+    this.checked.metrics++;
+    const hasStart = start.hi !== 0 || start.lo !== 0;
+    if (hasStart && (time.hi < start.hi || (time.hi === start.hi && time.lo < start.lo))) {
+      this.problem('time_before_start', { signal: 'metrics', message: `${name()}: time ${big(time)} is before start ${big(start)}` });
+    }
+    this.timeCheck(time, 'time', 'metrics', EMPTY, EMPTY);
+  }
+
+  private undecodable(signal: Signal, encoding: 'proto' | 'json', err: unknown): void {
+    this.problem('undecodable', { signal, message: `${encoding} request does not decode: ${(err as Error).message}` });
+  }
+
   private eachItem(resources: unknown, scopeKey: string, itemKey: string, fn: (item: Obj) => void): void {
     for (const r of asList(resources)) for (const s of asList((r as Obj)?.[scopeKey])) for (const i of asList((s as Obj)?.[itemKey])) fn(i as Obj);
   }
 
-  private span(s: Obj, bounds: [bigint, bigint]): void {
-    this.checked.traces++;
-    const traceId = idBytes(s.traceId);
-    const spanId = idBytes(s.spanId);
-    const parentId = idBytes(s.parentSpanId);
-    const ctx = { signal: 'traces' as const, traceId: hex(traceId), spanId: hex(spanId) };
-    const traceOk = this.idCheck(traceId, 16, 'trace', ctx);
-    const spanOk = this.idCheck(spanId, 8, 'span', ctx);
-    if (parentId.length !== 0 && parentId.length !== 8) {
-      this.problem('bad_parent_id_length', { ...ctx, message: `parent span id has ${parentId.length} bytes, expected 8` });
-    }
-    if (traceOk && spanOk) this.link(ctx, key(traceId), key(spanId), parentId.length === 8 ? key(parentId) : undefined);
-    const start = nanos(s.startTimeUnixNano);
-    const end = nanos(s.endTimeUnixNano);
-    if (start > end) this.problem('start_after_end', { ...ctx, message: `start ${start} is after end ${end}` });
-    this.timeCheck(start, 'start', bounds, ctx);
-    this.timeCheck(end, 'end', bounds, ctx);
-  }
-
-  private log(l: Obj, bounds: [bigint, bigint]): void {
-    this.checked.logs++;
-    const traceId = idBytes(l.traceId);
-    const spanId = idBytes(l.spanId);
-    const ctx = { signal: 'logs' as const, traceId: hex(traceId) || undefined, spanId: hex(spanId) || undefined };
-    if (traceId.length) this.idCheck(traceId, 16, 'trace', ctx);
-    if (spanId.length) this.idCheck(spanId, 8, 'span', ctx);
-    // time_unix_nano 0 means "unknown" in OTLP logs; only set times are checked.
-    for (const [name, v] of [['time', l.timeUnixNano], ['observed time', l.observedTimeUnixNano]] as const) {
-      const t = nanos(v);
-      if (t !== 0n) this.timeCheck(t, name, bounds, ctx);
-    }
-  }
-
-  private metric(m: Obj, bounds: [bigint, bigint]): void {
-    const ctx = { signal: 'metrics' as const };
-    for (const kind of METRIC_DATA_KEYS) {
-      for (const p of asList(m[kind]?.dataPoints)) {
-        this.checked.metrics++;
-        const start = nanos((p as Obj).startTimeUnixNano);
-        const time = nanos((p as Obj).timeUnixNano);
-        if (start !== 0n && time < start) {
-          this.problem('time_before_start', { ...ctx, message: `${m.name ?? 'metric'}: time ${time} is before start ${start}` });
-        }
-        this.timeCheck(time, 'time', bounds, ctx);
-      }
-    }
-  }
-
-  private idCheck(id: Uint8Array, len: number, what: 'trace' | 'span', ctx: Omit<ProblemExample, 'message'>): boolean {
+  private idCheck(id: Uint8Array, len: number, what: 'trace' | 'span', signal: Signal, traceId: Uint8Array, spanId: Uint8Array): boolean {
     if (id.length !== len) {
-      this.problem(`bad_${what}_id_length`, { ...ctx, message: `${what} id has ${id.length} bytes, expected ${len}` });
+      this.problem(`bad_${what}_id_length`, { ...ctx(signal, traceId, spanId), message: `${what} id has ${id.length} bytes, expected ${len}` });
       return false;
     }
-    if (id.every((b) => b === 0)) {
-      this.problem(`zero_${what}_id`, { ...ctx, message: `${what} id is all zeros` });
-      return false;
-    }
-    return true;
+    for (let i = 0; i < len; i++) if (id[i] !== 0) return true;
+    this.problem(`zero_${what}_id`, { ...ctx(signal, traceId, spanId), message: `${what} id is all zeros` });
+    return false;
   }
 
-  private timeCheck(t: bigint, name: string, [lo, hi]: [bigint, bigint], ctx: Omit<ProblemExample, 'message'>): void {
-    if (t >= lo && t <= hi) return;
-    const offMs = Number(t / NS_PER_MS) - Date.now();
-    this.problem('time_out_of_window', { ...ctx, message: `${name} ${t} is ${Math.round(offMs / 1000)}s from now (window ±${this.timeWindowMs / 1000}s)` });
+  private timeCheck(t: Nanos, name: string, signal: Signal, traceId: Uint8Array, spanId: Uint8Array): void {
+    // ms as a double: exact enough for a window of seconds or more.
+    const ms = t.hi * (TWO_32 / NS_PER_MS) + t.lo / NS_PER_MS;
+    if (ms >= this.windowLo && ms <= this.windowHi) return;
+    const offMs = ms - Date.now();
+    this.problem('time_out_of_window', {
+      ...ctx(signal, traceId, spanId),
+      message: `${name} ${big(t)} is ${Math.round(offMs / 1000)}s from now (window ±${this.timeWindowMs / 1000}s)`,
+    });
   }
 
   /** Duplicate span ids and parent links, over the two-generation window. */
-  private link(ctx: Omit<ProblemExample, 'message'>, traceKey: string, spanKey: string, parentKey: string | undefined): void {
+  private link(traceId: Uint8Array, spanId: Uint8Array, parentKey: string | undefined): void {
+    const traceKey = key(traceId);
+    const spanKey = key(spanId);
     if (this.seen.has(spanKey) || this.seenOld.has(spanKey)) {
-      this.problem('duplicate_span_id', { ...ctx, message: `span id ${ctx.spanId} seen before` });
+      this.problem('duplicate_span_id', { ...spanCtx(traceId, spanId), message: `span id ${hex(spanId)} seen before` });
     } else {
       if (this.seen.size >= this.idWindow / 2) this.rotate();
       this.seen.set(spanKey, traceKey);
@@ -182,7 +232,7 @@ export class Verifier {
     if (parentTrace === traceKey) return;
     const waiting = traceKey + parentKey;
     if (!this.pending.has(waiting) && !this.pendingOld.has(waiting)) {
-      this.pending.set(waiting, { ...ctx, message: `parent span ${hexKey(parentKey)} not seen in trace ${ctx.traceId}` });
+      this.pending.set(waiting, { ...spanCtx(traceId, spanId), message: `parent span ${hexKey(parentKey)} not seen in trace ${hex(traceId)}` });
     }
   }
 
@@ -212,10 +262,27 @@ function idBytes(v: IdValue): Uint8Array {
   return v instanceof Uint8Array ? v : EMPTY;
 }
 
-function nanos(v: TimeValue): bigint {
-  if (v === null || v === undefined) return 0n;
-  if (typeof v === 'number') return BigInt(Math.trunc(v));
-  return (BigInt(v.high >>> 0) << 32n) | BigInt(v.low >>> 0);
+function nanos(v: TimeValue): Nanos {
+  if (v === null || v === undefined) return { hi: 0, lo: 0 };
+  if (typeof v === 'number') {
+    const hi = Math.floor(v / TWO_32);
+    return { hi, lo: v - hi * TWO_32 };
+  }
+  return { hi: v.high >>> 0, lo: v.low >>> 0 };
+}
+
+function big(t: Nanos): bigint {
+  return (BigInt(t.hi) << 32n) | BigInt(t.lo);
+}
+
+/** Where a problem was found; ids are turned into hex only when there is a problem to report. */
+function ctx(signal: Signal, traceId: Uint8Array, spanId: Uint8Array): Omit<ProblemExample, 'message'> {
+  if (signal === 'traces') return spanCtx(traceId, spanId);
+  return { signal, traceId: hex(traceId) || undefined, spanId: hex(spanId) || undefined };
+}
+
+function spanCtx(traceId: Uint8Array, spanId: Uint8Array): Omit<ProblemExample, 'message'> {
+  return { signal: 'traces', traceId: hex(traceId), spanId: hex(spanId) };
 }
 
 function key(id: Uint8Array): string {

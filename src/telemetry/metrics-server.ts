@@ -22,12 +22,14 @@ const MIN_RATE_WINDOW_MS = 1000;
 
 const EXPORTER_COUNTERS: [name: string, help: string, field: keyof ExporterCounters][] = [
   ['otel_replayd_sent_events_total', 'Events (spans, data points, log records) accepted by the endpoint.', 'sentEvents'],
-  ['otel_replayd_sent_bytes_total', 'Request body bytes of accepted export requests.', 'sentBytes'],
+  ['otel_replayd_sent_bytes_total', 'Request body bytes of accepted export requests as sent on the wire (after compression).', 'sentBytes'],
+  ['otel_replayd_sent_uncompressed_bytes_total', 'Request body bytes of accepted export requests before compression.', 'sentUncompressedBytes'],
   ['otel_replayd_sent_requests_total', 'Export requests accepted by the endpoint.', 'sentFrames'],
   ['otel_replayd_failed_events_total', 'Events in export requests that failed after all retries.', 'failedEvents'],
   ['otel_replayd_rejected_events_total', 'Events the endpoint rejected through partial_success.', 'rejectedEvents'],
   ['otel_replayd_dropped_events_total', 'Events stamped but never handed to the endpoint (forced exit).', 'droppedEvents'],
-  ['otel_replayd_retries_total', 'Export retry attempts.', 'retries'],
+  ['otel_replayd_unparsed_responses_total', 'Accepted export requests whose response body could not be decoded (also counted as sent).', 'unparsedResponses'],
+  ['otel_replayd_retries_total', 'Export retry attempts, counted as each starts.', 'retries'],
 ];
 
 interface RateWindow { sent: number; durationMs: number; rate: number }
@@ -138,9 +140,7 @@ export class MetricsServer {
         sent += this.#tracker.total(`${pipeline}\0${exporter}\0sentEvents`);
         this.#inFlight.set(labels, c.inFlight);
       }
-      this.#tracker.observe(`${pipeline}\0uptime`, snap.uptimeMs);
-      const durationMs = this.#tracker.total(`${pipeline}\0uptime`);
-      this.#rateAchieved.set({ pipeline, signal }, isTerminal(snap.state) ? 0 : this.#recentRate(pipeline, sent, durationMs));
+      this.#rateAchieved.set({ pipeline, signal }, isTerminal(snap.state) ? 0 : this.#recentRate(pipeline, sent, snap.sendingMs));
       if (snap.rateTarget !== null) this.#rateTarget.set({ pipeline, signal }, snap.rateTarget);
       this.#up.set({ pipeline, signal, state: snap.state }, snap.state === 'running' ? 1 : 0);
     }

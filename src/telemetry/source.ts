@@ -11,8 +11,11 @@ export interface PipelineSnapshot {
   /** events/s the pipeline is held to (sum over workers), null without ratelimit */
   rateTarget: number | null;
   cycles: number;
-  /** ms since the pipeline started (for the overall rate) */
-  uptimeMs: number;
+  /**
+   * ms the pipeline has been sending (the workers' own sending windows, summed over
+   * restarts; loading time and time stopped do not count). Never falls: the base of rates.
+   */
+  sendingMs: number;
   exporters: Record<string, ExporterCounters>;   // summed over workers
 }
 

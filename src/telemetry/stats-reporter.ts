@@ -24,18 +24,23 @@ export interface PipelineSummary {
   cycles: number;
   /** Events accepted by the endpoints. */
   sent: number;
+  /** Body bytes of accepted requests on the wire (after compression). */
   sentBytes: number;
+  /** The same bodies before compression. */
+  sentUncompressedBytes: number;
   sentRequests: number;
   failed: number;
   failedRequests: number;
   rejected: number;
   dropped: number;
+  /** Accepted requests whose response could not be decoded (also in sentRequests). */
+  unparsedResponses: number;
   retries: number;
-  /** Time the pipeline ran (summed over restarts), the base of `rate`. */
+  /** Time the pipeline was sending (summed over restarts, loading excluded), the base of `rate`. */
   durationMs: number;
   /** Overall events/s: sent / duration. */
   rate: number;
-  /** Overall sent megabytes (10^6 bytes) per second. */
+  /** Overall sent megabytes (10^6 bytes, on the wire) per second. */
   mbPerS: number;
   rateTarget: number | null;
   /** Monotonic totals per exporter id (inFlight is the last value seen). */
@@ -43,8 +48,8 @@ export interface PipelineSummary {
 }
 
 const COUNTER_FIELDS = [
-  'sentFrames', 'sentEvents', 'sentBytes', 'failedFrames', 'failedEvents', 'rejectedEvents',
-  'droppedFrames', 'droppedEvents', 'retries',
+  'sentFrames', 'sentEvents', 'sentBytes', 'sentUncompressedBytes', 'failedFrames', 'failedEvents', 'rejectedEvents',
+  'droppedFrames', 'droppedEvents', 'unparsedResponses', 'retries',
 ] as const satisfies readonly (keyof ExporterCounters)[];
 
 interface RateBase { sent: number; bytes: number; durationMs: number; terminal: boolean }
@@ -61,7 +66,7 @@ export class StatsReporter {
   readonly #counters = new CounterTracker();
   /** Last totals of every pipeline ever seen: a pipeline gone from the snapshot keeps its numbers. */
   readonly #latest = new Map<string, PipelineSummary>();
-  /** Run time per pipeline; it stops growing once the pipeline has stopped. */
+  /** Sending time per pipeline (see PipelineSnapshot.sendingMs). */
   readonly #durationMs = new Map<string, number>();
   /** Totals at the previous stats line, for the recent rate. */
   readonly #previous = new Map<string, RateBase>();
@@ -100,6 +105,7 @@ export class StatsReporter {
       this.#log.info({
         ...this.#lineBase(s),
         sent_bytes: s.sentBytes,
+        sent_uncompressed_bytes: s.sentUncompressedBytes,
         sent_requests: s.sentRequests,
         failed_requests: s.failedRequests,
         cycles: s.cycles,
@@ -147,6 +153,7 @@ export class StatsReporter {
       failed: s.failed,
       rejected: s.rejected,
       dropped: s.dropped,
+      unparsed_responses: s.unparsedResponses,
       retries: s.retries,
       rate: s.rate,
       rate_target: s.rateTarget,
@@ -173,10 +180,8 @@ export class StatsReporter {
       c.inFlight = raw.inFlight;
       exporters[id] = c;
     }
-    const grown = this.#counters.observe(`${p}\0uptime`, snap.uptimeMs);
-    // A stopped pipeline's clock may keep running; its rate is over the time it ran.
-    const wasTerminal = isTerminal(this.#latest.get(p)?.state ?? 'starting');
-    const durationMs = (this.#durationMs.get(p) ?? 0) + (wasTerminal && isTerminal(snap.state) ? 0 : grown);
+    // The source's sending time never falls; max() keeps a stale snapshot from moving it back.
+    const durationMs = Math.max(this.#durationMs.get(p) ?? 0, snap.sendingMs);
     this.#durationMs.set(p, durationMs);
     const sent = sumOf(exporters, 'sentEvents');
     const sentBytes = sumOf(exporters, 'sentBytes');
@@ -189,11 +194,13 @@ export class StatsReporter {
       cycles: snap.cycles,
       sent,
       sentBytes,
+      sentUncompressedBytes: sumOf(exporters, 'sentUncompressedBytes'),
       sentRequests: sumOf(exporters, 'sentFrames'),
       failed: sumOf(exporters, 'failedEvents'),
       failedRequests: sumOf(exporters, 'failedFrames'),
       rejected: sumOf(exporters, 'rejectedEvents'),
       dropped: sumOf(exporters, 'droppedEvents'),
+      unparsedResponses: sumOf(exporters, 'unparsedResponses'),
       retries: sumOf(exporters, 'retries'),
       durationMs,
       rate: durationMs > 0 ? round(sent / (durationMs / 1000), 1) : 0,
@@ -213,7 +220,7 @@ function breakdown(s: PipelineSummary): { exporters?: Record<string, Record<stri
     const c = s.exporters[id]!;
     exporters[id] = {
       [`sent_${s.unit}`]: c.sentEvents, failed: c.failedEvents, rejected: c.rejectedEvents,
-      dropped: c.droppedEvents, retries: c.retries, in_flight: c.inFlight,
+      dropped: c.droppedEvents, unparsed_responses: c.unparsedResponses, retries: c.retries, in_flight: c.inFlight,
     };
   }
   return { exporters };

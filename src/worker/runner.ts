@@ -4,6 +4,8 @@ import type { CompiledTemplate } from '../compile/frame.js';
 import type { CompilePlan } from '../compile/plan.js';
 import type { Exporter, ExportOutcome } from '../exporters/exporter.js';
 import { createExporter } from '../exporters/index.js';
+import { ABORTED_CODE } from '../exporters/retry.js';
+import { ThrottledWarn } from '../exporters/throttled-warn.js';
 import type { Logger } from '../log.js';
 import type { Encoding, Signal } from '../otlp/signals.js';
 import type { Pacer, ProcessorHooks } from '../processors/processor.js';
@@ -21,6 +23,8 @@ interface Route {
   exporter: Exporter;
   slots: Slots;
   counters: ExporterCounters;
+  /** Counts a retry as it starts, so stats show a request that is still being retried. */
+  countRetry: () => void;
 }
 
 export interface RunnerOptions {
@@ -45,6 +49,7 @@ export class PipelineRunner {
   private readonly routes: Route[];
   private readonly encodings: Encoding[];
   private readonly routesByEncoding: Map<Encoding, Route[]>;
+  private readonly warn: ThrottledWarn;
   private readonly stop = new AbortController();
   /** Aborts requests in flight: at the drain deadline (failed) or on a forced exit (dropped). */
   private readonly cancel = new AbortController();
@@ -55,6 +60,9 @@ export class PipelineRunner {
   private stamper!: Stamper;
   private pools = new Map<Encoding, SendBufferPool>();
   private cycles = 0;
+  /** performance.now() when the loop started and when its last request settled: the sending window. */
+  private sendingFrom: number | undefined;
+  private sendingUntil: number | undefined;
 
   constructor(opts: RunnerOptions) {
     this.opts = opts;
@@ -62,11 +70,11 @@ export class PipelineRunner {
     const { resolved, worker } = opts;
     ({ processors: this.processors, plan: this.plan } = pipelinePlan(resolved, worker));
     this.pacers = this.processors.flatMap((p) => (p.send ? [p.send] : []));
-    this.routes = resolved.exporters.map((cfg) => ({
-      exporter: createExporter(cfg, opts.log),
-      slots: new Slots(cfg.maxInFlight),
-      counters: emptyCounters(),
-    }));
+    this.routes = resolved.exporters.map((cfg) => {
+      const counters = emptyCounters();
+      return { exporter: createExporter(cfg, opts.log), slots: new Slots(cfg.maxInFlight), counters, countRetry: () => void counters.retries++ };
+    });
+    this.warn = new ThrottledWarn(opts.log);
     this.encodings = [...new Set(this.routes.map((r) => r.exporter.encoding))];
     this.routesByEncoding = new Map(this.encodings.map((e) => [e, this.routes.filter((r) => r.exporter.encoding === e)]));
   }
@@ -102,6 +110,7 @@ export class PipelineRunner {
   /** Replays until the receiver's loops are done or `drain()` is called, then waits for what is in flight. */
   async run(): Promise<void> {
     const loops = this.receiver.loops;
+    this.sendingFrom = performance.now();
     try {
       while (!this.stop.signal.aborted && (loops === 0 || this.cycles < loops)) {
         await this.cycle();
@@ -112,6 +121,7 @@ export class PipelineRunner {
       }
     } finally {
       await this.settle();
+      this.sendingUntil = performance.now();
       await Promise.all(this.routes.map((r) => r.exporter.close()));
     }
   }
@@ -139,7 +149,7 @@ export class PipelineRunner {
         for (const r of routes) {
           r.counters.inFlight++;
           const p = r.exporter
-            .export(this.signal, body, this.cancel.signal)
+            .export(this.signal, body, this.cancel.signal, r.countRetry)
             .then((outcome) => this.count(r, outcome, events, body.length))
             .finally(() => {
               r.counters.inFlight--;
@@ -153,21 +163,27 @@ export class PipelineRunner {
     }
   }
 
+  /** Retries are counted as they start (see Route.countRetry), not here. */
   private count(r: Route, o: ExportOutcome, events: number, bytes: number): void {
     const c = r.counters;
-    c.retries += o.retries;
     if (o.status === 'sent') {
       c.sentFrames++;
       c.sentEvents += events - o.rejected;
       c.rejectedEvents += o.rejected;
-      c.sentBytes += bytes;
-    } else if (this.abandoning && o.code === 'ERR_EXPORT_ABORTED') {
+      c.sentBytes += o.wireBytes;
+      c.sentUncompressedBytes += bytes;
+      if (o.unparsed !== undefined) c.unparsedResponses++;
+    } else if (this.abandoning && o.code === ABORTED_CODE) {
       c.droppedFrames++;
       c.droppedEvents += events;
     } else {
-      // The exporter logs failures (throttled); here they are only counted.
       c.failedFrames++;
       c.failedEvents += events;
+      // The exporter logs its own failures (throttled); a cancel at the drain deadline is ours.
+      if (o.code === ABORTED_CODE) {
+        this.warn.warn(`deadline:${r.exporter.id}`, { exporter: r.exporter.id, code: o.code, reason: o.message },
+          'export failed: still in flight at the drain deadline (service.shutdown_timeout)');
+      }
     }
   }
 
@@ -206,6 +222,7 @@ export class PipelineRunner {
       signal: this.signal,
       cycles: this.cycles,
       rateTarget: this.pacers[0]?.rate ?? null,
+      sendingMs: this.sendingFrom === undefined ? 0 : (this.sendingUntil ?? performance.now()) - this.sendingFrom,
       exporters,
     };
   }

@@ -5,7 +5,10 @@ export interface ExporterCounters {
   sentFrames: number;
   /** Events accepted by the endpoint (request events minus partial_success rejections). */
   sentEvents: number;
+  /** Request body bytes of accepted requests as they went on the wire (after compression). */
   sentBytes: number;
+  /** The same requests' body bytes before compression. */
+  sentUncompressedBytes: number;
   failedFrames: number;
   failedEvents: number;
   /** Events rejected through partial_success in otherwise accepted requests. */
@@ -13,6 +16,9 @@ export interface ExporterCounters {
   /** Stamped but never handed to the endpoint (abandoned at a forced exit). */
   droppedFrames: number;
   droppedEvents: number;
+  /** Accepted requests whose response body could not be decoded (also counted as sent). */
+  unparsedResponses: number;
+  /** Retry attempts, counted as each one starts. */
   retries: number;
   inFlight: number;
 }
@@ -26,13 +32,19 @@ export interface WorkerStats {
   cycles: number;
   /** events/s this worker is held to, or null without ratelimit. */
   rateTarget: number | null;
+  /**
+   * ms this worker has been sending: from the start of its loop until its last request
+   * settled (then it stops growing). Measured here, in the same snapshot as the counters,
+   * so sent / sendingMs is the rate the worker achieved, whenever the main thread reads it.
+   */
+  sendingMs: number;
   exporters: Record<string, ExporterCounters>;
 }
 
 export function emptyCounters(): ExporterCounters {
   return {
-    sentFrames: 0, sentEvents: 0, sentBytes: 0, failedFrames: 0, failedEvents: 0, rejectedEvents: 0,
-    droppedFrames: 0, droppedEvents: 0, retries: 0, inFlight: 0,
+    sentFrames: 0, sentEvents: 0, sentBytes: 0, sentUncompressedBytes: 0, failedFrames: 0, failedEvents: 0, rejectedEvents: 0,
+    droppedFrames: 0, droppedEvents: 0, unparsedResponses: 0, retries: 0, inFlight: 0,
   };
 }
 

@@ -85,7 +85,7 @@ describe('reload and shutdown under load', () => {
       expect(l.failed).toBe(0);
       expect(l.dropped).toBe(0);
     }
-    const v = s.verification()!;
+    const v = (await s.verification())!;
     expect(v.problems.duplicate_span_id ?? 0).toBe(0);
   }, 120_000);
 

@@ -52,7 +52,7 @@ service:
       expect(l.dropped).toBe(0);
     }
     // Fresh, unique, well-linked ids and sane times in everything that arrived.
-    const v = s.verification()!;
+    const v = (await s.verification())!;
     expect(v.checked.traces).toBe(counts.traces.events);
     expect(v.problems, JSON.stringify(v.examples).slice(0, 2000)).toEqual({});
     expect(v.ok).toBe(true);

@@ -87,7 +87,7 @@ service:
     const d = run(cfg);
     expect(await d.exited, d.stderr()).toBe(0);
     expect(Number(summaries(d.lines).get('traces')!.sent_spans)).toBe(2 * 24);
-    const v = s.verification()!;
+    const v = (await s.verification())!;
     expect(v.checked.traces).toBe(48);
     expect(v.problems, JSON.stringify(v.examples).slice(0, 1000)).toEqual({});
 

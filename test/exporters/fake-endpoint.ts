@@ -24,11 +24,13 @@ export interface Reply {
   /** gRPC: fail with this status code; `retryDelayMs` adds a RetryInfo detail. */
   grpcCode?: number;
   retryDelayMs?: number;
-  /** HTTP: answer with this status; `retryAfter` sets the header; `body` the error body. */
+  /** HTTP: answer with this status; `retryAfter` sets the header; `body` the body (also of a 2xx), of type `contentType`. */
   httpStatus?: number;
   retryAfter?: string;
   body?: string;
   contentType?: string;
+  /** gRPC: answer OK with these response message bytes instead of an Export*ServiceResponse. */
+  responseBytes?: Buffer;
 }
 
 /** What the endpoint saw. `body` is decompressed; `rawBody` is what came off the wire. */
@@ -154,6 +156,10 @@ export class FakeHttpEndpoint extends ScriptedEndpoint {
       res.writeHead(r.httpStatus, headers).end(r.body ?? '');
       return;
     }
+    if (r.body !== undefined) {
+      res.writeHead(r.httpStatus ?? 200, { 'content-type': r.contentType ?? 'text/plain' }).end(r.body);
+      return;
+    }
     const signal = SIGNAL_NAMES.find((s) => req.url?.endsWith(SIGNALS[s].httpPath)) ?? 'traces';
     if (req.headers['content-type'] === 'application/json') {
       res.writeHead(200, { 'content-type': 'application/json' }).end(partialSuccessJson(signal, r));
@@ -212,7 +218,7 @@ export class FakeGrpcEndpoint extends ScriptedEndpoint {
       cb({ code: r.grpcCode, details: r.message ?? 'scripted failure', metadata });
       return;
     }
-    cb(null, partialSuccessProto(signal, r));
+    cb(null, r.responseBytes ?? partialSuccessProto(signal, r));
   }
 
   async close(): Promise<void> {

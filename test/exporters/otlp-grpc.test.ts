@@ -56,7 +56,7 @@ describe('OtlpGrpcExporter', () => {
     expect(ep.received[0]!.body.equals(body)).toBe(true);
   });
 
-  it('compresses with gzip when configured: the wire carries a gzip frame of the same bytes', async () => {
+  it('compresses with gzip when configured: the wire carries a gzip frame of the same bytes, whose size the outcome reports', async () => {
     // A raw HTTP/2 server, because grpc-js servers hide the message encoding from handlers.
     const frames: Buffer[] = [];
     const h2 = http2.createServer();
@@ -66,12 +66,14 @@ describe('OtlpGrpcExporter', () => {
       stream.on('end', () => {
         frames.push(Buffer.concat(chunks));
         encodings.push(String(headers['grpc-encoding']));
+        headerNames.push(...Object.keys(headers));
         stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
         stream.on('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0' }));
         stream.end(Buffer.alloc(5));
       });
     });
     const encodings: string[] = [];
+    const headerNames: string[] = [];
     await new Promise<void>((r) => h2.listen(0, '127.0.0.1', r));
     cleanups.push(() => new Promise((r) => h2.close(() => r())));
     const { log } = memoryLogger();
@@ -79,12 +81,38 @@ describe('OtlpGrpcExporter', () => {
     const exp = new OtlpGrpcExporter(testExporterConfig({ type: 'otlp_grpc', endpoint: `127.0.0.1:${port}`, compression: 'gzip' }), log);
     cleanups.push(() => exp.close());
     const body = traceRequest(50);
-    expect((await exp.export('traces', body)).status).toBe('sent');
+    const out = await exp.export('traces', body);
+    expect(out.status).toBe('sent');
     expect(encodings).toEqual(['gzip']);
     const frame = frames[0]!;
     expect(frame[0]).toBe(1); // compressed flag
     expect(frame.readUInt32BE(1)).toBe(frame.length - 5);
     expect(gunzipSync(frame.subarray(5)).equals(body)).toBe(true);
+    // sent_bytes counts what went on the wire, not the body before compression.
+    expect(out.wireBytes).toBe(frame.length - 5);
+    expect(out.wireBytes).toBeLessThan(body.length / 2);
+    expect(headerNames.filter((h) => h.startsWith('otel-replayd'))).toEqual([]);
+  });
+
+  it('reports the body size as wire bytes without compression', async () => {
+    const { exp } = await setup();
+    const body = traceRequest(50);
+    expect(await exp.export('traces', body)).toMatchObject({ status: 'sent', wireBytes: body.length });
+  });
+
+  it('counts an OK whose response message cannot be decoded as sent and unparsed, with a warning', async () => {
+    const { ep, exp, lines } = await setup();
+    ep.script({ responseBytes: Buffer.from('<html>not grpc</html>') }, { responseBytes: Buffer.from([0x0a, 0x05, 0x08]) });
+    const a = await exp.export('traces', traceRequest());
+    const b = await exp.export('traces', traceRequest());
+    expect(a).toMatchObject({ status: 'sent', rejected: 0 });
+    expect(a.unparsed).toMatch(/malformed protobuf response/);
+    expect(b.unparsed).toMatch(/malformed protobuf response/);
+    expect((await exp.export('traces', traceRequest())).unparsed).toBeUndefined();
+    // Throttled: one line for the two, saying the request still counts as sent.
+    const warns = lines.filter((l) => l.includes('could not be decoded'));
+    expect(warns).toHaveLength(1);
+    expect(JSON.parse(warns[0]!)).toMatchObject({ level: 40, signal: 'traces' });
   });
 
   it('counts partial_success rejections with the message and logs them', async () => {
@@ -236,6 +264,58 @@ describe('OtlpGrpcExporter', () => {
     cleanups.push(() => exp.close());
     const out = await exp.export('traces', traceRequest());
     expect(out).toMatchObject({ status: 'failed', code: 'UNAVAILABLE' });
+  });
+
+  it('endpoint refusing connections: gives up at max_elapsed_time, not a backoff step early or late', async () => {
+    const port = await freePort();
+    const { log } = memoryLogger();
+    const exp = new OtlpGrpcExporter(
+      testExporterConfig({
+        type: 'otlp_grpc',
+        endpoint: `127.0.0.1:${port}`,
+        // Delays 300, 600, 1200 ms: the third would end at ~2100 ms, past the 1000 ms deadline.
+        retryOnFailure: { enabled: true, initialIntervalMs: 300, maxIntervalMs: 5000, maxElapsedTimeMs: 1000, multiplier: 2, randomizationFactor: 0 },
+      }),
+      log,
+    );
+    cleanups.push(() => exp.close());
+    const t0 = performance.now();
+    const out = await exp.export('traces', traceRequest());
+    const took = performance.now() - t0;
+    expect(out).toMatchObject({ status: 'failed', code: 'UNAVAILABLE', retries: 2 });
+    expect(out.message).toContain('max_elapsed_time 1000ms');
+    expect(took).toBeGreaterThanOrEqual(990);
+    expect(took).toBeLessThan(1300);
+  });
+
+  it('logs the first failed attempt at once and counts retries as they start, while the request is still retrying', async () => {
+    const port = await freePort();
+    const { log, lines } = memoryLogger();
+    const exp = new OtlpGrpcExporter(
+      testExporterConfig({
+        type: 'otlp_grpc',
+        endpoint: `127.0.0.1:${port}`,
+        retryOnFailure: { enabled: true, initialIntervalMs: 50, maxIntervalMs: 50, maxElapsedTimeMs: 0, multiplier: 1, randomizationFactor: 0 },
+      }),
+      log,
+    );
+    cleanups.push(() => exp.close());
+    let retries = 0;
+    const ac = new AbortController();
+    const pending = exp.export('traces', traceRequest(), ac.signal, () => retries++);
+    const settled = { done: false };
+    void pending.then(() => (settled.done = true));
+    while (retries < 3) await new Promise((r) => setTimeout(r, 20));
+    expect(settled.done).toBe(false);
+    const attempts = lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.msg === 'export attempt failed; retrying');
+    // The first failure at once; the next ones of the same kind are throttled.
+    expect(attempts).toHaveLength(1);
+    expect(attempts[0]).toMatchObject({ level: 40, code: 'UNAVAILABLE', attempt: 1, retry_in_ms: 50 });
+    ac.abort();
+    const out = await pending;
+    expect(out).toMatchObject({ status: 'failed', code: 'ERR_EXPORT_ABORTED' });
+    expect(out.retries).toBe(retries);
+    expect(out.message).toMatch(/^export aborted after \d+ attempts; last error UNAVAILABLE: /);
   });
 
   it('strips a scheme from the endpoint and rejects paths', () => {

@@ -74,6 +74,40 @@ describe('OtlpHttpExporter', () => {
     expect(gunzipSync(r.rawBody).equals(body)).toBe(true);
   });
 
+  it('reports the gzipped body size as wire bytes, and the body size without compression', async () => {
+    const gz = await setup({ compression: 'gzip' });
+    const body = traceRequest(200);
+    const out = await gz.exp.export('traces', body);
+    expect(out.wireBytes).toBe(gz.ep.received[0]!.rawBody.length);
+    expect(out.wireBytes).toBeLessThan(body.length / 2);
+    const plain = await setup();
+    expect(await plain.exp.export('traces', body)).toMatchObject({ status: 'sent', wireBytes: body.length });
+  });
+
+  it('counts a 200 whose body is not an OTLP response as sent and unparsed, with one warning per interval', async () => {
+    const { ep, exp, lines } = await setup();
+    ep.script(
+      { body: '<html>please sign in</html>', contentType: 'text/html' },
+      { body: '\x0a\x05\x08', contentType: 'application/x-protobuf' },
+    );
+    const html = await exp.export('traces', traceRequest());
+    const proto = await exp.export('traces', traceRequest());
+    expect(html).toMatchObject({ status: 'sent', rejected: 0, retries: 0 });
+    expect(html.unparsed).toContain('text/html');
+    expect(proto.unparsed).toMatch(/malformed protobuf response/);
+    expect((await exp.export('traces', traceRequest())).unparsed).toBeUndefined();
+    const warns = lines.filter((l) => l.includes('could not be decoded'));
+    expect(warns).toHaveLength(1);
+    expect(JSON.parse(warns[0]!)).toMatchObject({ level: 40, signal: 'traces', url: `${ep.url}/v1/traces` });
+  });
+
+  it('counts a 200 whose JSON body is not JSON as sent and unparsed', async () => {
+    const { ep, exp } = await setup({ encoding: 'json' });
+    ep.script({ body: 'OK', contentType: 'application/json' });
+    const out = await exp.export('logs', Buffer.from('{}'));
+    expect(out).toMatchObject({ status: 'sent', unparsed: 'not a JSON response: OK' });
+  });
+
   it('counts partial_success from a proto response', async () => {
     const { ep, exp, lines } = await setup();
     ep.script({ rejected: 3, message: 'bad attribute' });
@@ -222,6 +256,26 @@ describe('OtlpHttpExporter', () => {
     expect(out).toMatchObject({ status: 'failed', code: 'ERR_EXPORT_CONNECTION' });
     expect(out.message).toContain('ECONNREFUSED');
     expect(lines.filter((l) => l.includes('export failed'))).toHaveLength(1);
+  });
+
+  it('endpoint refusing connections: logs the first failed attempt at once and counts retries as they start', async () => {
+    const port = await freePort();
+    const { log, lines } = memoryLogger();
+    const retry = { enabled: true, initialIntervalMs: 50, maxIntervalMs: 50, maxElapsedTimeMs: 0, multiplier: 1, randomizationFactor: 0 };
+    const exp = new OtlpHttpExporter(testExporterConfig({ type: 'otlp_http', endpoint: `http://127.0.0.1:${port}`, retryOnFailure: retry }), log);
+    cleanups.push(() => exp.close());
+    let retries = 0;
+    const ac = new AbortController();
+    const pending = exp.export('traces', traceRequest(), ac.signal, () => retries++);
+    while (retries < 3) await new Promise((r) => setTimeout(r, 20));
+    const attempts = lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.msg === 'export attempt failed; retrying');
+    expect(attempts).toHaveLength(1);
+    expect(attempts[0]).toMatchObject({ level: 40, code: 'ERR_EXPORT_CONNECTION', attempt: 1, url: `http://127.0.0.1:${port}/v1/traces` });
+    expect(String(attempts[0]!.reason)).toContain('ECONNREFUSED');
+    ac.abort();
+    const out = await pending;
+    expect(out.retries).toBe(retries);
+    expect(out.message).toContain('ECONNREFUSED');
   });
 
   it('rejects malformed endpoints with a ConfigError naming the key', () => {

@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { parseJsonResponse, parseProtoResponse, ThrottledWarn, truncateMessage } from '../../src/exporters/partial-success.js';
+import { parseJsonResponse, parseProtoResponse, truncateMessage } from '../../src/exporters/partial-success.js';
 import { responseType } from '../../src/otlp/proto.js';
 import { SIGNALS, SIGNAL_NAMES } from '../../src/otlp/signals.js';
-import { memoryLogger } from './fake-endpoint.js';
 
 describe('parseProtoResponse', () => {
   it.each(SIGNAL_NAMES)('reads rejected count and message of a %s response', (signal) => {
@@ -29,10 +28,15 @@ describe('parseProtoResponse', () => {
     expect(parseProtoResponse(big.subarray(4, 4 + bytes.length))).toEqual({ rejected: 3 });
   });
 
-  it('a malformed body is reported, not thrown', () => {
+  it('reports a malformed body as unparsed, not thrown', () => {
     const out = parseProtoResponse(new Uint8Array([0x0a, 0x05, 0x08]));
     expect(out.rejected).toBe(0);
-    expect(out.message).toMatch(/unreadable response body: .* at byte 1/);
+    expect(out.message).toBeUndefined();
+    expect(out.unparsed).toMatch(/malformed protobuf response: .* at byte 1/);
+  });
+
+  it('reports an HTML page as unparsed', () => {
+    expect(parseProtoResponse(Buffer.from('<!DOCTYPE html><title>Sign in</title>')).unparsed).toMatch(/malformed protobuf response/);
   });
 });
 
@@ -46,10 +50,11 @@ describe('parseJsonResponse', () => {
     expect(parseJsonResponse('traces', '{"partialSuccess":{"rejectedLogRecords":4}}')).toEqual({ rejected: 0 });
   });
 
-  it('empty and {} bodies reject nothing; bad JSON is reported', () => {
+  it('empty and {} bodies reject nothing; bad JSON and non-objects are unparsed', () => {
     expect(parseJsonResponse('traces', '')).toEqual({ rejected: 0 });
     expect(parseJsonResponse('traces', '{}')).toEqual({ rejected: 0 });
-    expect(parseJsonResponse('traces', '<html>')).toEqual({ rejected: 0, message: 'unreadable JSON response body: <html>' });
+    expect(parseJsonResponse('traces', '<html>')).toEqual({ rejected: 0, unparsed: 'not a JSON response: <html>' });
+    expect(parseJsonResponse('traces', '["ok"]')).toEqual({ rejected: 0, unparsed: 'JSON response is not an object: ["ok"]' });
   });
 });
 
@@ -59,26 +64,5 @@ describe('truncateMessage', () => {
     const t = truncateMessage('x'.repeat(2000));
     expect(t.length).toBe(513);
     expect(t.endsWith('…')).toBe(true);
-  });
-});
-
-describe('ThrottledWarn', () => {
-  it('logs once per interval and counts what it suppressed', () => {
-    const { log, lines } = memoryLogger();
-    const w = new ThrottledWarn(log, 60_000);
-    for (let i = 0; i < 5; i++) w.warn({ n: i }, 'rejected');
-    expect(lines).toHaveLength(1);
-    expect(JSON.parse(lines[0]!)).toMatchObject({ n: 0, suppressed: 0, msg: 'rejected', level: 40 });
-  });
-
-  it('logs again after the interval with the suppressed count', async () => {
-    const { log, lines } = memoryLogger();
-    const w = new ThrottledWarn(log, 30);
-    w.warn({}, 'a');
-    w.warn({}, 'a');
-    w.warn({}, 'a');
-    await new Promise((r) => setTimeout(r, 40));
-    w.warn({}, 'a');
-    expect(lines.map((l) => JSON.parse(l).suppressed)).toEqual([0, 2]);
   });
 });

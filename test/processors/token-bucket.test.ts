@@ -16,6 +16,13 @@ describe('TokenBucket', () => {
     expect(b.tryTake(1)).toBeCloseTo(1, 6);
   });
 
+  it('earns nothing before its first take, however long the pipeline took to load', () => {
+    const c = fakeClock();
+    const b = new TokenBucket({ eventsPerSecond: 1000, clock: c.fn });
+    c.now = 5_000; // loading and compiling templates
+    expect(b.tryTake(1)).toBeCloseTo(1, 6);
+  });
+
   it('holds the rate exactly over many requests', () => {
     const c = fakeClock();
     const b = new TokenBucket({ eventsPerSecond: 200_000, clock: c.fn });
@@ -34,6 +41,7 @@ describe('TokenBucket', () => {
     const c = fakeClock();
     const b = new TokenBucket({ eventsPerSecond: 100, clock: c.fn });
     expect(b.burst).toBe(200);
+    expect(b.tryTake(0)).toBe(0);
     c.now = 60_000; // a long stall saves at most one burst
     expect(b.tryTake(200)).toBe(0);
     expect(b.tryTake(1)).toBeGreaterThan(0);
@@ -43,6 +51,7 @@ describe('TokenBucket', () => {
     const c = fakeClock();
     const b = new TokenBucket({ eventsPerSecond: 100, burst: 10, clock: c.fn });
     expect(b.burst).toBe(10);
+    expect(b.tryTake(0)).toBe(0);
     c.now = 50_000;
     expect(b.tryTake(5000)).toBe(0);
     expect(b.burst).toBe(5000);

@@ -1,4 +1,4 @@
-import { connect, type ClientHttp2Session, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http2';
+import { connect, constants, type ClientHttp2Session, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http2';
 import { deflateSync, gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Client, credentials, Metadata, status } from '@grpc/grpc-js';
@@ -96,9 +96,9 @@ describe('gRPC sink wire protocol', () => {
     expect(answers.map((a) => a.status)).toEqual(bodies.map(() => '0'));
     const events = bodies.reduce((n, _, i) => n + (40 + i) * 30, 0);
     expect(sink!.counts().traces).toEqual({
-      requests: 12, events, bytes: bodies.reduce((n, b) => n + b.length, 0), faultedRequests: 0, invalidRequests: 0,
+      requests: 12, events, bytes: bodies.reduce((n, b) => n + b.length, 0), faultedRequests: 0, invalidRequests: 0, lateRequests: 0,
     });
-    expect(sink!.verification()).toMatchObject({ ok: true, checked: { traces: events } });
+    expect(await sink!.verification()).toMatchObject({ ok: true, checked: { traces: events } });
   });
 
   it('answers an unknown method UNIMPLEMENTED and counts nothing', async () => {
@@ -173,7 +173,7 @@ describe('gRPC sink wire protocol', () => {
     expect(sink.counts().logs).toMatchObject({ requests: 1, events: 7, bytes: body.length });
   });
 
-  it('survives a client that gives up during an injected delay, and keeps serving', async () => {
+  it('does not count a call whose client gave up during an injected delay (counted late), and keeps serving', async () => {
     sink = await startSink({ grpc: '127.0.0.1:0', faults: { delayMs: 300 } });
     const client = grpcClient(sink.grpcAddress!);
     clients.push(client);
@@ -184,8 +184,41 @@ describe('gRPC sink wire protocol', () => {
     expect(timedOut?.code).toBe(status.DEADLINE_EXCEEDED);
     await new Promise((r) => setTimeout(r, 350));
     expect(await grpcExport(client, 'logs', body)).toBeUndefined();
-    // Counted on arrival: the first was accepted before its answer was delayed.
-    expect(sink.counts().logs.requests).toBe(2);
+    // The first call's client had given up before the answer: it will send it again.
+    expect(sink.counts().logs).toMatchObject({ requests: 1, events: 1, lateRequests: 1 });
+  });
+
+  it('answers DEADLINE_EXCEEDED and counts late a call whose grpc-timeout passed before its message had arrived', async () => {
+    const s = await session({ verify: true });
+    const body = framed(encode('traces', tracesRequest(3, 2)));
+    const answer = new Promise<{ status?: string; message?: string }>((resolve, reject) => {
+      const req = s.request({ ':method': 'POST', ':path': SIGNALS.traces.grpcPath, 'content-type': 'application/grpc', te: 'trailers', 'grpc-timeout': '100m' });
+      let last: IncomingHttpHeaders = {};
+      req.on('response', (h) => (last = { ...last, ...h }));
+      req.on('trailers', (t) => (last = { ...last, ...t }));
+      req.on('error', reject);
+      req.on('close', () => resolve({ status: last['grpc-status'] as string | undefined, message: last['grpc-message'] as string | undefined }));
+      req.write(body.subarray(0, 10));
+      setTimeout(() => req.end(body.subarray(10)), 300);
+    });
+    expect((await answer).status).toBe(String(status.DEADLINE_EXCEEDED));
+    expect(sink!.counts().traces).toMatchObject({ requests: 0, events: 0, lateRequests: 1 });
+    // Not verified either: its client sends the same ids again.
+    expect(await sink!.verification()).toMatchObject({ checked: { traces: 0 } });
+    // A call that arrives within its timeout is counted.
+    expect((await call(s, body, { 'grpc-timeout': '5S' })).status).toBe('0');
+    expect(sink!.counts().traces).toMatchObject({ requests: 1, events: 6, lateRequests: 1 });
+  });
+
+  it('does not count a call its client reset while the answer was delayed', async () => {
+    const s = await session({ faults: { delayMs: 300 } });
+    const req = s.request({ ':method': 'POST', ':path': SIGNALS.traces.grpcPath, 'content-type': 'application/grpc', te: 'trailers' });
+    req.on('error', () => {});
+    req.end(framed(encode('traces', tracesRequest(2, 2))));
+    await new Promise((r) => setTimeout(r, 100));
+    req.close(constants.NGHTTP2_CANCEL);
+    await new Promise((r) => setTimeout(r, 400));
+    expect(sink!.counts().traces).toMatchObject({ requests: 0, events: 0, lateRequests: 1 });
   });
 
   it('lets an in-flight call finish when closed', async () => {

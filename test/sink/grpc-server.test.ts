@@ -35,9 +35,9 @@ describe('gRPC sink', () => {
     expect(await grpcExport(client, 'metrics', metrics)).toBeUndefined();
     expect(await grpcExport(client, 'logs', logs)).toBeUndefined();
     expect(sink.counts()).toEqual({
-      traces: { requests: 3, events: 600, bytes: 3 * traces.length, faultedRequests: 0, invalidRequests: 0 },
-      metrics: { requests: 1, events: METRICS_POINTS, bytes: metrics.length, faultedRequests: 0, invalidRequests: 0 },
-      logs: { requests: 1, events: 33, bytes: logs.length, faultedRequests: 0, invalidRequests: 0 },
+      traces: { requests: 3, events: 600, bytes: 3 * traces.length, faultedRequests: 0, invalidRequests: 0, lateRequests: 0 },
+      metrics: { requests: 1, events: METRICS_POINTS, bytes: metrics.length, faultedRequests: 0, invalidRequests: 0, lateRequests: 0 },
+      logs: { requests: 1, events: 33, bytes: logs.length, faultedRequests: 0, invalidRequests: 0, lateRequests: 0 },
     });
   });
 
@@ -80,7 +80,7 @@ describe('gRPC sink', () => {
     }
     expect(failed).toBeGreaterThan(35);
     expect(failed).toBeLessThan(85);
-    expect(sink.counts().logs).toEqual({ requests: 200 - failed, events: 2 * (200 - failed), bytes: (200 - failed) * body.length, faultedRequests: failed, invalidRequests: 0 });
+    expect(sink.counts().logs).toEqual({ requests: 200 - failed, events: 2 * (200 - failed), bytes: (200 - failed) * body.length, faultedRequests: failed, invalidRequests: 0, lateRequests: 0 });
   });
 
   it('sends RetryInfo in grpc-status-details-bin that decodes to the configured delay', async () => {
@@ -105,6 +105,6 @@ describe('gRPC sink', () => {
     ((bad.resourceSpans as { scopeSpans: { spans: { traceId: Uint8Array }[] }[] }[])[0]!.scopeSpans[0]!.spans[0]!).traceId = new Uint8Array(16);
     expect(await grpcExport(client, 'traces', encode('traces', tracesRequest(3, 3)))).toBeUndefined();
     expect(await grpcExport(client, 'traces', encode('traces', bad))).toBeUndefined();
-    expect(sink.verification()).toMatchObject({ checked: { traces: 11 }, problems: { zero_trace_id: 1 }, ok: false });
+    expect(await sink.verification()).toMatchObject({ checked: { traces: 11 }, problems: { zero_trace_id: 1 }, ok: false });
   });
 });

@@ -34,9 +34,9 @@ describe('HTTP sink', () => {
       expect(res.body.length).toBe(0);
     }
     expect(sink!.counts()).toEqual({
-      traces: { requests: 2, events: 140, bytes: 2 * traces.length, faultedRequests: 0, invalidRequests: 0 },
-      metrics: { requests: 1, events: METRICS_POINTS, bytes: metrics.length, faultedRequests: 0, invalidRequests: 0 },
-      logs: { requests: 1, events: 21, bytes: logs.length, faultedRequests: 0, invalidRequests: 0 },
+      traces: { requests: 2, events: 140, bytes: 2 * traces.length, faultedRequests: 0, invalidRequests: 0, lateRequests: 0 },
+      metrics: { requests: 1, events: METRICS_POINTS, bytes: metrics.length, faultedRequests: 0, invalidRequests: 0, lateRequests: 0 },
+      logs: { requests: 1, events: 21, bytes: logs.length, faultedRequests: 0, invalidRequests: 0, lateRequests: 0 },
     });
   });
 
@@ -120,7 +120,7 @@ describe('HTTP sink', () => {
     }
     expect(failed).toBeGreaterThan(25);
     expect(failed).toBeLessThan(75);
-    expect(sink!.counts().traces).toEqual({ requests: 200 - failed, events: 4 * (200 - failed), bytes: (200 - failed) * body.length, faultedRequests: failed, invalidRequests: 0 });
+    expect(sink!.counts().traces).toEqual({ requests: 200 - failed, events: 4 * (200 - failed), bytes: (200 - failed) * body.length, faultedRequests: failed, invalidRequests: 0, lateRequests: 0 });
   });
 
   it('maps gRPC-named fail codes to HTTP statuses', async () => {
@@ -140,21 +140,36 @@ describe('HTTP sink', () => {
     expect(performance.now() - t0).toBeGreaterThanOrEqual(140);
   });
 
+  it('does not count a request whose client disconnected before the delayed answer (counted late)', async () => {
+    await start({ faults: { delayMs: 300 } });
+    const ac = new AbortController();
+    const pending = request(`http://${sink!.httpAddress}/v1/logs`, {
+      method: 'POST', body: encode('logs', logsRequest(3)), headers: { 'content-type': 'application/x-protobuf' }, signal: ac.signal,
+    });
+    setTimeout(() => ac.abort(), 100);
+    await expect(pending).rejects.toThrow();
+    await new Promise((r) => setTimeout(r, 400));
+    expect(sink!.counts().logs).toMatchObject({ requests: 0, events: 0, lateRequests: 1 });
+    expect((await post('/v1/logs', encode('logs', logsRequest(3)))).status).toBe(200);
+    expect(sink!.counts().logs).toMatchObject({ requests: 1, events: 3, lateRequests: 1 });
+  });
+
   it('verifies JSON requests', async () => {
     await start({ verify: true });
     const req = tracesRequest(2, 2);
     const res = await post('/v1/traces', toJson('traces', req), { 'content-type': 'application/json' });
     expect(res.status).toBe(200);
     expect((await post('/v1/traces', toJson('traces', req), { 'content-type': 'application/json' })).status).toBe(200);
-    expect(sink!.verification()).toMatchObject({ checked: { traces: 8 }, problems: { duplicate_span_id: 4 }, ok: false });
+    expect(await sink!.verification()).toMatchObject({ checked: { traces: 8 }, problems: { duplicate_span_id: 4 }, ok: false });
   });
 
-  it('in verify mode, rejects JSON ids of the wrong length with 400 naming the key path', async () => {
+  it('in verify mode, reports a JSON id of the wrong length as undecodable, naming the key path', async () => {
     await start({ verify: true });
     const body = toJson('traces', tracesRequest(1, 1)).replace(/"traceId":"([0-9a-f]+)"/, '"traceId":"$1ab"');
     const res = await post('/v1/traces', body, { 'content-type': 'application/json' });
-    expect(res.status).toBe(400);
-    expect(JSON.parse(res.body.toString()).message).toContain('resourceSpans[0].scopeSpans[0].spans[0].traceId: id has 17 bytes');
-    expect(sink!.counts().traces).toMatchObject({ requests: 0, invalidRequests: 1 });
+    expect(res.status).toBe(200);
+    const v = await sink!.verification();
+    expect(v).toMatchObject({ problems: { undecodable: 1 }, ok: false });
+    expect(v!.examples.undecodable![0]!.message).toContain('resourceSpans[0].scopeSpans[0].spans[0].traceId: id has 17 bytes');
   });
 });

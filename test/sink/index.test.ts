@@ -24,15 +24,15 @@ describe('startSink', () => {
     await res.body.dump();
     expect(res.statusCode).toBe(200);
     await sink.close();
-    const report = sink.report();
+    const report = await sink.report();
     expect(report.signals.traces).toMatchObject({ requests: 2, events: 15, faultedRequests: 0 });
     expect(report.total).toMatchObject({ requests: 2, events: 15 });
     expect(report.signals.traces.eventsPerSecond).toBeGreaterThan(0);
     expect(report.faults).toMatchObject({ failRate: 0, seed: 5 });
-    expect(report.verification).toMatchObject({ ok: true, checked: { traces: 15 } });
+    expect(report.verification).toMatchObject({ ok: true, checked: { traces: 15 }, skippedRequests: { traces: 0, metrics: 0, logs: 0 } });
     expect(Date.parse(report.startedAt)).toBeLessThanOrEqual(Date.now());
     // After close() the report's duration is frozen.
-    expect(sink.report().durationSeconds).toBe(report.durationSeconds);
+    expect((await sink.report()).durationSeconds).toBe(report.durationSeconds);
   });
 
   it('releases its ports on close', async () => {
@@ -74,7 +74,7 @@ describe('summarize', () => {
     const before = emptyCounts();
     const after = emptyCounts();
     before.traces.events = 100;
-    after.traces = { requests: 3, events: 1100, bytes: 4000, faultedRequests: 1, invalidRequests: 0 };
+    after.traces = { requests: 3, events: 1100, bytes: 4000, faultedRequests: 1, invalidRequests: 0, lateRequests: 0 };
     after.logs.events = 500;
     const s = summarize(after, before, 2);
     expect(s.traces).toMatchObject({ events: 1100, eventsPerSecond: 500, bytesPerSecond: 2000 });

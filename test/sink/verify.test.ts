@@ -11,13 +11,17 @@ function decoded(signal: Signal, obj: Record<string, unknown>): Record<string, u
   return requestType(signal).decode(encode(signal, obj)) as unknown as Record<string, unknown>;
 }
 
-function check(v: Verifier, signal: Signal, obj: Record<string, unknown>): void {
-  v.check(signal, decoded(signal, obj));
-}
+type Check = (v: Verifier, signal: Signal, obj: Record<string, unknown>) => void;
+
+/** The two ways in: decoded objects (OTLP/JSON ends up so) and the encoded bytes walked in place. */
+const readers: [string, Check][] = [
+  ['decoded requests', (v, signal, obj) => v.check(signal, decoded(signal, obj))],
+  ['encoded requests', (v, signal, obj) => v.checkBody(signal, 'proto', encode(signal, obj))],
+];
 
 const HOUR_NS = 3_600_000_000_000n;
 
-describe('Verifier', () => {
+describe.each(readers)('Verifier reading %s', (_, check) => {
   it('passes clean data of all three signals', () => {
     const v = new Verifier();
     check(v, 'traces', tracesRequest(10, 5));
@@ -133,5 +137,39 @@ describe('Verifier', () => {
     const r = v.report();
     expect(r.problems.zero_trace_id).toBe(10);
     expect(r.examples.zero_trace_id).toHaveLength(3);
+  });
+});
+
+describe('Verifier.checkBody', () => {
+  it('finds the same problems in the bytes as in the decoded request, with the same examples', () => {
+    const spanId = randomBytes(8);
+    const now = nowNs();
+    const requests: [Signal, Record<string, unknown>][] = [
+      ['traces', spansRequest([[span({ spanId }), span({ spanId, traceId: new Uint8Array(16), start: now, end: now - 1n }), span({ parentSpanId: randomBytes(8) })]])],
+      ['metrics', metricsRequest({ start: now, time: now - 1000n })],
+      ['logs', logsRequest(2, { traceId: randomBytes(8), spanId: new Uint8Array(8), observedTimeUnixNano: (now - 3n * HOUR_NS).toString() })],
+    ];
+    const fromObjects = new Verifier();
+    const fromBytes = new Verifier();
+    for (const [signal, obj] of requests) {
+      fromObjects.check(signal, decoded(signal, obj));
+      fromBytes.checkBody(signal, 'proto', encode(signal, obj));
+    }
+    const a = fromObjects.report();
+    const b = fromBytes.report();
+    expect(Object.keys(a.problems).length).toBeGreaterThanOrEqual(6);
+    expect(b.problems).toEqual(a.problems);
+    expect(b.checked).toEqual(a.checked);
+    expect(JSON.parse(JSON.stringify(b.examples))).toEqual(JSON.parse(JSON.stringify(a.examples)));
+  });
+
+  it('reports a body that is not a valid request as undecodable, naming the byte', () => {
+    const v = new Verifier();
+    const good = encode('traces', tracesRequest(1, 2));
+    v.checkBody('traces', 'proto', good.subarray(0, good.length - 3));
+    const r = v.report();
+    expect(r.problems).toEqual({ undecodable: 1 });
+    expect(r.examples.undecodable![0]!.message).toMatch(/^proto request does not decode: .*byte \d+/);
+    expect(r.checked.traces).toBe(0);
   });
 });

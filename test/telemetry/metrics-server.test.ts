@@ -58,8 +58,11 @@ describe('MetricsServer /metrics', () => {
     const source = new FakeSource();
     source.reloadCounts = { succeeded: 2, failed: 1 };
     source.pipelines = [pipeline({
-      pipeline: 'traces/replay', rateTarget: 50_000, uptimeMs: 4000,
-      exporters: { otlp_grpc: counters({ sentEvents: 8000, sentBytes: 123_456, sentFrames: 80, failedEvents: 11, rejectedEvents: 12, droppedEvents: 13, retries: 14, inFlight: 3 }) },
+      pipeline: 'traces/replay', rateTarget: 50_000, sendingMs: 4000,
+      exporters: { otlp_grpc: counters({
+        sentEvents: 8000, sentBytes: 123_456, sentUncompressedBytes: 654_321, sentFrames: 80, failedEvents: 11, rejectedEvents: 12,
+        droppedEvents: 13, unparsedResponses: 15, retries: 14, inFlight: 3,
+      }) },
     })];
     const { bound, get, scrape } = await serve(source);
     expect(bound).toMatch(/^127\.0\.0\.1:\d+$/);
@@ -67,6 +70,8 @@ describe('MetricsServer /metrics', () => {
     const s = await scrape();
     expect(value(s, 'otel_replayd_sent_events_total', G)).toBe(8000);
     expect(value(s, 'otel_replayd_sent_bytes_total', G)).toBe(123_456);
+    expect(value(s, 'otel_replayd_sent_uncompressed_bytes_total', G)).toBe(654_321);
+    expect(value(s, 'otel_replayd_unparsed_responses_total', G)).toBe(15);
     expect(value(s, 'otel_replayd_sent_requests_total', G)).toBe(80);
     expect(value(s, 'otel_replayd_failed_events_total', G)).toBe(11);
     expect(value(s, 'otel_replayd_rejected_events_total', G)).toBe(12);
@@ -95,8 +100,8 @@ describe('MetricsServer /metrics', () => {
 
   it('keeps counters monotonic across snapshots, also when a pipeline restarts from zero', async () => {
     const source = new FakeSource();
-    const at = (uptimeMs: number, sentEvents: number, retries: number) =>
-      [pipeline({ pipeline: 'traces/replay', uptimeMs, exporters: { otlp_grpc: counters({ sentEvents, retries }) } })];
+    const at = (sendingMs: number, sentEvents: number, retries: number) =>
+      [pipeline({ pipeline: 'traces/replay', sendingMs, exporters: { otlp_grpc: counters({ sentEvents, retries }) } })];
     source.pipelines = at(1000, 1000, 1);
     const { scrape } = await serve(source);
     expect(value(await scrape(), 'otel_replayd_sent_events_total', G)).toBe(1000);
@@ -115,8 +120,8 @@ describe('MetricsServer /metrics', () => {
 
   it('keeps the achieved rate of the last full window for scrapes less than a second apart', async () => {
     const source = new FakeSource();
-    const at = (uptimeMs: number, sentEvents: number) =>
-      [pipeline({ pipeline: 'traces/replay', uptimeMs, exporters: { otlp_grpc: counters({ sentEvents }) } })];
+    const at = (sendingMs: number, sentEvents: number) =>
+      [pipeline({ pipeline: 'traces/replay', sendingMs, exporters: { otlp_grpc: counters({ sentEvents }) } })];
     source.pipelines = at(1000, 500);
     const { scrape } = await serve(source);
     const rate = async () => value(await scrape(), 'otel_replayd_rate_achieved_events_per_second', { pipeline: 'traces/replay' });
@@ -130,8 +135,8 @@ describe('MetricsServer /metrics', () => {
   it('reports stopped pipelines as down with zero rate and no rate target without ratelimit', async () => {
     const source = new FakeSource();
     source.pipelines = [
-      pipeline({ pipeline: 'logs/done', signal: 'logs', state: 'stopped', uptimeMs: 1000, exporters: { otlp_http: counters({ sentEvents: 10 }) } }),
-      pipeline({ pipeline: 'metrics/m', signal: 'metrics', state: 'draining', uptimeMs: 1000 }),
+      pipeline({ pipeline: 'logs/done', signal: 'logs', state: 'stopped', sendingMs: 1000, exporters: { otlp_http: counters({ sentEvents: 10 }) } }),
+      pipeline({ pipeline: 'metrics/m', signal: 'metrics', state: 'draining', sendingMs: 1000 }),
     ];
     const { scrape } = await serve(source);
     const s = await scrape();

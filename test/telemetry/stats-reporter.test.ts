@@ -26,7 +26,7 @@ describe('StatsReporter', () => {
   it('logs one stats line per pipeline per interval with overall and recent rates', () => {
     const { source, reporter, stats } = setup();
     source.pipelines = [pipeline({
-      pipeline: 'traces/replay', rateTarget: 5000, uptimeMs: 1000,
+      pipeline: 'traces/replay', rateTarget: 5000, sendingMs: 1000,
       exporters: { otlp_grpc: counters({ sentEvents: 1000, sentBytes: 2_000_000, failedEvents: 3, rejectedEvents: 4, droppedEvents: 5, retries: 6, inFlight: 7 }) },
     })];
     reporter.start();
@@ -39,7 +39,7 @@ describe('StatsReporter', () => {
     expect(stats()[0]).not.toHaveProperty('exporters');
 
     // 2s later by the pipeline's clock: 6000 more spans and 3 MB → overall 7000/3s, recent 3000/s.
-    source.pipelines[0]!.uptimeMs = 3000;
+    source.pipelines[0]!.sendingMs = 3000;
     source.pipelines[0]!.exporters.otlp_grpc = counters({ sentEvents: 7000, sentBytes: 5_000_000, inFlight: 2 });
     vi.advanceTimersByTime(1000);
     expect(stats()).toHaveLength(2);
@@ -51,21 +51,21 @@ describe('StatsReporter', () => {
     const { source, reporter, stats } = setup();
     source.pipelines = [
       pipeline({
-        pipeline: 'metrics/two', signal: 'metrics', uptimeMs: 2000,
+        pipeline: 'metrics/two', signal: 'metrics', sendingMs: 2000,
         exporters: {
           'otlp_grpc/a': counters({ sentEvents: 300, failedEvents: 1, inFlight: 1 }),
           'otlp_http/b': counters({ sentEvents: 100, rejectedEvents: 2, retries: 4 }),
         },
       }),
-      pipeline({ pipeline: 'logs/one', signal: 'logs', uptimeMs: 2000, exporters: { otlp_http: counters({ sentEvents: 50 }) } }),
+      pipeline({ pipeline: 'logs/one', signal: 'logs', sendingMs: 2000, exporters: { otlp_http: counters({ sentEvents: 50 }) } }),
     ];
     reporter.start();
     vi.advanceTimersByTime(1000);
     const [m, l] = stats();
     expect(m).toMatchObject({ pipeline: 'metrics/two', sent_points: 400, failed: 1, rejected: 2, retries: 4, in_flight: 1, rate: 200, rate_target: null });
     expect(m!.exporters).toEqual({
-      'otlp_grpc/a': { sent_points: 300, failed: 1, rejected: 0, dropped: 0, retries: 0, in_flight: 1 },
-      'otlp_http/b': { sent_points: 100, failed: 0, rejected: 2, dropped: 0, retries: 4, in_flight: 0 },
+      'otlp_grpc/a': { sent_points: 300, failed: 1, rejected: 0, dropped: 0, unparsed_responses: 0, retries: 0, in_flight: 1 },
+      'otlp_http/b': { sent_points: 100, failed: 0, rejected: 2, dropped: 0, unparsed_responses: 0, retries: 4, in_flight: 0 },
     });
     expect(l).toMatchObject({ pipeline: 'logs/one', signal: 'logs', sent_logs: 50, rate: 25 });
     expect(l).not.toHaveProperty('exporters');
@@ -76,13 +76,13 @@ describe('StatsReporter', () => {
   it('gives a stopped pipeline one last line, then keeps it for the summary only', () => {
     const { source, reporter, stats, lines } = setup();
     source.pipelines = [
-      pipeline({ pipeline: 'traces/a', uptimeMs: 1000, exporters: { otlp_grpc: counters({ sentEvents: 100 }) } }),
-      pipeline({ pipeline: 'traces/b', uptimeMs: 1000, exporters: { otlp_grpc: counters({ sentEvents: 10 }) } }),
+      pipeline({ pipeline: 'traces/a', sendingMs: 1000, exporters: { otlp_grpc: counters({ sentEvents: 100 }) } }),
+      pipeline({ pipeline: 'traces/b', sendingMs: 1000, exporters: { otlp_grpc: counters({ sentEvents: 10 }) } }),
     ];
     reporter.start();
     vi.advanceTimersByTime(1000);
-    source.pipelines[0] = pipeline({ pipeline: 'traces/a', state: 'stopped', uptimeMs: 1500, exporters: { otlp_grpc: counters({ sentEvents: 150 }) } });
-    source.pipelines[1]!.uptimeMs = 2000;
+    source.pipelines[0] = pipeline({ pipeline: 'traces/a', state: 'stopped', sendingMs: 1500, exporters: { otlp_grpc: counters({ sentEvents: 150 }) } });
+    source.pipelines[1]!.sendingMs = 2000;
     vi.advanceTimersByTime(1000);
     // traces/b is removed from the snapshot altogether (e.g. by a reload).
     source.pipelines = [source.pipelines[0]!];
@@ -100,41 +100,45 @@ describe('StatsReporter', () => {
   it('summary returns and logs totals with the overall rate', () => {
     const { source, reporter, lines } = setup();
     source.pipelines = [pipeline({
-      pipeline: 'traces/replay', workers: 2, cycles: 9, rateTarget: 1000, uptimeMs: 4000,
-      exporters: { otlp_grpc: counters({ sentEvents: 4000, sentBytes: 8_000_000, sentFrames: 40, failedEvents: 20, failedFrames: 2, rejectedEvents: 1, droppedEvents: 3, retries: 5 }) },
+      pipeline: 'traces/replay', workers: 2, cycles: 9, rateTarget: 1000, sendingMs: 4000,
+      exporters: { otlp_grpc: counters({
+        sentEvents: 4000, sentBytes: 8_000_000, sentUncompressedBytes: 20_000_000, sentFrames: 40, failedEvents: 20, failedFrames: 2,
+        rejectedEvents: 1, droppedEvents: 3, unparsedResponses: 6, retries: 5,
+      }) },
     })];
     const [s] = reporter.summary();
     expect(s).toMatchObject({
       pipeline: 'traces/replay', signal: 'traces', unit: 'spans', state: 'running', workers: 2, cycles: 9,
-      sent: 4000, sentBytes: 8_000_000, sentRequests: 40, failed: 20, failedRequests: 2, rejected: 1, dropped: 3, retries: 5,
+      sent: 4000, sentBytes: 8_000_000, sentUncompressedBytes: 20_000_000, sentRequests: 40, failed: 20, failedRequests: 2, rejected: 1,
+      dropped: 3, unparsedResponses: 6, retries: 5,
       durationMs: 4000, rate: 1000, mbPerS: 2, rateTarget: 1000,
     });
     const line = lines.find((l) => l.msg === 'summary');
     expect(line).toMatchObject({
-      pipeline: 'traces/replay', sent_spans: 4000, sent_bytes: 8_000_000, sent_requests: 40, failed: 20, failed_requests: 2,
-      rejected: 1, dropped: 3, retries: 5, cycles: 9, duration_s: 4, rate: 1000, mb_per_s: 2, rate_target: 1000,
+      pipeline: 'traces/replay', sent_spans: 4000, sent_bytes: 8_000_000, sent_uncompressed_bytes: 20_000_000, sent_requests: 40,
+      failed: 20, failed_requests: 2, rejected: 1, dropped: 3, unparsed_responses: 6, retries: 5, cycles: 9, duration_s: 4, rate: 1000, mb_per_s: 2, rate_target: 1000,
     });
   });
 
   it('keeps totals growing when a restarted pipeline reports from zero again', () => {
     const { source, reporter, stats } = setup();
-    source.pipelines = [pipeline({ pipeline: 'traces/r', uptimeMs: 2000, exporters: { otlp_grpc: counters({ sentEvents: 2000 }) } })];
+    source.pipelines = [pipeline({ pipeline: 'traces/r', sendingMs: 2000, exporters: { otlp_grpc: counters({ sentEvents: 2000 }) } })];
     reporter.start();
     vi.advanceTimersByTime(1000);
-    source.pipelines = [pipeline({ pipeline: 'traces/r', uptimeMs: 1000, exporters: { otlp_grpc: counters({ sentEvents: 500 }) } })];
+    // The counters start again from zero; the sending time is cumulative by contract.
+    source.pipelines = [pipeline({ pipeline: 'traces/r', sendingMs: 3000, exporters: { otlp_grpc: counters({ sentEvents: 500 }) } })];
     vi.advanceTimersByTime(1000);
     reporter.stop();
     expect(stats()[1]).toMatchObject({ sent_spans: 2500, rate: 833.3, recent_rate: 500 });
     expect(reporter.summary()[0]).toMatchObject({ sent: 2500, durationMs: 3000 });
   });
 
-  it('stops the clock of a stopped pipeline so its overall rate does not decay', () => {
+  it('never moves the duration back when a snapshot reports less sending time than before', () => {
     const { source, reporter } = setup();
-    source.pipelines = [pipeline({ pipeline: 'traces/s', state: 'stopped', uptimeMs: 2000, exporters: { otlp_grpc: counters({ sentEvents: 2000 }) } })];
+    source.pipelines = [pipeline({ pipeline: 'traces/s', sendingMs: 2000, exporters: { otlp_grpc: counters({ sentEvents: 2000 }) } })];
     reporter.start();
     vi.advanceTimersByTime(1000);
-    // The supervisor's uptime keeps counting after the stop.
-    source.pipelines[0]!.uptimeMs = 60_000;
+    source.pipelines[0]!.sendingMs = 500;
     vi.advanceTimersByTime(1000);
     reporter.stop();
     expect(reporter.summary()[0]).toMatchObject({ sent: 2000, durationMs: 2000, rate: 1000 });
@@ -148,7 +152,7 @@ describe('StatsReporter', () => {
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatchObject({ msg: 'stats snapshot failed', level: 50 });
     source.fail = undefined;
-    source.pipelines = [pipeline({ pipeline: 'traces/x', uptimeMs: 1000 })];
+    source.pipelines = [pipeline({ pipeline: 'traces/x', sendingMs: 1000 })];
     vi.advanceTimersByTime(1000);
     expect(stats()).toHaveLength(1);
     reporter.stop();
@@ -156,7 +160,7 @@ describe('StatsReporter', () => {
 
   it('logs nothing after stop()', () => {
     const { source, reporter, lines } = setup(500);
-    source.pipelines = [pipeline({ pipeline: 'traces/x', uptimeMs: 1000 })];
+    source.pipelines = [pipeline({ pipeline: 'traces/x', sendingMs: 1000 })];
     reporter.start();
     vi.advanceTimersByTime(1000);
     expect(lines).toHaveLength(2);
