@@ -8,6 +8,9 @@ import { ConfigError } from '../../src/errors.js';
 import { SECRET, makeDir } from './fixture.js';
 import { mulberry32 } from '../../src/mulberry32.js';
 
+/** CPU-bound (about 7 s alone): a machine shared with other suites can make it several times slower. */
+const FUZZ_TIMEOUT_MS = 180_000;
+
 const { dir, cleanup } = makeDir();
 afterAll(cleanup);
 
@@ -144,5 +147,5 @@ describe('config fuzz', () => {
     expect(counts.valid + counts.invalid).toBe(CASES);
     expect(counts.valid).toBeGreaterThan(0);
     expect(counts.invalid).toBeGreaterThan(CASES / 2);
-  });
+  }, FUZZ_TIMEOUT_MS);
 });

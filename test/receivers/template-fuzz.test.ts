@@ -10,6 +10,9 @@ import { encodeTemplate, logsRequest, metricsRequest, tracesRequest } from '../h
 import { decodeTemplate, type TemplateData } from '../../src/receivers/template-data.js';
 import { mulberry32 } from '../../src/mulberry32.js';
 
+/** CPU-bound (about 7 s alone): a machine shared with other suites can make it several times slower. */
+const FUZZ_TIMEOUT_MS = 180_000;
+
 /** Loaded templates are wire bytes: decode them to look at them as objects. */
 const decoded = (d: TemplateData): any => decodeTemplate(d.signal, d.bytes!);
 
@@ -132,5 +135,5 @@ describe('template fuzz', () => {
     for (const code of ['ERR_TEMPLATE_MALFORMED', 'ERR_TEMPLATE_JSON', 'ERR_TEMPLATE_WRONG_SIGNAL', 'ERR_TEMPLATE_EMPTY', 'ERR_TEMPLATE_GZIP']) {
       expect(tally.errors[code], code).toBeGreaterThan(0);
     }
-  });
+  }, FUZZ_TIMEOUT_MS);
 });
