@@ -1,13 +1,14 @@
 import { writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DEMO, runCli, summaries, tempDir, tracesConfig, writeConfig } from '../helpers/daemon.js';
+import { cliKilledAfterEach, DEMO, summaries, tempDir, tracesConfig, writeConfig } from '../helpers/daemon.js';
 import { sinksClosedAfterEach } from '../helpers/sink.js';
 import { freePort } from '../helpers/net.js';
 
 const { traces: T, metrics: M, logs: L } = DEMO;
 
 const startSink = sinksClosedAfterEach();
+const runCli = cliKilledAfterEach();
 
 describe('otel-replayd → sink, as a child process', () => {
   it('replays all three signals over gRPC, HTTP/proto, HTTP/json and gzip; the sink counts exactly what the daemon sent', async () => {
@@ -95,7 +96,7 @@ service:
     logs: { receivers: [template/demo], processors: [id_regen, timestamp], exporters: [otlp_http] }
 `);
     const port = await freePort();
-    const d = runCli(['--config', cfg], { PORT: String(port) });
+    const d = runCli(['--config', cfg], { env: { PORT: String(port) } });
     expect(await d.exited, d.stderr()).toBe(0);
     const sent = Number(summaries(d.lines).get('logs')!.sent_logs);
     expect(sent).toBeGreaterThan(0);
