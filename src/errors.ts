@@ -62,6 +62,22 @@ export class UsageError extends ReplaydError {
   }
 }
 
+/**
+ * A server could not listen on its address. `setting` names where the address came from
+ * (a config key such as `service.telemetry.metrics.address`, or a flag such as `--grpc`),
+ * so the one-line message tells the user what to change.
+ */
+export class ListenError extends ReplaydError {
+  readonly setting: string;
+  readonly address: string;
+  constructor(code: string, setting: string, address: string, reason: string, options?: { cause?: unknown }) {
+    super(code, `${setting} ${address}: ${reason}`, options);
+    this.name = 'ListenError';
+    this.setting = setting;
+    this.address = address;
+  }
+}
+
 /** An export attempt that failed; `retryable` says whether the retry policy may try again. */
 export class ExportError extends ReplaydError {
   readonly retryable: boolean;

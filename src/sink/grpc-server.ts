@@ -11,7 +11,7 @@ import { SIGNAL_NAMES, SIGNALS, type Signal } from '../otlp/signals.js';
 import { encodeStatus } from './faults.js';
 import { ReceiveBufferPool, MessageReader, percentEncode } from './grpc-message.js';
 import type { BadRequestError, Receiver } from './receiver.js';
-import { readServerTls, splitHostPort, type SinkTlsOptions } from './server-options.js';
+import { readServerTls, splitHostPort, type ServerOptions } from './server-options.js';
 
 /**
  * OTLP/gRPC served with node:http2 directly. A unary call is small enough to speak by
@@ -44,7 +44,7 @@ export interface GrpcSink {
   close(): Promise<void>;
 }
 
-export async function startGrpcServer(address: string, receiver: Receiver, opts: { tls?: SinkTlsOptions; log?: Logger }): Promise<GrpcSink> {
+export async function startGrpcServer(address: string, receiver: Receiver, opts: ServerOptions): Promise<GrpcSink> {
   const { host, port } = splitHostPort(address);
   const options = { settings: { initialWindowSize: STREAM_WINDOW }, maxSessionMemory: MAX_SESSION_MEMORY };
   const server: Http2Server | Http2SecureServer = opts.tls ? createSecureServer({ ...options, ...(await readServerTls(opts.tls)) }) : createServer(options);
@@ -61,7 +61,7 @@ export async function startGrpcServer(address: string, receiver: Receiver, opts:
   // Enough idle buffers for a few connections' worth of in-flight 4 MiB requests.
   const pool = new ReceiveBufferPool(64 * 1024 * 1024);
   server.on('stream', (stream: ServerHttp2Stream, headers: IncomingHttpHeaders) => serve(stream, headers, receiver, pool, opts.log));
-  const bound = await listen(server, host, port);
+  const bound = await listen(server, host, port, { code: 'ERR_SINK_LISTEN', setting: opts.setting });
   return { address: formatHostPort(host, bound), close: () => shutdown(server, sessions) };
 }
 
