@@ -2,9 +2,11 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
 import { request } from 'undici';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { listen } from '../../src/host-port.js';
 import { builtModule } from '../../src/package-root.js';
 import { encode, grpcClient, grpcExport, logsRequest, tracesRequest } from '../sink/fixtures.js';
 
@@ -18,8 +20,9 @@ beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'replayd-sink-cli-'));
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-afterEach(() => {
-  for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+afterEach(async () => {
+  const running = children.splice(0).filter((c) => c.exitCode === null && c.signalCode === null);
+  await Promise.all(running.map((c) => new Promise((resolve) => c.once('exit', resolve).kill('SIGKILL'))));
 });
 
 interface Running {
@@ -30,10 +33,10 @@ interface Running {
   exit: Promise<{ code: number | null; stderr: string }>;
 }
 
-function run(args: string[]): Running {
+function run(args: string[], env: Record<string, string> = {}): Running {
   const child = spawn(process.execPath, ['-e', `import(${JSON.stringify(cli)}).then((m) => m.main(process.argv.slice(1))).then((c) => process.exit(c))`, '--', ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, OTEL_REPLAYD_LOG_LEVEL: 'info' },
+    env: { ...process.env, OTEL_REPLAYD_LOG_LEVEL: 'info', ...env },
   });
   children.push(child);
   const lines: Record<string, unknown>[] = [];
@@ -102,6 +105,25 @@ describe('otel-replayd sink (child process)', () => {
     expect(res.headers['retry-after']).toBe('2');
     sink.child.kill('SIGINT');
     expect((await sink.exit).code).toBe(0);
+  });
+
+  it('exits 1 naming --grpc when its port is in use', async () => {
+    const blocker = createServer();
+    const port = await listen(blocker, '127.0.0.1', 0, { code: 'ERR_TEST_LISTEN', setting: 'blocker' });
+    try {
+      const sink = run(['--grpc', `127.0.0.1:${port}`]);
+      expect((await sink.exit).code).toBe(1);
+      expect(sink.lines.find((l) => l.msg === 'sink failed to start')).toMatchObject({ err: `--grpc 127.0.0.1:${port}: address already in use`, code: 'ERR_SINK_LISTEN' });
+    } finally {
+      blocker.close();
+    }
+  });
+
+  it('exits 2 naming OTEL_REPLAYD_LOG_LEVEL when it is not a level', async () => {
+    const { code, stderr } = await run(['--http', '127.0.0.1:0'], { OTEL_REPLAYD_LOG_LEVEL: 'loud' }).exit;
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/^otel-replayd sink: OTEL_REPLAYD_LOG_LEVEL must be one of trace, debug, info, warn, error, fatal, silent, got "loud"\n/);
+    expect(stderr).not.toMatch(/\n\s+at /);
   });
 
   it.each([
