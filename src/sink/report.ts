@@ -1,4 +1,4 @@
-import { rename, writeFile } from 'node:fs/promises';
+import { replaceFile } from '../output-files.js';
 import { SIGNAL_NAMES, type Signal } from '../otlp/signals.js';
 import type { SinkCounts, SignalCounts } from './receiver.js';
 import type { VerifyReport } from './verify.js';
@@ -56,7 +56,5 @@ export function buildReport(opts: { startedAt: number; now: number; counts: Sink
 
 /** Writes the report through a temp file so a reader never sees half a JSON document. */
 export async function writeReport(file: string, report: SinkReport): Promise<void> {
-  const tmp = `${file}.${process.pid}.tmp`;
-  await writeFile(tmp, `${JSON.stringify(report, null, 2)}\n`);
-  await rename(tmp, file);
+  await replaceFile(file, `${JSON.stringify(report, null, 2)}\n`);
 }
