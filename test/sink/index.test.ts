@@ -59,10 +59,12 @@ describe('startSink', () => {
     await expect(startSink({ http: 'localhost' })).rejects.toThrow('expected host:port, got "localhost"');
   });
 
-  it('fails to start when the port is taken, without leaving the other transport open', async () => {
+  it('fails to start when the port is taken, naming the setting, without leaving the other transport open', async () => {
     const first = await startSink({ http: '127.0.0.1:0' });
     try {
-      await expect(startSink({ grpc: '127.0.0.1:0', http: first.httpAddress! })).rejects.toThrow(/EADDRINUSE/);
+      await expect(startSink({ grpc: '127.0.0.1:0', http: first.httpAddress! })).rejects.toMatchObject({ code: 'ERR_SINK_LISTEN', message: `--http ${first.httpAddress}: address already in use` });
+      await expect(startSink({ grpc: first.httpAddress!, settings: { grpc: 'extensions.sink.grpc', http: 'extensions.sink.http' } }))
+        .rejects.toThrow(`extensions.sink.grpc ${first.httpAddress}: address already in use`);
     } finally {
       await first.close();
     }
