@@ -4,6 +4,7 @@ import type { ReplaydConfig } from '../config/types.js';
 import { ConfigError, ListenError, UsageError } from '../errors.js';
 import { createLogger, prettyByDefault, resultLogger, type Logger } from '../log.js';
 import { Supervisor } from '../service/supervisor.js';
+import { snakeCased } from '../snake-case.js';
 import { startSink, writeReport, type Sink } from '../sink/index.js';
 import { MetricsServer } from '../telemetry/metrics-server.js';
 import { StatsReporter } from '../telemetry/stats-reporter.js';
@@ -223,7 +224,7 @@ class Daemon {
     if (this.sink) {
       const v = this.sink.verification();
       const verification = v ? { ok: v.ok, checked: v.checked, problems: v.problems } : undefined;
-      result.info({ received: this.sink.counts(), verification }, 'sink extension summary');
+      result.info({ received: snakeCased(this.sink.counts()), verification }, 'sink extension summary');
       // Closed first, as the sink command does, so the report's rates cover the serving time only.
       await this.sink.close();
       const reportFile = this.cfg.extensions.sink?.report;

@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ReplaydError, UsageError } from '../errors.js';
-import { createLogger } from '../log.js';
-import { SIGNAL_NAMES } from '../otlp/signals.js';
+import { createLogger, resultLogger } from '../log.js';
+import { snakeCased } from '../snake-case.js';
 import { parseDuration } from '../units.js';
 import { FAIL_CODES, type FailCode, type FaultOptions } from '../sink/faults.js';
 import { startSink, writeReport, type SinkOptions } from '../sink/index.js';
@@ -103,13 +103,7 @@ export async function main(args: string[]): Promise<number> {
     const now = Date.now();
     const counts = sink.counts();
     const summary = summarize(counts, last, (now - lastAt) / 1000);
-    log.info(
-      Object.fromEntries(['total', ...SIGNAL_NAMES].map((k) => {
-        const s = summary[k as keyof typeof summary];
-        return [k, { requests: s.requests, events: s.events, eventsPerSecond: s.eventsPerSecond, bytesPerSecond: s.bytesPerSecond, faulted: s.faultedRequests, invalid: s.invalidRequests }];
-      })),
-      'sink stats',
-    );
+    log.info(snakeCased(summary), 'sink stats');
     last = counts;
     lastAt = now;
   }, parsed.intervalMs);
@@ -119,7 +113,8 @@ export async function main(args: string[]): Promise<number> {
   log.info({ signal }, 'sink stopping');
   await sink.close();
   const report = sink.report();
-  log.info({ total: report.total, verification: report.verification ? { ok: report.verification.ok, problems: report.verification.problems } : null }, 'sink summary');
+  const v = report.verification;
+  resultLogger(log).info({ total: report.total, verification: v ? { ok: v.ok, problems: v.problems } : null }, 'sink summary');
   if (parsed.report) {
     try {
       await writeReport(parsed.report, report);

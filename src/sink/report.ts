@@ -1,4 +1,5 @@
 import { replaceFile } from '../output-files.js';
+import { snakeCased, type SnakeCased } from '../snake-case.js';
 import { SIGNAL_NAMES, type Signal } from '../otlp/signals.js';
 import type { SinkCounts, SignalCounts } from './receiver.js';
 import type { VerifyReport } from './verify.js';
@@ -8,7 +9,7 @@ export interface SignalSummary extends SignalCounts {
   bytesPerSecond: number;
 }
 
-export interface SinkReport {
+interface ReportFields {
   startedAt: string;
   durationSeconds: number;
   signals: Record<Signal, SignalSummary>;
@@ -16,6 +17,9 @@ export interface SinkReport {
   faults: object;
   verification: VerifyReport | null;
 }
+
+/** The JSON written by `sink --report` and `extensions.sink.report`: snake_case keys, like every other output. */
+export type SinkReport = SnakeCased<ReportFields>;
 
 /** Rates per signal between two snapshots `seconds` apart (the whole run or one stats interval). */
 export function summarize(counts: SinkCounts, since: SinkCounts | undefined, seconds: number): Record<Signal, SignalSummary> & { total: SignalSummary } {
@@ -44,14 +48,14 @@ function withRates(c: SignalCounts, events: number, bytes: number, seconds: numb
 export function buildReport(opts: { startedAt: number; now: number; counts: SinkCounts; faults: object; verification: VerifyReport | undefined }): SinkReport {
   const seconds = (opts.now - opts.startedAt) / 1000;
   const { total, ...signals } = summarize(opts.counts, undefined, seconds);
-  return {
+  return snakeCased<ReportFields>({
     startedAt: new Date(opts.startedAt).toISOString(),
     durationSeconds: Math.round(seconds * 1000) / 1000,
     signals,
     total,
     faults: opts.faults,
     verification: opts.verification ?? null,
-  };
+  });
 }
 
 /** Writes the report through a temp file so a reader never sees half a JSON document. */

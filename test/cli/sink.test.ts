@@ -89,11 +89,14 @@ describe('otel-replayd sink (child process)', () => {
     sink.child.kill('SIGTERM');
     expect((await sink.exit).code).toBe(0);
     const written = JSON.parse(readFileSync(report, 'utf8'));
-    expect(written.signals.traces).toMatchObject({ requests: 1, events: 12, faultedRequests: 0 });
+    expect(written.signals.traces).toMatchObject({ requests: 1, events: 12, faulted_requests: 0 });
     expect(written.signals.logs).toMatchObject({ requests: 1, events: 7 });
     expect(written.total.events).toBe(19);
-    expect(written.durationSeconds).toBeGreaterThan(0);
+    expect(written.duration_seconds).toBeGreaterThan(0);
     expect(written.verification).toMatchObject({ ok: true, checked: { traces: 12, logs: 7 } });
+    // snake_case keys everywhere, as in the daemon's own output.
+    expect(readFileSync(report, 'utf8')).not.toMatch(/"[a-z]+[A-Z]\w*":/);
+    for (const line of sink.lines.filter((l) => l.msg === 'sink stats' || l.msg === 'sink summary')) expect(JSON.stringify(line)).not.toMatch(/"[a-z]+[A-Z]\w*":/);
   });
 
   it('injects faults from flags', async () => {

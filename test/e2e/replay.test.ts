@@ -103,6 +103,10 @@ service:
     const r = JSON.parse(readFileSync(report, 'utf8')) as { total: { events: number }; verification: { ok: boolean } };
     expect(r.total.events).toBe(sent);
     expect(r.verification.ok).toBe(true);
+    // snake_case keys, in the report and in the summary line, like every other output.
+    const line = d.lines.find((l) => l.msg === 'sink extension summary');
+    expect(line).toMatchObject({ received: { logs: { events: sent, faulted_requests: 0, invalid_requests: 0 } } });
+    for (const text of [readFileSync(report, 'utf8'), JSON.stringify(line)]) expect(text).not.toMatch(/"[a-z]+[A-Z]\w*":/);
   });
 });
 

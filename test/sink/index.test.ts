@@ -25,14 +25,16 @@ describe('startSink', () => {
     expect(res.statusCode).toBe(200);
     await sink.close();
     const report = sink.report();
-    expect(report.signals.traces).toMatchObject({ requests: 2, events: 15, faultedRequests: 0 });
+    expect(report.signals.traces).toMatchObject({ requests: 2, events: 15, faulted_requests: 0, invalid_requests: 0 });
     expect(report.total).toMatchObject({ requests: 2, events: 15 });
-    expect(report.signals.traces.eventsPerSecond).toBeGreaterThan(0);
-    expect(report.faults).toMatchObject({ failRate: 0, seed: 5 });
-    expect(report.verification).toMatchObject({ ok: true, checked: { traces: 15 } });
-    expect(Date.parse(report.startedAt)).toBeLessThanOrEqual(Date.now());
+    expect(report.signals.traces.events_per_second).toBeGreaterThan(0);
+    expect(report.faults).toMatchObject({ fail_rate: 0, seed: 5 });
+    expect(report.verification).toMatchObject({ ok: true, checked: { traces: 15 }, pending_parents: 0, policy: { id_window: expect.any(Number), time_window_ms: expect.any(Number) } });
+    expect(Date.parse(report.started_at)).toBeLessThanOrEqual(Date.now());
     // After close() the report's duration is frozen.
-    expect(sink.report().durationSeconds).toBe(report.durationSeconds);
+    expect(sink.report().duration_seconds).toBe(report.duration_seconds);
+    // Like every other output: no camelCase key anywhere in the document.
+    expect(JSON.stringify(report)).not.toMatch(/"[a-z]+[A-Z]\w*":/);
   });
 
   it('releases its ports on close', async () => {
