@@ -7,7 +7,7 @@ import { dirname, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import { ConfigError, type ConfigProblem } from '../errors.js';
 import type { ReplaydConfig } from './types.js';
-import { expandEnv, type Env } from './env.js';
+import { EnvValues, expandEnv, type Env } from './env.js';
 import { EXPORTER_TYPE_ALIASES, parseExporter } from './exporters.js';
 import { EXTENSION_TYPES, parseSink } from './extensions.js';
 import { checkPipelines } from './pipelines.js';
@@ -41,7 +41,8 @@ export function parseConfig(text: string, file: string, env: Env = process.env):
   const tree = parseYaml(text, problems);
   if (problems.length > 0) throw new ConfigError(problems, abs);
 
-  const top = new Section(expandEnv(tree, env, problems), '', TOP_LEVEL_KEYS, problems);
+  const fromEnv = new EnvValues();
+  const top = new Section(expandEnv(tree, env, problems, fromEnv), '', TOP_LEVEL_KEYS, problems);
   const baseDir = file === STDIN ? process.cwd() : dirname(abs);
   const receivers: ReplaydConfig['receivers'] = {};
   const processors: ReplaydConfig['processors'] = {};
@@ -65,7 +66,8 @@ export function parseConfig(text: string, file: string, env: Env = process.env):
   const service = parseService(top.value('service'), problems);
   const cfg: ReplaydConfig = { file: abs, receivers, processors, exporters, extensions, service };
   checkPipelines(cfg, problems);
-  if (problems.length > 0) throw new ConfigError(problems, abs);
+  // Values from ${env:...} may be secrets: messages show them as written.
+  if (problems.length > 0) throw new ConfigError(fromEnv.hide(problems), abs);
   return cfg;
 }
 

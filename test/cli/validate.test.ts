@@ -81,6 +81,14 @@ describe('otel-replayd validate', () => {
     expect(r2.stderr).not.toContain('123456789987654321');
   });
 
+  it('shows a bad value that came from the environment as written, never the value', () => {
+    const file = write('envleak.yaml', VALID.replace('127.0.0.1:4317', '"${env:API_KEY}"'));
+    const r = validate(['--config', file]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`${file}: exporters.otlp_grpc/backend.endpoint: must be host:port (e.g. 127.0.0.1:4317), got "\${env:API_KEY}"`);
+    expect(r.stderr).not.toContain(SECRET);
+  });
+
   it('usage errors and a missing file exit 2', () => {
     const none = validate([]);
     expect(none.code).toBe(2);
