@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import type { ConfigProblem } from '../errors.js';
 import { SIGNAL_NAMES } from '../otlp/signals.js';
 import type { ExporterConfig, RetryConfig, TlsConfig } from './types.js';
-import { checkHostPort, checkHttpUrl, splitGrpcEndpoint } from './endpoints.js';
+import { checkHostPort, checkHttpUrl, signalPathIn, splitGrpcEndpoint } from './endpoints.js';
 import { Section, isFile, isMapping, joinPath, setOwn, type KeyTable } from './schema.js';
 
 /** Collector spellings are accepted as aliases. */
@@ -96,6 +96,12 @@ export function parseExporter(
     if (bad) s.problem('endpoint', bad);
     // endpoint + '/v1/traces' must not produce '//v1/traces'.
     cfg.endpoint = endpoint.replace(/\/+$/, '');
+    const path = bad ? undefined : signalPathIn(cfg.endpoint);
+    if (path) {
+      const signal = path.slice('/v1/'.length);
+      s.problem('endpoint', `ends in ${path}, and /v1/<signal> is appended to endpoint, so requests would go to ${path}/v1/${signal}: `
+        + `drop ${path} from endpoint, or give the full URL as ${signal}_endpoint instead`);
+    }
   } else if (Object.keys(cfg.signalEndpoints).length === 0) {
     s.problem('endpoint', 'is required (or give traces_endpoint, metrics_endpoint, logs_endpoint)');
   }

@@ -89,6 +89,20 @@ describe('otel-replayd validate', () => {
     expect(r.stderr).not.toContain(SECRET);
   });
 
+  it('fails an OTLP/HTTP endpoint that already ends in /v1/traces, with the fix', () => {
+    const file = write('path.yaml', `
+receivers: { template/checkout: { traces: t.pb } }
+exporters:
+  otlp_http/backend: { endpoint: http://127.0.0.1:4318/v1/traces }
+service:
+  pipelines:
+    traces/replay: { receivers: [template/checkout], exporters: [otlp_http/backend] }
+`);
+    const r = validate(['--config', file]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`${file}: exporters.otlp_http/backend.endpoint: ends in /v1/traces, and /v1/<signal> is appended to endpoint, so requests would go to /v1/traces/v1/traces: drop /v1/traces from endpoint, or give the full URL as traces_endpoint instead`);
+  });
+
   it('usage errors and a missing file exit 2', () => {
     const none = validate([]);
     expect(none.code).toBe(2);
