@@ -166,6 +166,7 @@ class Daemon {
     await this.supervisor.start(this.cfg);
     this.started = true;
   }
+
   private exitCode(): number {
     if (this.signals >= 2) return 130;
     if (this.crashed) return 1;

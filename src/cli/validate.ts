@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { describeConfig, loadConfig } from '../config/load.js';
 import { ConfigError } from '../errors.js';
 
-const USAGE = 'usage: otel-replayd validate --config FILE';
+const USAGE = 'usage: otel-replayd validate --config FILE   (-c FILE; - reads the config from stdin)';
 
 /** Exit 0 with a summary on stdout; exit 2 with one problem per line on stderr. */
 export async function main(args: string[]): Promise<number> {

@@ -17,13 +17,16 @@ beforeAll(() => {
   writeFileSync(join(dir, 't.pb'), 'x');
 });
 
-function validate(args: string[]): { code: number | null; stdout: string; stderr: string } {
+function validate(args: string[], stdin = ''): { code: number | null; stdout: string; stderr: string } {
   const entry = pathToFileURL(builtModule('cli/validate.js')).href;
   const code = `const { main } = await import(${JSON.stringify(entry)}); process.exitCode = await main(process.argv.slice(1));`;
   const r = spawnSync(process.execPath, ['--input-type=module', '-e', code, '--', ...args], {
     encoding: 'utf8',
     env: { ...process.env, API_KEY: SECRET },
+    input: stdin,
+    cwd: dir,
     timeout: 20_000,
+    killSignal: 'SIGKILL',
   });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
@@ -101,6 +104,14 @@ service:
     const r = validate(['--config', file]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(`${file}: exporters.otlp_http/backend.endpoint: ends in /v1/traces, and /v1/<signal> is appended to endpoint, so requests would go to /v1/traces/v1/traces: drop /v1/traces from endpoint, or give the full URL as traces_endpoint instead`);
+  });
+
+  it('reads the config from stdin with --config -, relative paths against the current folder', () => {
+    const r = validate(['-c', '-'], VALID);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('config <stdin>');
+    expect(r.stdout).toContain(`template/checkout: template traces ${join(dir, 't.pb')}`);
   });
 
   it('usage errors and a missing file exit 2', () => {
