@@ -1,12 +1,12 @@
 /** The daemon command (`otel-replayd [run] --config FILE`) as a real child process. */
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { constants, copyFileSync, existsSync } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { listen } from '../../src/host-port.js';
-import { CLI, DEMO, cliKilledAfterEach, summaries, tempDir, writeConfig } from '../helpers/daemon.js';
+import { CLI, DEMO, cliKilledAfterEach, summaries, tempDir, writeConfig, type DaemonProcess } from '../helpers/daemon.js';
 import { sinksClosedAfterEach } from '../helpers/sink.js';
 
 const startSink = sinksClosedAfterEach();
@@ -39,6 +39,22 @@ async function withPortTaken(fn: (port: number) => Promise<void>): Promise<void>
     await fn(port);
   } finally {
     await new Promise((r) => blocker.close(r));
+  }
+}
+
+/**
+ * Opens a FIFO for writing once `d` has opened it for reading. Non-blocking, so a daemon
+ * that never gets there fails the test instead of leaving a thread blocked in open().
+ */
+async function openOnceRead(fifo: string, d: DaemonProcess): Promise<FileHandle> {
+  for (;;) {
+    try {
+      return await open(fifo, constants.O_WRONLY | constants.O_NONBLOCK);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENXIO') throw err;
+    }
+    if (d.child.exitCode !== null || d.child.signalCode !== null) throw new Error(`the daemon exited before reading its config: ${d.stderr()}`);
+    await new Promise((r) => setTimeout(r, 10));
   }
 }
 
@@ -156,7 +172,7 @@ describe('otel-replayd run: a stop signal during start-up', () => {
     const fifo = join(dir, 'config.yaml');
     execFileSync('mkfifo', [fifo]);
     const d = runCli(['--config', fifo]);
-    const writer = await open(fifo, 'w');
+    const writer = await openOnceRead(fifo, d);
     try {
       d.child.kill('SIGTERM');
       await writer.write(oneLoop('http://127.0.0.1:1'));
