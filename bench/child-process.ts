@@ -21,13 +21,16 @@ export interface JsonLinesProcess {
 
 /**
  * Runs `node ...args` with CI=true (plain JSON logs) and collects its stdout lines.
- * stderr is captured, or passed through to ours with `inheritStderr`.
+ * stderr is captured, or passed through to ours with `inheritStderr`; `stdin` is written
+ * to the child's standard input, which is then closed (without it stdin is empty).
  */
-export function spawnJsonLines(args: string[], opts: { env?: Record<string, string>; inheritStderr?: boolean } = {}): JsonLinesProcess {
+export function spawnJsonLines(args: string[], opts: { env?: Record<string, string>; inheritStderr?: boolean; stdin?: string; cwd?: string } = {}): JsonLinesProcess {
   const child = spawn(process.execPath, args, {
+    cwd: opts.cwd,
     env: { ...process.env, CI: 'true', ...opts.env },
-    stdio: ['ignore', 'pipe', opts.inheritStderr ? 'inherit' : 'pipe'],
+    stdio: [opts.stdin === undefined ? 'ignore' : 'pipe', 'pipe', opts.inheritStderr ? 'inherit' : 'pipe'],
   });
+  if (opts.stdin !== undefined) child.stdin!.end(opts.stdin);
   const lines: LogLine[] = [];
   const watchers: { pred: (l: LogLine) => boolean; resolve: (l: LogLine) => void }[] = [];
   let err = '';

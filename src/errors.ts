@@ -11,7 +11,7 @@ export type ErrorCode =
   | 'ERR_TEMPLATE_JSON' | 'ERR_TEMPLATE_GZIP' | 'ERR_TEMPLATE_TIME' | 'ERR_TEMPLATE_BAD_ID' | 'ERR_TEMPLATE_ITEM_TOO_LARGE'
   | 'ERR_WIRE_MALFORMED' | 'ERR_GENERATOR_TOO_LARGE'
   // runtime
-  | 'ERR_PIPELINE_CRASHED' | 'ERR_METRICS_LISTEN' | 'ERR_RATELIMIT_INVALID' | 'ERR_SINK_BAD_REQUEST' | 'ERR_SINK_VERIFIER'
+  | 'ERR_PIPELINE_CRASHED' | 'ERR_METRICS_LISTEN' | 'ERR_SINK_LISTEN' | 'ERR_OUTPUT_WRITE' | 'ERR_RATELIMIT_INVALID' | 'ERR_SINK_BAD_REQUEST' | 'ERR_SINK_VERIFIER'
   // programming errors: a caller broke a contract
   | 'ERR_INVALID_ARG' | 'ERR_INVALID_STATE'
   // exports that failed on our side
@@ -83,6 +83,22 @@ export class UsageError extends ReplaydError {
   constructor(message: string) {
     super('ERR_USAGE', message);
     this.name = 'UsageError';
+  }
+}
+
+/**
+ * A server could not listen on its address. `setting` names where the address came from
+ * (a config key such as `service.telemetry.metrics.address`, or a flag such as `--grpc`),
+ * so the one-line message tells the user what to change.
+ */
+export class ListenError extends ReplaydError {
+  readonly setting: string;
+  readonly address: string;
+  constructor(code: ErrorCode, setting: string, address: string, reason: string, options?: { cause?: unknown }) {
+    super(code, `${setting} ${address}: ${reason}`, options);
+    this.name = 'ListenError';
+    this.setting = setting;
+    this.address = address;
   }
 }
 

@@ -16,8 +16,17 @@ export function createLogger(opts: { level?: string; pretty?: boolean; name?: st
   const pretty = opts.pretty ?? prettyByDefault();
   return pino({
     name: opts.name ?? 'otel-replayd',
-    level: opts.level ?? process.env.OTEL_REPLAYD_LOG_LEVEL ?? 'info',
+    // The commands choose the level (flag, OTEL_REPLAYD_LOG_LEVEL, config) and check it first.
+    level: opts.level ?? 'info',
     redact: { paths: ['headers', '*.headers', '*.*.headers'], censor: '[redacted]' },
     transport: pretty ? { target: 'pino-pretty', options: { colorize: true, translateTime: 'SYS:HH:MM:ss.l', singleLine: true, ignore: 'pid,hostname,name' } } : undefined,
   });
+}
+
+/**
+ * The result of a run (summary lines) is the command's output, not a diagnostic: it is
+ * printed whatever the log level, `silent` included.
+ */
+export function resultLogger(log: Logger): Logger {
+  return log.isLevelEnabled('info') ? log : log.child({}, { level: 'info' });
 }

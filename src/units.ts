@@ -41,10 +41,19 @@ export function formatDuration(ms: number): string {
   return `${Math.floor(ms / 60_000)}m${+((ms % 60_000) / 1000).toFixed(3)}s`;
 }
 
-/** A size for messages, in decimal units as `parseSize` reads them back: `850 B`, `12.3 kB`, `4.2 MB`, `1.75 GB`. */
+/**
+ * A byte count for people, in the SI units sizes are written in (`max_size: 10GB` is
+ * 10^10 bytes): `512 bytes`, `35.6 kB`, `1.2 MB`, `10 GB`; three significant digits.
+ */
 export function formatSize(bytes: number): string {
-  if (bytes >= 1e9) return `${(bytes / 1e9).toFixed(2)} GB`;
-  if (bytes >= 1e6) return `${(bytes / 1e6).toFixed(1)} MB`;
-  if (bytes >= 1e3) return `${(bytes / 1e3).toFixed(1)} kB`;
-  return `${Math.round(bytes)} B`;
+  if (bytes < 1000) return `${Math.round(bytes)} bytes`;
+  const units = ['kB', 'MB', 'GB', 'TB'];
+  let value = bytes / 1000;
+  let i = 0;
+  // Rounding 999.95 kB up to "1000 kB" would hide that it is a megabyte.
+  while (i < units.length - 1 && +value.toPrecision(3) >= 1000) {
+    value /= 1000;
+    i++;
+  }
+  return `${+value.toPrecision(3)} ${units[i]}`;
 }

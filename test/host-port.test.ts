@@ -1,5 +1,6 @@
 import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
+import { ListenError } from '../src/errors.js';
 import { formatHostPort, listen, parseHostPort } from '../src/host-port.js';
 
 describe('host:port', () => {
@@ -24,12 +25,18 @@ describe('host:port', () => {
     expect(parseHostPort(formatHostPort('::1', 80))).toEqual({ host: '::1', port: 80 });
   });
 
-  it('listen() resolves the bound port and rejects when the port is taken', async () => {
+  it('listen() resolves the bound port, and rejects with one line naming the setting when the port is taken', async () => {
+    const as = { code: 'ERR_TEST_LISTEN', setting: 'some.key' };
     const a = createServer();
-    const port = await listen(a, '127.0.0.1', 0);
+    const port = await listen(a, '127.0.0.1', 0, as);
     expect(port).toBeGreaterThan(0);
     const b = createServer();
-    await expect(listen(b, '127.0.0.1', port)).rejects.toMatchObject({ code: 'EADDRINUSE' });
-    await new Promise((r) => a.close(r));
+    try {
+      const err = await listen(b, '127.0.0.1', port, as).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(ListenError);
+      expect(err).toMatchObject({ code: 'ERR_TEST_LISTEN', setting: 'some.key', address: `127.0.0.1:${port}`, message: `some.key 127.0.0.1:${port}: address already in use` });
+    } finally {
+      await new Promise((r) => a.close(r));
+    }
   });
 });

@@ -1,13 +1,16 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { ReplaydError, UsageError } from '../errors.js';
 import { packageRoot } from '../package-root.js';
+import { holdSignals } from './early-signals.js';
 
 const USAGE = `otel-replayd — replays OpenTelemetry traces, metrics and logs to OTLP endpoints
 
 Usage:
-  otel-replayd --config FILE [--log-level LEVEL]
-                                          run the pipelines in FILE (SIGHUP reloads it)
+  otel-replayd [run] --config FILE [--log-level LEVEL]
+                                          run the pipelines in FILE (SIGHUP reloads it;
+                                          see: run --help)
   otel-replayd validate --config FILE [--skip-templates]
                                           check a config as a run would (templates, TLS
                                           files, limits) and print every problem
@@ -17,10 +20,15 @@ Usage:
                                           write realistic template files (see: generate --help)
   otel-replayd --help | --version
 
+-c is short for --config; --config - reads the config from stdin. The log level is
+--log-level, else $OTEL_REPLAYD_LOG_LEVEL, else the config's service.telemetry.logs.level.
 Exit codes: 0 done, 1 runtime failure, 2 bad config, bad template or usage, 130 forced stop.
 `;
 
 type Command = (args: string[]) => Promise<number>;
+
+/** Commands that run until stopped: a stop signal during their start-up must not kill them silently. */
+const LONG_RUNNING = new Set(['run', 'sink']);
 
 const COMMANDS: Record<string, () => Promise<Command>> = {
   run: async () => (await import('./run.js')).main,
@@ -40,21 +48,24 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return first === undefined ? 2 : 0;
   }
-  const load = COMMANDS[first];
-  if (load) return (await load())(rest);
-  if (first.startsWith('-')) return (await COMMANDS.run!())(argv);
+  const name = COMMANDS[first] ? first : first.startsWith('-') ? 'run' : undefined;
+  if (name) {
+    if (LONG_RUNNING.has(name)) holdSignals();
+    return (await COMMANDS[name]!())(name === first ? rest : argv);
+  }
   process.stderr.write(`otel-replayd: unknown command "${first}"\n\n${USAGE}`);
   return 2;
 }
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-    // Everything should be closed by now; if a stray handle keeps the loop alive, do not hang.
-    setTimeout(() => process.exit(code), 2000).unref();
-  },
-  (err: unknown) => {
-    process.stderr.write(`otel-replayd: ${(err as Error)?.stack ?? String(err)}\n`);
-    process.exitCode = 1;
-  },
-);
+function exit(code: number): void {
+  process.exitCode = code;
+  // Everything should be closed by now; if a stray handle keeps the loop alive, do not hang.
+  setTimeout(() => process.exit(code), 2000).unref();
+}
+
+main(process.argv.slice(2)).then(exit, (err: unknown) => {
+  // Our own errors carry a message meant for the user; anything else is a bug, and its stack helps.
+  const known = err instanceof ReplaydError;
+  process.stderr.write(`otel-replayd: ${known ? err.message : ((err as Error)?.stack ?? String(err))}\n`);
+  exit(err instanceof UsageError ? 2 : 1);
+});

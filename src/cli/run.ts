@@ -1,17 +1,35 @@
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../config/load.js';
+import { STDIN, loadConfig } from '../config/load.js';
 import type { ReplaydConfig } from '../config/types.js';
-import { ConfigError } from '../errors.js';
-import { createLogger, prettyByDefault, type Logger } from '../log.js';
+import { ConfigError, ListenError, UsageError } from '../errors.js';
+import { createLogger, prettyByDefault, resultLogger, type Logger } from '../log.js';
 import type { Capacity } from '../service/capacity.js';
 import { preflight } from '../service/preflight.js';
 import { Supervisor } from '../service/supervisor.js';
+import { snakeCased } from '../snake-case.js';
 import { startSink, writeReport, type Sink } from '../sink/index.js';
 import { MetricsServer } from '../telemetry/metrics-server.js';
 import { summarize, warnLate } from '../sink/report.js';
 import { StatsReporter } from '../telemetry/stats-reporter.js';
+import { takeHeldSignals } from './early-signals.js';
+import { LOG_LEVEL_ENV, logLevelOf } from './flags.js';
 
-const USAGE = 'usage: otel-replayd --config FILE [--log-level LEVEL]\n';
+const USAGE = `otel-replayd — run the pipelines of a config
+
+Usage: otel-replayd [run] --config FILE [--log-level LEVEL]
+
+  -c, --config FILE    the config (YAML); - reads it from stdin, and relative paths in
+                       it then resolve against the current folder
+  --log-level LEVEL    trace, debug, info, warn, error, fatal or silent; default
+                       \$${LOG_LEVEL_ENV}, else service.telemetry.logs.level (info).
+                       The summary at the end is printed at any level.
+  -h, --help           this help
+
+Signals: SIGHUP reloads FILE (a bad file is logged and the pipelines keep running);
+SIGINT/SIGTERM drain and exit 0 with the summary; a second one exits 130 at once.
+Exit codes: 0 done, 1 runtime failure (e.g. a port in use), 2 bad config, bad template
+or usage, 130 forced stop.
+`;
 
 /**
  * The daemon: runs the pipelines of a config until their loops end, `service.duration`
@@ -19,20 +37,25 @@ const USAGE = 'usage: otel-replayd --config FILE [--log-level LEVEL]\n';
  */
 export async function main(args: string[]): Promise<number> {
   let file: string | undefined;
-  let level: string | undefined;
+  let flagLevel: string | undefined;
   try {
     const { values } = parseArgs({
       args: args[0] === 'run' ? args.slice(1) : args,
-      options: { config: { type: 'string', short: 'c' }, 'log-level': { type: 'string' } },
+      options: { config: { type: 'string', short: 'c' }, 'log-level': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      strict: true,
+      allowPositionals: false,
     });
+    if (values.help) {
+      process.stdout.write(USAGE);
+      return 0;
+    }
     file = values.config;
-    level = values['log-level'];
+    flagLevel = values['log-level'];
+    if (!file) throw new UsageError('--config is required');
+    // Checked before the config is read, so a typo is reported as what it is.
+    logLevelOf(flagLevel, process.env, 'info');
   } catch (err) {
-    process.stderr.write(`otel-replayd: ${(err as Error).message}\n${USAGE}`);
-    return 2;
-  }
-  if (!file) {
-    process.stderr.write(`otel-replayd: --config is required\n${USAGE}`);
+    process.stderr.write(`otel-replayd: ${(err as Error).message}\n\n${USAGE}`);
     return 2;
   }
   let cfg: ReplaydConfig;
@@ -46,7 +69,7 @@ export async function main(args: string[]): Promise<number> {
     }
     throw err;
   }
-  const logLevel = level ?? cfg.service.telemetry.logLevel;
+  const logLevel = logLevelOf(flagLevel, process.env, cfg.service.telemetry.logLevel);
   const log = createLogger({ level: logLevel });
   logCapacity(log, capacity);
   return new Daemon(cfg, file, log, logLevel).run();
@@ -64,6 +87,15 @@ function logCapacity(log: Logger, c: Capacity): void {
   log.info({ worker_threads: c.threads, thread_limit: c.threadLimit, memory_estimate_mb: Math.round(c.memory / 1e6), memory_limit_mb: Math.round(c.memoryLimit / 1e6) }, 'capacity checked');
 }
 
+/**
+ * Resolves once the event loop has polled for I/O: a signal that came while the config
+ * was read (synchronously) is dispatched only then, and must be seen before anything
+ * starts. The first immediate may run before this turn's poll, the second runs after it.
+ */
+async function signalsDispatched(): Promise<void> {
+  for (let i = 0; i < 2; i++) await new Promise((resolve) => setImmediate(resolve));
+}
+
 class Daemon {
   private cfg: ReplaydConfig;
   private readonly file: string;
@@ -78,6 +110,8 @@ class Daemon {
   private badInput = false;
   private started = false;
   private crashed = false;
+  private listenFailed = false;
+  private stopReason: string | undefined;
 
   constructor(cfg: ReplaydConfig, file: string, log: Logger, logLevel: string) {
     this.cfg = cfg;
@@ -88,13 +122,15 @@ class Daemon {
   }
 
   async run(): Promise<number> {
-    const { service, extensions } = this.cfg;
+    const { service } = this.cfg;
     const stopped = new Promise<string>((resolve) => (this.stopRequested = resolve));
     const onStop = (sig: NodeJS.Signals): void => this.onStopSignal(sig);
     const onHup = (): void => this.onReloadSignal();
     process.on('SIGINT', onStop);
     process.on('SIGTERM', onStop);
     process.on('SIGHUP', onHup);
+    // A stop asked for while modules and the config were loading is honoured now.
+    for (const sig of takeHeldSignals()) this.onStopSignal(sig);
     this.supervisor.on('failed', (_id, code) => {
       // Bad input found while starting decides the exit code (2); after a reload it is
       // only logged, and the reload counted as failed.
@@ -103,33 +139,50 @@ class Daemon {
     });
     this.supervisor.on('idle', () => this.stopRequested?.('all pipelines finished'));
     try {
-      if (extensions.sink) {
-        const s = extensions.sink;
-        this.sink = await startSink({ grpc: s.grpc, http: s.http, verify: s.verify, log: this.log.child({ component: 'sink' }) });
-        this.log.info({ grpc: this.sink.grpcAddress, http: this.sink.httpAddress }, 'sink extension listening');
-      }
-      const address = service.telemetry.metricsAddress;
-      if (address) {
-        this.metrics = new MetricsServer({ source: this.supervisor, address, log: this.log });
-        const bound = await this.metrics.start();
-        this.log.info({ address: bound }, 'metrics and health endpoint listening');
-      }
-      this.reporter.start();
-      this.log.info({ config: this.file, pipelines: Object.keys(service.pipelines) }, 'otel-replayd starting');
-      await this.supervisor.start(this.cfg);
-      this.started = true;
+      await signalsDispatched();
+      await this.start();
       const timer = service.durationMs > 0 ? setTimeout(() => this.stopRequested?.('duration reached'), service.durationMs) : undefined;
-      const reason = await stopped;
+      const reason = (this.stopReason = await stopped);
       clearTimeout(timer);
       this.log.info({ reason }, 'stopping');
       if (this.signals < 2) await this.supervisor.shutdown();
       return this.exitCode();
+    } catch (err) {
+      if (!(err instanceof ListenError)) throw err;
+      // One line naming the key to change, not a stack trace.
+      this.listenFailed = true;
+      process.stderr.write(`otel-replayd: ${err.message}\n`);
+      return 1;
     } finally {
       process.off('SIGINT', onStop);
       process.off('SIGTERM', onStop);
       process.off('SIGHUP', onHup);
       await this.finish();
     }
+  }
+
+  /** The sink extension, /metrics, stats and the pipelines; each step is skipped once a stop was asked for. */
+  private async start(): Promise<void> {
+    const { service, extensions } = this.cfg;
+    if (extensions.sink && this.signals === 0) {
+      const s = extensions.sink;
+      this.sink = await startSink({
+        grpc: s.grpc, http: s.http, verify: s.verify, log: this.log.child({ component: 'sink' }),
+        settings: { grpc: 'extensions.sink.grpc', http: 'extensions.sink.http' },
+      });
+      this.log.info({ grpc: this.sink.grpcAddress, http: this.sink.httpAddress }, 'sink extension listening');
+    }
+    const address = service.telemetry.metricsAddress;
+    if (address && this.signals === 0) {
+      this.metrics = new MetricsServer({ source: this.supervisor, address, log: this.log });
+      const bound = await this.metrics.start();
+      this.log.info({ address: bound }, 'metrics and health endpoint listening');
+    }
+    if (this.signals > 0) return;
+    this.reporter.start();
+    this.log.info({ config: this.file === STDIN ? '<stdin>' : this.file, pipelines: Object.keys(service.pipelines) }, 'otel-replayd starting');
+    await this.supervisor.start(this.cfg);
+    this.started = true;
   }
 
   private exitCode(): number {
@@ -156,6 +209,11 @@ class Daemon {
   /** Validates first: a bad new config is logged with every problem and the old pipelines keep running. */
   private async reload(): Promise<void> {
     if (this.signals > 0) return;
+    if (this.file === STDIN) {
+      this.supervisor.reloadRejected();
+      this.log.warn('reload rejected: the config was read from stdin, which cannot be read again; keeping the running pipelines');
+      return;
+    }
     let next: ReplaydConfig;
     let capacity: Capacity;
     try {
@@ -178,7 +236,11 @@ class Daemon {
 
   private async finish(): Promise<void> {
     this.reporter.stop();
-    this.reporter.summary();
+    const ran = this.reporter.summary();
+    const result = resultLogger(this.log);
+    if (ran.length === 0 && !this.listenFailed) {
+      result.info({ reason: this.stopReason, pipelines: Object.keys(this.cfg.service.pipelines) }, 'stopped before any pipeline started: nothing was sent');
+    }
     await this.metrics?.close();
     if (this.sink) {
       // Closed first, as the sink command does: in-flight calls finish, verification catches
@@ -187,8 +249,8 @@ class Daemon {
       const v = await this.sink.verification();
       const verification = v ? { ok: v.ok, checked: v.checked, problems: v.problems, skipped_requests: v.skippedRequests } : undefined;
       const received = this.sink.counts();
-      this.log.info({ received, verification }, 'sink extension summary');
-      warnLate(this.log, summarize(received, undefined, 0).total);
+      result.info({ received: snakeCased(received), verification }, 'sink extension summary');
+      warnLate(this.log, summarize(received, undefined, 0).total.lateRequests);
       const reportFile = this.cfg.extensions.sink?.report;
       if (reportFile) await writeReport(reportFile, await this.sink.report());
     }

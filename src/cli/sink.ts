@@ -1,14 +1,15 @@
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ReplaydError, UsageError } from '../errors.js';
-import { createLogger } from '../log.js';
-import { SIGNAL_NAMES } from '../otlp/signals.js';
+import { createLogger, resultLogger } from '../log.js';
+import { snakeCased } from '../snake-case.js';
 import { parseDuration } from '../units.js';
 import { FAIL_CODES, type FailCode, type FaultOptions } from '../sink/faults.js';
 import { startSink, writeReport, type SinkOptions } from '../sink/index.js';
 import { summarize, warnLate } from '../sink/report.js';
 import { splitHostPort } from '../sink/server-options.js';
-import { parseSeedFlag } from './flags.js';
+import { takeHeldSignals } from './early-signals.js';
+import { LOG_LEVEL_ENV, logLevelOf, parseSeedFlag } from './flags.js';
 
 const USAGE = `otel-replayd sink — an OTLP receiver that counts, verifies and injects faults
 
@@ -28,7 +29,8 @@ Usage: otel-replayd sink [--grpc HOST:PORT] [--http HOST:PORT] [options]
   --tls-cert FILE --tls-key FILE [--tls-client-ca FILE]
                           serve TLS; with a client CA, require client certificates (mTLS)
 
-Stops on SIGINT or SIGTERM, writes the report, exits 0. Bad flags exit 2.
+The log level is $${LOG_LEVEL_ENV} (default info); the summary is printed at any level.
+Stops on SIGINT or SIGTERM, writes the report, exits 0. A port in use exits 1, bad flags 2.
 `;
 
 const OPTIONS = {
@@ -57,8 +59,10 @@ interface SinkCliOptions {
 
 export async function main(args: string[]): Promise<number> {
   let parsed: SinkCliOptions | 'help';
+  let level: string;
   try {
     parsed = parseFlags(args);
+    level = logLevelOf(undefined, process.env, 'info');
   } catch (err) {
     if (!(err instanceof UsageError) && (err as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS') !== true) throw err;
     process.stderr.write(`otel-replayd sink: ${(err as Error).message}\n\n${USAGE}`);
@@ -78,8 +82,11 @@ export async function main(args: string[]): Promise<number> {
     };
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
+    // Signals that came while modules were loading: stop as soon as the sink is up.
+    const early = takeHeldSignals()[0];
+    if (early) stop(early);
   });
-  const log = createLogger({ name: 'otel-replayd-sink' });
+  const log = createLogger({ name: 'otel-replayd-sink', level });
   let sink;
   try {
     sink = await startSink({ ...parsed.sink, log });
@@ -96,16 +103,7 @@ export async function main(args: string[]): Promise<number> {
     const now = Date.now();
     const counts = sink.counts();
     const summary = summarize(counts, last, (now - lastAt) / 1000);
-    log.info(
-      Object.fromEntries(['total', ...SIGNAL_NAMES].map((k) => {
-        const s = summary[k as keyof typeof summary];
-        return [k, {
-          requests: s.requests, events: s.events, eventsPerSecond: s.eventsPerSecond, bytesPerSecond: s.bytesPerSecond,
-          faulted: s.faultedRequests, invalid: s.invalidRequests, late: s.lateRequests,
-        }];
-      })),
-      'sink stats',
-    );
+    log.info(snakeCased(summary), 'sink stats');
     last = counts;
     lastAt = now;
   }, parsed.intervalMs);
@@ -116,8 +114,8 @@ export async function main(args: string[]): Promise<number> {
   await sink.close();
   const report = await sink.report();
   const v = report.verification;
-  log.info({ total: report.total, verification: v ? { ok: v.ok, problems: v.problems, skipped_requests: v.skippedRequests } : null }, 'sink summary');
-  warnLate(log, report.total);
+  resultLogger(log).info({ total: report.total, verification: v ? { ok: v.ok, problems: v.problems, skipped_requests: v.skipped_requests } : null }, 'sink summary');
+  warnLate(log, report.total.late_requests);
   if (parsed.report) {
     try {
       await writeReport(parsed.report, report);

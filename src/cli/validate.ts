@@ -9,7 +9,7 @@ import { preflight } from '../service/preflight.js';
 import { checkTemplates, type LoadedPipeline } from '../service/template-check.js';
 import { formatSize } from '../units.js';
 
-const USAGE = 'usage: otel-replayd validate --config FILE [--skip-templates]';
+const USAGE = 'usage: otel-replayd validate --config FILE [--skip-templates]   (-c FILE; - reads the config from stdin)';
 
 /**
  * Loads what a run loads (config, TLS files, templates) and checks what a run checks

@@ -26,6 +26,10 @@ export function splitGrpcEndpoint(s: string): { scheme?: 'http' | 'https'; targe
 
 /** An absolute http(s) URL without credentials; returns an error message, or undefined when valid. */
 export function checkHttpUrl(s: string): string | undefined {
+  // `localhost:4318` parses as a URL with the scheme "localhost:"; say what is missing instead.
+  if (!s.includes('://') && /^[^/?#\s]+:\d+(?:[/?#].*)?$/.test(s)) {
+    return `needs http:// or https:// (e.g. ${JSON.stringify(`http://${s}`)}), got ${JSON.stringify(s)}`;
+  }
   let url: URL;
   try {
     url = new URL(s);
@@ -39,4 +43,16 @@ export function checkHttpUrl(s: string): string | undefined {
   if (url.username || url.password) return 'must not contain credentials; put them in headers';
   if (url.hash) return 'must not contain a #fragment';
   return undefined;
+}
+
+/**
+ * The signal path written into a base `endpoint`, e.g. `http://host:4318/v1/traces`: OTLP/HTTP
+ * appends `/v1/<signal>` to the base, so that would send to `/v1/traces/v1/traces`.
+ */
+export function signalPathIn(base: string): string | undefined {
+  try {
+    return /\/v1\/(?:traces|metrics|logs)\/*$/.exec(new URL(base).pathname)?.[0].replace(/\/+$/, '');
+  } catch {
+    return undefined;
+  }
 }

@@ -7,7 +7,7 @@ import { dirname, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import { ConfigError, type ConfigProblem } from '../errors.js';
 import type { ReplaydConfig } from './types.js';
-import { expandEnv, type Env } from './env.js';
+import { EnvValues, expandEnv, type Env } from './env.js';
 import { EXPORTERS } from '../exporters/index.js';
 import { PROCESSORS } from '../processors/index.js';
 import { RECEIVERS } from '../receivers/index.js';
@@ -34,15 +34,20 @@ export const TOP_LEVEL_KEYS: KeyTable = {
 /** Aliases are a resource-exhaustion vector ("billion laughs"); real configs use a handful. */
 const MAX_ALIASES = 100;
 
+/** `--config -`: the config comes from standard input; relative paths in it resolve against the current folder. */
+export const STDIN = '-';
+const STDIN_NAME = '<stdin>';
+
 /** Parses and validates config text; `file` resolves relative paths and names the file in errors. */
 export function parseConfig(text: string, file: string, env: Env = process.env): ReplaydConfig {
-  const abs = resolve(file);
+  const abs = file === STDIN ? STDIN_NAME : resolve(file);
   const problems: ConfigProblem[] = [];
   const tree = parseYaml(text, problems);
   if (problems.length > 0) throw new ConfigError(problems, abs);
 
-  const top = new Section(expandEnv(tree, env, problems), '', TOP_LEVEL_KEYS, problems);
-  const baseDir = dirname(abs);
+  const fromEnv = new EnvValues();
+  const top = new Section(expandEnv(tree, env, problems, fromEnv), '', TOP_LEVEL_KEYS, problems);
+  const baseDir = file === STDIN ? process.cwd() : dirname(abs);
   const receivers: ReplaydConfig['receivers'] = {};
   const processors: ReplaydConfig['processors'] = {};
   const exporters: ReplaydConfig['exporters'] = {};
@@ -74,12 +79,14 @@ export function parseConfig(text: string, file: string, env: Env = process.env):
   const service = parseService(top.value('service'), problems);
   const cfg: ReplaydConfig = { file: abs, receivers, processors, exporters, extensions, service };
   checkPipelines(cfg, problems);
-  if (problems.length > 0) throw new ConfigError(problems, abs);
+  // Values from ${env:...} may be secrets: messages show them as written.
+  if (problems.length > 0) throw new ConfigError(fromEnv.hide(problems), abs);
   return cfg;
 }
 
-/** Reads and parses a config file; a missing or unreadable file is a ConfigError too. */
+/** Reads and parses a config file (or stdin for `-`); a missing or unreadable file is a ConfigError too. */
 export function loadConfig(file: string, env: Env = process.env): ReplaydConfig {
+  if (file === STDIN) return parseConfig(readStdin(), STDIN, env);
   const abs = resolve(file);
   let text: string;
   try {
@@ -90,6 +97,21 @@ export function loadConfig(file: string, env: Env = process.env): ReplaydConfig 
     throw new ConfigError([{ path: '', message: `config file ${abs} ${why}` }], abs, 'ERR_CONFIG_NOT_FOUND');
   }
   return parseConfig(text, abs, env);
+}
+
+function readStdin(): string {
+  try {
+    try {
+      return readFileSync(0, 'utf8');
+    } catch (err) {
+      // fd 0 may be a non-blocking pipe inherited from the parent; a fresh open of it blocks.
+      if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') throw err;
+      return readFileSync('/dev/stdin', 'utf8');
+    }
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? String(err);
+    throw new ConfigError([{ path: '', message: `standard input cannot be read (${code})` }], STDIN_NAME, 'ERR_CONFIG_NOT_FOUND');
+  }
 }
 
 function parseYaml(text: string, problems: ConfigProblem[]): unknown {

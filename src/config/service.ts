@@ -26,7 +26,7 @@ export const TELEMETRY_METRICS_KEYS: KeyTable = {
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 
 export const TELEMETRY_LOGS_KEYS: KeyTable = {
-  level: { doc: `One of ${LOG_LEVELS.join(', ')}.`, default: 'info' },
+  level: { doc: `One of ${LOG_LEVELS.join(', ')}; --log-level, else OTEL_REPLAYD_LOG_LEVEL, overrides it. The summary is printed at any level.`, default: 'info' },
 };
 
 export function parseService(raw: unknown, problems: ConfigProblem[]): ServiceConfig {

@@ -4,7 +4,7 @@ import type { ComponentConfig, ParseContext } from '../config/component.js';
 import type { ConfigProblem } from '../errors.js';
 import { SIGNAL_NAMES, type Signal } from '../otlp/signals.js';
 import { formatDuration } from '../units.js';
-import { checkHostPort, checkHttpUrl, splitGrpcEndpoint } from '../config/endpoints.js';
+import { checkHostPort, checkHttpUrl, signalPathIn, splitGrpcEndpoint } from '../config/endpoints.js';
 import { Section, isFile, isMapping, joinPath, setOwn, type KeyTable } from '../config/schema.js';
 
 export interface TlsConfig {
@@ -120,6 +120,12 @@ export function parseExporter(type: ExporterConfig['type'], raw: unknown, ctx: P
     if (bad) s.problem('endpoint', bad);
     // endpoint + '/v1/traces' must not produce '//v1/traces'.
     cfg.endpoint = endpoint.replace(/\/+$/, '');
+    const path = bad ? undefined : signalPathIn(cfg.endpoint);
+    if (path) {
+      const signal = path.slice('/v1/'.length);
+      s.problem('endpoint', `ends in ${path}, and /v1/<signal> is appended to endpoint, so requests would go to ${path}/v1/${signal}: `
+        + `drop ${path} from endpoint, or give the full URL as ${signal}_endpoint instead`);
+    }
   } else if (Object.keys(cfg.signalEndpoints).length === 0) {
     s.problem('endpoint', 'is required (or give traces_endpoint, metrics_endpoint, logs_endpoint)');
   }

@@ -1,5 +1,6 @@
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { FileReplacement } from '../output-files.js';
 import { SIGNALS, type Signal } from '../otlp/signals.js';
 import type { GeneratorConfig } from './config.js';
 import { signalBlocks } from './dataset.js';
@@ -39,28 +40,33 @@ export function writeSignalFiles(cfg: GeneratorConfig, signals: readonly Signal[
 function writeOne(cfg: GeneratorConfig, signal: Signal, outDir: string, jsonLine: JsonLine | undefined, w: WireWriter, refs: SpanRef[] | undefined, onEvents: (n: number) => void): SignalFile {
   const name = `${cfg.output.prefix}-${signal}.pb`;
   const path = join(outDir, name);
-  const fd = openSync(path, 'w');
-  const jsonFd = jsonLine ? openSync(path.replace(/\.pb$/, '.json'), 'w') : undefined;
-  const out: SignalFile = { signal, name, bytes: 0, events: 0, largestBlock: 0, ...(jsonLine ? { jsonBytes: 0 } : {}) };
+  const files: FileReplacement[] = [];
   try {
+    const pb = new FileReplacement(path);
+    files.push(pb);
+    const json = jsonLine ? new FileReplacement(path.replace(/\.pb$/, '.json')) : undefined;
+    if (json) files.push(json);
+    const out: SignalFile = { signal, name, bytes: 0, events: 0, largestBlock: 0, ...(json ? { jsonBytes: 0 } : {}) };
     for (const block of signalBlocks(signal, cfg, cfg.seed, { refs })) {
       out.largestBlock = Math.max(out.largestBlock, encodeBlock(w, signal, block));
-      if (w.pos >= FLUSH_BYTES) out.bytes += flush(fd, w);
-      if (jsonFd !== undefined) {
+      if (w.pos >= FLUSH_BYTES) out.bytes += flush(pb.fd, w);
+      if (json) {
         // JSON lines, one request per block: the Collector file exporter's layout, which the template receiver reads.
         const line = `${jsonLine!(signal, { [SIGNALS[signal].resources]: [block.resource] })}\n`;
-        out.jsonBytes! += writeSync(jsonFd, line);
+        out.jsonBytes! += writeSync(json.fd, line);
       }
       out.events += block.events;
       onEvents(block.events);
     }
-    out.bytes += flush(fd, w);
+    out.bytes += flush(pb.fd, w);
+    for (const f of files) f.commit();
+    return out;
+  } catch (err) {
+    for (const f of files) f.abort();
+    throw err;
   } finally {
     w.reset();
-    closeSync(fd);
-    if (jsonFd !== undefined) closeSync(jsonFd);
   }
-  return out;
 }
 
 function flush(fd: number, w: WireWriter): number {

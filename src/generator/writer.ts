@@ -1,11 +1,12 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { stringify } from 'yaml';
 import { ReplaydError, type ErrorCode } from '../errors.js';
+import { makeOutputDir, replaceFileSync } from '../output-files.js';
 import { SIGNAL_NAMES, type Signal } from '../otlp/signals.js';
 import { builtModule } from '../package-root.js';
+import { formatSize } from '../units.js';
 import { type GeneratorConfig, toYamlForm } from './config.js';
 import { type Estimate, estimate, topologyOf } from './dataset.js';
 import { type SignalFile, writeSignalFiles } from './signal-file.js';
@@ -35,13 +36,9 @@ function checkSize(cfg: GeneratorConfig, est: Estimate, json: boolean): void {
   if (total > cfg.maxSize) {
     throw new ReplaydError(
       'ERR_GENERATOR_TOO_LARGE',
-      `dataset would be about ${mb(total)} (${est.spans} spans, ${est.points} data points, ${est.logs} log records${json ? ', with OTLP/JSON copies' : ''}), above max_size ${mb(cfg.maxSize)}; raise max_size or reduce the counts`,
+      `dataset would be about ${formatSize(total)} (${est.spans} spans, ${est.points} data points, ${est.logs} log records${json ? ', with OTLP/JSON copies' : ''}), above max_size ${formatSize(cfg.maxSize)}; raise max_size or reduce the counts`,
     );
   }
-}
-
-function mb(bytes: number): string {
-  return bytes >= 1e9 ? `${(bytes / 1e9).toFixed(2)} GB` : `${(bytes / 1e6).toFixed(1)} MB`;
 }
 
 /**
@@ -67,7 +64,7 @@ export async function writeDataset(cfg: GeneratorConfig, opts: WriteOptions): Pr
   if (opts.threads !== undefined && !(Number.isInteger(opts.threads) && opts.threads >= 1)) throw new RangeError(`threads must be a positive integer, got ${opts.threads}`);
   const est = estimate(cfg);
   checkSize(cfg, est, opts.json);
-  mkdirSync(opts.outDir, { recursive: true });
+  makeOutputDir(opts.outDir);
   const bar = progressBar(opts.progress, est.spans + est.points + est.logs);
   const groups = signalGroups(cfg, opts.threads ?? Math.min(2, availableParallelism()));
   let results: SignalFile[][];
@@ -104,13 +101,13 @@ export async function writeDataset(cfg: GeneratorConfig, opts: WriteOptions): Pr
     files,
     sender_memory: {
       bytes: compiled + inFlight,
-      human: mb(compiled + inFlight),
+      human: formatSize(compiled + inFlight),
       how: `compiled templates ≈ 1.5 × ${pbBytes} bytes of .pb (frames plus patch-site tables) + in-flight buffers ≈ ${IN_FLIGHT} requests in flight × 2 (stamped copy and exporter copy) × min(4 MiB, largest resource block ${largestBlock} bytes); more with workers > 1 (each worker compiles its own copy)`,
     },
     config: toYamlForm(cfg),
   };
   const metaPath = join(opts.outDir, `${cfg.output.prefix}-metadata.yaml`);
-  writeFileSync(metaPath, stringify(metadata));
+  replaceFileSync(metaPath, stringify(metadata));
   written.push(metaPath);
   return { files: written, metadata };
 }

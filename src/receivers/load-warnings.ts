@@ -7,21 +7,22 @@ export interface LoadWarning {
   message: string;
 }
 
-/**
- * What a pipeline warns about once when it loads `data`: what loading repaired or
- * noticed, and relative times that a pipeline without the timestamp processor would
- * send as they are (near 1970-01-01).
- */
-export function loadWarnings(data: TemplateData[], load: LoadOptions): LoadWarning[] {
+/** What loading repaired or noticed in `data`, for the pipeline to warn about once. */
+export function loadWarnings(data: TemplateData[]): LoadWarning[] {
   const out: LoadWarning[] = [];
   for (const d of data) for (const message of d.warnings ?? []) out.push({ source: d.source, message });
-  const relative = load.relativeTimes ? undefined : data.find((d) => !d.absoluteTimes);
-  if (relative) {
-    out.push({
-      source: relative.source,
-      message: 'holds relative times (offsets, not recorded times) and the pipeline has no timestamp processor: ' +
-        'they are sent as they are, near 1970-01-01; add timestamp to the pipeline\'s processors to send times near now',
-    });
-  }
   return out;
+}
+
+/**
+ * A template of relative times (offsets, not recorded times) loaded for a pipeline without
+ * the timestamp processor: sent as they are, they would land near 1970-01-01, which no
+ * backend wants. The pipeline then places them at now, as timestamp would (backdate 0).
+ */
+export const IMPLICIT_TIMESTAMPS =
+  'holds relative times (offsets, not recorded times) and the pipeline has no timestamp processor: ' +
+  'they are placed at now, as timestamp with backdate 0s would (add timestamp to the pipeline to choose a backdate)';
+
+export function relativeWithoutTimestamp(data: TemplateData[], load: LoadOptions): TemplateData | undefined {
+  return load.relativeTimes ? undefined : data.find((d) => !d.absoluteTimes);
 }

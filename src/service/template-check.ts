@@ -8,7 +8,7 @@ import { resolvePipelines } from '../config/resolve.js';
 import type { ReplaydConfig, ResolvedPipeline } from '../config/types.js';
 import { type ConfigProblem, ReplaydError } from '../errors.js';
 import { RECEIVERS } from '../receivers/index.js';
-import { loadWarnings } from '../receivers/load-warnings.js';
+import { IMPLICIT_TIMESTAMPS, loadWarnings, relativeWithoutTimestamp } from '../receivers/load-warnings.js';
 import { pipelinePlan } from '../worker/pipeline-plan.js';
 
 export interface LoadedPipeline {
@@ -53,6 +53,13 @@ async function load(r: ResolvedPipeline) {
   const load = { relativeTimes: plan.timestamps };
   const receiver = r.receivers[0]!;
   const data = await RECEIVERS.of(receiver).open(receiver, r.pipeline.signal, 0, load).initial();
+  const warnings = loadWarnings(data);
+  // As the worker does: relative times without timestamp are placed at now.
+  const relative = relativeWithoutTimestamp(data, load);
+  if (relative) {
+    plan.timestamps = true;
+    warnings.push({ source: relative.source, message: IMPLICIT_TIMESTAMPS });
+  }
   const encodings = [...new Set(r.exporters.map((e) => e.encoding))];
   const c = compile(data, {
     idRegen: plan.idRegen, timestamps: plan.timestamps, maxItems: plan.split?.maxItems, maxBytes: plan.split?.maxBytes,
@@ -60,5 +67,5 @@ async function load(r: ResolvedPipeline) {
   });
   let bytes = 0;
   for (const f of c.frames) for (const enc of encodings) bytes += f.byteLength[enc] ?? 0;
-  return { warnings: loadWarnings(data, load), compiled: { frames: c.frames.length, events: c.totalEvents, bytes } };
+  return { warnings, compiled: { frames: c.frames.length, events: c.totalEvents, bytes } };
 }

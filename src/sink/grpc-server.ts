@@ -13,7 +13,7 @@ import { encodeStatus } from './faults.js';
 import { ReceiveBufferPool, MessageReader, percentEncode } from './grpc-message.js';
 import type { BadRequestError } from '../errors.js';
 import type { Intake } from './intake.js';
-import { readServerTls, splitHostPort, type SinkTlsOptions } from './server-options.js';
+import { readServerTls, splitHostPort, type ServerOptions } from './server-options.js';
 
 /**
  * OTLP/gRPC served with node:http2 directly. A unary call is small enough to speak by
@@ -46,7 +46,7 @@ export interface GrpcSink {
   close(): Promise<void>;
 }
 
-export async function startGrpcServer(address: string, receiver: Intake, opts: { tls?: SinkTlsOptions; log?: Logger }): Promise<GrpcSink> {
+export async function startGrpcServer(address: string, receiver: Intake, opts: ServerOptions): Promise<GrpcSink> {
   const { host, port } = splitHostPort(address);
   const options = { settings: { initialWindowSize: STREAM_WINDOW }, maxSessionMemory: MAX_SESSION_MEMORY };
   const server: Http2Server | Http2SecureServer = opts.tls ? createSecureServer({ ...options, ...(await readServerTls(opts.tls)) }) : createServer(options);
@@ -63,7 +63,7 @@ export async function startGrpcServer(address: string, receiver: Intake, opts: {
   // Enough idle buffers for a few connections' worth of in-flight 4 MiB requests.
   const pool = new ReceiveBufferPool(64 * 1024 * 1024);
   server.on('stream', (stream: ServerHttp2Stream, headers: IncomingHttpHeaders) => serve(stream, headers, { receiver, pool, log: opts.log }));
-  const bound = await listen(server, host, port);
+  const bound = await listen(server, host, port, { code: 'ERR_SINK_LISTEN', setting: opts.setting });
   return { address: formatHostPort(host, bound), close: () => shutdown(server, sessions) };
 }
 

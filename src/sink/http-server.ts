@@ -10,7 +10,7 @@ import { formatHostPort, listen } from '../host-port.js';
 import type { BadRequestError } from '../errors.js';
 import type { Encoding } from '../otlp/signals.js';
 import type { Intake } from './intake.js';
-import { readServerTls, splitHostPort, type SinkTlsOptions } from './server-options.js';
+import { readServerTls, splitHostPort, type ServerOptions } from './server-options.js';
 
 /** The OTLP/HTTP spec's recommended body limit, applied before and after gunzip. */
 const MAX_BODY = 64 * 1024 * 1024;
@@ -25,7 +25,7 @@ export interface HttpSink {
   close(): Promise<void>;
 }
 
-export async function startHttpServer(address: string, receiver: Intake, opts: { tls?: SinkTlsOptions; log?: Logger }): Promise<HttpSink> {
+export async function startHttpServer(address: string, receiver: Intake, opts: ServerOptions): Promise<HttpSink> {
   const { host, port } = splitHostPort(address);
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     handle(req, res, receiver, opts.log).catch((err: unknown) => {
@@ -39,7 +39,7 @@ export async function startHttpServer(address: string, receiver: Intake, opts: {
   const server = opts.tls ? createHttpsServer(await readServerTls(opts.tls), onRequest) : createHttpServer(onRequest);
   // Exporters keep connections open between requests; a short idle timeout would race them.
   server.keepAliveTimeout = 65_000;
-  const bound = await listen(server, host, port);
+  const bound = await listen(server, host, port, { code: 'ERR_SINK_LISTEN', setting: opts.setting });
   return { address: formatHostPort(host, bound), close: () => close(server) };
 }
 

@@ -26,6 +26,11 @@ export interface SinkOptions {
   tls?: SinkTlsOptions;
   faults?: FaultOptions;
   log?: Logger;
+  /**
+   * What to call the addresses when one cannot be listened on: the config keys or flags
+   * they came from (default `--grpc`, `--http`, as the sink command takes them).
+   */
+  settings?: { grpc: string; http: string };
 }
 
 export interface Sink {
@@ -45,12 +50,13 @@ export async function startSink(opts: SinkOptions): Promise<Sink> {
   if (!opts.grpc && !opts.http) throw new UsageError('sink needs a gRPC or an HTTP address (or both)');
   const receiver = new Intake({ verify: opts.verify, faults: opts.faults, log: opts.log });
   const startedAt = Date.now();
+  const settings = opts.settings ?? { grpc: '--grpc', http: '--http' };
   const server = { tls: opts.tls, log: opts.log };
   let grpc: GrpcSink | undefined;
   let http: HttpSink | undefined;
   try {
-    if (opts.grpc) grpc = await startGrpcServer(opts.grpc, receiver, server);
-    if (opts.http) http = await startHttpServer(opts.http, receiver, server);
+    if (opts.grpc) grpc = await startGrpcServer(opts.grpc, receiver, { ...server, setting: settings.grpc });
+    if (opts.http) http = await startHttpServer(opts.http, receiver, { ...server, setting: settings.http });
   } catch (err) {
     await grpc?.close();
     await receiver.close();

@@ -1,5 +1,6 @@
-import { rename, writeFile } from 'node:fs/promises';
 import type { Logger } from '../log.js';
+import { replaceFile } from '../output-files.js';
+import { snakeCased, type SnakeCased } from '../snake-case.js';
 import { SIGNAL_NAMES, type Signal } from '../otlp/signals.js';
 import type { SinkCounts, SignalCounts } from './intake.js';
 import type { VerificationReport } from './verifier-thread.js';
@@ -9,7 +10,7 @@ export interface SignalSummary extends SignalCounts {
   bytesPerSecond: number;
 }
 
-export interface SinkReport {
+interface ReportFields {
   startedAt: string;
   durationSeconds: number;
   signals: Record<Signal, SignalSummary>;
@@ -17,6 +18,9 @@ export interface SinkReport {
   faults: object;
   verification: VerificationReport | null;
 }
+
+/** The JSON written by `sink --report` and `extensions.sink.report`: snake_case keys, like every other output. */
+export type SinkReport = SnakeCased<ReportFields>;
 
 /** Rates per signal between two snapshots `seconds` apart (the whole run or one stats interval). */
 export function summarize(counts: SinkCounts, since: SinkCounts | undefined, seconds: number): Record<Signal, SignalSummary> & { total: SignalSummary } {
@@ -45,28 +49,26 @@ function withRates(c: SignalCounts, events: number, bytes: number, seconds: numb
 export function buildReport(opts: { startedAt: number; now: number; counts: SinkCounts; faults: object; verification: VerificationReport | undefined }): SinkReport {
   const seconds = (opts.now - opts.startedAt) / 1000;
   const { total, ...signals } = summarize(opts.counts, undefined, seconds);
-  return {
+  return snakeCased<ReportFields>({
     startedAt: new Date(opts.startedAt).toISOString(),
     durationSeconds: Math.round(seconds * 1000) / 1000,
     signals,
     total,
     faults: opts.faults,
     verification: opts.verification ?? null,
-  };
+  });
 }
 
 /** Says why the sink's count can be below what its clients tried to send. */
-export function warnLate(log: Logger, counts: SignalCounts): void {
-  if (counts.lateRequests === 0) return;
+export function warnLate(log: Logger, lateRequests: number): void {
+  if (lateRequests === 0) return;
   log.warn(
-    { late_requests: counts.lateRequests },
+    { late_requests: lateRequests },
     'requests answered after their client had given up (gRPC deadline passed, stream reset or connection closed) were not counted as received: the client sends them again',
   );
 }
 
 /** Writes the report through a temp file so a reader never sees half a JSON document. */
 export async function writeReport(file: string, report: SinkReport): Promise<void> {
-  const tmp = `${file}.${process.pid}.tmp`;
-  await writeFile(tmp, `${JSON.stringify(report, null, 2)}\n`);
-  await rename(tmp, file);
+  await replaceFile(file, `${JSON.stringify(report, null, 2)}\n`);
 }

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { UsageError } from '../errors.js';
 import { parseHostPort } from '../host-port.js';
+import type { Logger } from '../log.js';
 
 /** What both sink transports read before they listen: the address and the TLS files. */
 
@@ -9,6 +10,14 @@ export interface SinkTlsOptions {
   keyFile: string;
   /** When set, clients must present a certificate signed by this CA (mTLS). */
   clientCaFile?: string;
+}
+
+/** What the sink hands each transport's server. */
+export interface ServerOptions {
+  tls?: SinkTlsOptions;
+  log?: Logger;
+  /** Where the address came from (a config key or a flag): a listen error names it. */
+  setting: string;
 }
 
 /** Splits `host:port` / `[::1]:port`; the port must be a number (0 picks a free one). */

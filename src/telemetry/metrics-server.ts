@@ -17,6 +17,8 @@ export interface MetricsServerOptions {
 }
 
 const DEFAULT_ADDRESS = '127.0.0.1:8888';
+/** The config key the address comes from: errors name it so the user knows what to change. */
+const SETTING = 'service.telemetry.metrics.address';
 /** Worker stats arrive about once a second: a shorter window would show that sawtooth, not the rate. */
 const MIN_RATE_WINDOW_MS = 1000;
 
@@ -62,7 +64,7 @@ export class MetricsServer {
     if (typeof opts.log?.info !== 'function') throw new ReplaydError('ERR_INVALID_ARG', 'MetricsServer: log must be a pino logger');
     this.#source = s;
     this.#log = opts.log;
-    this.#listen = parseListenAddress(opts.address ?? DEFAULT_ADDRESS, 'service.telemetry.metrics_address');
+    this.#listen = parseListenAddress(opts.address ?? DEFAULT_ADDRESS, SETTING);
 
     const registers = [this.#registry];
     const exporterLabels = ['pipeline', 'exporter', 'signal'];
@@ -82,15 +84,15 @@ export class MetricsServer {
     const server = createServer((req, res) => void this.#handle(req, res));
     this.#server = server;
     const { host, port } = this.#listen;
-    return listen(server, host, port).then(
+    return listen(server, host, port, { code: 'ERR_METRICS_LISTEN', setting: SETTING }).then(
       (boundPort) => {
         const bound = formatHostPort(host, boundPort);
         this.#log.debug({ address: bound }, 'serving /metrics and /healthz');
         return bound;
       },
-      (err: NodeJS.ErrnoException) => {
+      (err: unknown) => {
         this.#server = undefined;
-        throw new ReplaydError('ERR_METRICS_LISTEN', `cannot serve /metrics on ${formatHostPort(host, port)}: ${err.code ?? err.message}`, { cause: err });
+        throw err;
       },
     );
   }

@@ -1,4 +1,4 @@
-import type { Logger } from '../log.js';
+import { resultLogger, type Logger } from '../log.js';
 import { ReplaydError } from '../errors.js';
 import { SIGNALS, type Signal } from '../otlp/signals.js';
 import { emptyCounters, type ExporterCounters } from '../worker/stats.js';
@@ -97,12 +97,16 @@ export class StatsReporter {
     this.#timer = undefined;
   }
 
-  /** Reads a last snapshot, logs one "summary" line per pipeline ever seen and returns the same data. */
+  /**
+   * Reads a last snapshot, logs one "summary" line per pipeline ever seen (whatever the
+   * log level: it is the result of the run) and returns the same data.
+   */
   summary(): PipelineSummary[] {
     this.#observe();
     const all = [...this.#latest.values()];
+    const out = resultLogger(this.#log);
     for (const s of all) {
-      this.#log.info({
+      out.info({
         ...this.#lineBase(s),
         sent_bytes: s.sentBytes,
         sent_uncompressed_bytes: s.sentUncompressedBytes,

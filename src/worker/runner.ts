@@ -11,7 +11,7 @@ import type { Encoding, Signal } from '../otlp/signals.js';
 import type { Pacer, ProcessorHooks } from '../processors/processor.js';
 import { RECEIVERS } from '../receivers/index.js';
 import type { ReceiverSource } from '../receivers/receiver.js';
-import { loadWarnings } from '../receivers/load-warnings.js';
+import { IMPLICIT_TIMESTAMPS, loadWarnings, relativeWithoutTimestamp } from '../receivers/load-warnings.js';
 import type { TemplateData } from '../receivers/template-data.js';
 import { Stamper } from '../stamp/stamper.js';
 import { SendBufferPool } from './send-buffer-pool.js';
@@ -87,7 +87,12 @@ export class PipelineRunner {
     const load = { relativeTimes: this.plan.timestamps };
     this.receiver = RECEIVERS.of(receiver).open(receiver, this.signal, worker, load);
     const data = await this.receiver.initial();
-    if (worker === 0) for (const w of loadWarnings(data, load)) this.opts.log.warn({ template: w.source }, w.message);
+    if (worker === 0) for (const w of loadWarnings(data)) this.opts.log.warn({ template: w.source }, w.message);
+    const relative = relativeWithoutTimestamp(data, load);
+    if (relative) {
+      this.plan.timestamps = true;
+      if (worker === 0) this.opts.log.info({ template: relative.source }, IMPLICIT_TIMESTAMPS);
+    }
     this.install(data);
   }
 

@@ -83,6 +83,13 @@ describe('otel-replayd generate', () => {
     expect(() => readdirSync(dir)).toThrow();
   });
 
+  it('exits 1 at once, naming the folder, when --out cannot be made', async () => {
+    const t0 = performance.now();
+    expect(await main(['--config', configFile('proc.yaml', GOOD), '--out', '/proc/replayd-nope'])).toBe(1);
+    expect(performance.now() - t0).toBeLessThan(2000);
+    expect(err).toBe('otel-replayd generate: cannot create the output folder /proc/replayd-nope (ENOENT)\n');
+  }, 10_000);
+
   it('prints usage for --help', async () => {
     expect(await main(['--help'])).toBe(0);
     expect(out).toContain('Usage: otel-replayd generate');

@@ -2,9 +2,11 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
 import { request } from 'undici';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { listen } from '../../src/host-port.js';
 import { builtModule } from '../../src/package-root.js';
 import { encode, grpcClient, grpcExport, logsRequest, tracesRequest } from '../sink/fixtures.js';
 
@@ -18,8 +20,9 @@ beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'replayd-sink-cli-'));
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-afterEach(() => {
-  for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+afterEach(async () => {
+  const running = children.splice(0).filter((c) => c.exitCode === null && c.signalCode === null);
+  await Promise.all(running.map((c) => new Promise((resolve) => c.once('exit', resolve).kill('SIGKILL'))));
 });
 
 interface Running {
@@ -30,10 +33,10 @@ interface Running {
   exit: Promise<{ code: number | null; stderr: string }>;
 }
 
-function run(args: string[]): Running {
+function run(args: string[], env: Record<string, string> = {}): Running {
   const child = spawn(process.execPath, ['-e', `import(${JSON.stringify(cli)}).then((m) => m.main(process.argv.slice(1))).then((c) => process.exit(c))`, '--', ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, OTEL_REPLAYD_LOG_LEVEL: 'info' },
+    env: { ...process.env, OTEL_REPLAYD_LOG_LEVEL: 'info', ...env },
   });
   children.push(child);
   const lines: Record<string, unknown>[] = [];
@@ -86,11 +89,14 @@ describe('otel-replayd sink (child process)', () => {
     sink.child.kill('SIGTERM');
     expect((await sink.exit).code).toBe(0);
     const written = JSON.parse(readFileSync(report, 'utf8'));
-    expect(written.signals.traces).toMatchObject({ requests: 1, events: 12, faultedRequests: 0 });
+    expect(written.signals.traces).toMatchObject({ requests: 1, events: 12, faulted_requests: 0 });
     expect(written.signals.logs).toMatchObject({ requests: 1, events: 7 });
     expect(written.total.events).toBe(19);
-    expect(written.durationSeconds).toBeGreaterThan(0);
+    expect(written.duration_seconds).toBeGreaterThan(0);
     expect(written.verification).toMatchObject({ ok: true, checked: { traces: 12, logs: 7 } });
+    // snake_case keys everywhere, as in the daemon's own output.
+    expect(readFileSync(report, 'utf8')).not.toMatch(/"[a-z]+[A-Z]\w*":/);
+    for (const line of sink.lines.filter((l) => l.msg === 'sink stats' || l.msg === 'sink summary')) expect(JSON.stringify(line)).not.toMatch(/"[a-z]+[A-Z]\w*":/);
   });
 
   it('injects faults from flags', async () => {
@@ -102,6 +108,25 @@ describe('otel-replayd sink (child process)', () => {
     expect(res.headers['retry-after']).toBe('2');
     sink.child.kill('SIGINT');
     expect((await sink.exit).code).toBe(0);
+  });
+
+  it('exits 1 naming --grpc when its port is in use', async () => {
+    const blocker = createServer();
+    const port = await listen(blocker, '127.0.0.1', 0, { code: 'ERR_TEST_LISTEN', setting: 'blocker' });
+    try {
+      const sink = run(['--grpc', `127.0.0.1:${port}`]);
+      expect((await sink.exit).code).toBe(1);
+      expect(sink.lines.find((l) => l.msg === 'sink failed to start')).toMatchObject({ err: `--grpc 127.0.0.1:${port}: address already in use`, code: 'ERR_SINK_LISTEN' });
+    } finally {
+      blocker.close();
+    }
+  });
+
+  it('exits 2 naming OTEL_REPLAYD_LOG_LEVEL when it is not a level', async () => {
+    const { code, stderr } = await run(['--http', '127.0.0.1:0'], { OTEL_REPLAYD_LOG_LEVEL: 'loud' }).exit;
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/^otel-replayd sink: OTEL_REPLAYD_LOG_LEVEL must be one of trace, debug, info, warn, error, fatal, silent, got "loud"\n/);
+    expect(stderr).not.toMatch(/\n\s+at /);
   });
 
   it.each([

@@ -28,13 +28,16 @@ beforeAll(() => {
   certs = createTestCerts();
 });
 
-function validate(args: string[], env: Record<string, string> = {}): { code: number | null; stdout: string; stderr: string } {
+function validate(args: string[], opts: { env?: Record<string, string>; stdin?: string } = {}): { code: number | null; stdout: string; stderr: string } {
   const entry = pathToFileURL(builtModule('cli/validate.js')).href;
   const code = `const { main } = await import(${JSON.stringify(entry)}); process.exitCode = await main(process.argv.slice(1));`;
   const r = spawnSync(process.execPath, ['--input-type=module', '-e', code, '--', ...args], {
     encoding: 'utf8',
-    env: { ...process.env, API_KEY: SECRET, ...env },
+    env: { ...process.env, API_KEY: SECRET, ...opts.env },
+    input: opts.stdin ?? '',
+    cwd: dir,
     timeout: 20_000,
+    killSignal: 'SIGKILL',
   });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
@@ -92,6 +95,36 @@ describe('otel-replayd validate', () => {
     expect(r2.stderr).not.toContain('123456789987654321');
   });
 
+  it('shows a bad value that came from the environment as written, never the value', () => {
+    const file = write('envleak.yaml', VALID.replace('127.0.0.1:4317', '"${env:API_KEY}"'));
+    const r = validate(['--config', file]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`${file}: exporters.otlp_grpc/backend.endpoint: must be host:port (e.g. 127.0.0.1:4317), got "\${env:API_KEY}"`);
+    expect(r.stderr).not.toContain(SECRET);
+  });
+
+  it('fails an OTLP/HTTP endpoint that already ends in /v1/traces, with the fix', () => {
+    const file = write('path.yaml', `
+receivers: { template/checkout: { traces: t.pb } }
+exporters:
+  otlp_http/backend: { endpoint: http://127.0.0.1:4318/v1/traces }
+service:
+  pipelines:
+    traces/replay: { receivers: [template/checkout], exporters: [otlp_http/backend] }
+`);
+    const r = validate(['--config', file]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`${file}: exporters.otlp_http/backend.endpoint: ends in /v1/traces, and /v1/<signal> is appended to endpoint, so requests would go to /v1/traces/v1/traces: drop /v1/traces from endpoint, or give the full URL as traces_endpoint instead`);
+  });
+
+  it('reads the config from stdin with --config -, relative paths against the current folder', () => {
+    const r = validate(['-c', '-'], { stdin: VALID });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('config <stdin>');
+    expect(r.stdout).toContain(`template/checkout: template traces ${join(dir, 't.pb')}`);
+  });
+
   it('usage errors and a missing file exit 2', () => {
     const none = validate([]);
     expect(none.code).toBe(2);
@@ -125,7 +158,7 @@ describe('otel-replayd validate loads what a run loads', () => {
     expect(skipped.stdout).toContain('templates: not loaded (--skip-templates)');
   });
 
-  it('prints what a run would warn about: repaired spans, copies, relative times sent without timestamp', () => {
+  it('prints what a run would warn about: repaired spans, copies, relative times placed at now without timestamp', () => {
     const req = tracesRequest({ traces: 1, spansPerTrace: 2, absolute: true });
     req.resourceSpans[0].scopeSpans[0].spans[1].endTimeUnixNano = String(ABSOLUTE_BASE);
     req.resourceSpans.push(...tracesRequest({ traces: 1, spansPerTrace: 2, absolute: true }).resourceSpans); // recorded twice
@@ -136,7 +169,7 @@ describe('otel-replayd validate loads what a run loads', () => {
     expect(r.stderr.trim().split('\n')).toEqual([
       expect.stringMatching(/^warning: receivers\.template\/checkout\.traces: .*flawed\.pb: 1 span ended before it started .*first: span "op-1" at resourceSpans\[0\]\.scopeSpans\[0\]\.spans\[1\] \(byte \d+\)$/),
       expect.stringMatching(/^warning: receivers\.template\/checkout\.traces: .*flawed\.pb: 2 spans repeat a span id already used in their trace .*first: span "op-0" at resourceSpans\[1\]/),
-      expect.stringMatching(/^warning: receivers\.template\/checkout\.metrics: .*m\.pb: holds relative times .* near 1970-01-01/),
+      expect.stringMatching(/^warning: receivers\.template\/checkout\.metrics: .*m\.pb: holds relative times .* placed at now/),
     ]);
   });
 
@@ -156,7 +189,7 @@ describe('otel-replayd validate loads what a run loads', () => {
 
   it('refuses header values a run would refuse (control characters), without printing them', () => {
     const file = write('ctl.yaml', VALID);
-    const r = validate(['--config', file, '--skip-templates'], { API_KEY: `${SECRET}\u0001` });
+    const r = validate(['--config', file, '--skip-templates'], { env: { API_KEY: `${SECRET}\u0001` } });
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(`${file}: exporters.otlp_grpc/backend.headers.x-api-key: value of header "x-api-key" must be printable ASCII`);
     expect(r.stderr).not.toContain(SECRET);
@@ -175,6 +208,6 @@ describe('otel-replayd validate loads what a run loads', () => {
     const small = write('memory.yaml', VALID.replace('service:', 'service:\n  memory_limit: 50MB'));
     const m = validate(['--config', small]);
     expect(m.code).toBe(2);
-    expect(m.stderr).toMatch(/: service\.memory_limit: the pipelines would need about [\d.]+ MB \(traces\/replay: 1 worker × [\d.]+ MB\), more than the limit of 50\.0 MB \(service\.memory_limit\)/);
+    expect(m.stderr).toMatch(/: service\.memory_limit: the pipelines would need about [\d.]+ MB \(traces\/replay: 1 worker × [\d.]+ MB\), more than the limit of 50 MB \(service\.memory_limit\)/);
   });
 });

@@ -66,12 +66,54 @@ describe('env expansion in parseConfig', () => {
     const cfg = baseConfig();
     cfg.exporters['otlp_grpc/backend'].compression = '${env:C}';
     const problems = problemsOf(dir, cfg, { C: 'gzip\n    timeout: 1s' });
-    expectProblem(problems, 'exporters.otlp_grpc/backend.compression', /^must be one of none, gzip, got "gzip\\n/);
+    expectProblem(problems, 'exporters.otlp_grpc/backend.compression', 'must be one of none, gzip, got "${env:C}"');
+    expect(problems).toHaveLength(1);
   });
+
 
   it('nesting deeper than the limit is a problem, not a stack overflow', () => {
     const deep = `service: ${'['.repeat(200)}${']'.repeat(200)}\n`;
     const problems = problemsOf(dir, deep);
     expectProblem(problems, `service${'[0]'.repeat(63)}`, 'nested more than 64 levels deep');
+  });
+
+  describe('a value that came from the environment is never printed; problems show it as written', () => {
+    const messages = (problems: { message: string }[]): string => problems.map((p) => p.message).join('\n');
+
+    it('shows ${env:API_KEY} for an endpoint that is a secret', () => {
+      const cfg = baseConfig();
+      cfg.exporters['otlp_grpc/backend'].endpoint = '${env:API_KEY}';
+      const problems = problemsOf(dir, cfg, { API_KEY: SECRET });
+      expectProblem(problems, 'exporters.otlp_grpc/backend.endpoint', 'must be host:port (e.g. 127.0.0.1:4317), got "${env:API_KEY}"');
+      expect(messages(problems)).not.toContain(SECRET);
+    });
+
+    it('hides a long value that a message would shorten, and its beginning', () => {
+      const long = `${SECRET}-${SECRET}-${SECRET}`;
+      const cfg = baseConfig();
+      cfg.exporters['otlp_grpc/backend'].compression = 'x${env:LONG}';
+      const problems = problemsOf(dir, cfg, { LONG: long });
+      expectProblem(problems, 'exporters.otlp_grpc/backend.compression', 'must be one of none, gzip, got "x${env:LONG}"');
+      expect(messages(problems)).not.toContain(SECRET.slice(0, 8));
+    });
+
+    it('hides the part of a value a message quotes, and a value inside a path', () => {
+      const cfg = baseConfig();
+      cfg.exporters['otlp_grpc/backend'].endpoint = '${env:HOST}:4317';
+      cfg.exporters['otlp_http/b'] = { endpoint: 'https://${env:TOKEN}:port' };
+      cfg.receivers['template/checkout'].traces = '${env:DATA}/t.pb';
+      const problems = problemsOf(dir, cfg, { HOST: 'bad host', TOKEN: SECRET, DATA: 'private-folder' });
+      expectProblem(problems, 'exporters.otlp_grpc/backend.endpoint', 'has an invalid host "${env:HOST}"');
+      expectProblem(problems, 'exporters.otlp_http/b.endpoint', 'must be an absolute http:// or https:// URL, got "https://${env:TOKEN}:port"');
+      expectProblem(problems, 'receivers.template/checkout.traces', `template file ${dir}/\${env:DATA}/t.pb does not exist`);
+      expect(messages(problems)).not.toMatch(/bad host|private-folder/);
+      expect(messages(problems)).not.toContain(SECRET);
+    });
+
+    it('shows a default written in the file as it is', () => {
+      const cfg = baseConfig();
+      cfg.exporters['otlp_grpc/backend'].endpoint = '${env:UNSET:-nohost}';
+      expectProblem(problemsOf(dir, cfg, {}), 'exporters.otlp_grpc/backend.endpoint', 'must be host:port (e.g. 127.0.0.1:4317), got "nohost"');
+    });
   });
 });

@@ -39,7 +39,8 @@ describe('exporter endpoints', () => {
 
   it('HTTP: absolute http(s) URLs only, no credentials; signal endpoints checked too', () => {
     const at = 'exporters.otlp_http/b';
-    expectProblem(problemsOf(dir, withExporter('otlp_http/b', { endpoint: 'localhost:4318' })), `${at}.endpoint`, /^must be an http:\/\/ or https:\/\/ URL|^must be an absolute/);
+    expectProblem(problemsOf(dir, withExporter('otlp_http/b', { endpoint: 'localhost:4318' })), `${at}.endpoint`,
+      'needs http:// or https:// (e.g. "http://localhost:4318"), got "localhost:4318"');
     expectProblem(problemsOf(dir, withExporter('otlp_http/b', { endpoint: '/v1/traces' })), `${at}.endpoint`, /^must be an absolute http/);
     expectProblem(problemsOf(dir, withExporter('otlp_http/b', { endpoint: 'ftp://h/' })), `${at}.endpoint`, 'must be an http:// or https:// URL, got a ftp:// URL');
     const creds = problemsOf(dir, withExporter('otlp_http/b', { endpoint: 'http://user:hunter2@h:4318' }));
@@ -47,6 +48,25 @@ describe('exporter endpoints', () => {
     expect(JSON.stringify(creds)).not.toContain('hunter2');
     expectProblem(problemsOf(dir, withExporter('otlp_http/b', { endpoint: 'http://h', logs_endpoint: 'nope' })), `${at}.logs_endpoint`, /^must be an absolute/);
     expectProblem(problemsOf(dir, withExporter('otlp_http/b', {})), `${at}.endpoint`, /^is required \(or give traces_endpoint/);
+  });
+
+  it('HTTP: a host:port without a scheme, here or in a signal endpoint, is told it needs http:// or https://', () => {
+    const at = 'exporters.otlp_http/b';
+    for (const [key, value] of [['endpoint', '127.0.0.1:4318'], ['endpoint', '[::1]:4318/base'], ['traces_endpoint', 'collector:4318/v1/traces']]) {
+      expectProblem(problemsOf(dir, withExporter('otlp_http/b', { [key]: value })), `${at}.${key}`, `needs http:// or https:// (e.g. "http://${value}"), got "${value}"`);
+    }
+  });
+
+  it('HTTP: an endpoint that already ends in /v1/<signal> is reported with the fix (it would send to /v1/traces/v1/traces)', () => {
+    const at = 'exporters.otlp_http/b';
+    for (const endpoint of ['http://host:4318/v1/traces', 'https://host/otlp/v1/traces/']) {
+      expectProblem(problemsOf(dir, withExporter('otlp_http/b', { endpoint })), `${at}.endpoint`,
+        'ends in /v1/traces, and /v1/<signal> is appended to endpoint, so requests would go to /v1/traces/v1/traces: drop /v1/traces from endpoint, or give the full URL as traces_endpoint instead');
+    }
+    expectProblem(problemsOf(dir, withExporter('otlp_http/b', { endpoint: 'http://host:4318/v1/logs' })), `${at}.endpoint`, /^ends in \/v1\/logs,.* as logs_endpoint instead$/);
+    // A base path is fine, and so is the full URL where it belongs.
+    expect(problemsOf(dir, withExporter('otlp_http/b', { endpoint: 'https://host/otlp' }))).toEqual([]);
+    expect(problemsOf(dir, withExporter('otlp_http/b', { traces_endpoint: 'http://host:4318/v1/traces' }))).toEqual([]);
   });
 
   it('HTTP: a signal endpoint may replace endpoint, but only for that signal', () => {

@@ -1,20 +1,15 @@
 import { readFileSync } from 'node:fs';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { FakeHttpEndpoint } from '../exporters/fake-endpoint.js';
-import { DEMO, runCli, summaries, tempDir, tracesConfig, writeConfig, type DaemonProcess, type LogLine } from '../helpers/daemon.js';
+import { cliKilledAfterEach, DEMO, summaries, tempDir, tracesConfig, writeConfig, type DaemonProcess, type LogLine } from '../helpers/daemon.js';
 import { freePort } from '../helpers/net.js';
 import { sinksClosedAfterEach } from '../helpers/sink.js';
 
 const sink = sinksClosedAfterEach();
-const running: DaemonProcess[] = [];
-afterEach(() => {
-  for (const d of running.splice(0)) d.child.kill('SIGKILL');
-});
+const runCli = cliKilledAfterEach();
 
 function daemon(args: string[]): DaemonProcess {
-  const d = runCli(args);
-  running.push(d);
-  return d;
+  return runCli(args);
 }
 
 const timeOf = (lines: LogLine[], msg: string): number => Number(lines.find((l) => l.msg === msg)!.time);
@@ -177,11 +172,11 @@ service:
     expect(await sinkProcess.exited, sinkProcess.stderr()).toBe(0);
     const sum = summaries(d.lines);
     const sent = Number(sum.get('traces/grpc')!.sent_spans) + Number(sum.get('traces/http')!.sent_spans);
-    const r = JSON.parse(readFileSync(report, 'utf8')) as { total: { events: number; lateRequests: number }; verification: { problems: Record<string, number> } };
+    const r = JSON.parse(readFileSync(report, 'utf8')) as { total: { events: number; late_requests: number }; verification: { problems: Record<string, number> } };
     expect(Number(sum.get('traces/grpc')!.retries) + Number(sum.get('traces/http')!.retries)).toBeGreaterThan(0);
     expect(r.verification.problems.duplicate_span_id ?? 0).toBe(0);
     expect(r.total.events).toBe(sent);
-    expect(r.total.lateRequests).toBeGreaterThan(0);
-    expect(sinkProcess.lines.find((l) => l.msg.startsWith('requests answered after their client had given up'))).toMatchObject({ late_requests: r.total.lateRequests });
+    expect(r.total.late_requests).toBeGreaterThan(0);
+    expect(sinkProcess.lines.find((l) => l.msg.startsWith('requests answered after their client had given up'))).toMatchObject({ late_requests: r.total.late_requests });
   });
 });

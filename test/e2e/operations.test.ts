@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { rssMb } from '../../bench/child-process.js';
 import { createTestCerts } from '../helpers/certs.js';
-import { DEMO, runCli, summaries, tempDir, tracesConfig, writeConfig } from '../helpers/daemon.js';
+import { cliKilledAfterEach, DEMO, summaries, tempDir, tracesConfig, writeConfig } from '../helpers/daemon.js';
 import { sinksClosedAfterEach } from '../helpers/sink.js';
 import { freePort } from '../helpers/net.js';
 
@@ -9,7 +9,7 @@ const T = DEMO.traces;
 const FAST_RETRY = 'retry_on_failure: { initial_interval: 50ms, max_interval: 200ms, max_elapsed_time: 60s }';
 
 const sink = sinksClosedAfterEach();
-
+const runCli = cliKilledAfterEach();
 
 describe('endpoint faults', () => {
   it('starts with the endpoint down, retries, and delivers everything once it comes up', async () => {

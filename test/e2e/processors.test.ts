@@ -63,7 +63,7 @@ service:
   pipelines:
     traces: { receivers: [template/t], processors: [id_regen, timestamp, resource, attributes, cardinality, batch_splitter], exporters: [otlp_http/proto, otlp_http/json] }
 `);
-    const d = runCli(['--config', cfg], { RUN_ID: 'run-42' });
+    const d = runCli(['--config', cfg], { env: { RUN_ID: 'run-42' } });
     expect(await d.exited, d.stderr()).toBe(0);
     // 20 spans in requests of at most 8: 3 requests per cycle, 60 cycles, two encodings.
     expect(sink.requests).toHaveLength(2 * 3 * 60);

@@ -1,12 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { SIGNALS, type Signal } from '../../src/otlp/signals.js';
 import type { Sink } from '../../src/sink/index.js';
-import { DEMO, runCli, summaries, tempDir, writeConfig, type LogLine } from '../helpers/daemon.js';
+import { cliKilledAfterEach, DEMO, summaries, tempDir, writeConfig, type LogLine } from '../helpers/daemon.js';
 import { sinksClosedAfterEach } from '../helpers/sink.js';
 
 const { traces: T, metrics: M, logs: L } = DEMO;
 
 const startSink = sinksClosedAfterEach();
+const runCli = cliKilledAfterEach();
 
 function config(s: Sink, pipelines: string, extra = ''): string {
   return `

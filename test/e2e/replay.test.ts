@@ -1,13 +1,14 @@
 import { writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DEMO, runCli, summaries, tempDir, tracesConfig, writeConfig } from '../helpers/daemon.js';
+import { cliKilledAfterEach, DEMO, summaries, tempDir, tracesConfig, writeConfig } from '../helpers/daemon.js';
 import { sinksClosedAfterEach } from '../helpers/sink.js';
 import { freePort } from '../helpers/net.js';
 
 const { traces: T, metrics: M, logs: L } = DEMO;
 
 const startSink = sinksClosedAfterEach();
+const runCli = cliKilledAfterEach();
 
 describe('otel-replayd → sink, as a child process', () => {
   it('replays all three signals over gRPC, HTTP/proto, HTTP/json and gzip; the sink counts exactly what the daemon sent', async () => {
@@ -96,13 +97,17 @@ service:
     logs: { receivers: [template/demo], processors: [id_regen, timestamp], exporters: [otlp_http] }
 `);
     const port = await freePort();
-    const d = runCli(['--config', cfg], { PORT: String(port) });
+    const d = runCli(['--config', cfg], { env: { PORT: String(port) } });
     expect(await d.exited, d.stderr()).toBe(0);
     const sent = Number(summaries(d.lines).get('logs')!.sent_logs);
     expect(sent).toBeGreaterThan(0);
     const r = JSON.parse(readFileSync(report, 'utf8')) as { total: { events: number }; verification: { ok: boolean } };
     expect(r.total.events).toBe(sent);
     expect(r.verification.ok).toBe(true);
+    // snake_case keys, in the report and in the summary line, like every other output.
+    const line = d.lines.find((l) => l.msg === 'sink extension summary');
+    expect(line).toMatchObject({ received: { logs: { events: sent, faulted_requests: 0, invalid_requests: 0 } } });
+    for (const text of [readFileSync(report, 'utf8'), JSON.stringify(line)]) expect(text).not.toMatch(/"[a-z]+[A-Z]\w*":/);
   });
 });
 

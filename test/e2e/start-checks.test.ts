@@ -2,9 +2,9 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestCerts, type TestCerts } from '../helpers/certs.js';
-import { DEMO, runCli, tempDir, writeConfig, type DaemonProcess } from '../helpers/daemon.js';
+import { cliKilledAfterEach, DEMO, tempDir, writeConfig, type DaemonProcess } from '../helpers/daemon.js';
 import { freePort } from '../helpers/net.js';
 
 /** The daemon's limit on worker threads (see src/service/capacity.ts). */
@@ -16,15 +16,10 @@ beforeAll(() => {
 });
 afterAll(() => certs.cleanup());
 
-const running: DaemonProcess[] = [];
-afterEach(() => {
-  for (const d of running.splice(0)) if (d.child.exitCode === null) d.child.kill('SIGKILL');
-});
+const runCli = cliKilledAfterEach();
 
 function run(cfg: string): DaemonProcess {
-  const d = runCli(['--config', cfg]);
-  running.push(d);
-  return d;
+  return runCli(['--config', cfg]);
 }
 
 function config(exporter: string, pipeline = ''): string {

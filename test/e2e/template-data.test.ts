@@ -3,30 +3,27 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { requestType } from '../../src/otlp/proto.js';
-import { runCli, summaries, tempDir, writeConfig, type DaemonProcess } from '../helpers/daemon.js';
+import { cliKilledAfterEach, summaries, tempDir, writeConfig, type DaemonProcess } from '../helpers/daemon.js';
 import { sinksClosedAfterEach } from '../helpers/sink.js';
 import { ABSOLUTE_BASE, encodeTemplate, logsRequest, spanTimes, tracesRequest, writeTemplate } from '../helpers/templates.js';
 import { FakeHttpEndpoint } from '../exporters/fake-endpoint.js';
 
 const startSink = sinksClosedAfterEach();
-const running: DaemonProcess[] = [];
+const runCli = cliKilledAfterEach();
 const endpoints: FakeHttpEndpoint[] = [];
 afterEach(async () => {
-  for (const d of running.splice(0)) if (d.child.exitCode === null) d.child.kill('SIGKILL');
   await Promise.all(endpoints.splice(0).map((e) => e.close()));
 });
 
 function run(cfg: string): DaemonProcess {
-  const d = runCli(['--config', cfg]);
-  running.push(d);
-  return d;
+  return runCli(['--config', cfg]);
 }
 
 const spansOf = (req: any): any[] => req.resourceSpans.flatMap((rs: any) => rs.scopeSpans.flatMap((ss: any) => ss.spans));
 const warnings = (d: DaemonProcess, text: string) => d.lines.filter((l) => l.level === 40 && String(l.msg).includes(text));
 
 describe('a pipeline without the timestamp processor', () => {
-  it('sends recorded times exactly as recorded (proto and JSON), and warns once about a template whose times are relative', async () => {
+  it('sends recorded times exactly as recorded (proto and JSON), and places a template whose times are relative at now', async () => {
     const ep = await FakeHttpEndpoint.start();
     endpoints.push(ep);
     const dir = tempDir();
@@ -55,8 +52,13 @@ service:
     expect(spansOf(json).map((s) => s.startTimeUnixNano)).toEqual(want);
     expect(spansOf(json)[0].events[0].timeUnixNano).toBe(String(ABSOLUTE_BASE + spanTimes(0, 0).event));
 
-    expect(warnings(d, 'holds relative times')).toHaveLength(1);
-    expect(warnings(d, 'holds relative times')[0]).toMatchObject({ pipeline: 'logs', template: logs });
+    // Relative times without timestamp are placed at now (never near 1970), and the run says so once.
+    const placed = d.lines.filter((l) => String(l.msg).startsWith('holds relative times'));
+    expect(placed).toHaveLength(1);
+    expect(placed[0]).toMatchObject({ pipeline: 'logs', template: logs, level: 30 });
+    const logsReq = requestType('logs').decode(ep.received.find((r) => r.path === '/v1/logs')!.body) as any;
+    const t = BigInt(logsReq.resourceLogs[0].scopeLogs[0].logRecords[0].timeUnixNano.toString());
+    expect(Number(t / 1_000_000n)).toBeGreaterThan(Date.now() - 60_000);
   });
 });
 

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -91,8 +91,33 @@ describe('writeDataset', () => {
   it('refuses a dataset above max_size before writing anything, naming the estimate', async () => {
     const dir = join(tmp(), 'out');
     const big = config({ max_size: '1MB', traces: { count: 100_000 } });
-    await expect(writeDataset(big, { outDir: dir, json: false })).rejects.toThrow(/about \d+(\.\d+)? (MB|GB) \(1500000 spans.*above max_size 1\.0 MB/);
+    await expect(writeDataset(big, { outDir: dir, json: false })).rejects.toThrow(/about \d+(\.\d+)? (MB|GB) \(1500000 spans.*above max_size 1 MB/);
     expect(existsSync(dir)).toBe(false);
+  });
+
+  it('names sizes in a unit that fits them, not "0.0 MB"', async () => {
+    const small = config({ max_size: '100', traces: { count: 20 }, metrics: undefined, logs: undefined });
+    await expect(writeDataset(small, { outDir: tmp(), json: false })).rejects.toThrow(/about \d+(\.\d+)? kB \(\d+ spans.*above max_size 100 bytes;/);
+  });
+
+  it('fails at once on an output folder that cannot be made', async () => {
+    for (const outDir of ['/proc/replayd-nope/out', '/dev/null/out']) {
+      const t0 = performance.now();
+      await expect(writeDataset(config(), { outDir, json: false })).rejects.toMatchObject({ code: 'ERR_OUTPUT_WRITE', message: expect.stringContaining(`cannot create the output folder ${outDir}`) });
+      expect(performance.now() - t0, outDir).toBeLessThan(2000);
+    }
+  }, 10_000);
+
+  it.each([1, 2])('replaces a symlink at an output path, leaving its target alone (threads %i)', async (threads) => {
+    const dir = tmp();
+    const target = join(tmp(), 'precious.txt');
+    writeFileSync(target, 'precious');
+    for (const name of ['demo-traces.pb', 'demo-logs.json', 'demo-metadata.yaml']) symlinkSync(target, join(dir, name));
+    await writeDataset(config(), { outDir: dir, json: true, threads });
+    expect(readFileSync(target, 'utf8')).toBe('precious');
+    for (const name of ['demo-traces.pb', 'demo-logs.json', 'demo-metadata.yaml']) expect(lstatSync(join(dir, name)).isFile(), name).toBe(true);
+    // Nothing half-written or temporary is left beside the files.
+    expect(readdirSync(dir).filter((f) => f.startsWith('.'))).toEqual([]);
   });
 
   it('draws a progress bar only when given a stream, also from worker threads', async () => {

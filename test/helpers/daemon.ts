@@ -1,6 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterEach } from 'vitest';
 import { spawnJsonLines, type JsonLinesProcess, type LogLine } from '../../bench/child-process.js';
 import { packageRoot } from '../../src/package-root.js';
 
@@ -50,9 +51,38 @@ export function writeConfig(dir: string, yaml: string, name = 'config.yaml'): st
   return file;
 }
 
+export interface CliOptions {
+  env?: Record<string, string>;
+  /** Written to the child's stdin, which is then closed. */
+  stdin?: string;
+  cwd?: string;
+}
+
 /** Runs the built CLI as a real child process with JSON logs on stdout. */
-export function runCli(args: string[], env: Record<string, string> = {}): DaemonProcess {
-  return spawnJsonLines([CLI, ...args], { env });
+export type RunCli = (args: string[], opts?: CliOptions) => DaemonProcess;
+
+/**
+ * Call once at the top of a test file: returns a `runCli` whose processes are all killed
+ * (SIGKILL) after each test and waited for, so a failing or timed-out test never leaves a
+ * daemon running into the next test or past the suite.
+ */
+export function cliKilledAfterEach(): RunCli {
+  let running: DaemonProcess[] = [];
+  afterEach(async () => {
+    const stopping = running;
+    running = [];
+    await Promise.all(stopping.map(kill));
+  });
+  return (args, opts = {}) => {
+    const d = spawnJsonLines([CLI, ...args], opts);
+    running.push(d);
+    return d;
+  };
+}
+
+async function kill(d: DaemonProcess): Promise<void> {
+  if (d.child.exitCode === null && d.child.signalCode === null) d.child.kill('SIGKILL');
+  await d.exited;
 }
 
 /** The daemon's final per-pipeline summary lines, keyed by pipeline id. */

@@ -77,7 +77,7 @@ describe('the limits', () => {
     expect(c.memoryLimit).toBe(300 * MB);
     expect(capacityProblems(c)).toEqual([{
       path: 'service.memory_limit',
-      message: expect.stringMatching(/^the pipelines would need about [\d.]+ MB \(traces: 5 workers × [\d.]+ MB\), more than the limit of 300\.0 MB \(service\.memory_limit\); use fewer workers/),
+      message: expect.stringMatching(/^the pipelines would need about [\d.]+ MB \(traces: 5 workers × [\d.]+ MB\), more than the limit of 300 MB \(service\.memory_limit\); use fewer workers/),
     }]);
     expect(capacityProblems(capacityOf(config('  memory_limit: 2GB', '    traces: { receivers: [template/t], processors: [batch_splitter], exporters: [otlp_grpc], workers: 5 }'), RAM))).toEqual([]);
   });
@@ -105,7 +105,7 @@ describe('the default memory limit', () => {
     const v1 = cgroup({ 'memory/memory.limit_in_bytes': '1073741824' });
     expect(defaultMemoryLimit(v1, 8e9).bytes).toBe(1073741824);
     const unlimited = cgroup({ 'memory.max': 'max', 'memory/memory.limit_in_bytes': '9223372036854771712' });
-    expect(defaultMemoryLimit(unlimited, 8e9)).toEqual({ bytes: 6.4e9, source: '80 % of 8.00 GB RAM' });
+    expect(defaultMemoryLimit(unlimited, 8e9)).toEqual({ bytes: 6.4e9, source: '80 % of 8 GB RAM' });
     expect(defaultMemoryLimit(cgroup({ 'memory.max': '9000000000' }), 8e9).bytes).toBe(6.4e9);
     expect(defaultMemoryLimit(join(dir, 'none'), 8e9).bytes).toBe(6.4e9);
   });

@@ -25,14 +25,16 @@ describe('startSink', () => {
     expect(res.statusCode).toBe(200);
     await sink.close();
     const report = await sink.report();
-    expect(report.signals.traces).toMatchObject({ requests: 2, events: 15, faultedRequests: 0 });
+    expect(report.signals.traces).toMatchObject({ requests: 2, events: 15, faulted_requests: 0, invalid_requests: 0 });
     expect(report.total).toMatchObject({ requests: 2, events: 15 });
-    expect(report.signals.traces.eventsPerSecond).toBeGreaterThan(0);
-    expect(report.faults).toMatchObject({ failRate: 0, seed: 5 });
-    expect(report.verification).toMatchObject({ ok: true, checked: { traces: 15 }, skippedRequests: { traces: 0, metrics: 0, logs: 0 } });
-    expect(Date.parse(report.startedAt)).toBeLessThanOrEqual(Date.now());
+    expect(report.signals.traces.events_per_second).toBeGreaterThan(0);
+    expect(report.faults).toMatchObject({ fail_rate: 0, seed: 5 });
+    expect(report.verification).toMatchObject({ ok: true, checked: { traces: 15 }, skipped_requests: { traces: 0, metrics: 0, logs: 0 }, pending_parents: 0, policy: { id_window: expect.any(Number), time_window_ms: expect.any(Number) } });
+    expect(Date.parse(report.started_at)).toBeLessThanOrEqual(Date.now());
     // After close() the report's duration is frozen.
-    expect((await sink.report()).durationSeconds).toBe(report.durationSeconds);
+    expect((await sink.report()).duration_seconds).toBe(report.duration_seconds);
+    // Like every other output: no camelCase key anywhere in the document.
+    expect(JSON.stringify(report)).not.toMatch(/"[a-z]+[A-Z]\w*":/);
   });
 
   it('releases its ports on close', async () => {
@@ -59,10 +61,12 @@ describe('startSink', () => {
     await expect(startSink({ http: 'localhost' })).rejects.toThrow('expected host:port, got "localhost"');
   });
 
-  it('fails to start when the port is taken, without leaving the other transport open', async () => {
+  it('fails to start when the port is taken, naming the setting, without leaving the other transport open', async () => {
     const first = await startSink({ http: '127.0.0.1:0' });
     try {
-      await expect(startSink({ grpc: '127.0.0.1:0', http: first.httpAddress! })).rejects.toThrow(/EADDRINUSE/);
+      await expect(startSink({ grpc: '127.0.0.1:0', http: first.httpAddress! })).rejects.toMatchObject({ code: 'ERR_SINK_LISTEN', message: `--http ${first.httpAddress}: address already in use` });
+      await expect(startSink({ grpc: first.httpAddress!, settings: { grpc: 'extensions.sink.grpc', http: 'extensions.sink.http' } }))
+        .rejects.toThrow(`extensions.sink.grpc ${first.httpAddress}: address already in use`);
     } finally {
       await first.close();
     }

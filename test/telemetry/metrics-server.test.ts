@@ -197,16 +197,16 @@ describe('MetricsServer options and lifecycle', () => {
   it('rejects a malformed address with the config key path', () => {
     const make = () => new MetricsServer({ source: new FakeSource(), log: silent, address: 'localhost' });
     expect(make).toThrow(ConfigError);
-    expect(make).toThrow(/service\.telemetry\.metrics_address/);
+    expect(make).toThrow(/service\.telemetry\.metrics\.address/);
   });
 
-  it('fails start() with ERR_METRICS_LISTEN when the port is taken', async () => {
+  it('fails start() with ERR_METRICS_LISTEN naming the config key when the port is taken', async () => {
     const blocker = createServer();
     await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
     const port = (blocker.address() as { port: number }).port;
     try {
       const server = new MetricsServer({ source: new FakeSource(), log: silent, address: `127.0.0.1:${port}` });
-      await expect(server.start()).rejects.toMatchObject({ code: 'ERR_METRICS_LISTEN', message: expect.stringContaining('EADDRINUSE') });
+      await expect(server.start()).rejects.toMatchObject({ code: 'ERR_METRICS_LISTEN', message: `service.telemetry.metrics.address 127.0.0.1:${port}: address already in use` });
       await server.close();
     } finally {
       blocker.close();

@@ -5,11 +5,11 @@ import { counters, FakeSource, pipeline } from './fake-source.js';
 
 type Line = Record<string, unknown> & { msg: string };
 
-function setup(intervalMs = 1000) {
+function setup(intervalMs = 1000, level = 'info') {
   const source = new FakeSource();
   const lines: Line[] = [];
   // A real pino logger writing to a destination the test reads.
-  const log = pino({ level: 'info' }, { write: (s: string) => void lines.push(JSON.parse(s) as Line) });
+  const log = pino({ level }, { write: (s: string) => void lines.push(JSON.parse(s) as Line) });
   const reporter = new StatsReporter({ source, log, intervalMs });
   const stats = () => lines.filter((l) => l.msg === 'stats');
   return { source, lines, reporter, stats };
@@ -95,6 +95,16 @@ describe('StatsReporter', () => {
     const summary = reporter.summary();
     expect(summary.map((s) => [s.pipeline, s.state, s.sent])).toEqual([['traces/a', 'stopped', 150], ['traces/b', 'running', 10]]);
     expect(lines.filter((l) => l.msg === 'summary').map((l) => l.sent_spans)).toEqual([150, 10]);
+  });
+
+  it.each(['warn', 'silent'])('logs the summary, and only the summary, when the log level is %s', (level) => {
+    const { source, reporter, lines } = setup(1000, level);
+    source.pipelines = [pipeline({ pipeline: 'traces/a', uptimeMs: 1000, exporters: { otlp_grpc: counters({ sentEvents: 100 }) } })];
+    reporter.start();
+    vi.advanceTimersByTime(3000);
+    reporter.stop();
+    reporter.summary();
+    expect(lines.map((l) => [l.msg, l.sent_spans])).toEqual([['summary', 100]]);
   });
 
   it('summary returns and logs totals with the overall rate', () => {
