@@ -28,7 +28,8 @@ export function describeConfig(cfg: ReplaydConfig): string {
     `  duration ${service.durationMs === 0 ? 'until stopped' : formatDuration(service.durationMs)}, shutdown_timeout ${formatDuration(service.shutdownTimeoutMs)}`,
     `  stats every ${formatDuration(t.statsIntervalMs)}, metrics ${t.metricsAddress ?? 'disabled'}, log level ${t.logLevel}`,
   );
-  return lines.join('\n');
+  const text = lines.join('\n');
+  return cfg.fromEnv ? cfg.fromEnv.hideText(text) : text;
 }
 
 function describeAll<C extends ComponentConfig, F extends ComponentFactory<C>>(all: Record<string, C>, registry: Registry<F>): string[] {

@@ -37,6 +37,16 @@ export class EnvValues {
   /** The problems, with every expanded value (whole, quoted or shortened) and every environment value in them replaced by its reference. */
   hide(problems: ConfigProblem[]): ConfigProblem[] {
     if (this.#refs.size === 0) return problems;
+    const pairs = this.#pairs();
+    return problems.map((p) => ({ path: p.path, message: pairs.reduce((m, [from, to]) => m.replaceAll(from, to), p.message) }));
+  }
+
+  /** Any text (e.g. `validate`'s description of a valid config) with environment values replaced by their references. */
+  hideText(text: string): string {
+    return this.#refs.size === 0 ? text : this.#pairs().reduce((m, [from, to]) => m.replaceAll(from, to), text);
+  }
+
+  #pairs(): [string, string][] {
     const pairs: [string, string][] = [];
     // Longest first, so a value is replaced whole before any part of it.
     for (const [expanded, written] of [...this.#written].sort((a, b) => b[0].length - a[0].length)) {
@@ -46,7 +56,7 @@ export class EnvValues {
       if (value.length < MIN_HIDDEN_LENGTH) continue;
       pairs.push([JSON.stringify(value).slice(1, -1), ref], [value, ref]);
     }
-    return problems.map((p) => ({ path: p.path, message: pairs.reduce((m, [from, to]) => m.replaceAll(from, to), p.message) }));
+    return pairs;
   }
 }
 

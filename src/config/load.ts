@@ -77,7 +77,7 @@ export function parseConfig(text: string, file: string, env: Env = process.env):
   }
   // Parsed last so problems come out in the order the sections usually appear in a file.
   const service = parseService(top.value('service'), problems);
-  const cfg: ReplaydConfig = { file: abs, receivers, processors, exporters, extensions, service };
+  const cfg: ReplaydConfig = { file: abs, receivers, processors, exporters, extensions, service, fromEnv };
   checkPipelines(cfg, problems);
   // Values from ${env:...} may be secrets: messages show them as written.
   if (problems.length > 0) throw new ConfigError(fromEnv.hide(problems), abs);

@@ -8,6 +8,7 @@ import type { Signal } from '../otlp/signals.js';
 import type { ExporterConfig } from '../exporters/exporter-config.js';
 import type { ReceiverConfig } from '../receivers/receiver.js';
 import type { ComponentConfig } from './component.js';
+import type { EnvValues } from './env.js';
 
 export interface SinkExtensionConfig {
   /** host:port, or undefined to not serve that protocol. */
@@ -50,6 +51,8 @@ export interface ReplaydConfig {
   exporters: Record<string, ExporterConfig>;
   extensions: { sink?: SinkExtensionConfig };
   service: ServiceConfig;
+  /** What came from ${env:...}, so descriptions can show it as written, never its value (API keys). */
+  fromEnv?: EnvValues;
 }
 
 /**

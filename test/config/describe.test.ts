@@ -24,4 +24,13 @@ describe('describeConfig', () => {
     expect(text).not.toContain(SECRET);
     expect(text).not.toContain('tenant-secret-42');
   });
+
+  it('shows a value that came from the environment as written, never the value (an endpoint can hold a key)', () => {
+    const raw = baseConfig();
+    raw.exporters['otlp_http/h'] = { endpoint: '${env:ENDPOINT}' };
+    raw.service.pipelines['traces/replay'].exporters = ['otlp_http/h'];
+    const text = describeConfig(parseConfig(JSON.stringify(raw), `${dir}/c.yaml`, { ENDPOINT: `https://ingest.example/${SECRET}` }));
+    expect(text).toContain('http ${env:ENDPOINT}');
+    expect(text).not.toContain(SECRET);
+  });
 });
