@@ -83,6 +83,7 @@ export function compile(data: TemplateData[], opts: CompileOptions): CompiledTem
     signal, encodings, frames, totalEvents: index.count, maxFrameEvents, maxFrameBytes, idRegen: opts.idRegen, timestamps: opts.timestamps,
     traceGroups: writer.traceGroups.freeze(), spanGroups: writer.spanGroups.freeze(), unitCount: opts.timestamps ? index.unitCount : 0,
     digitWidths: digits.map((f) => f.width),
+    unitEnds: opts.timestamps ? writer.unitEnds() : new Float64Array(0),
   };
 }
 
@@ -104,6 +105,10 @@ class FrameWriter implements SiteSink {
   private times = new U32List();
   /** Per unit: 1 + the frame it was last listed in. */
   private readonly unitFrame: Int32Array;
+  /** Per time unit: its latest relative time; per input: the latest of all its units' (see `unitEnds`). */
+  private readonly unitLast: Float64Array;
+  private readonly unitInput: Int32Array;
+  private readonly inputLast: Float64Array;
   private frameNo = 0;
   /** The frame being written, as a plain Uint8Array: item-rewrite writes through it. */
   private view = new Uint8Array(0);
@@ -111,6 +116,21 @@ class FrameWriter implements SiteSink {
 
   constructor(private readonly index: TemplateIndex, private readonly opts: CompileOptions) {
     this.unitFrame = new Int32Array(index.unitCount);
+    this.unitLast = new Float64Array(index.unitCount);
+    this.unitInput = new Int32Array(index.unitCount);
+    this.inputLast = new Float64Array(index.inputs.length);
+  }
+
+  /**
+   * Per time unit, how far its latest time lies after its base: a trace's last end (or
+   * event), or for log records and data points the latest time of their whole template,
+   * whose records keep their spacing. `timestamp.align: end` moves each base back by it.
+   */
+  unitEnds(): Float64Array {
+    if (this.index.signal === 'traces') return this.unitLast;
+    const out = new Float64Array(this.unitLast.length);
+    for (let u = 0; u < out.length; u++) out[u] = this.inputLast[this.unitInput[u]!]!;
+    return out;
   }
 
   write(items: ArrayLike<number>): { proto: EncodedFrame; units: Uint32Array } {
@@ -241,6 +261,10 @@ class FrameWriter implements SiteSink {
 
   time(at: number, rel: number): void {
     const unit = this.index.unit(this.item);
+    if (rel > this.unitLast[unit]!) this.unitLast[unit] = rel;
+    const input = this.index.input(this.item);
+    this.unitInput[unit] = input;
+    if (rel > this.inputLast[input]!) this.inputLast[input] = rel;
     if (this.unitFrame[unit] !== this.frameNo) {
       this.unitFrame[unit] = this.frameNo;
       this.units.push(unit);

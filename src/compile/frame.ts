@@ -52,6 +52,8 @@ export interface CompiledTemplate {
   spanGroups: Uint32Array;
   /** Number of time units (see Frame.units). */
   unitCount: number;
+  /** Per time unit: its latest relative time (ns) past its base, for `timestamp.align: end`. */
+  unitEnds: Float64Array;
   /** Width of each digit field (cardinality); its sites are in EncodedFrame.digits. */
   digitWidths: number[];
 }

@@ -24,6 +24,8 @@ export interface CompilePlan {
   /** Record time sites: every time becomes now − backdate (− jitter) + its offset. */
   timestamps: boolean;
   backdateMs: number;
+  /** Times end at now − backdate (each trace's last end; a log or metrics template's latest time) rather than start there. */
+  alignEnd: boolean;
   /** Request limits; null = one request per template. */
   split: { maxItems: number; maxBytes: number } | null;
   /** Applied to every template, in order, before it is indexed. */
@@ -33,5 +35,5 @@ export interface CompilePlan {
 }
 
 export function emptyPlan(signal: Signal): CompilePlan {
-  return { signal, idRegen: false, timestamps: false, backdateMs: 0, split: null, rewrites: [], digits: [] };
+  return { signal, idRegen: false, timestamps: false, backdateMs: 0, alignEnd: false, split: null, rewrites: [], digits: [] };
 }

@@ -10,6 +10,8 @@ export interface StamperOptions {
   seed: readonly [number, number];
   worker: number;
   backdateMs: number;
+  /** Place each trace so its last end is at now − backdate (timestamp's `align: end`), not its start. */
+  alignEnd?: boolean;
   /** Wall clock in ms (tests pin it). */
   now?: () => number;
 }
@@ -37,6 +39,8 @@ export class Stamper implements CycleControls {
   private readonly idRegen: boolean;
   private readonly timestamps: boolean;
   private readonly backdateMs: number;
+  /** Per unit: how far back its base goes besides jitter (its latest relative time, with align: end). */
+  private readonly shift: Float64Array;
   private readonly now: () => number;
   private readonly seed: readonly [number, number];
   private readonly worker: number;
@@ -65,6 +69,7 @@ export class Stamper implements CycleControls {
     this.idRegen = compiled.idRegen;
     this.timestamps = compiled.timestamps;
     this.backdateMs = backdateMs;
+    this.shift = opts.alignEnd ? compiled.unitEnds : new Float64Array(compiled.unitCount);
     this.now = opts.now ?? Date.now;
     this.seed = [seed[0], seed[1]];
     this.worker = worker;
@@ -138,7 +143,7 @@ export class Stamper implements CycleControls {
       fb ??= baseTime(this.now(), this.backdateMs);
       let sec = fb.sec;
       let nsec = fb.nsec;
-      const j = this.jitter[u]!;
+      const j = this.jitter[u]! + this.shift[u]!;
       if (j > 0) {
         const js = Math.floor(j / NS_PER_S);
         sec -= js;

@@ -91,6 +91,7 @@ export class PipelineRunner {
     const relative = relativeWithoutTimestamp(data, load);
     if (relative) {
       this.plan.timestamps = true;
+      this.plan.alignEnd = true;
       if (worker === 0) this.opts.log.info({ template: relative.source }, IMPLICIT_TIMESTAMPS);
     }
     this.install(data);
@@ -107,7 +108,7 @@ export class PipelineRunner {
       digits: plan.digits,
       encodings: this.encodings,
     });
-    this.stamper = new Stamper(this.compiled, { seed: this.opts.seed, worker: this.opts.worker, backdateMs: plan.backdateMs });
+    this.stamper = new Stamper(this.compiled, { seed: this.opts.seed, worker: this.opts.worker, backdateMs: plan.backdateMs, alignEnd: plan.alignEnd });
     // Buffers still in flight keep a reference to their old pool and are simply collected.
     this.pools = new Map(this.encodings.map((e) => [e, new SendBufferPool(this.compiled.maxFrameBytes)]));
   }

@@ -13,6 +13,9 @@ import type { TemplateData } from '../../src/receivers/template-data.js';
 import { Stamper } from '../../src/stamp/stamper.js';
 import { data } from '../compile/fixtures.js';
 
+/** The wall clock every harness stamper reads. */
+export const NOW_MS = 1_700_000_000_000;
+
 export interface Harness {
   compiled: CompiledTemplate;
   /** Runs cycle `n`'s hooks and returns every frame of it, stamped and decoded, per encoding. */
@@ -35,7 +38,7 @@ export function harness(data: TemplateData, processors: [string, unknown][], opt
     idRegen: plan.idRegen, timestamps: plan.timestamps, maxItems: plan.split?.maxItems, maxBytes: plan.split?.maxBytes,
     rewrites: plan.rewrites, digits: plan.digits, encodings: ['proto', 'json'],
   });
-  const stamper = new Stamper(compiled, { seed: [1, 2], worker: ctx.worker, backdateMs: plan.backdateMs, now: () => 1_700_000_000_000 });
+  const stamper = new Stamper(compiled, { seed: [1, 2], worker: ctx.worker, backdateMs: plan.backdateMs, alignEnd: plan.alignEnd, now: () => NOW_MS });
   const buf = Buffer.alloc(compiled.maxFrameBytes);
   return {
     compiled,
