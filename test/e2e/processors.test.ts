@@ -10,7 +10,7 @@ import { metricsRequest, writeTemplate, writeTracesTemplate } from '../helpers/t
 const runCli = cliKilledAfterEach();
 
 /** An OTLP/HTTP endpoint on loopback that keeps every request it accepts, decoded. */
-interface Capture { url: string; requests: { encoding: 'proto' | 'json'; request: any }[]; server: Server }
+interface Capture { url: string; requests: { encoding: 'proto' | 'json'; request: any; arrivedNs: bigint }[]; server: Server }
 let open: Server[] = [];
 afterEach(async () => {
   await Promise.all(open.map((s) => new Promise((r) => s.close(r))));
@@ -26,7 +26,7 @@ async function capture(signal: Signal): Promise<Capture> {
       const body = Buffer.concat(chunks);
       const json = String(req.headers['content-type']).includes('json');
       const request = json ? decodeOtlpJsonValue(signal, JSON.parse(body.toString('utf8'))) : requestType(signal).decode(body);
-      c.requests.push({ encoding: json ? 'json' : 'proto', request });
+      c.requests.push({ encoding: json ? 'json' : 'proto', request, arrivedNs: BigInt(Date.now()) * 1_000_000n });
       res.writeHead(200, { 'content-type': json ? 'application/json' : 'application/x-protobuf' });
       res.end(json ? '{}' : '');
     });
@@ -70,7 +70,7 @@ service:
     for (const enc of ['proto', 'json'] as const) {
       const instances = new Set<string>();
       let spans = 0;
-      for (const { request } of sink.requests.filter((r) => r.encoding === enc)) {
+      for (const { request, arrivedNs } of sink.requests.filter((r) => r.encoding === enc)) {
         for (const rs of request.resourceSpans) {
           const ra = rs.resource.attributes;
           expect(str(ra, 'loadtest.run')).toBe('run-42');
@@ -81,6 +81,8 @@ service:
           for (const ss of rs.scopeSpans) {
             for (const s of ss.spans) {
               spans++;
+              // timestamp's default align: end — no span ends after it arrives
+              expect(BigInt(s.endTimeUnixNano.toString())).toBeLessThanOrEqual(arrivedNs);
               expect(attr(s.attributes, 'http.route')).toBeUndefined();
               expect(str(s.attributes, 'env')).toBe('loadtest');
               expect(s.attributes.filter((a: any) => a.key === 'env')).toHaveLength(1);
