@@ -25,7 +25,7 @@ async function e2eRate(cli: string, config: string): Promise<number> {
  * `configs` maps a transport name to a daemon config both builds accept. Rounds
  * alternate which build goes first, so drift in the machine's load hits both alike.
  */
-export async function compareWithBaseline(root: string, baseline: string, configs: Record<string, string>, rounds = 3): Promise<string> {
+export async function compareWithBaseline(root: string, baseline: string, configs: Record<string, string>, rounds = 5): Promise<string> {
   const theirs = (await import(pathToFileURL(join(baseline, 'dist', 'bench', 'stamp.js')).href)) as { runStampBench(ms: number): StampBenchResult };
   const sides: Record<'this' | 'baseline', Side> = { this: { stamp: [], e2e: {} }, baseline: { stamp: [], e2e: {} } };
   const clis = { this: join(root, 'dist', 'src', 'cli', 'main.js'), baseline: join(baseline, 'dist', 'src', 'cli', 'main.js') };
