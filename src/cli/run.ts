@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/load.js';
 import type { ReplaydConfig } from '../config/types.js';
-import { ConfigError } from '../errors.js';
+import { ConfigError, UsageError } from '../errors.js';
 import { createLogger, prettyByDefault, type Logger } from '../log.js';
 import type { Capacity } from '../service/capacity.js';
 import { preflight } from '../service/preflight.js';
@@ -10,6 +10,7 @@ import { startSink, writeReport, type Sink } from '../sink/index.js';
 import { MetricsServer } from '../telemetry/metrics-server.js';
 import { summarize, warnLate } from '../sink/report.js';
 import { StatsReporter } from '../telemetry/stats-reporter.js';
+import { RecorderExtension } from './recorder-extension.js';
 
 const USAGE = 'usage: otel-replayd --config FILE [--log-level LEVEL]\n';
 
@@ -71,6 +72,7 @@ class Daemon {
   private readonly supervisor: Supervisor;
   private readonly reporter: StatsReporter;
   private sink: Sink | undefined;
+  private recorder: RecorderExtension | undefined;
   private metrics: MetricsServer | undefined;
   private reloading: Promise<void> = Promise.resolve();
   private stopRequested: ((reason: string) => void) | undefined;
@@ -107,6 +109,15 @@ class Daemon {
         const s = extensions.sink;
         this.sink = await startSink({ grpc: s.grpc, http: s.http, verify: s.verify, log: this.log.child({ component: 'sink' }) });
         this.log.info({ grpc: this.sink.grpcAddress, http: this.sink.httpAddress }, 'sink extension listening');
+      }
+      if (extensions.recorder) {
+        try {
+          this.recorder = await RecorderExtension.start(extensions.recorder, this.log.child({ component: 'recorder' }));
+        } catch (err) {
+          if (!(err instanceof UsageError)) throw err;
+          this.log.error({ err: err.message }, 'recorder extension cannot start');
+          return 2;
+        }
       }
       const address = service.telemetry.metricsAddress;
       if (address) {
@@ -180,6 +191,7 @@ class Daemon {
     this.reporter.stop();
     this.reporter.summary();
     await this.metrics?.close();
+    await this.recorder?.finish();
     if (this.sink) {
       // Closed first, as the sink command does: in-flight calls finish, verification catches
       // up, and the report's rates cover the serving time only.

@@ -7,7 +7,7 @@ import { startSink, type Sink, type SinkCounts } from '../sink/index.js';
 import { DiskBudget } from './disk-budget.js';
 import { Redactor } from './redact.js';
 import { RecordingTee, type StopReason } from './recording-tee.js';
-import { RECORDING_YAML, writeRecordingYaml, YAML_BASE_BYTES } from './recording-yaml.js';
+import { writeRecordingYaml, YAML_BASE_BYTES } from './recording-yaml.js';
 
 export type { StopReason } from './recording-tee.js';
 export { DEFAULT_REDACT } from './redact.js';
@@ -122,6 +122,17 @@ function prepareDir(dir: string): void {
   } catch (err) {
     throw new UsageError(`cannot create the output folder ${dir}: ${(err as Error).message}`);
   }
-  const ours = readdirSync(dir).filter((f) => f === RECORDING_YAML || /^(traces|metrics|logs)\.pb\.gz(\.partial)?$/.test(f) || f === `${RECORDING_YAML}.partial`);
+  const ours = recordingFilesIn(dir);
   if (ours.length > 0) throw new UsageError(`${dir} already holds a recording (${ours.join(', ')}); choose another folder or remove them`);
+}
+
+/** The recording files (finished or partial) in `dir`; none when it does not exist. */
+export function recordingFilesIn(dir: string): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  return names.filter((f) => /^(recording\.yaml|(traces|metrics|logs)\.pb\.gz)(\.partial)?$/.test(f));
 }
