@@ -12,7 +12,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { requestType } from '../../src/otlp/proto.js';
 import { recordRanges } from '../../src/otlp/wire/records.js';
 import { startRecorder } from '../../src/recorder/recorder.js';
-import { CLI, runCli, tempDir, writeConfig, type DaemonProcess } from '../helpers/daemon.js';
+import { CLI, DEMO, runCli, tempDir, writeConfig, type DaemonProcess } from '../helpers/daemon.js';
 import { sinksClosedAfterEach } from '../helpers/sink.js';
 import { encode, grpcClient, grpcExport, tracesRequest } from '../sink/fixtures.js';
 
@@ -38,6 +38,8 @@ function cli(args: string[]): DaemonProcess {
 const SECRETS = ['Bearer sk-live-0123456789', 'jane.doe@example.com', '4111-1111-1111-1111'];
 const TRACES = 1000;
 const SPANS_PER_TRACE = 10;
+/** Spans in the bundled demo traces template. */
+const DEMO_SPANS = 3501;
 
 /** Span `i` of trace `t`: its name and its duration in ns, all different so a mix-up shows. */
 function spanPlan(t: number, i: number): { name: string; offsetNs: number; durationNs: number } {
@@ -179,7 +181,7 @@ service:
     const out = join(dir, 'extension');
     const cfg = writeConfig(dir, `
 receivers:
-  template/t: { traces: ${join(dir, 'sdk', 'traces.pb.gz')}, loops: 2 }
+  template/t: { traces: ${DEMO.traces}, loops: 2 }
 processors:
   id_regen: {}
   timestamp: {}
@@ -199,8 +201,8 @@ service:
     children.push(daemon);
     expect(await daemon.exited).toBe(0);
     const meta = parse(readFileSync(join(out, 'recording.yaml'), 'utf8'));
-    expect(meta.signals.traces.spans).toBe(2 * TRACES * SPANS_PER_TRACE);
+    expect(meta.signals.traces.spans).toBe(2 * DEMO_SPANS);
     expect(meta.stopped_by).toBe('stopped');
-    expect(daemon.lines.find((l) => l.msg === 'sink extension summary')).toMatchObject({ received: { traces: { events: 2 * TRACES * SPANS_PER_TRACE } } });
+    expect(daemon.lines.find((l) => l.msg === 'sink extension summary')).toMatchObject({ received: { traces: { events: 2 * DEMO_SPANS } } });
   });
 });
