@@ -9,7 +9,9 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { parse } from 'yaml';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/load.js';
 import { requestType } from '../../src/otlp/proto.js';
+import { packageRoot } from '../../src/package-root.js';
 import { recordRanges } from '../../src/otlp/wire/records.js';
 import { startRecorder } from '../../src/recorder/recorder.js';
 import { CLI, DEMO, runCli, tempDir, writeConfig, type DaemonProcess } from '../helpers/daemon.js';
@@ -118,6 +120,10 @@ describe('otel-replayd record', () => {
     expect(report.requests).toBe(parse(readFileSync(join(out, 'recording.yaml'), 'utf8')).signals.traces.requests);
     const recorded = durations(file);
     for (let t = 0; t < TRACES; t += 97) for (let i = 0; i < SPANS_PER_TRACE; i++) expect(recorded.get(spanPlan(t, i).name)).toBe(BigInt(spanPlan(t, i).durationNs));
+
+    // The README's example config replays it.
+    const example = loadConfig(join(packageRoot(), 'config', 'record-replay.yaml'), { RECORDING: out, RATE: '85000' });
+    expect(example.receivers['template/recording']).toMatchObject({ traces: file, loops: 0 });
 
     // Replay once, with fresh ids and times, to a verifying sink and (for durations) a second recorder.
     const sink = await startSink({ grpc: '127.0.0.1:0', verify: true });
