@@ -211,4 +211,29 @@ service:
     expect(meta.stopped_by).toBe('stopped');
     expect(daemon.lines.find((l) => l.msg === 'sink extension summary')).toMatchObject({ received: { traces: { events: 2 * DEMO_SPANS } } });
   });
+
+  it('refuses bad flags with exit 2 and says which', async () => {
+    const cases: [string[], RegExp][] = [
+      [['record', '--out', join(dir, 'x')], /give --grpc HOST:PORT, --http HOST:PORT, or both/],
+      [['record', '--grpc', '127.0.0.1:0'], /--out DIR is required/],
+      [['record', '--grpc', '127.0.0.1:0', '--out', join(dir, 'x'), '--signals', 'traces,spans'], /--signals takes a list of traces, metrics, logs/],
+      [['record', '--grpc', '127.0.0.1:0', '--out', join(dir, 'x'), '--max-size', 'big'], /--max-size must be a size/],
+      [['record', '--grpc', '127.0.0.1:0', '--out', join(dir, 'x'), '--redact', '('], /redact pattern "\(" is not a regular expression/],
+      [['inspect'], /give at least one FILE/],
+      [['inspect', join(dir, 'none.pb')], /none\.pb: no such file/],
+    ];
+    for (const [args, message] of cases) {
+      const err = await run(process.execPath, [CLI, ...args]).then(() => undefined, (e: { code: number; stderr: string }) => e);
+      expect(err?.code, args.join(' ')).toBe(2);
+      expect(err?.stderr).toMatch(message);
+    }
+  });
+
+  it('inspect prints what a template holds, one block per file', async () => {
+    const { stdout } = await run(process.execPath, [CLI, 'inspect', DEMO.traces, DEMO.logs]);
+    expect(stdout).toMatch(/demo-traces\.pb: traces \(read in [\d.]+s\)\n  format {7}one protobuf request\n  requests {5}1\n/);
+    expect(stdout).toMatch(/  spans {8}3501\n  traces {7}250 \(250 root spans\)\n  spans\/trace  p50 \d+, p99 \d+, max \d+\n/);
+    expect(stdout).toMatch(/  time {9}offsets over [\d.]+s \(relative times\)\n  problems {5}none/);
+    expect(stdout).toMatch(/demo-logs\.pb: logs .*\n[\s\S]*  logs {9}2000\n  traced {7}\d+ with a trace context/);
+  });
 });
