@@ -99,7 +99,13 @@ export class RecordFile {
       this.#budget.reserve(z.length);
       return z;
     });
-    this.#fd ??= open(this.#partial, 'wx');
+    // Failures surface through the chain below; without a handler now, a failure that
+    // comes before the chain gets to them would end the process as an unhandled rejection.
+    compressed.catch(() => {});
+    if (!this.#fd) {
+      this.#fd = open(this.#partial, 'wx');
+      this.#fd.catch(() => {});
+    }
     const fd = this.#fd;
     this.#chain = this.#chain.then(async () => {
       const z = await compressed;
@@ -118,15 +124,16 @@ export class RecordFile {
     this.flush();
     await this.#chain;
     if (!this.#fd) return;
-    const fd = await this.#fd;
-    try {
-      if (!this.#failure) await fd.datasync();
-    } finally {
-      await fd.close();
-    }
+    if (this.#failure) await this.#fd.then((fd) => fd.close(), () => {});
     if (this.#failure) {
       await rm(this.#partial, { force: true });
       throw this.#failure;
+    }
+    const fd = await this.#fd;
+    try {
+      await fd.datasync();
+    } finally {
+      await fd.close();
     }
     await rename(this.#partial, this.#path);
   }

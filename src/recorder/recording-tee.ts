@@ -77,7 +77,7 @@ export class RecordingTee implements Tee {
     }
     const redacted = this.#redactor.redact(signal, wire);
     // The body goes on to counting (and may be a pooled buffer): the record needs its own bytes.
-    const record = redacted === body ? Uint8Array.from(body) : redacted;
+    const record = redacted === body ? new Uint8Array(body) : redacted;
     const perService = servicesOf(signal, record);
     let reservation = recordReservation(record.length) + YAML_BYTES_PER_REQUEST;
     const newServices: string[] = [];

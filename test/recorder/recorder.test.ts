@@ -140,4 +140,23 @@ describe('startRecorder', () => {
     expect(Buffer.from(data.bytes!).equals(encode('traces', req))).toBe(true);
     expect(requestType('traces').decode(data.bytes!)).toBeTruthy();
   });
+
+  it('stops when it cannot write: later requests are refused, the recording ends with write_error, and finishing says why', async () => {
+    const out = tmp();
+    const r = await recorder({ out: join(out, 'sub') });
+    rmSync(join(out, 'sub'), { recursive: true });
+    const client = grpcClient(r.grpcAddress!);
+    expect(await grpcExport(client, 'traces', encode('traces', tracesRequest(1, 2)))).toBeUndefined();
+    // the batch is written within a flush interval (250 ms); the open fails then
+    let err;
+    for (let i = 0; i < 50 && !err; i++) {
+      await new Promise((res) => setTimeout(res, 50));
+      err = await grpcExport(client, 'traces', encode('traces', tracesRequest(1, 2)));
+    }
+    client.close();
+    expect(err?.code).toBe(status.UNAVAILABLE);
+    expect(err?.details).toMatch(/writing traces\.pb\.gz failed/);
+    expect(await r.ended).toBe('write_error');
+    await expect(r.finish()).rejects.toThrow(/ENOENT/);
+  });
 });
