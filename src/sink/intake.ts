@@ -74,8 +74,9 @@ export function emptyCounts(): SinkCounts {
 /**
  * What both transports share: the fault decision, counting, and optional verification.
  * A transport calls `shouldFail` first (an overloaded backend rejects before parsing),
- * then `read`, which throws BadRequestError for bodies it cannot read, and once it is
- * about to answer with success, `count` — or `late` when the client has given up by then.
+ * then `read`, which throws BadRequestError for bodies it cannot read, then `hold` (the
+ * tee may refuse the request), and once it is about to answer with success, `count` — or
+ * `late` when the client has given up by then (the hold is then released, not committed).
  * Only counted requests are verified: a late one is sent again and would look duplicated.
  */
 export class Intake {
