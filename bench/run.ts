@@ -7,7 +7,8 @@
  *    and HTTP into the sink running in its own process;
  * 3. end to end: the daemon as a child process replaying the same template into that sink;
  * 4. peak RSS of the daemon over a longer run, sampled early and late;
- * 5. time to generate the seed tool's default dataset.
+ * 5. time to generate the seed tool's default dataset;
+ * 6. record throughput and inspect speed on a ≥ 500 MB recording (bench/record.ts).
  *
  *   npm run bench [-- --seconds 10 --long 30]
  */
@@ -20,6 +21,7 @@ import { writeDataset } from '../src/generator/writer.js';
 import { packageRoot } from '../src/package-root.js';
 import { rssMb, spawnJsonLines, type LogLine } from './child-process.js';
 import { compareWithBaseline } from './baseline.js';
+import { formatInspectBench, formatRecordBench, runInspectBench, runRecordBench } from './record.js';
 import { formatStampBench, runStampBench } from './stamp.js';
 
 const ROOT = packageRoot();
@@ -98,12 +100,24 @@ async function ceiling(kind: 'grpc' | 'http', endpoint: string, template: string
   return p.lines.at(-1) as unknown as { eventsPerSec: number; mbPerSec: number };
 }
 
+async function recordAndInspect(dir: string, template: string, seconds: number, inspectMb: number, out: Record<string, unknown>): Promise<void> {
+  const record = await runRecordBench(CLI, dir, template, seconds);
+  console.log(`\n${formatRecordBench(record)}`);
+  const inspect = await runInspectBench(CLI, dir, template, inspectMb);
+  console.log(formatInspectBench(inspect));
+  out.record = record;
+  out.inspect = inspect;
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       seconds: { type: 'string', default: '10' }, long: { type: 'string', default: '30' }, traces: { type: 'string', default: '8000' },
       // A built checkout to compare with, side by side (bench/baseline.ts); only that comparison runs.
       baseline: { type: 'string' },
+      // Only the record and inspect measurements (item 6).
+      'record-only': { type: 'boolean' },
+      'inspect-mb': { type: 'string', default: '512' },
     },
   });
   const seconds = Number(values.seconds);
@@ -118,6 +132,10 @@ async function main(): Promise<void> {
     const template = await makeTemplate(dir, Number(values.traces));
     const templateMb = statSync(template).size / 1e6;
     console.log(`\nbench template: ${template} (${templateMb.toFixed(1)} MB)`);
+    if (values['record-only']) {
+      await recordAndInspect(dir, template, seconds, Number(values['inspect-mb']), out);
+      return;
+    }
 
     const sink = run([CLI, 'sink', '--grpc', '127.0.0.1:0', '--http', '127.0.0.1:0', '--interval', '1s']);
     const addr = await sink.waitFor((l) => l.msg === 'sink listening', 30_000);
@@ -182,6 +200,8 @@ async function main(): Promise<void> {
     const genLine = gen.lines.map((l) => String(l.msg)).find((m) => m.startsWith('generate default dataset'));
     console.log(`\n${genLine}`);
     out.generate = genLine;
+
+    await recordAndInspect(dir, template, seconds, Number(values['inspect-mb']), out);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

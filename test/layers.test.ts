@@ -12,12 +12,12 @@ const LAYERS: [rank: number, prefixes: string[]][] = [
   [0, ['errors.ts', 'units.ts', 'log.ts', 'host-port.ts', 'package-root.ts', 'mulberry32.ts', 'snake-case.ts', 'output-files.ts']],
   [1, ['otlp/']], // otlp/wire/ holds the byte-level half; wire-json reads the protobufjs schema of otlp/proto.ts
   [3, ['config/schema.ts', 'config/component.ts', 'config/env.ts', 'config/endpoints.ts']],
-  [4, ['receivers/', 'generator/']],
+  [4, ['receivers/', 'generator/', 'inspect/']],
   [5, ['compile/']],
   [6, ['stamp/']],
   [7, ['processors/', 'exporters/', 'config/types.ts', 'config/resolve.ts']],
   [8, ['worker/']],
-  [9, ['service/', 'telemetry/', 'sink/']],
+  [9, ['service/', 'telemetry/', 'sink/', 'recorder/']],
   [10, ['config/', 'cli/']],
 ];
 

@@ -18,6 +18,9 @@ Usage:
                                           run the built-in OTLP sink (see: sink --help)
   otel-replayd generate --config FILE [--out DIR] [--seed N] [--json] [--threads N]
                                           write realistic template files (see: generate --help)
+  otel-replayd record [--grpc ADDR] [--http ADDR] --out DIR [--duration D] [--max-size SIZE] ...
+                                          record OTLP traffic into templates (see: record --help)
+  otel-replayd inspect FILE... [--json]   what a template or recording holds, and its problems
   otel-replayd --help | --version
 
 -c is short for --config; --config - reads the config from stdin. The log level is
@@ -35,6 +38,8 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   validate: async () => (await import('./validate.js')).main,
   sink: async () => (await import('./sink.js')).main,
   generate: async () => (await import('./generate.js')).main,
+  record: async () => (await import('./record.js')).main,
+  inspect: async () => (await import('./inspect.js')).main,
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -13,6 +13,7 @@ import { summarize, warnLate } from '../sink/report.js';
 import { StatsReporter } from '../telemetry/stats-reporter.js';
 import { takeHeldSignals } from './early-signals.js';
 import { LOG_LEVEL_ENV, logLevelOf } from './flags.js';
+import { RecorderExtension } from './recorder-extension.js';
 
 const USAGE = `otel-replayd — run the pipelines of a config
 
@@ -103,6 +104,7 @@ class Daemon {
   private readonly supervisor: Supervisor;
   private readonly reporter: StatsReporter;
   private sink: Sink | undefined;
+  private recorder: RecorderExtension | undefined;
   private metrics: MetricsServer | undefined;
   private reloading: Promise<void> = Promise.resolve();
   private stopRequested: ((reason: string) => void) | undefined;
@@ -140,7 +142,7 @@ class Daemon {
     this.supervisor.on('idle', () => this.stopRequested?.('all pipelines finished'));
     try {
       await signalsDispatched();
-      await this.start();
+      if (!(await this.start())) return 2;
       const timer = service.durationMs > 0 ? setTimeout(() => this.stopRequested?.('duration reached'), service.durationMs) : undefined;
       const reason = (this.stopReason = await stopped);
       clearTimeout(timer);
@@ -162,7 +164,8 @@ class Daemon {
   }
 
   /** The sink extension, /metrics, stats and the pipelines; each step is skipped once a stop was asked for. */
-  private async start(): Promise<void> {
+  /** Starts the extensions, telemetry and pipelines; false when the recorder extension cannot start (bad input). */
+  private async start(): Promise<boolean> {
     const { service, extensions } = this.cfg;
     if (extensions.sink && this.signals === 0) {
       const s = extensions.sink;
@@ -172,17 +175,27 @@ class Daemon {
       });
       this.log.info({ grpc: this.sink.grpcAddress, http: this.sink.httpAddress }, 'sink extension listening');
     }
+    if (extensions.recorder && this.signals === 0) {
+      try {
+        this.recorder = await RecorderExtension.start(extensions.recorder, this.log.child({ component: 'recorder' }));
+      } catch (err) {
+        if (!(err instanceof UsageError)) throw err;
+        this.log.error({ err: err.message }, 'recorder extension cannot start');
+        return false;
+      }
+    }
     const address = service.telemetry.metricsAddress;
     if (address && this.signals === 0) {
       this.metrics = new MetricsServer({ source: this.supervisor, address, log: this.log });
       const bound = await this.metrics.start();
       this.log.info({ address: bound }, 'metrics and health endpoint listening');
     }
-    if (this.signals > 0) return;
+    if (this.signals > 0) return true;
     this.reporter.start();
     this.log.info({ config: this.file === STDIN ? '<stdin>' : this.file, pipelines: Object.keys(service.pipelines) }, 'otel-replayd starting');
     await this.supervisor.start(this.cfg);
     this.started = true;
+    return true;
   }
 
   private exitCode(): number {
@@ -242,6 +255,7 @@ class Daemon {
       result.info({ reason: this.stopReason, pipelines: Object.keys(this.cfg.service.pipelines) }, 'stopped before any pipeline started: nothing was sent');
     }
     await this.metrics?.close();
+    await this.recorder?.finish();
     if (this.sink) {
       // Closed first, as the sink command does: in-flight calls finish, verification catches
       // up, and the report's rates cover the serving time only.

@@ -20,7 +20,7 @@ import { fieldLen, TWO32, writeVarint } from '../otlp/wire/write.js';
 export interface CompileOptions {
   idRegen: boolean;
   timestamps: boolean;
-  /** batch_splitter limits; both absent = one frame per TemplateData. */
+  /** batch_splitter limits; both absent = one frame per TemplateData, or per recorded request (`requests`). */
   maxItems?: number;
   maxBytes?: number;
   /** Applied to every template, in order, before it is indexed (see CompilePlan). */
@@ -49,7 +49,7 @@ export function compile(data: TemplateData[], opts: CompileOptions): CompiledTem
 
   const rewrites = opts.rewrites ?? [];
   const digits = opts.digits ?? [];
-  const inputs = data.map((d) => ({ bytes: rewrites.reduce<Uint8Array>((b, rewrite) => rewrite(b), d.bytes ?? templateBytes(d)), source: d.source }));
+  const inputs = data.map((d) => ({ bytes: rewrites.reduce<Uint8Array>((b, rewrite) => rewrite(b), d.bytes ?? templateBytes(d)), source: d.source, requests: d.requests }));
   const index = new TemplateIndex(signal, inputs, opts.timestamps);
   if (index.count === 0) {
     throw new TemplateError(`holds no ${EVENT_NAMES[signal]}`, { file: data.length === 1 ? data[0]!.source : undefined, code: 'ERR_TEMPLATE_EMPTY' });
@@ -60,7 +60,7 @@ export function compile(data: TemplateData[], opts: CompileOptions): CompiledTem
     for (const chunk of index.packChunks()) packer.add(chunk);
     groups = packer.finish();
   } else {
-    groups = index.inputItems.filter(([a, b]) => b > a).map(([a, b]) => Array.from({ length: b - a }, (_, k) => a + k));
+    groups = index.inputItems.flatMap((range, input) => requestGroups(index, input, range, inputs[input]!.requests)).filter((g) => g.length > 0);
   }
 
   const writer = new FrameWriter(index, opts);
@@ -85,6 +85,29 @@ export function compile(data: TemplateData[], opts: CompileOptions): CompiledTem
     digitWidths: digits.map((f) => f.width),
     unitEnds: opts.timestamps ? writer.unitEnds() : new Float64Array(0),
   };
+}
+
+/**
+ * An input's items as the requests it was recorded in (one group without `requests`).
+ * Items come in resource order, so each request is a run of them.
+ */
+function requestGroups(index: TemplateIndex, input: number, [a, b]: [number, number], requests: number[] | undefined): number[][] {
+  const all = (from: number, to: number) => Array.from({ length: to - from }, (_, k) => from + k);
+  if (!requests) return [all(a, b)];
+  const [r0, r1] = index.inputResources[input]!;
+  if (requests.reduce((x, y) => x + y, 0) !== r1 - r0) {
+    throw new Error(`compile: ${index.inputs[input]!.source} has ${r1 - r0} resources but its requests hold ${requests.reduce((x, y) => x + y, 0)}`);
+  }
+  const groups: number[][] = [];
+  let i = a;
+  let end = r0;
+  for (const n of requests) {
+    end += n;
+    const from = i;
+    while (i < b && index.resource(i) < end) i++;
+    groups.push(all(from, i));
+  }
+  return groups;
 }
 
 function limit(n: number | undefined): number {

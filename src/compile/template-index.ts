@@ -73,6 +73,8 @@ export class TemplateIndex implements PackItems {
   readonly chunks: number[][] = [];
   /** Per input: its items, in order. */
   readonly inputItems: [first: number, end: number][] = [];
+  /** Per input: its resources (indexes into `resources`), in order. */
+  readonly inputResources: [first: number, end: number][] = [];
   unitCount = 0;
   private readonly traceCopies = new TraceCopies();
 
@@ -83,8 +85,10 @@ export class TemplateIndex implements PackItems {
     this.inputs = inputs.map(({ bytes, source }) => ({ bytes: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), source }));
     for (let i = 0; i < inputs.length; i++) {
       const first = this.itemInput.length;
+      const firstResource = this.resources.length;
       this.scan(i);
       this.inputItems.push([first, this.itemInput.length]);
+      this.inputResources.push([firstResource, this.resources.length]);
     }
   }
 

@@ -2,7 +2,7 @@
 import { EXPORTERS } from '../exporters/index.js';
 import { PROCESSORS } from '../processors/index.js';
 import { RECEIVERS } from '../receivers/index.js';
-import { formatDuration } from '../units.js';
+import { formatDuration, formatSize } from '../units.js';
 import type { ComponentConfig, ComponentFactory, Registry } from './component.js';
 import type { ReplaydConfig } from './types.js';
 
@@ -17,11 +17,15 @@ export function describeConfig(cfg: ReplaydConfig): string {
   section(lines, 'receivers', describeAll(cfg.receivers, RECEIVERS));
   section(lines, 'processors', describeAll(cfg.processors, PROCESSORS));
   section(lines, 'exporters', describeAll(cfg.exporters, EXPORTERS));
-  const sink = cfg.extensions.sink;
-  if (sink) {
-    const serves = [sink.grpc && `grpc ${sink.grpc}`, sink.http && `http ${sink.http}`].filter(Boolean).join(', ');
-    section(lines, 'extensions', [`sink: ${serves}, verify ${sink.verify ? 'on' : 'off'}${sink.report ? `, report ${sink.report}` : ''}`]);
+  const { sink, recorder } = cfg.extensions;
+  const serves = (e: { grpc?: string; http?: string }) => [e.grpc && `grpc ${e.grpc}`, e.http && `http ${e.http}`].filter(Boolean).join(', ');
+  const extensions: string[] = [];
+  if (sink) extensions.push(`sink: ${serves(sink)}, verify ${sink.verify ? 'on' : 'off'}${sink.report ? `, report ${sink.report}` : ''}`);
+  if (recorder) {
+    const limits = [recorder.durationMs > 0 && `for ${formatDuration(recorder.durationMs)}`, Number.isFinite(recorder.maxSize) && `up to ${formatSize(recorder.maxSize)}`].filter(Boolean);
+    extensions.push(`recorder: ${serves(recorder)}, ${recorder.signals.join(', ')} into ${recorder.out}${limits.length ? `, ${limits.join(', ')}` : ''}`);
   }
+  if (extensions.length > 0) section(lines, 'extensions', extensions);
   const t = service.telemetry;
   lines.push(
     'service:',

@@ -12,7 +12,7 @@ import { EXPORTERS } from '../exporters/index.js';
 import { PROCESSORS } from '../processors/index.js';
 import { RECEIVERS } from '../receivers/index.js';
 import { ParseContext, type ComponentConfig, type ComponentFactory, type Registry } from './component.js';
-import { EXTENSION_TYPES, parseSink } from './extensions.js';
+import { EXTENSION_TYPES, parseRecorder, parseSink } from './extensions.js';
 import { checkPipelines } from './pipelines.js';
 import { Section, asMapping, didYouMean, joinPath, parseComponentId, type KeyTable } from './schema.js';
 import { parseService } from './service.js';
@@ -27,7 +27,7 @@ export const TOP_LEVEL_KEYS: KeyTable = {
   receivers: { doc: `Where events come from, as type/name: ${typeList(RECEIVERS)}.` },
   processors: { doc: `What happens to them, in the order a pipeline lists them: ${typeList(PROCESSORS)}.` },
   exporters: { doc: `Where they go: ${typeList(EXPORTERS)}.` },
-  extensions: { doc: 'sink: a built-in OTLP receiver that counts what arrives.' },
+  extensions: { doc: 'sink: a built-in OTLP receiver that counts what arrives; recorder: one that records it into templates.' },
   service: { doc: 'Pipelines, run length and the daemon\'s own telemetry.', required: true },
 };
 
@@ -68,11 +68,13 @@ export function parseConfig(text: string, file: string, env: Env = process.env):
     if (type === undefined) problems.push({ path, message: `invalid extension id "${id}": use type or type/name` });
     else if (!(EXTENSION_TYPES as readonly string[]).includes(type)) {
       problems.push({ path, message: `unknown extension type "${type}"${didYouMean(type, EXTENSION_TYPES)}; known: ${EXTENSION_TYPES.join(', ')}` });
-    } else if (id !== 'sink') {
-      // The daemon runs one sink; a second would only fight over the same counters.
-      problems.push({ path, message: 'only one sink is supported: name it "sink"' });
-    } else {
+    } else if (id !== type) {
+      // The daemon runs one of each; a second sink would only fight over the same counters.
+      problems.push({ path, message: `only one ${type} is supported: name it "${type}"` });
+    } else if (type === 'sink') {
       extensions.sink = parseSink(raw, baseDir, path, problems);
+    } else {
+      extensions.recorder = parseRecorder(raw, baseDir, path, problems);
     }
   }
   // Parsed last so problems come out in the order the sections usually appear in a file.

@@ -9,7 +9,7 @@ import { ACTION_KEYS } from '../processors/action-list.js';
 import { PROCESSORS } from '../processors/index.js';
 import { RECEIVERS } from '../receivers/index.js';
 import type { ComponentConfig, ComponentFactory, Registry } from './component.js';
-import { SINK_KEYS } from './extensions.js';
+import { RECORDER_KEYS, SINK_KEYS } from './extensions.js';
 import { TOP_LEVEL_KEYS } from './load.js';
 import { PIPELINE_KEYS } from './pipelines.js';
 import type { KeyTable } from './schema.js';
@@ -40,6 +40,7 @@ export const CONFIG_REFERENCE: readonly ReferenceSection[] = [
   { title: 'exporters.*.tls', keys: TLS_KEYS },
   { title: 'exporters.*.retry_on_failure', keys: RETRY_KEYS },
   { title: 'extensions.sink', keys: SINK_KEYS },
+  { title: 'extensions.recorder', keys: RECORDER_KEYS },
   { title: 'service', keys: SERVICE_KEYS },
   { title: 'service.telemetry', keys: TELEMETRY_KEYS },
   { title: 'service.telemetry.metrics', keys: TELEMETRY_METRICS_KEYS },

@@ -18,6 +18,21 @@ export interface SinkExtensionConfig {
   report?: string;
 }
 
+/** `extensions.recorder`: `otel-replayd record` inside the daemon. */
+export interface RecorderExtensionConfig {
+  grpc?: string;
+  http?: string;
+  /** Absolute folder. */
+  out: string;
+  /** 0 = until the daemon stops. */
+  durationMs: number;
+  /** Bytes; Infinity = no limit. */
+  maxSize: number;
+  signals: Signal[];
+  /** Key patterns, defaults included unless `default_redact: false`. */
+  redact: string[];
+}
+
 export interface PipelineConfig {
   /** `traces/replay` */
   id: string;
@@ -49,7 +64,7 @@ export interface ReplaydConfig {
   receivers: Record<string, ReceiverConfig>;
   processors: Record<string, ComponentConfig>;
   exporters: Record<string, ExporterConfig>;
-  extensions: { sink?: SinkExtensionConfig };
+  extensions: { sink?: SinkExtensionConfig; recorder?: RecorderExtensionConfig };
   service: ServiceConfig;
   /** What came from ${env:...}, so descriptions can show it as written, never its value (API keys). */
   fromEnv?: EnvValues;

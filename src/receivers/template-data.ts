@@ -25,6 +25,12 @@ export interface TemplateData {
   absoluteTimes?: boolean;
   /** What loading repaired or noticed (each a sentence, without the source): logged once per pipeline. */
   warnings?: string[];
+  /**
+   * A recording of several requests (length-prefixed records, JSON lines): how many of
+   * `bytes`' resources each request holds, in order. Without batch_splitter compile makes
+   * each request one frame, so a replay sends what was received. Absent: one request.
+   */
+  requests?: number[];
 }
 
 const TIME_KEYS = ['startTimeUnixNano', 'endTimeUnixNano', 'timeUnixNano', 'observedTimeUnixNano'];

@@ -16,9 +16,9 @@ export interface TemplateReceiverConfig extends ReceiverConfig {
 export const templateReceiver: ReceiverFactory<TemplateReceiverConfig> = {
   type: 'template',
   aliases: [],
-  doc: 'Template files (.pb or OTLP/JSON, optionally gzipped), one per signal.',
+  doc: 'Template files, one per signal: a protobuf request (.pb), length-prefixed requests (a recording, or the Collector file exporter\'s proto format) or OTLP/JSON (lines), optionally gzipped.',
   keys: {
-    traces: { doc: 'Trace template file (.pb or OTLP/JSON, optionally gzipped), relative to the config file.' },
+    traces: { doc: 'Trace template file (.pb, a recording\'s traces.pb.gz, OTLP/JSON; optionally gzipped), relative to the config file.' },
     metrics: { doc: 'Metrics template file, relative to the config file.' },
     logs: { doc: 'Logs template file, relative to the config file.' },
     loops: LOOPS_KEY,

@@ -5,13 +5,19 @@ import { decodeOtlpJsonValue, jsonSyntaxError } from '../otlp/json-decode.js';
 import { requestType } from '../otlp/proto.js';
 import { SIGNALS, type Signal } from '../otlp/signals.js';
 import { checkWire, guessWireSignal } from '../otlp/wire-check.js';
+import { RESOURCES } from '../otlp/wire/fields.js';
+import { eachField } from '../otlp/wire/reader.js';
+import { looksFramed, recordRanges } from '../otlp/wire/records.js';
 import { normalize, type NormalizeOptions } from './normalize.js';
 import type { TemplateData } from './template-data.js';
 
 /**
- * Loads a template file: binary protobuf (`.pb`, the seed tool's format), OTLP/JSON
- * (one request, or JSON lines as the Collector's file exporter writes), either one
- * optionally gzip-compressed. Every failure is a TemplateError naming the file.
+ * Loads a template file: binary protobuf (`.pb`, the seed tool's format: one request),
+ * length-prefixed requests (the Collector file exporter's `proto` format, which `record`
+ * writes), OTLP/JSON (one request, or JSON lines as the Collector's file exporter writes),
+ * any of them optionally gzip-compressed. A file of many requests is one template whose
+ * `requests` keep where each request ended, so a replay without batch_splitter sends
+ * them as they were received. Every failure is a TemplateError naming the file.
  *
  * Codes: ERR_TEMPLATE_NOT_FOUND, ERR_TEMPLATE_EMPTY, ERR_TEMPLATE_MALFORMED (binary, with
  * the byte offset; also bad ids and times), ERR_TEMPLATE_WRONG_SIGNAL, ERR_TEMPLATE_JSON,
@@ -44,9 +50,33 @@ export function parseTemplate(bytes: Uint8Array, file: string, signal: Signal, o
     name = name.replace(/\.gz$/, '');
   }
   if (bytes.length === 0) throw new TemplateError('is empty', { file, code: 'ERR_TEMPLATE_EMPTY' });
+  if (isZstd(bytes)) throw zstdError(file);
   const json = looksLikeJson(bytes, name);
-  const wire = json ? decodeJson(bytes, file, signal, /\.(jsonl|ndjson)$/.test(name)) : checkBinary(bytes, file, signal);
-  return normalize(signal, Buffer.from(wire.buffer, wire.byteOffset, wire.byteLength), file, { ...opts, byteOffsets: !json });
+  const { wire, requests } = json ? decodeJson(bytes, file, signal, /\.(jsonl|ndjson)$/.test(name)) : readBinary(bytes, file, signal);
+  const data = normalize(signal, Buffer.from(wire.buffer, wire.byteOffset, wire.byteLength), file, { ...opts, byteOffsets: !json });
+  if (requests && requests.length > 1) data.requests = requests;
+  return data;
+}
+
+/** Encoded request bytes and, for a file of several requests, how many resources each holds. */
+interface Wire {
+  wire: Uint8Array;
+  requests?: number[];
+}
+
+/** The Collector file exporter's `compression: zstd`; Node 20 has no zstd. */
+function isZstd(bytes: Uint8Array): boolean {
+  return bytes.length >= 4 && bytes[0] === 0x28 && bytes[1] === 0xb5 && bytes[2] === 0x2f && bytes[3] === 0xfd;
+}
+
+function zstdError(file: string): TemplateError {
+  return new TemplateError('is zstd-compressed (the Collector file exporter\'s compression: zstd), which cannot be read; write it uncompressed or gzip it', { file, code: 'ERR_TEMPLATE_GZIP' });
+}
+
+function resourceCount(buf: Uint8Array, start: number, end: number): number {
+  let n = 0;
+  eachField(buf, start, end, RESOURCES, () => void n++);
+  return n;
 }
 
 function isGzip(bytes: Uint8Array): boolean {
@@ -76,8 +106,27 @@ function looksLikeJson(bytes: Uint8Array, name: string): boolean {
   return bytes[i] === 0x7b;
 }
 
-/** The request as it is, once its wire format is known to be sound. */
-function checkBinary(bytes: Uint8Array, file: string, signal: Signal): Uint8Array {
+/** One bare request, or length-prefixed requests joined into one (protobuf appends repeated fields). */
+function readBinary(bytes: Uint8Array, file: string, signal: Signal): Wire {
+  if (!looksFramed(bytes)) return { wire: checkBinary(bytes, file, signal, 0) };
+  let ranges: [number, number][];
+  try {
+    ranges = recordRanges(bytes);
+  } catch (err) {
+    if (!(err instanceof WireError)) throw err;
+    throw new TemplateError(`malformed length-prefixed requests: ${err.message.replace(/ at byte \d+$/, '')}`, { file, offset: err.offset, code: 'ERR_TEMPLATE_MALFORMED' });
+  }
+  const requests: number[] = [];
+  for (const [s, e] of ranges) {
+    if (isZstd(bytes.subarray(s, e))) throw zstdError(file);
+    checkBinary(bytes.subarray(s, e), file, signal, s);
+    requests.push(resourceCount(bytes, s, e));
+  }
+  return { wire: Buffer.concat(ranges.map(([s, e]) => bytes.subarray(s, e))), requests };
+}
+
+/** The request as it is, once its wire format is known to be sound; `at` is its offset in the file. */
+function checkBinary(bytes: Uint8Array, file: string, signal: Signal, at: number): Uint8Array {
   const guess = guessWireSignal(bytes, signal);
   if (guess !== undefined && guess !== signal) {
     throw new TemplateError(`holds a ${guess} request (${SIGNALS[guess].request.split('.').pop()}), not ${signal}`, {
@@ -92,7 +141,7 @@ function checkBinary(bytes: Uint8Array, file: string, signal: Signal): Uint8Arra
     if (!(err instanceof WireError)) throw err;
     throw new TemplateError(`malformed protobuf ${type.name}: ${err.message.replace(/ at byte \d+$/, '')}`, {
       file,
-      offset: err.offset,
+      offset: at + err.offset,
       code: 'ERR_TEMPLATE_MALFORMED',
     });
   }
@@ -100,12 +149,12 @@ function checkBinary(bytes: Uint8Array, file: string, signal: Signal): Uint8Arra
 }
 
 /** JSON → the encoded request, so it takes the same wire path as binary templates. */
-function decodeJson(bytes: Uint8Array, file: string, signal: Signal, lines: boolean): Uint8Array {
+function decodeJson(bytes: Uint8Array, file: string, signal: Signal, lines: boolean): Wire {
   const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('utf8').replace(/^\uFEFF/, '');
   if (text.trim() === '') throw new TemplateError('is empty', { file, code: 'ERR_TEMPLATE_EMPTY' });
   if (!lines) {
     try {
-      return requestType(signal).encode(decodeOtlpJsonValue(signal, JSON.parse(text), file)).finish();
+      return { wire: requestType(signal).encode(decodeOtlpJsonValue(signal, JSON.parse(text), file)).finish() };
     } catch (err) {
       if (err instanceof TemplateError) throw err;
       // More than one value: JSON lines in a .json file, as the Collector writes them.
@@ -120,9 +169,10 @@ function decodeJson(bytes: Uint8Array, file: string, signal: Signal, lines: bool
  * repeated fields, so the result holds every line's resources in order. Only one line's
  * objects are alive at a time.
  */
-function decodeJsonLines(text: string, file: string, signal: Signal): Uint8Array {
+function decodeJsonLines(text: string, file: string, signal: Signal): Wire {
   const type = requestType(signal);
   const parts: Uint8Array[] = [];
+  const requests: number[] = [];
   let lineNo = 0;
   for (let start = 0; start < text.length; ) {
     let end = text.indexOf('\n', start);
@@ -137,7 +187,9 @@ function decodeJsonLines(text: string, file: string, signal: Signal): Uint8Array
     } catch (err) {
       throw jsonSyntaxError(line, err, file, lineNo);
     }
-    parts.push(type.encode(decodeOtlpJsonValue(signal, value, file, lineNo)).finish());
+    const request = decodeOtlpJsonValue(signal, value, file, lineNo);
+    requests.push(request[SIGNALS[signal].resources].length);
+    parts.push(type.encode(request).finish());
   }
-  return Buffer.concat(parts);
+  return { wire: Buffer.concat(parts), requests };
 }

@@ -13,13 +13,20 @@ import { METRIC_DATA_KEYS, type Signal } from '../otlp/signals.js';
  * exponential_histogram 10 / summary 11 → data_points 1.
  */
 export function countProto(signal: Signal, buf: Uint8Array): number {
-  const leaf = signal === 'metrics' ? countMetricPoints : countOne;
   let events = 0;
   eachField(buf, 0, buf.length, 1, (rs, re) => {
-    eachField(buf, rs, re, 2, (ss, se) => {
-      eachField(buf, ss, se, 2, (is, ie) => {
-        events += leaf(buf, is, ie);
-      });
+    events += countResource(signal, buf, rs, re);
+  });
+  return events;
+}
+
+/** Events in one Resource* message whose payload is buf[start, end). */
+export function countResource(signal: Signal, buf: Uint8Array, start: number, end: number): number {
+  const leaf = signal === 'metrics' ? countMetricPoints : countOne;
+  let events = 0;
+  eachField(buf, start, end, 2, (ss, se) => {
+    eachField(buf, ss, se, 2, (is, ie) => {
+      events += leaf(buf, is, ie);
     });
   });
   return events;

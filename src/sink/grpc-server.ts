@@ -12,7 +12,7 @@ import { parseGrpcTimeout } from './client-deadline.js';
 import { encodeStatus } from './faults.js';
 import { ReceiveBufferPool, MessageReader, percentEncode } from './grpc-message.js';
 import type { BadRequestError } from '../errors.js';
-import type { Intake } from './intake.js';
+import { REFUSAL_STATUS, type Intake } from './intake.js';
 import { readServerTls, splitHostPort, type ServerOptions } from './server-options.js';
 
 /**
@@ -126,21 +126,29 @@ class Call {
   ) {}
 
   /**
-   * Answers success and counts the request, unless its client has given up by now: then
+   * Answers success and counts the request (unless the tee refuses it: then the refusal),
+   * unless its client has given up by now: then
    * it is counted as late (the client sends it again) and answered DEADLINE_EXCEEDED in
    * case the stream is still open. `body` is handed on; `recycle` (for a pooled body)
    * gets it back once nothing needs it any more.
    */
   ok(events: number, body: Buffer, recycle?: (b: Buffer) => void): void {
+    const held = this.receiver.hold(this.signal, 'proto', body, events);
+    if ('refused' in held) {
+      recycle?.(body);
+      return this.status(REFUSAL_STATUS[held.refused].grpc, held.message);
+    }
     this.receiver.beforeSuccess(() => {
       const { stream, receiver, signal } = this;
       if (performance.now() > this.deadline || stream.closed || stream.destroyed || stream.aborted) {
+        held.release();
         receiver.late(signal);
         recycle?.(body);
         return sendStatus(stream, GrpcStatus.DEADLINE_EXCEEDED, 'the call\'s deadline passed before the sink answered; not counted');
       }
       // The answer goes out first: counting and verifying must not delay it past the deadline.
       sendOk(stream);
+      held.commit();
       receiver.count(signal, 'proto', events, body.length, body, recycle);
     });
   }

@@ -9,7 +9,7 @@ import { encodeStatus } from './faults.js';
 import { formatHostPort, listen } from '../host-port.js';
 import type { BadRequestError } from '../errors.js';
 import type { Encoding } from '../otlp/signals.js';
-import type { Intake } from './intake.js';
+import { REFUSAL_STATUS, type Intake } from './intake.js';
 import { readServerTls, splitHostPort, type ServerOptions } from './server-options.js';
 
 /** The OTLP/HTTP spec's recommended body limit, applied before and after gunzip. */
@@ -95,11 +95,20 @@ async function handle(req: IncomingMessage, res: ServerResponse, receiver: Intak
     log?.debug({ signal, err: message }, 'sink: rejected malformed HTTP request');
     return faults.afterDelay(() => reply(res, 400, encoding, GrpcStatus.INVALID_ARGUMENT, message));
   }
+  const held = receiver.hold(signal, encoding, body, events);
+  if ('refused' in held) {
+    const status = REFUSAL_STATUS[held.refused];
+    return faults.afterDelay(() => reply(res, status.http, encoding, status.grpc, held.message));
+  }
   receiver.beforeSuccess(() => {
-    if (clientGone || req.socket.destroyed) return receiver.late(signal);
+    if (clientGone || req.socket.destroyed) {
+      held.release();
+      return receiver.late(signal);
+    }
     res.writeHead(200, { 'Content-Type': CONTENT_TYPES[encoding], 'Content-Length': OK_BODY[encoding].length });
     res.end(OK_BODY[encoding]);
     // After the answer: counting and verifying must not delay it.
+    held.commit();
     receiver.count(signal, encoding, events, raw.length, body);
   });
 }

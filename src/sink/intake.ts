@@ -1,3 +1,4 @@
+import { status as GrpcStatus } from '@grpc/grpc-js';
 import { BadRequestError, JsonShapeError, TemplateError, WireError } from '../errors.js';
 import { jsonSyntaxError } from '../otlp/json-decode.js';
 import { SIGNAL_NAMES, type Encoding, type Signal } from '../otlp/signals.js';
@@ -29,6 +30,40 @@ export interface SignalCounts {
 
 export type SinkCounts = Record<Signal, SignalCounts>;
 
+/**
+ * Where requests answered with success go besides the counters: the recorder. It takes a
+ * request before the answer and may refuse it (answered as a busy or unconfigured
+ * endpoint would); the hold it gives back is committed once the success is sent, or
+ * released when the client gave up first (it sends the request again).
+ */
+export interface Tee {
+  hold(signal: Signal, encoding: Encoding, body: Uint8Array, events: number): TeeHold | TeeRefusal;
+}
+
+export interface TeeHold {
+  commit(): void;
+  release(): void;
+}
+
+export interface TeeRefusal {
+  /**
+   * `unavailable`: try again later (gRPC UNAVAILABLE, HTTP 503); `unimplemented`: this
+   * signal is not served (UNIMPLEMENTED, 404); `invalid`: the request is malformed
+   * (INVALID_ARGUMENT, 400).
+   */
+  refused: 'unavailable' | 'unimplemented' | 'invalid';
+  message: string;
+}
+
+/** How each transport answers a refusal. */
+export const REFUSAL_STATUS: Record<TeeRefusal['refused'], { grpc: number; http: number }> = {
+  unavailable: { grpc: GrpcStatus.UNAVAILABLE, http: 503 },
+  unimplemented: { grpc: GrpcStatus.UNIMPLEMENTED, http: 404 },
+  invalid: { grpc: GrpcStatus.INVALID_ARGUMENT, http: 400 },
+};
+
+const NO_HOLD: TeeHold = { commit: () => {}, release: () => {} };
+
 
 export function emptyCounts(): SinkCounts {
   const counts = {} as SinkCounts;
@@ -39,19 +74,22 @@ export function emptyCounts(): SinkCounts {
 /**
  * What both transports share: the fault decision, counting, and optional verification.
  * A transport calls `shouldFail` first (an overloaded backend rejects before parsing),
- * then `read`, which throws BadRequestError for bodies it cannot read, and once it is
- * about to answer with success, `count` — or `late` when the client has given up by then.
+ * then `read`, which throws BadRequestError for bodies it cannot read, then `hold` (the
+ * tee may refuse the request), and once it is about to answer with success, `count` — or
+ * `late` when the client has given up by then (the hold is then released, not committed).
  * Only counted requests are verified: a late one is sent again and would look duplicated.
  */
 export class Intake {
   readonly faults: FaultInjector;
   readonly loop = new LoopWatch();
   private readonly verifier: VerifierThread | undefined;
+  private readonly tee: Tee | undefined;
   private readonly state = emptyCounts();
 
-  constructor(opts: { verify?: boolean | VerifyOptions; faults?: FaultOptions; log?: Logger } = {}) {
+  constructor(opts: { verify?: boolean | VerifyOptions; faults?: FaultOptions; log?: Logger; tee?: Tee } = {}) {
     this.faults = new FaultInjector(opts.faults);
     this.verifier = opts.verify ? new VerifierThread(opts.verify === true ? {} : opts.verify, opts.log) : undefined;
+    this.tee = opts.tee;
   }
 
   /** Decides whether this request gets the injected failure; if so it is counted as faulted. */
@@ -77,6 +115,17 @@ export class Intake {
       this.state[signal].invalidRequests++;
       throw new BadRequestError(describe(err), err);
     }
+  }
+
+  /**
+   * Hands a request that was read to the tee before it is answered (see Tee); a refused
+   * one is counted as faulted, since its client is expected to retry or give up.
+   */
+  hold(signal: Signal, encoding: Encoding, body: Uint8Array, events: number): TeeHold | TeeRefusal {
+    if (!this.tee) return NO_HOLD;
+    const held = this.tee.hold(signal, encoding, body, events);
+    if ('refused' in held) this.state[signal].faultedRequests++;
+    return held;
   }
 
   /**

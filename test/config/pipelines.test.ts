@@ -1,4 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/config/load.js';
+import { DEFAULT_REDACT } from '../../src/recorder/redact.js';
 import { baseConfig, expectProblem, makeDir, problemsOf } from './fixture.js';
 
 const { dir, cleanup } = makeDir();
@@ -97,5 +99,30 @@ describe('service and sink settings', () => {
     expectProblem(problems, 'extensions.sink.report', `folder ${dir}/no/such/dir does not exist`);
     expectProblem(problems, 'extensions.sink.verify', 'must be true or false, got "yes"');
     expect(problems).toHaveLength(3);
+  });
+
+  it('the recorder needs an address and an output folder; its signals, sizes and patterns are checked, its defaults kept', () => {
+    const cfg = baseConfig();
+    cfg.extensions = { recorder: { signals: 'traces,spans', max_size: 'lots', redact: ['ok.*', '('], default_redact: 'no' } };
+    const problems = problemsOf(dir, cfg);
+    expectProblem(problems, 'extensions.recorder', 'needs at least one of grpc, http');
+    expectProblem(problems, 'extensions.recorder.out', 'is required');
+    expectProblem(problems, 'extensions.recorder.signals', 'must list some of traces, metrics, logs');
+    expectProblem(problems, 'extensions.recorder.max_size', /^must be a size/);
+    expectProblem(problems, 'extensions.recorder.redact[1]', /^is not a regular expression/);
+    expectProblem(problems, 'extensions.recorder.default_redact', 'must be true or false, got "no"');
+    expect(problems).toHaveLength(6);
+    cfg.extensions = { 'recorder/b': { http: '127.0.0.1:0', out: 'rec' } };
+    expectProblem(problemsOf(dir, cfg), 'extensions.recorder/b', 'only one recorder is supported: name it "recorder"');
+  });
+
+  it('the recorder resolves its folder against the config file and adds user patterns to the default ones', () => {
+    const cfg = baseConfig();
+    cfg.extensions = { recorder: { http: '127.0.0.1:0', out: 'rec', redact: ['customer\\..*'], signals: ['logs', 'traces'], duration: '5m', max_size: '10MB' } };
+    const parsed = parseConfig(JSON.stringify(cfg), `${dir}/c.yaml`, {}).extensions.recorder!;
+    expect(parsed).toMatchObject({ http: '127.0.0.1:0', out: `${dir}/rec`, signals: ['logs', 'traces'], durationMs: 300_000, maxSize: 10_000_000 });
+    expect(parsed.redact).toEqual([...DEFAULT_REDACT, 'customer\\..*']);
+    cfg.extensions = { recorder: { grpc: '127.0.0.1:0', out: 'rec', default_redact: false } };
+    expect(parseConfig(JSON.stringify(cfg), `${dir}/c.yaml`, {}).extensions.recorder).toMatchObject({ redact: [], maxSize: Infinity, signals: ['traces', 'metrics', 'logs'] });
   });
 });
