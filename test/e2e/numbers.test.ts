@@ -159,7 +159,8 @@ service:
     // The daemon pauses first, so the sink stops with nothing half answered: an answer that
     // a stop holds back after the sink counted it is a loss no receiver can tell from success.
     d.child.kill('SIGSTOP');
-    await new Promise((r) => setTimeout(r, 200));
+    // Long enough for the sink to send every answer it owes even on a loaded machine.
+    await new Promise((r) => setTimeout(r, 1000));
     // The sink stops (as a blocked or paused process would) for 2.5 timeouts; requests pile up in its socket buffers.
     sinkProcess.child.kill('SIGSTOP');
     d.child.kill('SIGCONT');

@@ -59,22 +59,20 @@ service:
     expect(v.ok).toBe(true);
   });
 
-  it('holds the configured rate (measured at the sink)', async () => {
+  it('holds the configured rate over its own sending window, and the sink receives exactly what it sent', async () => {
     const s = await startSink({ grpc: '127.0.0.1:0' });
     const cfg = writeConfig(tempDir(), tracesConfig({ exporter: `otlp_grpc: { endpoint: ${s.grpcAddress}, tls: { insecure: true } }`, rate: 40000, duration: '6s', workers: 2 }));
     const d = runCli(['--config', cfg]);
-    // Every worker logs its start: measure once both send.
-    await d.waitFor((l) => l.msg === 'pipeline started' && d.lines.filter((s) => s.msg === 'pipeline started').length === 2);
-    await new Promise((r) => setTimeout(r, 1000));
-    const c0 = s.counts().traces.events;
-    const t0 = performance.now();
-    await new Promise((r) => setTimeout(r, 4000));
-    const rate = ((s.counts().traces.events - c0) * 1000) / (performance.now() - t0);
     expect(await d.exited, d.stderr()).toBe(0);
-    expect(rate).toBeGreaterThan(40000 * 0.97);
-    expect(rate).toBeLessThan(40000 * 1.03);
-    expect(s.counts().traces.events).toBe(Number(summaries(d.lines).get('traces')!.sent_spans));
+    // Over the daemon's own window (sent / sending time), not a slice of the test's clock: a
+    // stalled machine delays requests, and the bucket's saved tokens make them up later.
+    const sum = summaries(d.lines).get('traces')!;
+    expect(Number(sum.rate)).toBeGreaterThan(40000 * 0.97);
+    expect(Number(sum.rate)).toBeLessThan(40000 * 1.03);
+    expect(Number(sum.duration_s)).toBeGreaterThan(4);
+    expect(s.counts().traces.events).toBe(Number(sum.sent_spans));
   });
+
 });
 
 describe('the sink extension', () => {
