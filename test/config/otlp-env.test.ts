@@ -5,6 +5,7 @@ import { describeConfig, parseConfig, resolvePipelines } from '../../src/config/
 import type { ReplaydConfig } from '../../src/config/types.js';
 import { parseKeyValueList } from '../../src/config/env.js';
 import { MAX_DURATION_MS } from '../../src/config/schema.js';
+import { preflight } from '../../src/service/preflight.js';
 import { SECRET, baseConfig, expectProblem, makeDir, problemsOf } from './fixture.js';
 
 const { dir, cleanup } = makeDir();
@@ -179,5 +180,21 @@ describe('values from OTEL_EXPORTER_OTLP_* are secrets in problems', () => {
     const problems = problemsOf(dir, config('otlp', {}), { OTEL_EXPORTER_OTLP_ENDPOINT: 'https://c:4317', OTEL_EXPORTER_OTLP_CERTIFICATE: `/nope/${SECRET}.pem` });
     expectProblem(problems, 'exporters.otlp.tls.ca_file', /^file .* does not exist \(from OTEL_EXPORTER_OTLP_CERTIFICATE\)$/);
     expect(JSON.stringify(problems)).not.toContain(SECRET);
+  });
+});
+
+describe('an exporter that differs per signal', () => {
+  const env = { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://generic:4317', OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: 'https://logs:4317' };
+
+  it('validate describes the config of each signal that differs', () => {
+    const text = describeConfig(parse(config('otlp', {}, { logs: true }), env));
+    expect(text).toContain('otlp: grpc generic:4317 (plaintext)');
+    expect(text).toContain('for logs: grpc logs:4317 (TLS)');
+  });
+
+  it('the checks before start read every signal\'s TLS files, and report a problem once', () => {
+    const cfg = parse(config('otlp', {}, { logs: true }), { ...env, OTEL_EXPORTER_OTLP_LOGS_CERTIFICATE: join(dir, 't.pb') });
+    const { problems } = preflight(cfg);
+    expect(problems).toEqual([{ path: 'exporters.otlp.tls.ca_file', message: expect.stringMatching(/holds no PEM certificate/) }]);
   });
 });
