@@ -9,7 +9,12 @@ import { sinksClosedAfterEach } from '../helpers/sink.js';
 import { FakeHttpEndpoint } from '../exporters/fake-endpoint.js';
 
 const startSink = sinksClosedAfterEach();
-const runCli = cliKilledAfterEach();
+const cli = cliKilledAfterEach();
+
+/** Every OTEL_EXPORTER_OTLP_* variable blanked (empty = unset): what the machine running the tests has set must not leak in. */
+const NO_OTLP_ENV = Object.fromEntries(['', 'TRACES_', 'METRICS_', 'LOGS_'].flatMap((s) =>
+  ['ENDPOINT', 'HEADERS', 'PROTOCOL', 'COMPRESSION', 'TIMEOUT', 'INSECURE', 'CERTIFICATE', 'CLIENT_KEY', 'CLIENT_CERTIFICATE'].map((v) => [`OTEL_EXPORTER_OTLP_${s}${v}`, ''])));
+const runCli: typeof cli = (args, opts = {}) => cli(args, { ...opts, env: { ...NO_OTLP_ENV, ...opts.env } });
 const SECRET = 'sk-live-send-0123456789';
 
 const endpoints: FakeHttpEndpoint[] = [];
@@ -75,6 +80,27 @@ describe('otel-replayd send', () => {
     expect(cfg.processors.ratelimit).toMatchObject({ eventsPerSecond: 100 });
     expect(cfg.service.pipelines.metrics).toMatchObject({ receivers: ['generator'], exporters: ['otlp_http'], workers: 1 });
     expect(cfg.service.telemetry.metricsAddress).toBeUndefined();
+  });
+
+  it('defaults to localhost, with TLS unless --insecure, when neither --endpoint nor a variable gives the endpoint', async () => {
+    const grpc = runCli(['send', 'traces', '--print-config']);
+    const http = runCli(['send', 'logs', '--protocol', 'http/protobuf', '--insecure', '--print-config']);
+    expect([await grpc.exited, await http.exited]).toEqual([0, 0]);
+    const read = (d: typeof grpc) => parseConfig(d.lines.map((l) => l.msg).join('\n'), join(tempDir(), 'p.yaml'), {});
+    expect(read(grpc).exporters.otlp_grpc).toMatchObject({ endpoint: 'localhost:4317', tls: { insecure: false } });
+    expect(read(http).exporters.otlp_http).toMatchObject({ endpoint: 'http://localhost:4318', encoding: 'proto' });
+  });
+
+  it('rejects SIGHUP (there is no file to read again) and keeps sending', async () => {
+    const sink = await startSink({ grpc: '127.0.0.1:0' });
+    const d = runCli(['send', 'traces', '--template', DEMO.traces, '--rate', '2000', '--endpoint', sink.grpcAddress!, '--insecure']);
+    await d.waitFor((l) => l.msg === 'pipeline started');
+    d.child.kill('SIGHUP');
+    expect((await d.waitFor((l) => String(l.msg).startsWith('reload rejected'))).msg)
+      .toBe('reload rejected: the config was built from the send command\'s flags; keeping the running pipelines');
+    d.child.kill('SIGTERM');
+    expect(await d.exited, d.stderr()).toBe(0);
+    expect(Number(summaries(d.lines).get('traces')!.sent_spans)).toBe(sink.counts().traces.events);
   });
 
   it.each([
