@@ -102,13 +102,11 @@ export function withOtlpEnv(
     else bad('tls.insecure', insecure.name, 'must be true or false (value not shown)');
   }
   layHeaders(block, env, signal, origins, used, path, problems);
-  const protocol = take('PROTOCOL');
+  // The exporter's type decides the transport (the file wins); for OTLP/HTTP the variable picks the encoding.
+  const protocol = type === 'otlp_http' && !has(block, 'encoding') ? take('PROTOCOL') : undefined;
   if (protocol) {
     if (!(OTLP_PROTOCOLS as readonly string[]).includes(protocol.value)) bad('', protocol.name, `must be ${OTLP_PROTOCOLS.join(', ')} (value not shown)`);
-    // The exporter's type decides the transport (the file wins); for OTLP/HTTP the variable picks the encoding.
-    else if (type === 'otlp_http' && protocol.value !== 'grpc' && !has(block, 'encoding')) {
-      set(block, 'encoding', 'encoding', protocol.value === 'http/json' ? 'json' : 'proto', protocol.name);
-    }
+    else if (protocol.value !== 'grpc') set(block, 'encoding', 'encoding', protocol.value === 'http/json' ? 'json' : 'proto', protocol.name);
   }
   const compression = has(block, 'compression') ? undefined : take('COMPRESSION');
   if (compression) {
