@@ -26,7 +26,7 @@ COPY deploy/config.yaml /etc/otel-replayd/config.yaml
 RUN chmod 755 dist/src/cli/main.js && ln -s /app/dist/src/cli/main.js /usr/local/bin/otel-replayd
 # `node` (uid 1000) comes with the base image.
 USER node
-# 8888: /metrics and /healthz; 4317/4318: OTLP when running `sink`.
-EXPOSE 8888 4317 4318
+# 8890: /metrics and /healthz (not 8888, the Collector's own metrics port); 4317/4318: OTLP when running `sink`.
+EXPOSE 8890 4317 4318
 ENTRYPOINT ["otel-replayd"]
 CMD ["--config", "/etc/otel-replayd/config.yaml"]

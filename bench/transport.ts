@@ -68,6 +68,8 @@ export async function measureTransport(opts: TransportBenchOptions): Promise<Tra
     timeoutMs: 30_000,
     maxInFlight: opts.inFlight,
     retryOnFailure: { enabled: false, initialIntervalMs: 5000, maxIntervalMs: 30_000, maxElapsedTimeMs: 300_000, multiplier: 1.5, randomizationFactor: 0.5 },
+    balancerName: 'pick_first',
+    keepalive: { timeMs: 30_000, timeoutMs: 10_000, permitWithoutStream: false },
   };
   const exporter = createExporter(cfg, opts.log ?? pino({ level: 'warn' }));
   const signal = opts.signal ?? 'traces';

@@ -3,7 +3,7 @@ import { ListenError, type ErrorCode } from './errors.js';
 
 /**
  * `host:port` as users write it for endpoints and listen addresses: `127.0.0.1:4317`,
- * `[::1]:4317`, `localhost:0`. The host may be empty (`:8888`); callers decide what that
+ * `[::1]:4317`, `localhost:0`. The host may be empty (`:8890`); callers decide what that
  * means, and check the port's range (up to 99999 parses, so messages can say which part
  * is wrong). Returns undefined when the shape is wrong.
  */

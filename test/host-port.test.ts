@@ -8,14 +8,14 @@ describe('host:port', () => {
     expect(parseHostPort('localhost:4317')).toEqual({ host: 'localhost', port: 4317 });
     expect(parseHostPort('127.0.0.1:0')).toEqual({ host: '127.0.0.1', port: 0 });
     expect(parseHostPort('[::1]:9464')).toEqual({ host: '::1', port: 9464 });
-    expect(parseHostPort(':8888')).toEqual({ host: '', port: 8888 });
+    expect(parseHostPort(':8890')).toEqual({ host: '', port: 8890 });
   });
 
   it('leaves the port range to the caller, so messages can name it', () => {
     expect(parseHostPort('host:70000')).toEqual({ host: 'host', port: 70000 });
   });
 
-  it.each(['8888', 'host', 'host:', 'http://host:80', '::1:80', 'host:123456'])('rejects %j', (bad) => {
+  it.each(['8890', 'host', 'host:', 'http://host:80', '::1:80', 'host:123456'])('rejects %j', (bad) => {
     expect(parseHostPort(bad)).toBeUndefined();
   });
 

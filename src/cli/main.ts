@@ -8,9 +8,14 @@ import { holdSignals } from './early-signals.js';
 const USAGE = `otel-replayd — replays OpenTelemetry traces, metrics and logs to OTLP endpoints
 
 Usage:
-  otel-replayd [run] --config FILE [--log-level LEVEL]
+  otel-replayd [run] --config FILE [--log-level LEVEL] [--allow-export-failures]
                                           run the pipelines in FILE (SIGHUP reloads it;
                                           see: run --help)
+  otel-replayd send traces|metrics|logs [--template FILE | --generate] [--rate N]
+               [--duration D] [--workers W] [--endpoint URL] [--protocol P] [--header k=v]...
+               [--insecure] [--service NAME] [--attribute k=v]... [--print-config]
+                                          send from flags alone, as telemetrygen does
+                                          (see: send --help)
   otel-replayd validate --config FILE [--skip-templates]
                                           check a config as a run would (templates, TLS
                                           files, limits) and print every problem
@@ -25,16 +30,18 @@ Usage:
 
 -c is short for --config; --config - reads the config from stdin. The log level is
 --log-level, else $OTEL_REPLAYD_LOG_LEVEL, else the config's service.telemetry.logs.level.
-Exit codes: 0 done, 1 runtime failure, 2 bad config, bad template or usage, 130 forced stop.
+Exit codes: 0 done, 1 runtime failure or requests that failed permanently (unless
+--allow-export-failures), 2 bad config, bad template or usage, 130 forced stop.
 `;
 
 type Command = (args: string[]) => Promise<number>;
 
 /** Commands that run until stopped: a stop signal during their start-up must not kill them silently. */
-const LONG_RUNNING = new Set(['run', 'sink']);
+const LONG_RUNNING = new Set(['run', 'send', 'sink']);
 
 const COMMANDS: Record<string, () => Promise<Command>> = {
   run: async () => (await import('./run.js')).main,
+  send: async () => (await import('./send.js')).main,
   validate: async () => (await import('./validate.js')).main,
   sink: async () => (await import('./sink.js')).main,
   generate: async () => (await import('./generate.js')).main,

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { STDIN, loadConfig } from '../config/load.js';
+import { FROM_FLAGS, STDIN, loadConfig } from '../config/load.js';
 import type { ReplaydConfig } from '../config/types.js';
 import { ConfigError, ListenError, UsageError } from '../errors.js';
 import { createLogger, prettyByDefault, resultLogger, type Logger } from '../log.js';
@@ -10,26 +10,30 @@ import { snakeCased } from '../snake-case.js';
 import { startSink, writeReport, type Sink } from '../sink/index.js';
 import { MetricsServer } from '../telemetry/metrics-server.js';
 import { summarize, warnLate } from '../sink/report.js';
-import { StatsReporter } from '../telemetry/stats-reporter.js';
+import { StatsReporter, type PipelineSummary } from '../telemetry/stats-reporter.js';
 import { takeHeldSignals } from './early-signals.js';
 import { LOG_LEVEL_ENV, logLevelOf } from './flags.js';
 import { RecorderExtension } from './recorder-extension.js';
 
 const USAGE = `otel-replayd — run the pipelines of a config
 
-Usage: otel-replayd [run] --config FILE [--log-level LEVEL]
+Usage: otel-replayd [run] --config FILE [--log-level LEVEL] [--allow-export-failures]
 
   -c, --config FILE    the config (YAML); - reads it from stdin, and relative paths in
                        it then resolve against the current folder
   --log-level LEVEL    trace, debug, info, warn, error, fatal or silent; default
                        \$${LOG_LEVEL_ENV}, else service.telemetry.logs.level (info).
                        The summary at the end is printed at any level.
+  --allow-export-failures
+                       exit 0 even if requests failed permanently (as
+                       service.allow_export_failures: true does)
   -h, --help           this help
 
 Signals: SIGHUP reloads FILE (a bad file is logged and the pipelines keep running);
 SIGINT/SIGTERM drain and exit 0 with the summary; a second one exits 130 at once.
-Exit codes: 0 done, 1 runtime failure (e.g. a port in use), 2 bad config, bad template
-or usage, 130 forced stop.
+Exit codes: 0 done, 1 runtime failure (e.g. a port in use) or requests that failed
+permanently (the summary names the exporter, how many and the last error), 2 bad
+config, bad template or usage, 130 forced stop.
 `;
 
 /**
@@ -39,10 +43,14 @@ or usage, 130 forced stop.
 export async function main(args: string[]): Promise<number> {
   let file: string | undefined;
   let flagLevel: string | undefined;
+  let allowExportFailures = false;
   try {
     const { values } = parseArgs({
       args: args[0] === 'run' ? args.slice(1) : args,
-      options: { config: { type: 'string', short: 'c' }, 'log-level': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      options: {
+        config: { type: 'string', short: 'c' }, 'log-level': { type: 'string' }, 'allow-export-failures': { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
       strict: true,
       allowPositionals: false,
     });
@@ -52,6 +60,7 @@ export async function main(args: string[]): Promise<number> {
     }
     file = values.config;
     flagLevel = values['log-level'];
+    allowExportFailures = values['allow-export-failures'] === true;
     if (!file) throw new UsageError('--config is required');
     // Checked before the config is read, so a typo is reported as what it is.
     logLevelOf(flagLevel, process.env, 'info');
@@ -59,10 +68,9 @@ export async function main(args: string[]): Promise<number> {
     process.stderr.write(`otel-replayd: ${(err as Error).message}\n\n${USAGE}`);
     return 2;
   }
-  let cfg: ReplaydConfig;
-  let capacity: Capacity;
+  let checked: Checked;
   try {
-    ({ cfg, capacity } = loadChecked(file));
+    checked = loadChecked(file);
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`${err.message}\n`);
@@ -70,18 +78,36 @@ export async function main(args: string[]): Promise<number> {
     }
     throw err;
   }
-  const logLevel = logLevelOf(flagLevel, process.env, cfg.service.telemetry.logLevel);
-  const log = createLogger({ level: logLevel });
-  logCapacity(log, capacity);
-  return new Daemon(cfg, file, log, logLevel).run();
+  return runDaemon(checked, { file, flagLevel, allowExportFailures });
+}
+
+export interface Checked {
+  cfg: ReplaydConfig;
+  capacity: Capacity;
 }
 
 /** The config, checked as `validate` checks it before pipelines start (TLS files, capacity); ConfigError otherwise. */
-function loadChecked(file: string): { cfg: ReplaydConfig; capacity: Capacity } {
-  const cfg = loadConfig(file);
+function loadChecked(file: string): Checked {
+  return checkConfig(loadConfig(file));
+}
+
+/** What a run checks before pipelines start, beyond the config's own checks (TLS files, capacity); ConfigError otherwise. */
+export function checkConfig(cfg: ReplaydConfig): Checked {
   const { problems, capacity } = preflight(cfg);
   if (problems.length > 0) throw new ConfigError(problems, cfg.file);
   return { cfg, capacity };
+}
+
+/**
+ * Runs a loaded, checked config until it ends; resolves with the exit code. `file` is
+ * what SIGHUP reloads (FROM_FLAGS and STDIN cannot be read again).
+ */
+export async function runDaemon(checked: Checked, opts: { file: string; flagLevel: string | undefined; allowExportFailures: boolean }): Promise<number> {
+  const { cfg, capacity } = checked;
+  const logLevel = logLevelOf(opts.flagLevel, process.env, cfg.service.telemetry.logLevel);
+  const log = createLogger({ level: logLevel });
+  logCapacity(log, capacity);
+  return new Daemon(cfg, opts.file, log, logLevel, opts.allowExportFailures).run();
 }
 
 function logCapacity(log: Logger, c: Capacity): void {
@@ -113,11 +139,14 @@ class Daemon {
   private started = false;
   private crashed = false;
   private listenFailed = false;
+  private exportFailed = false;
+  private readonly allowExportFailures: boolean;
   private stopReason: string | undefined;
 
-  constructor(cfg: ReplaydConfig, file: string, log: Logger, logLevel: string) {
+  constructor(cfg: ReplaydConfig, file: string, log: Logger, logLevel: string, allowExportFailures: boolean) {
     this.cfg = cfg;
     this.file = file;
+    this.allowExportFailures = allowExportFailures;
     this.log = log;
     this.supervisor = new Supervisor({ log, logLevel, pretty: prettyByDefault() });
     this.reporter = new StatsReporter({ source: this.supervisor, log, intervalMs: cfg.service.telemetry.statsIntervalMs });
@@ -148,19 +177,19 @@ class Daemon {
       clearTimeout(timer);
       this.log.info({ reason }, 'stopping');
       if (this.signals < 2) await this.supervisor.shutdown();
-      return this.exitCode();
     } catch (err) {
       if (!(err instanceof ListenError)) throw err;
       // One line naming the key to change, not a stack trace.
       this.listenFailed = true;
       process.stderr.write(`otel-replayd: ${err.message}\n`);
-      return 1;
     } finally {
       process.off('SIGINT', onStop);
       process.off('SIGTERM', onStop);
       process.off('SIGHUP', onHup);
       await this.finish();
     }
+    // After finish(): the summary decides whether failed requests make the run fail.
+    return this.exitCode();
   }
 
   /** The sink extension, /metrics, stats and the pipelines; each step is skipped once a stop was asked for. */
@@ -200,8 +229,9 @@ class Daemon {
 
   private exitCode(): number {
     if (this.signals >= 2) return 130;
-    if (this.crashed) return 1;
-    return this.badInput ? 2 : 0;
+    if (this.crashed || this.listenFailed) return 1;
+    if (this.badInput) return 2;
+    return this.exportFailed ? 1 : 0;
   }
 
   private onStopSignal(sig: NodeJS.Signals): void {
@@ -222,9 +252,10 @@ class Daemon {
   /** Validates first: a bad new config is logged with every problem and the old pipelines keep running. */
   private async reload(): Promise<void> {
     if (this.signals > 0) return;
-    if (this.file === STDIN) {
+    if (this.file === STDIN || this.file === FROM_FLAGS) {
       this.supervisor.reloadRejected();
-      this.log.warn('reload rejected: the config was read from stdin, which cannot be read again; keeping the running pipelines');
+      const from = this.file === STDIN ? 'read from stdin, which cannot be read again' : 'built from the send command\'s flags';
+      this.log.warn(`reload rejected: the config was ${from}; keeping the running pipelines`);
       return;
     }
     let next: ReplaydConfig;
@@ -247,6 +278,30 @@ class Daemon {
     }
   }
 
+  /**
+   * A run in which requests failed permanently fails (exit 1), so CI notices, unless it
+   * was allowed (--allow-export-failures, service.allow_export_failures). One line says
+   * which exporters, how many requests, and the last error of each.
+   */
+  private judgeFailures(ran: PipelineSummary[]): void {
+    const failures = ran.flatMap((s) => Object.entries(s.exporters).filter(([, c]) => c.failedFrames > 0).map(([exporter, c]) => ({
+      pipeline: s.pipeline, exporter, failed_requests: c.failedFrames, [`failed_${s.unit}`]: c.failedEvents,
+      last_code: s.lastFailures[exporter]?.code, last_error: s.lastFailures[exporter]?.message,
+    })));
+    if (failures.length === 0) return;
+    const requests = failures.reduce((n, f) => n + f.failed_requests, 0);
+    const allowed = this.allowExportFailures || this.cfg.service.allowExportFailures;
+    const what = `${requests} request${requests === 1 ? '' : 's'} failed permanently (${failures.map((f) => `${f.exporter}: ${f.failed_requests}, last ${f.last_code}`).join('; ')})`;
+    const result = resultLogger(this.log);
+    if (allowed) {
+      result.warn({ failed_requests: requests, failures }, `${what}; exit status 0 as allowed`);
+      return;
+    }
+    this.exportFailed = true;
+    result.error({ failed_requests: requests, failures },
+      `${what}: exit status 1 (--allow-export-failures or service.allow_export_failures: true makes it 0)`);
+  }
+
   private async finish(): Promise<void> {
     this.reporter.stop();
     const ran = this.reporter.summary();
@@ -254,6 +309,7 @@ class Daemon {
     if (ran.length === 0 && !this.listenFailed) {
       result.info({ reason: this.stopReason, pipelines: Object.keys(this.cfg.service.pipelines) }, 'stopped before any pipeline started: nothing was sent');
     }
+    this.judgeFailures(ran);
     await this.metrics?.close();
     await this.recorder?.finish();
     if (this.sink) {

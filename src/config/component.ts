@@ -8,7 +8,8 @@
  */
 import type { ConfigProblem } from '../errors.js';
 import type { Signal } from '../otlp/signals.js';
-import { Section, type KeyTable } from './schema.js';
+import { EnvReader } from './env.js';
+import { Section, type KeyHints, type KeyTable } from './schema.js';
 
 /** A validated component config: plain data (it crosses into worker threads), tagged by type. */
 export interface ComponentConfig {
@@ -27,11 +28,20 @@ export class ParseContext {
     /** Relative file paths resolve against the config file's folder. */
     readonly baseDir: string,
     readonly problems: ConfigProblem[],
+    /** Variables a component reads by name (OTEL_*); tests and code-built configs get none. */
+    readonly env: EnvReader = new EnvReader(),
+    /** The signals of the pipelines that list this component (none when unused). */
+    readonly signals: readonly Signal[] = [],
   ) {}
 
-  /** The block read against a key table (unknown keys are reported). */
-  section(raw: unknown, keys: KeyTable): Section {
-    return new Section(raw, this.path, keys, this.problems);
+  /** The block read against a key table (unknown keys are reported, with `hints` where given). */
+  section(raw: unknown, keys: KeyTable, hints?: KeyHints): Section {
+    return new Section(raw, this.path, keys, this.problems, hints);
+  }
+
+  /** The same place with its own problem list (a component that parses a block more than once). */
+  withProblems(problems: ConfigProblem[]): ParseContext {
+    return new ParseContext(this.id, this.path, this.baseDir, problems, this.env, this.signals);
   }
 }
 

@@ -18,10 +18,17 @@ export function checkHostPort(s: string, opts: { listen?: boolean } = {}): strin
   return undefined;
 }
 
-/** gRPC targets: an http(s):// prefix is accepted (Collector configs carry it) and stripped. */
-export function splitGrpcEndpoint(s: string): { scheme?: 'http' | 'https'; target: string } {
+/**
+ * gRPC targets: an http(s):// prefix is accepted (Collector configs carry it) and stripped;
+ * `dns:///host:port` (the gRPC name syntax) is split too. `target` is undefined for a
+ * dns: name with an authority (`dns://8.8.8.8/host:port`), which grpc-js cannot use.
+ */
+export function splitGrpcEndpoint(s: string): { scheme?: 'http' | 'https' | 'dns'; target: string | undefined } {
   const m = /^(https?):\/\/(.*?)\/?$/i.exec(s);
-  return m ? { scheme: m[1]!.toLowerCase() as 'http' | 'https', target: m[2]! } : { target: s };
+  if (m) return { scheme: m[1]!.toLowerCase() as 'http' | 'https', target: m[2]! };
+  const dns = /^dns:(?:\/\/([^/]*)\/)?(.*)$/i.exec(s);
+  if (dns) return { scheme: 'dns', target: dns[1] ? undefined : dns[2]! };
+  return { target: s };
 }
 
 /** An absolute http(s) URL without credentials; returns an error message, or undefined when valid. */

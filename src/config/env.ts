@@ -107,3 +107,60 @@ function expandTree(tree: unknown, env: Env, problems: ConfigProblem[], seen: En
   }
   return tree;
 }
+
+/**
+ * Variables that components read by name (OTEL_EXPORTER_OTLP_*, OTEL_RESOURCE_ATTRIBUTES),
+ * not through `${env:...}` in the file. An empty value counts as unset, as the
+ * OpenTelemetry specification says. Values read as secrets are hidden in every problem
+ * message the way `${env:...}` values are.
+ */
+export class EnvReader {
+  constructor(
+    readonly env: Env = {},
+    private readonly seen?: EnvValues,
+  ) {}
+
+  get(name: string, opts: { secret?: boolean } = {}): string | undefined {
+    const value = this.env[name];
+    if (value === undefined || value === '') return undefined;
+    if (opts.secret) this.hide(value, name);
+    return value;
+  }
+
+  /** Hides `value` (taken from variable `name`, whole or decoded from it) in problem messages. */
+  hide(value: string, name: string): void {
+    const ref = `\${env:${name}}`;
+    this.seen?.record(value, ref, new Map([[value, ref]]));
+  }
+}
+
+/**
+ * `key1=value1,key2=value2` as OTEL_EXPORTER_OTLP_HEADERS and OTEL_RESOURCE_ATTRIBUTES
+ * hold them (the W3C Baggage format without `;` properties): keys and values are trimmed
+ * and percent-decoded; empty entries are skipped; a later key replaces an earlier one.
+ * A problem says which entry is wrong, never what it holds (values are often credentials).
+ */
+export function parseKeyValueList(text: string): { pairs: [key: string, value: string][] } | { problem: string } {
+  const pairs = new Map<string, string>();
+  const members = text.split(',');
+  for (let i = 0; i < members.length; i++) {
+    const member = members[i]!.trim();
+    if (member === '') continue;
+    const at = `entry ${i + 1}`;
+    if (member.includes(';')) return { problem: `${at} has ";" properties, which are not supported (write a ";" in a value as %3B)` };
+    const eq = member.indexOf('=');
+    if (eq < 0) return { problem: `${at} has no "=" (expected key=value)` };
+    let key: string;
+    let value: string;
+    try {
+      key = decodeURIComponent(member.slice(0, eq).trim());
+      value = decodeURIComponent(member.slice(eq + 1).trim());
+    } catch {
+      return { problem: `${at} is not valid percent-encoding (write "%" itself as %25)` };
+    }
+    if (key === '') return { problem: `${at} has an empty key` };
+    pairs.delete(key);
+    pairs.set(key, value);
+  }
+  return { pairs: [...pairs] };
+}

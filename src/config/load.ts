@@ -6,8 +6,9 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import { ConfigError, type ConfigProblem } from '../errors.js';
-import type { ReplaydConfig } from './types.js';
-import { EnvValues, expandEnv, type Env } from './env.js';
+import type { PipelineConfig, ReplaydConfig } from './types.js';
+import type { Signal } from '../otlp/signals.js';
+import { EnvReader, EnvValues, expandEnv, type Env } from './env.js';
 import { EXPORTERS } from '../exporters/index.js';
 import { PROCESSORS } from '../processors/index.js';
 import { RECEIVERS } from '../receivers/index.js';
@@ -37,29 +38,39 @@ const MAX_ALIASES = 100;
 /** `--config -`: the config comes from standard input; relative paths in it resolve against the current folder. */
 export const STDIN = '-';
 const STDIN_NAME = '<stdin>';
+/** The name of a config that `send` built from its flags; relative paths in it resolve against the current folder. */
+export const FROM_FLAGS = '<send flags>';
 
 /** Parses and validates config text; `file` resolves relative paths and names the file in errors. */
 export function parseConfig(text: string, file: string, env: Env = process.env): ReplaydConfig {
-  const abs = file === STDIN ? STDIN_NAME : resolve(file);
+  const inMemory = file === STDIN || file === FROM_FLAGS;
+  const abs = file === STDIN ? STDIN_NAME : inMemory ? file : resolve(file);
   const problems: ConfigProblem[] = [];
   const tree = parseYaml(text, problems);
   if (problems.length > 0) throw new ConfigError(problems, abs);
 
   const fromEnv = new EnvValues();
+  const vars = new EnvReader(env, fromEnv);
   const top = new Section(expandEnv(tree, env, problems, fromEnv), '', TOP_LEVEL_KEYS, problems);
-  const baseDir = file === STDIN ? process.cwd() : dirname(abs);
+  const baseDir = inMemory ? process.cwd() : dirname(abs);
+  // Read first, so each component knows the signals it serves (exporters take per-signal
+  // OTEL_* variables); its problems are reported last, where the section usually is.
+  const serviceProblems: ConfigProblem[] = [];
+  const service = parseService(top.value('service'), serviceProblems);
+  const context = (kind: 'receivers' | 'processors' | 'exporters', id: string, path: string): ParseContext =>
+    new ParseContext(id, path, baseDir, problems, vars, signalsOf(service.pipelines, kind, id));
   const receivers: ReplaydConfig['receivers'] = {};
   const processors: ReplaydConfig['processors'] = {};
   const exporters: ReplaydConfig['exporters'] = {};
   const extensions: ReplaydConfig['extensions'] = {};
   for (const [id, factory, raw, path] of components(top, 'receivers', RECEIVERS, problems)) {
-    receivers[id] = factory.parse(raw, new ParseContext(id, path, baseDir, problems));
+    receivers[id] = factory.parse(raw, context('receivers', id, path));
   }
   for (const [id, factory, raw, path] of components(top, 'processors', PROCESSORS, problems)) {
-    processors[id] = factory.parse(raw, new ParseContext(id, path, baseDir, problems));
+    processors[id] = factory.parse(raw, context('processors', id, path));
   }
   for (const [id, factory, raw, path] of components(top, 'exporters', EXPORTERS, problems)) {
-    exporters[id] = factory.parse(raw, new ParseContext(id, path, baseDir, problems));
+    exporters[id] = factory.parse(raw, context('exporters', id, path));
   }
   const sections = asMapping(top.raw.extensions, 'extensions', problems) ?? {};
   for (const [id, raw] of Object.entries(sections)) {
@@ -77,8 +88,7 @@ export function parseConfig(text: string, file: string, env: Env = process.env):
       extensions.recorder = parseRecorder(raw, baseDir, path, problems);
     }
   }
-  // Parsed last so problems come out in the order the sections usually appear in a file.
-  const service = parseService(top.value('service'), problems);
+  problems.push(...serviceProblems);
   const cfg: ReplaydConfig = { file: abs, receivers, processors, exporters, extensions, service, fromEnv };
   checkPipelines(cfg, problems);
   // Values from ${env:...} may be secrets: messages show them as written.
@@ -114,6 +124,13 @@ function readStdin(): string {
     const code = (err as NodeJS.ErrnoException).code ?? String(err);
     throw new ConfigError([{ path: '', message: `standard input cannot be read (${code})` }], STDIN_NAME, 'ERR_CONFIG_NOT_FOUND');
   }
+}
+
+/** The signals of the pipelines that list component `id`, in file order, each once. */
+function signalsOf(pipelines: Record<string, PipelineConfig>, kind: 'receivers' | 'processors' | 'exporters', id: string): Signal[] {
+  const out = new Set<Signal>();
+  for (const p of Object.values(pipelines)) if (p[kind].includes(id)) out.add(p.signal);
+  return [...out];
 }
 
 function parseYaml(text: string, problems: ConfigProblem[]): unknown {

@@ -3,7 +3,9 @@
  * README's config reference is generated from (`npm run reference`). The parsers read
  * these same tables, and the component sections come from the registries.
  */
-import { RETRY_KEYS, TLS_KEYS } from '../exporters/exporter-config.js';
+import { SENDING_QUEUE_KEYS } from '../exporters/collector-keys.js';
+import { KEEPALIVE_KEYS, RETRY_KEYS } from '../exporters/exporter-config.js';
+import { TLS_KEYS } from '../exporters/tls-config.js';
 import { EXPORTERS } from '../exporters/index.js';
 import { ACTION_KEYS } from '../processors/action-list.js';
 import { PROCESSORS } from '../processors/index.js';
@@ -39,6 +41,8 @@ export const CONFIG_REFERENCE: readonly ReferenceSection[] = [
   ...components('exporters', EXPORTERS),
   { title: 'exporters.*.tls', keys: TLS_KEYS },
   { title: 'exporters.*.retry_on_failure', keys: RETRY_KEYS },
+  { title: 'exporters.*.sending_queue', keys: SENDING_QUEUE_KEYS },
+  { title: 'exporters.otlp_grpc.keepalive', keys: KEEPALIVE_KEYS },
   { title: 'extensions.sink', keys: SINK_KEYS },
   { title: 'extensions.recorder', keys: RECORDER_KEYS },
   { title: 'service', keys: SERVICE_KEYS },

@@ -1,5 +1,6 @@
 /** One self-contained description per pipeline: what a worker gets and what a reload compares. */
 import { ConfigError } from '../errors.js';
+import { exporterFor } from '../exporters/exporter-config.js';
 import type { ReplaydConfig, ResolvedPipeline } from './types.js';
 
 /**
@@ -20,7 +21,8 @@ export function resolvePipelines(cfg: ReplaydConfig): ResolvedPipeline[] {
       pipeline,
       receivers: pick(pipeline.receivers, cfg.receivers, 'receiver'),
       processors: pick(pipeline.processors, cfg.processors, 'processor'),
-      exporters: pick(pipeline.exporters, cfg.exporters, 'exporter'),
+      // Each exporter as it is for this signal (OTEL_EXPORTER_OTLP_<SIGNAL>_* variables may differ).
+      exporters: pick(pipeline.exporters, cfg.exporters, 'exporter').map((e) => exporterFor(e, pipeline.signal)),
     });
   });
 }

@@ -67,12 +67,18 @@ export function didYouMean(word: string, candidates: Iterable<string>): string {
   return best !== undefined && bestDist <= limit ? ` (did you mean "${best}"?)` : '';
 }
 
+/**
+ * Keys a table does not have but users paste from elsewhere (Collector configs), each with
+ * what to write here instead: an unknown key found in it gets that hint, not a guess.
+ */
+export type KeyHints = Readonly<Record<string, string>>;
+
 /** Reports every key of `raw` that the table does not know. */
-function checkKeys(raw: Record<string, unknown>, table: KeyTable, path: string, problems: ConfigProblem[]): void {
+function checkKeys(raw: Record<string, unknown>, table: KeyTable, path: string, problems: ConfigProblem[], hints: KeyHints): void {
   for (const key of Object.keys(raw)) {
-    if (!Object.hasOwn(table, key)) {
-      problems.push({ path: joinPath(path, key), message: `unknown key ${JSON.stringify(key)}${didYouMean(key, Object.keys(table))}` });
-    }
+    if (Object.hasOwn(table, key)) continue;
+    const hint = Object.hasOwn(hints, key) ? `: ${hints[key]}` : didYouMean(key, Object.keys(table));
+    problems.push({ path: joinPath(path, key), message: `unknown key ${JSON.stringify(key)}${hint}` });
   }
 }
 
@@ -111,9 +117,10 @@ export class Section {
     readonly path: string,
     readonly table: KeyTable,
     readonly problems: ConfigProblem[],
+    hints: KeyHints = {},
   ) {
     this.raw = asMapping(raw, path, problems) ?? {};
-    checkKeys(this.raw, table, path, problems);
+    checkKeys(this.raw, table, path, problems, hints);
   }
 
   keyPath(key: string): string {
@@ -210,8 +217,8 @@ export class Section {
   }
 
   /** A nested mapping read against its own table. */
-  section(key: string, table: KeyTable): Section {
-    return new Section(this.raw[key], this.keyPath(key), table, this.problems);
+  section(key: string, table: KeyTable, hints?: KeyHints): Section {
+    return new Section(this.raw[key], this.keyPath(key), table, this.problems, hints);
   }
 
   private fallback(key: string, parse: (d: string | number | boolean) => number | undefined): number | undefined {

@@ -1,6 +1,7 @@
 /** `service:` — run length, shutdown, the daemon's own telemetry; pipelines are in pipelines.ts. */
 import type { ConfigProblem } from '../errors.js';
 import type { ServiceConfig } from './types.js';
+import { DEFAULT_METRICS_ADDRESS } from '../telemetry/listen-address.js';
 import { checkHostPort } from './endpoints.js';
 import { parsePipelines } from './pipelines.js';
 import { Section, type KeyTable } from './schema.js';
@@ -8,6 +9,7 @@ import { Section, type KeyTable } from './schema.js';
 export const SERVICE_KEYS: KeyTable = {
   duration: { doc: 'Stop after this long; 0 = run until stopped (or until every receiver finished its loops).', default: '0s' },
   shutdown_timeout: { doc: 'On stop, wait this long for in-flight requests; the rest are counted as failed.', default: '30s' },
+  allow_export_failures: { doc: 'Exit 0 even when requests failed permanently (as --allow-export-failures does); otherwise such a run exits 1.', default: false },
   memory_limit: { doc: 'Refuse to start pipelines whose estimated memory (templates × workers, requests in flight) is above this size; default: the cgroup memory limit, else 80 % of RAM.' },
   telemetry: { doc: 'The daemon\'s own stats, metrics and logs, see the telemetry table.' },
   pipelines: { doc: 'traces[/name], metrics[/name], logs[/name]: one receiver, processors, exporters.', required: true },
@@ -20,7 +22,7 @@ export const TELEMETRY_KEYS: KeyTable = {
 };
 
 export const TELEMETRY_METRICS_KEYS: KeyTable = {
-  address: { doc: 'host:port for /metrics and /healthz; "" or none disables them.', default: '127.0.0.1:8888' },
+  address: { doc: 'host:port for /metrics and /healthz; "" or none disables them. Not 8888: that is the Collector\'s own metrics port, which a Collector sidecar in the same pod holds.', default: DEFAULT_METRICS_ADDRESS },
 };
 
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
@@ -49,6 +51,7 @@ export function parseService(raw: unknown, problems: ConfigProblem[]): ServiceCo
   const cfg: ServiceConfig = {
     durationMs: s.duration('duration')!,
     shutdownTimeoutMs: s.duration('shutdown_timeout', { positive: true })!,
+    allowExportFailures: s.bool('allow_export_failures'),
     telemetry,
     pipelines: s.has('pipelines') ? parsePipelines(s.raw.pipelines, s.keyPath('pipelines'), problems) : {},
   };

@@ -47,6 +47,8 @@ export interface ServiceConfig {
   /** 0 = until stopped. */
   durationMs: number;
   shutdownTimeoutMs: number;
+  /** Exit 0 although requests failed permanently (otherwise such a run exits 1). */
+  allowExportFailures: boolean;
   /** Bytes the pipelines may need at most (an estimate, checked before start); undefined = the cgroup limit, else 80 % of RAM. */
   memoryLimit?: number;
   telemetry: {

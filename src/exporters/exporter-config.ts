@@ -1,20 +1,15 @@
 /** The OTLP exporters' config (gRPC and HTTP share most of it): keys, parsing, description. */
-import { resolve } from 'node:path';
 import type { ComponentConfig, ParseContext } from '../config/component.js';
 import type { ConfigProblem } from '../errors.js';
 import { SIGNAL_NAMES, type Signal } from '../otlp/signals.js';
 import { formatDuration } from '../units.js';
 import { checkHostPort, checkHttpUrl, signalPathIn, splitGrpcEndpoint } from '../config/endpoints.js';
-import { Section, isFile, isMapping, joinPath, setOwn, type KeyTable } from '../config/schema.js';
+import { Section, isMapping, joinPath, setOwn, type KeyTable } from '../config/schema.js';
+import { EXPORTER_HINTS, maxInFlightFromQueue } from './collector-keys.js';
+import { endpointVariables, scrubEnvProblems, takesOtlpEnv, withOtlpEnv } from './otlp-env.js';
+import { parseTls, tlsSection, type TlsConfig } from './tls-config.js';
 
-export interface TlsConfig {
-  insecure: boolean;
-  caFile?: string;
-  certFile?: string;
-  keyFile?: string;
-  insecureSkipVerify: boolean;
-  serverNameOverride?: string;
-}
+export type { TlsConfig } from './tls-config.js';
 
 export interface RetryConfig {
   enabled: boolean;
@@ -25,9 +20,16 @@ export interface RetryConfig {
   randomizationFactor: number;
 }
 
+/** grpc-js keepalive channel options, under the Collector's names. */
+export interface KeepaliveConfig {
+  timeMs: number;
+  timeoutMs: number;
+  permitWithoutStream: boolean;
+}
+
 export interface ExporterConfig extends ComponentConfig {
   readonly type: 'otlp_grpc' | 'otlp_http';
-  /** gRPC: host:port (a scheme is accepted and stripped); HTTP: base URL. */
+  /** gRPC: host:port or dns:///host:port (an http(s):// scheme is stripped); HTTP: base URL. */
   endpoint: string;
   /** HTTP only: full URLs that replace endpoint + /v1/<signal>. */
   signalEndpoints: Partial<Record<Signal, string>>;
@@ -40,16 +42,15 @@ export interface ExporterConfig extends ComponentConfig {
   timeoutMs: number;
   maxInFlight: number;
   retryOnFailure: RetryConfig;
+  /** gRPC only: the channel's load-balancing policy over the addresses its name resolves to. */
+  balancerName: 'pick_first' | 'round_robin';
+  /** gRPC only. */
+  keepalive: KeepaliveConfig;
+  /** Set when the block names no endpoint and so takes OTEL_EXPORTER_OTLP_* variables: the ones it used. */
+  fromEnv?: string[];
+  /** The config for a signal whose OTEL_EXPORTER_OTLP_<SIGNAL>_* variables make it differ (see exporterFor). */
+  signals?: Partial<Record<Signal, ExporterConfig>>;
 }
-
-export const TLS_KEYS: KeyTable = {
-  insecure: { doc: 'gRPC: true = plaintext; TLS is used unless this is set. HTTP: the URL scheme decides.', default: false },
-  ca_file: { doc: 'PEM file of CAs to trust instead of the system roots.' },
-  cert_file: { doc: 'PEM client certificate for mutual TLS (with key_file).' },
-  key_file: { doc: 'PEM client key for mutual TLS (with cert_file).' },
-  insecure_skip_verify: { doc: 'Do not verify the server certificate (testing only).', default: false },
-  server_name_override: { doc: 'Name to verify the server certificate against (and send as SNI).' },
-};
 
 export const RETRY_KEYS: KeyTable = {
   enabled: { doc: 'Retry retryable failures (UNAVAILABLE, 429, 502-504, …) with exponential backoff.', default: true },
@@ -60,18 +61,29 @@ export const RETRY_KEYS: KeyTable = {
   randomization_factor: { doc: 'Each delay is randomized by ± this fraction.', default: 0.5 },
 };
 
+export const KEEPALIVE_KEYS: KeyTable = {
+  time: { doc: 'Ping the server after this long without activity on the connection.', default: '30s' },
+  timeout: { doc: 'Close the connection when a ping is not answered within this long.', default: '10s' },
+  permit_without_stream: { doc: 'Ping even while no request is in flight.', default: false },
+};
+
 const COMMON_KEYS: KeyTable = {
-  endpoint: { doc: 'gRPC: host:port (an http(s):// prefix is stripped). HTTP: base URL; /v1/<signal> is appended.' },
+  endpoint: { doc: 'gRPC: host:port or dns:///host:port (an http(s):// prefix is stripped). HTTP: base URL; /v1/<signal> is appended. Omitted: taken, with every setting this block does not give, from the OTEL_EXPORTER_OTLP_* variables.' },
   tls: { doc: 'TLS settings, see the tls table.' },
   headers: { doc: 'Extra request headers/metadata; values are secrets and never logged. ${env:VAR} works here.' },
   compression: { doc: 'none or gzip.', default: 'none' },
   timeout: { doc: 'Deadline of one attempt.', default: '10s' },
   max_in_flight: { doc: 'Most concurrent requests to this exporter per worker; bounds memory.', default: 4 },
   retry_on_failure: { doc: 'Retry policy, see the retry_on_failure table.' },
+  sending_queue: { doc: 'Accepted for Collector configs: num_consumers sets max_in_flight; see the sending_queue table.' },
 };
 
 export const EXPORTER_KEYS: Readonly<Record<ExporterConfig['type'], KeyTable>> = {
-  otlp_grpc: COMMON_KEYS,
+  otlp_grpc: {
+    ...COMMON_KEYS,
+    balancer_name: { doc: 'pick_first or round_robin (spread requests over every address the name resolves to, e.g. with dns:///).', default: 'pick_first' },
+    keepalive: { doc: 'HTTP/2 keepalive pings, see the keepalive table.' },
+  },
   otlp_http: {
     ...COMMON_KEYS,
     encoding: { doc: 'proto or json (OTLP/JSON).', default: 'proto' },
@@ -85,10 +97,57 @@ const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 /** Visible ASCII, space and tab: what both HTTP/1.1 and gRPC (non -bin) metadata accept. */
 export const HEADER_VALUE = /^[\t\x20-\x7e]*$/;
 
+/**
+ * Parses one exporter block. A block that names no endpoint takes the OTEL_EXPORTER_OTLP_*
+ * variables under it (otlp-env.ts); since those may differ per signal, it is then read once
+ * per signal it serves, and a signal whose config differs gets its own (`signals`).
+ */
 export function parseExporter(type: ExporterConfig['type'], raw: unknown, ctx: ParseContext): ExporterConfig {
+  if (!takesOtlpEnv(raw)) return parseBlock(type, raw, ctx);
+  const served: (Signal | undefined)[] = ctx.signals.length > 0 ? [...ctx.signals] : [undefined];
+  const reported = new Set<string>();
+  const variants = served.map((signal) => {
+    const problems: ConfigProblem[] = [];
+    const overlay = withOtlpEnv(type, raw, ctx.env, signal, ctx.path, problems);
+    const cfg = parseBlock(type, overlay.raw, ctx.withProblems(problems), { signal, used: overlay.used });
+    // Two signals read the same file keys: a problem with one of them is reported once.
+    for (const p of scrubEnvProblems(problems, overlay.origins, ctx.path)) {
+      const key = `${p.path}\0${p.message}`;
+      if (!reported.has(key)) ctx.problems.push(p);
+      reported.add(key);
+    }
+    return cfg;
+  });
+  const base = variants[0]!;
+  const differing = served.flatMap((signal, i) => (signal && JSON.stringify(variants[i]) !== JSON.stringify(base) ? [[signal, variants[i]!] as const] : []));
+  if (differing.length > 0) base.signals = Object.fromEntries(differing);
+  return base;
+}
+
+/** The exporter config a pipeline of `signal` uses (plain data, without the other signals' configs). */
+export function exporterFor(cfg: ExporterConfig, signal: Signal): ExporterConfig {
+  const { signals, ...own } = cfg;
+  return signals?.[signal] ?? own;
+}
+
+/** The config and every per-signal variant of it: what checks before start go through. */
+export function exporterVariants(cfg: ExporterConfig): ExporterConfig[] {
+  return [cfg, ...Object.values(cfg.signals ?? {})];
+}
+
+interface EnvUse {
+  /** The signal this reading is for; undefined for an exporter no pipeline lists. */
+  signal: Signal | undefined;
+  used: string[];
+}
+
+function parseBlock(type: ExporterConfig['type'], raw: unknown, ctx: ParseContext, env?: EnvUse): ExporterConfig {
   const { id, baseDir, path, problems } = ctx;
-  const s = new Section(raw, path, EXPORTER_KEYS[type], problems);
-  const tls = parseTls(s.section('tls', TLS_KEYS), baseDir);
+  const s = new Section(raw, path, EXPORTER_KEYS[type], problems, EXPORTER_HINTS[type]);
+  const tls = parseTls(tlsSection(s), baseDir);
+  // HTTP has no keepalive key (an unknown one gets a hint); its config carries the defaults.
+  const keepalive = type === 'otlp_grpc' ? s.section('keepalive', KEEPALIVE_KEYS) : new Section({}, path, KEEPALIVE_KEYS, []);
+  const maxInFlight = s.number('max_in_flight', { integer: true, positive: true, max: 10_000 })!;
   const cfg: ExporterConfig = {
     type,
     id,
@@ -99,13 +158,20 @@ export function parseExporter(type: ExporterConfig['type'], raw: unknown, ctx: P
     headers: parseHeaders(s.raw.headers, joinPath(path, 'headers'), problems),
     compression: s.oneOf('compression', ['none', 'gzip'] as const)!,
     timeoutMs: s.duration('timeout', { positive: true })!,
-    maxInFlight: s.number('max_in_flight', { integer: true, positive: true, max: 10_000 })!,
+    maxInFlight: maxInFlightFromQueue(s, maxInFlight) ?? maxInFlight,
     retryOnFailure: parseRetry(s.section('retry_on_failure', RETRY_KEYS)),
+    balancerName: type === 'otlp_grpc' ? s.oneOf('balancer_name', ['pick_first', 'round_robin'] as const)! : 'pick_first',
+    keepalive: {
+      timeMs: keepalive.duration('time', { positive: true })!,
+      timeoutMs: keepalive.duration('timeout', { positive: true })!,
+      permitWithoutStream: keepalive.bool('permit_without_stream'),
+    },
   };
+  if (env) cfg.fromEnv = env.used;
   const endpoint = s.string('endpoint');
   if (type === 'otlp_grpc') {
-    if (endpoint === undefined) s.problem('endpoint', 'is required');
-    else cfg.endpoint = grpcEndpoint(s, endpoint, tls);
+    if (endpoint !== undefined) cfg.endpoint = grpcEndpoint(s, endpoint, tls);
+    else s.problem('endpoint', env ? `is required: set it here, or set ${endpointVariables(env.signal)}` : 'is required');
     return cfg;
   }
   for (const signal of SIGNAL_NAMES) {
@@ -126,7 +192,8 @@ export function parseExporter(type: ExporterConfig['type'], raw: unknown, ctx: P
       s.problem('endpoint', `ends in ${path}, and /v1/<signal> is appended to endpoint, so requests would go to ${path}/v1/${signal}: `
         + `drop ${path} from endpoint, or give the full URL as ${signal}_endpoint instead`);
     }
-  } else if (Object.keys(cfg.signalEndpoints).length === 0) {
+  } else if (Object.keys(cfg.signalEndpoints).length === 0 && !env) {
+    // With variables, whether a signal has a URL is the pipeline's question (httpSignalProblem).
     s.problem('endpoint', 'is required (or give traces_endpoint, metrics_endpoint, logs_endpoint)');
   }
   return cfg;
@@ -134,36 +201,17 @@ export function parseExporter(type: ExporterConfig['type'], raw: unknown, ctx: P
 
 function grpcEndpoint(s: Section, endpoint: string, tls: TlsConfig): string {
   const { scheme, target } = splitGrpcEndpoint(endpoint);
-  const bad = checkHostPort(target);
+  const bad = scheme === 'dns' && target === undefined
+    ? `a DNS authority is not supported: write dns:///host:port, got ${JSON.stringify(endpoint)}`
+    : checkHostPort(target ?? '');
   if (bad) s.problem('endpoint', bad);
   // Plaintext must be asked for in tls.insecure; a scheme that disagrees is a mistake either way.
   if (scheme === 'https' && tls.insecure) s.problem('endpoint', 'says https:// but tls.insecure is true; drop one of them');
   if (scheme === 'http' && !tls.insecure) {
     s.problem('endpoint', 'says http:// but gRPC uses TLS unless tls.insecure is true; set tls: { insecure: true } or drop the scheme');
   }
-  return target;
-}
-
-function parseTls(s: Section, baseDir: string): TlsConfig {
-  const tls: TlsConfig = { insecure: s.bool('insecure'), insecureSkipVerify: s.bool('insecure_skip_verify') };
-  const files = [
-    ['ca_file', 'caFile'],
-    ['cert_file', 'certFile'],
-    ['key_file', 'keyFile'],
-  ] as const;
-  for (const [key, field] of files) {
-    const rel = s.string(key);
-    if (rel === undefined) continue;
-    const file = resolve(baseDir, rel);
-    if (!isFile(file)) s.problem(key, `file ${file} does not exist`);
-    tls[field] = file;
-  }
-  if (s.has('cert_file') !== s.has('key_file')) {
-    s.problem(s.has('cert_file') ? 'key_file' : 'cert_file', 'is required with cert_file/key_file (mutual TLS needs both)');
-  }
-  const name = s.string('server_name_override');
-  if (name !== undefined) tls.serverNameOverride = name;
-  return tls;
+  // grpc-js resolves a bare host:port with DNS as well; the dns:/// form is kept as written.
+  return scheme === 'dns' ? `dns:///${target}` : (target ?? '');
 }
 
 function parseRetry(s: Section): RetryConfig {
@@ -206,23 +254,34 @@ function parseHeaders(raw: unknown, path: string, problems: ConfigProblem[]): Re
   return out;
 }
 
-/** One line for `validate`: where it sends and how; header names only, never their values. */
+/** One line for `validate` (and one per signal that differs): where it sends and how; header names only, never values. */
 export function describeExporter(e: ExporterConfig): string {
+  const lines = [describeOne(e)];
+  for (const [signal, v] of Object.entries(e.signals ?? {})) lines.push(`for ${signal}: ${describeOne(v).replaceAll('\n    ', '\n      ')}`);
+  return lines.join('\n    ');
+}
+
+function describeOne(e: ExporterConfig): string {
   const where =
     e.type === 'otlp_grpc'
-      ? `grpc ${e.endpoint} (${e.tls.insecure ? 'plaintext' : 'TLS'})`
-      : `http ${[e.endpoint, ...Object.entries(e.signalEndpoints).map(([s, u]) => `${s}=${u}`)].filter(Boolean).join(' ')} (${e.encoding})`;
+      ? `grpc ${e.endpoint || '(no endpoint)'} (${e.tls.insecure ? 'plaintext' : 'TLS'}${e.balancerName === 'round_robin' ? ', round_robin' : ''})`
+      : `http ${[e.endpoint, ...Object.entries(e.signalEndpoints).map(([s, u]) => `${s}=${u}`)].filter(Boolean).join(' ') || '(no endpoint)'} (${e.encoding})`;
   const r = e.retryOnFailure;
   const retry = r.enabled
     ? `retry ${formatDuration(r.initialIntervalMs)}..${formatDuration(r.maxIntervalMs)}, give up after ${r.maxElapsedTimeMs === 0 ? 'never' : formatDuration(r.maxElapsedTimeMs)}`
     : 'no retry';
   const out = [`${where}, compression ${e.compression}, timeout ${formatDuration(e.timeoutMs)}, max_in_flight ${e.maxInFlight}, ${retry}`];
+  if (e.fromEnv) out.push(e.fromEnv.length > 0 ? `from the environment: ${e.fromEnv.join(', ')}` : 'no endpoint here and no OTEL_EXPORTER_OTLP_* variable set');
+  if (e.tls.minVersion) out.push(`tls: at least ${e.tls.minVersion}`);
   if (e.tls.insecureSkipVerify) out.push('tls: certificate NOT verified (insecure_skip_verify)');
   for (const name of Object.keys(e.headers)) out.push(`${name}: <redacted>`);
   return out.join('\n    ');
 }
 
 /** An HTTP exporter needs a URL for the pipeline's signal. */
-export function httpSignalProblem(e: ExporterConfig, signal: Signal): string | undefined {
-  return e.endpoint === '' && e.signalEndpoints[signal] === undefined ? `has no endpoint for ${signal} (set endpoint or ${signal}_endpoint)` : undefined;
+export function httpSignalProblem(cfg: ExporterConfig, signal: Signal): string | undefined {
+  const e = exporterFor(cfg, signal);
+  if (e.endpoint !== '' || e.signalEndpoints[signal] !== undefined) return undefined;
+  const vars = e.fromEnv ? `, or ${endpointVariables(signal)}` : '';
+  return `has no endpoint for ${signal} (set endpoint or ${signal}_endpoint${vars})`;
 }

@@ -17,13 +17,17 @@ const GZIP = 2; // grpc-js CompressionAlgorithms.gzip
 /** Request bytes are already encoded: grpc-js must pass them through untouched. */
 const identity = (b: Buffer): Buffer => b;
 
-/** `http://host:port` and `https://host:port/` are accepted as in the Collector; grpc-js wants `host:port`. */
+/**
+ * `http://host:port` and `https://host:port/` are accepted as in the Collector; grpc-js
+ * wants `host:port`. `dns:///host:port` is passed on as it is (grpc-js resolves it).
+ */
 export function grpcTarget(endpoint: string, exporterId: string): string {
-  const target = endpoint.trim().replace(/^[a-z][a-z0-9+.-]*:\/\//i, '').replace(/\/+$/, '');
+  const dns = /^dns:\/\/\/(.+)$/i.exec(endpoint.trim());
+  const target = dns ? dns[1]! : endpoint.trim().replace(/^[a-z][a-z0-9+.-]*:\/\//i, '').replace(/\/+$/, '');
   if (target === '' || target.includes('/')) {
-    throw new ConfigError([{ path: `exporters.${exporterId}.endpoint`, message: `expected host:port, got "${endpoint}"` }]);
+    throw new ConfigError([{ path: `exporters.${exporterId}.endpoint`, message: `expected host:port or dns:///host:port, got "${endpoint}"` }]);
   }
-  return target;
+  return dns ? `dns:///${target}` : target;
 }
 
 /** OTLP over gRPC (unary Export calls) on one grpc-js channel. */
@@ -57,8 +61,9 @@ export class OtlpGrpcExporter implements Exporter {
       // Frames can be tens of MiB; the endpoint enforces its own limit.
       'grpc.max_send_message_length': -1,
       'grpc.max_receive_message_length': -1,
-      'grpc.keepalive_time_ms': 30_000,
-      'grpc.keepalive_timeout_ms': 10_000,
+      'grpc.keepalive_time_ms': cfg.keepalive.timeMs,
+      'grpc.keepalive_timeout_ms': cfg.keepalive.timeoutMs,
+      'grpc.keepalive_permit_without_calls': cfg.keepalive.permitWithoutStream ? 1 : 0,
       'grpc.primary_user_agent': USER_AGENT,
       // grpc-js backs reconnects off up to 120 s by default: a restarted endpoint would sit
       // idle that long while our retries fail fast with UNAVAILABLE.
@@ -67,6 +72,8 @@ export class OtlpGrpcExporter implements Exporter {
       // Our own channel per exporter: two exporters to one endpoint must not share a connection.
       'grpc.use_local_subchannel_pool': 1,
     };
+    // grpc-js picks pick_first unless a service config names another policy.
+    if (cfg.balancerName !== 'pick_first') options['grpc.service_config'] = JSON.stringify({ loadBalancingConfig: [{ [cfg.balancerName]: {} }] });
     if (cfg.compression === 'gzip') options['grpc.default_compression_algorithm'] = GZIP;
     if (cfg.tls.serverNameOverride) options['grpc.ssl_target_name_override'] = cfg.tls.serverNameOverride;
     this.#client = new grpc.Client(target, grpcCredentials(cfg.tls, cfg.id, log2), options);

@@ -39,7 +39,8 @@ export class OtlpHttpExporter implements Exporter {
   readonly id: string;
   readonly encoding: 'proto' | 'json';
   readonly maxInFlight: number;
-  readonly #targets: Record<Signal, Target>;
+  /** Only signals with a URL: a pipeline never uses this exporter for another (checked at load). */
+  readonly #targets: Partial<Record<Signal, Target>>;
   readonly #pools: Pool[] = [];
   readonly #headers: Record<string, string>;
   readonly #gzip: boolean;
@@ -69,9 +70,10 @@ export class OtlpHttpExporter implements Exporter {
 
     let connect: ReturnType<typeof httpConnectOptions> | undefined;
     const pools = new Map<string, Pool>();
-    const targets = {} as Record<Signal, Target>;
+    const targets: Partial<Record<Signal, Target>> = {};
     for (const signal of SIGNAL_NAMES) {
       const override = cfg.signalEndpoints[signal];
+      if (override === undefined && cfg.endpoint === '') continue;
       const url = parseUrl(override ?? joinPath(cfg.endpoint, SIGNALS[signal].httpPath), override ? `${key}.${signal}_endpoint` : `${key}.endpoint`);
       let pool = pools.get(url.origin);
       if (!pool) {
@@ -94,6 +96,8 @@ export class OtlpHttpExporter implements Exporter {
   }
 
   async export(signal: Signal, body: Uint8Array, abort?: AbortSignal, onRetry?: () => void): Promise<ExportOutcome> {
+    const target = this.#targets[signal];
+    if (!target) return { status: 'failed', rejected: 0, retries: 0, wireBytes: 0, code: 'ERR_EXPORT_INTERNAL', message: `exporter ${this.id} has no endpoint for ${signal}` };
     let buf = Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
     if (this.#gzip) {
       // Once per request, not per attempt; zlib runs on the libuv pool, off the event loop.
@@ -103,7 +107,6 @@ export class OtlpHttpExporter implements Exporter {
         return { status: 'failed', rejected: 0, retries: 0, wireBytes: 0, code: 'ERR_EXPORT_COMPRESS', message: `gzip failed: ${(err as Error).message}` };
       }
     }
-    const target = this.#targets[signal];
     const outcome = await this.#retry.run((a) => this.#attempt(signal, target, buf, a), abort, {
       onRetry,
       onAttemptFailed: (err, attempt, delayMs) => {

@@ -2,7 +2,7 @@ import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createSecureContext, type PeerCertificate } from 'node:tls';
 import * as grpc from '@grpc/grpc-js';
-import type { TlsConfig } from './exporter-config.js';
+import type { TlsConfig } from './tls-config.js';
 import { ConfigError, type ConfigProblem } from '../errors.js';
 import type { Logger } from '../log.js';
 
@@ -14,8 +14,8 @@ export interface TlsMaterial {
 }
 
 /**
- * Reads and parses ca_file / cert_file / key_file; a missing, unreadable or malformed
- * file is a config error naming its key and file (grpc-js and OpenSSL would only say
+ * Reads and parses ca / cert / key, from files or inline PEM; a missing, unreadable or
+ * malformed one is a config error naming its key (grpc-js and OpenSSL would only say
  * "bad base64 decode", at the first connection).
  */
 export function readTlsMaterial(tls: TlsConfig, exporterId: string): TlsMaterial {
@@ -24,7 +24,7 @@ export function readTlsMaterial(tls: TlsConfig, exporterId: string): TlsMaterial
   return material;
 }
 
-/** Every problem with an exporter's TLS files, as `validate` and the daemon's start check them. */
+/** Every problem with an exporter's TLS material, as `validate` and the daemon's start check them. */
 export function tlsProblems(tls: TlsConfig, exporterId: string): ConfigProblem[] {
   return loadTls(tls, exporterId).problems;
 }
@@ -32,34 +32,42 @@ export function tlsProblems(tls: TlsConfig, exporterId: string): ConfigProblem[]
 function loadTls(tls: TlsConfig, exporterId: string): { material: TlsMaterial; problems: ConfigProblem[] } {
   const base = `exporters.${exporterId}.tls`;
   const problems: ConfigProblem[] = [];
-  if ((tls.certFile === undefined) !== (tls.keyFile === undefined)) {
-    problems.push({ path: base, message: 'cert_file and key_file must be set together (mTLS)' });
+  if ((tls.certFile === undefined && tls.certPem === undefined) !== (tls.keyFile === undefined && tls.keyPem === undefined)) {
+    problems.push({ path: base, message: 'a client certificate and its key must be set together (mTLS)' });
   }
-  const read = (file: string | undefined, key: string, check: (pem: Buffer) => string | undefined): Buffer | undefined => {
-    if (file === undefined) return undefined;
-    let pem: Buffer;
-    try {
-      pem = readFileSync(file);
-    } catch (err) {
-      const why = (err as NodeJS.ErrnoException).code ?? 'unreadable';
-      problems.push({ path: `${base}.${key}`, message: `cannot read ${file} (${why})` });
-      return undefined;
+  /** `what` names the material in messages: the file, or the key of inline PEM (never its text). */
+  const read = (file: string | undefined, pem: string | undefined, what: string, check: (pem: Buffer) => string | undefined): Buffer | undefined => {
+    if (file === undefined && pem === undefined) return undefined;
+    const key = file === undefined ? `${what}_pem` : `${what}_file`;
+    let bytes: Buffer;
+    if (file === undefined) {
+      bytes = Buffer.from(pem!);
+    } else {
+      try {
+        bytes = readFileSync(file);
+      } catch (err) {
+        const why = (err as NodeJS.ErrnoException).code ?? 'unreadable';
+        problems.push({ path: `${base}.${key}`, message: `cannot read ${file} (${why})` });
+        return undefined;
+      }
     }
-    const bad = check(pem);
-    if (bad === undefined) return pem;
-    problems.push({ path: `${base}.${key}`, message: `${file} ${bad}` });
+    const bad = check(bytes);
+    if (bad === undefined) return bytes;
+    problems.push({ path: `${base}.${key}`, message: file === undefined ? bad : `${file} ${bad}` });
     return undefined;
   };
   const material: TlsMaterial = {
-    ca: read(tls.caFile, 'ca_file', certificateProblem),
-    cert: read(tls.certFile, 'cert_file', certificateProblem),
-    key: read(tls.keyFile, 'key_file', keyProblem),
+    ca: read(tls.caFile, tls.caPem, 'ca', certificateProblem),
+    cert: read(tls.certFile, tls.certPem, 'cert', certificateProblem),
+    key: read(tls.keyFile, tls.keyPem, 'key', keyProblem),
   };
   if (material.cert && material.key) {
     try {
       createSecureContext({ cert: material.cert, key: material.key });
     } catch (err) {
-      problems.push({ path: `${base}.key_file`, message: `${tls.keyFile} does not fit the certificate in ${tls.certFile} (${opensslReason(err)})` });
+      const key = tls.keyFile ?? 'key_pem';
+      const cert = tls.certFile ?? 'cert_pem';
+      problems.push({ path: `${base}.${tls.keyFile ? 'key_file' : 'key_pem'}`, message: `${key} does not fit the certificate in ${cert} (${opensslReason(err)})` });
     }
   }
   return { material, problems };
@@ -111,27 +119,27 @@ function acceptAnyIdentity(_host: string, _cert: PeerCertificate): Error | undef
 
 /**
  * grpc-js channel credentials. `insecure` → plaintext h2c. Otherwise TLS with the
- * system roots or ca_file, plus a client cert for mTLS. insecure_skip_verify sets
- * rejectUnauthorized false (grpc-js ≥ 1.10 passes it to tls.connect, so an untrusted
- * chain is accepted) and a checkServerIdentity that accepts any name.
+ * system roots or the configured CA, a client cert for mTLS, and min_version, through
+ * our own secure context. insecure_skip_verify sets rejectUnauthorized false (grpc-js
+ * passes it to tls.connect, so an untrusted chain is accepted) and a checkServerIdentity
+ * that accepts any name.
  */
 export function grpcCredentials(tls: TlsConfig, exporterId: string, log: Logger): grpc.ChannelCredentials {
   if (tls.insecure) return grpc.credentials.createInsecure();
   const m = readTlsMaterial(tls, exporterId);
-  if (!tls.insecureSkipVerify) return grpc.credentials.createSsl(m.ca ?? null, m.key ?? null, m.cert ?? null);
+  const context = createSecureContext({ ca: m.ca, cert: m.cert, key: m.key, minVersion: tls.minVersion });
+  if (!tls.insecureSkipVerify) return grpc.credentials.createFromSecureContext(context);
   log.warn({ exporter: exporterId }, SKIP_WARNING);
-  return grpc.credentials.createSsl(m.ca ?? null, m.key ?? null, m.cert ?? null, {
-    rejectUnauthorized: false,
-    checkServerIdentity: acceptAnyIdentity,
-  });
+  return grpc.credentials.createFromSecureContext(context, { rejectUnauthorized: false, checkServerIdentity: acceptAnyIdentity });
 }
 
-type HttpConnectOptions = TlsMaterial & { rejectUnauthorized?: boolean; servername?: string };
+type HttpConnectOptions = TlsMaterial & { rejectUnauthorized?: boolean; servername?: string; minVersion?: TlsConfig['minVersion'] };
 
 /** undici `connect` options for an https endpoint (plain http endpoints need none: the caller skips this). */
 export function httpConnectOptions(tls: TlsConfig, exporterId: string, log: Logger): HttpConnectOptions {
   const opts: HttpConnectOptions = readTlsMaterial(tls, exporterId);
   if (tls.serverNameOverride) opts.servername = tls.serverNameOverride;
+  if (tls.minVersion) opts.minVersion = tls.minVersion;
   if (tls.insecureSkipVerify) {
     log.warn({ exporter: exporterId }, SKIP_WARNING);
     opts.rejectUnauthorized = false;

@@ -6,12 +6,15 @@
  */
 import type { ReplaydConfig } from '../config/types.js';
 import type { ConfigProblem } from '../errors.js';
+import { exporterVariants } from '../exporters/exporter-config.js';
 import { tlsProblems } from '../exporters/tls.js';
 import { type Capacity, type CapacityOptions, capacityOf, capacityProblems } from './capacity.js';
 
 export function preflight(cfg: ReplaydConfig, opts?: CapacityOptions): { problems: ConfigProblem[]; capacity: Capacity } {
   // Every configured file, also of an exporter that would not use it (plaintext): a broken file is a mistake either way.
-  const problems = Object.values(cfg.exporters).flatMap((e) => tlsProblems(e.tls, e.id));
+  // Per-signal variants (OTEL_EXPORTER_OTLP_<SIGNAL>_* files) too; one problem is reported once.
+  const all = Object.values(cfg.exporters).flatMap((e) => exporterVariants(e).flatMap((v) => tlsProblems(v.tls, v.id)));
+  const problems = [...new Map(all.map((p) => [`${p.path}\0${p.message}`, p])).values()];
   const capacity = capacityOf(cfg, opts);
   problems.push(...capacityProblems(capacity));
   return { problems, capacity };

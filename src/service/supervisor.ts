@@ -7,7 +7,7 @@ import type { Logger } from '../log.js';
 import { builtModule } from '../package-root.js';
 import type { HealthStatus, PipelineSnapshot, PipelineState, TelemetrySource } from '../telemetry/source.js';
 import type { FromWorker, ToWorker, WorkerInit } from '../worker/messages.js';
-import { addCounters, emptyCounters, type ExporterCounters, type WorkerStats } from '../worker/stats.js';
+import { addCounters, emptyCounters, mergeLastFailures, type ExporterCounters, type LastFailure, type WorkerStats } from '../worker/stats.js';
 
 interface WorkerHandle {
   thread: Worker;
@@ -27,6 +27,7 @@ interface PipelineHandle {
   retired: Record<string, ExporterCounters>;
   retiredCycles: number;
   retiredSendingMs: number;
+  retiredFailures: Record<string, LastFailure>;
 }
 
 export interface SupervisorEvents {
@@ -137,6 +138,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> implements Teleme
       retired: prev ? totals(prev) : {},
       retiredCycles: prev ? cyclesOf(prev) : 0,
       retiredSendingMs: prev ? sendingMsOf(prev) : 0,
+      retiredFailures: prev ? lastFailuresOf(prev) : {},
     };
     this.pipelines.set(id, h);
     const ready: Promise<void>[] = [];
@@ -261,6 +263,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> implements Teleme
       cycles: cyclesOf(h),
       sendingMs: sendingMsOf(h),
       exporters: totals(h),
+      lastFailures: lastFailuresOf(h),
     };
   }
 
@@ -280,6 +283,12 @@ function totals(h: PipelineHandle): Record<string, ExporterCounters> {
     for (const [id, c] of Object.entries(w.last?.exporters ?? {})) addCounters((out[id] ??= emptyCounters()), c);
   }
   for (const e of h.resolved.exporters) out[e.id] ??= emptyCounters();
+  return out;
+}
+
+function lastFailuresOf(h: PipelineHandle): Record<string, LastFailure> {
+  const out = mergeLastFailures({}, h.retiredFailures);
+  for (const w of h.workers) mergeLastFailures(out, w.last?.lastFailures);
   return out;
 }
 

@@ -6,17 +6,16 @@ import type { ExporterCounters } from '../worker/stats.js';
 import { CounterTracker } from './counter-tracker.js';
 import { isTerminal } from './pipeline-state.js';
 import { formatHostPort, listen } from '../host-port.js';
-import { parseListenAddress, type ListenAddress } from './listen-address.js';
+import { DEFAULT_METRICS_ADDRESS, parseListenAddress, type ListenAddress } from './listen-address.js';
 import type { PipelineSnapshot, TelemetrySource } from './source.js';
 
 export interface MetricsServerOptions {
   source: TelemetrySource;
   log: Logger;
-  /** `host:port`; defaults to loopback. A container that is scraped needs `0.0.0.0:8888`. */
+  /** `host:port`; defaults to loopback. A container that is scraped needs `0.0.0.0:8890`. */
   address?: string;
 }
 
-const DEFAULT_ADDRESS = '127.0.0.1:8888';
 /** The config key the address comes from: errors name it so the user knows what to change. */
 const SETTING = 'service.telemetry.metrics.address';
 /** Worker stats arrive about once a second: a shorter window would show that sawtooth, not the rate. */
@@ -64,7 +63,7 @@ export class MetricsServer {
     if (typeof opts.log?.info !== 'function') throw new ReplaydError('ERR_INVALID_ARG', 'MetricsServer: log must be a pino logger');
     this.#source = s;
     this.#log = opts.log;
-    this.#listen = parseListenAddress(opts.address ?? DEFAULT_ADDRESS, SETTING);
+    this.#listen = parseListenAddress(opts.address ?? DEFAULT_METRICS_ADDRESS, SETTING);
 
     const registers = [this.#registry];
     const exporterLabels = ['pipeline', 'exporter', 'signal'];

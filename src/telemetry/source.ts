@@ -1,5 +1,5 @@
 import type { Signal } from '../otlp/signals.js';
-import type { ExporterCounters } from '../worker/stats.js';
+import type { ExporterCounters, LastFailure } from '../worker/stats.js';
 
 export type PipelineState = 'starting' | 'running' | 'draining' | 'stopped' | 'failed';
 
@@ -17,6 +17,8 @@ export interface PipelineSnapshot {
    */
   sendingMs: number;
   exporters: Record<string, ExporterCounters>;   // summed over workers
+  /** Per exporter id that counted a failed request: the latest such failure, over workers and restarts. */
+  lastFailures?: Record<string, LastFailure>;
 }
 
 export type HealthStatus = 'starting' | 'running' | 'reloading' | 'draining';

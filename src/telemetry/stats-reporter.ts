@@ -1,7 +1,7 @@
 import { resultLogger, type Logger } from '../log.js';
 import { ReplaydError } from '../errors.js';
 import { SIGNALS, type Signal } from '../otlp/signals.js';
-import { emptyCounters, type ExporterCounters } from '../worker/stats.js';
+import { emptyCounters, type ExporterCounters, type LastFailure } from '../worker/stats.js';
 import { CounterTracker } from './counter-tracker.js';
 import { isTerminal } from './pipeline-state.js';
 import type { PipelineSnapshot, PipelineState, TelemetrySource } from './source.js';
@@ -45,6 +45,8 @@ export interface PipelineSummary {
   rateTarget: number | null;
   /** Monotonic totals per exporter id (inFlight is the last value seen). */
   exporters: Record<string, ExporterCounters>;
+  /** The latest failed request per exporter id that had one. */
+  lastFailures: Record<string, LastFailure>;
 }
 
 const COUNTER_FIELDS = [
@@ -116,6 +118,7 @@ export class StatsReporter {
         duration_s: round(s.durationMs / 1000, 3),
         mb_per_s: s.mbPerS,
         ...breakdown(s),
+        ...failures(s),
       }, 'summary');
     }
     return all;
@@ -211,8 +214,21 @@ export class StatsReporter {
       mbPerS: durationMs > 0 ? round(sentBytes / (durationMs / 1000) / 1e6, 3) : 0,
       rateTarget: snap.rateTarget,
       exporters,
+      lastFailures: snap.lastFailures ?? {},
     };
   }
+}
+
+/** Which exporters failed requests, how many, and the last failure's code and message: why the run exits 1. */
+function failures(s: PipelineSummary): { export_failures?: Record<string, Record<string, unknown>> } {
+  if (s.failedRequests === 0) return {};
+  const out: Record<string, Record<string, unknown>> = {};
+  for (const [id, c] of Object.entries(s.exporters)) {
+    if (c.failedFrames === 0) continue;
+    const last = s.lastFailures[id];
+    out[id] = { failed_requests: c.failedFrames, [`failed_${s.unit}`]: c.failedEvents, last_code: last?.code, last_error: last?.message };
+  }
+  return { export_failures: out };
 }
 
 /** Per-exporter numbers, only when there is more than one exporter to tell apart. */

@@ -17,7 +17,7 @@ import { Stamper } from '../stamp/stamper.js';
 import { SendBufferPool } from './send-buffer-pool.js';
 import { pipelinePlan } from './pipeline-plan.js';
 import { Slots } from './slots.js';
-import { emptyCounters, type ExporterCounters, type WorkerStats } from './stats.js';
+import { emptyCounters, type ExporterCounters, type LastFailure, type WorkerStats } from './stats.js';
 
 interface Route {
   exporter: Exporter;
@@ -25,6 +25,7 @@ interface Route {
   counters: ExporterCounters;
   /** Counts a retry as it starts, so stats show a request that is still being retried. */
   countRetry: () => void;
+  lastFailure?: LastFailure;
 }
 
 export interface RunnerOptions {
@@ -185,6 +186,7 @@ export class PipelineRunner {
     } else {
       c.failedFrames++;
       c.failedEvents += events;
+      r.lastFailure = { code: o.code ?? 'UNKNOWN', message: o.message ?? '', atMs: Date.now() };
       // The exporter logs its own failures (throttled); a cancel at the drain deadline is ours.
       if (o.code === ABORTED_CODE) {
         this.warn.warn(`deadline:${r.exporter.id}`, { exporter: r.exporter.id, code: o.code, reason: o.message },
@@ -221,7 +223,11 @@ export class PipelineRunner {
 
   stats(): WorkerStats {
     const exporters: Record<string, ExporterCounters> = {};
-    for (const r of this.routes) exporters[r.exporter.id] = { ...r.counters };
+    const lastFailures: Record<string, LastFailure> = {};
+    for (const r of this.routes) {
+      exporters[r.exporter.id] = { ...r.counters };
+      if (r.lastFailure) lastFailures[r.exporter.id] = r.lastFailure;
+    }
     return {
       pipeline: this.opts.resolved.pipeline.id,
       worker: this.opts.worker,
@@ -230,6 +236,7 @@ export class PipelineRunner {
       rateTarget: this.pacers[0]?.rate ?? null,
       sendingMs: this.sendingFrom === undefined ? 0 : (this.sendingUntil ?? performance.now()) - this.sendingFrom,
       exporters,
+      lastFailures,
     };
   }
 }

@@ -23,6 +23,16 @@ export interface ExporterCounters {
   inFlight: number;
 }
 
+/** The latest request one exporter counted as failed: what the end of a run names as the reason it exits 1. */
+export interface LastFailure {
+  /** Stable code, e.g. `INVALID_ARGUMENT`, `HTTP_400`, `ERR_EXPORT_TIMEOUT`. */
+  code: string;
+  /** The endpoint's (or our) message; never holds header values. */
+  message: string;
+  /** Date.now() when it was counted: the latest over workers and restarts wins. */
+  atMs: number;
+}
+
 /** What a worker reports to the main thread about once a second, and once at exit. */
 export interface WorkerStats {
   pipeline: string;
@@ -39,6 +49,14 @@ export interface WorkerStats {
    */
   sendingMs: number;
   exporters: Record<string, ExporterCounters>;
+  /** Per exporter id, only for exporters that counted a failed request. */
+  lastFailures: Record<string, LastFailure>;
+}
+
+/** Keeps, per exporter, the later of two last failures. */
+export function mergeLastFailures(into: Record<string, LastFailure>, from: Record<string, LastFailure> | undefined): Record<string, LastFailure> {
+  for (const [id, f] of Object.entries(from ?? {})) if (!into[id] || into[id].atMs <= f.atMs) into[id] = f;
+  return into;
 }
 
 export function emptyCounters(): ExporterCounters {

@@ -144,6 +144,32 @@ describe('otel-replayd run: output', () => {
   });
 });
 
+describe('otel-replayd run: exit status for CI', () => {
+  /** One pass over the demo traces into a sink that answers every request HTTP 400 (permanent). */
+  async function failingRun(service: string, flags: string[] = []) {
+    const s = await startSink({ http: '127.0.0.1:0', faults: { failRate: 1, failCode: 'invalid_argument' } });
+    const yaml = oneLoop(`http://${s.httpAddress}`).replace('service:\n', `service:\n${service}`);
+    const d = runCli(['--config', writeConfig(tempDir(), yaml), ...flags]);
+    return { d, code: await d.exited, faulted: s.counts().traces.faultedRequests };
+  }
+
+  it('exits 1 when requests failed permanently, naming the exporter, the count and the last code', async () => {
+    const { d, code, faulted } = await failingRun('');
+    expect(code, d.stderr()).toBe(1);
+    expect(faulted).toBeGreaterThan(0);
+    const verdict = d.lines.find((l) => / failed permanently /.test(l.msg));
+    expect(verdict?.failures).toEqual([expect.objectContaining({ exporter: 'otlp_http', failed_requests: faulted, last_code: 'HTTP_400' })]);
+  });
+
+  it('exits 0 with service.allow_export_failures: true, or with --allow-export-failures', async () => {
+    const viaConfig = await failingRun('  allow_export_failures: true\n');
+    expect(viaConfig.code, viaConfig.d.stderr()).toBe(0);
+    expect(viaConfig.faulted).toBeGreaterThan(0);
+    const viaFlag = await failingRun('', ['--allow-export-failures']);
+    expect(viaFlag.code, viaFlag.d.stderr()).toBe(0);
+  });
+});
+
 describe('otel-replayd run: ports in use', () => {
   it('names service.telemetry.metrics.address in one line and exits 1', async () => {
     await withPortTaken(async (port) => {

@@ -31,7 +31,7 @@ extensions:
 service:
   duration: 5m
   shutdown_timeout: 30s
-  telemetry: { stats_interval: 5s, metrics: { address: 127.0.0.1:8888 }, logs: { level: info } }
+  telemetry: { stats_interval: 5s, metrics: { address: 127.0.0.1:8890 }, logs: { level: info } }
   pipelines:
     traces/replay: { receivers: [template/checkout], processors: [id_regen, timestamp, jitter, batch_splitter, ratelimit], exporters: [otlp_grpc/backend], workers: 1 }
 `,

@@ -15,8 +15,9 @@ function withExporter(id: string, exp: unknown): Record<string, any> {
 }
 
 describe('exporter endpoints', () => {
-  it('gRPC: host:port is required and checked', () => {
-    expectProblem(problemsOf(dir, withExporter('otlp_grpc/backend', { tls: { insecure: true } })), `${AT}.endpoint`, 'is required');
+  it('gRPC: host:port is required (here or from OTEL_EXPORTER_OTLP_*) and checked', () => {
+    expectProblem(problemsOf(dir, withExporter('otlp_grpc/backend', { tls: { insecure: true } })), `${AT}.endpoint`,
+      'is required: set it here, or set OTEL_EXPORTER_OTLP_TRACES_ENDPOINT or OTEL_EXPORTER_OTLP_ENDPOINT');
     for (const [endpoint, message] of [
       ['localhost', /^must be host:port/],
       ['localhost:99999', 'has an invalid port 99999 (must be 1-65535)'],
@@ -47,7 +48,8 @@ describe('exporter endpoints', () => {
     expectProblem(creds, `${at}.endpoint`, 'must not contain credentials; put them in headers');
     expect(JSON.stringify(creds)).not.toContain('hunter2');
     expectProblem(problemsOf(dir, withExporter('otlp_http/b', { endpoint: 'http://h', logs_endpoint: 'nope' })), `${at}.logs_endpoint`, /^must be an absolute/);
-    expectProblem(problemsOf(dir, withExporter('otlp_http/b', {})), `${at}.endpoint`, /^is required \(or give traces_endpoint/);
+    expectProblem(problemsOf(dir, withExporter('otlp_http/b', {})), 'service.pipelines.traces/replay.exporters[0]',
+      'exporter "otlp_http/b" has no endpoint for traces (set endpoint or traces_endpoint, or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT or OTEL_EXPORTER_OTLP_ENDPOINT)');
   });
 
   it('HTTP: a host:port without a scheme, here or in a signal endpoint, is told it needs http:// or https://', () => {
@@ -79,10 +81,10 @@ describe('exporter endpoints', () => {
     expect(problemsOf(dir, withExporter('otlphttp/b', { endpoint: 'http://h:4318', tls: { insecure: false } }))).toEqual([]);
   });
 
-  it('gRPC has no encoding or signal endpoints', () => {
+  it('gRPC has no encoding or signal endpoints: the keys are named as OTLP/HTTP settings', () => {
     const problems = problemsOf(dir, withExporter('otlp_grpc/backend', { endpoint: 'h:1', encoding: 'json', traces_endpoint: 'http://h' }));
-    expectProblem(problems, `${AT}.encoding`, 'unknown key "encoding"');
-    expectProblem(problems, `${AT}.traces_endpoint`, 'unknown key "traces_endpoint"');
+    expectProblem(problems, `${AT}.encoding`, 'unknown key "encoding": an OTLP/HTTP setting: use an otlp_http exporter with encoding: json (gRPC is always protobuf)');
+    expectProblem(problems, `${AT}.traces_endpoint`, 'unknown key "traces_endpoint": an OTLP/HTTP setting: use an otlp_http exporter');
   });
 });
 
@@ -106,7 +108,7 @@ describe('exporter settings', () => {
   it('tls files must exist and cert/key come in pairs', () => {
     const problems = problemsOf(dir, withExporter('otlp_grpc/backend', { endpoint: 'h:1', tls: { ca_file: 'ca.pem', cert_file: 't.pb' } }));
     expectProblem(problems, `${AT}.tls.ca_file`, `file ${join(dir, 'ca.pem')} does not exist`);
-    expectProblem(problems, `${AT}.tls.key_file`, 'is required with cert_file/key_file (mutual TLS needs both)');
+    expectProblem(problems, `${AT}.tls.key_file`, 'is required with cert_file/cert_pem (mutual TLS needs a certificate and its key)');
     expect(problems).toHaveLength(2);
   });
 });

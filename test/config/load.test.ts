@@ -55,16 +55,17 @@ describe('parseConfig: a full valid config', () => {
 
   it('normalizes exporters: aliases, stripped scheme, expanded and lower-cased headers, defaults', () => {
     const retry = { enabled: true, initialIntervalMs: 5000, maxIntervalMs: 30_000, maxElapsedTimeMs: 300_000, multiplier: 1.5, randomizationFactor: 0.5 };
+    const keepalive = { timeMs: 30_000, timeoutMs: 10_000, permitWithoutStream: false };
     expect(cfg.exporters['otlp/backend']).toEqual({
       type: 'otlp_grpc', id: 'otlp/backend', endpoint: 'localhost:4317', signalEndpoints: {}, encoding: 'proto',
       tls: { insecure: true, insecureSkipVerify: false }, headers: { 'x-api-key': SECRET }, compression: 'gzip',
-      timeoutMs: 10_000, maxInFlight: 4, retryOnFailure: retry,
+      timeoutMs: 10_000, maxInFlight: 4, retryOnFailure: retry, balancerName: 'pick_first', keepalive,
     });
     expect(cfg.exporters['otlphttp/backend']).toEqual({
       type: 'otlp_http', id: 'otlphttp/backend', endpoint: 'https://collector.local:4318/base',
       signalEndpoints: { traces: 'http://x/v1/traces' }, encoding: 'json',
       tls: { insecure: false, insecureSkipVerify: false }, headers: {}, compression: 'none',
-      timeoutMs: 2000, maxInFlight: 16, retryOnFailure: retry,
+      timeoutMs: 2000, maxInFlight: 16, retryOnFailure: retry, balancerName: 'pick_first', keepalive,
     });
   });
 
@@ -73,6 +74,7 @@ describe('parseConfig: a full valid config', () => {
     expect(cfg.service).toEqual({
       durationMs: 300_000,
       shutdownTimeoutMs: 10_000,
+      allowExportFailures: false,
       telemetry: { statsIntervalMs: 1000, logLevel: 'debug' },
       pipelines: {
         'traces/replay': {
@@ -103,12 +105,15 @@ service: { pipelines: { traces: { receivers: [template/a], exporters: [otlp_grpc
     expect(cfg.processors.timestamp).toEqual({ type: 'timestamp', id: 'timestamp', backdateMs: 0, align: 'end' });
     expect(cfg.processors.batch_splitter).toMatchObject({ maxItems: 10_000, maxBytes: 4_000_000 });
     expect(cfg.processors.ratelimit).toEqual({ type: 'ratelimit', id: 'ratelimit', eventsPerSecond: 10 });
-    expect(cfg.exporters.otlp_grpc).toMatchObject({ tls: { insecure: false, insecureSkipVerify: false }, compression: 'none', timeoutMs: 10_000, maxInFlight: 4 });
+    expect(cfg.exporters.otlp_grpc).toMatchObject({
+      tls: { insecure: false, insecureSkipVerify: false }, compression: 'none', timeoutMs: 10_000, maxInFlight: 4,
+      balancerName: 'pick_first', keepalive: { timeMs: 30_000, timeoutMs: 10_000, permitWithoutStream: false },
+    });
     expect(cfg.exporters.otlp_http).toMatchObject({ encoding: 'proto', endpoint: 'http://h:2' });
     expect(cfg.extensions.sink).toEqual({ http: '127.0.0.1:0', verify: false });
     expect(cfg.service).toMatchObject({
-      durationMs: 0, shutdownTimeoutMs: 30_000,
-      telemetry: { statsIntervalMs: 5000, metricsAddress: '127.0.0.1:8888', logLevel: 'info' },
+      durationMs: 0, shutdownTimeoutMs: 30_000, allowExportFailures: false,
+      telemetry: { statsIntervalMs: 5000, metricsAddress: '127.0.0.1:8890', logLevel: 'info' },
     });
     expect(cfg.service.pipelines.traces!.workers).toBe(1);
   });

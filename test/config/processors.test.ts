@@ -1,4 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
+import { describeConfig, parseConfig } from '../../src/config/load.js';
 import { baseConfig, expectProblem, makeDir, problemsOf } from './fixture.js';
 
 const { dir, cleanup } = makeDir();
@@ -48,5 +49,38 @@ describe('processor settings', () => {
     const problems = problemsOf(dir, cfg);
     expectProblem(problems, 'service.pipelines.traces/replay.processors[2]', 'processor "jitter" is listed twice');
     expectProblem(problems, 'service.pipelines.traces/replay.processors[1]', '"jitter/b" and "jitter" are both jitter processors; use one');
+  });
+});
+
+describe('resource: from_env', () => {
+  const secret = 'tenant-0123456789-secret';
+
+  function resourceConfig(block: object): Record<string, any> {
+    const cfg = baseConfig();
+    cfg.processors = { resource: block };
+    cfg.service.pipelines['traces/replay'].processors = ['resource'];
+    return cfg;
+  }
+
+  it('needs no attributes list; validate names the keys taken from the environment, never their values', () => {
+    const cfg = parseConfig(JSON.stringify(resourceConfig({ from_env: true })), `${dir}/c.yaml`, {
+      OTEL_RESOURCE_ATTRIBUTES: `tenant=${secret},region=eu`, OTEL_SERVICE_NAME: `svc-${secret}`,
+    });
+    expect(cfg.processors.resource).toMatchObject({ fromEnv: { resourceAttributes: ['tenant', 'region'], serviceName: true } });
+    const text = describeConfig(cfg);
+    expect(text).toContain('resource: on every resource: upsert from the environment tenant, region, service.name (OTEL_SERVICE_NAME)');
+    expect(text).not.toContain(secret);
+  });
+
+  it('a malformed OTEL_RESOURCE_ATTRIBUTES is a problem at from_env naming the variable, without its value', () => {
+    const problems = problemsOf(dir, resourceConfig({ from_env: true }), { OTEL_RESOURCE_ATTRIBUTES: `a=1,${secret}` });
+    expectProblem(problems, 'processors.resource.from_env', 'OTEL_RESOURCE_ATTRIBUTES: entry 2 has no "=" (expected key=value)');
+    expect(JSON.stringify(problems)).not.toContain(secret);
+  });
+
+  it('says when from_env finds nothing set; attributes stay required without from_env', () => {
+    expect(describeConfig(parseConfig(JSON.stringify(resourceConfig({ from_env: true })), `${dir}/c.yaml`, {})))
+      .toContain('resource: on every resource: from_env, but OTEL_RESOURCE_ATTRIBUTES and OTEL_SERVICE_NAME are not set');
+    expectProblem(problemsOf(dir, resourceConfig({}), {}), 'processors.resource.attributes', 'is required');
   });
 });

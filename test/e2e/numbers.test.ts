@@ -111,7 +111,9 @@ service:
     const first = await d.waitFor((l) => l.msg === 'export attempt failed; retrying', 5000);
     expect(first).toMatchObject({ level: 40, code: 'UNAVAILABLE', exporter: 'otlp_grpc' });
     d.child.kill('SIGTERM');
-    expect(await d.exited, d.stderr()).toBe(0);
+    // Requests cancelled at the drain deadline failed: the run says so and exits 1.
+    expect(await d.exited, d.stderr()).toBe(1);
+    expect(d.lines.find((l) => / failed permanently \(otlp_grpc: \d+, last ERR_EXPORT_ABORTED\)/.test(l.msg)), JSON.stringify(d.lines.slice(-3))).toBeDefined();
     const stopping = timeOf(d.lines, 'stopping');
     // Stats taken while nothing had settled yet already show the retries in progress.
     const draining = d.lines.filter((l) => l.msg === 'stats' && Number(l.time) > stopping + 1500 && Number(l.time) < stopping + 2900);

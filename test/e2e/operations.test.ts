@@ -100,7 +100,8 @@ service:
     traces: { receivers: [template/demo], exporters: [otlp_grpc] }
 `);
     const d = runCli(['--config', file]);
-    expect(await d.exited, d.stderr()).toBe(0);
+    // Permanent failures make the run fail (exit 1), for CI.
+    expect(await d.exited, d.stderr()).toBe(1);
     const sum = summaries(d.lines).get('traces')!;
     expect(Number(sum.sent_spans)).toBe(0);
     expect(Number(sum.failed)).toBeGreaterThan(0);

@@ -237,6 +237,8 @@ export function testExporterConfig(overrides: Partial<ExporterConfig> & Pick<Exp
     compression: 'none',
     timeoutMs: 2000,
     maxInFlight: 4,
+    balancerName: 'pick_first',
+    keepalive: { timeMs: 30_000, timeoutMs: 10_000, permitWithoutStream: false },
     ...overrides,
     retryOnFailure: {
       enabled: true,

@@ -158,8 +158,8 @@ describe('TLS config', () => {
     expect(() => createExporter(testExporterConfig({ type: 'otlp_grpc', endpoint: '127.0.0.1:1', tls: { insecure: false, insecureSkipVerify: false, caFile: badBase64 } }), memoryLogger().log)).toThrow(ConfigError);
   });
 
-  it('requires cert_file and key_file together', () => {
-    expect(() => readTlsMaterial({ insecure: false, insecureSkipVerify: false, certFile: certs.clientCertFile }, 'x')).toThrow(/key_file/);
+  it('requires a client certificate and its key together', () => {
+    expect(() => readTlsMaterial({ insecure: false, insecureSkipVerify: false, certFile: certs.clientCertFile }, 'x')).toThrow(/certificate and its key must be set together/);
   });
 
   it('classifies certificate failures, not connection failures', () => {

@@ -3,6 +3,7 @@ import { compile } from '../../src/compile/compile.js';
 import type { CompiledTemplate } from '../../src/compile/frame.js';
 import { emptyPlan } from '../../src/compile/plan.js';
 import { ParseContext } from '../../src/config/component.js';
+import { EnvReader, type Env } from '../../src/config/env.js';
 import type { ConfigProblem } from '../../src/errors.js';
 import { decodeOtlpJsonValue } from '../../src/otlp/json-decode.js';
 import { requestType } from '../../src/otlp/proto.js';
@@ -22,13 +23,13 @@ export interface Harness {
   cycle(n: number): Record<Encoding, any[]>;
 }
 
-/** `processors` as a pipeline lists them, each `[id, yaml block as an object]`. */
-export function harness(data: TemplateData, processors: [string, unknown][], opts: { worker?: number; workers?: number } = {}): Harness {
+/** `processors` as a pipeline lists them, each `[id, yaml block as an object]`; `env` is what they read by name (OTEL_*). */
+export function harness(data: TemplateData, processors: [string, unknown][], opts: { worker?: number; workers?: number; env?: Env } = {}): Harness {
   const problems: ConfigProblem[] = [];
   const ctx = { signal: data.signal, worker: opts.worker ?? 0, workers: opts.workers ?? 1 };
   const hooks: ProcessorHooks[] = processors.map(([id, raw]) => {
     const f = PROCESSORS.find(id.split('/')[0]!)!;
-    const cfg = f.parse(raw, new ParseContext(id, `processors.${id}`, '/', problems));
+    const cfg = f.parse(raw, new ParseContext(id, `processors.${id}`, '/', problems, new EnvReader(opts.env ?? {})));
     return f.create(cfg, ctx);
   });
   if (problems.length > 0) throw new Error(JSON.stringify(problems));
