@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
-import { STDIN, loadConfig } from '../config/load.js';
+import { STDIN, loadConfig, type ConfigOverrides } from '../config/load.js';
+import { startAtMs } from '../config/service.js';
 import type { ReplaydConfig } from '../config/types.js';
 import { ConfigError, ListenError, UsageError } from '../errors.js';
 import { createLogger, prettyByDefault, resultLogger, type Logger } from '../log.js';
@@ -12,14 +13,17 @@ import { MetricsServer } from '../telemetry/metrics-server.js';
 import { summarize, warnLate } from '../sink/report.js';
 import { StatsReporter } from '../telemetry/stats-reporter.js';
 import { takeHeldSignals } from './early-signals.js';
-import { LOG_LEVEL_ENV, logLevelOf } from './flags.js';
+import { LOG_LEVEL_ENV, logLevelOf, replicaFlagOf } from './flags.js';
 
 const USAGE = `otel-replayd — run the pipelines of a config
 
-Usage: otel-replayd [run] --config FILE [--log-level LEVEL]
+Usage: otel-replayd [run] --config FILE [--log-level LEVEL] [--replica I/N]
 
   -c, --config FILE    the config (YAML); - reads it from stdin, and relative paths in
                        it then resolve against the current folder
+  --replica I/N        run as replica I of N (0-based): every rate is split over the N
+                       replicas; overrides service.replicas, whose defaults come from
+                       \$JOB_COMPLETION_INDEX or a StatefulSet pod's hostname
   --log-level LEVEL    trace, debug, info, warn, error, fatal or silent; default
                        \$${LOG_LEVEL_ENV}, else service.telemetry.logs.level (info).
                        The summary at the end is printed at any level.
@@ -38,10 +42,11 @@ or usage, 130 forced stop.
 export async function main(args: string[]): Promise<number> {
   let file: string | undefined;
   let flagLevel: string | undefined;
+  const overrides: ConfigOverrides = {};
   try {
     const { values } = parseArgs({
       args: args[0] === 'run' ? args.slice(1) : args,
-      options: { config: { type: 'string', short: 'c' }, 'log-level': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      options: { config: { type: 'string', short: 'c' }, 'log-level': { type: 'string' }, replica: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
       strict: true,
       allowPositionals: false,
     });
@@ -52,6 +57,7 @@ export async function main(args: string[]): Promise<number> {
     file = values.config;
     flagLevel = values['log-level'];
     if (!file) throw new UsageError('--config is required');
+    if (values.replica !== undefined) overrides.replica = replicaFlagOf(values.replica);
     // Checked before the config is read, so a typo is reported as what it is.
     logLevelOf(flagLevel, process.env, 'info');
   } catch (err) {
@@ -61,7 +67,7 @@ export async function main(args: string[]): Promise<number> {
   let cfg: ReplaydConfig;
   let capacity: Capacity;
   try {
-    ({ cfg, capacity } = loadChecked(file));
+    ({ cfg, capacity } = loadChecked(file, overrides));
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`${err.message}\n`);
@@ -72,12 +78,12 @@ export async function main(args: string[]): Promise<number> {
   const logLevel = logLevelOf(flagLevel, process.env, cfg.service.telemetry.logLevel);
   const log = createLogger({ level: logLevel });
   logCapacity(log, capacity);
-  return new Daemon(cfg, file, log, logLevel).run();
+  return new Daemon(cfg, file, overrides, log, logLevel).run();
 }
 
 /** The config, checked as `validate` checks it before pipelines start (TLS files, capacity); ConfigError otherwise. */
-function loadChecked(file: string): { cfg: ReplaydConfig; capacity: Capacity } {
-  const cfg = loadConfig(file);
+function loadChecked(file: string, overrides: ConfigOverrides): { cfg: ReplaydConfig; capacity: Capacity } {
+  const cfg = loadConfig(file, process.env, overrides);
   const { problems, capacity } = preflight(cfg);
   if (problems.length > 0) throw new ConfigError(problems, cfg.file);
   return { cfg, capacity };
@@ -99,6 +105,7 @@ async function signalsDispatched(): Promise<void> {
 class Daemon {
   private cfg: ReplaydConfig;
   private readonly file: string;
+  private readonly overrides: ConfigOverrides;
   private readonly log: Logger;
   private readonly supervisor: Supervisor;
   private readonly reporter: StatsReporter;
@@ -113,12 +120,13 @@ class Daemon {
   private listenFailed = false;
   private stopReason: string | undefined;
 
-  constructor(cfg: ReplaydConfig, file: string, log: Logger, logLevel: string) {
+  constructor(cfg: ReplaydConfig, file: string, overrides: ConfigOverrides, log: Logger, logLevel: string) {
     this.cfg = cfg;
     this.file = file;
+    this.overrides = overrides;
     this.log = log;
     this.supervisor = new Supervisor({ log, logLevel, pretty: prettyByDefault() });
-    this.reporter = new StatsReporter({ source: this.supervisor, log, intervalMs: cfg.service.telemetry.statsIntervalMs });
+    this.reporter = new StatsReporter({ source: this.supervisor, log, intervalMs: cfg.service.telemetry.statsIntervalMs, replica: cfg.service.replicas });
   }
 
   async run(): Promise<number> {
@@ -140,8 +148,10 @@ class Daemon {
     this.supervisor.on('idle', () => this.stopRequested?.('all pipelines finished'));
     try {
       await signalsDispatched();
-      await this.start();
-      const timer = service.durationMs > 0 ? setTimeout(() => this.stopRequested?.('duration reached'), service.durationMs) : undefined;
+      const startAt = await this.start();
+      // The run's duration counts from the moment sending starts.
+      const durationMs = service.durationMs + Math.max(0, (startAt ?? 0) - Date.now());
+      const timer = service.durationMs > 0 ? setTimeout(() => this.stopRequested?.('duration reached'), durationMs) : undefined;
       const reason = (this.stopReason = await stopped);
       clearTimeout(timer);
       this.log.info({ reason }, 'stopping');
@@ -161,8 +171,11 @@ class Daemon {
     }
   }
 
-  /** The sink extension, /metrics, stats and the pipelines; each step is skipped once a stop was asked for. */
-  private async start(): Promise<void> {
+  /**
+   * The sink extension, /metrics, stats and the pipelines; each step is skipped once a
+   * stop was asked for. Resolves with service.start_at in ms since the epoch, if any.
+   */
+  private async start(): Promise<number | undefined> {
     const { service, extensions } = this.cfg;
     if (extensions.sink && this.signals === 0) {
       const s = extensions.sink;
@@ -178,11 +191,27 @@ class Daemon {
       const bound = await this.metrics.start();
       this.log.info({ address: bound }, 'metrics and health endpoint listening');
     }
-    if (this.signals > 0) return;
+    if (this.signals > 0) return undefined;
     this.reporter.start();
-    this.log.info({ config: this.file === STDIN ? '<stdin>' : this.file, pipelines: Object.keys(service.pipelines) }, 'otel-replayd starting');
-    await this.supervisor.start(this.cfg);
+    const { index, count, runId, from } = service.replicas;
+    const startAt = startAtMs(service.startAt, Date.now());
+    this.log.info({
+      config: this.file === STDIN ? '<stdin>' : this.file, pipelines: Object.keys(service.pipelines),
+      replica: index, replicas: count, replica_from: from, run_id: runId,
+      ...(startAt !== undefined ? { start_at: new Date(startAt).toISOString() } : {}),
+    }, 'otel-replayd starting');
+    await this.supervisor.start(this.cfg, startAt);
     this.started = true;
+    if (startAt !== undefined) this.logStartAt(startAt);
+    return startAt;
+  }
+
+  /** Says whether the pipelines wait for service.start_at or missed it while loading. */
+  private logStartAt(startAt: number): void {
+    const left = startAt - Date.now();
+    const at = new Date(startAt).toISOString();
+    if (left > 0) this.log.info({ start_at: at, starts_in_s: Math.round(left / 100) / 10 }, 'loaded: waiting for service.start_at');
+    else this.log.warn({ start_at: at, late_s: Math.round(-left / 100) / 10 }, 'service.start_at passed before the pipelines were loaded: sending started late');
   }
 
   private exitCode(): number {
@@ -217,7 +246,7 @@ class Daemon {
     let next: ReplaydConfig;
     let capacity: Capacity;
     try {
-      ({ cfg: next, capacity } = loadChecked(this.file));
+      ({ cfg: next, capacity } = loadChecked(this.file, this.overrides));
     } catch (err) {
       this.supervisor.reloadRejected();
       const problems = err instanceof ConfigError ? err.problems : [{ path: '', message: (err as Error).message }];
@@ -228,6 +257,7 @@ class Daemon {
     try {
       const r = await this.supervisor.reload(next);
       this.cfg = next;
+      this.reporter.replica = next.service.replicas;
       this.log.info(r, 'reloaded');
     } catch (err) {
       this.log.error({ err }, 'reload failed');

@@ -15,6 +15,7 @@ import { ParseContext, type ComponentConfig, type ComponentFactory, type Registr
 import { EXTENSION_TYPES, parseSink } from './extensions.js';
 import { checkPipelines } from './pipelines.js';
 import { Section, asMapping, didYouMean, joinPath, parseComponentId, type KeyTable } from './schema.js';
+import type { ReplicaFlag } from './replicas.js';
 import { parseService } from './service.js';
 
 export { describeConfig } from './describe.js';
@@ -38,8 +39,14 @@ const MAX_ALIASES = 100;
 export const STDIN = '-';
 const STDIN_NAME = '<stdin>';
 
+/** What the command line overrides in a config. */
+export interface ConfigOverrides {
+  /** --replica I/N: replaces service.replicas. */
+  replica?: ReplicaFlag;
+}
+
 /** Parses and validates config text; `file` resolves relative paths and names the file in errors. */
-export function parseConfig(text: string, file: string, env: Env = process.env): ReplaydConfig {
+export function parseConfig(text: string, file: string, env: Env = process.env, overrides: ConfigOverrides = {}): ReplaydConfig {
   const abs = file === STDIN ? STDIN_NAME : resolve(file);
   const problems: ConfigProblem[] = [];
   const tree = parseYaml(text, problems);
@@ -76,7 +83,7 @@ export function parseConfig(text: string, file: string, env: Env = process.env):
     }
   }
   // Parsed last so problems come out in the order the sections usually appear in a file.
-  const service = parseService(top.value('service'), problems);
+  const service = parseService(top.value('service'), problems, env, overrides.replica);
   const cfg: ReplaydConfig = { file: abs, receivers, processors, exporters, extensions, service };
   checkPipelines(cfg, problems);
   // Values from ${env:...} may be secrets: messages show them as written.
@@ -85,8 +92,8 @@ export function parseConfig(text: string, file: string, env: Env = process.env):
 }
 
 /** Reads and parses a config file (or stdin for `-`); a missing or unreadable file is a ConfigError too. */
-export function loadConfig(file: string, env: Env = process.env): ReplaydConfig {
-  if (file === STDIN) return parseConfig(readStdin(), STDIN, env);
+export function loadConfig(file: string, env: Env = process.env, overrides: ConfigOverrides = {}): ReplaydConfig {
+  if (file === STDIN) return parseConfig(readStdin(), STDIN, env, overrides);
   const abs = resolve(file);
   let text: string;
   try {
@@ -96,7 +103,7 @@ export function loadConfig(file: string, env: Env = process.env): ReplaydConfig 
     const why = code === 'ENOENT' ? 'does not exist' : code === 'EISDIR' ? 'is a folder' : `cannot be read (${code ?? String(err)})`;
     throw new ConfigError([{ path: '', message: `config file ${abs} ${why}` }], abs, 'ERR_CONFIG_NOT_FOUND');
   }
-  return parseConfig(text, abs, env);
+  return parseConfig(text, abs, env, overrides);
 }
 
 function readStdin(): string {

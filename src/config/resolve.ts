@@ -16,8 +16,10 @@ export function resolvePipelines(cfg: ReplaydConfig): ResolvedPipeline[] {
         }
         return all[id]!;
       });
+    const { index, count } = cfg.service.replicas;
     return structuredClone({
       pipeline,
+      replica: { index, count },
       receivers: pick(pipeline.receivers, cfg.receivers, 'receiver'),
       processors: pick(pipeline.processors, cfg.processors, 'processor'),
       exporters: pick(pipeline.exporters, cfg.exporters, 'exporter'),
