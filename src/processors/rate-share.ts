@@ -5,6 +5,8 @@
  * replica's, with integer remainders spread over the first ones (10/s over 3 → 4, 3, 3),
  * never dropped. Any fraction is divided evenly.
  */
+import type { Signal } from '../otlp/signals.js';
+import type { ProcessorContext } from './processor.js';
 
 /** Where one sender sits in the run. */
 export interface SenderPlace {
@@ -12,6 +14,11 @@ export interface SenderPlace {
   replicas: number;
   worker: number;
   workers: number;
+}
+
+/** The context processors of one worker of one replica are created with. */
+export function processorContext(signal: Signal, p: SenderPlace): ProcessorContext {
+  return { signal, worker: p.worker, workers: p.workers, share: (total) => shareOf(total, p), phase: phaseOf(p) };
 }
 
 /** Part `index` of `parts` of `total`: the whole units spread, the fraction divided evenly. */

@@ -6,8 +6,8 @@
 import { emptyPlan, type CompilePlan } from '../compile/plan.js';
 import type { ResolvedPipeline } from '../config/types.js';
 import { PROCESSORS } from '../processors/index.js';
-import type { ProcessorContext, ProcessorHooks } from '../processors/processor.js';
-import { phaseOf, shareOf, type SenderPlace } from '../processors/rate-share.js';
+import type { ProcessorHooks } from '../processors/processor.js';
+import { processorContext } from '../processors/rate-share.js';
 
 export interface PipelinePlan {
   processors: ProcessorHooks[];
@@ -16,8 +16,7 @@ export interface PipelinePlan {
 
 export function pipelinePlan(resolved: ResolvedPipeline, worker: number): PipelinePlan {
   const signal = resolved.pipeline.signal;
-  const place: SenderPlace = { replica: resolved.replica.index, replicas: resolved.replica.count, worker, workers: resolved.pipeline.workers };
-  const ctx: ProcessorContext = { signal, worker, workers: place.workers, share: (total) => shareOf(total, place), phase: phaseOf(place) };
+  const ctx = processorContext(signal, { replica: resolved.replica.index, replicas: resolved.replica.count, worker, workers: resolved.pipeline.workers });
   const processors = resolved.processors.map((cfg) => PROCESSORS.of(cfg).create(cfg, ctx));
   const plan = emptyPlan(signal);
   for (const p of processors) p.compile?.(plan);
