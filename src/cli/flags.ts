@@ -1,3 +1,4 @@
+import { MAX_REPLICAS, parseReplicaFlag, type ReplicaFlag } from '../config/replicas.js';
 import { LOG_LEVELS } from '../config/service.js';
 import { UsageError } from '../errors.js';
 
@@ -6,6 +7,13 @@ export function parseSeedFlag(value: string): number {
   const seed = Number(value);
   if (!/^\d+$/.test(value) || !Number.isSafeInteger(seed)) throw new UsageError(`--seed must be a non-negative integer, got "${value}"`);
   return seed;
+}
+
+/** `--replica I/N` as `run` and `validate` take it. */
+export function replicaFlagOf(value: string): ReplicaFlag {
+  const flag = parseReplicaFlag(value);
+  if (!flag) throw new UsageError(`--replica must be I/N with 0 <= I < N <= ${MAX_REPLICAS} (replica I of N, from 0), got "${value}"`);
+  return flag;
 }
 
 /** Names the environment variable in --help texts and the README. */

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
-import { FROM_FLAGS, STDIN, loadConfig } from '../config/load.js';
+import { FROM_FLAGS, STDIN, loadConfig, type ConfigOverrides } from '../config/load.js';
+import { startAtMs } from '../config/service.js';
 import type { ReplaydConfig } from '../config/types.js';
 import { ConfigError, ListenError, UsageError } from '../errors.js';
 import { createLogger, prettyByDefault, resultLogger, type Logger } from '../log.js';
@@ -12,15 +13,18 @@ import { MetricsServer } from '../telemetry/metrics-server.js';
 import { summarize, warnLate } from '../sink/report.js';
 import { StatsReporter, type PipelineSummary } from '../telemetry/stats-reporter.js';
 import { takeHeldSignals } from './early-signals.js';
-import { LOG_LEVEL_ENV, logLevelOf } from './flags.js';
+import { LOG_LEVEL_ENV, logLevelOf, replicaFlagOf } from './flags.js';
 import { RecorderExtension } from './recorder-extension.js';
 
 const USAGE = `otel-replayd — run the pipelines of a config
 
-Usage: otel-replayd [run] --config FILE [--log-level LEVEL] [--allow-export-failures]
+Usage: otel-replayd [run] --config FILE [--log-level LEVEL] [--replica I/N] [--allow-export-failures]
 
   -c, --config FILE    the config (YAML); - reads it from stdin, and relative paths in
                        it then resolve against the current folder
+  --replica I/N        run as replica I of N (0-based): every rate is split over the N
+                       replicas; overrides service.replicas, whose defaults come from
+                       \$JOB_COMPLETION_INDEX or a StatefulSet pod's hostname
   --log-level LEVEL    trace, debug, info, warn, error, fatal or silent; default
                        \$${LOG_LEVEL_ENV}, else service.telemetry.logs.level (info).
                        The summary at the end is printed at any level.
@@ -44,11 +48,12 @@ export async function main(args: string[]): Promise<number> {
   let file: string | undefined;
   let flagLevel: string | undefined;
   let allowExportFailures = false;
+  const overrides: ConfigOverrides = {};
   try {
     const { values } = parseArgs({
       args: args[0] === 'run' ? args.slice(1) : args,
       options: {
-        config: { type: 'string', short: 'c' }, 'log-level': { type: 'string' }, 'allow-export-failures': { type: 'boolean' },
+        config: { type: 'string', short: 'c' }, 'log-level': { type: 'string' }, 'allow-export-failures': { type: 'boolean' }, replica: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -62,6 +67,7 @@ export async function main(args: string[]): Promise<number> {
     flagLevel = values['log-level'];
     allowExportFailures = values['allow-export-failures'] === true;
     if (!file) throw new UsageError('--config is required');
+    if (values.replica !== undefined) overrides.replica = replicaFlagOf(values.replica);
     // Checked before the config is read, so a typo is reported as what it is.
     logLevelOf(flagLevel, process.env, 'info');
   } catch (err) {
@@ -70,7 +76,7 @@ export async function main(args: string[]): Promise<number> {
   }
   let checked: Checked;
   try {
-    checked = loadChecked(file);
+    checked = loadChecked(file, overrides);
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`${err.message}\n`);
@@ -78,7 +84,7 @@ export async function main(args: string[]): Promise<number> {
     }
     throw err;
   }
-  return runDaemon(checked, { file, flagLevel, allowExportFailures });
+  return runDaemon(checked, { file, flagLevel, allowExportFailures, overrides });
 }
 
 export interface Checked {
@@ -87,8 +93,8 @@ export interface Checked {
 }
 
 /** The config, checked as `validate` checks it before pipelines start (TLS files, capacity); ConfigError otherwise. */
-function loadChecked(file: string): Checked {
-  return checkConfig(loadConfig(file));
+function loadChecked(file: string, overrides: ConfigOverrides): Checked {
+  return checkConfig(loadConfig(file, process.env, overrides));
 }
 
 /** What a run checks before pipelines start, beyond the config's own checks (TLS files, capacity); ConfigError otherwise. */
@@ -102,12 +108,15 @@ export function checkConfig(cfg: ReplaydConfig): Checked {
  * Runs a loaded, checked config until it ends; resolves with the exit code. `file` is
  * what SIGHUP reloads (FROM_FLAGS and STDIN cannot be read again).
  */
-export async function runDaemon(checked: Checked, opts: { file: string; flagLevel: string | undefined; allowExportFailures: boolean }): Promise<number> {
+export async function runDaemon(
+  checked: Checked,
+  opts: { file: string; flagLevel: string | undefined; allowExportFailures: boolean; overrides?: ConfigOverrides },
+): Promise<number> {
   const { cfg, capacity } = checked;
   const logLevel = logLevelOf(opts.flagLevel, process.env, cfg.service.telemetry.logLevel);
   const log = createLogger({ level: logLevel });
   logCapacity(log, capacity);
-  return new Daemon(cfg, opts.file, log, logLevel, opts.allowExportFailures).run();
+  return new Daemon(cfg, opts.file, opts.overrides ?? {}, log, logLevel, opts.allowExportFailures).run();
 }
 
 function logCapacity(log: Logger, c: Capacity): void {
@@ -126,6 +135,7 @@ async function signalsDispatched(): Promise<void> {
 class Daemon {
   private cfg: ReplaydConfig;
   private readonly file: string;
+  private readonly overrides: ConfigOverrides;
   private readonly log: Logger;
   private readonly supervisor: Supervisor;
   private readonly reporter: StatsReporter;
@@ -143,13 +153,14 @@ class Daemon {
   private readonly allowExportFailures: boolean;
   private stopReason: string | undefined;
 
-  constructor(cfg: ReplaydConfig, file: string, log: Logger, logLevel: string, allowExportFailures: boolean) {
+  constructor(cfg: ReplaydConfig, file: string, overrides: ConfigOverrides, log: Logger, logLevel: string, allowExportFailures: boolean) {
     this.cfg = cfg;
     this.file = file;
+    this.overrides = overrides;
     this.allowExportFailures = allowExportFailures;
     this.log = log;
     this.supervisor = new Supervisor({ log, logLevel, pretty: prettyByDefault() });
-    this.reporter = new StatsReporter({ source: this.supervisor, log, intervalMs: cfg.service.telemetry.statsIntervalMs });
+    this.reporter = new StatsReporter({ source: this.supervisor, log, intervalMs: cfg.service.telemetry.statsIntervalMs, replica: cfg.service.replicas });
   }
 
   async run(): Promise<number> {
@@ -171,8 +182,11 @@ class Daemon {
     this.supervisor.on('idle', () => this.stopRequested?.('all pipelines finished'));
     try {
       await signalsDispatched();
-      if (!(await this.start())) return 2;
-      const timer = service.durationMs > 0 ? setTimeout(() => this.stopRequested?.('duration reached'), service.durationMs) : undefined;
+      const started = await this.start();
+      if (started === false) return 2;
+      // The run's duration counts from the moment sending starts.
+      const durationMs = service.durationMs + Math.max(0, (started ?? 0) - Date.now());
+      const timer = service.durationMs > 0 ? setTimeout(() => this.stopRequested?.('duration reached'), durationMs) : undefined;
       const reason = (this.stopReason = await stopped);
       clearTimeout(timer);
       this.log.info({ reason }, 'stopping');
@@ -192,9 +206,12 @@ class Daemon {
     return this.exitCode();
   }
 
-  /** The sink extension, /metrics, stats and the pipelines; each step is skipped once a stop was asked for. */
-  /** Starts the extensions, telemetry and pipelines; false when the recorder extension cannot start (bad input). */
-  private async start(): Promise<boolean> {
+  /**
+   * The sink and recorder extensions, /metrics, stats and the pipelines; each step is
+   * skipped once a stop was asked for. Resolves with service.start_at in ms since the
+   * epoch, if any; false when the recorder extension cannot start (bad input).
+   */
+  private async start(): Promise<number | undefined | false> {
     const { service, extensions } = this.cfg;
     if (extensions.sink && this.signals === 0) {
       const s = extensions.sink;
@@ -219,12 +236,27 @@ class Daemon {
       const bound = await this.metrics.start();
       this.log.info({ address: bound }, 'metrics and health endpoint listening');
     }
-    if (this.signals > 0) return true;
+    if (this.signals > 0) return undefined;
     this.reporter.start();
-    this.log.info({ config: this.file === STDIN ? '<stdin>' : this.file, pipelines: Object.keys(service.pipelines) }, 'otel-replayd starting');
-    await this.supervisor.start(this.cfg);
+    const { index, count, runId, from } = service.replicas;
+    const startAt = startAtMs(service.startAt, Date.now());
+    this.log.info({
+      config: this.file === STDIN ? '<stdin>' : this.file, pipelines: Object.keys(service.pipelines),
+      replica: index, replicas: count, replica_from: from, run_id: runId,
+      ...(startAt !== undefined ? { start_at: new Date(startAt).toISOString() } : {}),
+    }, 'otel-replayd starting');
+    await this.supervisor.start(this.cfg, startAt);
     this.started = true;
-    return true;
+    if (startAt !== undefined) this.logStartAt(startAt);
+    return startAt;
+  }
+
+  /** Says whether the pipelines wait for service.start_at or missed it while loading. */
+  private logStartAt(startAt: number): void {
+    const left = startAt - Date.now();
+    const at = new Date(startAt).toISOString();
+    if (left > 0) this.log.info({ start_at: at, starts_in_s: Math.round(left / 100) / 10 }, 'loaded: waiting for service.start_at');
+    else this.log.warn({ start_at: at, late_s: Math.round(-left / 100) / 10 }, 'service.start_at passed before the pipelines were loaded: sending started late');
   }
 
   private exitCode(): number {
@@ -261,7 +293,7 @@ class Daemon {
     let next: ReplaydConfig;
     let capacity: Capacity;
     try {
-      ({ cfg: next, capacity } = loadChecked(this.file));
+      ({ cfg: next, capacity } = loadChecked(this.file, this.overrides));
     } catch (err) {
       this.supervisor.reloadRejected();
       const problems = err instanceof ConfigError ? err.problems : [{ path: '', message: (err as Error).message }];
@@ -272,6 +304,7 @@ class Daemon {
     try {
       const r = await this.supervisor.reload(next);
       this.cfg = next;
+      this.reporter.replica = next.service.replicas;
       this.log.info(r, 'reloaded');
     } catch (err) {
       this.log.error({ err }, 'reload failed');

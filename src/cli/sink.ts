@@ -5,7 +5,7 @@ import { createLogger, resultLogger } from '../log.js';
 import { snakeCased } from '../snake-case.js';
 import { parseDuration } from '../units.js';
 import { FAIL_CODES, type FailCode, type FaultOptions } from '../sink/faults.js';
-import { startSink, writeReport, type SinkOptions } from '../sink/index.js';
+import { startSink, writeReport, type CountsBy, type SinkOptions } from '../sink/index.js';
 import { summarize, warnLate } from '../sink/report.js';
 import { splitHostPort } from '../sink/server-options.js';
 import { takeHeldSignals } from './early-signals.js';
@@ -20,6 +20,8 @@ Usage: otel-replayd sink [--grpc HOST:PORT] [--http HOST:PORT] [options]
   --verify                decode every request and check ids, parent links and times (slower)
   --verify-window DUR     timestamps must lie within now ± DUR (default 1h)
   --report FILE           write a JSON summary on exit
+  --count-by KEY          also count events per value of resource attribute KEY (e.g. the
+                          replica of a scaled-out run), in the stats and summary lines
   --interval DUR          stats line interval (default 5s)
   --fail-rate F           answer this fraction of requests (0..1) with a failure
   --fail-code CODE        ${FAIL_CODES.join('|')} (default unavailable)
@@ -39,6 +41,7 @@ const OPTIONS = {
   verify: { type: 'boolean' },
   'verify-window': { type: 'string' },
   report: { type: 'string' },
+  'count-by': { type: 'string' },
   interval: { type: 'string' },
   'fail-rate': { type: 'string' },
   'fail-code': { type: 'string' },
@@ -103,7 +106,7 @@ export async function main(args: string[]): Promise<number> {
     const now = Date.now();
     const counts = sink.counts();
     const summary = summarize(counts, last, (now - lastAt) / 1000);
-    log.info(snakeCased(summary), 'sink stats');
+    log.info({ ...snakeCased(summary), ...byValue(parsed.sink.countBy, sink.countsBy()) }, 'sink stats');
     last = counts;
     lastAt = now;
   }, parsed.intervalMs);
@@ -114,7 +117,11 @@ export async function main(args: string[]): Promise<number> {
   await sink.close();
   const report = await sink.report();
   const v = report.verification;
-  resultLogger(log).info({ total: report.total, verification: v ? { ok: v.ok, problems: v.problems, skipped_requests: v.skipped_requests } : null }, 'sink summary');
+  resultLogger(log).info({
+    total: report.total,
+    verification: v ? { ok: v.ok, problems: v.problems, skipped_requests: v.skipped_requests } : null,
+    ...byValue(parsed.sink.countBy, sink.countsBy()),
+  }, 'sink summary');
   warnLate(log, report.total.late_requests);
   if (parsed.report) {
     try {
@@ -173,11 +180,17 @@ function parseFlags(args: string[]): SinkCliOptions | 'help' {
       http: v.http,
       verify,
       faults,
+      countBy: v['count-by'],
       tls: v['tls-cert'] ? { certFile: v['tls-cert'], keyFile: v['tls-key']!, clientCaFile: v['tls-client-ca'] } : undefined,
     },
     report: v.report,
     intervalMs,
   };
+}
+
+/** `count_by: { key, events: { signal: { value: n } } }` with --count-by; attribute values are data, never snake-cased. */
+function byValue(key: string | undefined, by: CountsBy): { count_by?: { key: string; events: CountsBy } } {
+  return key === undefined ? {} : { count_by: { key, events: by } };
 }
 
 function duration(flag: string, value: string): number {

@@ -1,6 +1,6 @@
 /** `otel-replayd validate --config FILE [--skip-templates]`: check a config as a run would, without running it. */
 import { parseArgs } from 'node:util';
-import { describeConfig, loadConfig } from '../config/load.js';
+import { describeConfig, loadConfig, type ConfigOverrides } from '../config/load.js';
 import type { ReplaydConfig } from '../config/types.js';
 import { ConfigError, type ConfigProblem } from '../errors.js';
 import { EVENT_NAMES } from '../otlp/signals.js';
@@ -8,8 +8,9 @@ import type { Capacity } from '../service/capacity.js';
 import { preflight } from '../service/preflight.js';
 import { checkTemplates, type LoadedPipeline } from '../service/template-check.js';
 import { formatSize } from '../units.js';
+import { replicaFlagOf } from './flags.js';
 
-const USAGE = 'usage: otel-replayd validate --config FILE [--skip-templates]   (-c FILE; - reads the config from stdin)';
+const USAGE = 'usage: otel-replayd validate --config FILE [--skip-templates] [--replica I/N]   (-c FILE; - reads the config from stdin)';
 
 /**
  * Loads what a run loads (config, TLS files, templates) and checks what a run checks
@@ -19,19 +20,21 @@ const USAGE = 'usage: otel-replayd validate --config FILE [--skip-templates]   (
 export async function main(args: string[]): Promise<number> {
   let file: string | undefined;
   let skipTemplates = false;
+  const overrides: ConfigOverrides = {};
   try {
     const { values } = parseArgs({
       args,
-      options: { config: { type: 'string', short: 'c' }, 'skip-templates': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+      options: { config: { type: 'string', short: 'c' }, 'skip-templates': { type: 'boolean' }, replica: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
       strict: true,
       allowPositionals: false,
     });
     if (values.help) {
-      process.stdout.write(`${USAGE}\n  --skip-templates   do not load the templates (faster; only the rest is checked)\n`);
+      process.stdout.write(`${USAGE}\n  --skip-templates   do not load the templates (faster; only the rest is checked)\n  --replica I/N      check it as replica I of N would run it (as run --replica)\n`);
       return 0;
     }
     file = values.config;
     skipTemplates = values['skip-templates'] === true;
+    if (values.replica !== undefined) overrides.replica = replicaFlagOf(values.replica);
   } catch (err) {
     process.stderr.write(`${(err as Error).message}\n${USAGE}\n`);
     return 2;
@@ -42,7 +45,7 @@ export async function main(args: string[]): Promise<number> {
   }
   let cfg: ReplaydConfig;
   try {
-    cfg = loadConfig(file);
+    cfg = loadConfig(file, process.env, overrides);
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     return report(err.file ?? file, err.problems);

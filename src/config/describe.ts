@@ -32,6 +32,11 @@ export function describeConfig(cfg: ReplaydConfig): string {
     `  duration ${service.durationMs === 0 ? 'until stopped' : formatDuration(service.durationMs)}, shutdown_timeout ${formatDuration(service.shutdownTimeoutMs)}`,
     `  stats every ${formatDuration(t.statsIntervalMs)}, metrics ${t.metricsAddress ?? 'disabled'}, log level ${t.logLevel}`,
   );
+  const r = service.replicas;
+  if (r.count > 1) lines.push(`  replica ${r.index} of ${r.count} (index from ${r.from}): every rate is split over the ${r.count} replicas`);
+  if (service.startAt !== undefined) {
+    lines.push(`  sending starts at ${service.startAt === 'next_minute' ? 'the next full minute' : new Date(service.startAt).toISOString()}`);
+  }
   const text = lines.join('\n');
   return cfg.fromEnv ? cfg.fromEnv.hideText(text) : text;
 }

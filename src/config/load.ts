@@ -16,6 +16,7 @@ import { ParseContext, type ComponentConfig, type ComponentFactory, type Registr
 import { EXTENSION_TYPES, parseRecorder, parseSink } from './extensions.js';
 import { checkPipelines } from './pipelines.js';
 import { Section, asMapping, didYouMean, joinPath, parseComponentId, type KeyTable } from './schema.js';
+import type { ReplicaFlag } from './replicas.js';
 import { parseService } from './service.js';
 
 export { describeConfig } from './describe.js';
@@ -41,8 +42,14 @@ const STDIN_NAME = '<stdin>';
 /** The name of a config that `send` built from its flags; relative paths in it resolve against the current folder. */
 export const FROM_FLAGS = '<send flags>';
 
+/** What the command line overrides in a config. */
+export interface ConfigOverrides {
+  /** --replica I/N: replaces service.replicas. */
+  replica?: ReplicaFlag;
+}
+
 /** Parses and validates config text; `file` resolves relative paths and names the file in errors. */
-export function parseConfig(text: string, file: string, env: Env = process.env): ReplaydConfig {
+export function parseConfig(text: string, file: string, env: Env = process.env, overrides: ConfigOverrides = {}): ReplaydConfig {
   const inMemory = file === STDIN || file === FROM_FLAGS;
   const abs = file === STDIN ? STDIN_NAME : inMemory ? file : resolve(file);
   const problems: ConfigProblem[] = [];
@@ -56,7 +63,7 @@ export function parseConfig(text: string, file: string, env: Env = process.env):
   // Read first, so each component knows the signals it serves (exporters take per-signal
   // OTEL_* variables); its problems are reported last, where the section usually is.
   const serviceProblems: ConfigProblem[] = [];
-  const service = parseService(top.value('service'), serviceProblems);
+  const service = parseService(top.value('service'), serviceProblems, env, overrides.replica);
   const context = (kind: 'receivers' | 'processors' | 'exporters', id: string, path: string): ParseContext =>
     new ParseContext(id, path, baseDir, problems, vars, signalsOf(service.pipelines, kind, id));
   const receivers: ReplaydConfig['receivers'] = {};
@@ -97,8 +104,8 @@ export function parseConfig(text: string, file: string, env: Env = process.env):
 }
 
 /** Reads and parses a config file (or stdin for `-`); a missing or unreadable file is a ConfigError too. */
-export function loadConfig(file: string, env: Env = process.env): ReplaydConfig {
-  if (file === STDIN) return parseConfig(readStdin(), STDIN, env);
+export function loadConfig(file: string, env: Env = process.env, overrides: ConfigOverrides = {}): ReplaydConfig {
+  if (file === STDIN) return parseConfig(readStdin(), STDIN, env, overrides);
   const abs = resolve(file);
   let text: string;
   try {
@@ -108,7 +115,7 @@ export function loadConfig(file: string, env: Env = process.env): ReplaydConfig 
     const why = code === 'ENOENT' ? 'does not exist' : code === 'EISDIR' ? 'is a folder' : `cannot be read (${code ?? String(err)})`;
     throw new ConfigError([{ path: '', message: `config file ${abs} ${why}` }], abs, 'ERR_CONFIG_NOT_FOUND');
   }
-  return parseConfig(text, abs, env);
+  return parseConfig(text, abs, env, overrides);
 }
 
 function readStdin(): string {

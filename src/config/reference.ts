@@ -15,7 +15,7 @@ import { RECORDER_KEYS, SINK_KEYS } from './extensions.js';
 import { TOP_LEVEL_KEYS } from './load.js';
 import { PIPELINE_KEYS } from './pipelines.js';
 import type { KeyTable } from './schema.js';
-import { SERVICE_KEYS, TELEMETRY_KEYS, TELEMETRY_LOGS_KEYS, TELEMETRY_METRICS_KEYS } from './service.js';
+import { REPLICAS_KEYS, SERVICE_KEYS, TELEMETRY_KEYS, TELEMETRY_LOGS_KEYS, TELEMETRY_METRICS_KEYS } from './service.js';
 
 export interface ReferenceSection {
   /** Heading: the YAML location, e.g. `processors.ratelimit`. */
@@ -46,6 +46,7 @@ export const CONFIG_REFERENCE: readonly ReferenceSection[] = [
   { title: 'extensions.sink', keys: SINK_KEYS },
   { title: 'extensions.recorder', keys: RECORDER_KEYS },
   { title: 'service', keys: SERVICE_KEYS },
+  { title: 'service.replicas', keys: REPLICAS_KEYS },
   { title: 'service.telemetry', keys: TELEMETRY_KEYS },
   { title: 'service.telemetry.metrics', keys: TELEMETRY_METRICS_KEYS },
   { title: 'service.telemetry.logs', keys: TELEMETRY_LOGS_KEYS },

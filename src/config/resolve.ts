@@ -17,8 +17,10 @@ export function resolvePipelines(cfg: ReplaydConfig): ResolvedPipeline[] {
         }
         return all[id]!;
       });
+    const { index, count } = cfg.service.replicas;
     return structuredClone({
       pipeline,
+      replica: { index, count },
       receivers: pick(pipeline.receivers, cfg.receivers, 'receiver'),
       processors: pick(pipeline.processors, cfg.processors, 'processor'),
       // Each exporter as it is for this signal (OTEL_EXPORTER_OTLP_<SIGNAL>_* variables may differ).

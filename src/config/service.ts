@@ -1,18 +1,28 @@
 /** `service:` — run length, shutdown, the daemon's own telemetry; pipelines are in pipelines.ts. */
 import type { ConfigProblem } from '../errors.js';
-import type { ServiceConfig } from './types.js';
+import type { ServiceConfig, StartAt } from './types.js';
 import { DEFAULT_METRICS_ADDRESS } from '../telemetry/listen-address.js';
 import { checkHostPort } from './endpoints.js';
+import type { Env } from './env.js';
 import { parsePipelines } from './pipelines.js';
+import { JOB_INDEX_ENV, MAX_REPLICAS, parseReplicas, REPLICAS_ENV, RUN_ID_ENV, type ReplicaFlag } from './replicas.js';
 import { Section, type KeyTable } from './schema.js';
 
 export const SERVICE_KEYS: KeyTable = {
   duration: { doc: 'Stop after this long; 0 = run until stopped (or until every receiver finished its loops).', default: '0s' },
   shutdown_timeout: { doc: 'On stop, wait this long for in-flight requests; the rest are counted as failed.', default: '30s' },
   allow_export_failures: { doc: 'Exit 0 even when requests failed permanently (as --allow-export-failures does); otherwise such a run exits 1.', default: false },
+  start_at: { doc: 'Load and compile every template, then start sending at this moment: an RFC 3339 time ("2026-05-01T12:00:00Z") or next_minute (the next full minute after the daemon started). Replicas given the same time start together; /healthz answers 200 "waiting" until then. Default: at once.' },
+  replicas: { doc: 'This process\'s part of a scaled-out run, see the service.replicas table.' },
   memory_limit: { doc: 'Refuse to start pipelines whose estimated memory (templates × workers, requests in flight) is above this size; default: the cgroup memory limit, else 80 % of RAM.' },
   telemetry: { doc: 'The daemon\'s own stats, metrics and logs, see the telemetry table.' },
   pipelines: { doc: 'traces[/name], metrics[/name], logs[/name]: one receiver, processors, exporters.', required: true },
+};
+
+export const REPLICAS_KEYS: KeyTable = {
+  count: { doc: `How many replicas share every rate (at most ${MAX_REPLICAS}); default $${REPLICAS_ENV}, else 1. --replica I/N overrides count and index.` },
+  index: { doc: `This replica, from 0 to count - 1; default $${JOB_INDEX_ENV} (an Indexed Job), else the ordinal ending the hostname (a StatefulSet pod, "name-3" is 3) when count is above 1, else 0.` },
+  run_id: { doc: `Names the run in every replica's stats and summary lines, so their results can be merged; default $${RUN_ID_ENV}, else a random id per process.` },
 };
 
 export const TELEMETRY_KEYS: KeyTable = {
@@ -31,7 +41,8 @@ export const TELEMETRY_LOGS_KEYS: KeyTable = {
   level: { doc: `One of ${LOG_LEVELS.join(', ')}; --log-level, else OTEL_REPLAYD_LOG_LEVEL, overrides it. The summary is printed at any level.`, default: 'info' },
 };
 
-export function parseService(raw: unknown, problems: ConfigProblem[]): ServiceConfig {
+/** `flag` is --replica I/N, which overrides service.replicas; `env` supplies the Kubernetes defaults. */
+export function parseService(raw: unknown, problems: ConfigProblem[], env: Env = process.env, flag?: ReplicaFlag): ServiceConfig {
   const s = new Section(raw, 'service', SERVICE_KEYS, problems);
   const t = s.section('telemetry', TELEMETRY_KEYS);
   const metrics = t.section('metrics', TELEMETRY_METRICS_KEYS);
@@ -52,10 +63,32 @@ export function parseService(raw: unknown, problems: ConfigProblem[]): ServiceCo
     durationMs: s.duration('duration')!,
     shutdownTimeoutMs: s.duration('shutdown_timeout', { positive: true })!,
     allowExportFailures: s.bool('allow_export_failures'),
+    replicas: parseReplicas(s.section('replicas', REPLICAS_KEYS), env, flag),
     telemetry,
     pipelines: s.has('pipelines') ? parsePipelines(s.raw.pipelines, s.keyPath('pipelines'), problems) : {},
   };
+  const startAt = parseStartAt(s);
+  if (startAt !== undefined) cfg.startAt = startAt;
   const memoryLimit = s.size('memory_limit', { max: Number.MAX_SAFE_INTEGER });
   if (memoryLimit !== undefined) cfg.memoryLimit = memoryLimit;
   return cfg;
+}
+
+/** RFC 3339 with a zone, as Kubernetes and `date -u +%FT%TZ` write it. */
+const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
+
+function parseStartAt(s: Section): StartAt | undefined {
+  const v = s.string('start_at');
+  if (v === undefined || v === '') return undefined;
+  if (v === 'next_minute') return v;
+  const ms = RFC3339.test(v) ? Date.parse(v.replace(' ', 'T')) : NaN;
+  if (Number.isFinite(ms)) return ms;
+  s.problem('start_at', `must be an RFC 3339 time with a zone, like "2026-05-01T12:00:00Z", or next_minute; got ${JSON.stringify(v)}`);
+  return undefined;
+}
+
+/** The moment sending starts, in ms since the epoch: next_minute is the next full minute after `now`. */
+export function startAtMs(startAt: StartAt | undefined, now: number): number | undefined {
+  if (startAt === undefined) return undefined;
+  return startAt === 'next_minute' ? (Math.floor(now / 60_000) + 1) * 60_000 : startAt;
 }

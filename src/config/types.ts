@@ -10,6 +10,19 @@ import type { ReceiverConfig } from '../receivers/receiver.js';
 import type { ComponentConfig } from './component.js';
 import type { EnvValues } from './env.js';
 
+/** Which replica of a scaled-out run this process is (src/config/replicas.ts reads it). */
+export interface ReplicaIdentity {
+  index: number;
+  count: number;
+  /** Names every replica of one run in stats, summaries and reports. */
+  runId: string;
+  /** Where the index came from, for messages and `validate`. */
+  from: string;
+}
+
+/** `service.start_at`: ms since the epoch, or the next full minute after the daemon started. */
+export type StartAt = number | 'next_minute';
+
 export interface SinkExtensionConfig {
   /** host:port, or undefined to not serve that protocol. */
   grpc?: string;
@@ -49,6 +62,9 @@ export interface ServiceConfig {
   shutdownTimeoutMs: number;
   /** Exit 0 although requests failed permanently (otherwise such a run exits 1). */
   allowExportFailures: boolean;
+  /** Undefined = send as soon as the pipelines are loaded. */
+  startAt?: StartAt;
+  replicas: ReplicaIdentity;
   /** Bytes the pipelines may need at most (an estimate, checked before start); undefined = the cgroup limit, else 80 % of RAM. */
   memoryLimit?: number;
   telemetry: {
@@ -78,6 +94,8 @@ export interface ReplaydConfig {
  */
 export interface ResolvedPipeline {
   pipeline: PipelineConfig;
+  /** This process's place in a scaled-out run: rates are split over `count`, ids keyed by `index`. */
+  replica: { index: number; count: number };
   receivers: ReceiverConfig[];
   processors: ComponentConfig[];
   exporters: ExporterConfig[];

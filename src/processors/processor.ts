@@ -35,15 +35,26 @@ export interface OrderRule {
   why: string;
 }
 
-/** What a processor instance runs in: one pipeline worker. */
+/**
+ * What a processor instance runs in: one pipeline worker of one replica. A pacer takes
+ * pipeline-wide rates through `share` and starts at `phase`, so every rate it is given
+ * (constant or staged) is split exactly over replicas × workers (rate-share.ts).
+ */
 export interface ProcessorContext {
   signal: Signal;
-  /** This worker's index and the pipeline's worker count: shared rates divide by it. */
+  /** This worker's index and the pipeline's worker count in this replica. */
   worker: number;
   workers: number;
+  /** This worker's exact part of a pipeline-wide rate in events/s (0 when the rate is smaller than the number of senders). */
+  share(total: number): number;
+  /** Where its first request falls in one request interval, in [0, 1): a token bucket starts with phase × request size. */
+  phase: number;
 }
 
-/** The per-send hook: admits a request of `events` events; false = stop (the abort fired). */
+/**
+ * The per-send hook: admits a request of `events` events; false = stop: the abort
+ * fired, or the pacer will never admit a request (its share of the rate is 0).
+ */
 export interface Pacer {
   /** Events per second this worker is held to (stats lines report it). */
   readonly rate: number;

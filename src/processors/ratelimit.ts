@@ -1,10 +1,11 @@
 /**
- * ratelimit: a token bucket in events per second for the whole pipeline, shared equally
- * by its workers. It is taken before a request is stamped, so it limits what is sent.
+ * ratelimit: a token bucket in events per second for the whole pipeline, split exactly
+ * over its replicas and workers (ProcessorContext.share). It is taken before a request
+ * is stamped, so it limits what is sent.
  */
 import type { ComponentConfig } from '../config/component.js';
 import { TokenBucket } from './token-bucket.js';
-import { anySignal, type ProcessorFactory } from './processor.js';
+import { anySignal, type Pacer, type ProcessorFactory } from './processor.js';
 
 export interface RatelimitConfig extends ComponentConfig {
   eventsPerSecond: number;
@@ -17,7 +18,7 @@ export const ratelimitProcessor: ProcessorFactory<RatelimitConfig> = {
   aliases: [],
   doc: 'Holds the pipeline to events_per_second (spans, data points or log records).',
   keys: {
-    events_per_second: { doc: 'Events (spans, data points, log records) per second for the whole pipeline.', required: true },
+    events_per_second: { doc: 'Events (spans, data points, log records) per second for the whole pipeline, over all its workers and replicas.', required: true },
     burst: { doc: 'Token bucket size in events; default 2× the rate, never below the largest request.' },
   },
   repeatable: false,
@@ -32,8 +33,12 @@ export const ratelimitProcessor: ProcessorFactory<RatelimitConfig> = {
   describe: (c) => `${c.eventsPerSecond} events/s, burst ${c.burst ?? '2x rate (at least the largest request)'}`,
   signalProblem: anySignal,
   create(c, ctx) {
+    const rate = ctx.share(c.eventsPerSecond);
     // Burst shares too: each worker's bucket is its part of the pipeline's.
-    const bucket = new TokenBucket({ eventsPerSecond: c.eventsPerSecond / ctx.workers, burst: c.burst === undefined ? undefined : c.burst / ctx.workers });
-    return { compile: null, cycle: null, send: bucket };
+    const burst = c.burst === undefined ? undefined : (c.burst * rate) / c.eventsPerSecond;
+    return { compile: null, cycle: null, send: rate > 0 ? new TokenBucket({ eventsPerSecond: rate, burst, phase: ctx.phase }) : NEVER };
   },
 };
+
+/** A worker whose share of the rate is 0 (fewer events/s than senders) sends nothing. */
+const NEVER: Pacer = { rate: 0, take: () => Promise.resolve(false) };

@@ -7,6 +7,11 @@ import { ReplaydError } from '../errors.js';
  * The bucket starts empty rather than full: a full bucket would add a whole burst on
  * top of the rate during the first seconds and a 30 s run would overshoot by burst/rate.
  * Burst only absorbs scheduling jitter and endpoint stalls.
+ *
+ * `phase` (in [0, 1)) puts that fraction of the first request in the bucket at the first
+ * take, so the first request goes (1 - phase) request intervals later, not one. Senders
+ * given phases k/S for k = 0..S-1 fire evenly spread, and by Hermite's identity
+ * (Σ⌊x + k/S⌋ = ⌊S·x⌋) together send exactly what one bucket at their summed rate would.
  */
 export class TokenBucket {
   readonly rate: number;
@@ -16,20 +21,25 @@ export class TokenBucket {
   /** When tokens were last added; unset until the first take, so time spent loading templates earns nothing. */
   private last: number | undefined;
   private readonly clock: () => number;
+  private readonly phase: number;
 
-  constructor(opts: { eventsPerSecond: number; burst?: number; clock?: () => number }) {
+  constructor(opts: { eventsPerSecond: number; burst?: number; phase?: number; clock?: () => number }) {
     if (!(opts.eventsPerSecond > 0) || !Number.isFinite(opts.eventsPerSecond)) {
       throw new ReplaydError('ERR_RATELIMIT_INVALID', `events_per_second must be a positive number, got ${opts.eventsPerSecond}`);
     }
     this.rate = opts.eventsPerSecond;
     this.burst = Math.max(opts.burst ?? 2 * this.rate, 1);
     this.clock = opts.clock ?? monotonicMs;
+    const phase = opts.phase ?? 0;
+    if (!(phase >= 0 && phase < 1)) throw new ReplaydError('ERR_RATELIMIT_INVALID', `phase must be in [0, 1), got ${phase}`);
+    this.phase = phase;
   }
 
   /** Takes `n` events if the bucket holds them and returns 0; otherwise the ms until it will. */
   tryTake(n: number): number {
     if (n > this.burst) this.burst = n;
     const now = this.clock();
+    if (this.last === undefined) this.tokens = n * this.phase;
     this.tokens = Math.min(this.burst, this.tokens + ((now - (this.last ?? now)) * this.rate) / 1000);
     this.last = now;
     if (this.tokens >= n) {

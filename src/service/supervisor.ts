@@ -55,15 +55,21 @@ export class Supervisor extends EventEmitter<SupervisorEvents> implements Teleme
   private status: HealthStatus = 'starting';
   private readonly reloadCounts = { succeeded: 0, failed: 0 };
   private shutdownTimeoutMs = 30_000;
+  /** service.start_at (ms since the epoch) of the first start: workers started before it hold their first request until then. */
+  private startAt: number | undefined;
 
   constructor(opts: SupervisorOptions) {
     super();
     this.opts = opts;
   }
 
-  /** Starts the pipelines of the first config; resolves when every one is ready or failed. */
-  async start(cfg: ReplaydConfig): Promise<void> {
+  /**
+   * Starts the pipelines of the first config; resolves when every one is ready or failed.
+   * With `startAt` (ms since the epoch) they load and compile now and send from then on.
+   */
+  async start(cfg: ReplaydConfig, startAt?: number): Promise<void> {
     this.shutdownTimeoutMs = cfg.service.shutdownTimeoutMs;
+    this.startAt = startAt;
     await Promise.all(this.startAll(resolvePipelines(cfg)));
     if (this.status === 'starting') this.status = 'running';
   }
@@ -154,6 +160,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> implements Teleme
       resolved: h.resolved,
       worker: index,
       seed,
+      startAt: this.startAt,
       logLevel: this.opts.logLevel,
       pretty: this.opts.pretty,
       statsIntervalMs: 1000,
@@ -254,11 +261,14 @@ export class Supervisor extends EventEmitter<SupervisorEvents> implements Teleme
 
   private snapshotOf(h: PipelineHandle): PipelineSnapshot {
     const targets = h.workers.map((w) => w.last?.rateTarget ?? null);
+    const startsInMs = this.startsInMs();
+    const waiting = h.state === 'running' && startsInMs !== undefined;
     return {
       pipeline: h.id,
       signal: h.resolved.pipeline.signal,
       workers: h.workers.length,
-      state: h.state,
+      state: waiting ? 'waiting' : h.state,
+      ...(waiting ? { startsInMs } : {}),
       rateTarget: targets.some((t) => t !== null) ? targets.reduce<number>((a, t) => a + (t ?? 0), 0) : null,
       cycles: cyclesOf(h),
       sendingMs: sendingMsOf(h),
@@ -268,7 +278,13 @@ export class Supervisor extends EventEmitter<SupervisorEvents> implements Teleme
   }
 
   health(): HealthStatus {
-    return this.status;
+    return this.status === 'running' && this.startsInMs() !== undefined ? 'waiting' : this.status;
+  }
+
+  /** ms until service.start_at, while it is ahead. */
+  private startsInMs(): number | undefined {
+    const left = this.startAt === undefined ? 0 : this.startAt - Date.now();
+    return left > 0 ? left : undefined;
   }
 
   reloads(): { succeeded: number; failed: number } {

@@ -1,6 +1,6 @@
 import { JsonShapeError, WireError } from '../errors.js';
-import { DATA_POINTS, LEN, METRIC_DATA } from '../otlp/wire/fields.js';
-import { eachField, WireReader } from '../otlp/wire/reader.js';
+import { ANY_VALUE, DATA_POINTS, FIXED64, ITEMS, KEY_VALUE, LEN, METRIC_DATA, RESOURCE, RESOURCE_ATTRIBUTES, RESOURCES, SCOPES, tag, VARINT } from '../otlp/wire/fields.js';
+import { eachField, stringField, WireReader } from '../otlp/wire/reader.js';
 import { METRIC_DATA_KEYS, type Signal } from '../otlp/signals.js';
 
 /**
@@ -106,4 +106,83 @@ function list(obj: Record<string, unknown>, key: string, path: string): unknown[
   if (v === undefined || v === null) return [];
   if (!Array.isArray(v)) throw new JsonShapeError(`${path}.${key}`, 'expected an array');
   return v;
+}
+
+/**
+ * Adds the events of an encoded request to `into`, keyed by the value of resource
+ * attribute `key` ('' where a resource lacks it): `sink --count-by` tells apart the
+ * replicas of a scaled-out run that tag their resources (e.g. with the resource processor).
+ */
+export function countProtoBy(signal: Signal, buf: Uint8Array, key: string, into: Map<string, number>): void {
+  const leaf = signal === 'metrics' ? countMetricPoints : countOne;
+  eachField(buf, 0, buf.length, RESOURCES, (rs, re) => {
+    let value = '';
+    let events = 0;
+    const r = new WireReader(buf, rs, re);
+    while (!r.done()) {
+      const t = r.tag();
+      if (t === tag(RESOURCE, LEN)) {
+        const [s, e] = r.bytes();
+        value = resourceAttribute(buf, s, e, key) ?? value;
+      } else if (t === tag(SCOPES, LEN)) {
+        const [s, e] = r.bytes();
+        eachField(buf, s, e, ITEMS, (is, ie) => {
+          events += leaf(buf, is, ie);
+        });
+      } else {
+        r.skip(t & 7);
+      }
+    }
+    into.set(value, (into.get(value) ?? 0) + events);
+  });
+}
+
+/** The value of attribute `key` in an encoded Resource, as text; undefined without it. */
+function resourceAttribute(buf: Uint8Array, start: number, end: number, key: string): string | undefined {
+  let found: string | undefined;
+  eachField(buf, start, end, RESOURCE_ATTRIBUTES, (s, e) => {
+    if (found !== undefined || stringField(buf, s, e, KEY_VALUE.key) !== key) return;
+    found = '';
+    eachField(buf, s, e, KEY_VALUE.value, (vs, ve) => {
+      found = anyValueText(buf, vs, ve);
+    });
+  });
+  return found;
+}
+
+/** A scalar AnyValue as text (ints in decimal); '' for other kinds. */
+function anyValueText(buf: Uint8Array, start: number, end: number): string {
+  const r = new WireReader(buf, start, end);
+  let out = '';
+  while (!r.done()) {
+    const t = r.tag();
+    if (t === tag(ANY_VALUE.string, LEN)) {
+      const [s, e] = r.bytes();
+      out = Buffer.from(buf.buffer, buf.byteOffset + s, e - s).toString('utf8');
+    } else if (t === tag(ANY_VALUE.int, VARINT)) {
+      out = String(r.varint());
+    } else if (t === tag(ANY_VALUE.bool, VARINT)) {
+      out = String(r.varint() !== 0);
+    } else if (t === tag(ANY_VALUE.double, FIXED64)) {
+      out = String(Buffer.from(buf.buffer, buf.byteOffset + r.advance(8), 8).readDoubleLE(0));
+    } else {
+      r.skip(t & 7);
+    }
+  }
+  return out;
+}
+
+/** countProtoBy for a parsed OTLP/JSON request. */
+export function countJsonBy(signal: Signal, body: unknown, key: string, into: Map<string, number>): void {
+  const [rk] = JSON_KEYS[signal];
+  list(object(body, '$'), rk, '$').forEach((res, i) => {
+    const rpath = `$.${rk}[${i}]`;
+    const r = object(res, rpath);
+    const attrs = r.resource === undefined || r.resource === null ? [] : list(object(r.resource, `${rpath}.resource`), 'attributes', `${rpath}.resource`);
+    const kv = attrs.find((a) => typeof a === 'object' && a !== null && (a as Record<string, unknown>).key === key) as Record<string, unknown> | undefined;
+    const v = (kv?.value ?? {}) as Record<string, unknown>;
+    const scalar = v.stringValue ?? v.intValue ?? v.boolValue ?? v.doubleValue;
+    const value = kv === undefined ? '' : scalar === undefined || scalar === null ? '' : String(scalar);
+    into.set(value, (into.get(value) ?? 0) + countJson(signal, { [rk]: [res] }));
+  });
 }

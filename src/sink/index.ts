@@ -3,7 +3,7 @@ import { UsageError } from '../errors.js';
 import type { FaultOptions } from './faults.js';
 import { startGrpcServer, type GrpcSink } from './grpc-server.js';
 import { startHttpServer, type HttpSink } from './http-server.js';
-import { Intake, type SinkCounts, type Tee } from './intake.js';
+import { Intake, type CountsBy, type SinkCounts, type Tee } from './intake.js';
 import { buildReport, type SinkReport } from './report.js';
 import type { SinkTlsOptions } from './server-options.js';
 import type { VerificationReport } from './verifier-thread.js';
@@ -11,7 +11,7 @@ import type { VerifyOptions } from './verify.js';
 
 export type { FailCode, FaultOptions } from './faults.js';
 export type { SinkTlsOptions } from './server-options.js';
-export type { SignalCounts, SinkCounts, Tee, TeeHold, TeeRefusal } from './intake.js';
+export type { CountsBy, SignalCounts, SinkCounts, Tee, TeeHold, TeeRefusal } from './intake.js';
 export { writeReport, type SinkReport, type SignalSummary } from './report.js';
 export type { ProblemKind, VerifyOptions, VerifyReport } from './verify.js';
 export type { VerificationReport } from './verifier-thread.js';
@@ -27,6 +27,8 @@ export interface SinkOptions {
   faults?: FaultOptions;
   /** Takes every request before it is answered with success (the recorder). */
   tee?: Tee;
+  /** Also count events per value of this resource attribute (`countsBy()`), e.g. the replica of a scaled-out run. */
+  countBy?: string;
   log?: Logger;
   /**
    * What to call the addresses when one cannot be listened on: the config keys or flags
@@ -40,6 +42,8 @@ export interface Sink {
   grpcAddress?: string;
   httpAddress?: string;
   counts(): SinkCounts;
+  /** Events per value of the countBy resource attribute, per signal ('' = resources without it). */
+  countsBy(): CountsBy;
   /** Verification findings once every request counted so far is checked; undefined without verify. */
   verification(): Promise<VerificationReport | undefined>;
   report(): Promise<SinkReport>;
@@ -50,7 +54,7 @@ export interface Sink {
 /** Starts the OTLP receiver on the requested transports; both share one set of counters and one fault PRNG. */
 export async function startSink(opts: SinkOptions): Promise<Sink> {
   if (!opts.grpc && !opts.http) throw new UsageError('sink needs a gRPC or an HTTP address (or both)');
-  const receiver = new Intake({ verify: opts.verify, faults: opts.faults, log: opts.log, tee: opts.tee });
+  const receiver = new Intake({ verify: opts.verify, faults: opts.faults, countBy: opts.countBy, log: opts.log, tee: opts.tee });
   const startedAt = Date.now();
   const settings = opts.settings ?? { grpc: '--grpc', http: '--http' };
   const server = { tls: opts.tls, log: opts.log };
@@ -71,6 +75,7 @@ export async function startSink(opts: SinkOptions): Promise<Sink> {
     grpcAddress: grpc?.address,
     httpAddress: http?.address,
     counts: () => receiver.counts(),
+    countsBy: () => receiver.countsBy(),
     verification: () => receiver.verification(),
     report: async () => {
       const now = stoppedAt ?? Date.now();

@@ -3,7 +3,7 @@ import { BadRequestError, JsonShapeError, TemplateError, WireError } from '../er
 import { jsonSyntaxError } from '../otlp/json-decode.js';
 import { SIGNAL_NAMES, type Encoding, type Signal } from '../otlp/signals.js';
 import { LoopWatch } from './client-deadline.js';
-import { countJson, countProto } from './counter.js';
+import { countJson, countJsonBy, countProto, countProtoBy } from './counter.js';
 import { FaultInjector, type FaultOptions } from './faults.js';
 import { VerifierThread, type VerificationReport } from './verifier-thread.js';
 import type { VerifyOptions } from './verify.js';
@@ -64,6 +64,9 @@ export const REFUSAL_STATUS: Record<TeeRefusal['refused'], { grpc: number; http:
 
 const NO_HOLD: TeeHold = { commit: () => {}, release: () => {} };
 
+/** Events per value of the `countBy` resource attribute, per signal. */
+export type CountsBy = Record<Signal, Record<string, number>>;
+
 
 export function emptyCounts(): SinkCounts {
   const counts = {} as SinkCounts;
@@ -85,9 +88,12 @@ export class Intake {
   private readonly verifier: VerifierThread | undefined;
   private readonly tee: Tee | undefined;
   private readonly state = emptyCounts();
+  private readonly countBy: string | undefined;
+  private readonly by = new Map<Signal, Map<string, number>>(SIGNAL_NAMES.map((s) => [s, new Map()]));
 
-  constructor(opts: { verify?: boolean | VerifyOptions; faults?: FaultOptions; log?: Logger; tee?: Tee } = {}) {
+  constructor(opts: { verify?: boolean | VerifyOptions; faults?: FaultOptions; countBy?: string; log?: Logger; tee?: Tee } = {}) {
     this.faults = new FaultInjector(opts.faults);
+    this.countBy = opts.countBy;
     this.verifier = opts.verify ? new VerifierThread(opts.verify === true ? {} : opts.verify, opts.log) : undefined;
     this.tee = opts.tee;
   }
@@ -137,6 +143,7 @@ export class Intake {
     c.requests++;
     c.events += events;
     c.bytes += wireBytes;
+    if (this.countBy !== undefined) this.countByValue(signal, encoding, body);
     if (this.verifier) this.verifier.submit(signal, encoding, body, recycle);
     else recycle?.(body);
   }
@@ -144,6 +151,20 @@ export class Intake {
   /** What verification found so far (every request counted before this call included); undefined without --verify. */
   verification(): Promise<VerificationReport | undefined> {
     return this.verifier ? this.verifier.report() : Promise.resolve(undefined);
+  }
+
+  /** Read once `count` decided the request is received; the body was read before, so it parses. */
+  private countByValue(signal: Signal, encoding: Encoding, body: Uint8Array): void {
+    const into = this.by.get(signal)!;
+    if (encoding === 'proto') countProtoBy(signal, body, this.countBy!, into);
+    else countJsonBy(signal, parseJson(body), this.countBy!, into);
+  }
+
+  /** Events per value of the countBy resource attribute ('' = resources without it); empty without countBy. */
+  countsBy(): CountsBy {
+    const out = {} as CountsBy;
+    for (const [signal, m] of this.by) out[signal] = Object.fromEntries(m);
+    return out;
   }
 
   /** Counts a request whose client gave up before it was answered; it is not received. */

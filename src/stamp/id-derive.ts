@@ -2,13 +2,14 @@
  * id_regen: fresh trace and span ids every replay cycle.
  *
  * A new id is a keyed permutation of the ORIGINAL id: new = P_key(orig), with the key
- * derived from (seed, worker, cycle). So
+ * derived from (seed, sender, cycle), where sender = replica·2^16 + worker (senderWord). So
  * - a traces pipeline and a logs pipeline replaying correlated templates with the same
  *   seed produce the same new ids in the same cycle (logs stay joined to their spans);
- * - within one (worker, cycle), distinct original ids never collide (P is a bijection);
- * - across workers and cycles the key differs (the key schedule is itself a bijection of
- *   (seed, worker, cycle)), so ids differ; a collision would need orig_a ^ orig_b to equal
- *   the xor of two pseudo-random 128-bit keys.
+ * - within one (replica, worker, cycle), distinct original ids never collide (P is a bijection);
+ * - across replicas, workers and cycles the key differs (the key schedule is itself a
+ *   bijection of its four words, and the sender word is distinct for every replica and
+ *   worker), so ids differ; a collision would need orig_a ^ orig_b to equal the xor of two
+ *   pseudo-random 128-bit keys.
  * Ids need uniqueness for load, not secrecy: murmur3's fmix32 is enough and costs a few
  * multiplies per word. Computed once per id group per cycle, never per site.
  */
@@ -34,8 +35,15 @@ export interface IdKeys {
   span: Uint32Array;
 }
 
+/** Workers per pipeline and replicas per run both stay below 2^16 (config limits), so the word is distinct for every pair. */
+export function senderWord(replica: number, worker: number): number {
+  if (!Number.isInteger(worker) || worker < 0 || worker >= 0x10000) throw new RangeError(`worker must be an integer in [0, 65536), got ${worker}`);
+  if (!Number.isInteger(replica) || replica < 0 || replica >= 0x10000) throw new RangeError(`replica must be an integer in [0, 65536), got ${replica}`);
+  return (replica * 0x10000 + worker) >>> 0;
+}
+
 /**
- * Keys for one (seed, worker, cycle). Each step xors one word with a function of the
+ * Keys for one (seed, sender, cycle); `worker` is the sender word (senderWord). Each step xors one word with a function of the
  * others and applies fmix32, so the schedule is invertible: distinct inputs, distinct keys.
  */
 export function idKeys(seed: readonly [number, number], worker: number, cycle: number): IdKeys {

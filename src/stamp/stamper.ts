@@ -2,12 +2,15 @@ import { drawJitter } from './jitter.js';
 import { baseTime, NS_PER_S, toHiLo } from './time.js';
 import type { CompiledTemplate, Frame } from '../compile/frame.js';
 import type { Encoding } from '../otlp/signals.js';
+import { senderWord } from './id-derive.js';
 import { IdSource } from './id-source.js';
 import { TWO32 } from '../otlp/wire/write.js';
 
 export interface StamperOptions {
   /** Two uint32 words; pipelines that must stay correlated (traces + logs) share it. */
   seed: readonly [number, number];
+  /** This process's replica index (service.replicas), default 0: ids and jitter are keyed by it too. */
+  replica?: number;
   worker: number;
   backdateMs: number;
   /** Place each trace so its last end is at now − backdate (timestamp's `align: end`), not its start. */
@@ -43,7 +46,8 @@ export class Stamper implements CycleControls {
   private readonly shift: Float64Array;
   private readonly now: () => number;
   private readonly seed: readonly [number, number];
-  private readonly worker: number;
+  /** The sender word of the id and jitter keys: replica and worker (see senderWord). */
+  private readonly sender: number;
   private readonly ids: IdSource;
   /** Per time unit: jitter of this cycle (ns), and its base as sec/nsec and as fixed64 lo/hi. */
   private readonly jitter: Float64Array;
@@ -58,11 +62,10 @@ export class Stamper implements CycleControls {
   private readonly digits: Uint8Array[];
 
   constructor(compiled: CompiledTemplate, opts: StamperOptions) {
-    const { seed, worker, backdateMs } = opts;
+    const { seed, worker, backdateMs, replica = 0 } = opts;
     if (!Array.isArray(seed) || seed.length !== 2 || !seed.every((w) => Number.isInteger(w) && w >= 0 && w < TWO32)) {
       throw new RangeError('Stamper: seed must be a pair of uint32');
     }
-    if (!Number.isInteger(worker) || worker < 0 || worker >= TWO32) throw new RangeError(`Stamper: worker must be a uint32, got ${worker}`);
     if (!(backdateMs >= 0 && Number.isFinite(backdateMs))) throw new RangeError(`Stamper: backdateMs must be ≥ 0, got ${backdateMs}`);
     // What is patched is what the template was compiled with: sites exist for nothing else.
     this.compiled = compiled;
@@ -72,8 +75,8 @@ export class Stamper implements CycleControls {
     this.shift = opts.alignEnd ? compiled.unitEnds : new Float64Array(compiled.unitCount);
     this.now = opts.now ?? Date.now;
     this.seed = [seed[0], seed[1]];
-    this.worker = worker;
-    this.ids = new IdSource(compiled.traceGroups, compiled.spanGroups, this.seed, worker);
+    this.sender = senderWord(replica, worker);
+    this.ids = new IdSource(compiled.traceGroups, compiled.spanGroups, this.seed, this.sender);
     const units = compiled.unitCount;
     this.jitter = new Float64Array(units);
     this.baseSec = new Float64Array(units);
@@ -99,7 +102,7 @@ export class Stamper implements CycleControls {
   drawJitter(maxMs: number): void {
     if (!(maxMs >= 0 && Number.isFinite(maxMs))) throw new RangeError(`Stamper: jitter must be ≥ 0 ms, got ${maxMs}`);
     // Without time sites there is nothing to move (config order checks prevent it).
-    if (this.timestamps) drawJitter(this.jitter, maxMs, this.seed, this.worker, this.cycle);
+    if (this.timestamps) drawJitter(this.jitter, maxMs, this.seed, this.sender, this.cycle);
   }
 
   setDigits(field: number, value: number): void {

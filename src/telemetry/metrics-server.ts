@@ -117,7 +117,9 @@ export class MetricsServer {
     try {
       if (path === '/healthz') {
         const status = this.#source.health();
-        return reply(req, res, status === 'running' ? 200 : 503, 'application/json', JSON.stringify({ status }));
+        // Waiting for service.start_at is ready: everything that can fail has loaded, and a
+        // StatefulSet (OrderedReady) or `kubectl wait` must see it before the start, not after.
+        return reply(req, res, status === 'running' || status === 'waiting' ? 200 : 503, 'application/json', JSON.stringify({ status }));
       }
       this.#update(this.#source.snapshot(), this.#source.reloads());
       return reply(req, res, 200, this.#registry.contentType, await this.#registry.metrics());

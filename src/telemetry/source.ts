@@ -1,7 +1,8 @@
 import type { Signal } from '../otlp/signals.js';
 import type { ExporterCounters, LastFailure } from '../worker/stats.js';
 
-export type PipelineState = 'starting' | 'running' | 'draining' | 'stopped' | 'failed';
+/** `waiting`: loaded and compiled, holding its first request until service.start_at. */
+export type PipelineState = 'starting' | 'waiting' | 'running' | 'draining' | 'stopped' | 'failed';
 
 export interface PipelineSnapshot {
   pipeline: string;            // "traces/replay"
@@ -16,12 +17,15 @@ export interface PipelineSnapshot {
    * restarts; loading time and time stopped do not count). Never falls: the base of rates.
    */
   sendingMs: number;
+  /** While `waiting`: ms until service.start_at. */
+  startsInMs?: number;
   exporters: Record<string, ExporterCounters>;   // summed over workers
   /** Per exporter id that counted a failed request: the latest such failure, over workers and restarts. */
   lastFailures?: Record<string, LastFailure>;
 }
 
-export type HealthStatus = 'starting' | 'running' | 'reloading' | 'draining';
+/** `waiting`: every pipeline is loaded and waits for service.start_at (ready, so /healthz answers 200). */
+export type HealthStatus = 'starting' | 'waiting' | 'running' | 'reloading' | 'draining';
 
 export interface TelemetrySource {
   snapshot(): PipelineSnapshot[];

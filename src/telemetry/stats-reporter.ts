@@ -11,6 +11,15 @@ export interface StatsReporterOptions {
   log: Logger;
   /** How often a "stats" line is logged per pipeline. */
   intervalMs: number;
+  /** Which replica of which run this is; every stats and summary line carries it. */
+  replica?: ReplicaLabel;
+}
+
+/** service.replicas as stats lines show it, so the lines of many replicas can be merged. */
+export interface ReplicaLabel {
+  index: number;
+  count: number;
+  runId: string;
 }
 
 /** One pipeline's totals since the daemon started, as `summary()` returns them. */
@@ -43,6 +52,8 @@ export interface PipelineSummary {
   /** Overall sent megabytes (10^6 bytes, on the wire) per second. */
   mbPerS: number;
   rateTarget: number | null;
+  /** While waiting for service.start_at: ms until then. */
+  startsInMs?: number;
   /** Monotonic totals per exporter id (inFlight is the last value seen). */
   exporters: Record<string, ExporterCounters>;
   /** The latest failed request per exporter id that had one. */
@@ -65,6 +76,8 @@ export class StatsReporter {
   readonly #source: TelemetrySource;
   readonly #log: Logger;
   readonly #intervalMs: number;
+  /** Set again by a reload that changes service.replicas. */
+  replica: ReplicaLabel | undefined;
   readonly #counters = new CounterTracker();
   /** Last totals of every pipeline ever seen: a pipeline gone from the snapshot keeps its numbers. */
   readonly #latest = new Map<string, PipelineSummary>();
@@ -85,6 +98,7 @@ export class StatsReporter {
     this.#source = opts.source;
     this.#log = opts.log;
     this.#intervalMs = opts.intervalMs;
+    this.replica = opts.replica;
   }
 
   start(): void {
@@ -142,6 +156,7 @@ export class StatsReporter {
       const dtS = (s.durationMs - prev.durationMs) / 1000;
       this.#log.info({
         ...this.#lineBase(s),
+        ...(s.startsInMs !== undefined ? { starts_in_s: round(s.startsInMs / 1000, 1) } : {}),
         recent_rate: dtS > 0 ? round((s.sent - prev.sent) / dtS, 1) : 0,
         mb_per_s: dtS > 0 ? round((s.sentBytes - prev.bytes) / dtS / 1e6, 3) : 0,
         in_flight: sumOf(s.exporters, 'inFlight'),
@@ -152,7 +167,9 @@ export class StatsReporter {
 
   /** Fields shared by "stats" and "summary" lines. */
   #lineBase(s: PipelineSummary): Record<string, unknown> {
+    const r = this.replica;
     return {
+      ...(r ? { replica: r.index, replicas: r.count, run_id: r.runId } : {}),
       pipeline: s.pipeline,
       signal: s.signal,
       state: s.state,
@@ -213,6 +230,7 @@ export class StatsReporter {
       rate: durationMs > 0 ? round(sent / (durationMs / 1000), 1) : 0,
       mbPerS: durationMs > 0 ? round(sentBytes / (durationMs / 1000) / 1e6, 3) : 0,
       rateTarget: snap.rateTarget,
+      ...(snap.startsInMs !== undefined ? { startsInMs: snap.startsInMs } : {}),
       exporters,
       lastFailures: snap.lastFailures ?? {},
     };

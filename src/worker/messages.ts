@@ -6,6 +6,8 @@ export interface WorkerInit {
   resolved: ResolvedPipeline;
   worker: number;
   seed: [number, number];
+  /** service.start_at in ms since the epoch; undefined = send once loaded. */
+  startAt?: number;
   logLevel: string;
   pretty: boolean;
   statsIntervalMs: number;

@@ -7,6 +7,7 @@ import { emptyPlan, type CompilePlan } from '../compile/plan.js';
 import type { ResolvedPipeline } from '../config/types.js';
 import { PROCESSORS } from '../processors/index.js';
 import type { ProcessorHooks } from '../processors/processor.js';
+import { processorContext } from '../processors/rate-share.js';
 
 export interface PipelinePlan {
   processors: ProcessorHooks[];
@@ -15,7 +16,7 @@ export interface PipelinePlan {
 
 export function pipelinePlan(resolved: ResolvedPipeline, worker: number): PipelinePlan {
   const signal = resolved.pipeline.signal;
-  const ctx = { signal, worker, workers: resolved.pipeline.workers };
+  const ctx = processorContext(signal, { replica: resolved.replica.index, replicas: resolved.replica.count, worker, workers: resolved.pipeline.workers });
   const processors = resolved.processors.map((cfg) => PROCESSORS.of(cfg).create(cfg, ctx));
   const plan = emptyPlan(signal);
   for (const p of processors) p.compile?.(plan);

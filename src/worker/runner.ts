@@ -32,6 +32,8 @@ export interface RunnerOptions {
   resolved: ResolvedPipeline;
   worker: number;
   seed: [number, number];
+  /** service.start_at in ms since the epoch: `run()` waits for it after loading. */
+  startAt?: number;
   log: Logger;
 }
 
@@ -71,6 +73,10 @@ export class PipelineRunner {
     const { resolved, worker } = opts;
     ({ processors: this.processors, plan: this.plan } = pipelinePlan(resolved, worker));
     this.pacers = this.processors.flatMap((p) => (p.send ? [p.send] : []));
+    if (this.pacers.some((p) => p.rate === 0)) {
+      const { index, count } = resolved.replica;
+      opts.log.warn({ replica: index, replicas: count }, 'this worker\'s share of the pipeline\'s rate is 0 events/s (fewer events per second than workers × replicas): it sends nothing');
+    }
     this.routes = resolved.exporters.map((cfg) => {
       const counters = emptyCounters();
       return { exporter: createExporter(cfg, opts.log), slots: new Slots(cfg.maxInFlight), counters, countRetry: () => void counters.retries++ };
@@ -109,14 +115,20 @@ export class PipelineRunner {
       digits: plan.digits,
       encodings: this.encodings,
     });
-    this.stamper = new Stamper(this.compiled, { seed: this.opts.seed, worker: this.opts.worker, backdateMs: plan.backdateMs, alignEnd: plan.alignEnd });
+    this.stamper = new Stamper(this.compiled, {
+      seed: this.opts.seed, replica: this.opts.resolved.replica.index, worker: this.opts.worker, backdateMs: plan.backdateMs, alignEnd: plan.alignEnd,
+    });
     // Buffers still in flight keep a reference to their old pool and are simply collected.
     this.pools = new Map(this.encodings.map((e) => [e, new SendBufferPool(this.compiled.maxFrameBytes)]));
   }
 
-  /** Replays until the receiver's loops are done or `drain()` is called, then waits for what is in flight. */
+  /**
+   * Waits for service.start_at, then replays until the receiver's loops are done or
+   * `drain()` is called, then waits for what is in flight.
+   */
   async run(): Promise<void> {
     const loops = this.receiver.loops;
+    if (this.opts.startAt !== undefined) await sleepUntil(this.opts.startAt, this.stop.signal);
     this.sendingFrom = performance.now();
     try {
       while (!this.stop.signal.aborted && (loops === 0 || this.cycles < loops)) {
@@ -145,6 +157,8 @@ export class PipelineRunner {
       for (const pacer of this.pacers) if (admitted) admitted = await pacer.take(events, this.stop.signal);
       if (!admitted || this.stop.signal.aborted) {
         for (const r of this.routes) r.slots.release();
+        // A pacer that will never admit (a zero share) ends the worker as a drain would.
+        this.stop.abort();
         return;
       }
       for (const enc of this.encodings) {
@@ -239,4 +253,25 @@ export class PipelineRunner {
       lastFailures,
     };
   }
+}
+
+/** Resolves at `epochMs` on the wall clock (the moment replicas agree on), or when `abort` fires. */
+function sleepUntil(epochMs: number, abort: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (abort.aborted) return resolve();
+    // Timers wake up to ~1 ms early or late; re-arm until the clock has really passed the moment.
+    let t: NodeJS.Timeout | undefined;
+    const done = (): void => {
+      clearTimeout(t);
+      abort.removeEventListener('abort', done);
+      resolve();
+    };
+    const arm = (): void => {
+      const left = epochMs - Date.now();
+      if (left <= 0) return done();
+      t = setTimeout(arm, Math.min(left, 2 ** 31 - 1));
+    };
+    abort.addEventListener('abort', done, { once: true });
+    arm();
+  });
 }

@@ -24,7 +24,7 @@ port.on('message', (msg: ToWorker) => {
 
 async function main(): Promise<void> {
   try {
-    runner = new PipelineRunner({ resolved: init.resolved, worker: init.worker, seed: init.seed, log });
+    runner = new PipelineRunner({ resolved: init.resolved, worker: init.worker, seed: init.seed, startAt: init.startAt, log });
     await runner.load();
     const c = runner.compiledSummary();
     post({ type: 'ready', ...c });

@@ -67,6 +67,7 @@ describe('otel-replayd run: usage', () => {
     expect(help).toContain('-c, --config FILE');
     expect(help).toContain('- reads it from stdin');
     expect(help).toContain('$OTEL_REPLAYD_LOG_LEVEL');
+    expect(help).toContain('--replica I/N        run as replica I of N (0-based)');
     expect(d.stderr()).toBe('');
   });
 
@@ -74,6 +75,7 @@ describe('otel-replayd run: usage', () => {
     [['--config', 'x.yaml', '--log-level', 'loud'], {}, '--log-level must be one of trace, debug, info, warn, error, fatal, silent, got "loud"'],
     [['--config', 'x.yaml'], { OTEL_REPLAYD_LOG_LEVEL: 'loud' }, 'OTEL_REPLAYD_LOG_LEVEL must be one of trace, debug, info, warn, error, fatal, silent, got "loud"'],
     [['run'], {}, '--config is required'],
+    [['--config', 'x.yaml', '--replica', '1of4'], {}, '--replica must be I/N with 0 <= I < N <= 65536 (replica I of N, from 0), got "1of4"'],
   ])('exits 2 with one line and no stack trace for %j %j', async (args, env, message) => {
     const d = runCli(args, { env });
     expect(await d.exited).toBe(2);

@@ -69,6 +69,19 @@ describe('otel-replayd validate', () => {
     expect(r.stdout).not.toContain(SECRET);
   });
 
+  it('checks a config as replica I of N with --replica, and says where the index came from', () => {
+    const file = write('replica.yaml', VALID);
+    const r = validate(['--config', file, '--replica', '2/3']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('replica 2 of 3 (index from --replica): every rate is split over the 3 replicas');
+    const job = validate(['--config', file], { env: { JOB_COMPLETION_INDEX: '3', OTEL_REPLAYD_REPLICAS: '3' } });
+    expect(job.code).toBe(2);
+    expect(job.stderr).toContain('service.replicas.index: replica index 3 (from JOB_COMPLETION_INDEX) must be below the replica count 3 (from OTEL_REPLAYD_REPLICAS)');
+    const bad = validate(['--config', file, '--replica', '3/3']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--replica must be I/N with 0 <= I < N <= 65536 (replica I of N, from 0), got "3/3"');
+  });
+
   it('prints every problem on its own line, file first, and exits 2', () => {
     const file = write('bad.yaml', VALID.replace('127.0.0.1:4317', 'nohost').replace('[otlp_grpc/backend]', '[otlp_grpc/backnd]').replace('traces: t.pb', 'traces: t.pb, loop: 1'));
     const r = validate(['--config', file]);

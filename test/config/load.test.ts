@@ -75,6 +75,7 @@ describe('parseConfig: a full valid config', () => {
       durationMs: 300_000,
       shutdownTimeoutMs: 10_000,
       allowExportFailures: false,
+      replicas: { index: 0, count: 1, runId: expect.any(String), from: 'the default' },
       telemetry: { statsIntervalMs: 1000, logLevel: 'debug' },
       pipelines: {
         'traces/replay': {
@@ -113,8 +114,10 @@ service: { pipelines: { traces: { receivers: [template/a], exporters: [otlp_grpc
     expect(cfg.extensions.sink).toEqual({ http: '127.0.0.1:0', verify: false });
     expect(cfg.service).toMatchObject({
       durationMs: 0, shutdownTimeoutMs: 30_000, allowExportFailures: false,
+      replicas: { index: 0, count: 1, from: 'the default' },
       telemetry: { statsIntervalMs: 5000, metricsAddress: '127.0.0.1:8890', logLevel: 'info' },
     });
+    expect(cfg.service.startAt).toBeUndefined();
     expect(cfg.service.pipelines.traces!.workers).toBe(1);
   });
 });

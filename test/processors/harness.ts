@@ -10,6 +10,7 @@ import { requestType } from '../../src/otlp/proto.js';
 import type { Encoding } from '../../src/otlp/signals.js';
 import { PROCESSORS } from '../../src/processors/index.js';
 import type { ProcessorHooks } from '../../src/processors/processor.js';
+import { processorContext } from '../../src/processors/rate-share.js';
 import type { TemplateData } from '../../src/receivers/template-data.js';
 import { Stamper } from '../../src/stamp/stamper.js';
 import { data } from '../compile/fixtures.js';
@@ -26,7 +27,7 @@ export interface Harness {
 /** `processors` as a pipeline lists them, each `[id, yaml block as an object]`; `env` is what they read by name (OTEL_*). */
 export function harness(data: TemplateData, processors: [string, unknown][], opts: { worker?: number; workers?: number; env?: Env } = {}): Harness {
   const problems: ConfigProblem[] = [];
-  const ctx = { signal: data.signal, worker: opts.worker ?? 0, workers: opts.workers ?? 1 };
+  const ctx = processorContext(data.signal, { replica: 0, replicas: 1, worker: opts.worker ?? 0, workers: opts.workers ?? 1 });
   const hooks: ProcessorHooks[] = processors.map(([id, raw]) => {
     const f = PROCESSORS.find(id.split('/')[0]!)!;
     const cfg = f.parse(raw, new ParseContext(id, `processors.${id}`, '/', problems, new EnvReader(opts.env ?? {})));

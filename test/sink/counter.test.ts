@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { WireError } from '../../src/errors.js';
 import { JsonShapeError } from '../../src/errors.js';
-import { countJson, countProto } from '../../src/sink/counter.js';
-import { encode, logsRequest, METRICS_POINTS, metricsRequest, toJson, tracesRequest } from './fixtures.js';
+import { countJson, countJsonBy, countProto, countProtoBy } from '../../src/sink/counter.js';
+import { encode, logsRequest, METRICS_POINTS, metricsRequest, span, spansRequest, toJson, tracesRequest } from './fixtures.js';
 
 describe('countProto', () => {
   it('counts spans across resources and scopes', () => {
@@ -56,5 +56,37 @@ describe('countJson', () => {
     expect(() => countJson('logs', { resourceLogs: [{ scopeLogs: {} }] })).toThrow(JsonShapeError);
     expect(() => countJson('logs', { resourceLogs: [{ scopeLogs: {} }] })).toThrow('$.resourceLogs[0].scopeLogs');
     expect(() => countJson('traces', [])).toThrow('$: expected an object');
+  });
+});
+
+describe('countProtoBy and countJsonBy', () => {
+  /** Three resources tagged with replica 0, 1 and none, with 2, 3 and 4 spans. */
+  function tagged(): Record<string, unknown> {
+    const req = spansRequest([[span(), span()], [span(), span(), span()], [span(), span(), span(), span()]]) as { resourceSpans: { resource: { attributes: unknown[] } }[] };
+    req.resourceSpans[0]!.resource.attributes.push({ key: 'loadtest.replica', value: { stringValue: '0' } });
+    req.resourceSpans[1]!.resource.attributes.push({ key: 'loadtest.replica', value: { intValue: 1 } });
+    return req;
+  }
+
+  it('counts the events of each resource under the value of the attribute, and those without it under ""', () => {
+    const by = new Map<string, number>();
+    countProtoBy('traces', encode('traces', tagged()), 'loadtest.replica', by);
+    countProtoBy('traces', encode('traces', tagged()), 'loadtest.replica', by);
+    expect(Object.fromEntries(by)).toEqual({ '0': 4, '1': 6, '': 8 });
+  });
+
+  it('counts OTLP/JSON the same way', () => {
+    const by = new Map<string, number>();
+    countJsonBy('traces', JSON.parse(toJson('traces', tagged())), 'loadtest.replica', by);
+    expect(Object.fromEntries(by)).toEqual({ '0': 2, '1': 3, '': 4 });
+  });
+
+  it('counts data points for metrics and log records for logs', () => {
+    const metrics = new Map<string, number>();
+    countProtoBy('metrics', encode('metrics', metricsRequest()), 'service.name', metrics);
+    expect(Object.fromEntries(metrics)).toEqual({ '': METRICS_POINTS });
+    const logs = new Map<string, number>();
+    countJsonBy('logs', JSON.parse(toJson('logs', logsRequest(5))), 'service.name', logs);
+    expect(Object.fromEntries(logs)).toEqual({ '': 5 });
   });
 });

@@ -163,7 +163,7 @@ describe('MetricsServer /metrics', () => {
 });
 
 describe('MetricsServer /healthz and routing', () => {
-  it.each<[HealthStatus, number]>([['running', 200], ['starting', 503], ['reloading', 503], ['draining', 503]])(
+  it.each<[HealthStatus, number]>([['running', 200], ['waiting', 200], ['starting', 503], ['reloading', 503], ['draining', 503]])(
     'healthz while %s answers %i with the status',
     async (status, code) => {
       const source = new FakeSource();

@@ -168,6 +168,31 @@ describe('StatsReporter', () => {
     reporter.stop();
   });
 
+  it('labels every stats and summary line with the replica and the run, so replicas can be merged', () => {
+    const { source, reporter, stats, lines } = setup();
+    reporter.replica = { index: 2, count: 4, runId: 'run-1' };
+    source.pipelines = [pipeline({ pipeline: 'traces' })];
+    reporter.start();
+    vi.advanceTimersByTime(1000);
+    reporter.summary();
+    expect(stats()[0]).toMatchObject({ replica: 2, replicas: 4, run_id: 'run-1', pipeline: 'traces' });
+    expect(lines.find((l) => l.msg === 'summary')).toMatchObject({ replica: 2, replicas: 4, run_id: 'run-1' });
+    reporter.stop();
+  });
+
+  it('says a pipeline is waiting for service.start_at, and how long until it starts', () => {
+    const { source, reporter, stats } = setup();
+    source.pipelines = [pipeline({ pipeline: 'traces', state: 'waiting', startsInMs: 12_345 })];
+    reporter.start();
+    vi.advanceTimersByTime(1000);
+    expect(stats()[0]).toMatchObject({ state: 'waiting', starts_in_s: 12.3, sent_spans: 0 });
+    source.pipelines = [pipeline({ pipeline: 'traces' })];
+    vi.advanceTimersByTime(1000);
+    expect(stats()[1]).toMatchObject({ state: 'running' });
+    expect(stats()[1]).not.toHaveProperty('starts_in_s');
+    reporter.stop();
+  });
+
   it('logs nothing after stop()', () => {
     const { source, reporter, lines } = setup(500);
     source.pipelines = [pipeline({ pipeline: 'traces/x', sendingMs: 1000 })];
