@@ -7,6 +7,7 @@ import { RETRY_KEYS, TLS_KEYS } from '../exporters/exporter-config.js';
 import { EXPORTERS } from '../exporters/index.js';
 import { ACTION_KEYS } from '../processors/action-list.js';
 import { PROCESSORS } from '../processors/index.js';
+import { STAGE_KEYS } from '../processors/ratelimit.js';
 import { RECEIVERS } from '../receivers/index.js';
 import type { ComponentConfig, ComponentFactory, Registry } from './component.js';
 import { SINK_KEYS } from './extensions.js';
@@ -36,6 +37,7 @@ export const CONFIG_REFERENCE: readonly ReferenceSection[] = [
   ...components('receivers', RECEIVERS),
   ...components('processors', PROCESSORS),
   { title: 'processors.attributes.actions[], processors.resource.attributes[]', keys: ACTION_KEYS },
+  { title: 'processors.ratelimit.stages[]', keys: STAGE_KEYS },
   ...components('exporters', EXPORTERS),
   { title: 'exporters.*.tls', keys: TLS_KEYS },
   { title: 'exporters.*.retry_on_failure', keys: RETRY_KEYS },

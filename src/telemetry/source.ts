@@ -1,4 +1,5 @@
 import type { Signal } from '../otlp/signals.js';
+import type { LatencySnapshot } from '../worker/latency-histogram.js';
 import type { ExporterCounters } from '../worker/stats.js';
 
 export type PipelineState = 'starting' | 'running' | 'draining' | 'stopped' | 'failed';
@@ -10,6 +11,8 @@ export interface PipelineSnapshot {
   state: PipelineState;
   /** events/s the pipeline is held to (sum over workers), null without ratelimit */
   rateTarget: number | null;
+  /** The ratelimit stage in progress (index into its `stages`), null without stages */
+  stage: number | null;
   cycles: number;
   /**
    * ms the pipeline has been sending (the workers' own sending windows, summed over
@@ -17,6 +20,8 @@ export interface PipelineSnapshot {
    */
   sendingMs: number;
   exporters: Record<string, ExporterCounters>;   // summed over workers
+  /** Export latency per exporter, cumulative like the counters (bounds: LATENCY_BOUNDS_MS). */
+  latency: Record<string, LatencySnapshot>;
 }
 
 export type HealthStatus = 'starting' | 'running' | 'reloading' | 'draining';

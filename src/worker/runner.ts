@@ -14,6 +14,7 @@ import type { ReceiverSource } from '../receivers/receiver.js';
 import { loadWarnings } from '../receivers/load-warnings.js';
 import type { TemplateData } from '../receivers/template-data.js';
 import { Stamper } from '../stamp/stamper.js';
+import { LatencyHistogram, type LatencySnapshot } from './latency-histogram.js';
 import { SendBufferPool } from './send-buffer-pool.js';
 import { pipelinePlan } from './pipeline-plan.js';
 import { Slots } from './slots.js';
@@ -23,6 +24,7 @@ interface Route {
   exporter: Exporter;
   slots: Slots;
   counters: ExporterCounters;
+  latency: LatencyHistogram;
   /** Counts a retry as it starts, so stats show a request that is still being retried. */
   countRetry: () => void;
 }
@@ -60,6 +62,8 @@ export class PipelineRunner {
   private stamper!: Stamper;
   private pools = new Map<Encoding, SendBufferPool>();
   private cycles = 0;
+  /** Set when a pacer's load shape has ended: the pipeline is done, as when its loops are. */
+  private finished = false;
   /** performance.now() when the loop started and when its last request settled: the sending window. */
   private sendingFrom: number | undefined;
   private sendingUntil: number | undefined;
@@ -72,7 +76,10 @@ export class PipelineRunner {
     this.pacers = this.processors.flatMap((p) => (p.send ? [p.send] : []));
     this.routes = resolved.exporters.map((cfg) => {
       const counters = emptyCounters();
-      return { exporter: createExporter(cfg, opts.log), slots: new Slots(cfg.maxInFlight), counters, countRetry: () => void counters.retries++ };
+      return {
+        exporter: createExporter(cfg, opts.log), slots: new Slots(cfg.maxInFlight), counters, latency: new LatencyHistogram(),
+        countRetry: () => void counters.retries++,
+      };
     });
     this.warn = new ThrottledWarn(opts.log);
     this.encodings = [...new Set(this.routes.map((r) => r.exporter.encoding))];
@@ -107,14 +114,19 @@ export class PipelineRunner {
     this.pools = new Map(this.encodings.map((e) => [e, new SendBufferPool(this.compiled.maxFrameBytes)]));
   }
 
-  /** Replays until the receiver's loops are done or `drain()` is called, then waits for what is in flight. */
-  async run(): Promise<void> {
+  /**
+   * Replays until the receiver's loops are done, a load shape ends or `drain()` is called,
+   * then waits for what is in flight. `origin` (ms since the Unix epoch, the same for every
+   * worker of the pipeline) starts the pacers' clock; without it, now.
+   */
+  async run(origin?: number): Promise<void> {
     const loops = this.receiver.loops;
     this.sendingFrom = performance.now();
+    for (const p of this.pacers) p.start(origin === undefined ? this.sendingFrom : origin - performance.timeOrigin);
     try {
-      while (!this.stop.signal.aborted && (loops === 0 || this.cycles < loops)) {
+      while (!this.stop.signal.aborted && !this.finished && (loops === 0 || this.cycles < loops)) {
         await this.cycle();
-        if (this.stop.signal.aborted) break;
+        if (this.stop.signal.aborted || this.finished) break;
         this.cycles++;
         const fresh = this.receiver.refresh(this.cycles);
         if (fresh) this.install(fresh);
@@ -138,6 +150,7 @@ export class PipelineRunner {
       for (const pacer of this.pacers) if (admitted) admitted = await pacer.take(events, this.stop.signal);
       if (!admitted || this.stop.signal.aborted) {
         for (const r of this.routes) r.slots.release();
+        if (!this.stop.signal.aborted) this.finished = true;
         return;
       }
       for (const enc of this.encodings) {
@@ -148,9 +161,10 @@ export class PipelineRunner {
         let pending = routes.length;
         for (const r of routes) {
           r.counters.inFlight++;
+          const sentAt = performance.now();
           const p = r.exporter
             .export(this.signal, body, this.cancel.signal, r.countRetry)
-            .then((outcome) => this.count(r, outcome, events, body.length))
+            .then((outcome) => this.count(r, outcome, events, body.length, performance.now() - sentAt))
             .finally(() => {
               r.counters.inFlight--;
               r.slots.release();
@@ -163,9 +177,14 @@ export class PipelineRunner {
     }
   }
 
-  /** Retries are counted as they start (see Route.countRetry), not here. */
-  private count(r: Route, o: ExportOutcome, events: number, bytes: number): void {
+  /**
+   * Retries are counted as they start (see Route.countRetry), not here. Latency runs from
+   * the first attempt to the outcome (retries and their backoff included); requests we
+   * cancelled ourselves (drain deadline, forced exit) are not timed.
+   */
+  private count(r: Route, o: ExportOutcome, events: number, bytes: number, latencyMs: number): void {
     const c = r.counters;
+    if (o.code !== ABORTED_CODE) r.latency.record(latencyMs);
     if (o.status === 'sent') {
       c.sentFrames++;
       c.sentEvents += events - o.rejected;
@@ -199,6 +218,11 @@ export class PipelineRunner {
     t.unref();
   }
 
+  /** Holds the pipeline to `eventsPerSecond` from now on (the pacers take their worker's share). */
+  setRate(eventsPerSecond: number): void {
+    for (const p of this.pacers) p.setRate(eventsPerSecond);
+  }
+
   /** A forced exit: cancel everything now and count what was in flight as dropped. */
   abandon(): void {
     this.abandoning = true;
@@ -215,15 +239,21 @@ export class PipelineRunner {
 
   stats(): WorkerStats {
     const exporters: Record<string, ExporterCounters> = {};
-    for (const r of this.routes) exporters[r.exporter.id] = { ...r.counters };
+    const latency: Record<string, LatencySnapshot> = {};
+    for (const r of this.routes) {
+      exporters[r.exporter.id] = { ...r.counters };
+      latency[r.exporter.id] = r.latency.snapshot();
+    }
     return {
       pipeline: this.opts.resolved.pipeline.id,
       worker: this.opts.worker,
       signal: this.signal,
       cycles: this.cycles,
       rateTarget: this.pacers[0]?.rate ?? null,
+      stage: this.pacers[0]?.stage ?? null,
       sendingMs: this.sendingFrom === undefined ? 0 : (this.sendingUntil ?? performance.now()) - this.sendingFrom,
       exporters,
+      latency,
     };
   }
 }

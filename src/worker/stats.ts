@@ -1,4 +1,5 @@
 import type { Signal } from '../otlp/signals.js';
+import type { LatencySnapshot } from './latency-histogram.js';
 
 /** Counters for one exporter of one pipeline worker. Monotonic except inFlight. */
 export interface ExporterCounters {
@@ -30,8 +31,10 @@ export interface WorkerStats {
   signal: Signal;
   /** Replay cycles completed. */
   cycles: number;
-  /** events/s this worker is held to, or null without ratelimit. */
+  /** events/s this worker is held to now (a load shape moves it), or null without ratelimit. */
   rateTarget: number | null;
+  /** The ratelimit stage in progress (index into its `stages`), or null without stages. */
+  stage: number | null;
   /**
    * ms this worker has been sending: from the start of its loop until its last request
    * settled (then it stops growing). Measured here, in the same snapshot as the counters,
@@ -39,6 +42,8 @@ export interface WorkerStats {
    */
   sendingMs: number;
   exporters: Record<string, ExporterCounters>;
+  /** Export latency per exporter (first attempt to outcome), cumulative. */
+  latency: Record<string, LatencySnapshot>;
 }
 
 export function emptyCounters(): ExporterCounters {

@@ -64,8 +64,8 @@ describe('StatsReporter', () => {
     const [m, l] = stats();
     expect(m).toMatchObject({ pipeline: 'metrics/two', sent_points: 400, failed: 1, rejected: 2, retries: 4, in_flight: 1, rate: 200, rate_target: null });
     expect(m!.exporters).toEqual({
-      'otlp_grpc/a': { sent_points: 300, failed: 1, rejected: 0, dropped: 0, unparsed_responses: 0, retries: 0, in_flight: 1 },
-      'otlp_http/b': { sent_points: 100, failed: 0, rejected: 2, dropped: 0, unparsed_responses: 0, retries: 4, in_flight: 0 },
+      'otlp_grpc/a': { sent_points: 300, failed: 1, rejected: 0, dropped: 0, unparsed_responses: 0, retries: 0, in_flight: 1, latency_p50_ms: null, latency_p99_ms: null },
+      'otlp_http/b': { sent_points: 100, failed: 0, rejected: 2, dropped: 0, unparsed_responses: 0, retries: 4, in_flight: 0, latency_p50_ms: null, latency_p99_ms: null },
     });
     expect(l).toMatchObject({ pipeline: 'logs/one', signal: 'logs', sent_logs: 50, rate: 25 });
     expect(l).not.toHaveProperty('exporters');
