@@ -73,13 +73,14 @@ export class TokenBucket {
       this.#tokens = Math.min(this.burst, this.#tokens + shape.eventsBy(t) - shape.eventsBy(this.#last));
       this.#last = t;
     }
-    if (this.#tokens >= n) {
+    // Integrating a curve leaves rounding dust: a millionth of an event is not worth a wait.
+    if (this.#tokens >= n - 1e-6) {
       this.#tokens -= n;
       return 0;
     }
     if (t >= shape.endMs) return Infinity;
     const ready = shape.timeOf(shape.eventsBy(t) + n - this.#tokens);
-    return Math.min(ready, shape.endMs) - t;
+    return Math.max(Math.min(ready, shape.endMs) - t, 1e-3);
   }
 
   /**
