@@ -105,7 +105,7 @@ class Daemon {
     try {
       if (extensions.sink) {
         const s = extensions.sink;
-        this.sink = await startSink({ grpc: s.grpc, http: s.http, verify: s.verify, log: this.log.child({ component: 'sink' }) });
+        this.sink = await startSink({ grpc: s.grpc, http: s.http, verify: s.verify, maxRate: s.maxRate, log: this.log.child({ component: 'sink' }) });
         this.log.info({ grpc: this.sink.grpcAddress, http: this.sink.httpAddress }, 'sink extension listening');
       }
       const address = service.telemetry.metricsAddress;

@@ -14,6 +14,8 @@ export interface SinkExtensionConfig {
   grpc?: string;
   http?: string;
   verify: boolean;
+  /** events/s above which the sink answers RESOURCE_EXHAUSTED / 429. */
+  maxRate?: number;
   report?: string;
 }
 

@@ -3,7 +3,7 @@ import { UsageError } from '../errors.js';
 import type { FaultOptions } from './faults.js';
 import { startGrpcServer, type GrpcSink } from './grpc-server.js';
 import { startHttpServer, type HttpSink } from './http-server.js';
-import { Intake, type SinkCounts } from './intake.js';
+import { Intake, type SecondCount, type SinkCounts } from './intake.js';
 import { buildReport, type SinkReport } from './report.js';
 import type { SinkTlsOptions } from './server-options.js';
 import type { VerificationReport } from './verifier-thread.js';
@@ -11,7 +11,7 @@ import type { VerifyOptions } from './verify.js';
 
 export type { FailCode, FaultOptions } from './faults.js';
 export type { SinkTlsOptions } from './server-options.js';
-export type { SignalCounts, SinkCounts } from './intake.js';
+export type { SecondCount, SignalCounts, SinkCounts } from './intake.js';
 export { writeReport, type SinkReport, type SignalSummary } from './report.js';
 export type { ProblemKind, VerifyOptions, VerifyReport } from './verify.js';
 export type { VerificationReport } from './verifier-thread.js';
@@ -25,6 +25,8 @@ export interface SinkOptions {
   verify?: boolean | VerifyOptions;
   tls?: SinkTlsOptions;
   faults?: FaultOptions;
+  /** Accept at most this many events/s (a token bucket); above it answer RESOURCE_EXHAUSTED / 429 with a retry delay. */
+  maxRate?: number;
   log?: Logger;
 }
 
@@ -33,6 +35,8 @@ export interface Sink {
   grpcAddress?: string;
   httpAddress?: string;
   counts(): SinkCounts;
+  /** Events received per second of arrival, for the last hour. */
+  timeline(): SecondCount[];
   /** Verification findings once every request counted so far is checked; undefined without verify. */
   verification(): Promise<VerificationReport | undefined>;
   report(): Promise<SinkReport>;
@@ -43,7 +47,7 @@ export interface Sink {
 /** Starts the OTLP receiver on the requested transports; both share one set of counters and one fault PRNG. */
 export async function startSink(opts: SinkOptions): Promise<Sink> {
   if (!opts.grpc && !opts.http) throw new UsageError('sink needs a gRPC or an HTTP address (or both)');
-  const receiver = new Intake({ verify: opts.verify, faults: opts.faults, log: opts.log });
+  const receiver = new Intake({ verify: opts.verify, faults: opts.faults, maxRate: opts.maxRate, log: opts.log });
   const startedAt = Date.now();
   const server = { tls: opts.tls, log: opts.log };
   let grpc: GrpcSink | undefined;
@@ -63,11 +67,13 @@ export async function startSink(opts: SinkOptions): Promise<Sink> {
     grpcAddress: grpc?.address,
     httpAddress: http?.address,
     counts: () => receiver.counts(),
+    timeline: () => receiver.timeline(),
     verification: () => receiver.verification(),
     report: async () => {
       const now = stoppedAt ?? Date.now();
       const counts = receiver.counts();
-      return buildReport({ startedAt, now, counts, faults: receiver.faults.describe(), verification: await receiver.verification() });
+      const faults = { ...receiver.faults.describe(), maxRate: receiver.maxRate ?? null };
+      return buildReport({ startedAt, now, counts, faults, timeline: receiver.timeline(), verification: await receiver.verification() });
     },
     close: () => {
       stoppedAt ??= Date.now();
