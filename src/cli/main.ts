@@ -8,6 +8,9 @@ const USAGE = `otel-replayd — replays OpenTelemetry traces, metrics and logs t
 Usage:
   otel-replayd --config FILE [--log-level LEVEL]
                                           run the pipelines in FILE (SIGHUP reloads it)
+  otel-replayd capacity --config FILE [--pipeline ID] [--json]
+                                          find the highest rate the endpoint sustains
+                                          (see: capacity --help)
   otel-replayd validate --config FILE [--skip-templates]
                                           check a config as a run would (templates, TLS
                                           files, limits) and print every problem
@@ -25,6 +28,7 @@ type Command = (args: string[]) => Promise<number>;
 const COMMANDS: Record<string, () => Promise<Command>> = {
   run: async () => (await import('./run.js')).main,
   validate: async () => (await import('./validate.js')).main,
+  capacity: async () => (await import('./capacity.js')).main,
   sink: async () => (await import('./sink.js')).main,
   generate: async () => (await import('./generate.js')).main,
 };

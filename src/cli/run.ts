@@ -53,18 +53,28 @@ export async function main(args: string[]): Promise<number> {
 }
 
 /** The config, checked as `validate` checks it before pipelines start (TLS files, capacity); ConfigError otherwise. */
-function loadChecked(file: string): { cfg: ReplaydConfig; capacity: Capacity } {
+export function loadChecked(file: string): { cfg: ReplaydConfig; capacity: Capacity } {
   const cfg = loadConfig(file);
   const { problems, capacity } = preflight(cfg);
   if (problems.length > 0) throw new ConfigError(problems, cfg.file);
   return { cfg, capacity };
 }
 
-function logCapacity(log: Logger, c: Capacity): void {
+export function logCapacity(log: Logger, c: Capacity): void {
   log.info({ worker_threads: c.threads, thread_limit: c.threadLimit, memory_estimate_mb: Math.round(c.memory / 1e6), memory_limit_mb: Math.round(c.memoryLimit / 1e6) }, 'capacity checked');
 }
 
-class Daemon {
+/** Drives the running pipelines instead of `service.duration` (the capacity search); the daemon stops when it resolves. */
+export type Driver = (supervisor: Supervisor, abort: AbortSignal) => Promise<void>;
+
+export interface DaemonOptions {
+  /** Replaces `service.duration`, and SIGHUP reloads are ignored while it runs. */
+  driver?: Driver;
+  /** Log to stderr, workers too (stdout carries a command's result). */
+  stderr?: boolean;
+}
+
+export class Daemon {
   private cfg: ReplaydConfig;
   private readonly file: string;
   private readonly log: Logger;
@@ -78,12 +88,14 @@ class Daemon {
   private badInput = false;
   private started = false;
   private crashed = false;
+  private readonly driver: Driver | undefined;
 
-  constructor(cfg: ReplaydConfig, file: string, log: Logger, logLevel: string) {
+  constructor(cfg: ReplaydConfig, file: string, log: Logger, logLevel: string, opts: DaemonOptions = {}) {
     this.cfg = cfg;
     this.file = file;
     this.log = log;
-    this.supervisor = new Supervisor({ log, logLevel, pretty: prettyByDefault() });
+    this.driver = opts.driver;
+    this.supervisor = new Supervisor({ log, logLevel, pretty: prettyByDefault(), stderr: opts.stderr });
     this.reporter = new StatsReporter({ source: this.supervisor, log, intervalMs: cfg.service.telemetry.statsIntervalMs });
   }
 
@@ -118,9 +130,21 @@ class Daemon {
       this.log.info({ config: this.file, pipelines: Object.keys(service.pipelines) }, 'otel-replayd starting');
       await this.supervisor.start(this.cfg);
       this.started = true;
-      const timer = service.durationMs > 0 ? setTimeout(() => this.stopRequested?.('duration reached'), service.durationMs) : undefined;
+      const drive = new AbortController();
+      const driving = this.driver?.(this.supervisor, drive.signal).then(
+        () => this.stopRequested?.('done'),
+        (err: unknown) => {
+          this.log.error({ err }, 'driver failed');
+          this.crashed = true;
+          this.stopRequested?.('driver failed');
+        },
+      );
+      const durationMs = this.driver ? 0 : service.durationMs;
+      const timer = durationMs > 0 ? setTimeout(() => this.stopRequested?.('duration reached'), durationMs) : undefined;
       const reason = await stopped;
       clearTimeout(timer);
+      drive.abort();
+      await driving;
       this.log.info({ reason }, 'stopping');
       if (this.signals < 2) await this.supervisor.shutdown();
       return this.exitCode();
@@ -150,6 +174,10 @@ class Daemon {
   }
 
   private onReloadSignal(): void {
+    if (this.driver) {
+      this.log.warn('SIGHUP ignored: the config is not reloaded while a search drives the pipeline');
+      return;
+    }
     this.reloading = this.reloading.then(() => this.reload());
   }
 

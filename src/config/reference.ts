@@ -14,7 +14,7 @@ import { SINK_KEYS } from './extensions.js';
 import { TOP_LEVEL_KEYS } from './load.js';
 import { PIPELINE_KEYS } from './pipelines.js';
 import type { KeyTable } from './schema.js';
-import { SERVICE_KEYS, TELEMETRY_KEYS, TELEMETRY_LOGS_KEYS, TELEMETRY_METRICS_KEYS } from './service.js';
+import { CAPACITY_KEYS, SERVICE_KEYS, TELEMETRY_KEYS, TELEMETRY_LOGS_KEYS, TELEMETRY_METRICS_KEYS } from './service.js';
 
 export interface ReferenceSection {
   /** Heading: the YAML location, e.g. `processors.ratelimit`. */
@@ -46,6 +46,7 @@ export const CONFIG_REFERENCE: readonly ReferenceSection[] = [
   { title: 'service.telemetry', keys: TELEMETRY_KEYS },
   { title: 'service.telemetry.metrics', keys: TELEMETRY_METRICS_KEYS },
   { title: 'service.telemetry.logs', keys: TELEMETRY_LOGS_KEYS },
+  { title: 'service.capacity', keys: CAPACITY_KEYS },
   { title: 'service.pipelines.<signal>[/name]', keys: PIPELINE_KEYS },
 ];
 

@@ -29,6 +29,22 @@ export interface PipelineConfig {
   workers: number;
 }
 
+/** `service.capacity`: how `otel-replayd capacity` searches (rates in events/s, times in ms). */
+export interface CapacitySettings {
+  startRate: number;
+  /** 0 = no limit. */
+  maxRate: number;
+  growth: number;
+  precision: number;
+  warmupMs: number;
+  windowMs: number;
+  minSentRatio: number;
+  maxErrorRatio: number;
+  maxP99Ms: number;
+  confirmFailures: number;
+  maxSteps: number;
+}
+
 export interface ServiceConfig {
   /** 0 = until stopped. */
   durationMs: number;
@@ -42,6 +58,8 @@ export interface ServiceConfig {
     logLevel: string;
   };
   pipelines: Record<string, PipelineConfig>;
+  /** Only when the file has `service.capacity`; `capacityDefaults()` otherwise. */
+  capacity?: CapacitySettings;
 }
 
 export interface ReplaydConfig {

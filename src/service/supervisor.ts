@@ -5,7 +5,8 @@ import type { ReplaydConfig, ResolvedPipeline } from '../config/types.js';
 import { resolvePipelines } from '../config/resolve.js';
 import type { Logger } from '../log.js';
 import { builtModule } from '../package-root.js';
-import type { HealthStatus, PipelineSnapshot, PipelineState, TelemetrySource } from '../telemetry/source.js';
+import type { CapacityProgress, HealthStatus, PipelineSnapshot, PipelineState, TelemetrySource } from '../telemetry/source.js';
+import type { RateControl } from './capacity-search.js';
 import type { FromWorker, ToWorker, WorkerInit } from '../worker/messages.js';
 import type { WorkerStats } from '../worker/stats.js';
 import { abandonInFlight, cyclesOf, latencyOf, sendingMsOf, totals, type PipelineNumbers } from './pipeline-totals.js';
@@ -25,6 +26,7 @@ interface PipelineHandle extends PipelineNumbers {
   key: string;
   workers: WorkerHandle[];
   state: PipelineState;
+  capacity: CapacityProgress | null;
 }
 
 export interface SupervisorEvents {
@@ -38,13 +40,15 @@ export interface SupervisorOptions {
   log: Logger;
   logLevel: string;
   pretty: boolean;
+  /** Workers log to stderr too. */
+  stderr?: boolean;
 }
 
 /**
  * Owns the pipeline workers on the main thread: starts them, diffs configs on reload,
  * drains and abandons them, and sums their stats for the reporters.
  */
-export class Supervisor extends EventEmitter<SupervisorEvents> implements TelemetrySource {
+export class Supervisor extends EventEmitter<SupervisorEvents> implements TelemetrySource, RateControl {
   private readonly opts: SupervisorOptions;
   private readonly pipelines = new Map<string, PipelineHandle>();
   /** Pipelines removed by a reload keep their numbers for the summary (and take them back if re-added). */
@@ -136,6 +140,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> implements Teleme
       retiredCycles: prev ? cyclesOf(prev) : 0,
       retiredSendingMs: prev ? sendingMsOf(prev) : 0,
       retiredLatency: prev ? latencyOf(prev) : {},
+      capacity: null,
     };
     this.pipelines.set(id, h);
     const ready: Promise<void>[] = [];
@@ -157,6 +162,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> implements Teleme
       seed,
       logLevel: this.opts.logLevel,
       pretty: this.opts.pretty,
+      stderr: this.opts.stderr ?? false,
       statsIntervalMs: 1000,
     };
     const thread = new Worker(builtModule('worker/worker.js'), { workerData: init });
@@ -260,6 +266,11 @@ export class Supervisor extends EventEmitter<SupervisorEvents> implements Teleme
     for (const w of this.pipelines.get(id)?.workers ?? []) post(w, { type: 'rate', eventsPerSecond });
   }
 
+  showCapacity(id: string, progress: CapacityProgress): void {
+    const h = this.pipelines.get(id);
+    if (h) h.capacity = progress;
+  }
+
   /** The pipeline's numbers as its workers count them now, not as of their last periodic stats. */
   async refresh(id: string): Promise<PipelineSnapshot | undefined> {
     const h = this.pipelines.get(id);
@@ -289,6 +300,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> implements Teleme
       sendingMs: sendingMsOf(h),
       exporters: totals(h),
       latency: latencyOf(h),
+      capacity: h.capacity,
     };
   }
 

@@ -46,6 +46,8 @@ export interface PipelineSummary {
   rateTarget: number | null;
   /** The ratelimit stage in progress, null without stages. */
   stage: number | null;
+  /** The capacity search step in progress, null without one. */
+  capacityStep: number | null;
   /** Export latency over the whole run, all exporters together (ms; null before any request ended). */
   latencyP50Ms: number | null;
   latencyP99Ms: number | null;
@@ -174,6 +176,7 @@ export class StatsReporter {
       rate: s.rate,
       rate_target: s.rateTarget === null ? null : round(s.rateTarget, 1),
       ...(s.stage === null ? {} : { stage: s.stage }),
+      ...(s.capacityStep === null ? {} : { capacity_step: s.capacityStep }),
     };
   }
 
@@ -225,6 +228,7 @@ export class StatsReporter {
       mbPerS: durationMs > 0 ? round(sentBytes / (durationMs / 1000) / 1e6, 3) : 0,
       rateTarget: snap.rateTarget,
       stage: snap.stage,
+      capacityStep: snap.capacity?.step ?? null,
       latencyP50Ms: latencyQuantile(all, 0.5),
       latencyP99Ms: latencyQuantile(all, 0.99),
       exporters,

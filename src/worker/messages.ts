@@ -8,6 +8,8 @@ export interface WorkerInit {
   seed: [number, number];
   logLevel: string;
   pretty: boolean;
+  /** Log to stderr (stdout carries a command's result). */
+  stderr: boolean;
   statsIntervalMs: number;
 }
 

@@ -7,7 +7,7 @@ import { PipelineRunner } from './runner.js';
 /** Entry point of one pipeline worker thread. The main thread starts it with a WorkerInit. */
 const init = workerData as WorkerInit;
 const port = parentPort!;
-const log = createLogger({ level: init.logLevel, pretty: init.pretty }).child({
+const log = createLogger({ level: init.logLevel, pretty: init.pretty, stderr: init.stderr }).child({
   pipeline: init.resolved.pipeline.id,
   worker: init.worker,
 });
