@@ -34,10 +34,10 @@ export class LatencyMetric extends Histogram<Label> {
       let acc = 0;
       LATENCY_BOUNDS_MS.forEach((ms, i) => {
         acc += latency.counts[i] ?? 0;
-        values.push({ metricName: `${NAME}_bucket`, labels: { ...labels, le: ms / 1000 }, value: acc });
+        values.push({ metricName: `${NAME}_bucket`, labels: { le: ms / 1000, ...labels }, value: acc });
       });
       const count = countOf(latency);
-      values.push({ metricName: `${NAME}_bucket`, labels: { ...labels, le: '+Inf' }, value: count });
+      values.push({ metricName: `${NAME}_bucket`, labels: { le: '+Inf', ...labels }, value: count });
       values.push({ metricName: `${NAME}_sum`, labels, value: latency.sumMs / 1000 });
       values.push({ metricName: `${NAME}_count`, labels, value: count });
     }
