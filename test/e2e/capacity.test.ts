@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { DEMO, runCli, tempDir, writeConfig, type DaemonProcess } from '../helpers/daemon.js';
+import { DEMO, runCli, summaries, tempDir, tracesConfig, writeConfig, type DaemonProcess } from '../helpers/daemon.js';
+import { freePort } from '../helpers/net.js';
 
 const running: DaemonProcess[] = [];
 afterEach(() => {
@@ -64,6 +65,21 @@ describe('otel-replayd capacity', () => {
     const summary = sink.lines.find((l) => l.msg === 'sink summary') as { total?: { throttledRequests: number } } | undefined;
     expect(summary?.total?.throttledRequests).toBeGreaterThan(0);
   }, 150_000);
+
+  it('the sink extension takes max_rate too: above it the daemon is refused, retries, and still delivers everything once', async () => {
+    const port = await freePort();
+    const yaml = `${tracesConfig({ exporter: `otlp_grpc: { endpoint: 127.0.0.1:${port}, tls: { insecure: true } }`, rate: 8000, duration: '3s' })}
+extensions:
+  sink: { grpc: 127.0.0.1:${port}, max_rate: 4000 }
+`;
+    const d = cli(['--config', writeConfig(tempDir(), yaml)]);
+    expect(await d.exited, d.stderr()).toBe(0);
+    const sent = Number(summaries(d.lines).get('traces')!.sent_spans);
+    const received = d.lines.find((l) => l.msg === 'sink extension summary')!.received as { traces: { events: number; throttledRequests: number } };
+    expect(Number(summaries(d.lines).get('traces')!.retries)).toBeGreaterThan(0);
+    expect(received.traces.throttledRequests).toBeGreaterThan(0);
+    expect(received.traces.events).toBe(sent);
+  });
 
   it('needs --pipeline when the config has several, and a ratelimit to set the rate with (exit 2)', async () => {
     const dir = tempDir();
