@@ -26,6 +26,8 @@ interface PipelineHandle extends PipelineNumbers {
   key: string;
   workers: WorkerHandle[];
   state: PipelineState;
+  /** When its workers started sending (ms since the Unix epoch): the origin of load shapes. */
+  origin: number | null;
   capacity: CapacityProgress | null;
 }
 
@@ -140,6 +142,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> implements Teleme
       retiredCycles: prev ? cyclesOf(prev) : 0,
       retiredSendingMs: prev ? sendingMsOf(prev) : 0,
       retiredLatency: prev ? latencyOf(prev) : {},
+      origin: null,
       capacity: null,
     };
     this.pipelines.set(id, h);
@@ -149,6 +152,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> implements Teleme
       if (h.state === 'starting') h.state = 'running';
       // All workers start sending together, on one clock: a load shape is shared exactly.
       const origin = performance.timeOrigin + performance.now();
+      h.origin = origin;
       for (const w of h.workers) post(w, { type: 'start', origin });
       this.opts.log.info({ pipeline: id, workers: h.workers.length, origin: Math.round(origin * 1000) / 1000 }, 'pipeline sending');
       return h.state !== 'failed';
@@ -296,6 +300,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> implements Teleme
       state: h.state,
       rateTarget: targets.some((t) => t !== null) ? targets.reduce<number>((a, t) => a + (t ?? 0), 0) : null,
       stage,
+      origin: h.origin,
       cycles: cyclesOf(h),
       sendingMs: sendingMsOf(h),
       exporters: totals(h),

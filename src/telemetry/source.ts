@@ -50,6 +50,8 @@ export interface PipelineSnapshot {
   rateTarget: number | null;
   /** The ratelimit stage in progress (index into its `stages`), null without stages */
   stage: number | null;
+  /** When the current incarnation's workers started sending (ms since the Unix epoch; the origin of its stages), null before */
+  origin: number | null;
   cycles: number;
   /**
    * ms the pipeline has been sending (the workers' own sending windows, summed over
