@@ -16,6 +16,9 @@ Usage:
                [--insecure] [--service NAME] [--attribute k=v]... [--print-config]
                                           send from flags alone, as telemetrygen does
                                           (see: send --help)
+  otel-replayd capacity --config FILE [--pipeline ID] [--json]
+                                          find the highest rate the endpoint sustains
+                                          (see: capacity --help)
   otel-replayd validate --config FILE [--skip-templates]
                                           check a config as a run would (templates, TLS
                                           files, limits) and print every problem
@@ -43,6 +46,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   run: async () => (await import('./run.js')).main,
   send: async () => (await import('./send.js')).main,
   validate: async () => (await import('./validate.js')).main,
+  capacity: async () => (await import('./capacity.js')).main,
   sink: async () => (await import('./sink.js')).main,
   generate: async () => (await import('./generate.js')).main,
   record: async () => (await import('./record.js')).main,

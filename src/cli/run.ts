@@ -116,10 +116,10 @@ export async function runDaemon(
   const logLevel = logLevelOf(opts.flagLevel, process.env, cfg.service.telemetry.logLevel);
   const log = createLogger({ level: logLevel });
   logCapacity(log, capacity);
-  return new Daemon(cfg, opts.file, opts.overrides ?? {}, log, logLevel, opts.allowExportFailures).run();
+  return new Daemon(cfg, opts.file, log, logLevel, { overrides: opts.overrides, allowExportFailures: opts.allowExportFailures }).run();
 }
 
-function logCapacity(log: Logger, c: Capacity): void {
+export function logCapacity(log: Logger, c: Capacity): void {
   log.info({ worker_threads: c.threads, thread_limit: c.threadLimit, memory_estimate_mb: Math.round(c.memory / 1e6), memory_limit_mb: Math.round(c.memoryLimit / 1e6) }, 'capacity checked');
 }
 
@@ -132,7 +132,21 @@ async function signalsDispatched(): Promise<void> {
   for (let i = 0; i < 2; i++) await new Promise((resolve) => setImmediate(resolve));
 }
 
-class Daemon {
+/** Drives the running pipelines instead of `service.duration` (the capacity search); the daemon stops when it resolves. */
+export type Driver = (supervisor: Supervisor, abort: AbortSignal) => Promise<void>;
+
+export interface DaemonOptions {
+  /** Command-line settings that a reload keeps (`--replica`). */
+  overrides?: ConfigOverrides;
+  /** Exit 0 although requests failed permanently. */
+  allowExportFailures?: boolean;
+  /** Replaces `service.duration`, and SIGHUP reloads are ignored while it runs. */
+  driver?: Driver;
+  /** Log to stderr, workers too (stdout carries a command's result). */
+  stderr?: boolean;
+}
+
+export class Daemon {
   private cfg: ReplaydConfig;
   private readonly file: string;
   private readonly overrides: ConfigOverrides;
@@ -153,13 +167,17 @@ class Daemon {
   private readonly allowExportFailures: boolean;
   private stopReason: string | undefined;
 
-  constructor(cfg: ReplaydConfig, file: string, overrides: ConfigOverrides, log: Logger, logLevel: string, allowExportFailures: boolean) {
+  private readonly driver: Driver | undefined;
+
+  constructor(cfg: ReplaydConfig, file: string, log: Logger, logLevel: string, opts: DaemonOptions = {}) {
+    const allowExportFailures = opts.allowExportFailures ?? false;
     this.cfg = cfg;
     this.file = file;
-    this.overrides = overrides;
+    this.overrides = opts.overrides ?? {};
+    this.driver = opts.driver;
     this.allowExportFailures = allowExportFailures;
     this.log = log;
-    this.supervisor = new Supervisor({ log, logLevel, pretty: prettyByDefault() });
+    this.supervisor = new Supervisor({ log, logLevel, pretty: prettyByDefault(), stderr: opts.stderr });
     this.reporter = new StatsReporter({ source: this.supervisor, log, intervalMs: cfg.service.telemetry.statsIntervalMs, replica: cfg.service.replicas });
   }
 
@@ -184,11 +202,22 @@ class Daemon {
       await signalsDispatched();
       const started = await this.start();
       if (started === false) return 2;
-      // The run's duration counts from the moment sending starts.
-      const durationMs = service.durationMs + Math.max(0, (started ?? 0) - Date.now());
-      const timer = service.durationMs > 0 ? setTimeout(() => this.stopRequested?.('duration reached'), durationMs) : undefined;
+      const drive = new AbortController();
+      const driving = this.driver?.(this.supervisor, drive.signal).then(
+        () => this.stopRequested?.('done'),
+        (err: unknown) => {
+          this.log.error({ err }, 'driver failed');
+          this.crashed = true;
+          this.stopRequested?.('driver failed');
+        },
+      );
+      // The run's duration counts from the moment sending starts; a driver replaces it.
+      const durationMs = this.driver ? 0 : service.durationMs + Math.max(0, (started ?? 0) - Date.now());
+      const timer = durationMs > 0 ? setTimeout(() => this.stopRequested?.('duration reached'), durationMs) : undefined;
       const reason = (this.stopReason = await stopped);
       clearTimeout(timer);
+      drive.abort();
+      await driving;
       this.log.info({ reason }, 'stopping');
       if (this.signals < 2) await this.supervisor.shutdown();
     } catch (err) {
@@ -216,7 +245,7 @@ class Daemon {
     if (extensions.sink && this.signals === 0) {
       const s = extensions.sink;
       this.sink = await startSink({
-        grpc: s.grpc, http: s.http, verify: s.verify, log: this.log.child({ component: 'sink' }),
+        grpc: s.grpc, http: s.http, verify: s.verify, maxRate: s.maxRate, log: this.log.child({ component: 'sink' }),
         settings: { grpc: 'extensions.sink.grpc', http: 'extensions.sink.http' },
       });
       this.log.info({ grpc: this.sink.grpcAddress, http: this.sink.httpAddress }, 'sink extension listening');
@@ -278,6 +307,10 @@ class Daemon {
   }
 
   private onReloadSignal(): void {
+    if (this.driver) {
+      this.log.warn('SIGHUP ignored: the config is not reloaded while a search drives the pipeline');
+      return;
+    }
     this.reloading = this.reloading.then(() => this.reload());
   }
 

@@ -27,6 +27,9 @@ Usage: otel-replayd sink [--grpc HOST:PORT] [--http HOST:PORT] [options]
   --fail-code CODE        ${FAIL_CODES.join('|')} (default unavailable)
   --retry-after DUR       send RetryInfo (gRPC) / Retry-After (HTTP) with failures
   --delay DUR             delay every response
+  --max-rate N            accept at most N events/s (a token bucket holding 100 ms of
+                          them); above it answer RESOURCE_EXHAUSTED with RetryInfo (gRPC)
+                          or 429 with Retry-After (HTTP), with the time until they fit
   --seed N                seed for --fail-rate, to repeat a failure pattern
   --tls-cert FILE --tls-key FILE [--tls-client-ca FILE]
                           serve TLS; with a client CA, require client certificates (mTLS)
@@ -47,6 +50,7 @@ const OPTIONS = {
   'fail-code': { type: 'string' },
   'retry-after': { type: 'string' },
   delay: { type: 'string' },
+  'max-rate': { type: 'string' },
   seed: { type: 'string' },
   'tls-cert': { type: 'string' },
   'tls-key': { type: 'string' },
@@ -165,6 +169,11 @@ function parseFlags(args: string[]): SinkCliOptions | 'help' {
   if (v['retry-after'] !== undefined) faults.retryAfterMs = duration('--retry-after', v['retry-after']);
   if (v.delay !== undefined) faults.delayMs = duration('--delay', v.delay);
   if (v.seed !== undefined) faults.seed = parseSeedFlag(v.seed);
+  let maxRate: number | undefined;
+  if (v['max-rate'] !== undefined) {
+    maxRate = Number(v['max-rate']);
+    if (v['max-rate'].trim() === '' || !(maxRate > 0) || !Number.isFinite(maxRate)) throw new UsageError(`--max-rate must be a positive number of events per second, got "${v['max-rate']}"`);
+  }
   const intervalMs = v.interval === undefined ? 5000 : duration('--interval', v.interval);
   if (intervalMs <= 0) throw new UsageError('--interval must be greater than 0');
   let verify: SinkOptions['verify'] = v.verify ?? false;
@@ -181,6 +190,7 @@ function parseFlags(args: string[]): SinkCliOptions | 'help' {
       verify,
       faults,
       countBy: v['count-by'],
+      maxRate,
       tls: v['tls-cert'] ? { certFile: v['tls-cert'], keyFile: v['tls-key']!, clientCaFile: v['tls-client-ca'] } : undefined,
     },
     report: v.report,

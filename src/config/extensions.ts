@@ -14,6 +14,7 @@ export const SINK_KEYS: KeyTable = {
   grpc: { doc: 'host:port to serve OTLP gRPC on; at least one of grpc and http is required.' },
   http: { doc: 'host:port to serve OTLP/HTTP on.' },
   verify: { doc: 'Decode every request and check ids and timestamps (costs CPU).', default: false },
+  max_rate: { doc: 'Accept at most this many events/s (a token bucket); above it answer RESOURCE_EXHAUSTED / 429 with a retry delay, as an overloaded backend would.' },
   report: { doc: 'Write a JSON report of what was received to this file (relative to the config file) at exit.' },
 };
 
@@ -80,6 +81,8 @@ export function parseSink(raw: unknown, baseDir: string, path: string, problems:
     cfg[key] = addr;
   }
   if (!s.has('grpc') && !s.has('http')) problems.push({ path, message: 'needs at least one of grpc, http' });
+  const maxRate = s.number('max_rate', { positive: true });
+  if (maxRate !== undefined) cfg.maxRate = maxRate;
   const report = s.string('report');
   if (report !== undefined) {
     cfg.report = resolve(baseDir, report);

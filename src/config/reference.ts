@@ -9,13 +9,14 @@ import { TLS_KEYS } from '../exporters/tls-config.js';
 import { EXPORTERS } from '../exporters/index.js';
 import { ACTION_KEYS } from '../processors/action-list.js';
 import { PROCESSORS } from '../processors/index.js';
+import { STAGE_KEYS } from '../processors/ratelimit.js';
 import { RECEIVERS } from '../receivers/index.js';
 import type { ComponentConfig, ComponentFactory, Registry } from './component.js';
 import { RECORDER_KEYS, SINK_KEYS } from './extensions.js';
 import { TOP_LEVEL_KEYS } from './load.js';
 import { PIPELINE_KEYS } from './pipelines.js';
 import type { KeyTable } from './schema.js';
-import { REPLICAS_KEYS, SERVICE_KEYS, TELEMETRY_KEYS, TELEMETRY_LOGS_KEYS, TELEMETRY_METRICS_KEYS } from './service.js';
+import { CAPACITY_KEYS, REPLICAS_KEYS, SERVICE_KEYS, TELEMETRY_KEYS, TELEMETRY_LOGS_KEYS, TELEMETRY_METRICS_KEYS } from './service.js';
 
 export interface ReferenceSection {
   /** Heading: the YAML location, e.g. `processors.ratelimit`. */
@@ -38,6 +39,7 @@ export const CONFIG_REFERENCE: readonly ReferenceSection[] = [
   ...components('receivers', RECEIVERS),
   ...components('processors', PROCESSORS),
   { title: 'processors.attributes.actions[], processors.resource.attributes[]', keys: ACTION_KEYS },
+  { title: 'processors.ratelimit.stages[]', keys: STAGE_KEYS },
   ...components('exporters', EXPORTERS),
   { title: 'exporters.*.tls', keys: TLS_KEYS },
   { title: 'exporters.*.retry_on_failure', keys: RETRY_KEYS },
@@ -50,6 +52,7 @@ export const CONFIG_REFERENCE: readonly ReferenceSection[] = [
   { title: 'service.telemetry', keys: TELEMETRY_KEYS },
   { title: 'service.telemetry.metrics', keys: TELEMETRY_METRICS_KEYS },
   { title: 'service.telemetry.logs', keys: TELEMETRY_LOGS_KEYS },
+  { title: 'service.capacity', keys: CAPACITY_KEYS },
   { title: 'service.pipelines.<signal>[/name]', keys: PIPELINE_KEYS },
 ];
 

@@ -1,6 +1,6 @@
 /** `service:` — run length, shutdown, the daemon's own telemetry; pipelines are in pipelines.ts. */
 import type { ConfigProblem } from '../errors.js';
-import type { ServiceConfig, StartAt } from './types.js';
+import type { CapacitySettings, ServiceConfig, StartAt } from './types.js';
 import { DEFAULT_METRICS_ADDRESS } from '../telemetry/listen-address.js';
 import { checkHostPort } from './endpoints.js';
 import type { Env } from './env.js';
@@ -16,6 +16,7 @@ export const SERVICE_KEYS: KeyTable = {
   replicas: { doc: 'This process\'s part of a scaled-out run, see the service.replicas table.' },
   memory_limit: { doc: 'Refuse to start pipelines whose estimated memory (templates × workers, requests in flight) is above this size; default: the cgroup memory limit, else 80 % of RAM.' },
   telemetry: { doc: 'The daemon\'s own stats, metrics and logs, see the telemetry table.' },
+  capacity: { doc: 'How `otel-replayd capacity` searches for the highest rate the endpoint sustains, see the service.capacity table.' },
   pipelines: { doc: 'traces[/name], metrics[/name], logs[/name]: one receiver, processors, exporters.', required: true },
 };
 
@@ -33,6 +34,20 @@ export const TELEMETRY_KEYS: KeyTable = {
 
 export const TELEMETRY_METRICS_KEYS: KeyTable = {
   address: { doc: 'host:port for /metrics and /healthz; "" or none disables them. Not 8888: that is the Collector\'s own metrics port, which a Collector sidecar in the same pod holds.', default: DEFAULT_METRICS_ADDRESS },
+};
+
+export const CAPACITY_KEYS: KeyTable = {
+  start_rate: { doc: 'Events/s of the first step.', default: 1000 },
+  max_rate: { doc: 'Never try more than this many events/s; 0 = no limit.', default: 0 },
+  growth: { doc: 'While every step holds, the next one tries this many times the rate.', default: 2 },
+  precision: { doc: 'Once a step failed, narrow down until the highest rate held and the lowest that failed are this fraction apart.', default: 0.05 },
+  warmup: { doc: 'After each rate change, wait this long before measuring (requests and retries of the previous step settle).', default: '5s' },
+  window: { doc: 'How long each step is measured; a step holds when the whole window passes the checks below.', default: '10s' },
+  min_sent_ratio: { doc: 'A step fails when the rate the endpoint accepted is below this fraction of the step\'s rate.', default: 0.95 },
+  max_error_ratio: { doc: 'A step fails when failed requests plus retries are more than this fraction of the requests that ended.', default: 0.01 },
+  max_p99: { doc: 'A step fails when the p99 export latency (first attempt to outcome) is above this.', default: '1s' },
+  confirm_failures: { doc: 'Measure a rate that failed again this many times before it counts as failed (a hiccup should not cap the result).', default: 1 },
+  max_steps: { doc: 'Stop after this many steps (measurements) and report the best rate held so far.', default: 30 },
 };
 
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
@@ -71,6 +86,7 @@ export function parseService(raw: unknown, problems: ConfigProblem[], env: Env =
   if (startAt !== undefined) cfg.startAt = startAt;
   const memoryLimit = s.size('memory_limit', { max: Number.MAX_SAFE_INTEGER });
   if (memoryLimit !== undefined) cfg.memoryLimit = memoryLimit;
+  if (s.has('capacity')) cfg.capacity = parseCapacity(s.section('capacity', CAPACITY_KEYS));
   return cfg;
 }
 
@@ -91,4 +107,29 @@ function parseStartAt(s: Section): StartAt | undefined {
 export function startAtMs(startAt: StartAt | undefined, now: number): number | undefined {
   if (startAt === undefined) return undefined;
   return startAt === 'next_minute' ? (Math.floor(now / 60_000) + 1) * 60_000 : startAt;
+}
+
+/** `service.capacity`; without the section (`capacityDefaults`) every key has its default. */
+function parseCapacity(c: Section): CapacitySettings {
+  const out: CapacitySettings = {
+    startRate: c.number('start_rate', { positive: true })!,
+    maxRate: c.number('max_rate', { min: 0 })!,
+    growth: c.number('growth', { min: 1 })!,
+    precision: c.number('precision', { positive: true, max: 1 })!,
+    warmupMs: c.duration('warmup')!,
+    windowMs: c.duration('window', { positive: true })!,
+    minSentRatio: c.number('min_sent_ratio', { positive: true, max: 1 })!,
+    maxErrorRatio: c.number('max_error_ratio', { min: 0 })!,
+    maxP99Ms: c.duration('max_p99', { positive: true })!,
+    confirmFailures: c.number('confirm_failures', { integer: true, min: 0, max: 10 })!,
+    maxSteps: c.number('max_steps', { integer: true, positive: true, max: 1000 })!,
+  };
+  if (out.growth === 1) c.problem('growth', 'must be greater than 1');
+  if (out.maxRate > 0 && out.maxRate < out.startRate) c.problem('max_rate', `must be at least start_rate (${out.startRate}), or 0 for no limit`);
+  return out;
+}
+
+/** The capacity search's settings when the config has no `service.capacity`. */
+export function capacityDefaults(): CapacitySettings {
+  return parseCapacity(new Section({}, 'service.capacity', CAPACITY_KEYS, []));
 }

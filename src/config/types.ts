@@ -28,6 +28,8 @@ export interface SinkExtensionConfig {
   grpc?: string;
   http?: string;
   verify: boolean;
+  /** events/s above which the sink answers RESOURCE_EXHAUSTED / 429. */
+  maxRate?: number;
   report?: string;
 }
 
@@ -56,6 +58,22 @@ export interface PipelineConfig {
   workers: number;
 }
 
+/** `service.capacity`: how `otel-replayd capacity` searches (rates in events/s, times in ms). */
+export interface CapacitySettings {
+  startRate: number;
+  /** 0 = no limit. */
+  maxRate: number;
+  growth: number;
+  precision: number;
+  warmupMs: number;
+  windowMs: number;
+  minSentRatio: number;
+  maxErrorRatio: number;
+  maxP99Ms: number;
+  confirmFailures: number;
+  maxSteps: number;
+}
+
 export interface ServiceConfig {
   /** 0 = until stopped. */
   durationMs: number;
@@ -74,6 +92,8 @@ export interface ServiceConfig {
     logLevel: string;
   };
   pipelines: Record<string, PipelineConfig>;
+  /** Only when the file has `service.capacity`; `capacityDefaults()` otherwise. */
+  capacity?: CapacitySettings;
 }
 
 export interface ReplaydConfig {

@@ -53,11 +53,21 @@ export interface ProcessorContext {
 
 /**
  * The per-send hook: admits a request of `events` events; false = stop: the abort
- * fired, or the pacer will never admit a request (its share of the rate is 0).
+ * fired, the load shape ended, or the pacer will never admit a request (its share of the
+ * rate is 0). Its clock starts when the pipeline's workers start sending (one origin for
+ * all of them, so a load shape is shared exactly), and the main thread may set a new rate
+ * while it runs (capacity search).
  */
 export interface Pacer {
-  /** Events per second this worker is held to (stats lines report it). */
+  /** Events per second this worker is held to now (stats lines report it). */
   readonly rate: number;
+  /** The load-shape stage in progress (an index into `stages`), or null without stages. */
+  readonly stage: number | null;
+  /** Starts the clock at `origin` (this thread's performance.now() scale). */
+  start(origin: number): void;
+  /** Holds the whole pipeline to `eventsPerSecond` from now on, replacing the configured rate or stages. */
+  setRate(eventsPerSecond: number): void;
+  /** Resolves true when the request may go; false = stop (the abort fired, or the load shape has ended). */
   take(events: number, abort: AbortSignal): Promise<boolean>;
 }
 

@@ -5,29 +5,30 @@ import type { ReplaydConfig, ResolvedPipeline } from '../config/types.js';
 import { resolvePipelines } from '../config/resolve.js';
 import type { Logger } from '../log.js';
 import { builtModule } from '../package-root.js';
-import type { HealthStatus, PipelineSnapshot, PipelineState, TelemetrySource } from '../telemetry/source.js';
+import type { CapacityProgress, HealthStatus, PipelineSnapshot, PipelineState, TelemetrySource } from '../telemetry/source.js';
+import type { RateControl } from './capacity-search.js';
 import type { FromWorker, ToWorker, WorkerInit } from '../worker/messages.js';
-import { addCounters, emptyCounters, mergeLastFailures, type ExporterCounters, type LastFailure, type WorkerStats } from '../worker/stats.js';
+import type { WorkerStats } from '../worker/stats.js';
+import { abandonInFlight, cyclesOf, lastFailuresOf, latencyOf, sendingMsOf, totals, type PipelineNumbers } from './pipeline-totals.js';
 
 interface WorkerHandle {
   thread: Worker;
   last: WorkerStats | undefined;
   alive: boolean;
   exited: Promise<void>;
+  /** Called at the worker's next stats message (or exit): `refresh()` waits for fresh numbers. */
+  waiters: (() => void)[];
 }
 
-interface PipelineHandle {
+interface PipelineHandle extends PipelineNumbers {
   id: string;
-  resolved: ResolvedPipeline;
   /** The effective config as JSON: a reload restarts the pipeline only when this changes. */
   key: string;
   workers: WorkerHandle[];
   state: PipelineState;
-  /** Everything the previous incarnations of this pipeline id counted (they survive reloads). */
-  retired: Record<string, ExporterCounters>;
-  retiredCycles: number;
-  retiredSendingMs: number;
-  retiredFailures: Record<string, LastFailure>;
+  /** When its workers started sending (ms since the Unix epoch): the origin of load shapes. */
+  origin: number | null;
+  capacity: CapacityProgress | null;
 }
 
 export interface SupervisorEvents {
@@ -41,13 +42,15 @@ export interface SupervisorOptions {
   log: Logger;
   logLevel: string;
   pretty: boolean;
+  /** Workers log to stderr too. */
+  stderr?: boolean;
 }
 
 /**
  * Owns the pipeline workers on the main thread: starts them, diffs configs on reload,
  * drains and abandons them, and sums their stats for the reporters.
  */
-export class Supervisor extends EventEmitter<SupervisorEvents> implements TelemetrySource {
+export class Supervisor extends EventEmitter<SupervisorEvents> implements TelemetrySource, RateControl {
   private readonly opts: SupervisorOptions;
   private readonly pipelines = new Map<string, PipelineHandle>();
   /** Pipelines removed by a reload keep their numbers for the summary (and take them back if re-added). */
@@ -145,12 +148,21 @@ export class Supervisor extends EventEmitter<SupervisorEvents> implements Teleme
       retiredCycles: prev ? cyclesOf(prev) : 0,
       retiredSendingMs: prev ? sendingMsOf(prev) : 0,
       retiredFailures: prev ? lastFailuresOf(prev) : {},
+      retiredLatency: prev ? latencyOf(prev) : {},
+      origin: null,
+      capacity: null,
     };
     this.pipelines.set(id, h);
     const ready: Promise<void>[] = [];
     for (let w = 0; w < resolved.pipeline.workers; w++) ready.push(this.startWorker(h, w, seed));
     return Promise.all(ready).then(() => {
       if (h.state === 'starting') h.state = 'running';
+      // All workers start sending together, on one clock: a load shape is shared exactly.
+      // With service.start_at ahead, sending (and a load shape) starts then, not when loaded.
+      const origin = Math.max(performance.timeOrigin + performance.now(), this.startAt ?? 0);
+      h.origin = origin;
+      for (const w of h.workers) post(w, { type: 'start', origin });
+      this.opts.log.info({ pipeline: id, workers: h.workers.length, origin: Math.round(origin * 1000) / 1000 }, 'pipeline sending');
       return h.state !== 'failed';
     });
   }
@@ -163,12 +175,16 @@ export class Supervisor extends EventEmitter<SupervisorEvents> implements Teleme
       startAt: this.startAt,
       logLevel: this.opts.logLevel,
       pretty: this.opts.pretty,
+      stderr: this.opts.stderr ?? false,
       statsIntervalMs: 1000,
     };
     const thread = new Worker(builtModule('worker/worker.js'), { workerData: init });
     let markReady!: () => void;
     const ready = new Promise<void>((resolve) => (markReady = resolve));
-    const wh: WorkerHandle = { thread, last: undefined, alive: true, exited: undefined as unknown as Promise<void> };
+    const wh: WorkerHandle = { thread, last: undefined, alive: true, exited: undefined as unknown as Promise<void>, waiters: [] };
+    const fresh = (): void => {
+      for (const w of wh.waiters.splice(0)) w();
+    };
     wh.exited = new Promise<void>((resolve) => {
       thread.on('message', (msg: FromWorker) => {
         switch (msg.type) {
@@ -183,9 +199,11 @@ export class Supervisor extends EventEmitter<SupervisorEvents> implements Teleme
           case 'stats':
           case 'done':
             wh.last = msg.stats;
+            fresh();
             break;
           case 'error':
             if (msg.stats) wh.last = msg.stats;
+            fresh();
             h.state = 'failed';
             this.opts.log.error({ pipeline: h.id, worker: index, code: msg.code }, msg.message);
             this.emit('failed', h.id, msg.code, msg.message);
@@ -203,6 +221,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> implements Teleme
         wh.alive = false;
         // Whatever a dead worker still had in flight was never confirmed: dropped, not lost.
         if (wh.last) for (const c of Object.values(wh.last.exporters)) abandonInFlight(c);
+        fresh();
         markReady();
         resolve();
         this.onWorkerExit(h);
@@ -255,6 +274,27 @@ export class Supervisor extends EventEmitter<SupervisorEvents> implements Teleme
     clearTimeout(hard);
   }
 
+  /** Holds a running pipeline to `eventsPerSecond` (its workers share it) from now on, replacing its configured rate or stages. */
+  setRate(id: string, eventsPerSecond: number): void {
+    for (const w of this.pipelines.get(id)?.workers ?? []) post(w, { type: 'rate', eventsPerSecond });
+  }
+
+  showCapacity(id: string, progress: CapacityProgress): void {
+    const h = this.pipelines.get(id);
+    if (h) h.capacity = progress;
+  }
+
+  /** The pipeline's numbers as its workers count them now, not as of their last periodic stats. */
+  async refresh(id: string): Promise<PipelineSnapshot | undefined> {
+    const h = this.pipelines.get(id);
+    if (!h) return undefined;
+    await Promise.all(h.workers.filter((w) => w.alive).map((w) => new Promise<void>((resolve) => {
+      w.waiters.push(resolve);
+      post(w, { type: 'stats' });
+    })));
+    return this.snapshotOf(h);
+  }
+
   snapshot(): PipelineSnapshot[] {
     return [...this.removed.values(), ...this.pipelines.values()].map((h) => this.snapshotOf(h));
   }
@@ -263,6 +303,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> implements Teleme
     const targets = h.workers.map((w) => w.last?.rateTarget ?? null);
     const startsInMs = this.startsInMs();
     const waiting = h.state === 'running' && startsInMs !== undefined;
+    const stage = h.workers.find((w) => w.last?.stage != null)?.last?.stage ?? null;
     return {
       pipeline: h.id,
       signal: h.resolved.pipeline.signal,
@@ -270,10 +311,14 @@ export class Supervisor extends EventEmitter<SupervisorEvents> implements Teleme
       state: waiting ? 'waiting' : h.state,
       ...(waiting ? { startsInMs } : {}),
       rateTarget: targets.some((t) => t !== null) ? targets.reduce<number>((a, t) => a + (t ?? 0), 0) : null,
+      stage,
+      origin: h.origin,
       cycles: cyclesOf(h),
       sendingMs: sendingMsOf(h),
       exporters: totals(h),
       lastFailures: lastFailuresOf(h),
+      latency: latencyOf(h),
+      capacity: h.capacity,
     };
   }
 
@@ -290,41 +335,6 @@ export class Supervisor extends EventEmitter<SupervisorEvents> implements Teleme
   reloads(): { succeeded: number; failed: number } {
     return { ...this.reloadCounts };
   }
-}
-
-function totals(h: PipelineHandle): Record<string, ExporterCounters> {
-  const out: Record<string, ExporterCounters> = {};
-  for (const [id, c] of Object.entries(h.retired)) out[id] = { ...c, inFlight: 0 };
-  for (const w of h.workers) {
-    for (const [id, c] of Object.entries(w.last?.exporters ?? {})) addCounters((out[id] ??= emptyCounters()), c);
-  }
-  for (const e of h.resolved.exporters) out[e.id] ??= emptyCounters();
-  return out;
-}
-
-function lastFailuresOf(h: PipelineHandle): Record<string, LastFailure> {
-  const out = mergeLastFailures({}, h.retiredFailures);
-  for (const w of h.workers) mergeLastFailures(out, w.last?.lastFailures);
-  return out;
-}
-
-function cyclesOf(h: PipelineHandle): number {
-  return h.retiredCycles + h.workers.reduce((a, w) => a + (w.last?.cycles ?? 0), 0);
-}
-
-/**
- * The workers of one incarnation send side by side, so its sending time is the longest
- * worker window (not their sum); loading time and gaps between incarnations do not count.
- */
-function sendingMsOf(h: PipelineHandle): number {
-  return h.retiredSendingMs + h.workers.reduce((a, w) => Math.max(a, w.last?.sendingMs ?? 0), 0);
-}
-
-function abandonInFlight(c: ExporterCounters): void {
-  c.droppedFrames += c.inFlight;
-  // Events per in-flight frame are unknown here; the worker reports exact drops when it
-  // exits cleanly, so this only covers a worker that died or was terminated.
-  c.inFlight = 0;
 }
 
 function post(w: WorkerHandle, msg: ToWorker): void {

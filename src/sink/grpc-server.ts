@@ -78,7 +78,8 @@ function serve(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, shared: 
   const { receiver, pool, log } = shared;
   // The client's deadline runs from when it sent the call; the earliest the call can have arrived is our best bound.
   const timeoutMs = parseGrpcTimeout(headers['grpc-timeout']);
-  const deadline = timeoutMs === undefined ? Infinity : receiver.loop.arrival() + timeoutMs;
+  const arrivedAt = receiver.loop.arrival();
+  const deadline = timeoutMs === undefined ? Infinity : arrivedAt + timeoutMs;
   // A client that cancels or times out resets the stream; there is nobody left to answer.
   stream.on('error', (err) => log?.debug({ err: err.message }, 'sink: gRPC stream error'));
   if (headers[':method'] !== 'POST') {
@@ -104,7 +105,7 @@ function serve(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, shared: 
     if (!reader.tooLarge) reader.push(chunk);
   });
   stream.on('end', () => {
-    const call = new Call(stream, signal, encoding, receiver, pool, log, deadline);
+    const call = new Call(stream, signal, encoding, receiver, pool, log, arrivedAt, deadline);
     complete(call, reader).catch((err: unknown) => {
       log?.error({ err }, 'sink: gRPC handler failed');
       sendStatus(stream, GrpcStatus.INTERNAL, 'internal error');
@@ -121,6 +122,8 @@ class Call {
     readonly receiver: Intake,
     readonly pool: ReceiveBufferPool,
     readonly log: Logger | undefined,
+    /** performance.now() when the call arrived (LoopWatch.arrival()). */
+    readonly arrivedAt: number,
     /** performance.now() after which the client has given up (grpc-timeout); Infinity without one. */
     readonly deadline: number,
   ) {}
@@ -149,7 +152,7 @@ class Call {
       // The answer goes out first: counting and verifying must not delay it past the deadline.
       sendOk(stream);
       held.commit();
-      receiver.count(signal, 'proto', events, body.length, body, recycle);
+      receiver.count(signal, 'proto', events, body.length, this.arrivedAt, body, recycle);
     });
   }
 
@@ -216,6 +219,12 @@ async function accept(call: Call, message: Buffer, compressed: boolean): Promise
     const text = (err as BadRequestError).message;
     call.log?.debug({ signal, err: text }, 'sink: rejected malformed gRPC request');
     call.status(GrpcStatus.INVALID_ARGUMENT, text);
+    return false;
+  }
+  const waitMs = receiver.throttle(signal, events);
+  if (waitMs !== undefined) {
+    const text = `over the sink's limit of ${receiver.maxRate} events/s (--max-rate)`;
+    call.status(GrpcStatus.RESOURCE_EXHAUSTED, text, Buffer.from(encodeStatus(GrpcStatus.RESOURCE_EXHAUSTED, text, waitMs)));
     return false;
   }
   if (body !== message) {

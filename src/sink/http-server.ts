@@ -44,6 +44,7 @@ export async function startHttpServer(address: string, receiver: Intake, opts: S
 }
 
 async function handle(req: IncomingMessage, res: ServerResponse, receiver: Intake, log: Logger | undefined): Promise<void> {
+  const arrivedAt = receiver.loop.arrival();
   // A client that gave up (its timeout) closes the connection; it will send the request again.
   let clientGone = false;
   res.once('close', () => (clientGone = !res.writableFinished));
@@ -95,6 +96,14 @@ async function handle(req: IncomingMessage, res: ServerResponse, receiver: Intak
     log?.debug({ signal, err: message }, 'sink: rejected malformed HTTP request');
     return faults.afterDelay(() => reply(res, 400, encoding, GrpcStatus.INVALID_ARGUMENT, message));
   }
+  const waitMs = receiver.throttle(signal, events);
+  if (waitMs !== undefined) {
+    return faults.afterDelay(() => {
+      // Retry-After counts whole seconds.
+      res.setHeader('Retry-After', String(Math.max(1, Math.ceil(waitMs / 1000))));
+      reply(res, 429, encoding, GrpcStatus.RESOURCE_EXHAUSTED, `over the sink's limit of ${receiver.maxRate} events/s (--max-rate)`);
+    });
+  }
   const held = receiver.hold(signal, encoding, body, events);
   if ('refused' in held) {
     const status = REFUSAL_STATUS[held.refused];
@@ -109,7 +118,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, receiver: Intak
     res.end(OK_BODY[encoding]);
     // After the answer: counting and verifying must not delay it.
     held.commit();
-    receiver.count(signal, encoding, events, raw.length, body);
+    receiver.count(signal, encoding, events, raw.length, arrivedAt, body);
   });
 }
 

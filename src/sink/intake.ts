@@ -1,10 +1,11 @@
 import { status as GrpcStatus } from '@grpc/grpc-js';
-import { BadRequestError, JsonShapeError, TemplateError, WireError } from '../errors.js';
+import { BadRequestError, JsonShapeError, TemplateError, UsageError, WireError } from '../errors.js';
 import { jsonSyntaxError } from '../otlp/json-decode.js';
 import { SIGNAL_NAMES, type Encoding, type Signal } from '../otlp/signals.js';
 import { LoopWatch } from './client-deadline.js';
 import { countJson, countJsonBy, countProto, countProtoBy } from './counter.js';
 import { FaultInjector, type FaultOptions } from './faults.js';
+import { TokenBucket } from '../processors/token-bucket.js';
 import { VerifierThread, type VerificationReport } from './verifier-thread.js';
 import type { VerifyOptions } from './verify.js';
 import type { Logger } from '../log.js';
@@ -26,6 +27,8 @@ export interface SignalCounts {
    * stream reset, connection closed): not received, since the client sends them again.
    */
   lateRequests: number;
+  /** Requests refused because they would have exceeded --max-rate; the client is expected to retry them. */
+  throttledRequests: number;
 }
 
 export type SinkCounts = Record<Signal, SignalCounts>;
@@ -70,32 +73,66 @@ export type CountsBy = Record<Signal, Record<string, number>>;
 
 export function emptyCounts(): SinkCounts {
   const counts = {} as SinkCounts;
-  for (const s of SIGNAL_NAMES) counts[s] = { requests: 0, events: 0, bytes: 0, faultedRequests: 0, invalidRequests: 0, lateRequests: 0 };
+  for (const s of SIGNAL_NAMES) counts[s] = { requests: 0, events: 0, bytes: 0, faultedRequests: 0, invalidRequests: 0, lateRequests: 0, throttledRequests: 0 };
   return counts;
+}
+
+/** The --max-rate bucket holds this much of the rate: enough for scheduling jitter, too little to hide a sender that is over. */
+const LIMIT_BURST_S = 0.1;
+/** How many seconds of the arrival timeline are kept. */
+const TIMELINE_S = 3600;
+
+/** Events received in one second (ms since the Unix epoch / 1000, floored) of arrival. */
+export interface SecondCount {
+  second: number;
+  events: number;
 }
 
 /**
  * What both transports share: the fault decision, counting, and optional verification.
  * A transport calls `shouldFail` first (an overloaded backend rejects before parsing),
- * then `read`, which throws BadRequestError for bodies it cannot read, then `hold` (the
- * tee may refuse the request), and once it is about to answer with success, `count` — or
- * `late` when the client has given up by then (the hold is then released, not committed).
- * Only counted requests are verified: a late one is sent again and would look duplicated.
+ * then `read`, which throws BadRequestError for bodies it cannot read, then `throttle`
+ * (the --max-rate limit needs the event count), then `hold` (the tee may refuse the
+ * request), and once it is about to answer with success, `count` — or `late` when the
+ * client has given up by then (the hold is then released, not committed). Only counted
+ * requests are verified: a late one is sent again and would look duplicated.
  */
 export class Intake {
   readonly faults: FaultInjector;
+  readonly maxRate: number | undefined;
   readonly loop = new LoopWatch();
   private readonly verifier: VerifierThread | undefined;
   private readonly tee: Tee | undefined;
+  private readonly limit: TokenBucket | undefined;
   private readonly state = emptyCounts();
   private readonly countBy: string | undefined;
   private readonly by = new Map<Signal, Map<string, number>>(SIGNAL_NAMES.map((s) => [s, new Map()]));
+  /** Events per second of arrival, oldest first (Map keeps insertion order). */
+  private readonly perSecond = new Map<number, number>();
 
-  constructor(opts: { verify?: boolean | VerifyOptions; faults?: FaultOptions; countBy?: string; log?: Logger; tee?: Tee } = {}) {
+  constructor(opts: { verify?: boolean | VerifyOptions; faults?: FaultOptions; countBy?: string; maxRate?: number; log?: Logger; tee?: Tee } = {}) {
     this.faults = new FaultInjector(opts.faults);
     this.countBy = opts.countBy;
     this.verifier = opts.verify ? new VerifierThread(opts.verify === true ? {} : opts.verify, opts.log) : undefined;
     this.tee = opts.tee;
+    if (opts.maxRate !== undefined) {
+      if (!(opts.maxRate > 0) || !Number.isFinite(opts.maxRate)) throw new UsageError(`max rate must be a positive number of events per second, got ${opts.maxRate}`);
+      this.maxRate = opts.maxRate;
+      // Starts full, as a backend's limiter does; it grows to the largest request, which could never pass otherwise.
+      this.limit = new TokenBucket({ eventsPerSecond: opts.maxRate, burst: opts.maxRate * LIMIT_BURST_S, full: true });
+    }
+  }
+
+  /**
+   * With --max-rate: takes `events` from the limit and returns undefined, or, when they
+   * would exceed it, counts the request as throttled and returns the ms until they fit
+   * (the delay the answer asks the client to wait).
+   */
+  throttle(signal: Signal, events: number): number | undefined {
+    const waitMs = this.limit?.tryTake(events) ?? 0;
+    if (waitMs === 0) return undefined;
+    this.state[signal].throttledRequests++;
+    return waitMs;
   }
 
   /** Decides whether this request gets the injected failure; if so it is counted as faulted. */
@@ -138,12 +175,13 @@ export class Intake {
    * Counts a request that was read and is being answered with success, and has it
    * verified. Takes `body` over (see VerifierThread.submit); `recycle` gets it back.
    */
-  count(signal: Signal, encoding: Encoding, events: number, wireBytes: number, body: Buffer, recycle?: (body: Buffer) => void): void {
+  count(signal: Signal, encoding: Encoding, events: number, wireBytes: number, arrivedAt: number, body: Buffer, recycle?: (body: Buffer) => void): void {
     const c = this.state[signal];
     c.requests++;
     c.events += events;
     c.bytes += wireBytes;
     if (this.countBy !== undefined) this.countByValue(signal, encoding, body);
+    this.addToTimeline(arrivedAt, events);
     if (this.verifier) this.verifier.submit(signal, encoding, body, recycle);
     else recycle?.(body);
   }
@@ -179,6 +217,19 @@ export class Intake {
 
   counts(): SinkCounts {
     return structuredClone(this.state);
+  }
+
+  /** Events received per second, by when they arrived (not when they were answered), for the last hour. */
+  timeline(): SecondCount[] {
+    return [...this.perSecond].map(([second, events]) => ({ second, events })).sort((a, b) => a.second - b.second);
+  }
+
+  /** `arrivedAt`: performance.now() when the request arrived (LoopWatch.arrival()). */
+  private addToTimeline(arrivedAt: number, events: number): void {
+    const second = Math.floor((performance.timeOrigin + arrivedAt) / 1000);
+    this.perSecond.set(second, (this.perSecond.get(second) ?? 0) + events);
+    // Seconds are added as they arrive, so the first key is the oldest.
+    if (this.perSecond.size > TIMELINE_S) this.perSecond.delete(this.perSecond.keys().next().value!);
   }
 
   /** Stops watching the loop and ends verification; `verification()` keeps answering with the final report. */

@@ -2,7 +2,7 @@ import type { Logger } from '../log.js';
 import { replaceFile } from '../output-files.js';
 import { snakeCased, type SnakeCased } from '../snake-case.js';
 import { SIGNAL_NAMES, type Signal } from '../otlp/signals.js';
-import type { SinkCounts, SignalCounts } from './intake.js';
+import type { SecondCount, SinkCounts, SignalCounts } from './intake.js';
 import type { VerificationReport } from './verifier-thread.js';
 
 export interface SignalSummary extends SignalCounts {
@@ -16,6 +16,8 @@ interface ReportFields {
   signals: Record<Signal, SignalSummary>;
   total: SignalSummary;
   faults: object;
+  /** Events received per second of arrival (epoch seconds), the last hour. */
+  timeline: SecondCount[];
   verification: VerificationReport | null;
 }
 
@@ -25,7 +27,7 @@ export type SinkReport = SnakeCased<ReportFields>;
 /** Rates per signal between two snapshots `seconds` apart (the whole run or one stats interval). */
 export function summarize(counts: SinkCounts, since: SinkCounts | undefined, seconds: number): Record<Signal, SignalSummary> & { total: SignalSummary } {
   const out = {} as Record<Signal, SignalSummary> & { total: SignalSummary };
-  const total: SignalCounts = { requests: 0, events: 0, bytes: 0, faultedRequests: 0, invalidRequests: 0, lateRequests: 0 };
+  const total: SignalCounts = { requests: 0, events: 0, bytes: 0, faultedRequests: 0, invalidRequests: 0, lateRequests: 0, throttledRequests: 0 };
   for (const s of SIGNAL_NAMES) {
     const c = counts[s];
     const base = since?.[s];
@@ -46,7 +48,9 @@ function withRates(c: SignalCounts, events: number, bytes: number, seconds: numb
   };
 }
 
-export function buildReport(opts: { startedAt: number; now: number; counts: SinkCounts; faults: object; verification: VerificationReport | undefined }): SinkReport {
+export function buildReport(opts: {
+  startedAt: number; now: number; counts: SinkCounts; faults: object; timeline: SecondCount[]; verification: VerificationReport | undefined;
+}): SinkReport {
   const seconds = (opts.now - opts.startedAt) / 1000;
   const { total, ...signals } = summarize(opts.counts, undefined, seconds);
   return snakeCased<ReportFields>({
@@ -55,6 +59,7 @@ export function buildReport(opts: { startedAt: number; now: number; counts: Sink
     signals,
     total,
     faults: opts.faults,
+    timeline: opts.timeline,
     verification: opts.verification ?? null,
   });
 }

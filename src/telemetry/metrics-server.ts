@@ -4,6 +4,7 @@ import type { Logger } from '../log.js';
 import { ReplaydError } from '../errors.js';
 import type { ExporterCounters } from '../worker/stats.js';
 import { CounterTracker } from './counter-tracker.js';
+import { LatencyMetric } from './latency-metric.js';
 import { isTerminal } from './pipeline-state.js';
 import { formatHostPort, listen } from '../host-port.js';
 import { DEFAULT_METRICS_ADDRESS, parseListenAddress, type ListenAddress } from './listen-address.js';
@@ -50,6 +51,8 @@ export class MetricsServer {
   readonly #counters: [Counter<string>, keyof ExporterCounters][];
   readonly #inFlight: Gauge<string>;
   readonly #rateTarget: Gauge<string>;
+  readonly #stage: Gauge<string>;
+  readonly #latency: LatencyMetric;
   readonly #rateAchieved: Gauge<string>;
   readonly #up: Gauge<string>;
   readonly #reloads: Counter<string>;
@@ -71,6 +74,8 @@ export class MetricsServer {
     this.#counters = EXPORTER_COUNTERS.map(([name, help, field]) => [new Counter({ name, help, labelNames: exporterLabels, registers }), field]);
     this.#inFlight = new Gauge({ name: 'otel_replayd_in_flight_requests', help: 'Export requests waiting for a response.', labelNames: exporterLabels, registers });
     this.#rateTarget = new Gauge({ name: 'otel_replayd_rate_target_events_per_second', help: 'Events/s the ratelimit processor holds the pipeline to (absent without ratelimit).', labelNames: pipelineLabels, registers });
+    this.#stage = new Gauge({ name: 'otel_replayd_rate_stage', help: 'The ratelimit stage in progress (index into its stages; absent without stages).', labelNames: pipelineLabels, registers });
+    this.#latency = new LatencyMetric(registers);
     this.#rateAchieved = new Gauge({ name: 'otel_replayd_rate_achieved_events_per_second', help: 'Events/s accepted by the endpoints over the last scrape interval (at least 1s).', labelNames: pipelineLabels, registers });
     this.#up = new Gauge({ name: 'otel_replayd_pipeline_up', help: '1 while the pipeline is running, else 0; the state label says which state it is in.', labelNames: [...pipelineLabels, 'state'], registers });
     this.#reloads = new Counter({ name: 'otel_replayd_reloads_total', help: 'Config reloads (SIGHUP) by outcome.', labelNames: ['outcome'], registers });
@@ -131,7 +136,7 @@ export class MetricsServer {
 
   #update(snapshot: PipelineSnapshot[], reloads: { succeeded: number; failed: number }): void {
     // Gauges describe only the pipelines present now; counters keep every series they ever had.
-    for (const g of [this.#inFlight, this.#rateTarget, this.#rateAchieved, this.#up]) g.reset();
+    for (const g of [this.#inFlight, this.#rateTarget, this.#stage, this.#rateAchieved, this.#up]) g.reset();
     for (const snap of snapshot) {
       const { pipeline, signal } = snap;
       let sent = 0;
@@ -142,9 +147,12 @@ export class MetricsServer {
         }
         sent += this.#tracker.total(`${pipeline}\0${exporter}\0sentEvents`);
         this.#inFlight.set(labels, c.inFlight);
+        const latency = snap.latency[exporter];
+        if (latency) this.#latency.set(labels, latency);
       }
       this.#rateAchieved.set({ pipeline, signal }, isTerminal(snap.state) ? 0 : this.#recentRate(pipeline, sent, snap.sendingMs));
       if (snap.rateTarget !== null) this.#rateTarget.set({ pipeline, signal }, snap.rateTarget);
+      if (snap.stage !== null) this.#stage.set({ pipeline, signal }, snap.stage);
       this.#up.set({ pipeline, signal, state: snap.state }, snap.state === 'running' ? 1 : 0);
     }
     this.#reloads.inc({ outcome: 'success' }, this.#tracker.observe('reloads\0success', reloads.succeeded));

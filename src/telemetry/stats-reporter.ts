@@ -1,6 +1,7 @@
 import { resultLogger, type Logger } from '../log.js';
 import { ReplaydError } from '../errors.js';
 import { SIGNALS, type Signal } from '../otlp/signals.js';
+import { addLatency, emptyLatency, latencyQuantile, latencySince, type LatencySnapshot } from '../worker/latency-histogram.js';
 import { emptyCounters, type ExporterCounters, type LastFailure } from '../worker/stats.js';
 import { CounterTracker } from './counter-tracker.js';
 import { isTerminal } from './pipeline-state.js';
@@ -58,6 +59,15 @@ export interface PipelineSummary {
   exporters: Record<string, ExporterCounters>;
   /** The latest failed request per exporter id that had one. */
   lastFailures: Record<string, LastFailure>;
+  /** The ratelimit stage in progress, null without stages. */
+  stage: number | null;
+  /** The capacity search step in progress, null without one. */
+  capacityStep: number | null;
+  /** Export latency over the whole run, all exporters together (ms; null before any request ended). */
+  latencyP50Ms: number | null;
+  latencyP99Ms: number | null;
+  /** Export latency per exporter id over the whole run. */
+  latency: Record<string, LatencySnapshot>;
 }
 
 const COUNTER_FIELDS = [
@@ -65,7 +75,7 @@ const COUNTER_FIELDS = [
   'droppedFrames', 'droppedEvents', 'unparsedResponses', 'retries',
 ] as const satisfies readonly (keyof ExporterCounters)[];
 
-interface RateBase { sent: number; bytes: number; durationMs: number; terminal: boolean }
+interface RateBase { sent: number; bytes: number; durationMs: number; terminal: boolean; latency: Record<string, LatencySnapshot> }
 
 /**
  * Logs one "stats" line per pipeline every interval and a "summary" line per pipeline at
@@ -131,7 +141,9 @@ export class StatsReporter {
         cycles: s.cycles,
         duration_s: round(s.durationMs / 1000, 3),
         mb_per_s: s.mbPerS,
-        ...breakdown(s),
+        latency_p50_ms: ms(s.latencyP50Ms),
+        latency_p99_ms: ms(s.latencyP99Ms),
+        ...breakdown(s, s.latency),
         ...failures(s),
       }, 'summary');
     }
@@ -149,18 +161,24 @@ export class StatsReporter {
     }
     for (const s of current) {
       const terminal = isTerminal(s.state);
-      const prev = this.#previous.get(s.pipeline) ?? { sent: 0, bytes: 0, durationMs: 0, terminal: false };
-      this.#previous.set(s.pipeline, { sent: s.sent, bytes: s.sentBytes, durationMs: s.durationMs, terminal });
+      const prev = this.#previous.get(s.pipeline) ?? { sent: 0, bytes: 0, durationMs: 0, terminal: false, latency: {} };
+      this.#previous.set(s.pipeline, { sent: s.sent, bytes: s.sentBytes, durationMs: s.durationMs, terminal, latency: s.latency });
       // A finished pipeline gets one line with its last interval, then stays quiet until the summary.
       if (terminal && prev.terminal) continue;
       const dtS = (s.durationMs - prev.durationMs) / 1000;
+      // Latency in a stats line is over its interval, as recent_rate is.
+      const recent: Record<string, LatencySnapshot> = {};
+      for (const [id, l] of Object.entries(s.latency)) recent[id] = latencySince(l, prev.latency[id]);
+      const all = merged(recent);
       this.#log.info({
         ...this.#lineBase(s),
         ...(s.startsInMs !== undefined ? { starts_in_s: round(s.startsInMs / 1000, 1) } : {}),
         recent_rate: dtS > 0 ? round((s.sent - prev.sent) / dtS, 1) : 0,
         mb_per_s: dtS > 0 ? round((s.sentBytes - prev.bytes) / dtS / 1e6, 3) : 0,
         in_flight: sumOf(s.exporters, 'inFlight'),
-        ...breakdown(s),
+        latency_p50_ms: ms(latencyQuantile(all, 0.5)),
+        latency_p99_ms: ms(latencyQuantile(all, 0.99)),
+        ...breakdown(s, recent),
       }, 'stats');
     }
   }
@@ -180,7 +198,9 @@ export class StatsReporter {
       unparsed_responses: s.unparsedResponses,
       retries: s.retries,
       rate: s.rate,
-      rate_target: s.rateTarget,
+      rate_target: s.rateTarget === null ? null : round(s.rateTarget, 1),
+      ...(s.stage === null ? {} : { stage: s.stage }),
+      ...(s.capacityStep === null ? {} : { capacity_step: s.capacityStep }),
     };
   }
 
@@ -209,6 +229,7 @@ export class StatsReporter {
     this.#durationMs.set(p, durationMs);
     const sent = sumOf(exporters, 'sentEvents');
     const sentBytes = sumOf(exporters, 'sentBytes');
+    const all = merged(snap.latency);
     return {
       pipeline: p,
       signal: snap.signal,
@@ -231,8 +252,13 @@ export class StatsReporter {
       mbPerS: durationMs > 0 ? round(sentBytes / (durationMs / 1000) / 1e6, 3) : 0,
       rateTarget: snap.rateTarget,
       ...(snap.startsInMs !== undefined ? { startsInMs: snap.startsInMs } : {}),
-      exporters,
       lastFailures: snap.lastFailures ?? {},
+      stage: snap.stage,
+      capacityStep: snap.capacity?.step ?? null,
+      latencyP50Ms: latencyQuantile(all, 0.5),
+      latencyP99Ms: latencyQuantile(all, 0.99),
+      exporters,
+      latency: snap.latency,
     };
   }
 }
@@ -249,16 +275,18 @@ function failures(s: PipelineSummary): { export_failures?: Record<string, Record
   return { export_failures: out };
 }
 
-/** Per-exporter numbers, only when there is more than one exporter to tell apart. */
-function breakdown(s: PipelineSummary): { exporters?: Record<string, Record<string, number>> } {
+/** Per-exporter numbers, only when there is more than one exporter to tell apart; latency over the line's own span. */
+function breakdown(s: PipelineSummary, latency: Record<string, LatencySnapshot>): { exporters?: Record<string, Record<string, number | null>> } {
   const ids = Object.keys(s.exporters);
   if (ids.length < 2) return {};
-  const exporters: Record<string, Record<string, number>> = {};
+  const exporters: Record<string, Record<string, number | null>> = {};
   for (const id of ids) {
     const c = s.exporters[id]!;
+    const l = latency[id] ?? emptyLatency();
     exporters[id] = {
       [`sent_${s.unit}`]: c.sentEvents, failed: c.failedEvents, rejected: c.rejectedEvents,
       dropped: c.droppedEvents, unparsed_responses: c.unparsedResponses, retries: c.retries, in_flight: c.inFlight,
+      latency_p50_ms: ms(latencyQuantile(l, 0.5)), latency_p99_ms: ms(latencyQuantile(l, 0.99)),
     };
   }
   return { exporters };
@@ -268,6 +296,18 @@ function sumOf(exporters: Record<string, ExporterCounters>, field: keyof Exporte
   let n = 0;
   for (const c of Object.values(exporters)) n += c[field];
   return n;
+}
+
+/** Every exporter's latency counts added together. */
+function merged(latency: Record<string, LatencySnapshot>): LatencySnapshot {
+  const out = emptyLatency();
+  for (const l of Object.values(latency)) addLatency(out, l);
+  return out;
+}
+
+/** Latency for a log line: ms to the µs, null without requests. */
+function ms(x: number | null): number | null {
+  return x === null ? null : round(x, 3);
 }
 
 function round(x: number, digits: number): number {

@@ -10,11 +10,21 @@ export interface WorkerInit {
   startAt?: number;
   logLevel: string;
   pretty: boolean;
+  /** Log to stderr (stdout carries a command's result). */
+  stderr: boolean;
   statsIntervalMs: number;
 }
 
 /** Main → worker. Rare by design: never one per frame. */
-export type ToWorker = { type: 'drain'; timeoutMs: number } | { type: 'abandon' };
+export type ToWorker =
+  /** Every worker of a pipeline, once all are ready: send from now; `origin` (ms since the Unix epoch, performance.timeOrigin-based) starts the pacers' clock. */
+  | { type: 'start'; origin: number }
+  /** Hold the whole pipeline to this rate from now on (capacity search). */
+  | { type: 'rate'; eventsPerSecond: number }
+  /** Post a stats snapshot now. */
+  | { type: 'stats' }
+  | { type: 'drain'; timeoutMs: number }
+  | { type: 'abandon' };
 
 /** Worker → main: lifecycle, and a stats snapshot about once a second. */
 export type FromWorker =

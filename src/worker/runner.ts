@@ -14,6 +14,7 @@ import type { ReceiverSource } from '../receivers/receiver.js';
 import { IMPLICIT_TIMESTAMPS, loadWarnings, relativeWithoutTimestamp } from '../receivers/load-warnings.js';
 import type { TemplateData } from '../receivers/template-data.js';
 import { Stamper } from '../stamp/stamper.js';
+import { LatencyHistogram, type LatencySnapshot } from './latency-histogram.js';
 import { SendBufferPool } from './send-buffer-pool.js';
 import { pipelinePlan } from './pipeline-plan.js';
 import { Slots } from './slots.js';
@@ -23,6 +24,7 @@ interface Route {
   exporter: Exporter;
   slots: Slots;
   counters: ExporterCounters;
+  latency: LatencyHistogram;
   /** Counts a retry as it starts, so stats show a request that is still being retried. */
   countRetry: () => void;
   lastFailure?: LastFailure;
@@ -63,6 +65,8 @@ export class PipelineRunner {
   private stamper!: Stamper;
   private pools = new Map<Encoding, SendBufferPool>();
   private cycles = 0;
+  /** Set when a pacer's load shape has ended: the pipeline is done, as when its loops are. */
+  private finished = false;
   /** performance.now() when the loop started and when its last request settled: the sending window. */
   private sendingFrom: number | undefined;
   private sendingUntil: number | undefined;
@@ -79,7 +83,10 @@ export class PipelineRunner {
     }
     this.routes = resolved.exporters.map((cfg) => {
       const counters = emptyCounters();
-      return { exporter: createExporter(cfg, opts.log), slots: new Slots(cfg.maxInFlight), counters, countRetry: () => void counters.retries++ };
+      return {
+        exporter: createExporter(cfg, opts.log), slots: new Slots(cfg.maxInFlight), counters, latency: new LatencyHistogram(),
+        countRetry: () => void counters.retries++,
+      };
     });
     this.warn = new ThrottledWarn(opts.log);
     this.encodings = [...new Set(this.routes.map((r) => r.exporter.encoding))];
@@ -123,17 +130,20 @@ export class PipelineRunner {
   }
 
   /**
-   * Waits for service.start_at, then replays until the receiver's loops are done or
-   * `drain()` is called, then waits for what is in flight.
+   * Waits for service.start_at, then replays until the receiver's loops are done, a load
+   * shape ends or `drain()` is called, then waits for what is in flight. `origin` (ms since
+   * the Unix epoch, the same for every worker of the pipeline) starts the pacers' clock;
+   * without it, now.
    */
-  async run(): Promise<void> {
+  async run(origin?: number): Promise<void> {
     const loops = this.receiver.loops;
     if (this.opts.startAt !== undefined) await sleepUntil(this.opts.startAt, this.stop.signal);
     this.sendingFrom = performance.now();
+    for (const p of this.pacers) p.start(origin === undefined ? this.sendingFrom : origin - performance.timeOrigin);
     try {
-      while (!this.stop.signal.aborted && (loops === 0 || this.cycles < loops)) {
+      while (!this.stop.signal.aborted && !this.finished && (loops === 0 || this.cycles < loops)) {
         await this.cycle();
-        if (this.stop.signal.aborted) break;
+        if (this.stop.signal.aborted || this.finished) break;
         this.cycles++;
         const fresh = this.receiver.refresh(this.cycles);
         if (fresh) this.install(fresh);
@@ -157,8 +167,8 @@ export class PipelineRunner {
       for (const pacer of this.pacers) if (admitted) admitted = await pacer.take(events, this.stop.signal);
       if (!admitted || this.stop.signal.aborted) {
         for (const r of this.routes) r.slots.release();
-        // A pacer that will never admit (a zero share) ends the worker as a drain would.
-        this.stop.abort();
+        // A pacer that will never admit (a zero share, or a load shape that ended) ends the worker.
+        if (!this.stop.signal.aborted) this.finished = true;
         return;
       }
       for (const enc of this.encodings) {
@@ -169,9 +179,10 @@ export class PipelineRunner {
         let pending = routes.length;
         for (const r of routes) {
           r.counters.inFlight++;
+          const sentAt = performance.now();
           const p = r.exporter
             .export(this.signal, body, this.cancel.signal, r.countRetry)
-            .then((outcome) => this.count(r, outcome, events, body.length))
+            .then((outcome) => this.count(r, outcome, events, body.length, performance.now() - sentAt))
             .finally(() => {
               r.counters.inFlight--;
               r.slots.release();
@@ -184,9 +195,14 @@ export class PipelineRunner {
     }
   }
 
-  /** Retries are counted as they start (see Route.countRetry), not here. */
-  private count(r: Route, o: ExportOutcome, events: number, bytes: number): void {
+  /**
+   * Retries are counted as they start (see Route.countRetry), not here. Latency runs from
+   * the first attempt to the outcome (retries and their backoff included); requests we
+   * cancelled ourselves (drain deadline, forced exit) are not timed.
+   */
+  private count(r: Route, o: ExportOutcome, events: number, bytes: number, latencyMs: number): void {
     const c = r.counters;
+    if (o.code !== ABORTED_CODE) r.latency.record(latencyMs);
     if (o.status === 'sent') {
       c.sentFrames++;
       c.sentEvents += events - o.rejected;
@@ -221,6 +237,11 @@ export class PipelineRunner {
     t.unref();
   }
 
+  /** Holds the pipeline to `eventsPerSecond` from now on (the pacers take their worker's share). */
+  setRate(eventsPerSecond: number): void {
+    for (const p of this.pacers) p.setRate(eventsPerSecond);
+  }
+
   /** A forced exit: cancel everything now and count what was in flight as dropped. */
   abandon(): void {
     this.abandoning = true;
@@ -238,9 +259,11 @@ export class PipelineRunner {
   stats(): WorkerStats {
     const exporters: Record<string, ExporterCounters> = {};
     const lastFailures: Record<string, LastFailure> = {};
+    const latency: Record<string, LatencySnapshot> = {};
     for (const r of this.routes) {
       exporters[r.exporter.id] = { ...r.counters };
       if (r.lastFailure) lastFailures[r.exporter.id] = r.lastFailure;
+      latency[r.exporter.id] = r.latency.snapshot();
     }
     return {
       pipeline: this.opts.resolved.pipeline.id,
@@ -248,9 +271,11 @@ export class PipelineRunner {
       signal: this.signal,
       cycles: this.cycles,
       rateTarget: this.pacers[0]?.rate ?? null,
+      stage: this.pacers[0]?.stage ?? null,
       sendingMs: this.sendingFrom === undefined ? 0 : (this.sendingUntil ?? performance.now()) - this.sendingFrom,
       exporters,
       lastFailures,
+      latency,
     };
   }
 }

@@ -1,4 +1,5 @@
 import type { Signal } from '../otlp/signals.js';
+import type { LatencySnapshot } from './latency-histogram.js';
 
 /** Counters for one exporter of one pipeline worker. Monotonic except inFlight. */
 export interface ExporterCounters {
@@ -40,8 +41,10 @@ export interface WorkerStats {
   signal: Signal;
   /** Replay cycles completed. */
   cycles: number;
-  /** events/s this worker is held to, or null without ratelimit. */
+  /** events/s this worker is held to now (a load shape moves it), or null without ratelimit. */
   rateTarget: number | null;
+  /** The ratelimit stage in progress (index into its `stages`), or null without stages. */
+  stage: number | null;
   /**
    * ms this worker has been sending: from the start of its loop until its last request
    * settled (then it stops growing). Measured here, in the same snapshot as the counters,
@@ -51,6 +54,8 @@ export interface WorkerStats {
   exporters: Record<string, ExporterCounters>;
   /** Per exporter id, only for exporters that counted a failed request. */
   lastFailures: Record<string, LastFailure>;
+  /** Export latency per exporter (first attempt to outcome), cumulative. */
+  latency: Record<string, LatencySnapshot>;
 }
 
 /** Keeps, per exporter, the later of two last failures. */

@@ -7,7 +7,7 @@ import { PipelineRunner } from './runner.js';
 /** Entry point of one pipeline worker thread. The main thread starts it with a WorkerInit. */
 const init = workerData as WorkerInit;
 const port = parentPort!;
-const log = createLogger({ level: init.logLevel, pretty: init.pretty }).child({
+const log = createLogger({ level: init.logLevel, pretty: init.pretty, stderr: init.stderr }).child({
   pipeline: init.resolved.pipeline.id,
   worker: init.worker,
 });
@@ -17,9 +17,29 @@ function post(msg: FromWorker): void {
 }
 
 let runner: PipelineRunner | undefined;
+/** Resolved by the supervisor's `start` (its clock origin), or by a stop that comes first. */
+let startSending!: (origin: number | undefined) => void;
+const started = new Promise<number | undefined>((resolve) => (startSending = resolve));
 port.on('message', (msg: ToWorker) => {
-  if (msg.type === 'drain') runner?.drain(msg.timeoutMs);
-  else if (msg.type === 'abandon') runner?.abandon();
+  switch (msg.type) {
+    case 'start':
+      startSending(msg.origin);
+      break;
+    case 'rate':
+      runner?.setRate(msg.eventsPerSecond);
+      break;
+    case 'stats':
+      if (runner) post({ type: 'stats', stats: runner.stats() });
+      break;
+    case 'drain':
+      runner?.drain(msg.timeoutMs);
+      startSending(undefined);
+      break;
+    case 'abandon':
+      runner?.abandon();
+      startSending(undefined);
+      break;
+  }
 });
 
 async function main(): Promise<void> {
@@ -30,7 +50,7 @@ async function main(): Promise<void> {
     post({ type: 'ready', ...c });
     const timer = setInterval(() => post({ type: 'stats', stats: runner!.stats() }), init.statsIntervalMs);
     try {
-      await runner.run();
+      await runner.run(await started);
     } finally {
       clearInterval(timer);
     }

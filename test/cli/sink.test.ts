@@ -134,6 +134,7 @@ describe('otel-replayd sink (child process)', () => {
     [['--http', '127.0.0.1:0', '--fail-rate', '2'], /--fail-rate must be a number between 0 and 1, got "2"/],
     [['--http', '127.0.0.1:0', '--fail-code', 'teapot'], /--fail-code must be one of/],
     [['--http', '127.0.0.1:0', '--delay', 'soon'], /--delay must be a duration/],
+    [['--http', '127.0.0.1:0', '--max-rate', '0'], /--max-rate must be a positive number of events per second, got "0"/],
     [['--http', '127.0.0.1:0', '--tls-cert', '/nonexistent/c.pem', '--tls-key', '/nonexistent/k.pem'], /--tls-cert: file not found/],
     [['--http', 'nowhere'], /expected host:port, got "nowhere"/],
     [['--bogus'], /Unknown option '--bogus'/],

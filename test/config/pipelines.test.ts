@@ -89,6 +89,33 @@ describe('service and sink settings', () => {
     }
   });
 
+  it('service.capacity is read with its defaults, and checked key by key', async () => {
+    const { parseConfig } = await import('../../src/config/load.js');
+    const cfg = baseConfig();
+    cfg.service.capacity = { start_rate: 5000, window: '3s', max_p99: '250ms' };
+    expect(parseConfig(JSON.stringify(cfg), `${dir}/c.yaml`, {}).service.capacity).toEqual({
+      startRate: 5000, maxRate: 0, growth: 2, precision: 0.05, warmupMs: 5000, windowMs: 3000,
+      minSentRatio: 0.95, maxErrorRatio: 0.01, maxP99Ms: 250, confirmFailures: 1, maxSteps: 30,
+    });
+    cfg.service.capacity = { start_rate: 0, growth: 1, precision: 2, window: 0, max_rate: 10, min_sent_ratio: 1.5, confirm_failures: -1, speed: 3 };
+    const problems = problemsOf(dir, cfg);
+    expectProblem(problems, 'service.capacity.start_rate', 'must be a positive number, got 0');
+    expectProblem(problems, 'service.capacity.growth', 'must be greater than 1');
+    expectProblem(problems, 'service.capacity.precision', 'must be a positive number of at most 1, got 2');
+    expectProblem(problems, 'service.capacity.window', 'must be greater than 0');
+    expectProblem(problems, 'service.capacity.min_sent_ratio', 'must be a positive number of at most 1, got 1.5');
+    expectProblem(problems, 'service.capacity.confirm_failures', /^must be a non-negative integer/);
+    expectProblem(problems, 'service.capacity.speed', 'unknown key "speed"');
+    // start_rate fell back to its default (1000), which max_rate 10 is below.
+    expectProblem(problems, 'service.capacity.max_rate', 'must be at least start_rate (1000), or 0 for no limit');
+  });
+
+  it('the sink max_rate is a positive number of events per second', () => {
+    const cfg = baseConfig();
+    cfg.extensions = { sink: { grpc: '127.0.0.1:0', max_rate: 0 } };
+    expectProblem(problemsOf(dir, cfg), 'extensions.sink.max_rate', 'must be a positive number, got 0');
+  });
+
   it('the sink needs grpc or http, valid addresses and an existing report folder', () => {
     const cfg = baseConfig();
     cfg.extensions = { sink: { verify: true } };

@@ -1,5 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { describeConfig, parseConfig } from '../../src/config/load.js';
+import { stringify } from 'yaml';
+import { join } from 'node:path';
 import { baseConfig, expectProblem, makeDir, problemsOf } from './fixture.js';
 
 const { dir, cleanup } = makeDir();
@@ -33,7 +35,7 @@ describe('processor settings', () => {
   });
 
   it('ratelimit rates must be positive numbers', () => {
-    expectProblem(problemsOf(dir, withProcessors({ ratelimit: {} })), 'processors.ratelimit.events_per_second', 'is required');
+    expectProblem(problemsOf(dir, withProcessors({ ratelimit: {} })), 'processors.ratelimit.events_per_second', 'is required (or give stages)');
     for (const bad of [0, -10, 'fast', 1e400]) {
       expectProblem(problemsOf(dir, withProcessors({ ratelimit: { events_per_second: bad } })), 'processors.ratelimit.events_per_second',
         /^must be a positive number, got /);
@@ -41,6 +43,38 @@ describe('processor settings', () => {
     expectProblem(problemsOf(dir, withProcessors({ ratelimit: { events_per_second: 10, burst: 0 } })), 'processors.ratelimit.burst',
       'must be a positive number, got 0');
     expect(problemsOf(dir, withProcessors({ ratelimit: { events_per_second: 0.5 } }))).toEqual([]);
+  });
+
+  it('ratelimit stages are read as k6 stages: durations and targets, ramping from start_rate', () => {
+    const cfg = withProcessors({ ratelimit: { stages: [{ duration: '1m', target: 100_000 }, { duration: '30s', target: 400_000 }], start_rate: 1000 } });
+    expect(parseConfig(stringify(cfg), join(dir, 'replayd.yaml')).processors.ratelimit).toEqual({
+      type: 'ratelimit', id: 'ratelimit', startRate: 1000,
+      stages: [{ durationMs: 60_000, target: 100_000 }, { durationMs: 30_000, target: 400_000 }],
+    });
+  });
+
+  it('ratelimit stages are checked one by one, each problem with its key path', () => {
+    const stages = [{ duration: '10s', target: 1000 }, { duration: '10s', target: 2000 }, { duration: 0, target: 'lots' }, 'fast', { duration: '1s' }];
+    const problems = problemsOf(dir, withProcessors({ ratelimit: { stages, burst: 100 } }));
+    expectProblem(problems, 'processors.ratelimit.stages[2].duration', 'must be greater than 0');
+    expectProblem(problems, 'processors.ratelimit.stages[2].target', /^must be a non-negative number, got "lots"/);
+    expectProblem(problems, 'processors.ratelimit.stages[3]', 'must be a mapping, got "fast"');
+    expectProblem(problems, 'processors.ratelimit.stages[4].target', 'is required');
+    expect(problems).toHaveLength(4);
+    expectProblem(problemsOf(dir, withProcessors({ ratelimit: { stages: [{ duration: '1s', target: 1, speed: 2 }] } })), 'processors.ratelimit.stages[0].speed',
+      'unknown key "speed"');
+    expectProblem(problemsOf(dir, withProcessors({ ratelimit: { stages: [] } })), 'processors.ratelimit.stages', /^must be a non-empty list of \{ duration, target \}/);
+    expectProblem(problemsOf(dir, withProcessors({ ratelimit: { stages: [{ duration: '5s', target: 0 }] } })), 'processors.ratelimit.stages',
+      'every target is 0: nothing would be sent');
+  });
+
+  it('ratelimit takes exactly one of events_per_second and stages; start_rate only with stages', () => {
+    expectProblem(problemsOf(dir, withProcessors({ ratelimit: { events_per_second: 10, stages: [{ duration: '1s', target: 5 }] } })),
+      'processors.ratelimit.events_per_second', 'give events_per_second or stages, not both');
+    expectProblem(problemsOf(dir, withProcessors({ ratelimit: { events_per_second: 10, start_rate: 5 } })), 'processors.ratelimit.start_rate',
+      'is only used with stages');
+    expectProblem(problemsOf(dir, withProcessors({ ratelimit: { stages: [{ duration: '1s', target: 5 }], start_rate: -1 } })), 'processors.ratelimit.start_rate',
+      /^must be a non-negative number/);
   });
 
   it('a processor listed twice, or two of one type, is reported', () => {

@@ -31,7 +31,7 @@ describe('OtlpGrpcExporter → gRPC sink', () => {
     const { sink, exporter } = await pair({});
     const outcomes = await Promise.all(Array.from({ length: 8 }, () => exporter.export('traces', big)));
     expect(outcomes.every((o) => o.status === 'sent' && o.retries === 0)).toBe(true);
-    expect(sink.counts().traces).toEqual({ requests: 8, events: 8 * 30_000, bytes: 8 * big.length, faultedRequests: 0, invalidRequests: 0, lateRequests: 0 });
+    expect(sink.counts().traces).toEqual({ requests: 8, events: 8 * 30_000, bytes: 8 * big.length, faultedRequests: 0, invalidRequests: 0, lateRequests: 0, throttledRequests: 0 });
   });
 
   it('delivers gzip-compressed requests; the sink counts the decompressed bytes', async () => {
@@ -48,6 +48,6 @@ describe('OtlpGrpcExporter → gRPC sink', () => {
     const retries = outcomes.reduce((n, o) => n + o.retries, 0);
     expect(outcomes.every((o) => o.status === 'sent')).toBe(true);
     expect(retries).toBeGreaterThan(0);
-    expect(sink.counts().traces).toEqual({ requests: 20, events: 240, bytes: 20 * body.length, faultedRequests: retries, invalidRequests: 0, lateRequests: 0 });
+    expect(sink.counts().traces).toEqual({ requests: 20, events: 240, bytes: 20 * body.length, faultedRequests: retries, invalidRequests: 0, lateRequests: 0, throttledRequests: 0 });
   });
 });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { RateShape } from '../../src/processors/rate-shape.js';
 import { TokenBucket } from '../../src/processors/token-bucket.js';
 
 function fakeClock(): { now: number; fn: () => number } {
@@ -70,5 +71,66 @@ describe('TokenBucket', () => {
 
   it('rejects a non-positive rate', () => {
     expect(() => new TokenBucket({ eventsPerSecond: 0 })).toThrow(/events_per_second/);
+  });
+});
+
+describe('TokenBucket on a load shape', () => {
+  const ramp = () => new RateShape([{ durationMs: 5000, target: 40_000 }, { durationMs: 5000, target: 40_000 }], 0);
+
+  it('admits what the ramp allows, within one request at every moment', () => {
+    const c = fakeClock();
+    const shape = ramp();
+    const b = new TokenBucket({ shape, clock: c.fn });
+    b.start(0);
+    let sent = 0;
+    for (;;) {
+      const wait = b.tryTake(100);
+      if (wait === Infinity) break;
+      if (wait === 0) {
+        sent += 100;
+        expect(sent).toBeLessThanOrEqual(shape.eventsBy(c.now) + 1e-6);
+        expect(sent).toBeGreaterThan(shape.eventsBy(c.now) - 100);
+      } else c.now += wait;
+    }
+    expect(sent).toBe(300_000);
+    expect(c.now).toBe(10_000);
+  });
+
+  it('waits until the shape ends before saying it has ended, and then stops', () => {
+    const c = fakeClock();
+    const b = new TokenBucket({ shape: new RateShape([{ durationMs: 1000, target: 10 }], 10), clock: c.fn });
+    b.start(0);
+    expect(b.tryTake(10)).toBe(1000);
+    c.now = 1000;
+    expect(b.tryTake(10)).toBe(0);
+    expect(b.tryTake(10)).toBe(Infinity);
+  });
+
+  it('runs on the origin it is given, so workers started apart share one curve', () => {
+    const c = fakeClock();
+    const b = new TokenBucket({ shape: ramp(), clock: c.fn });
+    b.start(-2000); // the pipeline started sending 2 s ago (by this thread's clock)
+    expect(b.rate).toBe(16_000);
+    expect(b.stage).toBe(0);
+    c.now = 3500;
+    expect(b.stage).toBe(1);
+  });
+
+  it('a new rate replaces the shape and starts empty', () => {
+    const c = fakeClock();
+    const b = new TokenBucket({ shape: ramp(), clock: c.fn });
+    b.start(0);
+    c.now = 7000;
+    b.setRate(1000);
+    expect(b.rate).toBe(1000);
+    expect(b.tryTake(10)).toBeCloseTo(10, 6);
+    c.now = 107_000; // a constant rate never ends
+    expect(b.tryTake(10)).toBe(0);
+  });
+
+  it('can start full, as the sink\'s limit does', () => {
+    const b = new TokenBucket({ eventsPerSecond: 1000, burst: 500, full: true, clock: () => 0 });
+    expect(b.tryTake(500)).toBe(0);
+    expect(b.tryTake(1)).toBeGreaterThan(0);
   });
 });

@@ -96,7 +96,7 @@ describe('gRPC sink wire protocol', () => {
     expect(answers.map((a) => a.status)).toEqual(bodies.map(() => '0'));
     const events = bodies.reduce((n, _, i) => n + (40 + i) * 30, 0);
     expect(sink!.counts().traces).toEqual({
-      requests: 12, events, bytes: bodies.reduce((n, b) => n + b.length, 0), faultedRequests: 0, invalidRequests: 0, lateRequests: 0,
+      requests: 12, events, bytes: bodies.reduce((n, b) => n + b.length, 0), faultedRequests: 0, invalidRequests: 0, lateRequests: 0, throttledRequests: 0,
     });
     expect(await sink!.verification()).toMatchObject({ ok: true, checked: { traces: events } });
   });

@@ -35,9 +35,9 @@ describe('gRPC sink', () => {
     expect(await grpcExport(client, 'metrics', metrics)).toBeUndefined();
     expect(await grpcExport(client, 'logs', logs)).toBeUndefined();
     expect(sink.counts()).toEqual({
-      traces: { requests: 3, events: 600, bytes: 3 * traces.length, faultedRequests: 0, invalidRequests: 0, lateRequests: 0 },
-      metrics: { requests: 1, events: METRICS_POINTS, bytes: metrics.length, faultedRequests: 0, invalidRequests: 0, lateRequests: 0 },
-      logs: { requests: 1, events: 33, bytes: logs.length, faultedRequests: 0, invalidRequests: 0, lateRequests: 0 },
+      traces: { requests: 3, events: 600, bytes: 3 * traces.length, faultedRequests: 0, invalidRequests: 0, lateRequests: 0, throttledRequests: 0 },
+      metrics: { requests: 1, events: METRICS_POINTS, bytes: metrics.length, faultedRequests: 0, invalidRequests: 0, lateRequests: 0, throttledRequests: 0 },
+      logs: { requests: 1, events: 33, bytes: logs.length, faultedRequests: 0, invalidRequests: 0, lateRequests: 0, throttledRequests: 0 },
     });
   });
 
@@ -80,7 +80,7 @@ describe('gRPC sink', () => {
     }
     expect(failed).toBeGreaterThan(35);
     expect(failed).toBeLessThan(85);
-    expect(sink.counts().logs).toEqual({ requests: 200 - failed, events: 2 * (200 - failed), bytes: (200 - failed) * body.length, faultedRequests: failed, invalidRequests: 0, lateRequests: 0 });
+    expect(sink.counts().logs).toEqual({ requests: 200 - failed, events: 2 * (200 - failed), bytes: (200 - failed) * body.length, faultedRequests: failed, invalidRequests: 0, lateRequests: 0, throttledRequests: 0 });
   });
 
   it('sends RetryInfo in grpc-status-details-bin that decodes to the configured delay', async () => {
@@ -90,6 +90,22 @@ describe('gRPC sink', () => {
     const details = err?.metadata.get('grpc-status-details-bin')[0];
     expect(Buffer.isBuffer(details)).toBe(true);
     expect(decodeStatus(details as Buffer)).toMatchObject({ code: status.UNAVAILABLE, retryDelayMs: 1500 });
+  });
+
+  it('above --max-rate answers RESOURCE_EXHAUSTED with RetryInfo saying when the events will fit, and counts the request as throttled', async () => {
+    // 1000 events/s: the bucket holds 100 ms of them (100 events) and starts full.
+    const { sink, client } = await start({ maxRate: 1000 });
+    const body = encode('logs', logsRequest(100));
+    expect(await grpcExport(client, 'logs', body)).toBeUndefined();
+    const err = await grpcExport(client, 'logs', body);
+    expect(err?.code).toBe(status.RESOURCE_EXHAUSTED);
+    expect(err?.details).toBe("over the sink's limit of 1000 events/s (--max-rate)");
+    const retry = decodeStatus(err!.metadata.get('grpc-status-details-bin')[0] as Buffer).retryDelayMs!;
+    expect(retry).toBeGreaterThan(0);
+    expect(retry).toBeLessThanOrEqual(100);
+    await new Promise((r) => setTimeout(r, retry + 5));
+    expect(await grpcExport(client, 'logs', body)).toBeUndefined();
+    expect(sink.counts().logs).toMatchObject({ requests: 2, events: 200, throttledRequests: 1, faultedRequests: 0 });
   });
 
   it('delays every response', async () => {

@@ -34,9 +34,9 @@ describe('HTTP sink', () => {
       expect(res.body.length).toBe(0);
     }
     expect(sink!.counts()).toEqual({
-      traces: { requests: 2, events: 140, bytes: 2 * traces.length, faultedRequests: 0, invalidRequests: 0, lateRequests: 0 },
-      metrics: { requests: 1, events: METRICS_POINTS, bytes: metrics.length, faultedRequests: 0, invalidRequests: 0, lateRequests: 0 },
-      logs: { requests: 1, events: 21, bytes: logs.length, faultedRequests: 0, invalidRequests: 0, lateRequests: 0 },
+      traces: { requests: 2, events: 140, bytes: 2 * traces.length, faultedRequests: 0, invalidRequests: 0, lateRequests: 0, throttledRequests: 0 },
+      metrics: { requests: 1, events: METRICS_POINTS, bytes: metrics.length, faultedRequests: 0, invalidRequests: 0, lateRequests: 0, throttledRequests: 0 },
+      logs: { requests: 1, events: 21, bytes: logs.length, faultedRequests: 0, invalidRequests: 0, lateRequests: 0, throttledRequests: 0 },
     });
   });
 
@@ -106,6 +106,17 @@ describe('HTTP sink', () => {
     expect(sink!.counts().logs).toMatchObject({ requests: 0, invalidRequests: 1 });
   });
 
+  it('above --max-rate answers 429 with Retry-After in whole seconds, and counts the request as throttled', async () => {
+    await start({ maxRate: 1000 });
+    const body = encode('traces', tracesRequest(10, 10));
+    expect((await post('/v1/traces', body)).status).toBe(200);
+    const res = await post('/v1/traces', body);
+    expect(res.status).toBe(429);
+    expect(res.headers['retry-after']).toBe('1');
+    expect(decodeStatus(res.body)).toMatchObject({ code: 8, message: "over the sink's limit of 1000 events/s (--max-rate)" });
+    expect(sink!.counts().traces).toMatchObject({ requests: 1, events: 100, throttledRequests: 1 });
+  });
+
   it('injects failures with mapped HTTP codes and Retry-After, counted as faults only', async () => {
     await start({ faults: { failRate: 0.25, failCode: 'resource_exhausted', retryAfterMs: 1200, seed: 3 } });
     const body = encode('traces', tracesRequest(1, 4));
@@ -120,7 +131,7 @@ describe('HTTP sink', () => {
     }
     expect(failed).toBeGreaterThan(25);
     expect(failed).toBeLessThan(75);
-    expect(sink!.counts().traces).toEqual({ requests: 200 - failed, events: 4 * (200 - failed), bytes: (200 - failed) * body.length, faultedRequests: failed, invalidRequests: 0, lateRequests: 0 });
+    expect(sink!.counts().traces).toEqual({ requests: 200 - failed, events: 4 * (200 - failed), bytes: (200 - failed) * body.length, faultedRequests: failed, invalidRequests: 0, lateRequests: 0, throttledRequests: 0 });
   });
 
   it('maps gRPC-named fail codes to HTTP statuses', async () => {

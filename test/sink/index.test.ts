@@ -37,6 +37,22 @@ describe('startSink', () => {
     expect(JSON.stringify(report)).not.toMatch(/"[a-z]+[A-Z]\w*":/);
   });
 
+  it('keeps a timeline of the events received per second of arrival, in its report too', async () => {
+    const from = Math.floor(Date.now() / 1000);
+    sink = await startSink({ http: '127.0.0.1:0' });
+    for (const n of [3, 4]) {
+      const res = await request(`http://${sink.httpAddress}/v1/logs`, { method: 'POST', body: encode('logs', logsRequest(n)), headers: { 'content-type': 'application/x-protobuf' } });
+      await res.body.dump();
+    }
+    const timeline = sink.timeline();
+    expect(timeline.reduce((n, s) => n + s.events, 0)).toBe(7);
+    for (const s of timeline) {
+      expect(s.second).toBeGreaterThanOrEqual(from);
+      expect(s.second).toBeLessThanOrEqual(Math.floor(Date.now() / 1000));
+    }
+    expect((await sink.report()).timeline).toEqual(timeline);
+  });
+
   it('releases its ports on close', async () => {
     sink = await startSink({ grpc: '127.0.0.1:0', http: '127.0.0.1:0' });
     const ports = [sink.grpcAddress!, sink.httpAddress!].map((a) => Number(a.split(':')[1]));
@@ -78,7 +94,7 @@ describe('summarize', () => {
     const before = emptyCounts();
     const after = emptyCounts();
     before.traces.events = 100;
-    after.traces = { requests: 3, events: 1100, bytes: 4000, faultedRequests: 1, invalidRequests: 0, lateRequests: 0 };
+    after.traces = { requests: 3, events: 1100, bytes: 4000, faultedRequests: 1, invalidRequests: 0, lateRequests: 0, throttledRequests: 0 };
     after.logs.events = 500;
     const s = summarize(after, before, 2);
     expect(s.traces).toMatchObject({ events: 1100, eventsPerSecond: 500, bytesPerSecond: 2000 });

@@ -28,8 +28,8 @@ export function counters(partial: Partial<ExporterCounters> = {}): ExporterCount
 
 export function pipeline(partial: Partial<PipelineSnapshot> & Pick<PipelineSnapshot, 'pipeline'>): PipelineSnapshot {
   return {
-    signal: 'traces', workers: 1, state: 'running', rateTarget: null, cycles: 0, sendingMs: 0,
-    exporters: { otlp_grpc: counters() },
+    signal: 'traces', workers: 1, state: 'running', rateTarget: null, stage: null, origin: null, cycles: 0, sendingMs: 0,
+    exporters: { otlp_grpc: counters() }, latency: {}, capacity: null,
     ...partial,
   };
 }

@@ -4,6 +4,7 @@ import { register as globalRegistry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/errors.js';
 import { MetricsServer } from '../../src/telemetry/metrics-server.js';
+import { LatencyHistogram } from '../../src/worker/latency-histogram.js';
 import type { HealthStatus } from '../../src/telemetry/source.js';
 import { counters, FakeSource, pipeline } from './fake-source.js';
 
@@ -150,6 +151,38 @@ describe('MetricsServer /metrics', () => {
     source.pipelines[1]!.state = 'running';
     const up = (await scrape()).filter((x) => x.name === 'otel_replayd_pipeline_up' && x.labels.pipeline === 'metrics/m');
     expect(up).toEqual([{ name: 'otel_replayd_pipeline_up', labels: { pipeline: 'metrics/m', signal: 'metrics', state: 'running' }, value: 1 }]);
+  });
+
+  it('exposes export latency as a histogram in seconds from the buckets the workers counted', async () => {
+    const h = new LatencyHistogram();
+    for (const ms of [0.5, 4, 4, 120, 45_000]) h.record(ms);
+    const source = new FakeSource();
+    source.pipelines = [pipeline({ pipeline: 'traces/replay', latency: { otlp_grpc: h.snapshot() } })];
+    const { get, scrape } = await serve(source);
+    const s = await scrape();
+    const bucket = (le: string) => value(s, 'otel_replayd_export_latency_seconds_bucket', { ...G, le });
+    expect(bucket('0.001')).toBe(1);
+    expect(bucket('0.003')).toBe(1);
+    expect(bucket('0.005')).toBe(3);
+    expect(bucket('0.15')).toBe(4);
+    expect(bucket('30')).toBe(4);
+    expect(bucket('+Inf')).toBe(5);
+    expect(value(s, 'otel_replayd_export_latency_seconds_count', G)).toBe(5);
+    expect(value(s, 'otel_replayd_export_latency_seconds_sum', G)).toBeCloseTo(45.1285, 6);
+    expect((await get('/metrics')).body).toContain('# TYPE otel_replayd_export_latency_seconds histogram');
+  });
+
+  it('exposes the ratelimit stage in progress, only for pipelines with stages', async () => {
+    const source = new FakeSource();
+    source.pipelines = [
+      pipeline({ pipeline: 'traces/ramp', rateTarget: 12_345.5, stage: 2 }),
+      pipeline({ pipeline: 'traces/flat', rateTarget: 1000 }),
+    ];
+    const { scrape } = await serve(source);
+    const s = await scrape();
+    expect(value(s, 'otel_replayd_rate_stage', { pipeline: 'traces/ramp' })).toBe(2);
+    expect(value(s, 'otel_replayd_rate_target_events_per_second', { pipeline: 'traces/ramp' })).toBe(12_345.5);
+    expect(value(s, 'otel_replayd_rate_stage', { pipeline: 'traces/flat' })).toBeUndefined();
   });
 
   it('answers 500 when the snapshot fails and keeps serving', async () => {

@@ -1,6 +1,7 @@
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { StatsReporter } from '../../src/telemetry/stats-reporter.js';
+import { LatencyHistogram } from '../../src/worker/latency-histogram.js';
 import { counters, FakeSource, pipeline } from './fake-source.js';
 
 type Line = Record<string, unknown> & { msg: string };
@@ -64,8 +65,8 @@ describe('StatsReporter', () => {
     const [m, l] = stats();
     expect(m).toMatchObject({ pipeline: 'metrics/two', sent_points: 400, failed: 1, rejected: 2, retries: 4, in_flight: 1, rate: 200, rate_target: null });
     expect(m!.exporters).toEqual({
-      'otlp_grpc/a': { sent_points: 300, failed: 1, rejected: 0, dropped: 0, unparsed_responses: 0, retries: 0, in_flight: 1 },
-      'otlp_http/b': { sent_points: 100, failed: 0, rejected: 2, dropped: 0, unparsed_responses: 0, retries: 4, in_flight: 0 },
+      'otlp_grpc/a': { sent_points: 300, failed: 1, rejected: 0, dropped: 0, unparsed_responses: 0, retries: 0, in_flight: 1, latency_p50_ms: null, latency_p99_ms: null },
+      'otlp_http/b': { sent_points: 100, failed: 0, rejected: 2, dropped: 0, unparsed_responses: 0, retries: 4, in_flight: 0, latency_p50_ms: null, latency_p99_ms: null },
     });
     expect(l).toMatchObject({ pipeline: 'logs/one', signal: 'logs', sent_logs: 50, rate: 25 });
     expect(l).not.toHaveProperty('exporters');
@@ -128,6 +129,45 @@ describe('StatsReporter', () => {
       pipeline: 'traces/replay', sent_spans: 4000, sent_bytes: 8_000_000, sent_uncompressed_bytes: 20_000_000, sent_requests: 40,
       failed: 20, failed_requests: 2, rejected: 1, dropped: 3, unparsed_responses: 6, retries: 5, cycles: 9, duration_s: 4, rate: 1000, mb_per_s: 2, rate_target: 1000,
     });
+  });
+
+  it('reports export latency p50/p99 over each stats interval and over the whole run in the summary', () => {
+    const { source, reporter, stats, lines } = setup();
+    const h = new LatencyHistogram();
+    for (let i = 0; i < 100; i++) h.record(4); // (3, 5] ms
+    source.pipelines = [pipeline({ pipeline: 'traces/replay', sendingMs: 1000, latency: { otlp_grpc: h.snapshot() } })];
+    reporter.start();
+    vi.advanceTimersByTime(1000);
+    expect(stats()[0]).toMatchObject({ latency_p50_ms: 4, latency_p99_ms: 4.98 });
+    // The next interval's requests all took (1, 1.5] s.
+    for (let i = 0; i < 100; i++) h.record(1200);
+    source.pipelines[0]!.latency = { otlp_grpc: h.snapshot() };
+    source.pipelines[0]!.sendingMs = 2000;
+    vi.advanceTimersByTime(1000);
+    expect(stats()[1]).toMatchObject({ latency_p50_ms: 1250, latency_p99_ms: 1495 });
+    // No request ended in this interval: no latency to report.
+    source.pipelines[0]!.sendingMs = 3000;
+    vi.advanceTimersByTime(1000);
+    expect(stats()[2]).toMatchObject({ latency_p50_ms: null, latency_p99_ms: null });
+    reporter.stop();
+    const [s] = reporter.summary();
+    expect(s!.latencyP50Ms).toBe(5);
+    expect(s!.latencyP99Ms).toBeCloseTo(1490, 6);
+    expect(lines.find((l) => l.msg === 'summary')).toMatchObject({ latency_p50_ms: 5, latency_p99_ms: 1490 });
+  });
+
+  it('shows the current rate target and, with stages, the stage in progress', () => {
+    const { source, reporter, stats } = setup();
+    source.pipelines = [
+      pipeline({ pipeline: 'traces/ramp', sendingMs: 1000, rateTarget: 12_345.678, stage: 1 }),
+      pipeline({ pipeline: 'traces/flat', sendingMs: 1000, rateTarget: 1000 }),
+    ];
+    reporter.start();
+    vi.advanceTimersByTime(1000);
+    reporter.stop();
+    expect(stats()[0]).toMatchObject({ rate_target: 12_345.7, stage: 1 });
+    expect(stats()[1]).toMatchObject({ rate_target: 1000 });
+    expect(stats()[1]).not.toHaveProperty('stage');
   });
 
   it('keeps totals growing when a restarted pipeline reports from zero again', () => {
