@@ -26,9 +26,13 @@ export function describeConfig(cfg: ReplaydConfig): string {
   lines.push(
     'service:',
     `  duration ${service.durationMs === 0 ? 'until stopped' : formatDuration(service.durationMs)}, shutdown_timeout ${formatDuration(service.shutdownTimeoutMs)}`,
-    `  stats every ${formatDuration(t.statsIntervalMs)}, metrics ${t.metricsAddress ?? 'disabled'}, log level ${t.logLevel}`,
+    `  stats every ${formatDuration(t.statsIntervalMs)}, metrics ${t.metricsAddress ?? 'disabled'}, dashboard ${dashboardWord(t.dashboard)}, log level ${t.logLevel}`,
   );
   return lines.join('\n');
+}
+
+function dashboardWord(on: boolean | undefined): string {
+  return on === undefined ? 'when a person watches' : on ? 'on' : 'off';
 }
 
 function describeAll<C extends ComponentConfig, F extends ComponentFactory<C>>(all: Record<string, C>, registry: Registry<F>): string[] {

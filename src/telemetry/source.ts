@@ -17,6 +17,11 @@ export interface PipelineSnapshot {
    */
   sendingMs: number;
   exporters: Record<string, ExporterCounters>;   // summed over workers
+  /** Export latency percentiles in ms over the recent window, when the workers measure them. */
+  latencyP50Ms?: number | null;
+  latencyP99Ms?: number | null;
+  /** The load-shape stage or capacity-search step the rate target follows now (a short label), when there is one. */
+  step?: string | null;
 }
 
 export type HealthStatus = 'starting' | 'running' | 'reloading' | 'draining';
