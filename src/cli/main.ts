@@ -6,8 +6,10 @@ import { packageRoot } from '../package-root.js';
 const USAGE = `otel-replayd — replays OpenTelemetry traces, metrics and logs to OTLP endpoints
 
 Usage:
-  otel-replayd --config FILE [--log-level LEVEL]
-                                          run the pipelines in FILE (SIGHUP reloads it)
+  otel-replayd --config FILE [--log-level LEVEL] [--report run.html|run.json]...
+                                          run the pipelines in FILE (SIGHUP reloads it);
+                                          --report writes the run's charts, summary and
+                                          config (secrets redacted) at exit
   otel-replayd validate --config FILE [--skip-templates]
                                           check a config as a run would (templates, TLS
                                           files, limits) and print every problem

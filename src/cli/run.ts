@@ -1,17 +1,25 @@
+import { randomUUID } from 'node:crypto';
+import { readFileSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/load.js';
+import { redactedConfig } from '../config/redact.js';
 import type { ReplaydConfig } from '../config/types.js';
-import { ConfigError } from '../errors.js';
+import { ConfigError, UsageError } from '../errors.js';
 import { createLogger, prettyByDefault, type Logger } from '../log.js';
+import { packageVersion } from '../package-root.js';
 import type { Capacity } from '../service/capacity.js';
 import { preflight } from '../service/preflight.js';
 import { Supervisor } from '../service/supervisor.js';
-import { startSink, writeReport, type Sink } from '../sink/index.js';
+import { startSink, writeReport, type Sink, type SinkReport } from '../sink/index.js';
+import { Dashboard } from '../telemetry/dashboard.js';
 import { MetricsServer } from '../telemetry/metrics-server.js';
 import { summarize, warnLate } from '../sink/report.js';
+import { RunRecorder } from '../telemetry/run-recorder.js';
+import { reportFormat, writeRunReports, type RunReport } from '../telemetry/run-report.js';
 import { StatsReporter } from '../telemetry/stats-reporter.js';
 
-const USAGE = 'usage: otel-replayd --config FILE [--log-level LEVEL]\n';
+const USAGE = 'usage: otel-replayd --config FILE [--log-level LEVEL] [--report FILE.html|FILE.json]...\n';
 
 /**
  * The daemon: runs the pipelines of a config until their loops end, `service.duration`
@@ -20,13 +28,15 @@ const USAGE = 'usage: otel-replayd --config FILE [--log-level LEVEL]\n';
 export async function main(args: string[]): Promise<number> {
   let file: string | undefined;
   let level: string | undefined;
+  let reports: string[];
   try {
     const { values } = parseArgs({
       args: args[0] === 'run' ? args.slice(1) : args,
-      options: { config: { type: 'string', short: 'c' }, 'log-level': { type: 'string' } },
+      options: { config: { type: 'string', short: 'c' }, 'log-level': { type: 'string' }, report: { type: 'string', multiple: true } },
     });
     file = values.config;
     level = values['log-level'];
+    reports = (values.report ?? []).map(checkReportFile);
   } catch (err) {
     process.stderr.write(`otel-replayd: ${(err as Error).message}\n${USAGE}`);
     return 2;
@@ -49,7 +59,30 @@ export async function main(args: string[]): Promise<number> {
   const logLevel = level ?? cfg.service.telemetry.logLevel;
   const log = createLogger({ level: logLevel });
   logCapacity(log, capacity);
-  return new Daemon(cfg, file, log, logLevel).run();
+  return new Daemon(cfg, file, log, logLevel, reports).run();
+}
+
+/** A `--report` file, checked now so a long run does not lose its report at the end; absolute. */
+function checkReportFile(file: string): string {
+  if (!reportFormat(file)) throw new UsageError(`--report ${file}: the name must end in .html or .json (the format)`);
+  const abs = resolve(file);
+  let dir = false;
+  try {
+    dir = statSync(dirname(abs)).isDirectory();
+  } catch {
+    /* reported below */
+  }
+  if (!dir) throw new UsageError(`--report ${file}: folder ${dirname(abs)} does not exist`);
+  return abs;
+}
+
+/** The config as the report shows it, read from the file the run loaded (null if it is gone). */
+function shownConfig(file: string): RunReport['config'] {
+  try {
+    return { file, content: redactedConfig(readFileSync(file, 'utf8')) };
+  } catch {
+    return null;
+  }
 }
 
 /** The config, checked as `validate` checks it before pipelines start (TLS files, capacity); ConfigError otherwise. */
@@ -70,6 +103,12 @@ class Daemon {
   private readonly log: Logger;
   private readonly supervisor: Supervisor;
   private readonly reporter: StatsReporter;
+  private readonly reports: string[];
+  private readonly runId = randomUUID();
+  /** The config as the report shows it; follows successful reloads. */
+  private shownConfig: RunReport['config'];
+  private recorder: RunRecorder | undefined;
+  private stopReason = 'not started';
   private sink: Sink | undefined;
   private metrics: MetricsServer | undefined;
   private reloading: Promise<void> = Promise.resolve();
@@ -79,10 +118,12 @@ class Daemon {
   private started = false;
   private crashed = false;
 
-  constructor(cfg: ReplaydConfig, file: string, log: Logger, logLevel: string) {
+  constructor(cfg: ReplaydConfig, file: string, log: Logger, logLevel: string, reports: string[]) {
     this.cfg = cfg;
     this.file = file;
     this.log = log;
+    this.reports = reports;
+    this.shownConfig = reports.length > 0 ? shownConfig(cfg.file) : null;
     this.supervisor = new Supervisor({ log, logLevel, pretty: prettyByDefault() });
     this.reporter = new StatsReporter({ source: this.supervisor, log, intervalMs: cfg.service.telemetry.statsIntervalMs });
   }
@@ -102,6 +143,7 @@ class Daemon {
       else if (!this.started) this.badInput = true;
     });
     this.supervisor.on('idle', () => this.stopRequested?.('all pipelines finished'));
+    let code: number | undefined;
     try {
       if (extensions.sink) {
         const s = extensions.sink;
@@ -109,26 +151,37 @@ class Daemon {
         this.log.info({ grpc: this.sink.grpcAddress, http: this.sink.httpAddress }, 'sink extension listening');
       }
       const address = service.telemetry.metricsAddress;
+      const dashboard = address !== undefined && (service.telemetry.dashboard ?? prettyByDefault());
+      if (dashboard || this.reports.length > 0) {
+        const sink = this.sink;
+        this.recorder = new RunRecorder({ source: this.supervisor, log: this.log, runId: this.runId, version: packageVersion(), sinkCounts: sink && (() => sink.counts()) });
+        this.recorder.start();
+      }
       if (address) {
-        this.metrics = new MetricsServer({ source: this.supervisor, address, log: this.log });
+        this.metrics = new MetricsServer({ source: this.supervisor, address, log: this.log, dashboard: dashboard ? new Dashboard(this.recorder!) : undefined });
         const bound = await this.metrics.start();
-        this.log.info({ address: bound }, 'metrics and health endpoint listening');
+        this.log.info({ address: bound, dashboard: dashboard ? `http://${bound}/` : undefined }, 'metrics and health endpoint listening');
       }
       this.reporter.start();
-      this.log.info({ config: this.file, pipelines: Object.keys(service.pipelines) }, 'otel-replayd starting');
+      this.log.info({ config: this.file, pipelines: Object.keys(service.pipelines), run_id: this.runId }, 'otel-replayd starting');
       await this.supervisor.start(this.cfg);
       this.started = true;
       const timer = service.durationMs > 0 ? setTimeout(() => this.stopRequested?.('duration reached'), service.durationMs) : undefined;
       const reason = await stopped;
+      this.stopReason = reason;
       clearTimeout(timer);
       this.log.info({ reason }, 'stopping');
       if (this.signals < 2) await this.supervisor.shutdown();
-      return this.exitCode();
+      code = this.exitCode();
+      return code;
+    } catch (err) {
+      this.stopReason = `error: ${(err as Error).message}`;
+      throw err;
     } finally {
       process.off('SIGINT', onStop);
       process.off('SIGTERM', onStop);
       process.off('SIGHUP', onHup);
-      await this.finish();
+      await this.finish(code ?? 1);
     }
   }
 
@@ -170,16 +223,18 @@ class Daemon {
     try {
       const r = await this.supervisor.reload(next);
       this.cfg = next;
+      if (this.reports.length > 0) this.shownConfig = shownConfig(next.file);
       this.log.info(r, 'reloaded');
     } catch (err) {
       this.log.error({ err }, 'reload failed');
     }
   }
 
-  private async finish(): Promise<void> {
+  private async finish(code: number): Promise<void> {
     this.reporter.stop();
-    this.reporter.summary();
+    const summary = this.reporter.summary().map((s) => this.reporter.summaryLine(s));
     await this.metrics?.close();
+    let sinkSummary: SinkReport | null = null;
     if (this.sink) {
       // Closed first, as the sink command does: in-flight calls finish, verification catches
       // up, and the report's rates cover the serving time only.
@@ -190,7 +245,28 @@ class Daemon {
       this.log.info({ received, verification }, 'sink extension summary');
       warnLate(this.log, summarize(received, undefined, 0).total);
       const reportFile = this.cfg.extensions.sink?.report;
-      if (reportFile) await writeReport(reportFile, await this.sink.report());
+      if (reportFile || this.reports.length > 0) sinkSummary = await this.sink.report();
+      if (reportFile && sinkSummary) await writeReport(reportFile, sinkSummary);
+    }
+    // After the sink closed, so the last point holds everything it received.
+    this.recorder?.finish();
+    if (this.recorder && this.reports.length > 0) {
+      const report: RunReport = {
+        ...this.recorder.data(),
+        ended_at: new Date().toISOString(),
+        stop_reason: this.stopReason,
+        exit_code: code,
+        summary,
+        sink_summary: sinkSummary,
+        config: this.shownConfig,
+        capacity: null,
+      };
+      try {
+        await writeRunReports(this.reports, report);
+        this.log.info({ files: this.reports }, 'run report written');
+      } catch (err) {
+        this.log.error({ err, files: this.reports }, 'run report could not be written');
+      }
     }
   }
 }

@@ -101,20 +101,23 @@ export class StatsReporter {
   summary(): PipelineSummary[] {
     this.#observe();
     const all = [...this.#latest.values()];
-    for (const s of all) {
-      this.#log.info({
-        ...this.#lineBase(s),
-        sent_bytes: s.sentBytes,
-        sent_uncompressed_bytes: s.sentUncompressedBytes,
-        sent_requests: s.sentRequests,
-        failed_requests: s.failedRequests,
-        cycles: s.cycles,
-        duration_s: round(s.durationMs / 1000, 3),
-        mb_per_s: s.mbPerS,
-        ...breakdown(s),
-      }, 'summary');
-    }
+    for (const s of all) this.#log.info(this.summaryLine(s), 'summary');
     return all;
+  }
+
+  /** The fields of a pipeline's "summary" line, as logged (the run report carries them too). */
+  summaryLine(s: PipelineSummary): Record<string, unknown> {
+    return {
+      ...this.#lineBase(s),
+      sent_bytes: s.sentBytes,
+      sent_uncompressed_bytes: s.sentUncompressedBytes,
+      sent_requests: s.sentRequests,
+      failed_requests: s.failedRequests,
+      cycles: s.cycles,
+      duration_s: round(s.durationMs / 1000, 3),
+      mb_per_s: s.mbPerS,
+      ...breakdown(s),
+    };
   }
 
   #report(): void {

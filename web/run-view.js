@@ -1,0 +1,393 @@
+// @ts-check
+/**
+ * The run view. The live dashboard (which polls api/run every second) and the run report
+ * (which reads the data embedded in its page) draw the same page from the same data, whose
+ * shape is src/telemetry/run-data.ts. Plain DOM and SVG drawn here, no library and no build
+ * step: it must work offline, in current Chromium and Firefox.
+ */
+(() => {
+  /**
+   * @typedef {{ seq: number, t: number, sending_s: number, sent: number, failed: number, retries: number, sent_bytes: number,
+   *   rate: number, failed_per_s: number, retries_per_s: number, mb_per_s: number, in_flight: number, rate_target: number | null,
+   *   latency_p50_ms: number | null, latency_p99_ms: number | null, step: string | null }} PipelinePoint
+   * @typedef {{ pipeline: string, signal: string, unit: string, workers: number, state: string, now: PipelinePoint,
+   *   rejected: number, dropped: number, points: PipelinePoint[] }} PipelineRun
+   * @typedef {{ traces: number, metrics: number, logs: number }} PerSignal
+   * @typedef {{ seq: number, t: number, events: PerSignal, per_s: PerSignal }} SinkPoint
+   * @typedef {{ requests: number, events: number, bytes: number, faultedRequests: number, invalidRequests: number, lateRequests: number }} SignalCounts
+   * @typedef {{ counts: Record<string, SignalCounts>, now: SinkPoint, points: SinkPoint[] }} SinkRun
+   * @typedef {{ run_id: string, replica: string | null, version: string, started_at: string, updated_at: string, elapsed_s: number,
+   *   live: boolean, status: string, interval_s: number, epoch: number, seq: number, pipelines: PipelineRun[], sink: SinkRun | null,
+   *   ended_at?: string, exit_code?: number, stop_reason?: string, summary?: Record<string, unknown>[],
+   *   config?: { file: string, content: unknown } | null, capacity?: unknown }} RunData
+   * @typedef {{ label: string, color: string, dashed?: boolean, values: (number | null)[] }} Line
+   */
+
+  const SIGNAL_COLORS = /** @type {Record<string, string>} */ ({ traces: 'var(--c1)', metrics: 'var(--c5)', logs: 'var(--c6)' });
+  const DASH = '\u2014';
+  const SVG = 'http://www.w3.org/2000/svg';
+  const POLL_MS = 1000;
+
+  const app = /** @type {HTMLElement} */ (document.getElementById('app'));
+  const meta = /** @type {HTMLElement} */ (document.getElementById('run-meta'));
+  const badge = /** @type {HTMLElement} */ (document.getElementById('status'));
+  const tip = document.body.appendChild(el('div', { class: 'tip', hidden: '' }));
+  /** @type {{ x: number, y: number } | undefined} */
+  let mouse;
+
+  // ---- DOM helpers -------------------------------------------------------------------
+
+  /**
+   * @param {string} tag
+   * @param {Record<string, string>} [attrs]
+   * @param {(Node | string)[]} children
+   * @returns {HTMLElement}
+   */
+  function el(tag, attrs = {}, ...children) {
+    const e = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
+    e.append(...children);
+    return e;
+  }
+
+  /**
+   * @param {string} tag
+   * @param {Record<string, string | number>} [attrs]
+   * @returns {SVGElement}
+   */
+  function svg(tag, attrs = {}) {
+    const e = document.createElementNS(SVG, tag);
+    for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, String(v));
+    return e;
+  }
+
+  // ---- numbers -----------------------------------------------------------------------
+
+  /** @param {unknown} n */
+  const missing = (n) => n === null || n === undefined || (typeof n === 'number' && !Number.isFinite(n));
+  /** @param {number | null | undefined} n */
+  const int = (n) => (missing(n) ? DASH : Math.round(/** @type {number} */ (n)).toLocaleString('en-US'));
+  /** @param {number | null | undefined} n @param {number} digits */
+  const fixed = (n, digits) => (missing(n) ? DASH : /** @type {number} */ (n).toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits }));
+  /** @param {number | null | undefined} n */
+  const ms = (n) => (missing(n) ? DASH : fixed(n, /** @type {number} */ (n) < 10 ? 2 : /** @type {number} */ (n) < 100 ? 1 : 0));
+
+  /** Short axis label: 950, 1.2k, 40k, 3.5M. @param {number} n */
+  function compact(n) {
+    const a = Math.abs(n);
+    if (a >= 1e9) return `${+(n / 1e9).toPrecision(3)}G`;
+    if (a >= 1e6) return `${+(n / 1e6).toPrecision(3)}M`;
+    if (a >= 1e3) return `${+(n / 1e3).toPrecision(3)}k`;
+    return `${+n.toPrecision(3)}`;
+  }
+
+  /** Seconds as m:ss or h:mm:ss. @param {number} s */
+  function clock(s) {
+    const t = Math.round(s);
+    const h = Math.floor(t / 3600);
+    const m = Math.floor((t % 3600) / 60);
+    const sec = String(t % 60).padStart(2, '0');
+    return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${sec}` : `${m}:${sec}`;
+  }
+
+  /** Round tick values from 0 to at least `max`. @param {number} max @param {number} count */
+  function ticks(max, count) {
+    if (!(max > 0)) return [0, 1];
+    const raw = max / count;
+    const mag = 10 ** Math.floor(Math.log10(raw));
+    const step = [1, 2, 2.5, 5, 10].map((f) => f * mag).find((s) => s >= raw) ?? 10 * mag;
+    const out = [];
+    for (let v = 0; v < max + step * 0.999; v += step) out.push(+v.toPrecision(12));
+    return out;
+  }
+
+  /** Round time ticks (seconds). @param {number} max */
+  function timeTicks(max) {
+    const steps = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 14400, 28800];
+    const step = steps.find((s) => max / s <= 6) ?? 86400;
+    const out = [];
+    for (let v = 0; v <= max + 1e-9; v += step) out.push(v);
+    return out;
+  }
+
+  // ---- charts ------------------------------------------------------------------------
+
+  const W = 560;
+  const H = 190;
+  const M = { l: 48, r: 10, t: 8, b: 22 };
+
+  /**
+   * A line chart over time with a legend and a hover read-out.
+   * @param {{ title: string, field: string, xs: number[], xMax: number, lines: Line[], format: (n: number | null) => string, empty?: string }} spec
+   */
+  function chart(spec) {
+    const { xs, lines } = spec;
+    const values = lines.flatMap((l) => l.values).filter((v) => !missing(v));
+    const yTicks = ticks(Math.max(0, ...(/** @type {number[]} */ (values))) * 1.05, 4);
+    const yMax = yTicks[yTicks.length - 1] ?? 1;
+    const xMax = Math.max(spec.xMax, 1);
+    const px = (/** @type {number} */ x) => M.l + (x / xMax) * (W - M.l - M.r);
+    const py = (/** @type {number} */ y) => H - M.b - (y / yMax) * (H - M.t - M.b);
+    const plot = /** @type {SVGSVGElement} */ (svg('svg', { class: 'plot', viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': spec.title }));
+    for (const v of yTicks) {
+      plot.append(svg('line', { class: 'grid', x1: M.l, x2: W - M.r, y1: py(v), y2: py(v) }));
+      const label = svg('text', { x: M.l - 6, y: py(v) + 3, 'text-anchor': 'end' });
+      label.textContent = compact(v);
+      plot.append(label);
+    }
+    for (const v of timeTicks(xMax)) {
+      const label = svg('text', { x: px(v), y: H - 6, 'text-anchor': 'middle' });
+      label.textContent = clock(v);
+      plot.append(label);
+    }
+    plot.append(svg('line', { class: 'axis', x1: M.l, x2: W - M.r, y1: py(0), y2: py(0) }));
+    if (values.length === 0) {
+      const note = svg('text', { class: 'empty', x: (M.l + W - M.r) / 2, y: (M.t + H - M.b) / 2, 'text-anchor': 'middle' });
+      note.textContent = spec.empty ?? 'no data yet';
+      plot.append(note);
+    }
+    for (const line of lines) {
+      // A gap (null) breaks the line rather than drawing it down to zero.
+      /** @type {string[]} */
+      let run = [];
+      const flush = () => {
+        if (run.length > 0) {
+          const attrs = /** @type {Record<string, string | number>} */ ({ points: run.join(' '), stroke: line.color });
+          if (line.dashed) attrs['stroke-dasharray'] = '6 4';
+          plot.append(svg('polyline', attrs));
+        }
+        run = [];
+      };
+      line.values.forEach((v, i) => {
+        if (missing(v)) flush();
+        else run.push(`${px(xs[i] ?? 0).toFixed(1)},${py(/** @type {number} */ (v)).toFixed(1)}`);
+      });
+      flush();
+    }
+    const cursor = svg('line', { class: 'cursor', y1: M.t, y2: H - M.b, visibility: 'hidden' });
+    plot.append(cursor);
+    /** @param {number} clientX @param {number} clientY */
+    const show = (clientX, clientY) => {
+      const box = plot.getBoundingClientRect();
+      const x = ((clientX - box.left) / box.width) * W;
+      const t = ((x - M.l) / (W - M.l - M.r)) * xMax;
+      if (xs.length === 0 || t < 0 || t > xMax) return hide();
+      let i = 0;
+      for (let j = 1; j < xs.length; j++) if (Math.abs((xs[j] ?? 0) - t) < Math.abs((xs[i] ?? 0) - t)) i = j;
+      cursor.setAttribute('x1', String(px(xs[i] ?? 0)));
+      cursor.setAttribute('x2', String(px(xs[i] ?? 0)));
+      cursor.setAttribute('visibility', 'visible');
+      tip.replaceChildren(el('div', { class: 'muted' }, clock(xs[i] ?? 0)), ...lines.map((l) => el('div', {}, `${l.label}: ${spec.format(l.values[i] ?? null)}`)));
+      tip.hidden = false;
+      tip.style.left = `${clientX + 14}px`;
+      tip.style.top = `${clientY + 10}px`;
+    };
+    const hide = () => {
+      cursor.setAttribute('visibility', 'hidden');
+      tip.hidden = true;
+    };
+    plot.addEventListener('mousemove', (e) => show(e.clientX, e.clientY));
+    plot.addEventListener('mouseleave', hide);
+    /** @type {SVGSVGElement & { show?: typeof show }} */ (plot).show = show;
+    const legend = el('div', { class: 'legend' }, ...lines.map((l) => {
+      const swatch = el('i', { class: l.dashed ? 'dashed' : '' });
+      // Through CSSOM: the page's policy allows no style attributes.
+      swatch.style.color = l.color;
+      if (!l.dashed) swatch.style.backgroundColor = l.color;
+      return el('span', {}, swatch, l.label);
+    }));
+    return el('div', { class: 'chart', 'data-chart': spec.field }, el('h3', {}, spec.title), legend, plot);
+  }
+
+  /**
+   * @param {string} label
+   * @param {string} field
+   * @param {string} value
+   * @param {string} [note]
+   * @param {{ bad?: boolean, text?: boolean }} [opts]
+   */
+  function tile(label, field, value, note, opts = {}) {
+    return el('div', { class: `tile${opts.bad ? ' bad' : ''}`, 'data-field': field },
+      el('div', { class: 'label' }, label),
+      el('div', { class: `value${opts.text ? ' text' : ''}` }, value),
+      ...(note ? [el('div', { class: 'note' }, note)] : []));
+  }
+
+  // ---- sections ----------------------------------------------------------------------
+
+  /** @param {PipelineRun} p @param {number} xMax */
+  function pipelineSection(p, xMax) {
+    const n = p.now;
+    const pts = p.points;
+    const xs = pts.map((x) => x.t);
+    const col = (/** @type {(x: PipelinePoint) => number | null} */ f) => pts.map(f);
+    const hasTarget = pts.some((x) => x.rate_target !== null) || n.rate_target !== null;
+    const hasLatency = pts.some((x) => x.latency_p99_ms !== null) || n.latency_p99_ms !== null;
+    const unit = `${p.unit}/s`;
+    const tiles = el('div', { class: 'tiles' },
+      tile(`Sent rate (${unit})`, 'rate', int(n.rate), hasTarget ? `target ${int(n.rate_target)}` : 'no ratelimit'),
+      tile(`Target (${unit})`, 'rate_target', int(n.rate_target)),
+      tile(`Sent ${p.unit}`, 'sent', int(n.sent), `${fixed(n.sending_s, 1)} s sending`),
+      tile('Failed', 'failed', int(n.failed), `rejected ${int(p.rejected)} \u00b7 dropped ${int(p.dropped)}`, { bad: n.failed > 0 }),
+      tile('Retries', 'retries', int(n.retries), `${fixed(n.retries_per_s, 1)} /s`),
+      tile('In flight', 'in_flight', int(n.in_flight), 'requests'),
+      tile('Latency p50 / p99 (ms)', 'latency', `${ms(n.latency_p50_ms)} / ${ms(n.latency_p99_ms)}`),
+      tile('Throughput (MB/s)', 'mb_per_s', fixed(n.mb_per_s, 2), 'on the wire'),
+      tile('Stage / step', 'step', n.step ?? DASH, undefined, { text: true }));
+    const charts = el('div', { class: 'charts' },
+      chart({ title: `Sent vs target (${unit})`, field: 'rate', xs, xMax, format: int, lines: [
+        { label: 'sent', color: 'var(--c1)', values: col((x) => x.rate) },
+        ...(hasTarget ? [{ label: 'target', color: 'var(--c2)', dashed: true, values: col((x) => x.rate_target) }] : []),
+      ] }),
+      chart({ title: 'Failures and retries (per second)', field: 'failures', xs, xMax, format: (v) => fixed(v, 1), lines: [
+        { label: `failed ${p.unit}/s`, color: 'var(--c3)', values: col((x) => x.failed_per_s) },
+        { label: 'retries/s', color: 'var(--c4)', values: col((x) => x.retries_per_s) },
+      ] }),
+      chart({ title: 'Export latency (ms)', field: 'latency', xs, xMax, format: ms, empty: hasLatency ? undefined : 'not measured', lines: [
+        { label: 'p50', color: 'var(--c5)', values: col((x) => x.latency_p50_ms) },
+        { label: 'p99', color: 'var(--c6)', values: col((x) => x.latency_p99_ms) },
+      ] }),
+      chart({ title: 'Requests in flight (peak per point)', field: 'in_flight', xs, xMax, format: int, lines: [
+        { label: 'in flight', color: 'var(--c4)', values: col((x) => x.in_flight) },
+      ] }),
+      chart({ title: 'Throughput (MB/s on the wire)', field: 'mb_per_s', xs, xMax, format: (v) => fixed(v, 2), lines: [
+        { label: 'MB/s', color: 'var(--c5)', values: col((x) => x.mb_per_s) },
+      ] }));
+    const head = el('h2', {}, p.pipeline,
+      el('span', { class: `badge ${p.state}`, 'data-field': 'state' }, p.state),
+      el('span', { class: 'sub' }, `${p.signal} \u00b7 ${p.workers} worker${p.workers === 1 ? '' : 's'}`));
+    return el('section', { 'data-pipeline': p.pipeline }, head, tiles, charts);
+  }
+
+  /** @param {SinkRun} s @param {number} xMax */
+  function sinkSection(s, xMax) {
+    const signals = Object.keys(s.counts);
+    const pts = s.points;
+    const tiles = el('div', { class: 'tiles' }, ...signals.flatMap((sig) => {
+      const c = /** @type {SignalCounts} */ (s.counts[sig]);
+      const rate = s.now.per_s[/** @type {keyof PerSignal} */ (sig)];
+      return [tile(`${sig} received`, `${sig}.events`, int(c.events), `${int(rate)} /s \u00b7 ${int(c.requests)} requests`,
+        { bad: c.invalidRequests > 0 })];
+    }), tile('Faulted / invalid / late requests', 'problems', signals.map((sig) => {
+      const c = /** @type {SignalCounts} */ (s.counts[sig]);
+      return c.faultedRequests + c.invalidRequests + c.lateRequests;
+    }).reduce((a, b) => a + b, 0).toLocaleString('en-US')));
+    const lines = signals.map((sig) => ({
+      label: sig, color: SIGNAL_COLORS[sig] ?? 'var(--c2)', values: pts.map((x) => x.per_s[/** @type {keyof PerSignal} */ (sig)]),
+    }));
+    const charts = el('div', { class: 'charts' }, chart({ title: 'Received (events per second)', field: 'sink', xs: pts.map((x) => x.t), xMax, format: int, lines }));
+    return el('section', { 'data-sink': '' }, el('h2', {}, 'Built-in sink', el('span', { class: 'sub' }, 'what the sink extension received and answered in time')), tiles, charts);
+  }
+
+  /** The summary lines of a finished run, one row per pipeline. @param {Record<string, unknown>[]} rows */
+  function summarySection(rows) {
+    const cols = /** @type {[string, (r: Record<string, unknown>) => string][]} */ ([
+      ['pipeline', (r) => String(r.pipeline)],
+      ['state', (r) => String(r.state)],
+      ['sent', (r) => int(/** @type {number} */ (r.sent_spans ?? r.sent_points ?? r.sent_logs))],
+      ['failed', (r) => int(/** @type {number} */ (r.failed))],
+      ['rejected', (r) => int(/** @type {number} */ (r.rejected))],
+      ['dropped', (r) => int(/** @type {number} */ (r.dropped))],
+      ['retries', (r) => int(/** @type {number} */ (r.retries))],
+      ['rate /s', (r) => fixed(/** @type {number} */ (r.rate), 1)],
+      ['target /s', (r) => int(/** @type {number | null} */ (r.rate_target))],
+      ['MB/s', (r) => fixed(/** @type {number} */ (r.mb_per_s), 3)],
+      ['p50 ms', (r) => ms(/** @type {number | null} */ (r.latency_p50_ms))],
+      ['p99 ms', (r) => ms(/** @type {number | null} */ (r.latency_p99_ms))],
+      ['requests', (r) => int(/** @type {number} */ (r.sent_requests))],
+      ['duration s', (r) => fixed(/** @type {number} */ (r.duration_s), 3)],
+    ]);
+    const table = el('table', {},
+      el('thead', {}, el('tr', {}, ...cols.map(([name]) => el('th', {}, name)))),
+      el('tbody', {}, ...rows.map((r) => el('tr', { 'data-summary': String(r.pipeline) }, ...cols.map(([name, f]) => el('td', { 'data-col': name }, f(r)))))));
+    return el('section', { 'data-summary-table': '' }, el('h2', {}, 'Summary', el('span', { class: 'sub' }, 'the summary line of each pipeline at exit')), el('div', { class: 'scroll' }, table));
+  }
+
+  /** Capacity search: its result, and each step as evidence. @param {unknown} capacity */
+  function capacitySection(capacity) {
+    const c = /** @type {Record<string, unknown>} */ (capacity);
+    const steps = Array.isArray(c.steps) ? /** @type {Record<string, unknown>[]} */ (c.steps) : [];
+    const keys = [...new Set(steps.flatMap((s) => Object.keys(s)))];
+    const cell = (/** @type {unknown} */ v) => (typeof v === 'number' ? (Number.isInteger(v) ? int(v) : fixed(v, 2)) : missing(v) ? DASH : String(v));
+    const result = c.max_sustained_events_per_second;
+    return el('section', { 'data-capacity': '' },
+      el('h2', {}, 'Capacity search'),
+      el('div', { class: 'tiles' }, tile('Highest rate held (events/s)', 'max_sustained_events_per_second', cell(result))),
+      el('div', { class: 'scroll' }, el('table', {},
+        el('thead', {}, el('tr', {}, ...keys.map((k) => el('th', {}, k)))),
+        el('tbody', {}, ...steps.map((s) => el('tr', {}, ...keys.map((k) => el('td', {}, cell(s[k])))))))));
+  }
+
+  /** @param {{ file: string, content: unknown }} config */
+  function configSection(config) {
+    return el('section', { 'data-config': '' },
+      el('h2', {}, 'Config', el('span', { class: 'sub' }, `${config.file} \u00b7 header values and \${env:\u2026} values are never shown`)),
+      el('pre', {}, JSON.stringify(config.content, null, 2)));
+  }
+
+  // ---- the page ----------------------------------------------------------------------
+
+  /** @param {RunData} d @param {string} status */
+  function render(d, status) {
+    const xMax = Math.max(d.elapsed_s, ...d.pipelines.map((p) => p.points.at(-1)?.t ?? 0), 10);
+    const sections = [...d.pipelines.map((p) => pipelineSection(p, xMax))];
+    if (d.sink) sections.push(sinkSection(d.sink, xMax));
+    if (d.summary) sections.push(summarySection(d.summary));
+    if (d.capacity) sections.push(capacitySection(d.capacity));
+    if (d.config) sections.push(configSection(d.config));
+    if (sections.length === 0) sections.push(el('p', { class: 'muted' }, 'No pipeline has reported yet.'));
+    app.replaceChildren(...sections);
+    // Which sample the page shows, so a reader (or a test) can tell an update happened.
+    app.dataset.seq = String(d.seq);
+    const started = new Date(d.started_at);
+    const parts = [`run ${d.run_id}`, `started ${started.toLocaleString()}`, `${clock(d.elapsed_s)} elapsed`, `v${d.version}`];
+    if (d.stop_reason) parts.push(`stopped: ${d.stop_reason}`);
+    if (d.exit_code !== undefined) parts.push(`exit ${d.exit_code}`);
+    if (d.interval_s > 1) parts.push(`one point per ${d.interval_s} s`);
+    meta.textContent = parts.join(' \u00b7 ');
+    badge.textContent = status;
+    badge.className = `badge ${status}`;
+    document.title = `${d.live ? 'otel-replayd live' : 'otel-replayd run report'} \u00b7 ${d.pipelines.map((p) => p.pipeline).join(', ')}`;
+    if (mouse) {
+      const under = document.elementFromPoint(mouse.x, mouse.y)?.closest('svg.plot');
+      /** @type {(SVGSVGElement & { show?: (x: number, y: number) => void }) | null | undefined} */ (under)?.show?.(mouse.x, mouse.y);
+    }
+  }
+
+  /** Adds the points of an incremental answer to what the page holds. @param {RunData | undefined} held @param {RunData} next */
+  function merge(held, next) {
+    if (!held || held.epoch !== next.epoch) return next;
+    const before = new Map(held.pipelines.map((p) => [p.pipeline, p.points]));
+    for (const p of next.pipelines) p.points = [...(before.get(p.pipeline) ?? []), ...p.points];
+    if (next.sink) next.sink.points = [...(held.sink?.points ?? []), ...next.sink.points];
+    return next;
+  }
+
+  async function poll() {
+    /** @type {RunData | undefined} */
+    let held;
+    for (;;) {
+      const started = Date.now();
+      try {
+        const query = held ? `?epoch=${held.epoch}&seq=${held.seq}` : '';
+        const res = await fetch(`api/run${query}`, { cache: 'no-store' });
+        if (!res.ok) throw new Error(`HTTP ${res.status}`);
+        held = merge(held, /** @type {RunData} */ (await res.json()));
+        render(held, held.status);
+      } catch {
+        if (held) render(held, 'disconnected');
+        else badge.textContent = 'disconnected';
+      }
+      await new Promise((r) => setTimeout(r, Math.max(100, POLL_MS - (Date.now() - started))));
+    }
+  }
+
+  document.addEventListener('mousemove', (e) => (mouse = { x: e.clientX, y: e.clientY }));
+  const embedded = document.getElementById('run-data');
+  if (embedded) {
+    const d = /** @type {RunData} */ (JSON.parse(embedded.textContent ?? '{}'));
+    render(d, d.status);
+  } else {
+    void poll();
+  }
+})();
