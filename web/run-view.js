@@ -112,9 +112,10 @@
 
   // ---- charts ------------------------------------------------------------------------
 
-  const W = 560;
-  const H = 190;
-  const M = { l: 48, r: 10, t: 8, b: 22 };
+  // About the size a chart is drawn at, so its 10px labels stay readable.
+  const W = 420;
+  const H = 170;
+  const M = { l: 44, r: 10, t: 8, b: 22 };
 
   /**
    * A line chart over time with a legend and a hover read-out.
@@ -215,8 +216,12 @@
 
   // ---- sections ----------------------------------------------------------------------
 
-  /** @param {PipelineRun} p @param {number} xMax */
-  function pipelineSection(p, xMax) {
+  /**
+   * @param {PipelineRun} p
+   * @param {number} xMax
+   * @param {Record<string, unknown>} [summary] the pipeline's summary line, in a report: its rate is the whole run's
+   */
+  function pipelineSection(p, xMax, summary) {
     const n = p.now;
     const pts = p.points;
     const xs = pts.map((x) => x.t);
@@ -225,7 +230,9 @@
     const hasLatency = pts.some((x) => x.latency_p99_ms !== null) || n.latency_p99_ms !== null;
     const unit = `${p.unit}/s`;
     const tiles = el('div', { class: 'tiles' },
-      tile(`Sent rate (${unit})`, 'rate', int(n.rate), hasTarget ? `target ${int(n.rate_target)}` : 'no ratelimit'),
+      summary
+        ? tile(`Sent rate, whole run (${unit})`, 'rate', fixed(/** @type {number} */ (summary.rate), 1), hasTarget ? `target ${int(n.rate_target)}` : 'no ratelimit')
+        : tile(`Sent rate (${unit})`, 'rate', int(n.rate), hasTarget ? `target ${int(n.rate_target)}` : 'no ratelimit'),
       tile(`Target (${unit})`, 'rate_target', int(n.rate_target)),
       tile(`Sent ${p.unit}`, 'sent', int(n.sent), `${fixed(n.sending_s, 1)} s sending`),
       tile('Failed', 'failed', int(n.failed), `rejected ${int(p.rejected)} \u00b7 dropped ${int(p.dropped)}`, { bad: n.failed > 0 }),
@@ -261,7 +268,12 @@
 
   /** @param {SinkRun} s @param {number} xMax */
   function sinkSection(s, xMax) {
-    const signals = Object.keys(s.counts);
+    // Signals nothing was sent for would only add zeros.
+    const active = Object.keys(s.counts).filter((sig) => {
+      const c = /** @type {SignalCounts} */ (s.counts[sig]);
+      return c.requests + c.faultedRequests + c.invalidRequests + c.lateRequests > 0;
+    });
+    const signals = active.length > 0 ? active : Object.keys(s.counts);
     const pts = s.points;
     const tiles = el('div', { class: 'tiles' }, ...signals.flatMap((sig) => {
       const c = /** @type {SignalCounts} */ (s.counts[sig]);
@@ -329,8 +341,10 @@
 
   /** @param {RunData} d @param {string} status */
   function render(d, status) {
-    const xMax = Math.max(d.elapsed_s, ...d.pipelines.map((p) => p.points.at(-1)?.t ?? 0), 10);
-    const sections = [...d.pipelines.map((p) => pipelineSection(p, xMax))];
+    // A live page starts with ten seconds of room rather than stretching its first points across.
+    const xMax = Math.max(d.elapsed_s, ...d.pipelines.map((p) => p.points.at(-1)?.t ?? 0), d.live ? 10 : 1);
+    const summaries = new Map((d.summary ?? []).map((r) => [String(r.pipeline), r]));
+    const sections = [...d.pipelines.map((p) => pipelineSection(p, xMax, summaries.get(p.pipeline)))];
     if (d.sink) sections.push(sinkSection(d.sink, xMax));
     if (d.summary) sections.push(summarySection(d.summary));
     if (d.capacity) sections.push(capacitySection(d.capacity));

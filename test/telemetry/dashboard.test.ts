@@ -1,0 +1,161 @@
+import { readFileSync } from 'node:fs';
+import pino from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Dashboard } from '../../src/telemetry/dashboard.js';
+import { MetricsServer } from '../../src/telemetry/metrics-server.js';
+import type { RunData } from '../../src/telemetry/run-data.js';
+import { RunRecorder } from '../../src/telemetry/run-recorder.js';
+import { browserClosedAfterEach, saveScreenshot, shown } from '../helpers/browser.js';
+import { DEMO, runCli, summaries, tempDir, writeConfig, type DaemonProcess } from '../helpers/daemon.js';
+import { freePort } from '../helpers/net.js';
+import { parseSamples, value } from '../helpers/prometheus.js';
+import { counters, FakeSource, pipeline } from './fake-source.js';
+
+const silent = pino({ level: 'silent' });
+const open = browserClosedAfterEach();
+const running: DaemonProcess[] = [];
+const servers: MetricsServer[] = [];
+afterEach(async () => {
+  for (const d of running.splice(0)) d.child.kill('SIGKILL');
+  await Promise.all(servers.splice(0).map((s) => s.close()));
+});
+
+async function serve(source: FakeSource, dashboard: boolean) {
+  const recorder = new RunRecorder({ source, log: silent, runId: 'r', version: '0' });
+  const server = new MetricsServer({ source, log: silent, address: '127.0.0.1:0', dashboard: dashboard ? new Dashboard(recorder) : undefined });
+  servers.push(server);
+  return { recorder, base: `http://${await server.start()}` };
+}
+
+describe('the dashboard routes', () => {
+  it('serves the page at / and the run at /api/run beside /metrics, only the newest points after a cursor', async () => {
+    const source = new FakeSource();
+    source.pipelines = [pipeline({ pipeline: 'traces', sendingMs: 1000, exporters: { otlp_grpc: counters({ sentEvents: 10 }) } })];
+    const { recorder, base } = await serve(source, true);
+    recorder.sample();
+    recorder.sample();
+    const page = await fetch(`${base}/`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(page.headers.get('cache-control')).toBe('no-store');
+    expect(await page.text()).toMatch(/<main id="app">/);
+    const all = (await (await fetch(`${base}/api/run`)).json()) as RunData;
+    expect(all.pipelines[0]!.points.map((p) => p.seq)).toEqual([1, 2]);
+    recorder.sample();
+    const newer = (await (await fetch(`${base}/api/run?epoch=${all.epoch}&seq=${all.seq}`)).json()) as RunData;
+    expect(newer.pipelines[0]!.points.map((p) => p.seq)).toEqual([3]);
+    const stale = (await (await fetch(`${base}/api/run?epoch=${all.epoch + 1}&seq=${all.seq}`)).json()) as RunData;
+    expect(stale.pipelines[0]!.points.map((p) => p.seq)).toEqual([1, 2, 3]);
+    expect((await fetch(`${base}/metrics`)).status).toBe(200);
+    expect((await fetch(`${base}/api/run`, { method: 'POST' })).status).toBe(405);
+  });
+
+  it('answers 404 at / and /api/run when the dashboard is off', async () => {
+    const { base } = await serve(new FakeSource(), false);
+    expect((await fetch(`${base}/`)).status).toBe(404);
+    expect((await fetch(`${base}/api/run`)).status).toBe(404);
+  });
+});
+
+/** Everything the page shows that the test compares, read in one go so it comes from one update. */
+async function readPage(page: import('playwright-core').Page) {
+  return page.evaluate(() => {
+    const text = (sel: string) => document.querySelector(sel)?.textContent ?? null;
+    const tiles = (scope: string) => Object.fromEntries([...document.querySelectorAll(`${scope} [data-field]`)]
+      .map((t) => [t.getAttribute('data-field'), t.querySelector('.value')?.textContent ?? t.textContent]));
+    return {
+      seq: Number(document.getElementById('app')!.dataset.seq ?? 0),
+      status: text('#status'),
+      traces: tiles('[data-pipeline="traces"]'),
+      logs: tiles('[data-pipeline="logs"]'),
+      sink: tiles('[data-sink]'),
+      charts: [...document.querySelectorAll('[data-pipeline="traces"] [data-chart]')].map((c) => [c.getAttribute('data-chart'), c.querySelectorAll('polyline').length]),
+    };
+  });
+}
+
+describe('the live dashboard of a daemon replaying to its sink', () => {
+  it('shows per pipeline what /metrics says, and what the sink received, updating every second', async () => {
+    const [grpc, http] = [await freePort(), await freePort()];
+    const d = runCli(['--config', writeConfig(tempDir(), `
+receivers:
+  template/demo: { traces: ${DEMO.traces}, logs: ${DEMO.logs} }
+processors:
+  id_regen: {}
+  timestamp: {}
+  batch_splitter: { max_items: 500 }
+  ratelimit/traces: { events_per_second: 20000 }
+  ratelimit/logs: { events_per_second: 5000 }
+exporters:
+  otlp_grpc: { endpoint: 127.0.0.1:${grpc}, tls: { insecure: true } }
+  otlp_http: { endpoint: http://127.0.0.1:${http} }
+extensions:
+  sink: { grpc: 127.0.0.1:${grpc}, http: 127.0.0.1:${http} }
+service:
+  duration: 60s
+  telemetry: { stats_interval: 1s, dashboard: true, metrics: { address: 127.0.0.1:0 } }
+  pipelines:
+    traces: { receivers: [template/demo], processors: [id_regen, timestamp, batch_splitter, ratelimit/traces], exporters: [otlp_grpc] }
+    logs: { receivers: [template/demo], processors: [id_regen, timestamp, batch_splitter, ratelimit/logs], exporters: [otlp_http] }
+`)]);
+    running.push(d);
+    const listening = await d.waitFor((l) => l.msg === 'metrics and health endpoint listening');
+    const base = `http://${String(listening.address)}`;
+    expect(listening.dashboard).toBe(`${base}/`);
+    const { page, errors } = await open(`${base}/`);
+
+    // Wait until both pipelines sent and the sink received something, then for a few points on the charts.
+    await page.waitForFunction(() => {
+      const v = (sel: string) => Number(document.querySelector(sel)?.textContent?.replace(/,/g, '') || 0);
+      return v('[data-pipeline="traces"] [data-field="sent"] .value') > 0 && v('[data-pipeline="logs"] [data-field="sent"] .value') > 0
+        && v('[data-sink] [data-field="traces.events"] .value') > 0 && Number(document.getElementById('app')!.dataset.seq) >= 6;
+    }, undefined, { timeout: 25_000 });
+
+    const scrape = async () => parseSamples(await (await fetch(`${base}/metrics`)).text());
+    const before = await scrape();
+    const api = (await (await fetch(`${base}/api/run`)).json()) as RunData;
+    await page.waitForFunction((seq) => Number(document.getElementById('app')!.dataset.seq) > seq, api.seq, { timeout: 10_000 });
+    const shownNow = await readPage(page);
+    const after = await scrape();
+    const sent = (m: typeof before, p: string) => value(m, 'otel_replayd_sent_events_total', { pipeline: p })!;
+
+    expect(shownNow.status).toBe('running');
+    for (const p of ['traces', 'logs'] as const) {
+      const tiles = shownNow[p];
+      // The page shows a sample taken after the first scrape and before the second.
+      expect(shown(tiles.sent!)).toBeGreaterThanOrEqual(sent(before, p));
+      expect(shown(tiles.sent!)).toBeLessThanOrEqual(sent(after, p));
+      expect(shown(tiles.rate_target!)).toBe(value(after, 'otel_replayd_rate_target_events_per_second', { pipeline: p }));
+      expect(shown(tiles.failed!)).toBe(value(after, 'otel_replayd_failed_events_total', { pipeline: p }));
+      expect(shown(tiles.retries!)).toBe(value(after, 'otel_replayd_retries_total', { pipeline: p }));
+      // The ratelimit holds the target; a one-second window at 500 events per request.
+      const target = shown(tiles.rate_target!);
+      expect(shown(tiles.rate!)).toBeGreaterThan(target * 0.9);
+      expect(shown(tiles.rate!)).toBeLessThan(target * 1.1);
+      expect(shown(tiles.mb_per_s!)).toBeGreaterThan(0);
+      expect(Number.isInteger(shown(tiles.in_flight!))).toBe(true);
+    }
+    // Latency and the stage/step show a dash when the daemon does not measure them.
+    const now = api.pipelines.find((p) => p.pipeline === 'traces')!.now;
+    if (now.latency_p50_ms === null) expect(shownNow.traces.latency).toBe('\u2014 / \u2014');
+    else expect(shownNow.traces.latency).toMatch(/^[\d.,]+ \/ [\d.,]+$/);
+    if (now.step === null) expect(shownNow.traces.step).toBe('\u2014');
+    // The sink answers a request before the exporter counts it as sent: it never shows less.
+    expect(shown(shownNow.sink['traces.events']!)).toBeGreaterThanOrEqual(shown(shownNow.traces.sent!));
+    expect(shown(shownNow.sink['logs.events']!)).toBeGreaterThanOrEqual(shown(shownNow.logs.sent!));
+    // Every chart has its lines: sent and target, failed and retries, in flight, MB/s (latency only when measured).
+    expect(Object.fromEntries(shownNow.charts)).toMatchObject({ rate: 2, failures: 2, in_flight: 1, mb_per_s: 1 });
+    expect(errors).toEqual([]);
+    const shot = await saveScreenshot(page, 'dashboard.png', { fullPage: true });
+    expect(readFileSync(shot).subarray(1, 4).toString()).toBe('PNG');
+
+    d.child.kill('SIGTERM');
+    expect(await d.exited, d.stderr()).toBe(0);
+    const sum = summaries(d.lines);
+    expect(Number(sum.get('traces')!.sent_spans)).toBeGreaterThanOrEqual(shown(shownNow.traces.sent!));
+    const received = d.lines.find((l) => l.msg === 'sink extension summary')!.received as Record<string, { events: number }>;
+    expect(received.traces!.events).toBeGreaterThanOrEqual(shown(shownNow.sink['traces.events']!));
+    // Once the daemon is gone the page says so instead of showing stale numbers as live.
+    await page.waitForFunction(() => document.getElementById('status')!.textContent === 'disconnected', undefined, { timeout: 10_000 });
+  });
+});
