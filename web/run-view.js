@@ -9,7 +9,7 @@
   /**
    * @typedef {{ seq: number, t: number, sending_s: number, sent: number, failed: number, retries: number, sent_bytes: number,
    *   rate: number, failed_per_s: number, retries_per_s: number, mb_per_s: number, in_flight: number, rate_target: number | null,
-   *   latency_p50_ms: number | null, latency_p99_ms: number | null, step: string | null }} PipelinePoint
+   *   latency_p50_ms: number | null, latency_p99_ms: number | null, stage: number | null }} PipelinePoint
    * @typedef {{ pipeline: string, signal: string, unit: string, workers: number, state: string, now: PipelinePoint,
    *   rejected: number, dropped: number, points: PipelinePoint[] }} PipelineRun
    * @typedef {{ traces: number, metrics: number, logs: number }} PerSignal
@@ -240,7 +240,7 @@
       tile('In flight', 'in_flight', int(n.in_flight), 'requests'),
       tile('Latency p50 / p99 (ms)', 'latency', `${ms(n.latency_p50_ms)} / ${ms(n.latency_p99_ms)}`),
       tile('Throughput (MB/s)', 'mb_per_s', fixed(n.mb_per_s, 2), 'on the wire'),
-      tile('Stage / step', 'step', n.step ?? DASH, undefined, { text: true }));
+      tile('Stage', 'stage', n.stage === null ? DASH : String(n.stage + 1), n.stage === null ? 'no stages' : 'of ratelimit.stages'));
     const charts = el('div', { class: 'charts' },
       chart({ title: `Sent vs target (${unit})`, field: 'rate', xs, xMax, format: int, lines: [
         { label: 'sent', color: 'var(--c1)', values: col((x) => x.rate) },

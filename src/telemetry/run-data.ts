@@ -27,9 +27,11 @@ export interface PipelinePoint {
   /** Requests in flight: the most seen in any sample of the window (now: at the sample). */
   in_flight: number;
   rate_target: number | null;
+  /** Export latency over the window, all exporters together (null: no request ended in it). */
   latency_p50_ms: number | null;
   latency_p99_ms: number | null;
-  step: string | null;
+  /** The ratelimit stage in progress (index into its `stages`), null without stages. */
+  stage: number | null;
 }
 
 export interface PipelineRun {

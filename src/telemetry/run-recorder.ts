@@ -5,7 +5,7 @@ import type { SinkCounts } from '../sink/intake.js';
 import type { ExporterCounters } from '../worker/stats.js';
 import { BoundedSeries } from './bounded-series.js';
 import { CounterTracker } from './counter-tracker.js';
-import { isTerminal } from './pipeline-state.js';
+import { latencyOf, PipelineSeries, pipelinePoint, round, type Totals, type WindowStart } from './pipeline-series.js';
 import type { PipelinePoint, PipelineRun, RunData, SinkPoint, SinkRun } from './run-data.js';
 import type { PipelineSnapshot, TelemetrySource } from './source.js';
 
@@ -32,17 +32,15 @@ export interface Cursor {
 
 const COUNTED = ['sentEvents', 'failedEvents', 'retries', 'sentBytes', 'rejectedEvents', 'droppedEvents'] as const satisfies readonly (keyof ExporterCounters)[];
 
-type Totals = Record<(typeof COUNTED)[number], number> & { inFlight: number; sendingS: number };
-
 interface PipelineTrack {
   snap: PipelineSnapshot;
   totals: Totals;
   now: PipelinePoint;
   /** The first sample at the latest sending time: the start of the next sample's window. */
-  base: PipelinePoint;
+  base: WindowStart;
   /** Most requests in flight in any sample since the last point. */
   peakInFlight: number;
-  series: BoundedSeries<PipelinePoint>;
+  series: PipelineSeries;
 }
 
 interface SinkTrack {
@@ -125,10 +123,10 @@ export class RunRecorder {
     for (const snap of snapshot) {
       const track = this.#track(snap, t);
       if (!keep) continue;
-      const point = pipelinePoint(this.#seq, t, track.snap, track.totals, windowStart(track.series, track.totals, track.snap));
+      const point = pipelinePoint(this.#seq, t, track.snap, track.totals, track.series.windowStart(track.totals, track.snap));
       point.in_flight = track.peakInFlight;
       track.peakInFlight = 0;
-      halved = track.series.push(point) || halved;
+      halved = track.series.push(point, track.totals.latency) || halved;
     }
     if (sink) {
       const track = this.#trackSink(sink, t);
@@ -177,8 +175,7 @@ export class RunRecorder {
   /** Updates one pipeline's totals and its latest sample (a window of one sample). */
   #track(snap: PipelineSnapshot, t: number): PipelineTrack {
     const p = snap.pipeline;
-    const totals = { inFlight: 0, sendingS: 0 } as Totals;
-    for (const f of COUNTED) totals[f] = 0;
+    const totals: Totals = { sentEvents: 0, failedEvents: 0, retries: 0, sentBytes: 0, rejectedEvents: 0, droppedEvents: 0, inFlight: 0, sendingS: 0, latency: latencyOf(snap) };
     for (const [id, c] of Object.entries(snap.exporters)) {
       for (const f of COUNTED) {
         const key = `${p}\0${id}\0${f}`;
@@ -191,10 +188,10 @@ export class RunRecorder {
     // The supervisor's sending time never falls; max() keeps a stale snapshot from moving it back.
     totals.sendingS = Math.max(track?.totals.sendingS ?? 0, snap.sendingMs / 1000);
     const now = pipelinePoint(this.#seq, t, snap, totals, track?.base);
-    const base = !track || now.sending_s > track.base.sending_s ? now : track.base;
+    const base = !track || now.sending_s > track.base.point.sending_s ? { point: now, latency: totals.latency } : track.base;
     const peakInFlight = Math.max(track?.peakInFlight ?? 0, totals.inFlight);
     if (track) Object.assign(track, { snap, totals, now, base, peakInFlight });
-    else this.#pipelines.set(p, { snap, totals, now, base, peakInFlight, series: new BoundedSeries(this.#maxPoints, mergePipelinePoints) });
+    else this.#pipelines.set(p, { snap, totals, now, base, peakInFlight, series: new PipelineSeries(this.#maxPoints) });
     return this.#pipelines.get(p)!;
   }
 
@@ -204,75 +201,6 @@ export class RunRecorder {
     else this.#sink = { counts, now, series: new BoundedSeries(this.#maxPoints, mergeSinkPoints) };
     return this.#sink;
   }
-}
-
-/**
- * Where a new point's window starts: the latest point with less sending time. With several
- * workers, counters can grow between two points whose sending time (the longest worker
- * window) did not; skipping such a point keeps that growth in the next window, not lost.
- */
-function windowStart(series: BoundedSeries<PipelinePoint>, c: Totals, snap: PipelineSnapshot): PipelinePoint | undefined {
-  const points = series.points;
-  // A finished pipeline's sending time stops: its later points cover no sending, rate 0.
-  if (isTerminal(snap.state)) return points.at(-1);
-  let i = points.length - 1;
-  while (i >= 0 && points[i]!.sending_s >= round(c.sendingS, 3)) i--;
-  if (i < 0) return points.at(-1);
-  // The first of the points that share that sending time, which they all carried on from.
-  while (i > 0 && points[i - 1]!.sending_s === points[i]!.sending_s) i--;
-  return points[i];
-}
-
-/** A point whose window runs from `before` (or the start) to these totals. */
-function pipelinePoint(seq: number, t: number, snap: PipelineSnapshot, c: Totals, before: PipelinePoint | undefined): PipelinePoint {
-  const base = before ?? ZERO;
-  const dt = c.sendingS - base.sending_s;
-  // No new worker stats since `before`: a running pipeline keeps its last rates, a finished one sends nothing.
-  const carry = dt <= 0 && before !== undefined && !isTerminal(snap.state);
-  const per = (now: number, then: number): number => (dt > 0 ? (now - then) / dt : 0);
-  return {
-    seq,
-    t,
-    sending_s: round(c.sendingS, 3),
-    sent: c.sentEvents,
-    failed: c.failedEvents,
-    retries: c.retries,
-    sent_bytes: c.sentBytes,
-    rate: carry ? base.rate : round(per(c.sentEvents, base.sent), 1),
-    failed_per_s: carry ? base.failed_per_s : round(per(c.failedEvents, base.failed), 1),
-    retries_per_s: carry ? base.retries_per_s : round(per(c.retries, base.retries), 1),
-    mb_per_s: carry ? base.mb_per_s : round(per(c.sentBytes, base.sent_bytes) / 1e6, 3),
-    in_flight: c.inFlight,
-    rate_target: snap.rateTarget,
-    latency_p50_ms: snap.latencyP50Ms ?? null,
-    latency_p99_ms: snap.latencyP99Ms ?? null,
-    step: snap.step ?? null,
-  };
-}
-
-const ZERO: PipelinePoint = {
-  seq: 0, t: 0, sending_s: 0, sent: 0, failed: 0, retries: 0, sent_bytes: 0, rate: 0, failed_per_s: 0, retries_per_s: 0, mb_per_s: 0,
-  in_flight: 0, rate_target: null, latency_p50_ms: null, latency_p99_ms: null, step: null,
-};
-
-/**
- * Two neighbours as one: totals and target of the later, rates over both windows together,
- * the higher in-flight count and p99 (a peak must not vanish), the mean p50.
- */
-function mergePipelinePoints(before: PipelinePoint | undefined, a: PipelinePoint, b: PipelinePoint): PipelinePoint {
-  const base = before ?? ZERO;
-  const dt = b.sending_s - base.sending_s;
-  const per = (now: number, then: number, fallback: number): number => (dt > 0 ? round((now - then) / dt, 1) : fallback);
-  return {
-    ...b,
-    rate: per(b.sent, base.sent, b.rate),
-    failed_per_s: per(b.failed, base.failed, b.failed_per_s),
-    retries_per_s: per(b.retries, base.retries, b.retries_per_s),
-    mb_per_s: dt > 0 ? round((b.sent_bytes - base.sent_bytes) / dt / 1e6, 3) : b.mb_per_s,
-    in_flight: Math.max(a.in_flight, b.in_flight),
-    latency_p50_ms: a.latency_p50_ms === null || b.latency_p50_ms === null ? b.latency_p50_ms : round((a.latency_p50_ms + b.latency_p50_ms) / 2, 3),
-    latency_p99_ms: a.latency_p99_ms === null || b.latency_p99_ms === null ? b.latency_p99_ms : Math.max(a.latency_p99_ms, b.latency_p99_ms),
-  };
 }
 
 function sinkPoint(seq: number, t: number, counts: SinkCounts, before: SinkPoint | undefined): SinkPoint {
@@ -291,9 +219,4 @@ function sinkRates(events: Record<Signal, number>, t: number, before: SinkPoint 
   const dt = t - (before?.t ?? 0);
   for (const s of SIGNAL_NAMES) out[s] = dt > 0 ? round((events[s] - (before?.events[s] ?? 0)) / dt, 1) : (before?.per_s[s] ?? 0);
   return out;
-}
-
-function round(x: number, digits: number): number {
-  const f = 10 ** digits;
-  return Math.round(x * f) / f;
 }

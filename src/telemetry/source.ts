@@ -1,4 +1,5 @@
 import type { Signal } from '../otlp/signals.js';
+import type { LatencySnapshot } from '../worker/latency-histogram.js';
 import type { ExporterCounters } from '../worker/stats.js';
 
 export type PipelineState = 'starting' | 'running' | 'draining' | 'stopped' | 'failed';
@@ -17,11 +18,10 @@ export interface PipelineSnapshot {
    */
   sendingMs: number;
   exporters: Record<string, ExporterCounters>;   // summed over workers
-  /** Export latency percentiles in ms over the recent window, when the workers measure them. */
-  latencyP50Ms?: number | null;
-  latencyP99Ms?: number | null;
-  /** The load-shape stage or capacity-search step the rate target follows now (a short label), when there is one. */
-  step?: string | null;
+  /** The ratelimit stage in progress (index into its `stages`), null without stages */
+  stage?: number | null;
+  /** Export latency per exporter, cumulative like the counters (bounds: LATENCY_BOUNDS_MS). */
+  latency?: Record<string, LatencySnapshot>;
 }
 
 export type HealthStatus = 'starting' | 'running' | 'reloading' | 'draining';

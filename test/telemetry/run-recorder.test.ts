@@ -1,6 +1,7 @@
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { emptyCounts } from '../../src/sink/intake.js';
+import { emptyLatency, type LatencySnapshot } from '../../src/worker/latency-histogram.js';
 import { RunRecorder } from '../../src/telemetry/run-recorder.js';
 import { StatsReporter } from '../../src/telemetry/stats-reporter.js';
 import { counters, FakeSource, pipeline } from './fake-source.js';
@@ -16,6 +17,13 @@ function recorder(source: FakeSource, opts: { maxPoints?: number; sink?: () => R
     r.sample();
   };
   return { r, tick };
+}
+
+/** A cumulative latency histogram with `n` requests in bucket `i` for each entry. */
+function histogram(buckets: Record<number, number>): LatencySnapshot {
+  const h = emptyLatency();
+  for (const [i, n] of Object.entries(buckets)) h.counts[Number(i)] = n;
+  return h;
 }
 
 describe('RunRecorder', () => {
@@ -75,17 +83,30 @@ describe('RunRecorder', () => {
     expect(r.data().status).toBe('finished');
   });
 
-  it('passes export latency and the stage or capacity step through when the source has them, null otherwise', () => {
+  it('shows export latency p50/p99 of each window from the cumulative histograms, and the ratelimit stage', () => {
     const source = new FakeSource();
-    const { r, tick } = recorder(source);
-    source.pipelines = [
-      pipeline({ pipeline: 'traces/a', latencyP50Ms: 2.5, latencyP99Ms: 40, step: 'stage 2/3: ramp to 40000/s' }),
-      pipeline({ pipeline: 'traces/b' }),
-    ];
+    const { r, tick } = recorder(source, { maxPoints: 2 });
+    // 10 requests in (1.5, 2] ms, then 10 more in (300, 500] ms.
+    const fast = histogram({ 2: 10 });
+    const slow = histogram({ 2: 10, 16: 10 });
+    source.pipelines = [pipeline({ pipeline: 'a', sendingMs: 1000, stage: 0, latency: { otlp_grpc: fast } }), pipeline({ pipeline: 'b' })];
     tick();
-    const [a, b] = r.data().pipelines;
-    expect([a!.now.latency_p50_ms, a!.now.latency_p99_ms, a!.now.step]).toEqual([2.5, 40, 'stage 2/3: ramp to 40000/s']);
-    expect([b!.now.latency_p50_ms, b!.now.latency_p99_ms, b!.now.step, b!.now.rate_target]).toEqual([null, null, null, null]);
+    let [a, b] = r.data().pipelines;
+    expect([a!.now.latency_p50_ms, a!.now.latency_p99_ms, a!.now.stage]).toEqual([1.75, 1.995, 0]);
+    expect([b!.now.latency_p50_ms, b!.now.latency_p99_ms, b!.now.stage]).toEqual([null, null, null]);
+    source.pipelines = [pipeline({ pipeline: 'a', sendingMs: 2000, stage: 1, latency: { otlp_grpc: slow } })];
+    tick();
+    [a] = r.data().pipelines;
+    // The second window holds only the slow requests.
+    expect([a!.now.latency_p50_ms, a!.now.latency_p99_ms, a!.now.stage]).toEqual([400, 498, 1]);
+    source.pipelines = [pipeline({ pipeline: 'a', sendingMs: 3000, stage: 1, latency: { otlp_grpc: slow, otlp_http: histogram({ 2: 20 }) } })];
+    tick();
+    // maxPoints 2: the first two points were merged; their percentiles are those of both windows' requests.
+    const merged = r.data().pipelines[0]!.points[0]!;
+    expect(merged.seq).toBe(2);
+    expect([merged.latency_p50_ms, merged.latency_p99_ms]).toEqual([2, 496]);
+    // Exporters are added up: the third window has 20 fast requests from the second exporter.
+    expect(r.data().pipelines[0]!.points[1]!.latency_p50_ms).toBe(1.75);
   });
 
   it('stays within maxPoints over a long run by merging neighbours, keeping the whole run and exact average rates', () => {

@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { RunData } from '../../src/telemetry/run-data.js';
 import { RunRecorder } from '../../src/telemetry/run-recorder.js';
 import { writeRunReports, type RunReport } from '../../src/telemetry/run-report.js';
+import { emptyLatency } from '../../src/worker/latency-histogram.js';
 import { browserClosedAfterEach, saveScreenshot, shown } from '../helpers/browser.js';
 import { DEMO, runCli, summaries, tempDir, writeConfig, type DaemonProcess } from '../helpers/daemon.js';
 import { freePort } from '../helpers/net.js';
@@ -115,9 +116,13 @@ service:
     expect(readFileSync(shot).subarray(1, 4).toString()).toBe('PNG');
   });
 
-  it('shows a capacity search\'s result with every step as its evidence', async () => {
+  it('shows a capacity search\'s result with every step as its evidence, the ratelimit stage and export latency', async () => {
     const source = new FakeSource();
-    source.pipelines = [pipeline({ pipeline: 'traces', rateTarget: 50000, sendingMs: 1000, exporters: { otlp_grpc: counters({ sentEvents: 48000 }) } })];
+    // 10 requests in (1.5, 2] ms and 10 in (300, 500] ms.
+    const latency = emptyLatency();
+    latency.counts[2] = 10;
+    latency.counts[16] = 10;
+    source.pipelines = [pipeline({ pipeline: 'traces', rateTarget: 50000, stage: 1, sendingMs: 1000, latency: { otlp_grpc: latency }, exporters: { otlp_grpc: counters({ sentEvents: 48000 }) } })];
     const recorder = new RunRecorder({ source, log: pino({ level: 'silent' }), runId: 'r', version: '0' });
     recorder.sample();
     recorder.finish();
@@ -135,6 +140,9 @@ service:
     const { page, errors, ready } = await open(pathToFileURL(file).href);
     await ready('[data-capacity]');
     expect(shown(await page.textContent('[data-capacity] [data-field="max_sustained_events_per_second"] .value'))).toBe(47500);
+    expect(await page.textContent('[data-pipeline="traces"] [data-field="stage"] .value')).toBe('2');
+    expect(await page.textContent('[data-pipeline="traces"] [data-field="latency"] .value')).toBe('2.00 / 496');
+    expect(await page.locator('[data-pipeline="traces"] [data-chart="latency"] polyline').count()).toBe(2);
     const rows = await page.$$eval('[data-capacity] tbody tr', (trs) => trs.map((tr) => [...tr.children].map((td) => td.textContent)));
     expect(rows).toEqual([
       ['40,000', '39,990', '12.50', '0', 'yes'],
