@@ -1,11 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/load.js';
-import { redactedConfig } from '../config/redact.js';
 import type { ReplaydConfig } from '../config/types.js';
-import { ConfigError, UsageError } from '../errors.js';
+import { ConfigError } from '../errors.js';
 import { createLogger, prettyByDefault, type Logger } from '../log.js';
 import { packageVersion } from '../package-root.js';
 import type { Capacity } from '../service/capacity.js';
@@ -16,8 +13,8 @@ import { Dashboard } from '../telemetry/dashboard.js';
 import { MetricsServer } from '../telemetry/metrics-server.js';
 import { summarize, warnLate } from '../sink/report.js';
 import { RunRecorder } from '../telemetry/run-recorder.js';
-import { reportFormat, writeRunReports, type RunReport } from '../telemetry/run-report.js';
 import { StatsReporter } from '../telemetry/stats-reporter.js';
+import { checkReportFile, ReportFiles } from './report-files.js';
 
 const USAGE = 'usage: otel-replayd --config FILE [--log-level LEVEL] [--report FILE.html|FILE.json]...\n';
 
@@ -62,29 +59,6 @@ export async function main(args: string[]): Promise<number> {
   return new Daemon(cfg, file, log, logLevel, reports).run();
 }
 
-/** A `--report` file, checked now so a long run does not lose its report at the end; absolute. */
-function checkReportFile(file: string): string {
-  if (!reportFormat(file)) throw new UsageError(`--report ${file}: the name must end in .html or .json (the format)`);
-  const abs = resolve(file);
-  let dir = false;
-  try {
-    dir = statSync(dirname(abs)).isDirectory();
-  } catch {
-    /* reported below */
-  }
-  if (!dir) throw new UsageError(`--report ${file}: folder ${dirname(abs)} does not exist`);
-  return abs;
-}
-
-/** The config as the report shows it, read from the file the run loaded (null if it is gone). */
-function shownConfig(file: string): RunReport['config'] {
-  try {
-    return { file, content: redactedConfig(readFileSync(file, 'utf8')) };
-  } catch {
-    return null;
-  }
-}
-
 /** The config, checked as `validate` checks it before pipelines start (TLS files, capacity); ConfigError otherwise. */
 function loadChecked(file: string): { cfg: ReplaydConfig; capacity: Capacity } {
   const cfg = loadConfig(file);
@@ -103,10 +77,8 @@ class Daemon {
   private readonly log: Logger;
   private readonly supervisor: Supervisor;
   private readonly reporter: StatsReporter;
-  private readonly reports: string[];
+  private readonly reports: ReportFiles;
   private readonly runId = randomUUID();
-  /** The config as the report shows it; follows successful reloads. */
-  private shownConfig: RunReport['config'];
   private recorder: RunRecorder | undefined;
   private stopReason = 'not started';
   private sink: Sink | undefined;
@@ -122,8 +94,7 @@ class Daemon {
     this.cfg = cfg;
     this.file = file;
     this.log = log;
-    this.reports = reports;
-    this.shownConfig = reports.length > 0 ? shownConfig(cfg.file) : null;
+    this.reports = new ReportFiles(reports, cfg.file);
     this.supervisor = new Supervisor({ log, logLevel, pretty: prettyByDefault() });
     this.reporter = new StatsReporter({ source: this.supervisor, log, intervalMs: cfg.service.telemetry.statsIntervalMs });
   }
@@ -152,7 +123,7 @@ class Daemon {
       }
       const address = service.telemetry.metricsAddress;
       const dashboard = address !== undefined && (service.telemetry.dashboard ?? prettyByDefault());
-      if (dashboard || this.reports.length > 0) {
+      if (dashboard || this.reports.files.length > 0) {
         const sink = this.sink;
         this.recorder = new RunRecorder({ source: this.supervisor, log: this.log, runId: this.runId, version: packageVersion(), sinkCounts: sink && (() => sink.counts()) });
         this.recorder.start();
@@ -223,7 +194,7 @@ class Daemon {
     try {
       const r = await this.supervisor.reload(next);
       this.cfg = next;
-      if (this.reports.length > 0) this.shownConfig = shownConfig(next.file);
+      this.reports.configLoaded(next.file);
       this.log.info(r, 'reloaded');
     } catch (err) {
       this.log.error({ err }, 'reload failed');
@@ -245,28 +216,11 @@ class Daemon {
       this.log.info({ received, verification }, 'sink extension summary');
       warnLate(this.log, summarize(received, undefined, 0).total);
       const reportFile = this.cfg.extensions.sink?.report;
-      if (reportFile || this.reports.length > 0) sinkSummary = await this.sink.report();
+      if (reportFile || this.reports.files.length > 0) sinkSummary = await this.sink.report();
       if (reportFile && sinkSummary) await writeReport(reportFile, sinkSummary);
     }
     // After the sink closed, so the last point holds everything it received.
     this.recorder?.finish();
-    if (this.recorder && this.reports.length > 0) {
-      const report: RunReport = {
-        ...this.recorder.data(),
-        ended_at: new Date().toISOString(),
-        stop_reason: this.stopReason,
-        exit_code: code,
-        summary,
-        sink_summary: sinkSummary,
-        config: this.shownConfig,
-        capacity: null,
-      };
-      try {
-        await writeRunReports(this.reports, report);
-        this.log.info({ files: this.reports }, 'run report written');
-      } catch (err) {
-        this.log.error({ err, files: this.reports }, 'run report could not be written');
-      }
-    }
+    if (this.recorder) await this.reports.write(this.recorder, { stopReason: this.stopReason, exitCode: code, summary, sinkSummary }, this.log);
   }
 }

@@ -54,7 +54,7 @@ exporters:
 extensions:
   sink: { grpc: 127.0.0.1:${grpc} }
 service:
-  duration: 3s
+  duration: 5s
   telemetry: { stats_interval: 1s, metrics: { address: none } }
   pipelines:
     traces: { receivers: [template/demo], processors: [id_regen, timestamp, resource, batch_splitter, ratelimit], exporters: [otlp_grpc] }
