@@ -1,3 +1,4 @@
+import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -6,7 +7,7 @@ import { MetricsServer } from '../../src/telemetry/metrics-server.js';
 import type { RunData } from '../../src/telemetry/run-data.js';
 import { RunRecorder } from '../../src/telemetry/run-recorder.js';
 import { browserClosedAfterEach, saveScreenshot, shown } from '../helpers/browser.js';
-import { DEMO, runCli, summaries, tempDir, writeConfig, type DaemonProcess } from '../helpers/daemon.js';
+import { CLI, DEMO, runCli, summaries, tempDir, writeConfig, type DaemonProcess } from '../helpers/daemon.js';
 import { freePort } from '../helpers/net.js';
 import { parseSamples, value } from '../helpers/prometheus.js';
 import { counters, FakeSource, pipeline } from './fake-source.js';
@@ -14,9 +15,11 @@ import { counters, FakeSource, pipeline } from './fake-source.js';
 const silent = pino({ level: 'silent' });
 const open = browserClosedAfterEach();
 const running: DaemonProcess[] = [];
+const terminals: ChildProcess[] = [];
 const servers: MetricsServer[] = [];
 afterEach(async () => {
   for (const d of running.splice(0)) d.child.kill('SIGKILL');
+  for (const t of terminals.splice(0)) t.kill('SIGKILL');
   await Promise.all(servers.splice(0).map((s) => s.close()));
 });
 
@@ -54,6 +57,44 @@ describe('the dashboard routes', () => {
     const { base } = await serve(new FakeSource(), false);
     expect((await fetch(`${base}/`)).status).toBe(404);
     expect((await fetch(`${base}/api/run`)).status).toBe(404);
+  });
+});
+
+describe('the dashboard by default', () => {
+  it('is on when a person watches (stdout a terminal, outside CI) and off otherwise', async () => {
+    const [grpc, metrics] = [await freePort(), await freePort()];
+    const config = writeConfig(tempDir(), `
+receivers:
+  template/demo: { traces: ${DEMO.traces} }
+processors:
+  timestamp: {}
+  batch_splitter: { max_items: 500 }
+  ratelimit: { events_per_second: 1000 }
+exporters:
+  otlp_grpc: { endpoint: 127.0.0.1:${grpc}, tls: { insecure: true } }
+extensions:
+  sink: { grpc: 127.0.0.1:${grpc} }
+service:
+  duration: 6s
+  telemetry: { metrics: { address: 127.0.0.1:${metrics} } }
+  pipelines:
+    traces: { receivers: [template/demo], processors: [timestamp, batch_splitter, ratelimit], exporters: [otlp_grpc] }
+`);
+    const page = async () => (await fetch(`http://127.0.0.1:${metrics}/`)).status;
+    // As every test's child: CI=true, stdout a pipe.
+    const unattended = runCli(['--config', config]);
+    running.push(unattended);
+    const listening = await unattended.waitFor((l) => l.msg === 'metrics and health endpoint listening');
+    expect(listening.dashboard).toBeUndefined();
+    expect(await page()).toBe(404);
+    expect(await unattended.exited).toBe(0);
+    // In a terminal (script(1) gives the daemon a pseudo-terminal), CI unset. The run ends by itself (duration).
+    const { CI: _ci, ...env } = process.env;
+    const watched = spawn('script', ['-qec', `'${process.execPath}' '${CLI}' --config '${config}'`, '/dev/null'], { env, stdio: 'ignore' });
+    terminals.push(watched);
+    const exited = new Promise<number | null>((r) => watched.on('exit', (code) => r(code)));
+    await expect.poll(() => page().catch(() => 0), { timeout: 20_000, interval: 200 }).toBe(200);
+    expect(await exited).toBe(0);
   });
 });
 
