@@ -386,7 +386,13 @@
         const query = held ? `?epoch=${held.epoch}&seq=${held.seq}` : '';
         const res = await fetch(`api/run${query}`, { cache: 'no-store' });
         if (!res.ok) throw new Error(`HTTP ${res.status}`);
-        held = merge(held, /** @type {RunData} */ (await res.json()));
+        const next = /** @type {RunData} */ (await res.json());
+        // A daemon started again on the same address is another run: its points start over.
+        if (held && next.run_id !== held.run_id) {
+          held = undefined;
+          continue;
+        }
+        held = merge(held, next);
         render(held, held.status);
       } catch {
         if (held) render(held, 'disconnected');

@@ -23,9 +23,9 @@ afterEach(async () => {
   await Promise.all(servers.splice(0).map((s) => s.close()));
 });
 
-async function serve(source: FakeSource, dashboard: boolean) {
-  const recorder = new RunRecorder({ source, log: silent, runId: 'r', version: '0' });
-  const server = new MetricsServer({ source, log: silent, address: '127.0.0.1:0', dashboard: dashboard ? new Dashboard(recorder) : undefined });
+async function serve(source: FakeSource, dashboard: boolean, opts: { runId?: string; address?: string } = {}) {
+  const recorder = new RunRecorder({ source, log: silent, runId: opts.runId ?? 'r', version: '0' });
+  const server = new MetricsServer({ source, log: silent, address: opts.address ?? '127.0.0.1:0', dashboard: dashboard ? new Dashboard(recorder) : undefined });
   servers.push(server);
   return { recorder, base: `http://${await server.start()}` };
 }
@@ -51,6 +51,27 @@ describe('the dashboard routes', () => {
     expect(stale.pipelines[0]!.points.map((p) => p.seq)).toEqual([1, 2, 3]);
     expect((await fetch(`${base}/metrics`)).status).toBe(200);
     expect((await fetch(`${base}/api/run`, { method: 'POST' })).status).toBe(405);
+  });
+
+  it('starts over in an open page when another run serves the same address', async () => {
+    const address = `127.0.0.1:${await freePort()}`;
+    const first = new FakeSource();
+    first.pipelines = [pipeline({ pipeline: 'traces/first', sendingMs: 1000, exporters: { otlp_grpc: counters({ sentEvents: 10 }) } })];
+    const a = await serve(first, true, { runId: 'run-a', address });
+    for (let i = 0; i < 5; i++) a.recorder.sample();
+    const { page, errors, ready } = await open(`http://${address}/`);
+    await ready('[data-pipeline="traces/first"]');
+    await servers.shift()!.close();
+    const second = new FakeSource();
+    second.pipelines = [pipeline({ pipeline: 'traces/second', sendingMs: 1000, exporters: { otlp_grpc: counters({ sentEvents: 10 }) } })];
+    const b = await serve(second, true, { runId: 'run-b', address });
+    b.recorder.sample();
+    await ready('[data-pipeline="traces/second"]');
+    expect(await page.locator('[data-pipeline="traces/first"]').count()).toBe(0);
+    expect(await page.textContent('#run-meta')).toMatch(/^run run-b/);
+    // The new run's one point, not the first run's five.
+    expect(await page.locator('[data-pipeline="traces/second"] [data-chart="rate"] polyline').first().getAttribute('points')).toMatch(/^[\d.]+,[\d.]+$/);
+    expect(errors.filter((e) => !/Failed to load resource|ERR_CONNECTION_REFUSED/.test(e))).toEqual([]);
   });
 
   it('answers 404 at / and /api/run when the dashboard is off', async () => {
