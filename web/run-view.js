@@ -10,8 +10,13 @@
    * @typedef {{ seq: number, t: number, sending_s: number, sent: number, failed: number, retries: number, sent_bytes: number,
    *   rate: number, failed_per_s: number, retries_per_s: number, mb_per_s: number, in_flight: number, rate_target: number | null,
    *   latency_p50_ms: number | null, latency_p99_ms: number | null, stage: number | null }} PipelinePoint
+   * @typedef {{ step: number, phase: string, attempt: number, target_events_per_second: number, sent_events_per_second: number,
+   *   window_ms: number, requests: number, failed_requests: number, retries: number, error_ratio: number,
+   *   latency_p50_ms: number | null, latency_p99_ms: number | null, held: boolean, reasons: string[] }} CapacityStep
+   * @typedef {{ step: number, phase: string, target_events_per_second: number, max_sustained_events_per_second: number,
+   *   steps: CapacityStep[] }} CapacityRun
    * @typedef {{ pipeline: string, signal: string, unit: string, workers: number, state: string, now: PipelinePoint,
-   *   rejected: number, dropped: number, points: PipelinePoint[] }} PipelineRun
+   *   rejected: number, dropped: number, capacity: CapacityRun | null, points: PipelinePoint[] }} PipelineRun
    * @typedef {{ traces: number, metrics: number, logs: number }} PerSignal
    * @typedef {{ seq: number, t: number, events: PerSignal, per_s: PerSignal }} SinkPoint
    * @typedef {{ requests: number, events: number, bytes: number, faultedRequests: number, invalidRequests: number, lateRequests: number }} SignalCounts
@@ -19,7 +24,7 @@
    * @typedef {{ run_id: string, replica: string | null, version: string, started_at: string, updated_at: string, elapsed_s: number,
    *   live: boolean, status: string, interval_s: number, epoch: number, seq: number, pipelines: PipelineRun[], sink: SinkRun | null,
    *   ended_at?: string, exit_code?: number, stop_reason?: string, summary?: Record<string, unknown>[],
-   *   config?: { file: string, content: unknown } | null, capacity?: unknown }} RunData
+   *   config?: { file: string, content: unknown } | null }} RunData
    * @typedef {{ label: string, color: string, dashed?: boolean, values: (number | null)[] }} Line
    */
 
@@ -240,7 +245,9 @@
       tile('In flight', 'in_flight', int(n.in_flight), 'requests'),
       tile('Latency p50 / p99 (ms)', 'latency', `${ms(n.latency_p50_ms)} / ${ms(n.latency_p99_ms)}`),
       tile('Throughput (MB/s)', 'mb_per_s', fixed(n.mb_per_s, 2), 'on the wire'),
-      tile('Stage', 'stage', n.stage === null ? DASH : String(n.stage + 1), n.stage === null ? 'no stages' : 'of ratelimit.stages'));
+      p.capacity
+        ? tile('Capacity step', 'stage', String(p.capacity.step), `${p.capacity.phase} \u00b7 target ${int(p.capacity.target_events_per_second)}`)
+        : tile('Stage', 'stage', n.stage === null ? DASH : String(n.stage + 1), n.stage === null ? 'no stages' : 'of ratelimit.stages'));
     const charts = el('div', { class: 'charts' },
       chart({ title: `Sent vs target (${unit})`, field: 'rate', xs, xMax, format: int, lines: [
         { label: 'sent', color: 'var(--c1)', values: col((x) => x.rate) },
@@ -263,7 +270,7 @@
     const head = el('h2', {}, p.pipeline,
       el('span', { class: `badge ${p.state}`, 'data-field': 'state' }, p.state),
       el('span', { class: 'sub' }, `${p.signal} \u00b7 ${p.workers} worker${p.workers === 1 ? '' : 's'}`));
-    return el('section', { 'data-pipeline': p.pipeline }, head, tiles, charts);
+    return el('section', { 'data-pipeline': p.pipeline }, head, tiles, charts, ...(p.capacity ? [capacityBlock(p.capacity, p.unit)] : []));
   }
 
   /** @param {SinkRun} s @param {number} xMax */
@@ -315,19 +322,30 @@
     return el('section', { 'data-summary-table': '' }, el('h2', {}, 'Summary', el('span', { class: 'sub' }, 'the summary line of each pipeline at exit')), el('div', { class: 'scroll' }, table));
   }
 
-  /** Capacity search: its result, and each step as evidence. @param {unknown} capacity */
-  function capacitySection(capacity) {
-    const c = /** @type {Record<string, unknown>} */ (capacity);
-    const steps = Array.isArray(c.steps) ? /** @type {Record<string, unknown>[]} */ (c.steps) : [];
-    const keys = [...new Set(steps.flatMap((s) => Object.keys(s)))];
-    const cell = (/** @type {unknown} */ v) => (typeof v === 'number' ? (Number.isInteger(v) ? int(v) : fixed(v, 2)) : missing(v) ? DASH : String(v));
-    const result = c.max_sustained_events_per_second;
-    return el('section', { 'data-capacity': '' },
-      el('h2', {}, 'Capacity search'),
-      el('div', { class: 'tiles' }, tile('Highest rate held (events/s)', 'max_sustained_events_per_second', cell(result))),
+  const TEXT_COLUMNS = new Set(['phase', 'result']);
+
+  /** A capacity search: the highest rate held so far (the result once it ended), and each step as evidence. @param {CapacityRun} c @param {string} unit */
+  function capacityBlock(c, unit) {
+    const cols = /** @type {[string, (s: CapacityStep) => string][]} */ ([
+      ['step', (s) => String(s.step)],
+      ['phase', (s) => s.phase],
+      ['attempt', (s) => String(s.attempt)],
+      [`target ${unit}/s`, (s) => int(s.target_events_per_second)],
+      [`sent ${unit}/s`, (s) => int(s.sent_events_per_second)],
+      ['window s', (s) => fixed(s.window_ms / 1000, 1)],
+      ['p50 ms', (s) => ms(s.latency_p50_ms)],
+      ['p99 ms', (s) => ms(s.latency_p99_ms)],
+      ['errors', (s) => `${fixed(100 * s.error_ratio, 1)} %`],
+      ['result', (s) => (s.held ? 'held' : `failed: ${s.reasons.join('; ')}`)],
+    ]);
+    return el('div', { 'data-capacity': '' },
+      el('h3', {}, 'Capacity search'),
+      el('div', { class: 'tiles' },
+        tile(`Highest rate held (${unit}/s)`, 'max_sustained_events_per_second', int(c.max_sustained_events_per_second), 'for a whole window'),
+        tile('Steps measured', 'steps', String(c.steps.length), `${c.steps.filter((s) => s.held).length} held`)),
       el('div', { class: 'scroll' }, el('table', {},
-        el('thead', {}, el('tr', {}, ...keys.map((k) => el('th', {}, k)))),
-        el('tbody', {}, ...steps.map((s) => el('tr', {}, ...keys.map((k) => el('td', {}, cell(s[k])))))))));
+        el('thead', {}, el('tr', {}, ...cols.map(([name]) => el('th', { class: TEXT_COLUMNS.has(name) ? 'text' : '' }, name)))),
+        el('tbody', {}, ...c.steps.map((s) => el('tr', { 'data-step': String(s.step) }, ...cols.map(([name, f]) => el('td', { 'data-col': name, class: TEXT_COLUMNS.has(name) ? 'text' : '' }, f(s)))))))));
   }
 
   /** @param {{ file: string, content: unknown }} config */
@@ -346,8 +364,7 @@
     const summaries = new Map((d.summary ?? []).map((r) => [String(r.pipeline), r]));
     const sections = [...d.pipelines.map((p) => pipelineSection(p, xMax, summaries.get(p.pipeline)))];
     if (d.sink) sections.push(sinkSection(d.sink, xMax));
-    if (d.summary) sections.push(summarySection(d.summary));
-    if (d.capacity) sections.push(capacitySection(d.capacity));
+    if (d.summary && d.summary.length > 0) sections.push(summarySection(d.summary));
     if (d.config) sections.push(configSection(d.config));
     if (sections.length === 0) sections.push(el('p', { class: 'muted' }, 'No pipeline has reported yet.'));
     app.replaceChildren(...sections);

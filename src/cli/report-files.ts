@@ -60,7 +60,6 @@ export class ReportFiles {
       summary: end.summary,
       sink_summary: end.sinkSummary,
       config: this.#config,
-      capacity: null,
     };
     try {
       await writeRunReports(this.files, report);

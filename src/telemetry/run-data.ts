@@ -34,6 +34,21 @@ export interface PipelinePoint {
   stage: number | null;
 }
 
+/** A capacity search's progress, its steps named as `otel-replayd capacity --json` names them. */
+export interface CapacityRun {
+  /** The step in progress. */
+  step: number;
+  phase: 'ramp' | 'narrow';
+  target_events_per_second: number;
+  /** The highest rate held for a whole window so far: the result once the search ends. */
+  max_sustained_events_per_second: number;
+  steps: {
+    step: number; phase: 'ramp' | 'narrow'; attempt: number; target_events_per_second: number; sent_events_per_second: number;
+    window_ms: number; requests: number; failed_requests: number; retries: number; error_ratio: number;
+    latency_p50_ms: number | null; latency_p99_ms: number | null; held: boolean; reasons: string[];
+  }[];
+}
+
 export interface PipelineRun {
   pipeline: string;
   signal: Signal;
@@ -45,6 +60,8 @@ export interface PipelineRun {
   /** Totals of the latest sample that the points do not carry. */
   rejected: number;
   dropped: number;
+  /** The capacity search driving this pipeline, with the evidence of every step so far; null without one. */
+  capacity: CapacityRun | null;
   points: PipelinePoint[];
 }
 

@@ -6,8 +6,8 @@ import type { ExporterCounters } from '../worker/stats.js';
 import { BoundedSeries } from './bounded-series.js';
 import { CounterTracker } from './counter-tracker.js';
 import { latencyOf, PipelineSeries, pipelinePoint, round, type Totals, type WindowStart } from './pipeline-series.js';
-import type { PipelinePoint, PipelineRun, RunData, SinkPoint, SinkRun } from './run-data.js';
-import type { PipelineSnapshot, TelemetrySource } from './source.js';
+import type { CapacityRun, PipelinePoint, PipelineRun, RunData, SinkPoint, SinkRun } from './run-data.js';
+import type { CapacityProgress, PipelineSnapshot, TelemetrySource } from './source.js';
 
 export interface RunRecorderOptions {
   source: TelemetrySource;
@@ -151,6 +151,7 @@ export class RunRecorder {
       now: p.now,
       rejected: p.totals.rejectedEvents,
       dropped: p.totals.droppedEvents,
+      capacity: capacityRun(p.snap.capacity),
       points: p.series.since(from),
     }));
     const s = this.#sink;
@@ -201,6 +202,21 @@ export class RunRecorder {
     else this.#sink = { counts, now, series: new BoundedSeries(this.#maxPoints, mergeSinkPoints) };
     return this.#sink;
   }
+}
+
+function capacityRun(c: CapacityProgress | null | undefined): CapacityRun | null {
+  if (!c) return null;
+  return {
+    step: c.step,
+    phase: c.phase,
+    target_events_per_second: c.target,
+    max_sustained_events_per_second: c.maxSustained,
+    steps: c.steps.map((st) => ({
+      step: st.step, phase: st.phase, attempt: st.attempt, target_events_per_second: st.target, sent_events_per_second: st.sentRate,
+      window_ms: st.windowMs, requests: st.requests, failed_requests: st.failedRequests, retries: st.retries, error_ratio: st.errorRatio,
+      latency_p50_ms: st.p50Ms, latency_p99_ms: st.p99Ms, held: st.held, reasons: st.reasons,
+    })),
+  };
 }
 
 function sinkPoint(seq: number, t: number, counts: SinkCounts, before: SinkPoint | undefined): SinkPoint {

@@ -3,7 +3,10 @@ import { extname } from 'node:path';
 import type { RunData } from './run-data.js';
 import { runPage } from './run-page.js';
 
-/** The run's data at exit plus what only the end of a run knows; `--report` writes it as JSON or HTML. */
+/**
+ * The run's data at exit plus what only the end of a run knows; `--report` writes it as
+ * JSON or HTML. A capacity search's result and evidence are in its pipeline (`capacity`).
+ */
 export interface RunReport extends RunData {
   ended_at: string;
   stop_reason: string;
@@ -14,8 +17,6 @@ export interface RunReport extends RunData {
   sink_summary: unknown;
   /** The config file as written, header values, secret keys and ${env:...} values redacted. */
   config: { file: string; content: unknown } | null;
-  /** A capacity search's result and its steps, when the run was one. */
-  capacity: unknown;
 }
 
 export type ReportFormat = 'html' | 'json';

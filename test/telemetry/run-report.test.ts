@@ -116,39 +116,46 @@ service:
     expect(readFileSync(shot).subarray(1, 4).toString()).toBe('PNG');
   });
 
-  it('shows a capacity search\'s result with every step as its evidence, the ratelimit stage and export latency', async () => {
+  it('shows a capacity search\'s progress from the run, every step as evidence, the ratelimit stage and export latency', async () => {
     const source = new FakeSource();
     // 10 requests in (1.5, 2] ms and 10 in (300, 500] ms.
     const latency = emptyLatency();
     latency.counts[2] = 10;
     latency.counts[16] = 10;
-    source.pipelines = [pipeline({ pipeline: 'traces', rateTarget: 50000, stage: 1, sendingMs: 1000, latency: { otlp_grpc: latency }, exporters: { otlp_grpc: counters({ sentEvents: 48000 }) } })];
+    const step = (n: number, target: number, sentRate: number, held: boolean, reasons: string[] = []) => ({
+      step: n, phase: n < 3 ? 'ramp' as const : 'narrow' as const, attempt: 1, target, sentRate, windowMs: 5000, requests: 100,
+      failedRequests: held ? 0 : 12, retries: 0, errorRatio: held ? 0 : 0.12, p50Ms: 2, p99Ms: held ? 15 : 310, held, reasons,
+    });
+    const capacity = {
+      step: 3, phase: 'narrow' as const, target: 47500, maxSustained: 40000,
+      steps: [step(1, 40000, 39990, true), step(2, 55000, 49870, false, ['sent 91 % of the target', 'errors 12.0 %'])],
+    };
+    source.pipelines = [
+      pipeline({ pipeline: 'traces', rateTarget: 47500, sendingMs: 1000, latency: { otlp_grpc: latency }, capacity, exporters: { otlp_grpc: counters({ sentEvents: 48000 }) } }),
+      pipeline({ pipeline: 'logs', signal: 'logs', rateTarget: 1000, stage: 1, sendingMs: 1000, exporters: { otlp_grpc: counters({ sentEvents: 1000 }) } }),
+    ];
     const recorder = new RunRecorder({ source, log: pino({ level: 'silent' }), runId: 'r', version: '0' });
     recorder.sample();
     recorder.finish();
-    const capacity = {
-      max_sustained_events_per_second: 47500,
-      steps: [
-        { target: 40000, rate: 39990, latency_p99_ms: 12.5, failed: 0, held: 'yes' },
-        { target: 55000, rate: 49870, latency_p99_ms: 310, failed: 120, held: 'no' },
-        { target: 47500, rate: 47480, latency_p99_ms: 15, failed: 0, held: 'yes' },
-      ],
-    };
     const file = join(tempDir(), 'capacity.html');
     const data: RunData = recorder.data();
-    await writeRunReports([file], { ...data, ended_at: data.updated_at, stop_reason: 'capacity found', exit_code: 0, summary: [], sink_summary: null, config: null, capacity });
+    expect(data.pipelines[0]!.capacity).toMatchObject({ step: 3, max_sustained_events_per_second: 40000, steps: [{ target_events_per_second: 40000, held: true }, { held: false }] });
+    await writeRunReports([file], { ...data, ended_at: data.updated_at, stop_reason: 'capacity found', exit_code: 0, summary: [], sink_summary: null, config: null });
     const { page, errors, ready } = await open(pathToFileURL(file).href);
     await ready('[data-capacity]');
-    expect(shown(await page.textContent('[data-capacity] [data-field="max_sustained_events_per_second"] .value'))).toBe(47500);
-    expect(await page.textContent('[data-pipeline="traces"] [data-field="stage"] .value')).toBe('2');
-    expect(await page.textContent('[data-pipeline="traces"] [data-field="latency"] .value')).toBe('2.00 / 496');
-    expect(await page.locator('[data-pipeline="traces"] [data-chart="latency"] polyline').count()).toBe(2);
-    const rows = await page.$$eval('[data-capacity] tbody tr', (trs) => trs.map((tr) => [...tr.children].map((td) => td.textContent)));
+    const traces = '[data-pipeline="traces"]';
+    expect(shown(await page.textContent(`${traces} [data-capacity] [data-field="max_sustained_events_per_second"] .value`))).toBe(40000);
+    expect(await page.textContent(`${traces} [data-field="stage"] .value`)).toBe('3');
+    expect(await page.textContent(`${traces} [data-field="stage"] .note`)).toBe('narrow \u00b7 target 47,500');
+    const rows = await page.$$eval(`${traces} [data-capacity] tbody tr`, (trs) => trs.map((tr) => [...tr.children].map((td) => td.textContent)));
     expect(rows).toEqual([
-      ['40,000', '39,990', '12.50', '0', 'yes'],
-      ['55,000', '49,870', '310', '120', 'no'],
-      ['47,500', '47,480', '15', '0', 'yes'],
+      ['1', 'ramp', '1', '40,000', '39,990', '5.0', '2.00', '15.0', '0.0 %', 'held'],
+      ['2', 'ramp', '1', '55,000', '49,870', '5.0', '2.00', '310', '12.0 %', 'failed: sent 91 % of the target; errors 12.0 %'],
     ]);
+    expect(await page.textContent(`${traces} [data-field="latency"] .value`)).toBe('2.00 / 496');
+    expect(await page.locator(`${traces} [data-chart="latency"] polyline`).count()).toBe(2);
+    expect(await page.textContent('[data-pipeline="logs"] [data-field="stage"] .value')).toBe('2');
+    expect(await page.locator('[data-pipeline="logs"] [data-capacity]').count()).toBe(0);
     expect(errors).toEqual([]);
   });
 
