@@ -241,10 +241,15 @@
       tile(`Target (${unit})`, 'rate_target', int(n.rate_target)),
       tile(`Sent ${p.unit}`, 'sent', int(n.sent), `${fixed(n.sending_s, 1)} s sending`),
       tile('Failed', 'failed', int(n.failed), `rejected ${int(p.rejected)} \u00b7 dropped ${int(p.dropped)}`, { bad: n.failed > 0 }),
-      tile('Retries', 'retries', int(n.retries), `${fixed(n.retries_per_s, 1)} /s`),
+      tile('Retries', 'retries', int(n.retries), summary ? undefined : `${fixed(n.retries_per_s, 1)} /s`),
       tile('In flight', 'in_flight', int(n.in_flight), 'requests'),
-      tile('Latency p50 / p99 (ms)', 'latency', `${ms(n.latency_p50_ms)} / ${ms(n.latency_p99_ms)}`),
-      tile('Throughput (MB/s)', 'mb_per_s', fixed(n.mb_per_s, 2), 'on the wire'),
+      // A finished run's tiles show the whole run where its summary line has it, not the last window.
+      summary && summary.latency_p50_ms !== undefined
+        ? tile('Latency p50 / p99, whole run (ms)', 'latency', `${ms(/** @type {number | null} */ (summary.latency_p50_ms))} / ${ms(/** @type {number | null} */ (summary.latency_p99_ms))}`)
+        : tile('Latency p50 / p99 (ms)', 'latency', `${ms(n.latency_p50_ms)} / ${ms(n.latency_p99_ms)}`),
+      summary
+        ? tile('Throughput, whole run (MB/s)', 'mb_per_s', fixed(/** @type {number} */ (summary.mb_per_s), 3), 'on the wire')
+        : tile('Throughput (MB/s)', 'mb_per_s', fixed(n.mb_per_s, 2), 'on the wire'),
       p.capacity
         ? tile('Capacity step', 'stage', String(p.capacity.step), `${p.capacity.phase} \u00b7 target ${int(p.capacity.target_events_per_second)}`)
         : tile('Stage', 'stage', n.stage === null ? DASH : String(n.stage + 1), n.stage === null ? 'no stages' : 'of ratelimit.stages'));
@@ -273,8 +278,8 @@
     return el('section', { 'data-pipeline': p.pipeline }, head, tiles, charts, ...(p.capacity ? [capacityBlock(p.capacity, p.unit)] : []));
   }
 
-  /** @param {SinkRun} s @param {number} xMax */
-  function sinkSection(s, xMax) {
+  /** @param {SinkRun} s @param {number} xMax @param {boolean} live */
+  function sinkSection(s, xMax, live) {
     // Signals nothing was sent for would only add zeros.
     const active = Object.keys(s.counts).filter((sig) => {
       const c = /** @type {SignalCounts} */ (s.counts[sig]);
@@ -285,7 +290,8 @@
     const tiles = el('div', { class: 'tiles' }, ...signals.flatMap((sig) => {
       const c = /** @type {SignalCounts} */ (s.counts[sig]);
       const rate = s.now.per_s[/** @type {keyof PerSignal} */ (sig)];
-      return [tile(`${sig} received`, `${sig}.events`, int(c.events), `${int(rate)} /s \u00b7 ${int(c.requests)} requests`,
+      // A finished run's last window is its drain, when nothing arrives: the chart has the rates.
+      return [tile(`${sig} received`, `${sig}.events`, int(c.events), live ? `${int(rate)} /s \u00b7 ${int(c.requests)} requests` : `${int(c.requests)} requests`,
         { bad: c.invalidRequests > 0 })];
     }), tile('Faulted / invalid / late requests', 'problems', signals.map((sig) => {
       const c = /** @type {SignalCounts} */ (s.counts[sig]);
@@ -363,7 +369,7 @@
     const xMax = Math.max(d.elapsed_s, ...d.pipelines.map((p) => p.points.at(-1)?.t ?? 0), d.live ? 10 : 1);
     const summaries = new Map((d.summary ?? []).map((r) => [String(r.pipeline), r]));
     const sections = [...d.pipelines.map((p) => pipelineSection(p, xMax, summaries.get(p.pipeline)))];
-    if (d.sink) sections.push(sinkSection(d.sink, xMax));
+    if (d.sink) sections.push(sinkSection(d.sink, xMax, d.live));
     if (d.summary && d.summary.length > 0) sections.push(summarySection(d.summary));
     if (d.config) sections.push(configSection(d.config));
     if (sections.length === 0) sections.push(el('p', { class: 'muted' }, 'No pipeline has reported yet.'));

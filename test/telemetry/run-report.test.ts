@@ -101,6 +101,7 @@ service:
     expect(shown(await cell('duration s'))).toBe(summary.duration_s);
     expect(shown(await page.textContent('[data-pipeline="traces"] [data-field="sent"] .value'))).toBe(summary.sent_spans);
     expect(shown(await page.textContent('[data-pipeline="traces"] [data-field="rate"] .value'))).toBe(summary.rate);
+    expect(shown(await page.textContent('[data-pipeline="traces"] [data-field="mb_per_s"] .value'))).toBe(summary.mb_per_s);
     expect(shown(await page.textContent('[data-sink] [data-field="traces.events"] .value'))).toBe(received);
     expect(await page.textContent('#status')).toBe('finished');
     expect(await page.locator('[data-pipeline="traces"] [data-chart="rate"] polyline').count()).toBe(2);
