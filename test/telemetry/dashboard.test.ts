@@ -14,6 +14,8 @@ import { counters, FakeSource, pipeline } from './fake-source.js';
 
 const silent = pino({ level: 'silent' });
 const open = browserClosedAfterEach();
+/** A daemon, its sink and a browser on two cores shared with other suites. */
+const E2E_TIMEOUT_MS = 90_000;
 const running: DaemonProcess[] = [];
 const terminals: ChildProcess[] = [];
 const servers: MetricsServer[] = [];
@@ -116,7 +118,7 @@ service:
     const exited = new Promise<number | null>((r) => watched.on('exit', (code) => r(code)));
     await expect.poll(() => page().catch(() => 0), { timeout: 20_000, interval: 200 }).toBe(200);
     expect(await exited).toBe(0);
-  });
+  }, E2E_TIMEOUT_MS);
 });
 
 /** Everything the page shows that the test compares, read in one go so it comes from one update. */
@@ -226,5 +228,5 @@ service:
     expect(received.traces!.events).toBeGreaterThanOrEqual(shown(shownNow.sink['traces.events']!));
     // Once the daemon is gone the page says so instead of showing stale numbers as live.
     await page.waitForFunction(() => document.getElementById('status')!.textContent === 'disconnected', undefined, { timeout: 10_000 });
-  });
+  }, E2E_TIMEOUT_MS);
 });

@@ -13,6 +13,8 @@ import { freePort } from '../helpers/net.js';
 import { counters, FakeSource, pipeline } from './fake-source.js';
 
 const open = browserClosedAfterEach();
+/** A daemon, its sink and a browser on two cores shared with other suites. */
+const E2E_TIMEOUT_MS = 90_000;
 const running: DaemonProcess[] = [];
 afterEach(() => {
   for (const d of running.splice(0)) d.child.kill('SIGKILL');
@@ -115,7 +117,7 @@ service:
     expect(errors).toEqual([]);
     const shot = await saveScreenshot(page, 'report.png', { fullPage: true });
     expect(readFileSync(shot).subarray(1, 4).toString()).toBe('PNG');
-  });
+  }, E2E_TIMEOUT_MS);
 
   it('shows a capacity search\'s progress from the run, every step as evidence, the ratelimit stage and export latency', async () => {
     const source = new FakeSource();
