@@ -10,10 +10,11 @@ interface Assets {
 
 let assets: Assets | undefined;
 
-/** The run view's stylesheet and script (web/), read once. */
+/** The run view's stylesheet and script (web/: the chart kit, then the view that uses it), read once. */
 function loadAssets(): Assets {
   const dir = join(packageRoot(), 'web');
-  assets ??= { css: readFileSync(join(dir, 'run-view.css'), 'utf8'), js: readFileSync(join(dir, 'run-view.js'), 'utf8') };
+  const read = (name: string): string => readFileSync(join(dir, name), 'utf8');
+  assets ??= { css: read('run-view.css'), js: `${read('view-kit.js')}\n${read('run-view.js')}` };
   return assets;
 }
 
