@@ -24,6 +24,7 @@ COPY --from=build /app/dist/src ./dist/src
 COPY proto ./proto
 COPY templates ./templates
 COPY config ./config
+COPY web ./web
 COPY deploy/config.yaml /etc/otel-replayd/config.yaml
 # The bin is the compiled CLI itself (it starts with #!/usr/bin/env node), so the
 # daemon is PID 1 and receives `docker kill -s HUP` (reload) and SIGTERM (drain) directly.

@@ -5,7 +5,8 @@
  * 1. stamp-only throughput on one core vs a naive protobufjs decode/copy/encode per send;
  * 2. the raw transport ceiling (compiled frames sent as they are, no stamping) over gRPC
  *    and HTTP into the sink running in its own process;
- * 3. end to end: the daemon as a child process replaying the same template into that sink;
+ * 3. end to end: the daemon as a child process replaying the same template into that sink,
+ *    also with the live dashboard on and polled, against off (bench/dashboard.ts);
  * 4. peak RSS of the daemon over a longer run, sampled early and late;
  * 5. time to generate the seed tool's default dataset;
  * 6. record throughput and inspect speed on a ≥ 500 MB recording (bench/record.ts).
@@ -22,6 +23,7 @@ import { packageRoot } from '../src/package-root.js';
 import { rssMb, spawnJsonLines, type LogLine } from './child-process.js';
 import { compareWithBaseline } from './baseline.js';
 import { formatInspectBench, formatRecordBench, runInspectBench, runRecordBench } from './record.js';
+import { formatDashboardCost, measureDashboardCost, measureDashboardWork } from './dashboard.js';
 import { formatStampBench, runStampBench } from './stamp.js';
 
 const ROOT = packageRoot();
@@ -41,7 +43,9 @@ async function makeTemplate(dir: string, traces: number): Promise<string> {
   return join(dir, 'bench-traces.pb');
 }
 
-function daemonConfig(dir: string, name: string, template: string, exporter: string, seconds: number, rate?: number): string {
+/** `dashboard` set: /metrics on a free port, with the dashboard on or off; unset: no telemetry server. */
+function daemonConfig(dir: string, name: string, template: string, exporter: string, seconds: number, rate?: number, dashboard?: boolean): string {
+  const telemetry = dashboard === undefined ? 'metrics: { address: none }' : `dashboard: ${dashboard}, metrics: { address: 127.0.0.1:0 }`;
   const limit = rate ? ', ratelimit' : '';
   const file = join(dir, `${name}.yaml`);
   writeFileSync(file, `
@@ -57,7 +61,7 @@ exporters:
   ${exporter}
 service:
   duration: ${seconds}s
-  telemetry: { stats_interval: 5s, metrics: { address: none } }
+  telemetry: { stats_interval: 5s, ${telemetry} }
   pipelines:
     traces/bench: { receivers: [template/bench], processors: [id_regen, timestamp, jitter, batch_splitter${limit}], exporters: [${exporter.split(':')[0]}] }
 `);
@@ -175,6 +179,15 @@ async function main(): Promise<void> {
         );
       }
       out.transports = rows;
+
+      const grpcExporter = `otlp_grpc: { endpoint: ${grpcAddr}, tls: { insecure: true }, max_in_flight: 4 }`;
+      const dashboard = await measureDashboardCost(CLI, {
+        off: daemonConfig(dir, 'dashboard-off', template, grpcExporter, seconds, undefined, false),
+        on: daemonConfig(dir, 'dashboard-on', template, grpcExporter, seconds, undefined, true),
+      }, seconds);
+      const dashboardWork = measureDashboardWork();
+      console.log(formatDashboardCost(dashboard, dashboardWork));
+      out.dashboard = { ...dashboard, work: dashboardWork };
 
       // The long run is rate limited at half what gRPC just reached, so the rate is
       // attainable and we can check it is held, measured at the sink.

@@ -9,8 +9,10 @@ const USAGE = `otel-replayd — replays OpenTelemetry traces, metrics and logs t
 
 Usage:
   otel-replayd [run] --config FILE [--log-level LEVEL] [--allow-export-failures]
+               [--report run.html|run.json]...
                                           run the pipelines in FILE (SIGHUP reloads it;
-                                          see: run --help)
+                                          see: run --help); --report writes the run's
+                                          charts, summary and config (secrets redacted)
   otel-replayd send traces|metrics|logs [--template FILE | --generate] [--rate N]
                [--duration D] [--workers W] [--endpoint URL] [--protocol P] [--header k=v]...
                [--insecure] [--service NAME] [--attribute k=v]... [--print-config]

@@ -8,7 +8,11 @@ import type { Capacity } from '../service/capacity.js';
 import { preflight } from '../service/preflight.js';
 import { Supervisor } from '../service/supervisor.js';
 import { snakeCased } from '../snake-case.js';
-import { startSink, writeReport, type Sink } from '../sink/index.js';
+import { startSink, writeReport, type Sink, type SinkReport } from '../sink/index.js';
+import { Dashboard } from '../telemetry/dashboard.js';
+import { RunRecorder } from '../telemetry/run-recorder.js';
+import { packageVersion } from '../package-root.js';
+import { checkReportFile, ReportFiles } from './report-files.js';
 import { MetricsServer } from '../telemetry/metrics-server.js';
 import { summarize, warnLate } from '../sink/report.js';
 import { StatsReporter, type PipelineSummary } from '../telemetry/stats-reporter.js';
@@ -19,6 +23,7 @@ import { RecorderExtension } from './recorder-extension.js';
 const USAGE = `otel-replayd — run the pipelines of a config
 
 Usage: otel-replayd [run] --config FILE [--log-level LEVEL] [--replica I/N] [--allow-export-failures]
+                          [--report FILE.html|FILE.json]...
 
   -c, --config FILE    the config (YAML); - reads it from stdin, and relative paths in
                        it then resolve against the current folder
@@ -31,6 +36,9 @@ Usage: otel-replayd [run] --config FILE [--log-level LEVEL] [--replica I/N] [--a
   --allow-export-failures
                        exit 0 even if requests failed permanently (as
                        service.allow_export_failures: true does)
+  --report FILE        at exit, write the run's charts, summary and config (secrets
+                       redacted) as one self-contained FILE.html or as FILE.json;
+                       repeatable
   -h, --help           this help
 
 Signals: SIGHUP reloads FILE (a bad file is logged and the pipelines keep running);
@@ -49,11 +57,13 @@ export async function main(args: string[]): Promise<number> {
   let flagLevel: string | undefined;
   let allowExportFailures = false;
   const overrides: ConfigOverrides = {};
+  let reports: string[] = [];
   try {
     const { values } = parseArgs({
       args: args[0] === 'run' ? args.slice(1) : args,
       options: {
         config: { type: 'string', short: 'c' }, 'log-level': { type: 'string' }, 'allow-export-failures': { type: 'boolean' }, replica: { type: 'string' },
+        report: { type: 'string', multiple: true },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -68,6 +78,7 @@ export async function main(args: string[]): Promise<number> {
     allowExportFailures = values['allow-export-failures'] === true;
     if (!file) throw new UsageError('--config is required');
     if (values.replica !== undefined) overrides.replica = replicaFlagOf(values.replica);
+    reports = (values.report ?? []).map(checkReportFile);
     // Checked before the config is read, so a typo is reported as what it is.
     logLevelOf(flagLevel, process.env, 'info');
   } catch (err) {
@@ -84,7 +95,7 @@ export async function main(args: string[]): Promise<number> {
     }
     throw err;
   }
-  return runDaemon(checked, { file, flagLevel, allowExportFailures, overrides });
+  return runDaemon(checked, { file, flagLevel, allowExportFailures, overrides, reports });
 }
 
 export interface Checked {
@@ -110,13 +121,13 @@ export function checkConfig(cfg: ReplaydConfig): Checked {
  */
 export async function runDaemon(
   checked: Checked,
-  opts: { file: string; flagLevel: string | undefined; allowExportFailures: boolean; overrides?: ConfigOverrides },
+  opts: { file: string; flagLevel: string | undefined; allowExportFailures: boolean; overrides?: ConfigOverrides; reports?: string[] },
 ): Promise<number> {
   const { cfg, capacity } = checked;
   const logLevel = logLevelOf(opts.flagLevel, process.env, cfg.service.telemetry.logLevel);
   const log = createLogger({ level: logLevel });
   logCapacity(log, capacity);
-  return new Daemon(cfg, opts.file, log, logLevel, { overrides: opts.overrides, allowExportFailures: opts.allowExportFailures }).run();
+  return new Daemon(cfg, opts.file, log, logLevel, { overrides: opts.overrides, allowExportFailures: opts.allowExportFailures, reports: opts.reports }).run();
 }
 
 export function logCapacity(log: Logger, c: Capacity): void {
@@ -144,6 +155,8 @@ export interface DaemonOptions {
   driver?: Driver;
   /** Log to stderr, workers too (stdout carries a command's result). */
   stderr?: boolean;
+  /** `--report` files (.html, .json) written at exit. */
+  reports?: string[];
 }
 
 export class Daemon {
@@ -168,6 +181,8 @@ export class Daemon {
   private stopReason: string | undefined;
 
   private readonly driver: Driver | undefined;
+  private readonly reports: ReportFiles;
+  private runRecorder: RunRecorder | undefined;
 
   constructor(cfg: ReplaydConfig, file: string, log: Logger, logLevel: string, opts: DaemonOptions = {}) {
     const allowExportFailures = opts.allowExportFailures ?? false;
@@ -175,6 +190,7 @@ export class Daemon {
     this.file = file;
     this.overrides = opts.overrides ?? {};
     this.driver = opts.driver;
+    this.reports = new ReportFiles(opts.reports ?? [], cfg.file);
     this.allowExportFailures = allowExportFailures;
     this.log = log;
     this.supervisor = new Supervisor({ log, logLevel, pretty: prettyByDefault(), stderr: opts.stderr });
@@ -260,10 +276,20 @@ export class Daemon {
       }
     }
     const address = service.telemetry.metricsAddress;
+    const dashboard = address !== undefined && (service.telemetry.dashboard ?? prettyByDefault());
+    if ((dashboard || this.reports.files.length > 0) && this.signals === 0) {
+      const sink = this.sink;
+      this.runRecorder = new RunRecorder({
+        source: this.supervisor, log: this.log, runId: service.replicas.runId, version: packageVersion(), sinkCounts: sink && (() => sink.counts()),
+        replica: service.replicas.count > 1 ? `${service.replicas.index}/${service.replicas.count}` : null,
+      });
+      this.runRecorder.start();
+    }
     if (address && this.signals === 0) {
-      this.metrics = new MetricsServer({ source: this.supervisor, address, log: this.log });
+      const view = dashboard && this.runRecorder ? new Dashboard(this.runRecorder) : undefined;
+      this.metrics = new MetricsServer({ source: this.supervisor, address, log: this.log, dashboard: view });
       const bound = await this.metrics.start();
-      this.log.info({ address: bound }, 'metrics and health endpoint listening');
+      this.log.info({ address: bound, dashboard: view ? `http://${bound}/` : undefined }, 'metrics and health endpoint listening');
     }
     if (this.signals > 0) return undefined;
     this.reporter.start();
@@ -337,6 +363,7 @@ export class Daemon {
     try {
       const r = await this.supervisor.reload(next);
       this.cfg = next;
+      this.reports.configLoaded(next.file);
       this.reporter.replica = next.service.replicas;
       this.log.info(r, 'reloaded');
     } catch (err) {
@@ -371,6 +398,7 @@ export class Daemon {
   private async finish(): Promise<void> {
     this.reporter.stop();
     const ran = this.reporter.summary();
+    const summary = ran.map((s) => this.reporter.summaryLine(s));
     const result = resultLogger(this.log);
     if (ran.length === 0 && !this.listenFailed) {
       result.info({ reason: this.stopReason, pipelines: Object.keys(this.cfg.service.pipelines) }, 'stopped before any pipeline started: nothing was sent');
@@ -378,6 +406,7 @@ export class Daemon {
     this.judgeFailures(ran);
     await this.metrics?.close();
     await this.recorder?.finish();
+    let sinkSummary: SinkReport | null = null;
     if (this.sink) {
       // Closed first, as the sink command does: in-flight calls finish, verification catches
       // up, and the report's rates cover the serving time only.
@@ -388,7 +417,14 @@ export class Daemon {
       result.info({ received: snakeCased(received), verification }, 'sink extension summary');
       warnLate(this.log, summarize(received, undefined, 0).total.lateRequests);
       const reportFile = this.cfg.extensions.sink?.report;
-      if (reportFile) await writeReport(reportFile, await this.sink.report());
+      if (reportFile || this.reports.files.length > 0) sinkSummary = await this.sink.report();
+      if (reportFile && sinkSummary) await writeReport(reportFile, sinkSummary);
+    }
+    // After the sink closed, so the last point holds everything it received.
+    this.runRecorder?.finish();
+    if (this.runRecorder) {
+      const run = { stopReason: this.stopReason ?? 'not started', exitCode: this.exitCode(), summary, sinkSummary };
+      await this.reports.write(this.runRecorder, run, this.log);
     }
   }
 }

@@ -30,7 +30,7 @@ export function describeConfig(cfg: ReplaydConfig): string {
   lines.push(
     'service:',
     `  duration ${service.durationMs === 0 ? 'until stopped' : formatDuration(service.durationMs)}, shutdown_timeout ${formatDuration(service.shutdownTimeoutMs)}`,
-    `  stats every ${formatDuration(t.statsIntervalMs)}, metrics ${t.metricsAddress ?? 'disabled'}, log level ${t.logLevel}`,
+    `  stats every ${formatDuration(t.statsIntervalMs)}, metrics ${t.metricsAddress ?? 'disabled'}, dashboard ${dashboardWord(t.dashboard)}, log level ${t.logLevel}`,
   );
   const r = service.replicas;
   if (r.count > 1) lines.push(`  replica ${r.index} of ${r.count} (index from ${r.from}): every rate is split over the ${r.count} replicas`);
@@ -39,6 +39,10 @@ export function describeConfig(cfg: ReplaydConfig): string {
   }
   const text = lines.join('\n');
   return cfg.fromEnv ? cfg.fromEnv.hideText(text) : text;
+}
+
+function dashboardWord(on: boolean | undefined): string {
+  return on === undefined ? 'when a person watches' : on ? 'on' : 'off';
 }
 
 function describeAll<C extends ComponentConfig, F extends ComponentFactory<C>>(all: Record<string, C>, registry: Registry<F>): string[] {

@@ -29,6 +29,7 @@ export const REPLICAS_KEYS: KeyTable = {
 export const TELEMETRY_KEYS: KeyTable = {
   stats_interval: { doc: 'How often a stats line is logged.', default: '5s' },
   metrics: { doc: 'Prometheus /metrics and /healthz, see the telemetry.metrics table.' },
+  dashboard: { doc: 'Serve a live dashboard of the run at / on the metrics address (true or false); default: on when stdout is a terminal outside CI (a person watches), else off.' },
   logs: { doc: 'Log settings, see the telemetry.logs table.' },
 };
 
@@ -71,6 +72,10 @@ export function parseService(raw: unknown, problems: ConfigProblem[], env: Env =
     const bad = checkHostPort(address, { listen: true });
     if (bad) metrics.problem('address', bad);
     telemetry.metricsAddress = address;
+  }
+  if (t.has('dashboard')) {
+    telemetry.dashboard = t.bool('dashboard');
+    if (telemetry.dashboard && !telemetry.metricsAddress) t.problem('dashboard', 'is served on service.telemetry.metrics.address, which is disabled: give it a host:port');
   }
   // A missing `service` is reported once, at the top level, not again for its pipelines.
   if (raw !== undefined) s.value('pipelines');

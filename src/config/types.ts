@@ -89,6 +89,8 @@ export interface ServiceConfig {
     statsIntervalMs: number;
     /** host:port for /metrics and /healthz; undefined = disabled. */
     metricsAddress?: string;
+    /** Serve the live dashboard on the metrics address; undefined = when a person watches (see prettyByDefault). */
+    dashboard?: boolean;
     logLevel: string;
   };
   pipelines: Record<string, PipelineConfig>;

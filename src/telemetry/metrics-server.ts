@@ -5,6 +5,7 @@ import { ReplaydError } from '../errors.js';
 import type { ExporterCounters } from '../worker/stats.js';
 import { CounterTracker } from './counter-tracker.js';
 import { LatencyMetric } from './latency-metric.js';
+import { Dashboard } from './dashboard.js';
 import { isTerminal } from './pipeline-state.js';
 import { formatHostPort, listen } from '../host-port.js';
 import { DEFAULT_METRICS_ADDRESS, parseListenAddress, type ListenAddress } from './listen-address.js';
@@ -15,6 +16,8 @@ export interface MetricsServerOptions {
   log: Logger;
   /** `host:port`; defaults to loopback. A container that is scraped needs `0.0.0.0:8890`. */
   address?: string;
+  /** Also serve the live dashboard at `/` (and its data at `/api/run`). */
+  dashboard?: Dashboard;
 }
 
 /** The config key the address comes from: errors name it so the user knows what to change. */
@@ -56,6 +59,7 @@ export class MetricsServer {
   readonly #rateAchieved: Gauge<string>;
   readonly #up: Gauge<string>;
   readonly #reloads: Counter<string>;
+  readonly #dashboard: Dashboard | undefined;
   #server: Server | undefined;
 
   constructor(opts: MetricsServerOptions) {
@@ -67,6 +71,7 @@ export class MetricsServer {
     this.#source = s;
     this.#log = opts.log;
     this.#listen = parseListenAddress(opts.address ?? DEFAULT_METRICS_ADDRESS, SETTING);
+    this.#dashboard = opts.dashboard;
 
     const registers = [this.#registry];
     const exporterLabels = ['pipeline', 'exporter', 'signal'];
@@ -91,7 +96,7 @@ export class MetricsServer {
     return listen(server, host, port, { code: 'ERR_METRICS_LISTEN', setting: SETTING }).then(
       (boundPort) => {
         const bound = formatHostPort(host, boundPort);
-        this.#log.debug({ address: bound }, 'serving /metrics and /healthz');
+        this.#log.debug({ address: bound, dashboard: this.#dashboard !== undefined }, 'serving /metrics and /healthz');
         return bound;
       },
       (err: unknown) => {
@@ -113,13 +118,19 @@ export class MetricsServer {
   }
 
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const path = (req.url ?? '/').split('?', 1)[0];
-    if (path !== '/metrics' && path !== '/healthz') return reply(req, res, 404, 'text/plain; charset=utf-8', 'not found\n');
+    const url = new URL(req.url ?? '/', 'http://replayd');
+    const path = url.pathname;
+    const page = this.#dashboard && Dashboard.PATHS.has(path);
+    if (path !== '/metrics' && path !== '/healthz' && !page) return reply(req, res, 404, 'text/plain; charset=utf-8', 'not found\n');
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.setHeader('Allow', 'GET, HEAD');
       return reply(req, res, 405, 'text/plain; charset=utf-8', 'method not allowed\n');
     }
     try {
+      if (page) {
+        const r = this.#dashboard!.reply(path, url.searchParams)!;
+        return reply(req, res, 200, r.contentType, r.body, { 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff' });
+      }
       if (path === '/healthz') {
         const status = this.#source.health();
         // Waiting for service.start_at is ready: everything that can fail has loaded, and a
@@ -175,7 +186,7 @@ export class MetricsServer {
   }
 }
 
-function reply(req: IncomingMessage, res: ServerResponse, code: number, contentType: string, body: string): void {
-  res.writeHead(code, { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(body) });
+function reply(req: IncomingMessage, res: ServerResponse, code: number, contentType: string, body: string, headers: Record<string, string> = {}): void {
+  res.writeHead(code, { ...headers, 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(body) });
   res.end(req.method === 'HEAD' ? undefined : body);
 }

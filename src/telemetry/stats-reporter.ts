@@ -131,23 +131,26 @@ export class StatsReporter {
     this.#observe();
     const all = [...this.#latest.values()];
     const out = resultLogger(this.#log);
-    for (const s of all) {
-      out.info({
-        ...this.#lineBase(s),
-        sent_bytes: s.sentBytes,
-        sent_uncompressed_bytes: s.sentUncompressedBytes,
-        sent_requests: s.sentRequests,
-        failed_requests: s.failedRequests,
-        cycles: s.cycles,
-        duration_s: round(s.durationMs / 1000, 3),
-        mb_per_s: s.mbPerS,
-        latency_p50_ms: ms(s.latencyP50Ms),
-        latency_p99_ms: ms(s.latencyP99Ms),
-        ...breakdown(s, s.latency),
-        ...failures(s),
-      }, 'summary');
-    }
+    for (const s of all) out.info(this.summaryLine(s), 'summary');
     return all;
+  }
+
+  /** The fields of a pipeline's "summary" line, as logged (the run report carries them too). */
+  summaryLine(s: PipelineSummary): Record<string, unknown> {
+    return {
+      ...this.#lineBase(s),
+      sent_bytes: s.sentBytes,
+      sent_uncompressed_bytes: s.sentUncompressedBytes,
+      sent_requests: s.sentRequests,
+      failed_requests: s.failedRequests,
+      cycles: s.cycles,
+      duration_s: round(s.durationMs / 1000, 3),
+      mb_per_s: s.mbPerS,
+      latency_p50_ms: ms(s.latencyP50Ms),
+      latency_p99_ms: ms(s.latencyP99Ms),
+      ...breakdown(s, s.latency),
+      ...failures(s),
+    };
   }
 
   #report(): void {

@@ -116,6 +116,24 @@ describe('service and sink settings', () => {
     expectProblem(problemsOf(dir, cfg), 'extensions.sink.max_rate', 'must be a positive number, got 0');
   });
 
+  it('dashboard is true, false or unset (when a person watches), and needs the metrics address it is served on', async () => {
+    const { parseConfig } = await import('../../src/config/load.js');
+    const telemetryOf = (telemetry: object) => {
+      const cfg = baseConfig();
+      cfg.service.telemetry = telemetry;
+      return parseConfig(JSON.stringify(cfg), `${dir}/c.yaml`, {}).service.telemetry;
+    };
+    expect(telemetryOf({}).dashboard).toBeUndefined();
+    expect(telemetryOf({ dashboard: true }).dashboard).toBe(true);
+    expect(telemetryOf({ dashboard: 'false' }).dashboard).toBe(false);
+    expect(telemetryOf({ dashboard: false, metrics: { address: 'none' } }).dashboard).toBe(false);
+    const cfg = baseConfig();
+    cfg.service.telemetry = { dashboard: true, metrics: { address: 'none' } };
+    expectProblem(problemsOf(dir, cfg), 'service.telemetry.dashboard', /^is served on service.telemetry.metrics.address, which is disabled/);
+    cfg.service.telemetry = { dashboard: 'yes' };
+    expectProblem(problemsOf(dir, cfg), 'service.telemetry.dashboard', 'must be true or false, got "yes"');
+  });
+
   it('the sink needs grpc or http, valid addresses and an existing report folder', () => {
     const cfg = baseConfig();
     cfg.extensions = { sink: { verify: true } };

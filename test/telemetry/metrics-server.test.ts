@@ -6,28 +6,8 @@ import { ConfigError } from '../../src/errors.js';
 import { MetricsServer } from '../../src/telemetry/metrics-server.js';
 import { LatencyHistogram } from '../../src/worker/latency-histogram.js';
 import type { HealthStatus } from '../../src/telemetry/source.js';
+import { parseSamples, value } from '../helpers/prometheus.js';
 import { counters, FakeSource, pipeline } from './fake-source.js';
-
-interface Sample { name: string; labels: Record<string, string>; value: number }
-
-/** Parses Prometheus text exposition samples (comments skipped). */
-function parseSamples(text: string): Sample[] {
-  const out: Sample[] = [];
-  for (const line of text.split('\n')) {
-    const m = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
-    if (!m) continue;
-    const labels: Record<string, string> = {};
-    for (const l of (m[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)) labels[l[1]!] = l[2]!;
-    out.push({ name: m[1]!, labels, value: Number(m[3]) });
-  }
-  return out;
-}
-
-function value(samples: Sample[], name: string, labels: Record<string, string> = {}): number | undefined {
-  const hits = samples.filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v));
-  if (hits.length > 1) throw new Error(`${name} ${JSON.stringify(labels)} matches ${hits.length} series`);
-  return hits[0]?.value;
-}
 
 const servers: MetricsServer[] = [];
 const silent = pino({ level: 'silent' });
