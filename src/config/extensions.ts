@@ -39,14 +39,7 @@ export function parseRecorder(raw: unknown, baseDir: string, path: string, probl
     signals: [...SIGNAL_NAMES],
     redact: [],
   };
-  for (const key of ['grpc', 'http'] as const) {
-    const addr = s.string(key);
-    if (addr === undefined) continue;
-    const bad = checkHostPort(addr, { listen: true });
-    if (bad) s.problem(key, bad);
-    cfg[key] = addr;
-  }
-  if (!s.has('grpc') && !s.has('http')) problems.push({ path, message: 'needs at least one of grpc, http' });
+  readListenAddresses(s, cfg, path, problems);
   if (s.has('max_size')) cfg.maxSize = s.size('max_size', { max: Number.MAX_SAFE_INTEGER }) ?? Infinity;
   const signals = s.value('signals');
   if (signals !== undefined) {
@@ -73,14 +66,7 @@ export function parseRecorder(raw: unknown, baseDir: string, path: string, probl
 export function parseSink(raw: unknown, baseDir: string, path: string, problems: ConfigProblem[]): SinkExtensionConfig {
   const s = new Section(raw, path, SINK_KEYS, problems);
   const cfg: SinkExtensionConfig = { verify: s.bool('verify') };
-  for (const key of ['grpc', 'http'] as const) {
-    const addr = s.string(key);
-    if (addr === undefined) continue;
-    const bad = checkHostPort(addr, { listen: true });
-    if (bad) s.problem(key, bad);
-    cfg[key] = addr;
-  }
-  if (!s.has('grpc') && !s.has('http')) problems.push({ path, message: 'needs at least one of grpc, http' });
+  readListenAddresses(s, cfg, path, problems);
   const maxRate = s.number('max_rate', { positive: true });
   if (maxRate !== undefined) cfg.maxRate = maxRate;
   const report = s.string('report');
@@ -97,4 +83,16 @@ function isDirectory(dir: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** The sink's and the recorder's `grpc` / `http` addresses: at least one, each host:port to listen on. */
+function readListenAddresses(s: Section, cfg: { grpc?: string; http?: string }, path: string, problems: ConfigProblem[]): void {
+  for (const key of ['grpc', 'http'] as const) {
+    const addr = s.string(key);
+    if (addr === undefined) continue;
+    const bad = checkHostPort(addr, { listen: true });
+    if (bad) s.problem(key, bad);
+    cfg[key] = addr;
+  }
+  if (!s.has('grpc') && !s.has('http')) problems.push({ path, message: 'needs at least one of grpc, http' });
 }

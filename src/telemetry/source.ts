@@ -42,42 +42,6 @@ export interface CapacityProgress {
   steps: CapacityStep[];
 }
 
-/** One step of a capacity search: the rate tried and the evidence of whether the endpoint held it. */
-export interface CapacityStep {
-  /** 1, 2, …; `ramp` steps grow the rate until one fails, `narrow` steps bisect after that. */
-  step: number;
-  phase: 'ramp' | 'narrow';
-  /** 1, or 2… when a rate that failed is measured again (service.capacity.confirm_failures). */
-  attempt: number;
-  /** events/s the pipeline was held to. */
-  target: number;
-  /** events/s the endpoint accepted over the window (the slowest exporter's, with several). */
-  sentRate: number;
-  /** The window measured: the workers' own sending time between two fresh snapshots. */
-  windowMs: number;
-  /** Requests that ended in the window (sent or failed), over all exporters. */
-  requests: number;
-  failedRequests: number;
-  retries: number;
-  /** (failedRequests + retries) / requests. */
-  errorRatio: number;
-  /** Export latency over the window, ms; null when no request ended. */
-  p50Ms: number | null;
-  p99Ms: number | null;
-  held: boolean;
-  /** Why it did not hold (empty when it did). */
-  reasons: string[];
-}
-
-/** Where a capacity search is: the step in progress and the evidence so far. */
-export interface CapacityProgress {
-  step: number;
-  phase: 'ramp' | 'narrow';
-  target: number;
-  /** The highest rate held so far (events/s); 0 before any step held. */
-  maxSustained: number;
-  steps: CapacityStep[];
-}
 
 export interface PipelineSnapshot {
   pipeline: string;            // "traces/replay"
