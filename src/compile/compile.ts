@@ -12,7 +12,7 @@ import { IdGroups } from './id-groups.js';
 import { emit, type SiteSink } from './item-rewrite.js';
 import { findDigitSites } from './attribute-sites.js';
 import { jsonFrame } from './json-frame.js';
-import type { DigitField, TemplateRewrite } from './plan.js';
+import type { CompilePlan, DigitField, TemplateRewrite } from './plan.js';
 import { type Container, METRIC_DATA_TAGS, TemplateIndex } from './template-index.js';
 import { WireReader } from '../otlp/wire/reader.js';
 import { fieldLen, TWO32, writeVarint } from '../otlp/wire/write.js';
@@ -28,6 +28,14 @@ export interface CompileOptions {
   /** Digit fields to find in every frame (see CompilePlan). */
   digits?: readonly DigitField[];
   encodings: Encoding[];
+}
+
+/** What compile needs of a pipeline's plan, for the given encodings. */
+export function compileOptions(plan: CompilePlan, encodings: Encoding[]): CompileOptions {
+  return {
+    idRegen: plan.idRegen, timestamps: plan.timestamps, maxItems: plan.split?.maxItems, maxBytes: plan.split?.maxBytes,
+    rewrites: plan.rewrites, digits: plan.digits, encodings,
+  };
 }
 
 /**

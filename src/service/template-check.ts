@@ -3,7 +3,7 @@
  * same receiver, load options and compile), so a template that would fail a run fails
  * validation: a metrics file given as `traces:`, a truncated file, bad ids or times.
  */
-import { compile } from '../compile/compile.js';
+import { compile, compileOptions } from '../compile/compile.js';
 import { resolvePipelines } from '../config/resolve.js';
 import type { ReplaydConfig, ResolvedPipeline } from '../config/types.js';
 import { type ConfigProblem, ReplaydError } from '../errors.js';
@@ -61,10 +61,7 @@ async function load(r: ResolvedPipeline) {
     warnings.push({ source: relative.source, message: IMPLICIT_TIMESTAMPS });
   }
   const encodings = [...new Set(r.exporters.map((e) => e.encoding))];
-  const c = compile(data, {
-    idRegen: plan.idRegen, timestamps: plan.timestamps, maxItems: plan.split?.maxItems, maxBytes: plan.split?.maxBytes,
-    rewrites: plan.rewrites, digits: plan.digits, encodings,
-  });
+  const c = compile(data, compileOptions(plan, encodings));
   let bytes = 0;
   for (const f of c.frames) for (const enc of encodings) bytes += f.byteLength[enc] ?? 0;
   return { warnings, compiled: { frames: c.frames.length, events: c.totalEvents, bytes } };

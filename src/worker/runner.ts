@@ -1,5 +1,5 @@
 import type { ResolvedPipeline } from '../config/types.js';
-import { compile } from '../compile/compile.js';
+import { compile, compileOptions } from '../compile/compile.js';
 import type { CompiledTemplate } from '../compile/frame.js';
 import type { CompilePlan } from '../compile/plan.js';
 import type { Exporter, ExportOutcome } from '../exporters/exporter.js';
@@ -113,15 +113,7 @@ export class PipelineRunner {
 
   private install(data: TemplateData[]): void {
     const plan = this.plan;
-    this.compiled = compile(data, {
-      idRegen: plan.idRegen,
-      timestamps: plan.timestamps,
-      maxItems: plan.split?.maxItems,
-      maxBytes: plan.split?.maxBytes,
-      rewrites: plan.rewrites,
-      digits: plan.digits,
-      encodings: this.encodings,
-    });
+    this.compiled = compile(data, compileOptions(plan, this.encodings));
     this.stamper = new Stamper(this.compiled, {
       seed: this.opts.seed, replica: this.opts.resolved.replica.index, worker: this.opts.worker, backdateMs: plan.backdateMs, alignEnd: plan.alignEnd,
     });

@@ -1,5 +1,5 @@
 /** Drives real processors the way a pipeline worker does, on compiled frames, without threads or sockets. */
-import { compile } from '../../src/compile/compile.js';
+import { compile, compileOptions } from '../../src/compile/compile.js';
 import type { CompiledTemplate } from '../../src/compile/frame.js';
 import { emptyPlan } from '../../src/compile/plan.js';
 import { ParseContext } from '../../src/config/component.js';
@@ -36,10 +36,7 @@ export function harness(data: TemplateData, processors: [string, unknown][], opt
   if (problems.length > 0) throw new Error(JSON.stringify(problems));
   const plan = emptyPlan(data.signal);
   for (const h of hooks) h.compile?.(plan);
-  const compiled = compile([data], {
-    idRegen: plan.idRegen, timestamps: plan.timestamps, maxItems: plan.split?.maxItems, maxBytes: plan.split?.maxBytes,
-    rewrites: plan.rewrites, digits: plan.digits, encodings: ['proto', 'json'],
-  });
+  const compiled = compile([data], compileOptions(plan, ['proto', 'json']));
   const stamper = new Stamper(compiled, { seed: [1, 2], worker: ctx.worker, backdateMs: plan.backdateMs, alignEnd: plan.alignEnd, now: () => NOW_MS });
   const buf = Buffer.alloc(compiled.maxFrameBytes);
   return {
