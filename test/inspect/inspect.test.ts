@@ -1,21 +1,13 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { tempFiles } from '../helpers/files.js';
 import { inspectFile } from '../../src/inspect/inspect.js';
 import { requestType } from '../../src/otlp/proto.js';
 import { recordPrefix } from '../../src/otlp/wire/records.js';
 import { encode, metricsRequest, span, spansRequest, toJson, tracesRequest } from '../sink/fixtures.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'replayd-inspect-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-let n = 0;
-function file(name: string, content: Uint8Array | string): string {
-  const f = join(dir, `${n++}-${name}`);
-  writeFileSync(f, content);
-  return f;
-}
+const { dir, file } = tempFiles('replayd-inspect-');
 const records = (parts: Uint8Array[]) => Buffer.concat(parts.flatMap((r) => [recordPrefix(r.length), r]));
 
 describe('inspectFile', () => {

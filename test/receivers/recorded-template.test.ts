@@ -1,8 +1,6 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { tempFiles } from '../helpers/files.js';
 import { compile } from '../../src/compile/compile.js';
 import { TemplateError } from '../../src/errors.js';
 import { requestType } from '../../src/otlp/proto.js';
@@ -11,14 +9,7 @@ import { decodeTemplate } from '../../src/receivers/template-data.js';
 import { loadTemplate } from '../../src/receivers/template.js';
 import { encodeTemplate, tracesRequest } from '../helpers/templates.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'replayd-recorded-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-let n = 0;
-function file(name: string, content: Uint8Array | string): string {
-  const f = join(dir, `${n++}-${name}`);
-  writeFileSync(f, content);
-  return f;
-}
+const { dir, file } = tempFiles('replayd-recorded-');
 
 /** The Collector file exporter's `proto` format: each request after its 4-byte big-endian length. */
 function records(requests: Uint8Array[]): Buffer {

@@ -1,8 +1,8 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { tempFiles } from '../helpers/files.js';
 import { TemplateError } from '../../src/errors.js';
 import { requestType } from '../../src/otlp/proto.js';
 import { SIGNAL_NAMES, type Signal } from '../../src/otlp/signals.js';
@@ -24,15 +24,9 @@ import {
 /** Loaded templates are wire bytes: decode them to look at them as objects. */
 const decoded = (d: TemplateData): any => decodeTemplate(d.signal, d.bytes!);
 
-const dir = mkdtempSync(join(tmpdir(), 'replayd-template-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
+const { dir, file } = tempFiles('replayd-template-');
+// Unique names for the templates written with writeTemplate.
 let n = 0;
-function file(name: string, content: Uint8Array | string): string {
-  const f = join(dir, `${n++}-${name}`);
-  writeFileSync(f, content);
-  return f;
-}
 
 async function loadError(f: string, signal: Signal): Promise<TemplateError> {
   const err = await loadTemplate(f, signal).then(
