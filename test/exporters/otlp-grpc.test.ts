@@ -23,6 +23,15 @@ async function setup(overrides: Parameters<typeof testExporterConfig>[0] extends
 }
 
 
+/** An exporter to a loopback port nobody listens on (connections refused), with the given retry policy. */
+async function refusedExporter(retryOnFailure: ReturnType<typeof testExporterConfig>['retryOnFailure']) {
+  const port = await freePort();
+  const { log, lines } = memoryLogger();
+  const exp = new OtlpGrpcExporter(testExporterConfig({ type: 'otlp_grpc', endpoint: `127.0.0.1:${port}`, retryOnFailure }), log);
+  cleanups.push(() => exp.close());
+  return { exp, lines };
+}
+
 describe('OtlpGrpcExporter', () => {
   it('sends the request bytes unchanged to each signal path, with headers as metadata', async () => {
     const { ep, exp, lines } = await setup({ headers: { 'X-Api-Key': 'sekret-value-123' } });
@@ -251,34 +260,14 @@ describe('OtlpGrpcExporter', () => {
   });
 
   it('endpoint down: fails with UNAVAILABLE after max_elapsed_time', async () => {
-    const port = await freePort();
-    const { log } = memoryLogger();
-    const exp = new OtlpGrpcExporter(
-      testExporterConfig({
-        type: 'otlp_grpc',
-        endpoint: `127.0.0.1:${port}`,
-        retryOnFailure: { enabled: true, initialIntervalMs: 20, maxIntervalMs: 40, maxElapsedTimeMs: 150, multiplier: 2, randomizationFactor: 0 },
-      }),
-      log,
-    );
-    cleanups.push(() => exp.close());
+    const { exp } = await refusedExporter({ enabled: true, initialIntervalMs: 20, maxIntervalMs: 40, maxElapsedTimeMs: 150, multiplier: 2, randomizationFactor: 0 });
     const out = await exp.export('traces', traceRequest());
     expect(out).toMatchObject({ status: 'failed', code: 'UNAVAILABLE' });
   });
 
   it('endpoint refusing connections: gives up at max_elapsed_time, not a backoff step early or late', async () => {
-    const port = await freePort();
-    const { log } = memoryLogger();
-    const exp = new OtlpGrpcExporter(
-      testExporterConfig({
-        type: 'otlp_grpc',
-        endpoint: `127.0.0.1:${port}`,
-        // Delays 300, 600, 1200 ms: the third would end at ~2100 ms, past the 1000 ms deadline.
-        retryOnFailure: { enabled: true, initialIntervalMs: 300, maxIntervalMs: 5000, maxElapsedTimeMs: 1000, multiplier: 2, randomizationFactor: 0 },
-      }),
-      log,
-    );
-    cleanups.push(() => exp.close());
+    // Delays 300, 600, 1200 ms: the third would end at ~2100 ms, past the 1000 ms deadline.
+    const { exp } = await refusedExporter({ enabled: true, initialIntervalMs: 300, maxIntervalMs: 5000, maxElapsedTimeMs: 1000, multiplier: 2, randomizationFactor: 0 });
     const t0 = performance.now();
     const out = await exp.export('traces', traceRequest());
     const took = performance.now() - t0;
@@ -289,17 +278,7 @@ describe('OtlpGrpcExporter', () => {
   });
 
   it('logs the first failed attempt at once and counts retries as they start, while the request is still retrying', async () => {
-    const port = await freePort();
-    const { log, lines } = memoryLogger();
-    const exp = new OtlpGrpcExporter(
-      testExporterConfig({
-        type: 'otlp_grpc',
-        endpoint: `127.0.0.1:${port}`,
-        retryOnFailure: { enabled: true, initialIntervalMs: 50, maxIntervalMs: 50, maxElapsedTimeMs: 0, multiplier: 1, randomizationFactor: 0 },
-      }),
-      log,
-    );
-    cleanups.push(() => exp.close());
+    const { exp, lines } = await refusedExporter({ enabled: true, initialIntervalMs: 50, maxIntervalMs: 50, maxElapsedTimeMs: 0, multiplier: 1, randomizationFactor: 0 });
     let retries = 0;
     const ac = new AbortController();
     const pending = exp.export('traces', traceRequest(), ac.signal, () => retries++);
