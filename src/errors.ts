@@ -10,6 +10,8 @@ export type ErrorCode =
   | 'ERR_TEMPLATE_INVALID' | 'ERR_TEMPLATE_NOT_FOUND' | 'ERR_TEMPLATE_EMPTY' | 'ERR_TEMPLATE_MALFORMED' | 'ERR_TEMPLATE_WRONG_SIGNAL'
   | 'ERR_TEMPLATE_JSON' | 'ERR_TEMPLATE_GZIP' | 'ERR_TEMPLATE_TIME' | 'ERR_TEMPLATE_BAD_ID' | 'ERR_TEMPLATE_ITEM_TOO_LARGE'
   | 'ERR_WIRE_MALFORMED' | 'ERR_GENERATOR_TOO_LARGE'
+  // run reports given to `report merge` (exit 2)
+  | 'ERR_REPORT_INVALID'
   // runtime
   | 'ERR_PIPELINE_CRASHED' | 'ERR_METRICS_LISTEN' | 'ERR_SINK_LISTEN' | 'ERR_OUTPUT_WRITE' | 'ERR_RATELIMIT_INVALID' | 'ERR_SINK_BAD_REQUEST' | 'ERR_SINK_VERIFIER'
   // programming errors: a caller broke a contract
@@ -83,6 +85,16 @@ export class UsageError extends ReplaydError {
   constructor(message: string) {
     super('ERR_USAGE', message);
     this.name = 'UsageError';
+  }
+}
+
+/** A run report that cannot be read or merged; the message starts with its file. */
+export class ReportError extends ReplaydError {
+  readonly file: string;
+  constructor(file: string, message: string) {
+    super('ERR_REPORT_INVALID', `${file}: ${message}`);
+    this.name = 'ReportError';
+    this.file = file;
   }
 }
 

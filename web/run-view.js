@@ -25,7 +25,9 @@
    * @typedef {{ run_id: string, replica: string | null, version: string, started_at: string, updated_at: string, elapsed_s: number,
    *   live: boolean, status: string, interval_s: number, epoch: number, seq: number, pipelines: PipelineRun[], sink: SinkRun | null,
    *   ended_at?: string, exit_code?: number, stop_reason?: string, summary?: Record<string, unknown>[],
-   *   config?: { file: string, content: unknown } | null }} RunData
+   *   config?: { file: string, content: unknown } | null, replicas?: ReplicaRow[], missing_replicas?: number[] }} RunData
+   * @typedef {{ file: string, replica: string | null, started_at: string, ended_at: string, exit_code: number, stop_reason: string,
+   *   summary: Record<string, unknown>[] }} ReplicaRow
    */
 
   const { DASH, el, int, fixed, ms, clock, chart, tile, reshowTip } = ViewKit;
@@ -121,8 +123,8 @@
     return el('section', { 'data-sink': '' }, el('h2', {}, 'Built-in sink', el('span', { class: 'sub' }, 'what the sink extension received and answered in time')), tiles, charts);
   }
 
-  /** The summary lines of a finished run, one row per pipeline. @param {Record<string, unknown>[]} rows */
-  function summarySection(rows) {
+  /** The summary lines of a finished run, one row per pipeline. @param {Record<string, unknown>[]} rows @param {boolean} merged */
+  function summarySection(rows, merged) {
     const cols = /** @type {[string, (r: Record<string, unknown>) => string][]} */ ([
       ['pipeline', (r) => String(r.pipeline)],
       ['state', (r) => String(r.state)],
@@ -142,7 +144,34 @@
     const table = el('table', {},
       el('thead', {}, el('tr', {}, ...cols.map(([name]) => el('th', {}, name)))),
       el('tbody', {}, ...rows.map((r) => el('tr', { 'data-summary': String(r.pipeline) }, ...cols.map(([name, f]) => el('td', { 'data-col': name }, f(r)))))));
-    return el('section', { 'data-summary-table': '' }, el('h2', {}, 'Summary', el('span', { class: 'sub' }, 'the summary line of each pipeline at exit')), el('div', { class: 'scroll' }, table));
+    return el('section', { 'data-summary-table': '' }, el('h2', {}, 'Summary', el('span', { class: 'sub' }, merged ? 'every replica\u2019s summary lines summed (latency: the highest replica\u2019s)' : 'the summary line of each pipeline at exit')), el('div', { class: 'scroll' }, table));
+  }
+
+  /**
+   * A merged report's replicas: each one's own summary line per pipeline, so an uneven
+   * split or one failing replica shows beside the totals.
+   * @param {ReplicaRow[]} rows @param {number[]} missing
+   */
+  function replicaSection(rows, missing) {
+    const cols = /** @type {[string, (r: ReplicaRow, s: Record<string, unknown>) => string][]} */ ([
+      ['replica', (r) => r.replica ?? DASH],
+      ['pipeline', (_r, s) => String(s.pipeline)],
+      ['sent', (_r, s) => int(/** @type {number} */ (s.sent_spans ?? s.sent_points ?? s.sent_logs))],
+      ['failed', (_r, s) => int(/** @type {number} */ (s.failed))],
+      ['dropped', (_r, s) => int(/** @type {number} */ (s.dropped))],
+      ['rate /s', (_r, s) => fixed(/** @type {number} */ (s.rate), 1)],
+      ['target /s', (_r, s) => int(/** @type {number | null} */ (s.rate_target))],
+      ['duration s', (_r, s) => fixed(/** @type {number} */ (s.duration_s), 3)],
+      ['exit', (r) => String(r.exit_code)],
+      ['file', (r) => r.file],
+    ]);
+    const body = rows.flatMap((r) => r.summary.map((s) => el('tr', { 'data-replica': r.replica ?? '', 'data-pipeline-row': String(s.pipeline) },
+      ...cols.map(([name, f]) => el('td', { 'data-col': name, class: name === 'file' ? 'text' : '' }, f(r, s))))));
+    const note = missing.length > 0 ? `no report for replica ${missing.join(', ')}: totals are of the replicas shown` : 'each replica\u2019s summary line';
+    return el('section', { 'data-replicas': '' }, el('h2', {}, 'Replicas', el('span', { class: 'sub' }, note)),
+      el('div', { class: 'scroll' }, el('table', {},
+        el('thead', {}, el('tr', {}, ...cols.map(([name]) => el('th', { class: name === 'file' ? 'text' : '' }, name)))),
+        el('tbody', {}, ...body))));
   }
 
   const TEXT_COLUMNS = new Set(['phase', 'result']);
@@ -187,14 +216,15 @@
     const summaries = new Map((d.summary ?? []).map((r) => [String(r.pipeline), r]));
     const sections = [...d.pipelines.map((p) => pipelineSection(p, xMax, summaries.get(p.pipeline)))];
     if (d.sink) sections.push(sinkSection(d.sink, xMax, d.live));
-    if (d.summary && d.summary.length > 0) sections.push(summarySection(d.summary));
+    if (d.summary && d.summary.length > 0) sections.push(summarySection(d.summary, d.replicas !== undefined));
+    if (d.replicas) sections.push(replicaSection(d.replicas, d.missing_replicas ?? []));
     if (d.config) sections.push(configSection(d.config));
     if (sections.length === 0) sections.push(el('p', { class: 'muted' }, 'No pipeline has reported yet.'));
     app.replaceChildren(...sections);
     // Which sample the page shows, so a reader (or a test) can tell an update happened.
     app.dataset.seq = String(d.seq);
     const started = new Date(d.started_at);
-    const parts = [`run ${d.run_id}`, `started ${started.toLocaleString()}`, `${clock(d.elapsed_s)} elapsed`, `v${d.version}`];
+    const parts = [`run ${d.run_id}`, ...(d.replicas ? [`${d.replicas.length} replicas merged`] : []), `started ${started.toLocaleString()}`, `${clock(d.elapsed_s)} elapsed`, `v${d.version}`];
     if (d.stop_reason) parts.push(`stopped: ${d.stop_reason}`);
     if (d.exit_code !== undefined) parts.push(`exit ${d.exit_code}`);
     if (d.interval_s > 1) parts.push(`one point per ${d.interval_s} s`);

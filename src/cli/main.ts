@@ -31,6 +31,9 @@ Usage:
   otel-replayd record [--grpc ADDR] [--http ADDR] --out DIR [--duration D] [--max-size SIZE] ...
                                           record OTLP traffic into templates (see: record --help)
   otel-replayd inspect FILE... [--json]   what a template or recording holds, and its problems
+  otel-replayd report merge FILE.json... [--html OUT.html] [--json OUT.json]
+                                          sum the --report files of a scaled-out run's
+                                          replicas into one report (see: report --help)
   otel-replayd --help | --version
 
 -c is short for --config; --config - reads the config from stdin. The log level is
@@ -53,6 +56,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   generate: async () => (await import('./generate.js')).main,
   record: async () => (await import('./record.js')).main,
   inspect: async () => (await import('./inspect.js')).main,
+  report: async () => (await import('./report.js')).main,
 };
 
 async function main(argv: string[]): Promise<number> {

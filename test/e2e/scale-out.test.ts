@@ -3,7 +3,10 @@
  * pods of an Indexed Job or a StatefulSet, against one sink. Rates are taken over the
  * sink's own counts and each daemon's reported sending window, never the test's clock.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import type { MergedReport } from '../../src/telemetry/report-merge.js';
 import { cliKilledAfterEach, DEMO, summaries, tempDir, writeConfig, type DaemonProcess } from '../helpers/daemon.js';
 import { freePort } from '../helpers/net.js';
 import { sinksClosedAfterEach } from '../helpers/sink.js';
@@ -46,15 +49,17 @@ const PODS: Record<string, (i: number) => Record<string, string>> = {
 };
 
 describe('scale-out', () => {
-  it.each(Object.keys(PODS))('4 replicas of %s split the rate exactly, start together and never repeat a span id', async (kind) => {
+  it.each(Object.keys(PODS))('4 replicas of %s split the rate exactly, start together, never repeat a span id, and their merged reports match the sink', async (kind) => {
     const s = await sink({ grpc: '127.0.0.1:0', verify: true, countBy: TAG });
     // Time for 4 daemons to start and load on a busy 2-core machine (about 5 s when it is
     // shared), with room to spare: they send from then on.
     const startAt = new Date(Math.ceil((Date.now() + 20_000) / 1000) * 1000).toISOString();
     const extra = kind === 'a StatefulSet' ? `\n  replicas: { count: ${REPLICAS} }` : '';
-    const file = writeConfig(tempDir(), config(s.grpcAddress!, startAt, extra));
+    const dir = tempDir();
+    const file = writeConfig(dir, config(s.grpcAddress!, startAt, extra));
     const daemons: DaemonProcess[] = [];
-    for (let i = 0; i < REPLICAS; i++) daemons.push(runCli(['--config', file], { env: { ...PODS[kind]!(i), OTEL_REPLAYD_RUN_ID: 'run-42' } }));
+    const reports = Array.from({ length: REPLICAS }, (_, i) => join(dir, `replica-${i}.json`));
+    for (let i = 0; i < REPLICAS; i++) daemons.push(runCli(['--config', file, '--report', reports[i]!], { env: { ...PODS[kind]!(i), OTEL_REPLAYD_RUN_ID: 'run-42' } }));
     const codes = await Promise.all(daemons.map((d) => d.exited));
     expect(codes, daemons.map((d) => d.stderr()).join('\n')).toEqual([0, 0, 0, 0]);
     await s.close();
@@ -85,6 +90,20 @@ describe('scale-out', () => {
     expect(v.checked.traces).toBe(s.counts().traces.events);
     expect(v.problems, JSON.stringify(v.examples)).toEqual({});
     expect(v.ok).toBe(true);
+
+    // The replicas' reports, merged, say what the sink received, in total and per replica.
+    const mergedFile = join(dir, 'merged.json');
+    const merge = runCli(['report', 'merge', ...[...reports].reverse(), '--json', mergedFile, '--html', join(dir, 'merged.html')]);
+    expect(await merge.exited, merge.stderr()).toBe(0);
+    const merged = JSON.parse(readFileSync(mergedFile, 'utf8')) as MergedReport;
+    expect(merged).toMatchObject({ run_id: 'run-42', missing_replicas: [] });
+    expect(merged.summary[0]!.sent_spans).toBe(s.counts().traces.events);
+    expect(merged.pipelines[0]!.now.sent).toBe(s.counts().traces.events);
+    expect(merged.pipelines[0]!.points.at(-1)!.sent).toBe(s.counts().traces.events);
+    expect(Number(merged.summary[0]!.rate)).toBeCloseTo(total, 0);
+    expect(merged.replicas.map((r) => [r.replica, r.summary[0]!.sent_spans])).toEqual(
+      Array.from({ length: REPLICAS }, (_, i) => [`${i}/${REPLICAS}`, byPod[PODS[kind]!(i).HOSTNAME!]]));
+    expect(merge.lines.map((l) => l.msg).join('\n')).toContain(`sent_spans ${s.counts().traces.events.toLocaleString('en-US')}`);
   }, 90_000);
 });
 
