@@ -197,12 +197,14 @@ service:
       expect(shown(tiles.rate_target!)).toBe(value(after, 'otel_replayd_rate_target_events_per_second', { pipeline: p }));
       expect(shown(tiles.failed!)).toBe(value(after, 'otel_replayd_failed_events_total', { pipeline: p }));
       expect(shown(tiles.retries!)).toBe(value(after, 'otel_replayd_retries_total', { pipeline: p }));
-      // The rate shown is the one of the sample drawn, over the daemon's own sending time;
-      // the ratelimit keeps it below its target (plus one 500-event request in a second).
+      // The rate shown is the one of the sample drawn (its last second of sending time). One
+      // second can be empty or hold a catch-up burst on a loaded machine, so the ratelimit is
+      // checked over the whole run so far: below its target plus two 500-event requests (the
+      // first request's phase and the one admitted on credit).
       const drawn = answers.find((a) => a.seq === shownNow.seq)!.pipelines.find((x) => x.pipeline === p)!.now;
       expect(shown(tiles.rate!)).toBe(Math.round(drawn.rate));
-      expect(drawn.rate).toBeGreaterThan(0);
-      expect(drawn.rate).toBeLessThan(shown(tiles.rate_target!) * 1.1);
+      expect(drawn.sent / drawn.sending_s).toBeGreaterThan(0);
+      expect(drawn.sent).toBeLessThanOrEqual(shown(tiles.rate_target!) * drawn.sending_s + 1000);
       expect(shown(tiles.mb_per_s!)).toBe(Math.round(drawn.mb_per_s * 100) / 100);
       expect(shown(tiles.mb_per_s!)).toBeGreaterThan(0);
       expect(Number.isInteger(shown(tiles.in_flight!))).toBe(true);
