@@ -65,6 +65,8 @@ export class PipelineRunner {
   private stamper!: Stamper;
   private pools = new Map<Encoding, SendBufferPool>();
   private cycles = 0;
+  /** performance.now() at which the next cycle's due times start: a paced cycle starts when the last one's length has passed. */
+  private nextCycleAt = 0;
   /** Set when a pacer's load shape has ended: the pipeline is done, as when its loops are. */
   private finished = false;
   /** performance.now() when the loop started and when its last request settled: the sending window. */
@@ -148,11 +150,16 @@ export class PipelineRunner {
   }
 
   private async cycle(): Promise<void> {
-    const { frames } = this.compiled;
+    const { frames, cycleMs } = this.compiled;
     const stamper = this.stamper;
     stamper.beginCycle(this.cycles);
     for (const p of this.processors) p.cycle?.(stamper, this.cycles);
+    // Frames with a due time wait for it, counted from the cycle's start; a late cycle starts when it can.
+    const origin = Math.max(performance.now(), this.nextCycleAt);
+    this.nextCycleAt = origin + (cycleMs ?? 0);
     for (let i = 0; i < frames.length; i++) {
+      const due = frames[i]!.dueMs;
+      if (due !== undefined) await sleepUntil(origin + due, this.stop.signal, () => performance.now());
       for (const r of this.routes) await r.slots.acquire();
       const events = frames[i]!.events;
       let admitted = true;
@@ -272,10 +279,13 @@ export class PipelineRunner {
   }
 }
 
-/** Resolves at `epochMs` on the wall clock (the moment replicas agree on), or when `abort` fires. */
-function sleepUntil(epochMs: number, abort: AbortSignal): Promise<void> {
+/**
+ * Resolves at `at` on `clock` (by default the wall clock in ms since the epoch, the moment
+ * replicas agree on), or when `abort` fires.
+ */
+function sleepUntil(at: number, abort: AbortSignal, clock: () => number = Date.now): Promise<void> {
   return new Promise((resolve) => {
-    if (abort.aborted) return resolve();
+    if (abort.aborted || clock() >= at) return resolve();
     // Timers wake up to ~1 ms early or late; re-arm until the clock has really passed the moment.
     let t: NodeJS.Timeout | undefined;
     const done = (): void => {
@@ -284,7 +294,7 @@ function sleepUntil(epochMs: number, abort: AbortSignal): Promise<void> {
       resolve();
     };
     const arm = (): void => {
-      const left = epochMs - Date.now();
+      const left = at - clock();
       if (left <= 0) return done();
       t = setTimeout(arm, Math.min(left, 2 ** 31 - 1));
     };
