@@ -58,6 +58,7 @@ export const templateReceiver: ReceiverFactory<TemplateReceiverConfig> = {
     return `template ${files.join(', ')}, ${loopsText(c.loops)}${pace}`;
   },
   dataPath: (c, signal) => `receivers.${c.id}.${signal}`,
+  sameDataInEveryWorker: true,
   templateBytes: (c, signal, fileBytes) => (c[signal] === undefined ? 0 : fileBytes(c[signal])),
   signalProblem: (c, signal) => (c[signal] === undefined ? `has no ${signal} file (set receivers.${c.id}.${signal})` : undefined),
   open(c, signal, _worker, load) {

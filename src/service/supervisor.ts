@@ -7,7 +7,9 @@ import type { Logger } from '../log.js';
 import { builtModule } from '../package-root.js';
 import type { CapacityProgress, HealthStatus, PipelineSnapshot, PipelineState, TelemetrySource } from '../telemetry/source.js';
 import type { RateControl } from './capacity-search.js';
-import type { FromWorker, ToWorker, WorkerInit } from '../worker/messages.js';
+import type { FromWorker, SentTracesLink, ToWorker, WorkerInit } from '../worker/messages.js';
+import { RECEIVERS } from '../receivers/index.js';
+import { SentTraces } from '../stamp/sent-traces.js';
 import type { WorkerStats } from '../worker/stats.js';
 import { abandonInFlight, cyclesOf, lastFailuresOf, latencyOf, sendingMsOf, totals, type PipelineNumbers } from './pipeline-totals.js';
 
@@ -58,6 +60,12 @@ export class Supervisor extends EventEmitter<SupervisorEvents> implements Teleme
   private status: HealthStatus = 'starting';
   private readonly reloadCounts = { succeeded: 0, failed: 0 };
   private shutdownTimeoutMs = 30_000;
+  /**
+   * Per receiver (its config as JSON): the traces cycles sent, which that receiver's logs
+   * and metrics pipelines name in their trace ids. Kept across reloads, so a restarted
+   * follower names spans an earlier traces incarnation sent until the new one has sent a cycle.
+   */
+  private readonly sentTraces = new Map<string, SharedArrayBuffer>();
   /** service.start_at (ms since the epoch) of the first start: workers started before it hold their first request until then. */
   private startAt: number | undefined;
 
@@ -73,7 +81,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> implements Teleme
   async start(cfg: ReplaydConfig, startAt?: number): Promise<void> {
     this.shutdownTimeoutMs = cfg.service.shutdownTimeoutMs;
     this.startAt = startAt;
-    await Promise.all(this.startAll(resolvePipelines(cfg)));
+    const all = resolvePipelines(cfg);
+    await Promise.all(this.startAll(all, all));
     if (this.status === 'starting') this.status = 'running';
   }
 
@@ -97,7 +106,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> implements Teleme
     this.shutdownTimeoutMs = cfg.service.shutdownTimeoutMs;
     try {
       await Promise.all(stopped.map((id) => this.retire(id, next.has(id))));
-      const started = await Promise.all(this.startAll(toStart));
+      const started = await Promise.all(this.startAll(toStart, [...next.values()]));
       // A new pipeline that could not start (e.g. a bad template) makes the reload a failure.
       if (started.every(Boolean)) this.reloadCounts.succeeded++;
       else this.reloadCounts.failed++;
@@ -115,8 +124,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> implements Teleme
     this.reloadCounts.failed++;
   }
 
-  /** Starts pipelines; each promise says whether that pipeline is running. */
-  private startAll(resolved: ResolvedPipeline[]): Promise<boolean>[] {
+  /** Starts pipelines of config `all`; each promise says whether that pipeline is running. */
+  private startAll(resolved: ResolvedPipeline[], all: ResolvedPipeline[]): Promise<boolean>[] {
     // Pipelines started together from one receiver share a seed, so correlated logs and
     // traces get the same new ids; every new incarnation gets a new seed, so a restarted
     // pipeline never repeats the ids it sent before.
@@ -130,11 +139,26 @@ export class Supervisor extends EventEmitter<SupervisorEvents> implements Teleme
       ordinals.set(`${rid}\0${r.pipeline.signal}`, nth + 1);
       const key = `${rid}\0${nth}`;
       if (!seeds.has(key)) seeds.set(key, newSeed());
-      return this.startPipeline(r, seeds.get(key)!);
+      return this.startPipeline(r, seeds.get(key)!, this.sentTracesLink(r, all));
     });
   }
 
-  private startPipeline(resolved: ResolvedPipeline, seed: [number, number]): Promise<boolean> {
+  /**
+   * A pipeline's part in correlation: when its receiver also feeds a traces pipeline of
+   * config `all` (and gives every worker the same data), traces pipelines publish the
+   * cycles they sent and the others name spans of those cycles.
+   */
+  private sentTracesLink(r: ResolvedPipeline, all: ResolvedPipeline[]): SentTracesLink | undefined {
+    const receiver = r.receivers[0]!;
+    if (!RECEIVERS.of(receiver).sameDataInEveryWorker) return undefined;
+    const key = JSON.stringify(receiver);
+    if (!all.some((p) => p.pipeline.signal === 'traces' && JSON.stringify(p.receivers[0]) === key)) return undefined;
+    let buffer = this.sentTraces.get(key);
+    if (!buffer) this.sentTraces.set(key, (buffer = SentTraces.buffer()));
+    return { buffer, role: r.pipeline.signal === 'traces' ? 'publish' : 'follow' };
+  }
+
+  private startPipeline(resolved: ResolvedPipeline, seed: [number, number], sentTraces: SentTracesLink | undefined): Promise<boolean> {
     const id = resolved.pipeline.id;
     const prev = this.pipelines.get(id) ?? this.removed.get(id);
     this.removed.delete(id);
@@ -154,7 +178,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> implements Teleme
     };
     this.pipelines.set(id, h);
     const ready: Promise<void>[] = [];
-    for (let w = 0; w < resolved.pipeline.workers; w++) ready.push(this.startWorker(h, w, seed));
+    for (let w = 0; w < resolved.pipeline.workers; w++) ready.push(this.startWorker(h, w, seed, sentTraces));
     return Promise.all(ready).then(() => {
       if (h.state === 'starting') h.state = 'running';
       // All workers start sending together, on one clock: a load shape is shared exactly.
@@ -167,7 +191,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> implements Teleme
     });
   }
 
-  private startWorker(h: PipelineHandle, index: number, seed: [number, number]): Promise<void> {
+  private startWorker(h: PipelineHandle, index: number, seed: [number, number], sentTraces: SentTracesLink | undefined): Promise<void> {
     const init: WorkerInit = {
       resolved: h.resolved,
       worker: index,
@@ -177,6 +201,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> implements Teleme
       pretty: this.opts.pretty,
       stderr: this.opts.stderr ?? false,
       statsIntervalMs: 1000,
+      sentTraces,
     };
     const thread = new Worker(builtModule('worker/worker.js'), { workerData: init });
     let markReady!: () => void;

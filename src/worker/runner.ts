@@ -13,12 +13,15 @@ import { RECEIVERS } from '../receivers/index.js';
 import type { ReceiverSource } from '../receivers/receiver.js';
 import { IMPLICIT_TIMESTAMPS, loadWarnings, relativeWithoutTimestamp } from '../receivers/load-warnings.js';
 import type { TemplateData } from '../receivers/template-data.js';
+import { senderWord } from '../stamp/id-derive.js';
+import { SentTraces } from '../stamp/sent-traces.js';
 import { Stamper } from '../stamp/stamper.js';
 import { LatencyHistogram, type LatencySnapshot } from './latency-histogram.js';
 import { SendBufferPool } from './send-buffer-pool.js';
 import { pipelinePlan } from './pipeline-plan.js';
 import { Slots } from './slots.js';
 import { emptyCounters, type ExporterCounters, type LastFailure, type WorkerStats } from './stats.js';
+import type { SentTracesLink } from './messages.js';
 
 interface Route {
   exporter: Exporter;
@@ -36,6 +39,8 @@ export interface RunnerOptions {
   seed: [number, number];
   /** service.start_at in ms since the epoch: `run()` waits for it after loading. */
   startAt?: number;
+  /** Correlation with the traces pipeline of the same receiver (see src/stamp/sent-traces.ts). */
+  sentTraces?: SentTracesLink;
   log: Logger;
 }
 
@@ -55,6 +60,7 @@ export class PipelineRunner {
   private readonly encodings: Encoding[];
   private readonly routesByEncoding: Map<Encoding, Route[]>;
   private readonly warn: ThrottledWarn;
+  private readonly sentTraces: SentTraces | undefined;
   private readonly stop = new AbortController();
   /** Aborts requests in flight: at the drain deadline (failed) or on a forced exit (dropped). */
   private readonly cancel = new AbortController();
@@ -91,6 +97,7 @@ export class PipelineRunner {
       };
     });
     this.warn = new ThrottledWarn(opts.log);
+    this.sentTraces = opts.sentTraces && new SentTraces(opts.sentTraces.buffer);
     this.encodings = [...new Set(this.routes.map((r) => r.exporter.encoding))];
     this.routesByEncoding = new Map(this.encodings.map((e) => [e, this.routes.filter((r) => r.exporter.encoding === e)]));
   }
@@ -118,6 +125,7 @@ export class PipelineRunner {
     this.compiled = compile(data, compileOptions(plan, this.encodings));
     this.stamper = new Stamper(this.compiled, {
       seed: this.opts.seed, replica: this.opts.resolved.replica.index, worker: this.opts.worker, backdateMs: plan.backdateMs, alignEnd: plan.alignEnd,
+      sentTraces: this.opts.sentTraces?.role === 'follow' ? this.sentTraces : undefined,
     });
     // Buffers still in flight keep a reference to their old pool and are simply collected.
     this.pools = new Map(this.encodings.map((e) => [e, new SendBufferPool(this.compiled.maxFrameBytes)]));
@@ -138,6 +146,10 @@ export class PipelineRunner {
       while (!this.stop.signal.aborted && !this.finished && (loops === 0 || this.cycles < loops)) {
         await this.cycle();
         if (this.stop.signal.aborted || this.finished) break;
+        if (this.opts.sentTraces?.role === 'publish') {
+          const { seed, resolved, worker } = this.opts;
+          this.sentTraces!.publish({ seed, sender: senderWord(resolved.replica.index, worker), cycle: this.cycles, idRegen: this.compiled.idRegen });
+        }
         this.cycles++;
         const fresh = this.receiver.refresh(this.cycles);
         if (fresh) this.install(fresh);
@@ -153,6 +165,7 @@ export class PipelineRunner {
     const { frames, cycleMs } = this.compiled;
     const stamper = this.stamper;
     stamper.beginCycle(this.cycles);
+    if (!(await this.tracesSent())) return;
     for (const p of this.processors) p.cycle?.(stamper, this.cycles);
     // Frames with a due time wait for it, counted from the cycle's start; a late cycle starts when it can.
     const origin = Math.max(performance.now(), this.nextCycleAt);
@@ -192,6 +205,22 @@ export class PipelineRunner {
         }
       }
     }
+  }
+
+  /**
+   * A follower whose data names traces (trace ids with id_regen) waits until its traces
+   * pipeline has sent one cycle completely, so it never names a span that was not sent.
+   * False when stopped while waiting.
+   */
+  private async tracesSent(): Promise<boolean> {
+    const sent = this.sentTraces;
+    if (this.opts.sentTraces?.role !== 'follow' || !sent || !this.compiled.idRegen || this.compiled.traceGroups.length === 0 || sent.latest()) return true;
+    if (this.opts.worker === 0) this.opts.log.info({}, 'waiting for the traces pipeline of this receiver to send its first whole cycle: trace ids here name only spans already sent');
+    while (!sent.latest()) {
+      await sleepUntil(performance.now() + 20, this.stop.signal, () => performance.now());
+      if (this.stop.signal.aborted) return false;
+    }
+    return true;
   }
 
   /**
