@@ -69,7 +69,8 @@ export const templateReceiver: ReceiverFactory<TemplateReceiverConfig> = {
         if (!file) throw new TemplateError(`receiver "${c.id}" has no ${signal} file`, { code: 'ERR_TEMPLATE_NOT_FOUND' });
         if (c.pace === 'none') return [await loadTemplate(file, signal, load)];
         const recorded = recordedArrivals(file, signal);
-        const data = await loadTemplate(file, signal, { ...load, requestTimes: !recorded });
+        // Its own times too: recording.yaml may not describe this file's requests.
+        const data = await loadTemplate(file, signal, { ...load, requestTimes: true });
         data.pace = templatePace(data, recorded, c.speed);
         return [data];
       },

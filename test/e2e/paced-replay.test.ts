@@ -1,13 +1,9 @@
 /** `pace: recorded`: a recording replays at its own timing, measured by when a real sink receives it. */
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { requestType } from '../../src/otlp/proto.js';
 import type { Sink } from '../../src/sink/index.js';
-import { recordPrefix } from '../../src/otlp/wire/records.js';
 import { cliKilledAfterEach, summaries, tempDir, writeConfig } from '../helpers/daemon.js';
 import { sinksClosedAfterEach } from '../helpers/sink.js';
-import { tracesRequest } from '../helpers/templates.js';
+import { writeRecordedTraces } from '../helpers/templates.js';
 
 const startSink = sinksClosedAfterEach();
 const runCli = cliKilledAfterEach();
@@ -15,24 +11,9 @@ const runCli = cliKilledAfterEach();
 /** Requests (one trace of 2 spans each) recorded 1 s apart: 3 s from the first to the last. */
 const REQUESTS = 4;
 
-/**
- * A recording as `record` writes it: length-prefixed requests; with `arrivalsMs`, a
- * recording.yaml lists when each arrived (and every request holds the same times, so only
- * the metadata can space them); without, request i holds times i seconds after the first.
- */
 function recording(arrivalsMs?: number[]): string {
   const dir = tempDir();
-  const spans = tracesRequest({ traces: REQUESTS, spansPerTrace: 2, absolute: true }).resourceSpans[0];
-  const type = requestType('traces');
-  const records = Array.from({ length: REQUESTS }, (_, i) => {
-    const own = spans.scopeSpans[0].spans.slice(i * 2, i * 2 + 2).map((s: any) => (arrivalsMs ? { ...s, startTimeUnixNano: '1732700000123456789', endTimeUnixNano: '1732700000124456789' } : s));
-    const body = type.encode(type.fromObject({ resourceSpans: [{ resource: spans.resource, scopeSpans: [{ spans: own }] }] })).finish();
-    return Buffer.concat([recordPrefix(body.length), body]);
-  });
-  writeFileSync(join(dir, 'traces.pb'), Buffer.concat(records));
-  if (arrivalsMs) {
-    writeFileSync(join(dir, 'recording.yaml'), `duration_seconds: 3.2\nsignals:\n  traces: { file: traces.pb, requests: ${REQUESTS} }\narrivals_ms:\n  traces: [${arrivalsMs.join(', ')}]\n`);
-  }
+  writeRecordedTraces(dir, { requests: REQUESTS, arrivalsMs });
   return dir;
 }
 
