@@ -24,7 +24,7 @@ interface WorkerHandle {
 
 interface PipelineHandle extends PipelineNumbers {
   id: string;
-  /** The effective config as JSON: a reload restarts the pipeline only when this changes. */
+  /** The effective config as JSON, and its part in correlation: a reload restarts the pipeline only when this changes. */
   key: string;
   workers: WorkerHandle[];
   state: PipelineState;
@@ -92,13 +92,15 @@ export class Supervisor extends EventEmitter<SupervisorEvents> implements Teleme
    * incarnation has drained (so the rate is never briefly doubled).
    */
   async reload(cfg: ReplaydConfig): Promise<{ kept: string[]; started: string[]; stopped: string[] }> {
-    const next = new Map(resolvePipelines(cfg).map((r) => [r.pipeline.id, r]));
+    const all = resolvePipelines(cfg);
+    const next = new Map(all.map((r) => [r.pipeline.id, r]));
     const kept: string[] = [];
     const stopped: string[] = [];
     const toStart: ResolvedPipeline[] = [];
     for (const [id, h] of this.pipelines) {
       const r = next.get(id);
-      if (r && JSON.stringify(r) === h.key && h.state !== 'failed') kept.push(id);
+      // A logs pipeline whose receiver gains or loses a traces pipeline restarts to follow it, or stop following.
+      if (r && pipelineKey(r, this.sentTracesRole(r, all)) === h.key && h.state !== 'failed') kept.push(id);
       else stopped.push(id);
     }
     for (const [id, r] of next) if (!kept.includes(id)) toStart.push(r);
@@ -106,7 +108,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> implements Teleme
     this.shutdownTimeoutMs = cfg.service.shutdownTimeoutMs;
     try {
       await Promise.all(stopped.map((id) => this.retire(id, next.has(id))));
-      const started = await Promise.all(this.startAll(toStart, [...next.values()]));
+      const started = await Promise.all(this.startAll(toStart, all));
       // A new pipeline that could not start (e.g. a bad template) makes the reload a failure.
       if (started.every(Boolean)) this.reloadCounts.succeeded++;
       else this.reloadCounts.failed++;
@@ -145,17 +147,26 @@ export class Supervisor extends EventEmitter<SupervisorEvents> implements Teleme
 
   /**
    * A pipeline's part in correlation: when its receiver also feeds a traces pipeline of
-   * config `all` (and gives every worker the same data), traces pipelines publish the
-   * cycles they sent and the others name spans of those cycles.
+   * config `all`, or did and it sent a cycle (and gives every worker the same data),
+   * traces pipelines publish the cycles they sent and the others name spans of those cycles.
    */
   private sentTracesLink(r: ResolvedPipeline, all: ResolvedPipeline[]): SentTracesLink | undefined {
+    const role = this.sentTracesRole(r, all);
+    if (!role) return undefined;
+    const key = JSON.stringify(r.receivers[0]);
+    let buffer = this.sentTraces.get(key);
+    if (!buffer) this.sentTraces.set(key, (buffer = SentTraces.buffer()));
+    return { buffer, role };
+  }
+
+  private sentTracesRole(r: ResolvedPipeline, all: ResolvedPipeline[]): SentTracesLink['role'] | undefined {
     const receiver = r.receivers[0]!;
     if (!RECEIVERS.of(receiver).sameDataInEveryWorker) return undefined;
     const key = JSON.stringify(receiver);
-    if (!all.some((p) => p.pipeline.signal === 'traces' && JSON.stringify(p.receivers[0]) === key)) return undefined;
-    let buffer = this.sentTraces.get(key);
-    if (!buffer) this.sentTraces.set(key, (buffer = SentTraces.buffer()));
-    return { buffer, role: r.pipeline.signal === 'traces' ? 'publish' : 'follow' };
+    if (all.some((p) => p.pipeline.signal === 'traces' && JSON.stringify(p.receivers[0]) === key)) return r.pipeline.signal === 'traces' ? 'publish' : 'follow';
+    // Its traces pipeline was removed by a reload: the cycles it sent are still valid to name.
+    const buffer = this.sentTraces.get(key);
+    return buffer && new SentTraces(buffer).latest() ? 'follow' : undefined;
   }
 
   private startPipeline(resolved: ResolvedPipeline, seed: [number, number], sentTraces: SentTracesLink | undefined): Promise<boolean> {
@@ -165,7 +176,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> implements Teleme
     const h: PipelineHandle = {
       id,
       resolved,
-      key: JSON.stringify(resolved),
+      key: pipelineKey(resolved, sentTraces?.role),
       workers: [],
       state: 'starting',
       retired: prev ? totals(prev) : {},
@@ -364,6 +375,10 @@ export class Supervisor extends EventEmitter<SupervisorEvents> implements Teleme
 
 function post(w: WorkerHandle, msg: ToWorker): void {
   if (w.alive) w.thread.postMessage(msg);
+}
+
+function pipelineKey(r: ResolvedPipeline, role: SentTracesLink['role'] | undefined): string {
+  return JSON.stringify([r, role ?? null]);
 }
 
 function newSeed(): [number, number] {

@@ -66,7 +66,7 @@ async function sinkReceived(s: Sink, want: (c: ReturnType<Sink['counts']>) => bo
 }
 
 describe('correlation of logs and exemplars with replayed spans', () => {
-  it('holds with 2 traces workers, 3 logs workers, different rates per signal, and across a SIGHUP reload that restarts both', async () => {
+  it('holds with 2 traces workers, 3 logs workers, different rates per signal, across a SIGHUP reload that restarts both, and after one that removes the traces pipeline', async () => {
     const s = await startSink({ grpc: '127.0.0.1:0', verify: true });
     const dir = tempDir();
     const metrics = await exemplarMetrics(dir);
@@ -80,8 +80,16 @@ describe('correlation of logs and exemplars with replayed spans', () => {
     await d.waitFor((l) => l.msg === 'reloaded' && d.lines.indexOf(l) >= before, 30_000);
     const mid = s.counts();
     await sinkReceived(s, (c) => c.logs.events > mid.logs.events + 10_000 && c.metrics.events > mid.metrics.events + 200);
+    // The traces pipeline goes; the logs pipeline runs on and keeps naming spans that were sent.
+    writeConfig(dir, config(s, { metrics, traces: false, logsWorkers: 2 }));
+    const second = d.lines.length;
+    d.child.kill('SIGHUP');
+    const reloaded = await d.waitFor((l) => l.msg === 'reloaded' && d.lines.indexOf(l) >= second, 30_000);
+    expect(reloaded).toMatchObject({ stopped: ['traces'] });
+    const late = s.counts();
+    await sinkReceived(s, (c) => c.logs.events > late.logs.events + 10_000);
     const v = await verified(s, d);
-    expect(v.checked.logs).toBeGreaterThan(20_000);
+    expect(v.checked.logs).toBeGreaterThan(30_000);
     expect(v.problems.orphan_log ?? 0).toBe(0);
     expect(v.problems.orphan_exemplar ?? 0).toBe(0);
     expect(v.pendingLinks).toBe(0);
