@@ -51,9 +51,12 @@ export function recordedArrivals(file: string, signal: Signal): RecordedArrivals
  * the first request of the next cycle does not follow the last one at once.
  */
 export function paceOf(arrivalsMs: readonly number[], speed: number, durationMs = 0): Pace {
-  const first = Math.min(...arrivalsMs);
+  // Loops, not Math.min(...): a long recording has more requests than a call has arguments.
+  let first = Infinity;
+  for (const t of arrivalsMs) first = Math.min(first, t);
   const due = arrivalsMs.map((t) => t - first);
-  const last = Math.max(...due);
+  let last = 0;
+  for (const d of due) last = Math.max(last, d);
   const tail = due.length > 1 ? last / (due.length - 1) : 1000;
   const cycle = Math.max(durationMs, last + (durationMs > 0 ? 0 : tail));
   return { dueMs: due.map((d) => d / speed), cycleMs: cycle / speed };
@@ -67,6 +70,8 @@ export function paceOf(arrivalsMs: readonly number[], speed: number, durationMs 
  */
 export function requestTimesMs(signal: Signal, bytes: Uint8Array, requests?: readonly number[]): number[] {
   const perResource: number[] = [];
+  const timeFields = signal === 'traces' ? [SPAN.start] : signal === 'logs' ? [LOG_RECORD.time, LOG_RECORD.observedTime] : [POINT.time];
+  const wanted = new Set(timeFields.map((f) => tag(f, FIXED64)));
   const r = new WireReader(bytes);
   while (!r.done()) {
     const t = r.tag();
@@ -75,7 +80,7 @@ export function requestTimesMs(signal: Signal, bytes: Uint8Array, requests?: rea
       continue;
     }
     const [s, e] = r.bytes();
-    perResource.push(earliest(signal, bytes, s, e));
+    perResource.push(earliest(signal === 'metrics', wanted, bytes, s, e));
   }
   const out: number[] = [];
   let at = 0;
@@ -89,8 +94,8 @@ export function requestTimesMs(signal: Signal, bytes: Uint8Array, requests?: rea
 
 const TWO32_NS_IN_MS = 4294967296 / 1e6;
 
-/** Earliest nonzero time of the items under one resource: span start, log time (or observed), data point time. */
-function earliest(signal: Signal, buf: Uint8Array, start: number, end: number): number {
+/** Earliest nonzero time (`wanted` fixed64 tags) of the items under one resource: span start, log time (or observed), data point time. */
+function earliest(metrics: boolean, wanted: ReadonlySet<number>, buf: Uint8Array, start: number, end: number): number {
   let min = Infinity;
   const fixedMs = (r: WireReader): number => {
     const p = r.advance(8);
@@ -101,8 +106,6 @@ function earliest(signal: Signal, buf: Uint8Array, start: number, end: number): 
   const note = (ms: number): void => {
     if (ms > 0 && ms < min) min = ms;
   };
-  const timeFields = signal === 'traces' ? [SPAN.start] : signal === 'logs' ? [LOG_RECORD.time, LOG_RECORD.observedTime] : [POINT.time];
-  const wanted = new Set(timeFields.map((f) => tag(f, FIXED64)));
   const item = (s: number, e: number): void => {
     const r = new WireReader(buf, s, e);
     while (!r.done()) {
@@ -121,7 +124,7 @@ function earliest(signal: Signal, buf: Uint8Array, start: number, end: number): 
       } else r.skip(t & 7);
     }
   };
-  children(start, end, SCOPES, (s, e) => children(s, e, ITEMS, signal === 'metrics' ? metric : item));
+  children(start, end, SCOPES, (s, e) => children(s, e, ITEMS, metrics ? metric : item));
   return min;
 
   function children(s: number, e: number, field: number, fn: (s: number, e: number) => void): void {

@@ -51,4 +51,11 @@ describe('paced templates (template receiver pace: recorded)', () => {
     expect(paceOf([5], 1)).toEqual({ dueMs: [0], cycleMs: 1000 });
     expect(paceOf([0, 400], 0.5)).toEqual({ dueMs: [0, 800], cycleMs: 1600 });
   });
+
+  it('take recordings of more requests than a function call has arguments', () => {
+    const arrivals = Array.from({ length: 300_000 }, (_, i) => 50 + i);
+    const pace = paceOf(arrivals, 1, 400_000);
+    expect(pace.dueMs[299_999]).toBe(299_999);
+    expect(pace.cycleMs).toBe(400_000);
+  });
 });
