@@ -93,7 +93,7 @@ describe('correlation of logs and exemplars with replayed spans', () => {
     expect(v.problems.orphan_log ?? 0).toBe(0);
     expect(v.problems.orphan_exemplar ?? 0).toBe(0);
     expect(v.pendingLinks).toBe(0);
-  }, 60_000);
+  }, 120_000);
 
   it('is reported broken by the sink when the logs name spans no traces pipeline sends', async () => {
     const s = await startSink({ grpc: '127.0.0.1:0', verify: true });
@@ -104,5 +104,5 @@ describe('correlation of logs and exemplars with replayed spans', () => {
     expect(v.problems.orphan_log).toBeGreaterThan(1000);
     expect(v.examples.orphan_log?.[0]?.message).toMatch(/which did not arrive within 5s/);
     expect(v.ok).toBe(false);
-  }, 60_000);
+  }, 120_000);
 });

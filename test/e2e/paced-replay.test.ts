@@ -66,11 +66,11 @@ describe('paced replay (template receiver pace: recorded)', () => {
     const fast = await replay(dir, 2);
     expect(span(fast)).toBeGreaterThanOrEqual(1500 * 0.95);
     expect(span(fast)).toBeLessThanOrEqual(1500 * 1.05);
-  }, 30_000);
+  }, 60_000);
 
   it('keeps the spacing of a file\'s own recorded times when it has no recording.yaml', async () => {
     const arrivals = await replay(recording(), 2);
     expect(span(arrivals)).toBeGreaterThanOrEqual(1500 * 0.95);
     expect(span(arrivals)).toBeLessThanOrEqual(1500 * 1.05);
-  }, 30_000);
+  }, 60_000);
 });
