@@ -7,6 +7,7 @@ import { paceOf } from '../../src/receivers/recorded-pace.js';
 import { RECEIVERS } from '../../src/receivers/index.js';
 import type { TemplateReceiverConfig } from '../../src/receivers/template-receiver.js';
 import { writeRecordedTraces } from '../helpers/templates.js';
+import { baseConfig, expectProblem, makeDir, problemsOf } from '../config/fixture.js';
 
 function open(file: string, speed: number): Promise<any[]> {
   const cfg: TemplateReceiverConfig = { type: 'template', id: 'template/rec', loops: 0, traces: file, pace: 'recorded', speed };
@@ -57,5 +58,22 @@ describe('paced templates (template receiver pace: recorded)', () => {
     const pace = paceOf(arrivals, 1, 400_000);
     expect(pace.dueMs[299_999]).toBe(299_999);
     expect(pace.cycleMs).toBe(400_000);
+  });
+
+  it('are configured with pace: recorded and a positive speed, which needs pace: recorded', () => {
+    const { dir, cleanup } = makeDir();
+    try {
+      const cfg = baseConfig();
+      cfg.receivers['template/checkout'] = { traces: 't.pb', pace: 'as_recorded', speed: 0 };
+      const problems = problemsOf(dir, cfg);
+      expectProblem(problems, 'receivers.template/checkout.pace', /must be one of/);
+      expectProblem(problems, 'receivers.template/checkout.speed', 'must be a positive number, got 0');
+      cfg.receivers['template/checkout'] = { traces: 't.pb', speed: 2 };
+      expectProblem(problemsOf(dir, cfg), 'receivers.template/checkout.speed', 'only applies with pace: recorded');
+      cfg.receivers['template/checkout'] = { traces: 't.pb', pace: 'recorded', speed: 0.5 };
+      expect(problemsOf(dir, cfg)).toEqual([]);
+    } finally {
+      cleanup();
+    }
   });
 });
