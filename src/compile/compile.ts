@@ -57,27 +57,45 @@ export function compile(data: TemplateData[], opts: CompileOptions): CompiledTem
 
   const rewrites = opts.rewrites ?? [];
   const digits = opts.digits ?? [];
-  const inputs = data.map((d) => ({ bytes: rewrites.reduce<Uint8Array>((b, rewrite) => rewrite(b), d.bytes ?? templateBytes(d)), source: d.source, requests: d.requests }));
+  const inputs = data.map((d) => ({ bytes: rewrites.reduce<Uint8Array>((b, rewrite) => rewrite(b), d.bytes ?? templateBytes(d)), source: d.source, requests: d.requests, pace: d.pace }));
   const index = new TemplateIndex(signal, inputs, opts.timestamps);
   if (index.count === 0) {
     throw new TemplateError(`holds no ${EVENT_NAMES[signal]}`, { file: data.length === 1 ? data[0]!.source : undefined, code: 'ERR_TEMPLATE_EMPTY' });
   }
+  const paced = inputs.some((i) => i.pace);
+  const split = opts.maxItems !== undefined || opts.maxBytes !== undefined;
   let groups: ArrayLike<number>[];
-  if (opts.maxItems !== undefined || opts.maxBytes !== undefined) {
+  /** With a paced template: the due time of every group. */
+  const due: number[] = [];
+  if (split && !paced) {
     const packer = new Packer(index, { maxItems: limit(opts.maxItems), maxBytes: limit(opts.maxBytes) });
     for (const chunk of index.packChunks()) packer.add(chunk);
     groups = packer.finish();
   } else {
-    groups = index.inputItems.flatMap((range, input) => requestGroups(index, input, range, inputs[input]!.requests)).filter((g) => g.length > 0);
+    // A paced template keeps its requests apart, so each keeps its due time (split or not).
+    const packer = split ? new Packer(index, { maxItems: limit(opts.maxItems), maxBytes: limit(opts.maxBytes) }) : undefined;
+    groups = [];
+    index.inputItems.forEach((range, input) => {
+      const { requests, pace } = inputs[input]!;
+      requestGroups(index, input, range, requests).forEach((items, r) => {
+        const before = groups.length;
+        if (packer) {
+          for (const i of items) packer.add([i]);
+          groups.push(...packer.cut());
+        } else if (items.length > 0) groups.push(items);
+        for (let g = before; g < groups.length; g++) due.push(pace?.dueMs[r] ?? 0);
+      });
+    });
   }
 
   const writer = new FrameWriter(index, opts);
   const frames: Frame[] = [];
   let maxFrameEvents = 0, maxFrameBytes = 0;
-  for (const items of groups) {
+  for (const [g, items] of groups.entries()) {
     const { proto, units } = writer.write(items);
     proto.digits = digits.map((f) => findDigitSites(signal, proto.bytes, f.scope, f.key, f.width));
     const frame: Frame = { events: items.length, units, byteLength: {} };
+    if (paced) frame.dueMs = due[g]!;
     for (const enc of encodings) {
       const encoded = enc === 'proto' ? proto : jsonFrame(signal, proto, { ...opts, digits });
       frame[enc] = encoded;
@@ -91,6 +109,7 @@ export function compile(data: TemplateData[], opts: CompileOptions): CompiledTem
     signal, encodings, frames, totalEvents: index.count, maxFrameEvents, maxFrameBytes, idRegen: opts.idRegen, timestamps: opts.timestamps,
     traceGroups: writer.traceGroups.freeze(), spanGroups: writer.spanGroups.freeze(), unitCount: opts.timestamps ? index.unitCount : 0,
     digitWidths: digits.map((f) => f.width),
+    ...(paced ? { cycleMs: Math.max(...inputs.map((i) => i.pace?.cycleMs ?? 0)) } : {}),
     unitEnds: opts.timestamps ? writer.unitEnds() : new Float64Array(0),
   };
 }

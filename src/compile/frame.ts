@@ -30,6 +30,8 @@ export interface Frame {
    * this frame, in order of first appearance: their bases are fixed once per cycle.
    */
   units: Uint32Array;
+  /** When this frame is due, in ms after the start of its cycle (a paced template); absent = as soon as possible. */
+  dueMs?: number;
   /** Encoded bytes per compiled encoding. */
   byteLength: Partial<Record<Encoding, number>>;
   proto?: EncodedFrame;
@@ -54,6 +56,8 @@ export interface CompiledTemplate {
   unitCount: number;
   /** Per time unit: its latest relative time (ns) past its base, for `timestamp.align: end`. */
   unitEnds: Float64Array;
+  /** A paced template's cycle length in ms: the next cycle's frames are due from the start of this one + it. */
+  cycleMs?: number;
   /** Width of each digit field (cardinality); its sites are in EncodedFrame.digits. */
   digitWidths: number[];
 }

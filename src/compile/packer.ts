@@ -47,7 +47,9 @@ export class Packer {
   private readonly done: number[][] = [];
   private cur: number[] = [];
   private bytes = 0;
-  /** Per container kind: the request (done.length + 1) or chunk mark it was last counted in. */
+  /** Numbers the request being filled (from 1): containers are marked with it once counted. */
+  private request = 1;
+  /** Per container kind: the request or chunk mark it was last counted in. */
   private readonly inRequest: Int32Array[];
   private readonly inChunk: Int32Array[];
   private chunkMark = 0;
@@ -66,7 +68,7 @@ export class Packer {
 
   /** Header bytes of container `x` of kind `k` (-1: none) unless already counted. */
   private header(k: number, x: number, chunk: boolean): number {
-    if (x < 0 || this.inRequest[k]![x] === this.done.length + 1 || (chunk && this.inChunk[k]![x] === this.chunkMark)) return 0;
+    if (x < 0 || this.inRequest[k]![x] === this.request || (chunk && this.inChunk[k]![x] === this.chunkMark)) return 0;
     if (chunk) this.inChunk[k]![x] = this.chunkMark;
     return this.items.headerBytes[k][x]!;
   }
@@ -74,7 +76,7 @@ export class Packer {
   private put(i: number): void {
     this.bytes += this.cost(i, false);
     const it = this.items;
-    const req = this.done.length + 1;
+    const req = this.request;
     this.inRequest[0]![it.resource(i)] = req;
     this.inRequest[1]![it.scope(i)] = req;
     if (it.metric(i) >= 0) this.inRequest[2]![it.metric(i)] = req;
@@ -84,6 +86,7 @@ export class Packer {
   private flush(): void {
     if (this.cur.length === 0) return;
     this.done.push(this.cur);
+    this.request++;
     this.cur = [];
     this.bytes = 0;
   }
@@ -128,6 +131,12 @@ export class Packer {
       }
       this.put(i);
     }
+  }
+
+  /** Ends the current request and hands over the requests completed since the last cut (a paced template's request ends here). */
+  cut(): number[][] {
+    this.flush();
+    return this.done.splice(0);
   }
 
   finish(): number[][] {

@@ -43,6 +43,7 @@ export const generatorReceiver: ReceiverFactory<GeneratorReceiverConfig> = {
   },
   describe: (c) => `generator, pool ${c.pool}, refresh ${c.refresh === 0 ? 'never' : `every ${c.refresh} loops`}, ${loopsText(c.loops)}`,
   dataPath: (c) => `receivers.${c.id}`,
+  sameDataInEveryWorker: false,
   templateBytes: (c, signal) => poolBytes(c.generator, signal, c.pool),
   signalProblem: () => undefined,
   open(c, signal, worker, load) {

@@ -23,6 +23,12 @@ export interface ReceiverFactory<C extends ReceiverConfig = ReceiverConfig> exte
   dataPath(cfg: C, signal: Signal): string;
   /** About how many bytes its `signal` templates take once loaded, without loading them (capacity checks). */
   templateBytes(cfg: C, signal: Signal, fileBytes: (file: string) => number): number;
+  /**
+   * Every worker of every pipeline opens the same data for a signal (template files), so a
+   * logs pipeline can name the spans any traces worker sent (src/stamp/sent-traces.ts).
+   * The generator makes each worker's data from its own seed: no such correlation.
+   */
+  sameDataInEveryWorker: boolean;
   /** `load.relativeTimes`: whether the pipeline has the timestamp processor (without it, recorded times are kept). */
   open(cfg: C, signal: Signal, worker: number, load: LoadOptions): ReceiverSource;
 }

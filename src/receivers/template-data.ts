@@ -31,6 +31,13 @@ export interface TemplateData {
    * each request one frame, so a replay sends what was received. Absent: one request.
    */
   requests?: number[];
+  /** Loaded with `requestTimes`: the earliest recorded time of each request (ms), read before times were made relative. */
+  requestTimesMs?: number[];
+  /**
+   * The template receiver's `pace: recorded`: each request's due time within a cycle (one
+   * entry per request, or one without `requests`) and the cycle's length, both in ms.
+   */
+  pace?: { dueMs: number[]; cycleMs: number };
 }
 
 const TIME_KEYS = ['startTimeUnixNano', 'endTimeUnixNano', 'timeUnixNano', 'observedTimeUnixNano'];

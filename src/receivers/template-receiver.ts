@@ -4,6 +4,7 @@ import { isFile, isMapping } from '../config/schema.js';
 import { TemplateError } from '../errors.js';
 import { SIGNAL_NAMES } from '../otlp/signals.js';
 import { LOOPS_KEY, loopsText, type ReceiverConfig, type ReceiverFactory } from './receiver.js';
+import { recordedArrivals, templatePace } from './recorded-pace.js';
 import { loadTemplate } from './template.js';
 
 export interface TemplateReceiverConfig extends ReceiverConfig {
@@ -11,6 +12,9 @@ export interface TemplateReceiverConfig extends ReceiverConfig {
   traces?: string;
   metrics?: string;
   logs?: string;
+  /** `recorded`: send each recorded request at its recorded time within the cycle, scaled by 1/speed. */
+  pace: 'none' | 'recorded';
+  speed: number;
 }
 
 export const templateReceiver: ReceiverFactory<TemplateReceiverConfig> = {
@@ -22,10 +26,16 @@ export const templateReceiver: ReceiverFactory<TemplateReceiverConfig> = {
     metrics: { doc: 'Metrics template file, relative to the config file.' },
     logs: { doc: 'Logs template file, relative to the config file.' },
     loops: LOOPS_KEY,
+    pace: { doc: '`recorded`: send each recorded request at its own time, as it arrived when recorded (recording.yaml\'s `arrivals_ms`, else the earliest time it holds), cycle after cycle; a ratelimit caps on top. `none`: as fast as the processors allow.', default: 'none' },
+    speed: { doc: 'With `pace: recorded`: how many times faster than recorded (2 = twice as fast, 0.5 = half).', default: 1 },
   },
   parse(raw, ctx) {
     const s = ctx.section(raw, this.keys);
-    const cfg: TemplateReceiverConfig = { type: this.type, id: ctx.id, loops: s.number('loops', { integer: true, min: 0 })! };
+    const cfg: TemplateReceiverConfig = {
+      type: this.type, id: ctx.id, loops: s.number('loops', { integer: true, min: 0 })!,
+      pace: s.oneOf('pace', ['none', 'recorded'] as const)!, speed: s.number('speed', { positive: true })!,
+    };
+    if (cfg.pace === 'none' && s.has('speed')) s.problem('speed', 'only applies with pace: recorded');
     for (const signal of SIGNAL_NAMES) {
       const rel = s.string(signal);
       if (rel === undefined) continue;
@@ -44,9 +54,11 @@ export const templateReceiver: ReceiverFactory<TemplateReceiverConfig> = {
   },
   describe(c) {
     const files = SIGNAL_NAMES.filter((s) => c[s]).map((s) => `${s} ${c[s]}`);
-    return `template ${files.join(', ')}, ${loopsText(c.loops)}`;
+    const pace = c.pace === 'recorded' ? `, paced as recorded${c.speed === 1 ? '' : ` ×${c.speed}`}` : '';
+    return `template ${files.join(', ')}, ${loopsText(c.loops)}${pace}`;
   },
   dataPath: (c, signal) => `receivers.${c.id}.${signal}`,
+  sameDataInEveryWorker: true,
   templateBytes: (c, signal, fileBytes) => (c[signal] === undefined ? 0 : fileBytes(c[signal])),
   signalProblem: (c, signal) => (c[signal] === undefined ? `has no ${signal} file (set receivers.${c.id}.${signal})` : undefined),
   open(c, signal, _worker, load) {
@@ -55,7 +67,12 @@ export const templateReceiver: ReceiverFactory<TemplateReceiverConfig> = {
       loops: c.loops,
       async initial() {
         if (!file) throw new TemplateError(`receiver "${c.id}" has no ${signal} file`, { code: 'ERR_TEMPLATE_NOT_FOUND' });
-        return [await loadTemplate(file, signal, load)];
+        if (c.pace === 'none') return [await loadTemplate(file, signal, load)];
+        const recorded = recordedArrivals(file, signal);
+        // Its own times too: recording.yaml may not describe this file's requests.
+        const data = await loadTemplate(file, signal, { ...load, requestTimes: true });
+        data.pace = templatePace(data, recorded, c.speed);
+        return [data];
       },
       refresh: () => undefined,
     };

@@ -9,6 +9,7 @@ import { RESOURCES } from '../otlp/wire/fields.js';
 import { eachField } from '../otlp/wire/reader.js';
 import { looksFramed, recordRanges } from '../otlp/wire/records.js';
 import { normalize, type NormalizeOptions } from './normalize.js';
+import { requestTimesMs } from './recorded-pace.js';
 import type { TemplateData } from './template-data.js';
 
 /**
@@ -24,7 +25,10 @@ import type { TemplateData } from './template-data.js';
  * ERR_TEMPLATE_GZIP.
  */
 /** How times are loaded: relative (for the timestamp processor) unless `relativeTimes` is false. */
-export type LoadOptions = Pick<NormalizeOptions, 'relativeTimes'>;
+export type LoadOptions = Pick<NormalizeOptions, 'relativeTimes'> & {
+  /** Also read each request's earliest recorded time (`TemplateData.requestTimesMs`), for `pace: recorded`. */
+  requestTimes?: boolean;
+};
 
 export async function loadTemplate(file: string, signal: Signal, opts?: LoadOptions): Promise<TemplateData> {
   let bytes: Buffer;
@@ -53,8 +57,11 @@ export function parseTemplate(bytes: Uint8Array, file: string, signal: Signal, o
   if (isZstd(bytes)) throw zstdError(file);
   const json = looksLikeJson(bytes, name);
   const { wire, requests } = json ? decodeJson(bytes, file, signal, /\.(jsonl|ndjson)$/.test(name)) : readBinary(bytes, file, signal);
-  const data = normalize(signal, Buffer.from(wire.buffer, wire.byteOffset, wire.byteLength), file, { ...opts, byteOffsets: !json });
+  // Read before normalize, which rebases every trace on its own start.
+  const times = opts.requestTimes ? requestTimesMs(signal, wire, requests) : undefined;
+  const data = normalize(signal, Buffer.from(wire.buffer, wire.byteOffset, wire.byteLength), file, { relativeTimes: opts.relativeTimes, byteOffsets: !json });
   if (requests && requests.length > 1) data.requests = requests;
+  if (times) data.requestTimesMs = times;
   return data;
 }
 

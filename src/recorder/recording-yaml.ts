@@ -3,9 +3,7 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { SIGNAL_NAMES, type Signal } from '../otlp/signals.js';
 import type { RecordFile } from './record-file.js';
-
-/** The metadata file beside a recording's template files. */
-export const RECORDING_YAML = 'recording.yaml';
+import { RECORDING_YAML } from '../receivers/recorded-pace.js';
 
 /** Event counts as the metadata names them. */
 export const COUNT_KEYS: Record<Signal, string> = { traces: 'spans', metrics: 'data_points', logs: 'log_records' };

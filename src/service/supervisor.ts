@@ -7,7 +7,9 @@ import type { Logger } from '../log.js';
 import { builtModule } from '../package-root.js';
 import type { CapacityProgress, HealthStatus, PipelineSnapshot, PipelineState, TelemetrySource } from '../telemetry/source.js';
 import type { RateControl } from './capacity-search.js';
-import type { FromWorker, ToWorker, WorkerInit } from '../worker/messages.js';
+import type { FromWorker, SentTracesLink, ToWorker, WorkerInit } from '../worker/messages.js';
+import { RECEIVERS } from '../receivers/index.js';
+import { SentTraces } from '../stamp/sent-traces.js';
 import type { WorkerStats } from '../worker/stats.js';
 import { abandonInFlight, cyclesOf, lastFailuresOf, latencyOf, sendingMsOf, totals, type PipelineNumbers } from './pipeline-totals.js';
 
@@ -22,7 +24,7 @@ interface WorkerHandle {
 
 interface PipelineHandle extends PipelineNumbers {
   id: string;
-  /** The effective config as JSON: a reload restarts the pipeline only when this changes. */
+  /** The effective config as JSON, and its part in correlation: a reload restarts the pipeline only when this changes. */
   key: string;
   workers: WorkerHandle[];
   state: PipelineState;
@@ -58,6 +60,12 @@ export class Supervisor extends EventEmitter<SupervisorEvents> implements Teleme
   private status: HealthStatus = 'starting';
   private readonly reloadCounts = { succeeded: 0, failed: 0 };
   private shutdownTimeoutMs = 30_000;
+  /**
+   * Per receiver (its config as JSON): the traces cycles sent, which that receiver's logs
+   * and metrics pipelines name in their trace ids. Kept across reloads, so a restarted
+   * follower names spans an earlier traces incarnation sent until the new one has sent a cycle.
+   */
+  private readonly sentTraces = new Map<string, SharedArrayBuffer>();
   /** service.start_at (ms since the epoch) of the first start: workers started before it hold their first request until then. */
   private startAt: number | undefined;
 
@@ -73,7 +81,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> implements Teleme
   async start(cfg: ReplaydConfig, startAt?: number): Promise<void> {
     this.shutdownTimeoutMs = cfg.service.shutdownTimeoutMs;
     this.startAt = startAt;
-    await Promise.all(this.startAll(resolvePipelines(cfg)));
+    const all = resolvePipelines(cfg);
+    await Promise.all(this.startAll(all, all));
     if (this.status === 'starting') this.status = 'running';
   }
 
@@ -83,13 +92,15 @@ export class Supervisor extends EventEmitter<SupervisorEvents> implements Teleme
    * incarnation has drained (so the rate is never briefly doubled).
    */
   async reload(cfg: ReplaydConfig): Promise<{ kept: string[]; started: string[]; stopped: string[] }> {
-    const next = new Map(resolvePipelines(cfg).map((r) => [r.pipeline.id, r]));
+    const all = resolvePipelines(cfg);
+    const next = new Map(all.map((r) => [r.pipeline.id, r]));
     const kept: string[] = [];
     const stopped: string[] = [];
     const toStart: ResolvedPipeline[] = [];
     for (const [id, h] of this.pipelines) {
       const r = next.get(id);
-      if (r && JSON.stringify(r) === h.key && h.state !== 'failed') kept.push(id);
+      // A logs pipeline whose receiver gains or loses a traces pipeline restarts to follow it, or stop following.
+      if (r && pipelineKey(r, this.sentTracesRole(r, all)) === h.key && h.state !== 'failed') kept.push(id);
       else stopped.push(id);
     }
     for (const [id, r] of next) if (!kept.includes(id)) toStart.push(r);
@@ -97,7 +108,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> implements Teleme
     this.shutdownTimeoutMs = cfg.service.shutdownTimeoutMs;
     try {
       await Promise.all(stopped.map((id) => this.retire(id, next.has(id))));
-      const started = await Promise.all(this.startAll(toStart));
+      const started = await Promise.all(this.startAll(toStart, all));
       // A new pipeline that could not start (e.g. a bad template) makes the reload a failure.
       if (started.every(Boolean)) this.reloadCounts.succeeded++;
       else this.reloadCounts.failed++;
@@ -115,8 +126,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> implements Teleme
     this.reloadCounts.failed++;
   }
 
-  /** Starts pipelines; each promise says whether that pipeline is running. */
-  private startAll(resolved: ResolvedPipeline[]): Promise<boolean>[] {
+  /** Starts pipelines of config `all`; each promise says whether that pipeline is running. */
+  private startAll(resolved: ResolvedPipeline[], all: ResolvedPipeline[]): Promise<boolean>[] {
     // Pipelines started together from one receiver share a seed, so correlated logs and
     // traces get the same new ids; every new incarnation gets a new seed, so a restarted
     // pipeline never repeats the ids it sent before.
@@ -130,18 +141,42 @@ export class Supervisor extends EventEmitter<SupervisorEvents> implements Teleme
       ordinals.set(`${rid}\0${r.pipeline.signal}`, nth + 1);
       const key = `${rid}\0${nth}`;
       if (!seeds.has(key)) seeds.set(key, newSeed());
-      return this.startPipeline(r, seeds.get(key)!);
+      return this.startPipeline(r, seeds.get(key)!, this.sentTracesLink(r, all));
     });
   }
 
-  private startPipeline(resolved: ResolvedPipeline, seed: [number, number]): Promise<boolean> {
+  /**
+   * A pipeline's part in correlation: when its receiver also feeds a traces pipeline of
+   * config `all`, or did and it sent a cycle (and gives every worker the same data),
+   * traces pipelines publish the cycles they sent and the others name spans of those cycles.
+   */
+  private sentTracesLink(r: ResolvedPipeline, all: ResolvedPipeline[]): SentTracesLink | undefined {
+    const role = this.sentTracesRole(r, all);
+    if (!role) return undefined;
+    const key = JSON.stringify(r.receivers[0]);
+    let buffer = this.sentTraces.get(key);
+    if (!buffer) this.sentTraces.set(key, (buffer = SentTraces.buffer()));
+    return { buffer, role };
+  }
+
+  private sentTracesRole(r: ResolvedPipeline, all: ResolvedPipeline[]): SentTracesLink['role'] | undefined {
+    const receiver = r.receivers[0]!;
+    if (!RECEIVERS.of(receiver).sameDataInEveryWorker) return undefined;
+    const key = JSON.stringify(receiver);
+    if (all.some((p) => p.pipeline.signal === 'traces' && JSON.stringify(p.receivers[0]) === key)) return r.pipeline.signal === 'traces' ? 'publish' : 'follow';
+    // Its traces pipeline was removed by a reload: the cycles it sent are still valid to name.
+    const buffer = this.sentTraces.get(key);
+    return buffer && new SentTraces(buffer).latest() ? 'follow' : undefined;
+  }
+
+  private startPipeline(resolved: ResolvedPipeline, seed: [number, number], sentTraces: SentTracesLink | undefined): Promise<boolean> {
     const id = resolved.pipeline.id;
     const prev = this.pipelines.get(id) ?? this.removed.get(id);
     this.removed.delete(id);
     const h: PipelineHandle = {
       id,
       resolved,
-      key: JSON.stringify(resolved),
+      key: pipelineKey(resolved, sentTraces?.role),
       workers: [],
       state: 'starting',
       retired: prev ? totals(prev) : {},
@@ -154,7 +189,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> implements Teleme
     };
     this.pipelines.set(id, h);
     const ready: Promise<void>[] = [];
-    for (let w = 0; w < resolved.pipeline.workers; w++) ready.push(this.startWorker(h, w, seed));
+    for (let w = 0; w < resolved.pipeline.workers; w++) ready.push(this.startWorker(h, w, seed, sentTraces));
     return Promise.all(ready).then(() => {
       if (h.state === 'starting') h.state = 'running';
       // All workers start sending together, on one clock: a load shape is shared exactly.
@@ -167,7 +202,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> implements Teleme
     });
   }
 
-  private startWorker(h: PipelineHandle, index: number, seed: [number, number]): Promise<void> {
+  private startWorker(h: PipelineHandle, index: number, seed: [number, number], sentTraces: SentTracesLink | undefined): Promise<void> {
     const init: WorkerInit = {
       resolved: h.resolved,
       worker: index,
@@ -177,6 +212,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> implements Teleme
       pretty: this.opts.pretty,
       stderr: this.opts.stderr ?? false,
       statsIntervalMs: 1000,
+      sentTraces,
     };
     const thread = new Worker(builtModule('worker/worker.js'), { workerData: init });
     let markReady!: () => void;
@@ -339,6 +375,10 @@ export class Supervisor extends EventEmitter<SupervisorEvents> implements Teleme
 
 function post(w: WorkerHandle, msg: ToWorker): void {
   if (w.alive) w.thread.postMessage(msg);
+}
+
+function pipelineKey(r: ResolvedPipeline, role: SentTracesLink['role'] | undefined): string {
+  return JSON.stringify([r, role ?? null]);
 }
 
 function newSeed(): [number, number] {

@@ -1,3 +1,4 @@
+import { METRIC_DATA } from '../otlp/wire/fields.js';
 import { WireReader } from '../otlp/wire/reader.js';
 import type { Signal } from '../otlp/signals.js';
 import type { Nanos, Verifier } from './verify.js';
@@ -11,7 +12,8 @@ import type { Nanos, Verifier } from './verify.js';
  * Span: trace_id 1, span_id 2, parent_span_id 4, start 7, end 8 (fixed64).
  * LogRecord: time 1, observed_time 11 (fixed64), trace_id 9, span_id 10.
  * Metric: name 1; gauge 5, sum 7, histogram 9, exponential_histogram 10, summary 11 →
- * data_points 1 → start_time 2, time 3 (fixed64) in every point type.
+ * data_points 1 → start_time 2, time 3 (fixed64) in every point type, and exemplars
+ * (gauge and sum 5, histogram 8, exponential histogram 11) → span_id 4, trace_id 5.
  */
 
 /** Raw tags (field << 3 | wire type): Ln = field n length-delimited, Fn = field n fixed64. */
@@ -26,7 +28,9 @@ const F3 = (3 << 3) | 1;
 const F7 = (7 << 3) | 1;
 const F8 = (8 << 3) | 1;
 const F11 = (11 << 3) | 1;
-const METRIC_DATA = new Set([5, 7, 9, 10, 11].map((field) => (field << 3) | 2));
+/** Per metric data tag: its points' exemplars tag (-1: none). Exemplar: span_id 4, trace_id 5. */
+const EXEMPLARS = new Map(METRIC_DATA.map((d) => [(d.field << 3) | 2, d.exemplars < 0 ? -1 : (d.exemplars << 3) | 2]));
+const L5 = (5 << 3) | 2;
 const NO_ID: Uint8Array = new Uint8Array(0);
 const ZERO: Nanos = Object.freeze({ hi: 0, lo: 0 });
 
@@ -105,21 +109,35 @@ function metric(v: Verifier, r: WireReader): void {
   };
   while (!r.done()) {
     const t = r.tag();
-    if (METRIC_DATA.has(t)) enter(r, () => within(r, L1, () => point(v, r, name)));
+    const exemplars = EXEMPLARS.get(t);
+    if (exemplars !== undefined) enter(r, () => within(r, L1, () => point(v, r, name, exemplars)));
     else r.skip(t & 7);
   }
 }
 
-function point(v: Verifier, r: WireReader, name: () => string): void {
+function point(v: Verifier, r: WireReader, name: () => string, exemplars: number): void {
   let start = ZERO;
   let time = ZERO;
   while (!r.done()) {
     const t = r.tag();
     if (t === F2) start = fixed64(r);
     else if (t === F3) time = fixed64(r);
+    else if (t === exemplars) enter(r, () => exemplar(v, r));
     else r.skip(t & 7);
   }
   v.point(name, start, time);
+}
+
+function exemplar(v: Verifier, r: WireReader): void {
+  let traceId = NO_ID;
+  let spanId = NO_ID;
+  while (!r.done()) {
+    const t = r.tag();
+    if (t === L5) traceId = bytes(r);
+    else if (t === L4) spanId = bytes(r);
+    else r.skip(t & 7);
+  }
+  v.exemplar(traceId, spanId);
 }
 
 function bytes(r: WireReader): Uint8Array {

@@ -1,6 +1,7 @@
 import { decodeOtlpJson } from '../otlp/json-decode.js';
 import { requestType } from '../otlp/proto.js';
 import { checkWire } from '../otlp/wire-check.js';
+import { LINK_GRACE_MS, LinkCheck, type LinkKind } from './verify-links.js';
 import { walkRequest } from './verify-wire.js';
 import type { Signal } from '../otlp/signals.js';
 import { METRIC_DATA_KEYS } from '../otlp/signals.js';
@@ -21,7 +22,8 @@ export interface VerifyOptions {
 export type ProblemKind =
   | 'undecodable'
   | 'zero_trace_id' | 'bad_trace_id_length' | 'zero_span_id' | 'bad_span_id_length' | 'bad_parent_id_length'
-  | 'duplicate_span_id' | 'orphan' | 'start_after_end' | 'time_out_of_window' | 'time_before_start';
+  | 'duplicate_span_id' | 'orphan' | 'start_after_end' | 'time_out_of_window' | 'time_before_start'
+  | LinkKind;
 
 export interface ProblemExample {
   signal: Signal;
@@ -35,6 +37,8 @@ export interface VerifyReport {
   problems: Partial<Record<ProblemKind, number>>;
   /** Orphans so far: parents not seen within the window, including ones that may still arrive. */
   pendingParents: number;
+  /** Spans that log records and exemplars still wait for (their references count as orphan_log / orphan_exemplar too). */
+  pendingLinks: number;
   examples: Partial<Record<ProblemKind, ProblemExample[]>>;
   policy: { idWindow: number; timeWindowMs: number };
   ok: boolean;
@@ -74,6 +78,8 @@ export class Verifier {
   /** trace key + parent span key → the first child waiting for that parent. */
   private pending = new Map<string, ProblemExample>();
   private pendingOld = new Map<string, ProblemExample>();
+  /** Log records and exemplars whose span has not arrived (verify-links.ts). */
+  private readonly links: LinkCheck;
   /** The time window of the request being checked, in ms since the epoch. */
   private windowLo = 0;
   private windowHi = 0;
@@ -84,6 +90,8 @@ export class Verifier {
     this.maxExamples = opts.maxExamples ?? 20;
     if (!(this.timeWindowMs > 0)) throw new RangeError(`verify time window must be > 0 ms, got ${opts.timeWindowMs}`);
     if (!(Number.isInteger(this.idWindow) && this.idWindow >= 2)) throw new RangeError(`verify id window must be an integer ≥ 2, got ${opts.idWindow}`);
+    const spanSeen = (traceKey: string, spanKey: string): boolean => (this.seen.get(spanKey) ?? this.seenOld.get(spanKey)) === traceKey;
+    this.links = new LinkCheck(spanSeen, { maxWaiting: this.idWindow / 2, maxExamples: this.maxExamples });
   }
 
   /**
@@ -120,7 +128,10 @@ export class Verifier {
     } else {
       this.eachItem(request.resourceMetrics, 'scopeMetrics', 'metrics', (m) => {
         for (const kind of METRIC_DATA_KEYS) {
-          for (const p of asList(m[kind]?.dataPoints)) this.point(() => String(m.name ?? 'metric'), nanos((p as Obj).startTimeUnixNano), nanos((p as Obj).timeUnixNano));
+          for (const p of asList(m[kind]?.dataPoints)) {
+            this.point(() => String(m.name ?? 'metric'), nanos((p as Obj).startTimeUnixNano), nanos((p as Obj).timeUnixNano));
+            for (const ex of asList((p as Obj).exemplars)) this.exemplar(idBytes((ex as Obj).traceId), idBytes((ex as Obj).spanId));
+          }
         }
       });
     }
@@ -128,8 +139,9 @@ export class Verifier {
 
   report(): VerifyReport {
     const orphans = (this.problems.orphan ?? 0) + this.pending.size + this.pendingOld.size;
-    const problems = { ...this.problems, ...(orphans ? { orphan: orphans } : {}) };
-    const examples = structuredClone(this.examples);
+    const links = this.links.report();
+    const problems = { ...this.problems, ...(orphans ? { orphan: orphans } : {}), ...links.problems };
+    const examples = { ...structuredClone(this.examples), ...links.examples };
     for (const ex of [...this.pendingOld.values(), ...this.pending.values()]) {
       const list = (examples.orphan ??= []);
       if (list.length < this.maxExamples) list.push(ex);
@@ -138,6 +150,7 @@ export class Verifier {
       checked: { ...this.checked },
       problems,
       pendingParents: this.pending.size + this.pendingOld.size,
+      pendingLinks: links.pendingLinks,
       examples,
       policy: { idWindow: this.idWindow, timeWindowMs: this.timeWindowMs },
       ok: Object.values(problems).every((n) => !n),
@@ -168,11 +181,23 @@ export class Verifier {
 
   log(traceId: Uint8Array, spanId: Uint8Array, time: Nanos, observed: Nanos): void {
     this.checked.logs++;
-    if (traceId.length) this.idCheck(traceId, 16, 'trace', 'logs', traceId, spanId);
-    if (spanId.length) this.idCheck(spanId, 8, 'span', 'logs', traceId, spanId);
+    const traceOk = traceId.length > 0 && this.idCheck(traceId, 16, 'trace', 'logs', traceId, spanId);
+    const spanOk = spanId.length > 0 && this.idCheck(spanId, 8, 'span', 'logs', traceId, spanId);
+    if (traceOk && spanOk) this.linked('orphan_log', 'logs', traceId, spanId);
     // time_unix_nano 0 means "unknown" in OTLP logs; only set times are checked.
     if (time.hi !== 0 || time.lo !== 0) this.timeCheck(time, 'time', 'logs', traceId, spanId);
     if (observed.hi !== 0 || observed.lo !== 0) this.timeCheck(observed, 'observed time', 'logs', traceId, spanId);
+  }
+
+  /** A data point's exemplar: its trace_id/span_id, when both are set, must name a span that arrives. */
+  exemplar(traceId: Uint8Array, spanId: Uint8Array): void {
+    if (traceId.length === 16 && spanId.length === 8 && !isZero(traceId) && !isZero(spanId)) this.linked('orphan_exemplar', 'metrics', traceId, spanId);
+  }
+
+  private linked(kind: LinkKind, signal: Signal, traceId: Uint8Array, spanId: Uint8Array): void {
+    this.links.reference(kind, key(traceId), key(spanId), () => ({
+      signal, traceId: hex(traceId), spanId: hex(spanId), message: `names span ${hex(spanId)} of trace ${hex(traceId)}, which did not arrive within ${LINK_GRACE_MS / 1000}s`,
+    }));
   }
 
   /** One data point; `name` gives the metric's name, read only for a problem. */
@@ -224,6 +249,7 @@ export class Verifier {
       if (this.seen.size >= this.idWindow / 2) this.rotate();
       this.seen.set(spanKey, traceKey);
     }
+    this.links.spanArrived(traceKey, spanKey);
     const self = traceKey + spanKey;
     this.pending.delete(self);
     this.pendingOld.delete(self);
@@ -257,6 +283,11 @@ function asList(v: unknown): unknown[] {
 }
 
 const EMPTY = new Uint8Array(0);
+
+function isZero(id: Uint8Array): boolean {
+  for (let i = 0; i < id.length; i++) if (id[i] !== 0) return false;
+  return true;
+}
 
 function idBytes(v: IdValue): Uint8Array {
   return v instanceof Uint8Array ? v : EMPTY;

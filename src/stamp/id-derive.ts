@@ -3,8 +3,8 @@
  *
  * A new id is a keyed permutation of the ORIGINAL id: new = P_key(orig), with the key
  * derived from (seed, sender, cycle), where sender = replica·2^16 + worker (senderWord). So
- * - a traces pipeline and a logs pipeline replaying correlated templates with the same
- *   seed produce the same new ids in the same cycle (logs stay joined to their spans);
+ * - any worker that knows a key maps an original id to the same new id: a logs worker
+ *   following a traces cycle that was sent names its spans (sent-traces.ts);
  * - within one (replica, worker, cycle), distinct original ids never collide (P is a bijection);
  * - across replicas, workers and cycles the key differs (the key schedule is itself a
  *   bijection of its four words, and the sender word is distinct for every replica and

@@ -1,4 +1,5 @@
 import { deriveSpanIds, deriveTraceIds, idKeys } from './id-derive.js';
+import type { SentCycle } from './sent-traces.js';
 
 const HEX = Buffer.from('0123456789abcdef', 'latin1');
 
@@ -26,7 +27,20 @@ export class IdSource {
   }
 
   cycle(cycle: number): void {
-    const keys = idKeys(this.seed, this.worker, cycle);
+    this.derive(this.seed, this.worker, cycle);
+  }
+
+  /** The ids a traces worker sent in `sent` (its originals when it had no id_regen): logs and exemplars name its spans. */
+  follow(sent: SentCycle): void {
+    if (sent.idRegen) return this.derive(sent.seed, sent.sender, sent.cycle);
+    this.trace.set(this.traceOrig);
+    this.span.set(this.spanOrig);
+    this.traceHexCache = undefined;
+    this.spanHexCache = undefined;
+  }
+
+  private derive(seed: readonly [number, number], sender: number, cycle: number): void {
+    const keys = idKeys(seed, sender, cycle);
     deriveTraceIds(keys.trace, this.traceOrig, this.trace);
     deriveSpanIds(keys.span, this.spanOrig, this.span);
     this.traceHexCache = undefined;

@@ -4,6 +4,7 @@ import type { CompiledTemplate, Frame } from '../compile/frame.js';
 import type { Encoding } from '../otlp/signals.js';
 import { senderWord } from './id-derive.js';
 import { IdSource } from './id-source.js';
+import type { SentTraces } from './sent-traces.js';
 import { TWO32 } from '../otlp/wire/write.js';
 
 export interface StamperOptions {
@@ -15,6 +16,12 @@ export interface StamperOptions {
   backdateMs: number;
   /** Place each trace so its last end is at now − backdate (timestamp's `align: end`), not its start. */
   alignEnd?: boolean;
+  /**
+   * A logs or metrics pipeline's link to the traces pipeline of its receiver: new ids are
+   * those of the latest traces cycle sent completely, so every trace_id/span_id names a
+   * span that exists (see sent-traces.ts). Absent: ids of its own (seed, sender, cycle).
+   */
+  sentTraces?: SentTraces;
   /** Wall clock in ms (tests pin it). */
   now?: () => number;
 }
@@ -49,6 +56,7 @@ export class Stamper implements CycleControls {
   /** The sender word of the id and jitter keys: replica and worker (see senderWord). */
   private readonly sender: number;
   private readonly ids: IdSource;
+  private readonly sentTraces: SentTraces | undefined;
   /** Per time unit: jitter of this cycle (ns), and its base as sec/nsec and as fixed64 lo/hi. */
   private readonly jitter: Float64Array;
   private readonly baseSec: Float64Array;
@@ -77,6 +85,7 @@ export class Stamper implements CycleControls {
     this.seed = [seed[0], seed[1]];
     this.sender = senderWord(replica, worker);
     this.ids = new IdSource(compiled.traceGroups, compiled.spanGroups, this.seed, this.sender);
+    this.sentTraces = opts.sentTraces;
     const units = compiled.unitCount;
     this.jitter = new Float64Array(units);
     this.baseSec = new Float64Array(units);
@@ -96,7 +105,9 @@ export class Stamper implements CycleControls {
 
   newIds(): void {
     if (!this.idRegen) throw new RangeError('Stamper: new ids need a template compiled with idRegen');
-    this.ids.cycle(this.cycle);
+    const sent = this.sentTraces?.latest();
+    if (sent) this.ids.follow(sent);
+    else this.ids.cycle(this.cycle);
   }
 
   drawJitter(maxMs: number): void {

@@ -13,6 +13,14 @@ export interface WorkerInit {
   /** Log to stderr (stdout carries a command's result). */
   stderr: boolean;
   statsIntervalMs: number;
+  /** Shared with the other pipelines of its receiver: a traces pipeline publishes the cycles it sent, logs and metrics follow them. */
+  sentTraces?: SentTracesLink;
+}
+
+/** A pipeline's part in its receiver's correlation (src/stamp/sent-traces.ts). */
+export interface SentTracesLink {
+  buffer: SharedArrayBuffer;
+  role: 'publish' | 'follow';
 }
 
 /** Main → worker. Rare by design: never one per frame. */

@@ -13,12 +13,15 @@ import { RECEIVERS } from '../receivers/index.js';
 import type { ReceiverSource } from '../receivers/receiver.js';
 import { IMPLICIT_TIMESTAMPS, loadWarnings, relativeWithoutTimestamp } from '../receivers/load-warnings.js';
 import type { TemplateData } from '../receivers/template-data.js';
+import { senderWord } from '../stamp/id-derive.js';
+import { SentTraces } from '../stamp/sent-traces.js';
 import { Stamper } from '../stamp/stamper.js';
 import { LatencyHistogram, type LatencySnapshot } from './latency-histogram.js';
 import { SendBufferPool } from './send-buffer-pool.js';
 import { pipelinePlan } from './pipeline-plan.js';
 import { Slots } from './slots.js';
 import { emptyCounters, type ExporterCounters, type LastFailure, type WorkerStats } from './stats.js';
+import type { SentTracesLink } from './messages.js';
 
 interface Route {
   exporter: Exporter;
@@ -36,6 +39,8 @@ export interface RunnerOptions {
   seed: [number, number];
   /** service.start_at in ms since the epoch: `run()` waits for it after loading. */
   startAt?: number;
+  /** Correlation with the traces pipeline of the same receiver (see src/stamp/sent-traces.ts). */
+  sentTraces?: SentTracesLink;
   log: Logger;
 }
 
@@ -55,6 +60,7 @@ export class PipelineRunner {
   private readonly encodings: Encoding[];
   private readonly routesByEncoding: Map<Encoding, Route[]>;
   private readonly warn: ThrottledWarn;
+  private readonly sentTraces: SentTraces | undefined;
   private readonly stop = new AbortController();
   /** Aborts requests in flight: at the drain deadline (failed) or on a forced exit (dropped). */
   private readonly cancel = new AbortController();
@@ -65,6 +71,8 @@ export class PipelineRunner {
   private stamper!: Stamper;
   private pools = new Map<Encoding, SendBufferPool>();
   private cycles = 0;
+  /** performance.now() at which the next cycle's due times start: a paced cycle starts when the last one's length has passed. */
+  private nextCycleAt = 0;
   /** Set when a pacer's load shape has ended: the pipeline is done, as when its loops are. */
   private finished = false;
   /** performance.now() when the loop started and when its last request settled: the sending window. */
@@ -89,6 +97,7 @@ export class PipelineRunner {
       };
     });
     this.warn = new ThrottledWarn(opts.log);
+    this.sentTraces = opts.sentTraces && new SentTraces(opts.sentTraces.buffer);
     this.encodings = [...new Set(this.routes.map((r) => r.exporter.encoding))];
     this.routesByEncoding = new Map(this.encodings.map((e) => [e, this.routes.filter((r) => r.exporter.encoding === e)]));
   }
@@ -116,6 +125,7 @@ export class PipelineRunner {
     this.compiled = compile(data, compileOptions(plan, this.encodings));
     this.stamper = new Stamper(this.compiled, {
       seed: this.opts.seed, replica: this.opts.resolved.replica.index, worker: this.opts.worker, backdateMs: plan.backdateMs, alignEnd: plan.alignEnd,
+      sentTraces: this.opts.sentTraces?.role === 'follow' ? this.sentTraces : undefined,
     });
     // Buffers still in flight keep a reference to their old pool and are simply collected.
     this.pools = new Map(this.encodings.map((e) => [e, new SendBufferPool(this.compiled.maxFrameBytes)]));
@@ -136,6 +146,10 @@ export class PipelineRunner {
       while (!this.stop.signal.aborted && !this.finished && (loops === 0 || this.cycles < loops)) {
         await this.cycle();
         if (this.stop.signal.aborted || this.finished) break;
+        if (this.opts.sentTraces?.role === 'publish') {
+          const { seed, resolved, worker } = this.opts;
+          this.sentTraces!.publish({ seed, sender: senderWord(resolved.replica.index, worker), cycle: this.cycles, idRegen: this.compiled.idRegen });
+        }
         this.cycles++;
         const fresh = this.receiver.refresh(this.cycles);
         if (fresh) this.install(fresh);
@@ -148,11 +162,17 @@ export class PipelineRunner {
   }
 
   private async cycle(): Promise<void> {
-    const { frames } = this.compiled;
+    const { frames, cycleMs } = this.compiled;
     const stamper = this.stamper;
     stamper.beginCycle(this.cycles);
+    if (!(await this.tracesSent())) return;
     for (const p of this.processors) p.cycle?.(stamper, this.cycles);
+    // Frames with a due time wait for it, counted from the cycle's start; a late cycle starts when it can.
+    const origin = Math.max(performance.now(), this.nextCycleAt);
+    this.nextCycleAt = origin + (cycleMs ?? 0);
     for (let i = 0; i < frames.length; i++) {
+      const due = frames[i]!.dueMs;
+      if (due !== undefined) await sleepUntil(origin + due, this.stop.signal, () => performance.now());
       for (const r of this.routes) await r.slots.acquire();
       const events = frames[i]!.events;
       let admitted = true;
@@ -185,6 +205,22 @@ export class PipelineRunner {
         }
       }
     }
+  }
+
+  /**
+   * A follower whose data names traces (trace ids with id_regen) waits until its traces
+   * pipeline has sent one cycle completely, so it never names a span that was not sent.
+   * False when stopped while waiting.
+   */
+  private async tracesSent(): Promise<boolean> {
+    const sent = this.sentTraces;
+    if (this.opts.sentTraces?.role !== 'follow' || !sent || !this.compiled.idRegen || this.compiled.traceGroups.length === 0 || sent.latest()) return true;
+    if (this.opts.worker === 0) this.opts.log.info({}, 'waiting for the traces pipeline of this receiver to send its first whole cycle: trace ids here name only spans already sent');
+    while (!sent.latest()) {
+      await sleepUntil(performance.now() + 20, this.stop.signal, () => performance.now());
+      if (this.stop.signal.aborted) return false;
+    }
+    return true;
   }
 
   /**
@@ -272,10 +308,13 @@ export class PipelineRunner {
   }
 }
 
-/** Resolves at `epochMs` on the wall clock (the moment replicas agree on), or when `abort` fires. */
-function sleepUntil(epochMs: number, abort: AbortSignal): Promise<void> {
+/**
+ * Resolves at `at` on `clock` (by default the wall clock in ms since the epoch, the moment
+ * replicas agree on), or when `abort` fires.
+ */
+function sleepUntil(at: number, abort: AbortSignal, clock: () => number = Date.now): Promise<void> {
   return new Promise((resolve) => {
-    if (abort.aborted) return resolve();
+    if (abort.aborted || clock() >= at) return resolve();
     // Timers wake up to ~1 ms early or late; re-arm until the clock has really passed the moment.
     let t: NodeJS.Timeout | undefined;
     const done = (): void => {
@@ -284,7 +323,7 @@ function sleepUntil(epochMs: number, abort: AbortSignal): Promise<void> {
       resolve();
     };
     const arm = (): void => {
-      const left = epochMs - Date.now();
+      const left = at - clock();
       if (left <= 0) return done();
       t = setTimeout(arm, Math.min(left, 2 ** 31 - 1));
     };

@@ -44,7 +44,7 @@ port.on('message', (msg: ToWorker) => {
 
 async function main(): Promise<void> {
   try {
-    runner = new PipelineRunner({ resolved: init.resolved, worker: init.worker, seed: init.seed, startAt: init.startAt, log });
+    runner = new PipelineRunner({ resolved: init.resolved, worker: init.worker, seed: init.seed, startAt: init.startAt, sentTraces: init.sentTraces, log });
     await runner.load();
     const c = runner.compiledSummary();
     post({ type: 'ready', ...c });

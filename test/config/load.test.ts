@@ -41,7 +41,7 @@ describe('parseConfig: a full valid config', () => {
   it('normalizes receivers and processors (ms, bytes, absolute paths)', () => {
     expect(cfg.file).toBe(join(dir, 'replayd.yaml'));
     expect(cfg.receivers['template/checkout']).toEqual({
-      type: 'template', id: 'template/checkout', loops: 3,
+      type: 'template', id: 'template/checkout', loops: 3, pace: 'none', speed: 1,
       traces: join(dir, 't.pb'), metrics: join(dir, 'm.pb'), logs: join(dir, 'l.json'),
     });
     expect(cfg.processors).toEqual({

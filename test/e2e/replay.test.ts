@@ -81,7 +81,7 @@ describe('the sink extension', () => {
     const report = join(dir, 'report.json');
     const cfg = writeConfig(dir, `
 receivers:
-  template/demo: { logs: ${L}, loops: 2 }
+  template/demo: { traces: ${T}, logs: ${L}, loops: 2 }
 processors:
   id_regen: {}
   timestamp: {}
@@ -92,15 +92,18 @@ extensions:
 service:
   telemetry: { metrics: { address: none } }
   pipelines:
+    traces: { receivers: [template/demo], processors: [id_regen, timestamp], exporters: [otlp_http] }
     logs: { receivers: [template/demo], processors: [id_regen, timestamp], exporters: [otlp_http] }
 `);
     const port = await freePort();
     const d = runCli(['--config', cfg], { env: { PORT: String(port) } });
     expect(await d.exited, d.stderr()).toBe(0);
     const sent = Number(summaries(d.lines).get('logs')!.sent_logs);
+    const spans = Number(summaries(d.lines).get('traces')!.sent_spans);
     expect(sent).toBeGreaterThan(0);
     const r = JSON.parse(readFileSync(report, 'utf8')) as { total: { events: number }; verification: { ok: boolean } };
-    expect(r.total.events).toBe(sent);
+    expect(r.total.events).toBe(sent + spans);
+    // The logs name spans of the traces pipeline (correlation is checked too).
     expect(r.verification.ok).toBe(true);
     // snake_case keys, in the report and in the summary line, like every other output.
     const line = d.lines.find((l) => l.msg === 'sink extension summary');

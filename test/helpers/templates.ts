@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { requestType } from '../../src/otlp/proto.js';
 import type { Signal } from '../../src/otlp/signals.js';
+import { recordPrefix } from '../../src/otlp/wire/records.js';
 
 /**
  * Template files for tests, built with protobufjs from the real request types.
@@ -154,4 +155,28 @@ export function writeTemplate(dir: string, signal: Signal, request: any, opts: W
 
 export function writeTracesTemplate(dir: string, opts: TracesOptions & WriteOptions): string {
   return writeTemplate(dir, 'traces', tracesRequest(opts), opts);
+}
+
+/**
+ * A recording as `record` writes it: `traces.pb` of length-prefixed requests, each one trace
+ * of 2 spans. With `arrivalsMs`, a recording.yaml lists when each arrived and every request
+ * holds the same times (so only the metadata can space them); without, request i holds
+ * times i seconds after the first.
+ */
+export function writeRecordedTraces(dir: string, opts: { requests: number; arrivalsMs?: number[] }): string {
+  const rs = tracesRequest({ traces: opts.requests, spansPerTrace: 2, absolute: true }).resourceSpans[0];
+  const type = requestType('traces');
+  const same = { startTimeUnixNano: String(ABSOLUTE_BASE), endTimeUnixNano: String(ABSOLUTE_BASE + 1_000_000n) };
+  const records = Array.from({ length: opts.requests }, (_, i) => {
+    const spans = rs.scopeSpans[0].spans.slice(i * 2, i * 2 + 2).map((s: any) => (opts.arrivalsMs ? { ...s, ...same } : s));
+    const body = type.encode(type.fromObject({ resourceSpans: [{ resource: rs.resource, scopeSpans: [{ spans }] }] })).finish();
+    return Buffer.concat([recordPrefix(body.length), body]);
+  });
+  const file = join(dir, 'traces.pb');
+  writeFileSync(file, Buffer.concat(records));
+  if (opts.arrivalsMs) {
+    const duration = (Math.max(...opts.arrivalsMs) + 200) / 1000;
+    writeFileSync(join(dir, 'recording.yaml'), `duration_seconds: ${duration}\nsignals:\n  traces: { file: traces.pb, requests: ${opts.requests} }\narrivals_ms:\n  traces: [${opts.arrivalsMs.join(', ')}]\n`);
+  }
+  return file;
 }

@@ -54,7 +54,8 @@ export function spansRequest(groups: Record<string, unknown>[][]): Record<string
 }
 
 /** One metric of every kind; data points per kind: gauge 2, sum 3, histogram 1, exponential 2, summary 1 = 9. */
-export function metricsRequest(opts: { start?: bigint; time?: bigint } = {}): Record<string, unknown> {
+/** With `exemplar`, the histogram's point carries one exemplar naming that span. */
+export function metricsRequest(opts: { start?: bigint; time?: bigint; exemplar?: { traceId: Uint8Array; spanId: Uint8Array } } = {}): Record<string, unknown> {
   const time = (opts.time ?? nowNs()).toString();
   const start = (opts.start ?? nowNs() - 60_000_000_000n).toString();
   const num = (v: number) => ({ startTimeUnixNano: start, timeUnixNano: time, asDouble: v });
@@ -71,7 +72,7 @@ export function metricsRequest(opts: { start?: bigint; time?: bigint } = {}): Re
         },
         {
           metrics: [
-            { name: 'h', histogram: { dataPoints: [{ startTimeUnixNano: start, timeUnixNano: time, count: 3, bucketCounts: [1, 2], explicitBounds: [1] }] } },
+            { name: 'h', histogram: { dataPoints: [{ startTimeUnixNano: start, timeUnixNano: time, count: 3, bucketCounts: [1, 2], explicitBounds: [1], exemplars: exemplars(opts.exemplar, time) }] } },
             { name: 'e', exponentialHistogram: { dataPoints: [{ startTimeUnixNano: start, timeUnixNano: time, count: 1, scale: 1 }, { startTimeUnixNano: start, timeUnixNano: time, count: 2 }] } },
             { name: 'q', summary: { dataPoints: [{ startTimeUnixNano: start, timeUnixNano: time, count: 1, sum: 2 }] } },
           ],
@@ -79,6 +80,10 @@ export function metricsRequest(opts: { start?: bigint; time?: bigint } = {}): Re
       ],
     }],
   };
+}
+
+function exemplars(ids: { traceId: Uint8Array; spanId: Uint8Array } | undefined, time: string): unknown[] {
+  return ids ? [{ ...ids, timeUnixNano: time, asDouble: 1 }] : [];
 }
 
 export const METRICS_POINTS = 9;

@@ -24,13 +24,45 @@ const HOUR_NS = 3_600_000_000_000n;
 describe.each(readers)('Verifier reading %s', (_, check) => {
   it('passes clean data of all three signals', () => {
     const v = new Verifier();
+    const traceId = randomBytes(16);
+    const sent = span({ traceId });
     check(v, 'traces', tracesRequest(10, 5));
+    check(v, 'traces', spansRequest([[sent]]));
     check(v, 'metrics', metricsRequest());
-    check(v, 'logs', logsRequest(4, { traceId: randomBytes(16), spanId: randomBytes(8) }));
+    check(v, 'logs', logsRequest(4, { traceId, spanId: sent.spanId }));
     const r = v.report();
     expect(r.problems).toEqual({});
     expect(r.ok).toBe(true);
-    expect(r.checked).toEqual({ traces: 50, metrics: 9, logs: 4 });
+    expect(r.checked).toEqual({ traces: 51, metrics: 9, logs: 4 });
+  });
+
+  it('links a log record or exemplar to a span that arrived before it or arrives within the grace time', () => {
+    const v = new Verifier();
+    const before = span();
+    const after = span();
+    check(v, 'traces', spansRequest([[before]]));
+    check(v, 'logs', logsRequest(2, { traceId: before.traceId, spanId: before.spanId }));
+    check(v, 'logs', logsRequest(1, { traceId: after.traceId, spanId: after.spanId }));
+    check(v, 'metrics', metricsRequest({ exemplar: { traceId: after.traceId as Uint8Array, spanId: after.spanId as Uint8Array } }));
+    expect(v.report()).toMatchObject({ pendingLinks: 1, problems: { orphan_log: 1, orphan_exemplar: 1 } });
+    check(v, 'traces', spansRequest([[after]]));
+    const r = v.report();
+    expect(r.pendingLinks).toBe(0);
+    expect(r.problems).toEqual({});
+  });
+
+  it('counts log records and exemplars whose span never arrived, and those naming a span of another trace', () => {
+    const v = new Verifier();
+    const sent = span();
+    check(v, 'traces', spansRequest([[sent]]));
+    check(v, 'logs', logsRequest(3, { traceId: randomBytes(16), spanId: randomBytes(8) }));
+    check(v, 'logs', logsRequest(1, { traceId: randomBytes(16), spanId: sent.spanId }));
+    check(v, 'metrics', metricsRequest({ exemplar: { traceId: randomBytes(16), spanId: randomBytes(8) } }));
+    const r = v.report();
+    // The fourth log record names a span that arrived, but in another trace.
+    expect(r.problems).toMatchObject({ orphan_log: 4, orphan_exemplar: 1 });
+    expect(r.examples.orphan_log?.[0]?.message).toMatch(/names span [0-9a-f]{16} of trace [0-9a-f]{32}, which did not arrive within 5s/);
+    expect(r.ok).toBe(false);
   });
 
   it('finds zero ids and wrong id lengths', () => {

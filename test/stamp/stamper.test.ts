@@ -5,6 +5,8 @@ import type { Signal } from '../../src/otlp/signals.js';
 import { compile, type CompileOptions } from '../../src/compile/compile.js';
 import type { CompiledTemplate } from '../../src/compile/frame.js';
 import type { Encoding } from '../../src/otlp/signals.js';
+import { senderWord } from '../../src/stamp/id-derive.js';
+import { SentTraces } from '../../src/stamp/sent-traces.js';
 import { Stamper, type StamperOptions } from '../../src/stamp/stamper.js';
 import { data, hex, id, traces } from '../compile/fixtures.js';
 
@@ -188,6 +190,37 @@ describe('Stamper on logs and metrics', () => {
       });
       expect(ms[0].gauge.dataPoints[0].exemplars).toHaveLength(1);
     }
+  });
+
+  it('follows the latest traces cycle sent (sent-traces): another seed, worker, replica and cycle name the same spans', () => {
+    const ctT = compile([traces(1, 2)], ALL);
+    const ctL = compile([logs], ALL);
+    const ctM = compile([metrics], ALL);
+    const sent = new SentTraces(SentTraces.buffer());
+    // The traces worker: worker 1 of replica 2, in its cycle 7.
+    const stT = begin(new Stamper(ctT, { ...STAMP, seed: [5, 6], worker: 1, replica: 2 }), 7);
+    const span = spansOf(stampAll(ctT, stT))[1];
+    sent.publish({ seed: [5, 6], sender: senderWord(2, 1), cycle: 7, idRegen: true });
+    for (const [worker, cycle] of [[0, 0], [2, 9]]) {
+      const stL = begin(new Stamper(ctL, { ...STAMP, worker, sentTraces: sent }), cycle);
+      const stM = begin(new Stamper(ctM, { ...STAMP, worker, sentTraces: sent }), cycle);
+      const lr = stampAll(ctL, stL)[0].resourceLogs[0].scopeLogs[0].logRecords[0];
+      expect([hex(lr.traceId), hex(lr.spanId)]).toEqual([hex(span.traceId), hex(span.spanId)]);
+      const e = stampAll(ctM, stM)[0].resourceMetrics[0].scopeMetrics[0].metrics[0].gauge.dataPoints[0].exemplars[0];
+      expect([hex(e.traceId), hex(e.spanId)]).toEqual([hex(span.traceId), hex(span.spanId)]);
+    }
+    // A traces pipeline without id_regen sends the original ids: so do its followers.
+    sent.publish({ seed: [0, 0], sender: 0, cycle: 0, idRegen: false });
+    const lr = stampAll(ctL, begin(new Stamper(ctL, { ...STAMP, sentTraces: sent }), 3))[0].resourceLogs[0].scopeLogs[0].logRecords[0];
+    expect([hex(lr.traceId), hex(lr.spanId)]).toEqual([hex(traceId), hex(spanId)]);
+  });
+
+  it('uses ids of its own before any traces cycle was sent', () => {
+    const ctL = compile([logs], ALL);
+    const sent = new SentTraces(SentTraces.buffer());
+    const lr = stampAll(ctL, stamper(ctL, { sentTraces: sent }))[0].resourceLogs[0].scopeLogs[0].logRecords[0];
+    const own = stampAll(ctL, stamper(ctL))[0].resourceLogs[0].scopeLogs[0].logRecords[0];
+    expect(hex(lr.traceId)).toBe(hex(own.traceId));
   });
 
   it('agrees between JSON and proto for logs and metrics', () => {
