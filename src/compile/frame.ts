@@ -1,4 +1,5 @@
 import type { Encoding, Signal } from '../otlp/signals.js';
+import type { DeliverySchedule } from './delivery-schedule.js';
 
 
 /**
@@ -56,4 +57,6 @@ export interface CompiledTemplate {
   unitEnds: Float64Array;
   /** Width of each digit field (cardinality); its sites are in EncodedFrame.digits. */
   digitWidths: number[];
+  /** With delivery: when each frame is due in its cycle and where each trace starts; frames are in due order. */
+  schedule?: DeliverySchedule;
 }

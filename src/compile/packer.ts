@@ -51,6 +51,7 @@ export class Packer {
   private readonly inRequest: Int32Array[];
   private readonly inChunk: Int32Array[];
   private chunkMark = 0;
+  private cutAt = 0;
 
   constructor(private readonly items: PackItems, private readonly limits: SplitLimits) {
     if (!(limits.maxItems >= 1) || !(limits.maxBytes >= 1)) throw new RangeError('batch_splitter: limits must be ≥ 1');
@@ -133,5 +134,13 @@ export class Packer {
   finish(): number[][] {
     this.flush();
     return this.done;
+  }
+
+  /** Ends the current request and returns the requests made since the last cut (delivery packs each due bucket apart). */
+  cut(): number[][] {
+    this.flush();
+    const made = this.done.slice(this.cutAt);
+    this.cutAt = this.done.length;
+    return made;
   }
 }
