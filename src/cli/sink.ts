@@ -123,7 +123,7 @@ export async function main(args: string[]): Promise<number> {
   const v = report.verification;
   resultLogger(log).info({
     total: report.total,
-    verification: v ? { ok: v.ok, problems: v.problems, skipped_requests: v.skipped_requests } : null,
+    verification: v ? { ok: v.ok, problems: v.problems, skipped_requests: v.skipped_requests, arrival: { ...v.arrival, examples: undefined } } : null,
     ...byValue(parsed.sink.countBy, sink.countsBy()),
   }, 'sink summary');
   warnLate(log, report.total.late_requests);

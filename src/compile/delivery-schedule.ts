@@ -58,13 +58,12 @@ export function deliveryGroups(index: TemplateIndex, opts: DeliveryOptions, pack
   const endNs = new Float64Array(n);
   const unitEndNs = new Float64Array(units);
   const roots: number[] = [];
-  const children: number[] = [];
   for (let i = 0; i < n; i++) {
     const { end, root } = spanFacts(index, i);
     endNs[i] = end;
     const u = index.unit(i);
     if (end > unitEndNs[u]!) unitEndNs[u] = end;
-    (root ? roots : children).push(i);
+    if (root) roots.push(i);
   }
 
   const rng = mulberry32(opts.seed ?? 0);
@@ -72,9 +71,11 @@ export function deliveryGroups(index: TemplateIndex, opts: DeliveryOptions, pack
   const rootlessUnits = pick(distinct(roots.map((i) => index.unit(i))), plan.rootless, rng);
   const skip = new Uint8Array(n);
   for (const i of roots) if (rootlessUnits.has(index.unit(i))) skip[i] = 1;
+  // late_spans is a share of every span sent; a root picked by late_root too takes late_root's delay.
   const late = new Uint8Array(n);
+  const sent = Array.from({ length: n }, (_, i) => i).filter((i) => !skip[i]);
+  for (const i of pick(sent, plan.lateSpans.share, rng)) late[i] = 2;
   for (const i of pick(roots.filter((i) => !skip[i]), plan.lateRoot.share, rng)) late[i] = 1;
-  for (const i of pick(children, plan.lateSpans.share, rng)) late[i] = 2;
 
   let events = 0;
   const unitEvents = new Float64Array(units);

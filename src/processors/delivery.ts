@@ -21,7 +21,7 @@ export interface DeliveryConfig extends ComponentConfig {
 
 /** processors.delivery.late_spans and .late_root. */
 export const LATE_KEYS: KeyTable = {
-  share: { doc: 'Share of spans (of roots, for late_root) that arrive late, in [0, 1]; picked once per compile, round(share × count).', default: 0 },
+  share: { doc: 'Share of spans (of roots, for late_root) that arrive late, in [0, 1]; the same round(share × count) of the template\'s spans every cycle (a template needs enough spans for a small share).', default: 0 },
   delay: { doc: 'How much later than their normal time they arrive.', default: '30s' },
 };
 
@@ -39,7 +39,7 @@ export const deliveryProcessor: ProcessorFactory<DeliveryConfig> = {
       doc: 'whole: a trace\'s spans go together; as_ended: each span goes once its end has passed (children before parents, the root last) and traces start spread over each cycle, so the rate holds on average.',
       default: 'whole',
     },
-    late_spans: { doc: 'A share of non-root spans arrives `delay` after its normal time: `{ share: 0.01, delay: 30s }`.' },
+    late_spans: { doc: 'A share of spans arrives `delay` after its normal time: `{ share: 0.01, delay: 30s }`.' },
     late_root: { doc: 'A share of roots arrives `delay` after its normal time.' },
     rootless: { doc: 'Share of traces whose root is never sent, in [0, 1].', default: 0 },
   },

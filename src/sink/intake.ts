@@ -182,7 +182,8 @@ export class Intake {
     c.bytes += wireBytes;
     if (this.countBy !== undefined) this.countByValue(signal, encoding, body);
     this.addToTimeline(arrivedAt, events);
-    if (this.verifier) this.verifier.submit(signal, encoding, body, recycle);
+    // arrivedAt is performance.now() when the request began; the arrival checks compare it with wall-clock end times.
+    if (this.verifier) this.verifier.submit(signal, encoding, body, recycle, Date.now() - (performance.now() - arrivedAt));
     else recycle?.(body);
   }
 

@@ -8,7 +8,7 @@ import type { VerifyOptions, VerifyReport } from './verify.js';
 
 /** Main thread → verification thread. */
 export type ToVerifier =
-  | { type: 'check'; id: number; signal: Signal; encoding: Encoding; buffer: ArrayBuffer; offset: number; length: number }
+  | { type: 'check'; id: number; signal: Signal; encoding: Encoding; buffer: ArrayBuffer; offset: number; length: number; receivedAtMs: number }
   | { type: 'report'; id: number };
 
 type FromVerifier = { type: 'checked'; id: number; buffer: ArrayBuffer } | { type: 'report'; id: number; report: VerifyReport };
@@ -57,9 +57,10 @@ export class VerifierThread {
   /**
    * Verifies one counted request body and takes it over: the caller must not touch it
    * again. `recycle`, when given, says the caller owns the whole ArrayBuffer behind `body`
-   * (a pooled buffer) and gets the body back once it is verified.
+   * (a pooled buffer) and gets the body back once it is verified. `receivedAtMs`: when
+   * the request arrived (ms since the epoch), for the arrival checks.
    */
-  submit(signal: Signal, encoding: Encoding, body: Buffer, recycle?: (body: Buffer) => void): void {
+  submit(signal: Signal, encoding: Encoding, body: Buffer, recycle?: (body: Buffer) => void, receivedAtMs = Date.now()): void {
     const length = body.length;
     if (this.#failure || this.#final || this.#backlogBytes + length > this.#maxBacklogBytes) {
       this.#skipped[signal]++;
@@ -78,7 +79,7 @@ export class VerifierThread {
     const id = this.#next++;
     this.#bodies.set(id, { offset, length, recycle });
     this.#backlogBytes += length;
-    const msg: ToVerifier = { type: 'check', id, signal, encoding, buffer, offset, length };
+    const msg: ToVerifier = { type: 'check', id, signal, encoding, buffer, offset, length, receivedAtMs };
     this.#worker.postMessage(msg, [buffer]);
   }
 

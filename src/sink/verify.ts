@@ -2,6 +2,7 @@ import { decodeOtlpJson } from '../otlp/json-decode.js';
 import { requestType } from '../otlp/proto.js';
 import { checkWire } from '../otlp/wire-check.js';
 import { walkRequest } from './verify-wire.js';
+import { ArrivalCheck, type ArrivalReport } from './verify-arrival.js';
 import type { Signal } from '../otlp/signals.js';
 import { METRIC_DATA_KEYS } from '../otlp/signals.js';
 
@@ -37,6 +38,8 @@ export interface VerifyReport {
   pendingParents: number;
   examples: Partial<Record<ProblemKind, ProblemExample[]>>;
   policy: { idWindow: number; timeWindowMs: number };
+  /** When spans arrived relative to their end and their root (not problems: whole traces are sent before they end by design). */
+  arrival: ArrivalReport;
   ok: boolean;
 }
 
@@ -77,6 +80,7 @@ export class Verifier {
   /** The time window of the request being checked, in ms since the epoch. */
   private windowLo = 0;
   private windowHi = 0;
+  private readonly arrival: ArrivalCheck;
 
   constructor(opts: VerifyOptions = {}) {
     this.timeWindowMs = opts.timeWindowMs ?? 3_600_000;
@@ -84,13 +88,15 @@ export class Verifier {
     this.maxExamples = opts.maxExamples ?? 20;
     if (!(this.timeWindowMs > 0)) throw new RangeError(`verify time window must be > 0 ms, got ${opts.timeWindowMs}`);
     if (!(Number.isInteger(this.idWindow) && this.idWindow >= 2)) throw new RangeError(`verify id window must be an integer ≥ 2, got ${opts.idWindow}`);
+    this.arrival = new ArrivalCheck(this.idWindow, this.maxExamples);
   }
 
   /**
    * Checks one request body the sink accepted. A body that does not decode (a bad field
    * inside an item, a JSON id of the wrong length) is an `undecodable` problem.
+   * `receivedAtMs`: when the sink received it (ms since the epoch), default now.
    */
-  checkBody(signal: Signal, encoding: 'proto' | 'json', body: Uint8Array): void {
+  checkBody(signal: Signal, encoding: 'proto' | 'json', body: Uint8Array, receivedAtMs?: number): void {
     if (encoding === 'json') {
       let request: Obj;
       try {
@@ -98,7 +104,7 @@ export class Verifier {
       } catch (err) {
         return this.undecodable(signal, 'json', err);
       }
-      return this.check(signal, request);
+      return this.check(signal, request, receivedAtMs);
     }
     try {
       // The whole message against the schema, as a decode would; then only the checked fields are read.
@@ -106,13 +112,13 @@ export class Verifier {
     } catch (err) {
       return this.undecodable(signal, 'proto', err);
     }
-    this.beginRequest();
+    this.beginRequest(receivedAtMs);
     walkRequest(this, signal, body);
   }
 
   /** Checks a decoded request (protobufjs objects, or decodeOtlpJson's). */
-  check(signal: Signal, request: Obj): void {
-    this.beginRequest();
+  check(signal: Signal, request: Obj, receivedAtMs?: number): void {
+    this.beginRequest(receivedAtMs);
     if (signal === 'traces') {
       this.eachItem(request.resourceSpans, 'scopeSpans', 'spans', (s) => this.span(idBytes(s.traceId), idBytes(s.spanId), idBytes(s.parentSpanId), nanos(s.startTimeUnixNano), nanos(s.endTimeUnixNano)));
     } else if (signal === 'logs') {
@@ -140,15 +146,17 @@ export class Verifier {
       pendingParents: this.pending.size + this.pendingOld.size,
       examples,
       policy: { idWindow: this.idWindow, timeWindowMs: this.timeWindowMs },
+      arrival: this.arrival.report(),
       ok: Object.values(problems).every((n) => !n),
     };
   }
 
   /** Times are checked against now ± the window, taken once per request. */
-  beginRequest(): void {
+  beginRequest(receivedAtMs?: number): void {
     const now = Date.now();
     this.windowLo = now - this.timeWindowMs;
     this.windowHi = now + this.timeWindowMs;
+    this.arrival.begin(receivedAtMs ?? now);
   }
 
   span(traceId: Uint8Array, spanId: Uint8Array, parentId: Uint8Array, start: Nanos, end: Nanos): void {
@@ -164,6 +172,7 @@ export class Verifier {
     }
     this.timeCheck(start, 'start', 'traces', traceId, spanId);
     this.timeCheck(end, 'end', 'traces', traceId, spanId);
+    this.arrival.span(traceId, spanId, parentId, end);
   }
 
   log(traceId: Uint8Array, spanId: Uint8Array, time: Nanos, observed: Nanos): void {
