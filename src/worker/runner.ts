@@ -189,21 +189,21 @@ export class PipelineRunner {
    * rate, so the rate holds on average, and every frame still passes the pacers.
    */
   private async scheduled(loops: number): Promise<void> {
-    const first = this.installed.compiled;
-    const sched = new FrameSchedule<CycleState>(performance.now(), maxCyclesInFlight(first));
+    const sched = new FrameSchedule<CycleState>(performance.now(), maxCyclesInFlight(this.installed.compiled));
     while (!this.stop.signal.aborted && !this.finished) {
-      const { compiled } = this.installed;
+      const current = this.installed;
+      const { compiled } = current;
       const d = sched.next(loops === 0 || sched.started < loops ? compiled.schedule!.due[0] : undefined);
       if (!d) break;
       if (!d.run) {
-        const installed = this.installed;
-        const stamper = installed.spare.pop() ?? this.newStamper(compiled);
+        const stamper = current.spare.pop() ?? this.newStamper(compiled);
         // Cycles start events / rate apart, at the rate of the moment (a load shape moves it).
         const rate = this.rate();
         const spacing = rate ? (compiled.totalEvents / rate) * 1000 : compiled.schedule!.cycleMs;
-        const run = sched.start(compiled.schedule!.due, { installed, stamper }, spacing, performance.now());
-        // The cycle's origin on the wall clock, as the stamper writes times.
-        stamper.beginCycle(run.cycle, Date.now() - performance.now() + run.origin);
+        const run = sched.start(compiled.schedule!.due, { installed: current, stamper }, spacing, performance.now());
+        // The cycle's origin on the wall clock, as the stamper writes times. Date.now() counts
+        // whole ms: 1 ms earlier keeps every stamped end at or before the wall-clock ms it is sent in.
+        stamper.beginCycle(run.cycle, Date.now() - 1 - performance.now() + run.origin);
         for (const p of this.processors) p.cycle?.(stamper, run.cycle);
         continue;
       }
