@@ -182,8 +182,7 @@ export class Intake {
     c.bytes += wireBytes;
     if (this.countBy !== undefined) this.countByValue(signal, encoding, body);
     this.addToTimeline(arrivedAt, events);
-    // arrivedAt is performance.now() when the request began; the arrival checks compare it with wall-clock end times.
-    if (this.verifier) this.verifier.submit(signal, encoding, body, recycle, Date.now() - (performance.now() - arrivedAt));
+    if (this.verifier) this.verifier.submit(signal, encoding, body, recycle);
     else recycle?.(body);
   }
 

@@ -57,8 +57,10 @@ export class VerifierThread {
   /**
    * Verifies one counted request body and takes it over: the caller must not touch it
    * again. `recycle`, when given, says the caller owns the whole ArrayBuffer behind `body`
-   * (a pooled buffer) and gets the body back once it is verified. `receivedAtMs`: when
-   * the request arrived (ms since the epoch), for the arrival checks.
+   * (a pooled buffer) and gets the body back once it is verified. `receivedAtMs` (ms since
+   * the epoch) is what the arrival checks compare end times with: by default now, when the
+   * body has been read. Not the loop watch's arrival: after a stall that is the stall's
+   * start, which can be before the request was even sent.
    */
   submit(signal: Signal, encoding: Encoding, body: Buffer, recycle?: (body: Buffer) => void, receivedAtMs = Date.now()): void {
     const length = body.length;
