@@ -123,5 +123,11 @@ describe('delivery, end to end', () => {
     const rooted = new Set(got.filter(({ span }) => span.parentSpanId.length === 0).map(({ span }) => hex(span.traceId)));
     expect(traces.size).toBe(200);
     expect(rooted.size / traces.size).toBe(0.8);
+    // Late spans go out during later cycles yet keep their own cycle's ids: every trace is whole
+    // (4 spans, 3 when rootless) and no span id repeats.
+    const perTrace = new Map<string, number>();
+    for (const { span } of got) perTrace.set(hex(span.traceId), (perTrace.get(hex(span.traceId)) ?? 0) + 1);
+    for (const [trace, n] of perTrace) expect(n).toBe(rooted.has(trace) ? 4 : 3);
+    expect(new Set(got.map(({ span }) => hex(span.spanId))).size).toBe(got.length);
   });
 });
