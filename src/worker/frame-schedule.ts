@@ -5,6 +5,7 @@
  * cycle in flight in due order; it keeps one cursor per cycle, never a copy of a frame.
  * Times are in ms on one clock (the runner's performance.now()); it does not wait itself.
  */
+import type { CompiledTemplate } from '../compile/frame.js';
 
 /** A cycle in flight: its frames' due offsets, the next one to send, and what the runner keeps for it. */
 export interface CycleInFlight<T> {
@@ -17,6 +18,18 @@ export interface CycleInFlight<T> {
 
 /** The earliest thing due: the next cycle's start, or a frame of a cycle in flight. */
 export type Due<T> = { at: number; run: undefined } | { at: number; run: CycleInFlight<T> };
+
+/** Stamping state of the cycles in flight is bounded to about this much per worker. */
+const CYCLES_STATE_BYTES = 64 * 1024 * 1024;
+
+/**
+ * How many cycles may be in flight at once: each holds a Stamper (ids and bases of every
+ * trace), so long delays with short cycles stay within CYCLES_STATE_BYTES.
+ */
+export function maxCyclesInFlight(c: CompiledTemplate): number {
+  const bytes = c.unitCount * 48 + (c.traceGroups.length + c.spanGroups.length) * 12 + 1024;
+  return Math.min(65536, Math.max(16, Math.floor(CYCLES_STATE_BYTES / bytes)));
+}
 
 /** A cycle planned this far behind the clock starts this far behind instead: a stall is not paid back as a burst. */
 export const MAX_BEHIND_MS = 1000;

@@ -14,7 +14,7 @@ import type { ReceiverSource } from '../receivers/receiver.js';
 import { IMPLICIT_TIMESTAMPS, loadWarnings, relativeWithoutTimestamp } from '../receivers/load-warnings.js';
 import type { TemplateData } from '../receivers/template-data.js';
 import { Stamper } from '../stamp/stamper.js';
-import { FrameSchedule } from './frame-schedule.js';
+import { FrameSchedule, maxCyclesInFlight } from './frame-schedule.js';
 import { LatencyHistogram, type LatencySnapshot } from './latency-histogram.js';
 import { SendBufferPool } from './send-buffer-pool.js';
 import { pipelinePlan } from './pipeline-plan.js';
@@ -34,9 +34,6 @@ interface CycleState {
   installed: Installed;
   stamper: Stamper;
 }
-
-/** Stamping state of the scheduled cycles in flight is bounded to about this much per worker. */
-const SCHEDULED_STATE_BYTES = 64 * 1024 * 1024;
 
 interface Route {
   exporter: Exporter;
@@ -341,13 +338,4 @@ export class PipelineRunner {
       latency,
     };
   }
-}
-
-/**
- * How many scheduled cycles may be in flight at once: each holds a Stamper (ids and
- * bases of every trace), so long delays with short cycles stay within SCHEDULED_STATE_BYTES.
- */
-function maxCyclesInFlight(c: CompiledTemplate): number {
-  const bytes = c.unitCount * 48 + (c.traceGroups.length + c.spanGroups.length) * 12 + 1024;
-  return Math.min(65536, Math.max(16, Math.floor(SCHEDULED_STATE_BYTES / bytes)));
 }

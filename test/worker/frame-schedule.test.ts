@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { FrameSchedule, MAX_BEHIND_MS } from '../../src/worker/frame-schedule.js';
+import type { CompiledTemplate } from '../../src/compile/frame.js';
+import { FrameSchedule, MAX_BEHIND_MS, maxCyclesInFlight } from '../../src/worker/frame-schedule.js';
 
 /**
  * Runs a schedule to the end as the runner does, on a simulated clock that reaches each
@@ -54,5 +55,14 @@ describe('frame schedule', () => {
   it('refuses a cycle without frames and a bound below one', () => {
     expect(() => new FrameSchedule(0, 0)).toThrow(RangeError);
     expect(() => new FrameSchedule(0, 1).start(new Float64Array(0), null, 1, 0)).toThrow(/at least one frame/);
+  });
+
+  it('bounds the cycles in flight by the memory of their ids and bases: ~64 MB per worker, at least 16', () => {
+    const template = (traces: number, spans: number) =>
+      ({ unitCount: traces, traceGroups: new Uint32Array(traces * 4), spanGroups: new Uint32Array(spans * 2) }) as unknown as CompiledTemplate;
+    // 8000 traces of 15 spans: ~1.9 MB a cycle.
+    expect(maxCyclesInFlight(template(8000, 120_000))).toBe(Math.floor((64 * 1024 * 1024) / (8000 * 48 + (32_000 + 240_000) * 12 + 1024)));
+    expect(maxCyclesInFlight(template(1_000_000, 20_000_000))).toBe(16);
+    expect(maxCyclesInFlight(template(1, 5))).toBe(65536);
   });
 });
