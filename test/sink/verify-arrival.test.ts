@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { emptyCounts } from '../../src/sink/intake.js';
+import { buildReport } from '../../src/sink/report.js';
 import { Verifier } from '../../src/sink/verify.js';
 import { encode, span, spansRequest, toJson } from './fixtures.js';
 
@@ -49,5 +51,18 @@ describe.each([['protobuf', false], ['OTLP/JSON', true]] as const)('arrival chec
     const third = trace(2);
     send(v, [third.root, ...third.kids], T0 + 2000, json);
     expect(v.report().arrival.rootsBeforeChildren).toBe(1);
+  });
+});
+
+describe('the sink report', () => {
+  it('carries the arrival counts and examples under verification.arrival, in snake_case', () => {
+    const v = new Verifier();
+    const { root, kids } = trace(1);
+    send(v, [root, ...kids], T0);
+    const skippedRequests = { traces: 0, metrics: 0, logs: 0 };
+    const report = buildReport({ startedAt: T0, now: T0 + 1000, counts: emptyCounts(), faults: {}, timeline: [], verification: { ...v.report(), skippedRequests } });
+    const json = JSON.parse(JSON.stringify(report));
+    expect(json.verification.arrival).toMatchObject({ allowance_ms: 50, ended_after_arrival: 2, max_end_after_arrival_ms: 2000, roots_before_children: 0 });
+    expect(json.verification.arrival.examples.ended_after_arrival).toHaveLength(2);
   });
 });
