@@ -94,7 +94,7 @@ describe('delivery at compile time', () => {
   });
 
   it('a stamper stamps a scheduled cycle from its origin: a trace\'s base is the origin plus its start, whatever the clock says', () => {
-    const ct = compileWith(traceSet(2000, [500], 2), AS_ENDED, { eventsPerSecond: 4 });
+    const ct = compileWith(traceSet(2000, [500], 2), AS_ENDED, { eventsPerSecond: 4, encodings: ['proto', 'json'] });
     expect(Array.from(ct.schedule!.unitStartMs)).toEqual([0, 500]);
     const origin = 1_700_000_000_000;
     const st = new Stamper(ct, { seed: [1, 2], worker: 0, backdateMs: 0, now: () => origin + 99_999 });
@@ -102,6 +102,9 @@ describe('delivery at compile time', () => {
     const buf = Buffer.alloc(ct.maxFrameBytes);
     const ends = ct.frames.flatMap((_, f) => {
       const spans = (requestType('traces').decode(buf.subarray(0, st.stamp(f, 'proto', buf))) as any).resourceSpans[0].scopeSpans[0].spans;
+      // OTLP/JSON is stamped from the same bases.
+      const json = JSON.parse(buf.subarray(0, st.stamp(f, 'json', buf)).toString('utf8')).resourceSpans[0].scopeSpans[0].spans;
+      expect(json.map((s: any) => s.endTimeUnixNano)).toEqual(spans.map((s: any) => s.endTimeUnixNano.toString()));
       return spans.map((s: any) => ({ due: origin + ct.schedule!.due[f]!, end: Number(BigInt(s.endTimeUnixNano.toString()) / 1_000_000n) }));
     });
     expect(ends.map((e: { end: number }) => e.end - origin).sort((x: number, y: number) => x - y)).toEqual([500, 1000, 2000, 2500]);
