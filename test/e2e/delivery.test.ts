@@ -31,14 +31,15 @@ function spans(c: Capture): { span: any; arrivedNs: bigint }[] {
     request.resourceSpans.flatMap((rs: any) => rs.scopeSpans.flatMap((ss: any) => ss.spans.map((span: any) => ({ span, arrivedNs })))));
 }
 
-function config(tpl: string, endpoint: string, processors: Record<string, string>, extra: { loops?: number; duration?: string } = {}): string {
+/** `inOrder`: one request in flight, so requests arrive in the order they were sent (with several, one can overtake another). */
+function config(tpl: string, endpoint: string, processors: Record<string, string>, extra: { loops?: number; duration?: string; inOrder?: boolean } = {}): string {
   return `
 receivers:
   template/t: { traces: ${tpl}${extra.loops ? `, loops: ${extra.loops}` : ''} }
 processors:
 ${Object.entries(processors).map(([id, body]) => `  ${id}: ${body}`).join('\n')}
 exporters:
-  otlp_http: { endpoint: ${endpoint} }
+  otlp_http: { endpoint: ${endpoint}${extra.inOrder ? ', max_in_flight: 1' : ''} }
 service:${extra.duration ? `\n  duration: ${extra.duration}` : ''}
   telemetry: { metrics: { address: none } }
   pipelines:
@@ -70,9 +71,7 @@ describe('delivery, end to end', () => {
     const dir = tempDir();
     const sink = await capture('traces');
     const tpl = writeTemplate(dir, 'traces', fiveSpanTrace());
-    // One request at a time, so they arrive in the order they were sent.
-    const cfg = config(tpl, sink.url, { timestamp: '{}', delivery: '{ mode: as_ended }' }, { loops: 1 }).replace(`endpoint: ${sink.url} }`, `endpoint: ${sink.url}, max_in_flight: 1 }`);
-    const d = runCli(['--config', writeConfig(dir, cfg)]);
+    const d = runCli(['--config', writeConfig(dir, config(tpl, sink.url, { timestamp: '{}', delivery: '{ mode: as_ended }' }, { loops: 1, inOrder: true }))]);
     expect(await d.exited, d.stderr()).toBe(0);
     const got = spans(sink);
     expect(got.map((s) => s.span.name)).toEqual(['auth', 'db', 'render', 'flush', 'root']);
@@ -90,7 +89,7 @@ describe('delivery, end to end', () => {
   it('as_ended holds the ratelimit within 3 % over 20 s, every span sent after it ended and each root after its children', async () => {
     const dir = tempDir();
     const sink = await startSink({ http: '127.0.0.1:0', verify: true });
-    const cfg = config(DEMO.traces, `http://${sink.httpAddress}`, { id_regen: '{}', timestamp: '{}', delivery: '{ mode: as_ended }', ratelimit: '{ events_per_second: 3000 }' }, { duration: '20s' });
+    const cfg = config(DEMO.traces, `http://${sink.httpAddress}`, { id_regen: '{}', timestamp: '{}', delivery: '{ mode: as_ended }', ratelimit: '{ events_per_second: 3000 }' }, { duration: '20s', inOrder: true });
     const d = runCli(['--config', writeConfig(dir, cfg)]);
     expect(await d.exited, d.stderr()).toBe(0);
     await sink.close();
@@ -100,7 +99,7 @@ describe('delivery, end to end', () => {
     expect(Math.abs(rate / 3000 - 1), `rate ${rate}`).toBeLessThanOrEqual(0.03);
     expect(sink.counts().traces.events).toBe(Number(summary.sent_spans));
     const v = (await sink.verification())!;
-    expect(v.arrival).toMatchObject({ endedAfterArrival: 0, rootsBeforeChildren: 0 });
+    expect(v.arrival, JSON.stringify(v.arrival)).toMatchObject({ endedAfterArrival: 0, rootsBeforeChildren: 0 });
   });
 
   it('late_spans delays its share of spans by the delay; rootless traces never send their root', async () => {
