@@ -50,7 +50,7 @@ async function rate(cli: string, cfg: string): Promise<number> {
   return Number(s.rate);
 }
 
-export async function runDeliveryBench(cli: string, dir: string, template: string, grpc: string, seconds: number, rounds = 2): Promise<DeliveryBench> {
+export async function runDeliveryBench(cli: string, dir: string, template: string, grpc: string, seconds: number, rounds = 3): Promise<DeliveryBench> {
   const whole: number[] = [], asEnded: number[] = [];
   for (let r = 0; r < rounds; r++) {
     whole.push(await rate(cli, config(dir, 'whole', template, grpc, seconds)));
