@@ -9,9 +9,10 @@
  *    also with the live dashboard on and polled, against off (bench/dashboard.ts);
  * 4. peak RSS of the daemon over a longer run, sampled early and late;
  * 5. time to generate the seed tool's default dataset;
- * 6. record throughput and inspect speed on a ≥ 500 MB recording (bench/record.ts).
+ * 6. record throughput and inspect speed on a ≥ 500 MB recording (bench/record.ts);
+ * 7. delivery: end to end with whole traces and with as_ended (bench/delivery.ts).
  *
- *   npm run bench [-- --seconds 10 --long 30]
+ *   npm run bench [-- --seconds 10 --long 30] [-- --delivery-only]
  */
 import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -24,6 +25,7 @@ import { rssMb, spawnJsonLines, type LogLine } from './child-process.js';
 import { compareWithBaseline } from './baseline.js';
 import { formatInspectBench, formatRecordBench, runInspectBench, runRecordBench } from './record.js';
 import { formatDashboardCost, measureDashboardCost, measureDashboardWork } from './dashboard.js';
+import { formatDeliveryBench, runDeliveryBench } from './delivery.js';
 import { formatStampBench, runStampBench } from './stamp.js';
 
 const ROOT = packageRoot();
@@ -121,6 +123,8 @@ async function main(): Promise<void> {
       baseline: { type: 'string' },
       // Only the record and inspect measurements (item 6).
       'record-only': { type: 'boolean' },
+      // Only the delivery comparison (item 7).
+      'delivery-only': { type: 'boolean' },
       'inspect-mb': { type: 'string', default: '512' },
     },
   });
@@ -146,6 +150,11 @@ async function main(): Promise<void> {
     try {
       const grpcAddr = String(addr.grpc);
       const httpAddr = String(addr.http);
+      if (values['delivery-only']) {
+        const delivery = await runDeliveryBench(CLI, dir, template, grpcAddr, seconds);
+        console.log(`\n${formatDeliveryBench(delivery)}`);
+        return;
+      }
       if (values.baseline) {
         const configs = {
           grpc: daemonConfig(dir, 'grpc', template, `otlp_grpc: { endpoint: ${grpcAddr}, tls: { insecure: true }, max_in_flight: 4 }`, seconds),
@@ -179,6 +188,10 @@ async function main(): Promise<void> {
         );
       }
       out.transports = rows;
+
+      const delivery = await runDeliveryBench(CLI, dir, template, grpcAddr, seconds);
+      console.log(`\n${formatDeliveryBench(delivery)}`);
+      out.delivery = delivery;
 
       const grpcExporter = `otlp_grpc: { endpoint: ${grpcAddr}, tls: { insecure: true }, max_in_flight: 4 }`;
       const dashboard = await measureDashboardCost(CLI, {

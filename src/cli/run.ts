@@ -15,6 +15,7 @@ import { packageVersion } from '../package-root.js';
 import { checkReportFile, ReportFiles } from './report-files.js';
 import { MetricsServer } from '../telemetry/metrics-server.js';
 import { summarize, warnLate } from '../sink/report.js';
+import { arrivalCounts } from '../sink/verify-arrival.js';
 import { StatsReporter, type PipelineSummary } from '../telemetry/stats-reporter.js';
 import { takeHeldSignals } from './early-signals.js';
 import { LOG_LEVEL_ENV, logLevelOf, replicaFlagOf } from './flags.js';
@@ -412,7 +413,7 @@ export class Daemon {
       // up, and the report's rates cover the serving time only.
       await this.sink.close();
       const v = await this.sink.verification();
-      const verification = v ? { ok: v.ok, checked: v.checked, problems: v.problems, skipped_requests: v.skippedRequests } : undefined;
+      const verification = v ? { ok: v.ok, checked: v.checked, problems: v.problems, skipped_requests: v.skippedRequests, arrival: arrivalCounts(v.arrival) } : undefined;
       const received = this.sink.counts();
       result.info({ received: snakeCased(received), verification }, 'sink extension summary');
       warnLate(this.log, summarize(received, undefined, 0).total.lateRequests);

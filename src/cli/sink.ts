@@ -17,7 +17,8 @@ Usage: otel-replayd sink [--grpc HOST:PORT] [--http HOST:PORT] [options]
 
   --grpc HOST:PORT        serve OTLP/gRPC (port 0 picks a free port)
   --http HOST:PORT        serve OTLP/HTTP (at least one of --grpc, --http)
-  --verify                decode every request and check ids, parent links and times (slower)
+  --verify                decode every request and check ids, parent links and times, and
+                          report spans arriving before they end or after their root (slower)
   --verify-window DUR     timestamps must lie within now ± DUR (default 1h)
   --report FILE           write a JSON summary on exit
   --count-by KEY          also count events per value of resource attribute KEY (e.g. the
@@ -123,7 +124,7 @@ export async function main(args: string[]): Promise<number> {
   const v = report.verification;
   resultLogger(log).info({
     total: report.total,
-    verification: v ? { ok: v.ok, problems: v.problems, skipped_requests: v.skipped_requests } : null,
+    verification: v ? { ok: v.ok, problems: v.problems, skipped_requests: v.skipped_requests, arrival: { ...v.arrival, examples: undefined } } : null,
     ...byValue(parsed.sink.countBy, sink.countsBy()),
   }, 'sink summary');
   warnLate(log, report.total.late_requests);

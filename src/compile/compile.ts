@@ -1,6 +1,7 @@
 import { TemplateError } from '../errors.js';
 import { EVENT_NAMES } from '../otlp/signals.js';
 import { CONTAINER_PREFIX, Packer } from './packer.js';
+import { deliveryGroups, type DeliveryOptions, type DeliverySchedule, scheduled } from './delivery-schedule.js';
 import { templateBytes } from '../receivers/encode-template.js';
 import type { TemplateData } from '../receivers/template-data.js';
 import type { Encoding } from '../otlp/signals.js';
@@ -27,14 +28,21 @@ export interface CompileOptions {
   rewrites?: readonly TemplateRewrite[];
   /** Digit fields to find in every frame (see CompilePlan). */
   digits?: readonly DigitField[];
+  /** Frames by due time (delivery), for traces; absent = the order and split above. */
+  delivery?: DeliveryOptions;
   encodings: Encoding[];
 }
 
-/** What compile needs of a pipeline's plan, for the given encodings. */
-export function compileOptions(plan: CompilePlan, encodings: Encoding[]): CompileOptions {
+/**
+ * What compile needs of a pipeline's plan, for the given encodings. A delivery schedule
+ * spreads a cycle over events / `eventsPerSecond` (the worker's rate) and picks its late
+ * spans with `seed`.
+ */
+export function compileOptions(plan: CompilePlan, encodings: Encoding[], schedule: { eventsPerSecond?: number; seed?: number } = {}): CompileOptions {
   return {
     idRegen: plan.idRegen, timestamps: plan.timestamps, maxItems: plan.split?.maxItems, maxBytes: plan.split?.maxBytes,
     rewrites: plan.rewrites, digits: plan.digits, encodings,
+    ...(plan.signal === 'traces' && scheduled(plan.delivery) ? { delivery: { plan: plan.delivery, ...schedule } } : {}),
   };
 }
 
@@ -67,13 +75,17 @@ export function compile(data: TemplateData[], opts: CompileOptions): CompiledTem
   let groups: ArrayLike<number>[];
   /** With a paced template: the due time of every group. */
   const due: number[] = [];
-  if (split && !paced) {
-    const packer = new Packer(index, { maxItems: limit(opts.maxItems), maxBytes: limit(opts.maxBytes) });
+  let schedule: DeliverySchedule | undefined;
+  const packer = split ? new Packer(index, { maxItems: limit(opts.maxItems), maxBytes: limit(opts.maxBytes) }) : null;
+  if (opts.delivery && signal === 'traces') {
+    if (paced) throw new TemplateError('a template with pace: recorded cannot go through the delivery processor: both decide when frames are sent; drop one', { file: inputs.find((i) => i.pace)!.source });
+    ({ groups, schedule } = deliveryGroups(index, opts.delivery, packer));
+    if (groups.length === 0) throw new TemplateError('delivery leaves no span to send (every trace is rootless and has only its root)', { code: 'ERR_TEMPLATE_EMPTY' });
+  } else if (packer && !paced) {
     for (const chunk of index.packChunks()) packer.add(chunk);
     groups = packer.finish();
   } else {
     // A paced template keeps its requests apart, so each keeps its due time (split or not).
-    const packer = split ? new Packer(index, { maxItems: limit(opts.maxItems), maxBytes: limit(opts.maxBytes) }) : undefined;
     groups = [];
     index.inputItems.forEach((range, input) => {
       const { requests, pace } = inputs[input]!;
@@ -90,7 +102,7 @@ export function compile(data: TemplateData[], opts: CompileOptions): CompiledTem
 
   const writer = new FrameWriter(index, opts);
   const frames: Frame[] = [];
-  let maxFrameEvents = 0, maxFrameBytes = 0;
+  let maxFrameEvents = 0, maxFrameBytes = 0, totalEvents = 0;
   for (const [g, items] of groups.entries()) {
     const { proto, units } = writer.write(items);
     proto.digits = digits.map((f) => findDigitSites(signal, proto.bytes, f.scope, f.key, f.width));
@@ -103,14 +115,16 @@ export function compile(data: TemplateData[], opts: CompileOptions): CompiledTem
       maxFrameBytes = Math.max(maxFrameBytes, encoded.bytes.length);
     }
     maxFrameEvents = Math.max(maxFrameEvents, items.length);
+    totalEvents += items.length;
     frames.push(frame);
   }
   return {
-    signal, encodings, frames, totalEvents: index.count, maxFrameEvents, maxFrameBytes, idRegen: opts.idRegen, timestamps: opts.timestamps,
+    signal, encodings, frames, totalEvents, maxFrameEvents, maxFrameBytes, idRegen: opts.idRegen, timestamps: opts.timestamps,
     traceGroups: writer.traceGroups.freeze(), spanGroups: writer.spanGroups.freeze(), unitCount: opts.timestamps ? index.unitCount : 0,
     digitWidths: digits.map((f) => f.width),
     ...(paced ? { cycleMs: Math.max(...inputs.map((i) => i.pace?.cycleMs ?? 0)) } : {}),
     unitEnds: opts.timestamps ? writer.unitEnds() : new Float64Array(0),
+    ...(schedule ? { schedule } : {}),
   };
 }
 

@@ -1,4 +1,5 @@
 import type { Encoding, Signal } from '../otlp/signals.js';
+import type { DeliverySchedule } from './delivery-schedule.js';
 
 
 /**
@@ -60,4 +61,6 @@ export interface CompiledTemplate {
   cycleMs?: number;
   /** Width of each digit field (cardinality); its sites are in EncodedFrame.digits. */
   digitWidths: number[];
+  /** With delivery: when each frame is due in its cycle and where each trace starts; frames are in due order. */
+  schedule?: DeliverySchedule;
 }

@@ -133,7 +133,7 @@ export class Packer {
     }
   }
 
-  /** Ends the current request and hands over the requests completed since the last cut (a paced template's request ends here). */
+  /** Ends the current request and hands over the requests completed since the last cut (a paced template's request, a delivery due bucket). */
   cut(): number[][] {
     this.flush();
     return this.done.splice(0);

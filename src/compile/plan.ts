@@ -32,8 +32,28 @@ export interface CompilePlan {
   rewrites: TemplateRewrite[];
   /** Stamped per cycle; a field's index here is its slot in the Stamper. */
   digits: DigitField[];
+  /** When spans are sent (delivery); null = every frame as soon as the rate allows. */
+  delivery: DeliveryPlan | null;
+}
+
+/** A share of spans (or roots) sent `delayMs` after their normal time. */
+export interface Late {
+  share: number;
+  delayMs: number;
+}
+
+/**
+ * delivery: `whole` sends a trace when it has ended, `as_ended` each span when it ends;
+ * either way traces start spread over a cycle and frames are due at fixed offsets in it.
+ */
+export interface DeliveryPlan {
+  mode: 'whole' | 'as_ended';
+  lateSpans: Late;
+  lateRoot: Late;
+  /** Share of traces whose root is never sent. */
+  rootless: number;
 }
 
 export function emptyPlan(signal: Signal): CompilePlan {
-  return { signal, idRegen: false, timestamps: false, backdateMs: 0, alignEnd: false, split: null, rewrites: [], digits: [] };
+  return { signal, idRegen: false, timestamps: false, backdateMs: 0, alignEnd: false, split: null, rewrites: [], digits: [], delivery: null };
 }

@@ -8,6 +8,7 @@ import { KEEPALIVE_KEYS, RETRY_KEYS } from '../exporters/exporter-config.js';
 import { TLS_KEYS } from '../exporters/tls-config.js';
 import { EXPORTERS } from '../exporters/index.js';
 import { ACTION_KEYS } from '../processors/action-list.js';
+import { LATE_KEYS } from '../processors/delivery.js';
 import { PROCESSORS } from '../processors/index.js';
 import { STAGE_KEYS } from '../processors/ratelimit.js';
 import { RECEIVERS } from '../receivers/index.js';
@@ -40,6 +41,7 @@ export const CONFIG_REFERENCE: readonly ReferenceSection[] = [
   ...components('processors', PROCESSORS),
   { title: 'processors.attributes.actions[], processors.resource.attributes[]', keys: ACTION_KEYS },
   { title: 'processors.ratelimit.stages[]', keys: STAGE_KEYS },
+  { title: 'processors.delivery.late_spans, processors.delivery.late_root', keys: LATE_KEYS },
   ...components('exporters', EXPORTERS),
   { title: 'exporters.*.tls', keys: TLS_KEYS },
   { title: 'exporters.*.retry_on_failure', keys: RETRY_KEYS },

@@ -3,6 +3,7 @@ import { Registry } from '../config/component.js';
 import { attributesProcessor } from './attributes.js';
 import { batchSplitterProcessor } from './batch-splitter.js';
 import { cardinalityProcessor } from './cardinality.js';
+import { deliveryProcessor } from './delivery.js';
 import { idRegenProcessor } from './id-regen.js';
 import { jitterProcessor } from './jitter.js';
 import type { ProcessorFactory } from './processor.js';
@@ -18,5 +19,6 @@ export const PROCESSORS = new Registry<ProcessorFactory>('processor', [
   resourceProcessor,
   cardinalityProcessor,
   batchSplitterProcessor,
+  deliveryProcessor,
   ratelimitProcessor,
 ]);

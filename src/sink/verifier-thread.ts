@@ -8,7 +8,7 @@ import type { VerifyOptions, VerifyReport } from './verify.js';
 
 /** Main thread → verification thread. */
 export type ToVerifier =
-  | { type: 'check'; id: number; signal: Signal; encoding: Encoding; buffer: ArrayBuffer; offset: number; length: number }
+  | { type: 'check'; id: number; signal: Signal; encoding: Encoding; buffer: ArrayBuffer; offset: number; length: number; receivedAtMs: number }
   | { type: 'report'; id: number };
 
 type FromVerifier = { type: 'checked'; id: number; buffer: ArrayBuffer } | { type: 'report'; id: number; report: VerifyReport };
@@ -57,9 +57,12 @@ export class VerifierThread {
   /**
    * Verifies one counted request body and takes it over: the caller must not touch it
    * again. `recycle`, when given, says the caller owns the whole ArrayBuffer behind `body`
-   * (a pooled buffer) and gets the body back once it is verified.
+   * (a pooled buffer) and gets the body back once it is verified. `receivedAtMs` (ms since
+   * the epoch) is what the arrival checks compare end times with: by default now, when the
+   * body has been read. Not the loop watch's arrival: after a stall that is the stall's
+   * start, which can be before the request was even sent.
    */
-  submit(signal: Signal, encoding: Encoding, body: Buffer, recycle?: (body: Buffer) => void): void {
+  submit(signal: Signal, encoding: Encoding, body: Buffer, recycle?: (body: Buffer) => void, receivedAtMs = Date.now()): void {
     const length = body.length;
     if (this.#failure || this.#final || this.#backlogBytes + length > this.#maxBacklogBytes) {
       this.#skipped[signal]++;
@@ -78,7 +81,7 @@ export class VerifierThread {
     const id = this.#next++;
     this.#bodies.set(id, { offset, length, recycle });
     this.#backlogBytes += length;
-    const msg: ToVerifier = { type: 'check', id, signal, encoding, buffer, offset, length };
+    const msg: ToVerifier = { type: 'check', id, signal, encoding, buffer, offset, length, receivedAtMs };
     this.#worker.postMessage(msg, [buffer]);
   }
 

@@ -12,7 +12,7 @@ const port = parentPort!;
 
 port.on('message', (msg: ToVerifier) => {
   if (msg.type === 'check') {
-    verifier.checkBody(msg.signal, msg.encoding, new Uint8Array(msg.buffer, msg.offset, msg.length));
+    verifier.checkBody(msg.signal, msg.encoding, new Uint8Array(msg.buffer, msg.offset, msg.length), msg.receivedAtMs);
     port.postMessage({ type: 'checked', id: msg.id, buffer: msg.buffer }, [msg.buffer]);
   } else {
     port.postMessage({ type: 'report', id: msg.id, report: verifier.report() });

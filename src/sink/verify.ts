@@ -3,6 +3,7 @@ import { requestType } from '../otlp/proto.js';
 import { checkWire } from '../otlp/wire-check.js';
 import { LINK_GRACE_MS, LinkCheck, type LinkKind } from './verify-links.js';
 import { walkRequest } from './verify-wire.js';
+import { ArrivalCheck, type ArrivalReport } from './verify-arrival.js';
 import type { Signal } from '../otlp/signals.js';
 import { METRIC_DATA_KEYS } from '../otlp/signals.js';
 
@@ -41,6 +42,8 @@ export interface VerifyReport {
   pendingLinks: number;
   examples: Partial<Record<ProblemKind, ProblemExample[]>>;
   policy: { idWindow: number; timeWindowMs: number };
+  /** When spans arrived relative to their end and their root (not problems: whole traces are sent before they end by design). */
+  arrival: ArrivalReport;
   ok: boolean;
 }
 
@@ -83,6 +86,7 @@ export class Verifier {
   /** The time window of the request being checked, in ms since the epoch. */
   private windowLo = 0;
   private windowHi = 0;
+  private readonly arrival: ArrivalCheck;
 
   constructor(opts: VerifyOptions = {}) {
     this.timeWindowMs = opts.timeWindowMs ?? 3_600_000;
@@ -92,13 +96,15 @@ export class Verifier {
     if (!(Number.isInteger(this.idWindow) && this.idWindow >= 2)) throw new RangeError(`verify id window must be an integer ≥ 2, got ${opts.idWindow}`);
     const spanSeen = (traceKey: string, spanKey: string): boolean => (this.seen.get(spanKey) ?? this.seenOld.get(spanKey)) === traceKey;
     this.links = new LinkCheck(spanSeen, { maxWaiting: this.idWindow / 2, maxExamples: this.maxExamples });
+    this.arrival = new ArrivalCheck(this.idWindow, this.maxExamples);
   }
 
   /**
    * Checks one request body the sink accepted. A body that does not decode (a bad field
    * inside an item, a JSON id of the wrong length) is an `undecodable` problem.
+   * `receivedAtMs`: when the sink received it (ms since the epoch), default now.
    */
-  checkBody(signal: Signal, encoding: 'proto' | 'json', body: Uint8Array): void {
+  checkBody(signal: Signal, encoding: 'proto' | 'json', body: Uint8Array, receivedAtMs?: number): void {
     if (encoding === 'json') {
       let request: Obj;
       try {
@@ -106,7 +112,7 @@ export class Verifier {
       } catch (err) {
         return this.undecodable(signal, 'json', err);
       }
-      return this.check(signal, request);
+      return this.check(signal, request, receivedAtMs);
     }
     try {
       // The whole message against the schema, as a decode would; then only the checked fields are read.
@@ -114,13 +120,13 @@ export class Verifier {
     } catch (err) {
       return this.undecodable(signal, 'proto', err);
     }
-    this.beginRequest();
+    this.beginRequest(receivedAtMs);
     walkRequest(this, signal, body);
   }
 
   /** Checks a decoded request (protobufjs objects, or decodeOtlpJson's). */
-  check(signal: Signal, request: Obj): void {
-    this.beginRequest();
+  check(signal: Signal, request: Obj, receivedAtMs?: number): void {
+    this.beginRequest(receivedAtMs);
     if (signal === 'traces') {
       this.eachItem(request.resourceSpans, 'scopeSpans', 'spans', (s) => this.span(idBytes(s.traceId), idBytes(s.spanId), idBytes(s.parentSpanId), nanos(s.startTimeUnixNano), nanos(s.endTimeUnixNano)));
     } else if (signal === 'logs') {
@@ -153,15 +159,17 @@ export class Verifier {
       pendingLinks: links.pendingLinks,
       examples,
       policy: { idWindow: this.idWindow, timeWindowMs: this.timeWindowMs },
+      arrival: this.arrival.report(),
       ok: Object.values(problems).every((n) => !n),
     };
   }
 
   /** Times are checked against now ± the window, taken once per request. */
-  beginRequest(): void {
+  beginRequest(receivedAtMs?: number): void {
     const now = Date.now();
     this.windowLo = now - this.timeWindowMs;
     this.windowHi = now + this.timeWindowMs;
+    this.arrival.begin(receivedAtMs ?? now);
   }
 
   span(traceId: Uint8Array, spanId: Uint8Array, parentId: Uint8Array, start: Nanos, end: Nanos): void {
@@ -177,6 +185,7 @@ export class Verifier {
     }
     this.timeCheck(start, 'start', 'traces', traceId, spanId);
     this.timeCheck(end, 'end', 'traces', traceId, spanId);
+    this.arrival.span(traceId, spanId, parentId, end);
   }
 
   log(traceId: Uint8Array, spanId: Uint8Array, time: Nanos, observed: Nanos): void {

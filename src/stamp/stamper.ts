@@ -66,6 +66,8 @@ export class Stamper implements CycleControls {
   private readonly unitEpoch: Uint32Array;
   private epoch = 0;
   private cycle = 0;
+  /** With a delivery schedule: the cycle's origin (wall ms) its traces' start offsets count from. */
+  private origin: number | undefined;
   /** Per digit field: the ASCII digits written this cycle. */
   private readonly digits: Uint8Array[];
 
@@ -96,11 +98,19 @@ export class Stamper implements CycleControls {
     this.beginCycle(0);
   }
 
-  /** Starts a replay cycle: bases are re-fixed on first use; the cycle hooks then set ids, jitter and digits. */
-  beginCycle(cycle: number): void {
+  /**
+   * Starts a replay cycle: bases are re-fixed on first use; the cycle hooks then set ids,
+   * jitter and digits. A template compiled with a delivery schedule is stamped for the
+   * cycle that starts at `originMs` (wall clock): each trace's base is the origin plus its
+   * start offset, whenever its frames go, so frames of overlapping cycles keep their own
+   * cycle's times (and, with one Stamper per cycle, ids).
+   */
+  beginCycle(cycle: number, originMs?: number): void {
     if (!Number.isInteger(cycle) || cycle < 0 || cycle >= TWO32) throw new RangeError(`Stamper: cycle must be a uint32, got ${cycle}`);
+    if (originMs !== undefined && !this.compiled.schedule) throw new RangeError('Stamper: a cycle origin needs a template compiled with a delivery schedule');
     this.epoch++;
     this.cycle = cycle;
+    this.origin = originMs;
   }
 
   newIds(): void {
@@ -149,15 +159,18 @@ export class Stamper implements CycleControls {
   private fixBases(frame: Frame): void {
     const units = frame.units;
     const epoch = this.epoch;
+    const starts = this.origin === undefined ? undefined : this.compiled.schedule!.unitStartMs;
     let fb: { sec: number; nsec: number } | undefined;
     for (let i = 0; i < units.length; i++) {
       const u = units[i]!;
       if (this.unitEpoch[u] === epoch) continue;
       this.unitEpoch[u] = epoch;
-      fb ??= baseTime(this.now(), this.backdateMs);
+      // Scheduled: no span of the trace is due before it ends, so none ends after it is sent.
+      if (starts) fb = baseTime(this.origin! + starts[u]!, this.backdateMs);
+      else fb ??= baseTime(this.now(), this.backdateMs);
       let sec = fb.sec;
       let nsec = fb.nsec;
-      const j = this.jitter[u]! + this.shift[u]!;
+      const j = this.jitter[u]! + (starts ? 0 : this.shift[u]!);
       if (j > 0) {
         const js = Math.floor(j / NS_PER_S);
         sec -= js;

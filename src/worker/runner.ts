@@ -16,12 +16,27 @@ import type { TemplateData } from '../receivers/template-data.js';
 import { senderWord } from '../stamp/id-derive.js';
 import { SentTraces } from '../stamp/sent-traces.js';
 import { Stamper } from '../stamp/stamper.js';
+import { FrameSchedule, maxCyclesInFlight } from './frame-schedule.js';
 import { LatencyHistogram, type LatencySnapshot } from './latency-histogram.js';
 import { SendBufferPool } from './send-buffer-pool.js';
 import { pipelinePlan } from './pipeline-plan.js';
 import { Slots } from './slots.js';
+import { sleepUntil } from './sleep-until.js';
 import { emptyCounters, type ExporterCounters, type LastFailure, type WorkerStats } from './stats.js';
 import type { SentTracesLink } from './messages.js';
+
+/** One compile's frames, the buffers they are stamped into, and Stampers free for a scheduled cycle. */
+interface Installed {
+  compiled: CompiledTemplate;
+  pools: Map<Encoding, SendBufferPool>;
+  spare: Stamper[];
+}
+
+/** A scheduled cycle's own Stamper (its ids and times) over the compile it started with. */
+interface CycleState {
+  installed: Installed;
+  stamper: Stamper;
+}
 
 interface Route {
   exporter: Exporter;
@@ -67,9 +82,8 @@ export class PipelineRunner {
   private abandoning = false;
   private readonly inFlight = new Set<Promise<void>>();
   private receiver!: ReceiverSource;
-  private compiled!: CompiledTemplate;
+  private installed!: Installed;
   private stamper!: Stamper;
-  private pools = new Map<Encoding, SendBufferPool>();
   private cycles = 0;
   /** performance.now() at which the next cycle's due times start: a paced cycle starts when the last one's length has passed. */
   private nextCycleAt = 0;
@@ -121,14 +135,26 @@ export class PipelineRunner {
   }
 
   private install(data: TemplateData[]): void {
-    const plan = this.plan;
-    this.compiled = compile(data, compileOptions(plan, this.encodings));
-    this.stamper = new Stamper(this.compiled, {
-      seed: this.opts.seed, replica: this.opts.resolved.replica.index, worker: this.opts.worker, backdateMs: plan.backdateMs, alignEnd: plan.alignEnd,
-      sentTraces: this.opts.sentTraces?.role === 'follow' ? this.sentTraces : undefined,
-    });
+    // A delivery schedule spreads each cycle over its events at this worker's rate.
+    const compiled = compile(data, compileOptions(this.plan, this.encodings, { eventsPerSecond: this.rate(), seed: this.opts.seed[0] }));
     // Buffers still in flight keep a reference to their old pool and are simply collected.
-    this.pools = new Map(this.encodings.map((e) => [e, new SendBufferPool(this.compiled.maxFrameBytes)]));
+    const pools = new Map(this.encodings.map((e) => [e, new SendBufferPool(compiled.maxFrameBytes)]));
+    this.installed = { compiled, pools, spare: [] };
+    this.stamper = this.newStamper(compiled);
+  }
+
+  private newStamper(compiled: CompiledTemplate): Stamper {
+    const { plan, opts } = this;
+    return new Stamper(compiled, {
+      seed: opts.seed, replica: opts.resolved.replica.index, worker: opts.worker, backdateMs: plan.backdateMs, alignEnd: plan.alignEnd,
+      sentTraces: opts.sentTraces?.role === 'follow' ? this.sentTraces : undefined,
+    });
+  }
+
+  /** Events per second this worker is held to now; undefined without a pacer (or while its rate is 0). */
+  private rate(): number | undefined {
+    const rates = this.pacers.map((p) => p.rate).filter((r) => r > 0);
+    return rates.length > 0 ? Math.min(...rates) : undefined;
   }
 
   /**
@@ -143,13 +169,11 @@ export class PipelineRunner {
     this.sendingFrom = performance.now();
     for (const p of this.pacers) p.start(origin === undefined ? this.sendingFrom : origin - performance.timeOrigin);
     try {
-      while (!this.stop.signal.aborted && !this.finished && (loops === 0 || this.cycles < loops)) {
+      if (this.installed.compiled.schedule) await this.scheduled(loops);
+      else while (!this.stop.signal.aborted && !this.finished && (loops === 0 || this.cycles < loops)) {
         await this.cycle();
         if (this.stop.signal.aborted || this.finished) break;
-        if (this.opts.sentTraces?.role === 'publish') {
-          const { seed, resolved, worker } = this.opts;
-          this.sentTraces!.publish({ seed, sender: senderWord(resolved.replica.index, worker), cycle: this.cycles, idRegen: this.compiled.idRegen });
-        }
+        this.publishSent(this.cycles, this.installed.compiled);
         this.cycles++;
         const fresh = this.receiver.refresh(this.cycles);
         if (fresh) this.install(fresh);
@@ -162,7 +186,8 @@ export class PipelineRunner {
   }
 
   private async cycle(): Promise<void> {
-    const { frames, cycleMs } = this.compiled;
+    const installed = this.installed;
+    const { frames, cycleMs } = installed.compiled;
     const stamper = this.stamper;
     stamper.beginCycle(this.cycles);
     if (!(await this.tracesSent())) return;
@@ -173,38 +198,91 @@ export class PipelineRunner {
     for (let i = 0; i < frames.length; i++) {
       const due = frames[i]!.dueMs;
       if (due !== undefined) await sleepUntil(origin + due, this.stop.signal, () => performance.now());
-      for (const r of this.routes) await r.slots.acquire();
-      const events = frames[i]!.events;
-      let admitted = true;
-      for (const pacer of this.pacers) if (admitted) admitted = await pacer.take(events, this.stop.signal);
-      if (!admitted || this.stop.signal.aborted) {
-        for (const r of this.routes) r.slots.release();
-        // A pacer that will never admit (a zero share, or a load shape that ended) ends the worker.
-        if (!this.stop.signal.aborted) this.finished = true;
-        return;
+      if (!(await this.send(stamper, installed, i))) return;
+    }
+  }
+
+  /**
+   * Delivery: frames go at their due times, interleaved over the cycles in flight (each
+   * stamped by its own Stamper for its own origin); a new cycle starts every events /
+   * rate, so the rate holds on average, and every frame still passes the pacers.
+   */
+  private async scheduled(loops: number): Promise<void> {
+    const sched = new FrameSchedule<CycleState>(performance.now(), maxCyclesInFlight(this.installed.compiled));
+    while (!this.stop.signal.aborted && !this.finished) {
+      const current = this.installed;
+      const { compiled } = current;
+      const d = sched.next(loops === 0 || sched.started < loops ? compiled.schedule!.due[0] : undefined);
+      if (!d) break;
+      if (!d.run) {
+        const stamper = current.spare.pop() ?? this.newStamper(compiled);
+        // Cycles start events / rate apart, at the rate of the moment (a load shape moves it).
+        const rate = this.rate();
+        const spacing = rate ? (compiled.totalEvents / rate) * 1000 : compiled.schedule!.cycleMs;
+        const run = sched.start(compiled.schedule!.due, { installed: current, stamper }, spacing, performance.now());
+        // The cycle's origin on the wall clock, as the stamper writes times. Date.now() counts
+        // whole ms: 1 ms earlier keeps every stamped end at or before the wall-clock ms it is sent in.
+        stamper.beginCycle(run.cycle, Date.now() - 1 - performance.now() + run.origin);
+        for (const p of this.processors) p.cycle?.(stamper, run.cycle);
+        continue;
       }
-      for (const enc of this.encodings) {
-        const pool = this.pools.get(enc)!;
-        const buf = pool.get();
-        const body = buf.subarray(0, stamper.stamp(i, enc, buf));
-        const routes = this.routesByEncoding.get(enc)!;
-        let pending = routes.length;
-        for (const r of routes) {
-          r.counters.inFlight++;
-          const sentAt = performance.now();
-          const p = r.exporter
-            .export(this.signal, body, this.cancel.signal, r.countRetry)
-            .then((outcome) => this.count(r, outcome, events, body.length, performance.now() - sentAt))
-            .finally(() => {
-              r.counters.inFlight--;
-              r.slots.release();
-              if (--pending === 0) pool.put(buf);
-              this.inFlight.delete(p);
-            });
-          this.inFlight.add(p);
-        }
+      if (d.at > performance.now()) await sleepUntil(d.at, this.stop.signal, () => performance.now());
+      if (this.stop.signal.aborted) break;
+      const { installed, stamper } = d.run.state;
+      if (!(await this.send(stamper, installed, d.run.next))) break;
+      if (!sched.advance(d.run)) continue;
+      installed.spare.push(stamper);
+      this.publishSent(d.run.cycle, installed.compiled);
+      this.cycles++;
+      const fresh = this.receiver.refresh(this.cycles);
+      if (fresh) this.install(fresh);
+    }
+  }
+
+  /**
+   * Waits for every exporter's slot and the pacers, then stamps frame `i` and sends it;
+   * false = stop: the drain began, or a pacer will never admit again (the worker is done).
+   */
+  private async send(stamper: Stamper, { compiled, pools }: Installed, i: number): Promise<boolean> {
+    for (const r of this.routes) await r.slots.acquire();
+    const events = compiled.frames[i]!.events;
+    let admitted = true;
+    for (const pacer of this.pacers) if (admitted) admitted = await pacer.take(events, this.stop.signal);
+    if (!admitted || this.stop.signal.aborted) {
+      for (const r of this.routes) r.slots.release();
+      // A pacer that will never admit (a zero share, or a load shape that ended) ends the worker.
+      if (!this.stop.signal.aborted) this.finished = true;
+      return false;
+    }
+    for (const enc of this.encodings) {
+      const pool = pools.get(enc)!;
+      const buf = pool.get();
+      const body = buf.subarray(0, stamper.stamp(i, enc, buf));
+      const routes = this.routesByEncoding.get(enc)!;
+      let pending = routes.length;
+      for (const r of routes) {
+        r.counters.inFlight++;
+        const sentAt = performance.now();
+        const p = r.exporter
+          .export(this.signal, body, this.cancel.signal, r.countRetry)
+          .then((outcome) => this.count(r, outcome, events, body.length, performance.now() - sentAt))
+          .finally(() => {
+            r.counters.inFlight--;
+            r.slots.release();
+            if (--pending === 0) pool.put(buf);
+            this.inFlight.delete(p);
+          });
+        this.inFlight.add(p);
       }
     }
+    return true;
+  }
+
+  /** A traces pipeline tells the pipelines that follow it that `cycle` has been sent whole. */
+  private publishSent(cycle: number, compiled: CompiledTemplate): void {
+    if (this.opts.sentTraces?.role !== 'publish') return;
+    const { seed, resolved, worker } = this.opts;
+    this.sentTraces!.publish({ seed, sender: senderWord(resolved.replica.index, worker), cycle, idRegen: compiled.idRegen });
   }
 
   /**
@@ -214,7 +292,7 @@ export class PipelineRunner {
    */
   private async tracesSent(): Promise<boolean> {
     const sent = this.sentTraces;
-    if (this.opts.sentTraces?.role !== 'follow' || !sent || !this.compiled.idRegen || this.compiled.traceGroups.length === 0 || sent.latest()) return true;
+    if (this.opts.sentTraces?.role !== 'follow' || !sent || !this.installed.compiled.idRegen || this.installed.compiled.traceGroups.length === 0 || sent.latest()) return true;
     if (this.opts.worker === 0) this.opts.log.info({}, 'waiting for the traces pipeline of this receiver to send its first whole cycle: trace ids here name only spans already sent');
     while (!sent.latest()) {
       await sleepUntil(performance.now() + 20, this.stop.signal, () => performance.now());
@@ -278,7 +356,7 @@ export class PipelineRunner {
   }
 
   compiledSummary(): { frames: number; events: number; bytes: number } {
-    const c = this.compiled;
+    const c = this.installed.compiled;
     let bytes = 0;
     for (const f of c.frames) bytes += f.byteLength[this.encodings[0]!] ?? 0;
     return { frames: c.frames.length, events: c.totalEvents, bytes };
@@ -306,28 +384,4 @@ export class PipelineRunner {
       latency,
     };
   }
-}
-
-/**
- * Resolves at `at` on `clock` (by default the wall clock in ms since the epoch, the moment
- * replicas agree on), or when `abort` fires.
- */
-function sleepUntil(at: number, abort: AbortSignal, clock: () => number = Date.now): Promise<void> {
-  return new Promise((resolve) => {
-    if (abort.aborted || clock() >= at) return resolve();
-    // Timers wake up to ~1 ms early or late; re-arm until the clock has really passed the moment.
-    let t: NodeJS.Timeout | undefined;
-    const done = (): void => {
-      clearTimeout(t);
-      abort.removeEventListener('abort', done);
-      resolve();
-    };
-    const arm = (): void => {
-      const left = at - clock();
-      if (left <= 0) return done();
-      t = setTimeout(arm, Math.min(left, 2 ** 31 - 1));
-    };
-    abort.addEventListener('abort', done, { once: true });
-    arm();
-  });
 }

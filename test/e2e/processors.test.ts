@@ -1,41 +1,10 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
-import { requestType } from '../../src/otlp/proto.js';
-import { decodeOtlpJsonValue } from '../../src/otlp/json-decode.js';
-import type { Signal } from '../../src/otlp/signals.js';
+import { describe, expect, it } from 'vitest';
+import { capturesClosedAfterEach } from '../helpers/capture.js';
 import { cliKilledAfterEach, tempDir, writeConfig } from '../helpers/daemon.js';
 import { metricsRequest, writeTemplate, writeTracesTemplate } from '../helpers/templates.js';
 
 const runCli = cliKilledAfterEach();
-
-/** An OTLP/HTTP endpoint on loopback that keeps every request it accepts, decoded. */
-interface Capture { url: string; requests: { encoding: 'proto' | 'json'; request: any; arrivedNs: bigint }[]; server: Server }
-let open: Server[] = [];
-afterEach(async () => {
-  await Promise.all(open.map((s) => new Promise((r) => s.close(r))));
-  open = [];
-});
-
-async function capture(signal: Signal): Promise<Capture> {
-  const c: Capture = { url: '', requests: [], server: createServer() };
-  c.server.on('request', (req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (b: Buffer) => chunks.push(b));
-    req.on('end', () => {
-      const body = Buffer.concat(chunks);
-      const json = String(req.headers['content-type']).includes('json');
-      const request = json ? decodeOtlpJsonValue(signal, JSON.parse(body.toString('utf8'))) : requestType(signal).decode(body);
-      c.requests.push({ encoding: json ? 'json' : 'proto', request, arrivedNs: BigInt(Date.now()) * 1_000_000n });
-      res.writeHead(200, { 'content-type': json ? 'application/json' : 'application/x-protobuf' });
-      res.end(json ? '{}' : '');
-    });
-  });
-  open.push(c.server);
-  await new Promise<void>((r) => c.server.listen(0, '127.0.0.1', r));
-  c.url = `http://127.0.0.1:${(c.server.address() as AddressInfo).port}`;
-  return c;
-}
+const capture = capturesClosedAfterEach();
 
 const attr = (attrs: any[], key: string): any => attrs.find((a) => a.key === key)?.value;
 const str = (attrs: any[], key: string): string | undefined => attr(attrs, key)?.stringValue;
