@@ -12,6 +12,7 @@ import { IdGroups } from './id-groups.js';
 import { emit, type SiteSink } from './item-rewrite.js';
 import { findDigitSites } from './attribute-sites.js';
 import { jsonFrame } from './json-frame.js';
+import { SeriesTable } from './metric-series.js';
 import type { CompilePlan, DigitField, TemplateRewrite } from './plan.js';
 import { type Container, METRIC_DATA_TAGS, TemplateIndex } from './template-index.js';
 import { WireReader } from '../otlp/wire/reader.js';
@@ -27,6 +28,8 @@ export interface CompileOptions {
   rewrites?: readonly TemplateRewrite[];
   /** Digit fields to find in every frame (see CompilePlan). */
   digits?: readonly DigitField[];
+  /** Metrics: record value sites and series (timestamp's continuity); needs `timestamps`. */
+  continuity?: boolean;
   encodings: Encoding[];
 }
 
@@ -34,7 +37,7 @@ export interface CompileOptions {
 export function compileOptions(plan: CompilePlan, encodings: Encoding[]): CompileOptions {
   return {
     idRegen: plan.idRegen, timestamps: plan.timestamps, maxItems: plan.split?.maxItems, maxBytes: plan.split?.maxBytes,
-    rewrites: plan.rewrites, digits: plan.digits, encodings,
+    rewrites: plan.rewrites, digits: plan.digits, continuity: plan.continuity !== null && plan.signal === 'metrics' && plan.timestamps, encodings,
   };
 }
 
@@ -58,7 +61,8 @@ export function compile(data: TemplateData[], opts: CompileOptions): CompiledTem
   const rewrites = opts.rewrites ?? [];
   const digits = opts.digits ?? [];
   const inputs = data.map((d) => ({ bytes: rewrites.reduce<Uint8Array>((b, rewrite) => rewrite(b), d.bytes ?? templateBytes(d)), source: d.source, requests: d.requests }));
-  const index = new TemplateIndex(signal, inputs, opts.timestamps);
+  const continuity = opts.continuity === true && signal === 'metrics' && opts.timestamps;
+  const index = new TemplateIndex(signal, inputs, opts.timestamps, continuity);
   if (index.count === 0) {
     throw new TemplateError(`holds no ${EVENT_NAMES[signal]}`, { file: data.length === 1 ? data[0]!.source : undefined, code: 'ERR_TEMPLATE_EMPTY' });
   }
@@ -71,7 +75,7 @@ export function compile(data: TemplateData[], opts: CompileOptions): CompiledTem
     groups = index.inputItems.flatMap((range, input) => requestGroups(index, input, range, inputs[input]!.requests)).filter((g) => g.length > 0);
   }
 
-  const writer = new FrameWriter(index, opts);
+  const writer = new FrameWriter(index, opts, continuity ? new SeriesTable(index) : undefined);
   const frames: Frame[] = [];
   let maxFrameEvents = 0, maxFrameBytes = 0;
   for (const items of groups) {
@@ -89,9 +93,10 @@ export function compile(data: TemplateData[], opts: CompileOptions): CompiledTem
   }
   return {
     signal, encodings, frames, totalEvents: index.count, maxFrameEvents, maxFrameBytes, idRegen: opts.idRegen, timestamps: opts.timestamps,
-    traceGroups: writer.traceGroups.freeze(), spanGroups: writer.spanGroups.freeze(), unitCount: opts.timestamps ? index.unitCount : 0,
+    traceGroups: writer.traceGroups.freeze(), spanGroups: writer.spanGroups.freeze(), unitCount: opts.timestamps ? writer.unitCount : 0,
     digitWidths: digits.map((f) => f.width),
     unitEnds: opts.timestamps ? writer.unitEnds() : new Float64Array(0),
+    continuity: writer.series?.finish() ?? null,
   };
 }
 
@@ -134,6 +139,9 @@ class FrameWriter implements SiteSink {
   private traceIds = new U32List();
   private spanIds = new U32List();
   private times = new U32List();
+  private values = new U32List();
+  /** Time units: the index's, and with continuity a start unit per data point after them. */
+  readonly unitCount: number;
   /** Per unit: 1 + the frame it was last listed in. */
   private readonly unitFrame: Int32Array;
   /** Per time unit: its latest relative time; per input: the latest of all its units' (see `unitEnds`). */
@@ -145,10 +153,11 @@ class FrameWriter implements SiteSink {
   private view = new Uint8Array(0);
   private item = 0;
 
-  constructor(private readonly index: TemplateIndex, private readonly opts: CompileOptions) {
-    this.unitFrame = new Int32Array(index.unitCount);
-    this.unitLast = new Float64Array(index.unitCount);
-    this.unitInput = new Int32Array(index.unitCount);
+  constructor(private readonly index: TemplateIndex, private readonly opts: CompileOptions, readonly series: SeriesTable | undefined) {
+    this.unitCount = series ? 2 * index.unitCount : index.unitCount;
+    this.unitFrame = new Int32Array(this.unitCount);
+    this.unitLast = new Float64Array(this.unitCount);
+    this.unitInput = new Int32Array(this.unitCount);
     this.inputLast = new Float64Array(index.inputs.length);
   }
 
@@ -232,11 +241,14 @@ class FrameWriter implements SiteSink {
       }
     }
     if (pos !== total) throw new Error(`compile: frame size ${pos} differs from its measure ${total}`);
-    const proto: EncodedFrame = { bytes: out, traceIds: this.traceIds.freeze(), spanIds: this.spanIds.freeze(), times: this.times.freeze(), digits: [] };
+    const proto: EncodedFrame = {
+      bytes: out, traceIds: this.traceIds.freeze(), spanIds: this.spanIds.freeze(), times: this.times.freeze(), digits: [], values: this.values.freeze(),
+    };
     const units = this.units.freeze();
     this.traceIds = new U32List();
     this.spanIds = new U32List();
     this.times = new U32List();
+    this.values = new U32List();
     this.units = new U32List();
     this.view = new Uint8Array(0);
     return { proto, units };
@@ -290,8 +302,8 @@ class FrameWriter implements SiteSink {
     else this.spanIds.push(at, this.spanGroups.index(src, srcAt, copy) * 2);
   }
 
-  time(at: number, rel: number): void {
-    const unit = this.index.unit(this.item);
+  time(at: number, rel: number, field: number): void {
+    const unit = this.series ? this.series.time(this.index.unit(this.item), rel, field) : this.index.unit(this.item);
     if (rel > this.unitLast[unit]!) this.unitLast[unit] = rel;
     const input = this.index.input(this.item);
     this.unitInput[unit] = input;
@@ -302,6 +314,10 @@ class FrameWriter implements SiteSink {
     }
     const hi = Math.floor(rel / TWO32);
     this.times.push(at, unit, rel - hi * TWO32, hi);
+  }
+
+  value(kind: number, valueTag: number, at: number, value: number): void {
+    if (this.series) this.values.push(at, this.series.value(this.index.unit(this.item), kind, valueTag, value));
   }
 }
 

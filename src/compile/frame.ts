@@ -1,4 +1,5 @@
 import type { Encoding, Signal } from '../otlp/signals.js';
+import type { MetricContinuity } from './metric-series.js';
 
 
 /**
@@ -18,6 +19,8 @@ export interface EncodedFrame {
   times: Uint32Array;
   /** Per digit field of the plan: offsets of its first digit, ascending. */
   digits: Uint32Array[];
+  /** Metrics continuity (proto only): [offset, value slot] per 8-byte value site. */
+  values: Uint32Array;
 }
 
 export const TIME_STRIDE = 4;
@@ -56,4 +59,6 @@ export interface CompiledTemplate {
   unitEnds: Float64Array;
   /** Width of each digit field (cardinality); its sites are in EncodedFrame.digits. */
   digitWidths: number[];
+  /** Metrics continuity (timestamp): series, start units and value slots; null otherwise. */
+  continuity: MetricContinuity | null;
 }

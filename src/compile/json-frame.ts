@@ -42,7 +42,8 @@ export function jsonFrame(signal: Signal, proto: EncodedFrame, opts: { idRegen: 
       },
     },
   });
-  return { bytes, traceIds: traceIds.freeze(), spanIds: spanIds.freeze(), times: times.freeze(), digits: digits.map((d) => d.sites()) };
+  // OTLP/JSON writes numbers in variable width: values keep the template's (see timestamp's continuity).
+  return { bytes, traceIds: traceIds.freeze(), spanIds: spanIds.freeze(), times: times.freeze(), digits: digits.map((d) => d.sites()), values: new Uint32Array(0) };
 }
 
 const ID_STRIDE = 2;

@@ -32,8 +32,13 @@ export interface CompilePlan {
   rewrites: TemplateRewrite[];
   /** Stamped per cycle; a field's index here is its slot in the Stamper. */
   digits: DigitField[];
+  /**
+   * Metrics continuity (timestamp): series keep their start, counters grow, gauges walk,
+   * and a cycle's times advance at least `intervalMs`; null = every cycle replays the template as it is.
+   */
+  continuity: { intervalMs: number } | null;
 }
 
 export function emptyPlan(signal: Signal): CompilePlan {
-  return { signal, idRegen: false, timestamps: false, backdateMs: 0, alignEnd: false, split: null, rewrites: [], digits: [] };
+  return { signal, idRegen: false, timestamps: false, backdateMs: 0, alignEnd: false, split: null, rewrites: [], digits: [], continuity: null };
 }

@@ -116,6 +116,7 @@ export class PipelineRunner {
     this.compiled = compile(data, compileOptions(plan, this.encodings));
     this.stamper = new Stamper(this.compiled, {
       seed: this.opts.seed, replica: this.opts.resolved.replica.index, worker: this.opts.worker, backdateMs: plan.backdateMs, alignEnd: plan.alignEnd,
+      metricsIntervalMs: plan.continuity?.intervalMs,
     });
     // Buffers still in flight keep a reference to their old pool and are simply collected.
     this.pools = new Map(this.encodings.map((e) => [e, new SendBufferPool(this.compiled.maxFrameBytes)]));
@@ -152,6 +153,9 @@ export class PipelineRunner {
     const stamper = this.stamper;
     stamper.beginCycle(this.cycles);
     for (const p of this.processors) p.cycle?.(stamper, this.cycles);
+    // Metrics continuity: a cycle's points lie at least metrics_interval after the previous cycle's, never in the future.
+    const due = stamper.dueAt();
+    if (due > Date.now()) await sleepUntil(due, this.stop.signal);
     for (let i = 0; i < frames.length; i++) {
       for (const r of this.routes) await r.slots.acquire();
       const events = frames[i]!.events;

@@ -1,0 +1,164 @@
+/**
+ * Metrics continuity, stamp side: once per cycle (never per send) fixes every data
+ * point's time base and start base and every value site's 8 bytes, so a replayed series
+ * behaves like one live series: one start time for cumulative points, delta points
+ * chained (start = the series' previous point), counters grown by the template's
+ * increment, gauges on a seeded random walk within their observed range, and a cycle's
+ * times at least `intervalMs` (plus the template's own time span and any jitter) after
+ * the previous cycle's. The Stamper writes the results through its ordinary time sites
+ * (start sites have their own units) and `values` sites.
+ */
+import { CUMULATIVE, DELTA, GAUGE, GROW, type MetricContinuity, WALK } from '../compile/metric-series.js';
+import { V_DOUBLE, V_INT, V_PADDED_VARINT, writePaddedVarint } from '../compile/item-rewrite.js';
+import { mulberry32 } from '../mulberry32.js';
+import { TWO32 } from '../otlp/wire/write.js';
+import { baseTime, NS_PER_S, toHiLo } from './time.js';
+
+/** Values are kept as doubles: counts stay exact below 2^53 (at 10⁶ a cycle every 10 s, for 2,800 years). */
+const MAX_COUNT = Number.MAX_SAFE_INTEGER;
+
+/** Where the Stamper keeps each unit's base: sec/nsec (JSON) and fixed64 halves (proto). */
+export interface UnitBases {
+  baseSec: Float64Array;
+  baseNsec: Float64Array;
+  baseLoHi: Uint32Array;
+}
+
+export class Continuity {
+  /** Per value slot, this cycle's 8 bytes as two little-endian uint32 words. */
+  readonly words: Uint32Array;
+  private readonly c: MetricContinuity;
+  private readonly intervalMs: number;
+  /** Cycles fixed since the pipeline started (a reload or generator refresh starts again). */
+  private round = 0;
+  /** The previous cycle's base (ms since the epoch, before shift and jitter). */
+  private cycleMs = 0;
+  /** Per point: the previous cycle's time base, for delta chaining. */
+  private readonly prevSec: Float64Array;
+  private readonly prevNsec: Float64Array;
+  /** Per point: its series' start, fixed in the first cycle (cumulative points). */
+  private readonly startSec: Float64Array;
+  private readonly startNsec: Float64Array;
+  /** Per value slot: a gauge's walk position. */
+  private readonly walk: Float64Array;
+  private readonly random: () => number;
+  private readonly scratch = new DataView(new ArrayBuffer(8));
+  private readonly scratchBytes = new Uint8Array(this.scratch.buffer);
+
+  constructor(c: MetricContinuity, intervalMs: number, seed: readonly [number, number], sender: number) {
+    if (!(intervalMs >= 0 && Number.isFinite(intervalMs))) throw new RangeError(`Continuity: interval must be ≥ 0 ms, got ${intervalMs}`);
+    this.c = c;
+    this.intervalMs = intervalMs;
+    const n = c.points;
+    this.prevSec = new Float64Array(n);
+    this.prevNsec = new Float64Array(n);
+    this.startSec = new Float64Array(n);
+    this.startNsec = new Float64Array(n);
+    this.walk = new Float64Array(c.slotValue.length);
+    this.words = new Uint32Array(c.slotValue.length * 2);
+    // Keyed by seed and sender like jitter, so senders walk differently and a run repeats exactly.
+    this.random = mulberry32((seed[0] ^ Math.imul(seed[1], 0x85ebca6b) ^ Math.imul(sender + 1, 0x9e3779b1)) >>> 0);
+  }
+
+  /** How far a cycle's times move past the previous cycle's (ms): the interval, the template's span and the jitter. */
+  private advanceMs(jitterMaxMs: number): number {
+    return this.intervalMs + this.c.spanNs / 1e6 + jitterMaxMs;
+  }
+
+  /** Wall-clock ms before which the next cycle's times would lie in the future (0 for the first cycle). */
+  dueAt(backdateMs: number, jitterMaxMs: number): number {
+    return this.round === 0 ? 0 : this.cycleMs + this.advanceMs(jitterMaxMs) + backdateMs;
+  }
+
+  /**
+   * Fixes this cycle: every point's base (now − backdate, or the previous cycle's + the
+   * advance if that is later, minus the unit's shift and jitter), its start unit's base,
+   * and every value site's bytes.
+   */
+  fix(nowMs: number, backdateMs: number, jitterMaxMs: number, shiftNs: Float64Array, jitterNs: Float64Array, b: UnitBases): void {
+    const c = this.c;
+    const n = c.points;
+    const first = this.round === 0;
+    this.cycleMs = first ? nowMs - backdateMs : Math.max(nowMs - backdateMs, this.cycleMs + this.advanceMs(jitterMaxMs));
+    const fb = baseTime(this.cycleMs, 0);
+    for (let u = 0; u < n; u++) set(b, u, fb.sec, fb.nsec - jitterNs[u]! - shiftNs[u]!);
+    for (let u = 0; u < n; u++) {
+      const kind = c.pointKind[u]!;
+      if (kind === GAUGE) {
+        set(b, n + u, b.baseSec[u]!, b.baseNsec[u]!);
+      } else if (kind === CUMULATIVE) {
+        const f = c.firstPoint[u]!;
+        if (first && f === u) {
+          this.startSec[u] = b.baseSec[u]!;
+          this.startNsec[u] = b.baseNsec[u]! + c.relStart[u]!;
+        }
+        set(b, n + u, this.startSec[f]!, this.startNsec[f]! - c.relStart[u]!);
+      } else if (kind === DELTA) {
+        const p = c.prevPoint[u]!;
+        if (p >= 0) set(b, n + u, b.baseSec[p]!, b.baseNsec[p]! + c.relTime[p]! - c.relStart[u]!);
+        else if (first) set(b, n + u, b.baseSec[u]!, b.baseNsec[u]!);
+        else {
+          const l = c.lastPoint[u]!;
+          set(b, n + u, this.prevSec[l]!, this.prevNsec[l]! + c.relTime[l]! - c.relStart[u]!);
+        }
+      }
+    }
+    this.prevSec.set(b.baseSec.subarray(0, n));
+    this.prevNsec.set(b.baseNsec.subarray(0, n));
+    for (let u = 0; u < 2 * n; u++) toHiLo(b.baseSec[u]!, b.baseNsec[u]!, b.baseLoHi, u * 2);
+    this.values();
+    this.round++;
+  }
+
+  private values(): void {
+    const c = this.c;
+    const r = this.round;
+    for (let k = 0; k < c.slotValue.length; k++) {
+      const mode = c.slotMode[k]!;
+      let v = c.slotValue[k]!;
+      if (mode === GROW) v += r * c.slotInc[k]!;
+      else if (mode === WALK) {
+        const lo = c.slotMin[k]!, hi = c.slotMax[k]!;
+        // A step of an eighth of the range: a gauge crosses its range in a few cycles, as a live one drifts.
+        v = r === 0 ? v : Math.min(hi, Math.max(lo, this.walk[k]! + (this.random() * 2 - 1) * ((hi - lo) / 8)));
+        this.walk[k] = v;
+      }
+      this.encode(c.slotKind[k]!, v, k * 2);
+    }
+  }
+
+  private encode(kind: number, v: number, at: number): void {
+    const w = this.words;
+    if (kind === V_DOUBLE) {
+      this.scratch.setFloat64(0, v, true);
+      w[at] = this.scratch.getUint32(0, true);
+      w[at + 1] = this.scratch.getUint32(4, true);
+      return;
+    }
+    v = Math.round(v);
+    if (kind === V_INT) {
+      v = Math.max(-MAX_COUNT, Math.min(MAX_COUNT, v));
+      const hi = Math.floor(v / TWO32);
+      w[at] = v - hi * TWO32;
+      w[at + 1] = hi < 0 ? hi + TWO32 : hi;
+      return;
+    }
+    v = Math.max(0, Math.min(MAX_COUNT, v));
+    if (kind === V_PADDED_VARINT) {
+      writePaddedVarint(this.scratchBytes, 0, v);
+      w[at] = this.scratch.getUint32(0, true);
+      w[at + 1] = this.scratch.getUint32(4, true);
+      return;
+    }
+    const hi = Math.floor(v / TWO32);
+    w[at] = v - hi * TWO32;
+    w[at + 1] = hi;
+  }
+}
+
+/** Sets unit `u`'s base to sec + nsec, nsec any finite number of ns (normalized into [0, 1e9)). */
+function set(b: UnitBases, u: number, sec: number, nsec: number): void {
+  const carry = Math.floor(nsec / NS_PER_S);
+  b.baseSec[u] = sec + carry;
+  b.baseNsec[u] = nsec - carry * NS_PER_S;
+}
