@@ -2,6 +2,7 @@ import { decodeOtlpJson } from '../otlp/json-decode.js';
 import { requestType } from '../otlp/proto.js';
 import { checkWire } from '../otlp/wire-check.js';
 import { walkRequest } from './verify-wire.js';
+import { type SeriesProblemKind, SeriesVerifier, type SeriesWindowReport } from './verify-series.js';
 import type { Signal } from '../otlp/signals.js';
 import { METRIC_DATA_KEYS } from '../otlp/signals.js';
 
@@ -16,12 +17,15 @@ export interface VerifyOptions {
   idWindow?: number;
   /** Examples kept per kind of problem. Default 20. */
   maxExamples?: number;
+  /** Metric series remembered for the per-series checks (verify-series.ts). Default 500,000. */
+  seriesWindow?: number;
 }
 
 export type ProblemKind =
   | 'undecodable'
   | 'zero_trace_id' | 'bad_trace_id_length' | 'zero_span_id' | 'bad_span_id_length' | 'bad_parent_id_length'
-  | 'duplicate_span_id' | 'orphan' | 'start_after_end' | 'time_out_of_window' | 'time_before_start';
+  | 'duplicate_span_id' | 'orphan' | 'start_after_end' | 'time_out_of_window' | 'time_before_start'
+  | SeriesProblemKind;
 
 export interface ProblemExample {
   signal: Signal;
@@ -37,6 +41,8 @@ export interface VerifyReport {
   pendingParents: number;
   examples: Partial<Record<ProblemKind, ProblemExample[]>>;
   policy: { idWindow: number; timeWindowMs: number };
+  /** The per-series metric checks' memory: series tracked, its capacity, series evicted to stay within it. */
+  series: SeriesWindowReport;
   ok: boolean;
 }
 
@@ -77,6 +83,7 @@ export class Verifier {
   /** The time window of the request being checked, in ms since the epoch. */
   private windowLo = 0;
   private windowHi = 0;
+  private readonly series: SeriesVerifier;
 
   constructor(opts: VerifyOptions = {}) {
     this.timeWindowMs = opts.timeWindowMs ?? 3_600_000;
@@ -84,6 +91,7 @@ export class Verifier {
     this.maxExamples = opts.maxExamples ?? 20;
     if (!(this.timeWindowMs > 0)) throw new RangeError(`verify time window must be > 0 ms, got ${opts.timeWindowMs}`);
     if (!(Number.isInteger(this.idWindow) && this.idWindow >= 2)) throw new RangeError(`verify id window must be an integer ≥ 2, got ${opts.idWindow}`);
+    this.series = new SeriesVerifier(opts.seriesWindow ?? 500_000, (kind, metric, message) => this.problem(kind, { signal: 'metrics', message: `${metric}: ${message}` }));
   }
 
   /**
@@ -108,6 +116,7 @@ export class Verifier {
     }
     this.beginRequest();
     walkRequest(this, signal, body);
+    if (signal === 'metrics') this.series.checkRequest(body);
   }
 
   /** Checks a decoded request (protobufjs objects, or decodeOtlpJson's). */
@@ -123,6 +132,8 @@ export class Verifier {
           for (const p of asList(m[kind]?.dataPoints)) this.point(() => String(m.name ?? 'metric'), nanos((p as Obj).startTimeUnixNano), nanos((p as Obj).timeUnixNano));
         }
       });
+      // The series checks read bytes: a decoded request (OTLP/JSON) is encoded once for them.
+      this.series.checkRequest(requestType(signal).encode(request).finish());
     }
   }
 
@@ -140,6 +151,7 @@ export class Verifier {
       pendingParents: this.pending.size + this.pendingOld.size,
       examples,
       policy: { idWindow: this.idWindow, timeWindowMs: this.timeWindowMs },
+      series: this.series.report(),
       ok: Object.values(problems).every((n) => !n),
     };
   }

@@ -57,7 +57,9 @@ export function spansRequest(groups: Record<string, unknown>[][]): Record<string
 export function metricsRequest(opts: { start?: bigint; time?: bigint } = {}): Record<string, unknown> {
   const time = (opts.time ?? nowNs()).toString();
   const start = (opts.start ?? nowNs() - 60_000_000_000n).toString();
-  const num = (v: number) => ({ startTimeUnixNano: start, timeUnixNano: time, asDouble: v });
+  // Points of one metric differ in an attribute: each is its own series, as a backend keys them.
+  const series = (v: number) => ({ attributes: [{ key: 'n', value: { intValue: v } }] });
+  const num = (v: number) => ({ ...series(v), startTimeUnixNano: start, timeUnixNano: time, asDouble: v });
   return {
     resourceMetrics: [{
       resource: { attributes: [] },
@@ -72,7 +74,7 @@ export function metricsRequest(opts: { start?: bigint; time?: bigint } = {}): Re
         {
           metrics: [
             { name: 'h', histogram: { dataPoints: [{ startTimeUnixNano: start, timeUnixNano: time, count: 3, bucketCounts: [1, 2], explicitBounds: [1] }] } },
-            { name: 'e', exponentialHistogram: { dataPoints: [{ startTimeUnixNano: start, timeUnixNano: time, count: 1, scale: 1 }, { startTimeUnixNano: start, timeUnixNano: time, count: 2 }] } },
+            { name: 'e', exponentialHistogram: { dataPoints: [{ ...series(1), startTimeUnixNano: start, timeUnixNano: time, count: 1, scale: 1 }, { ...series(2), startTimeUnixNano: start, timeUnixNano: time, count: 2 }] } },
             { name: 'q', summary: { dataPoints: [{ startTimeUnixNano: start, timeUnixNano: time, count: 1, sum: 2 }] } },
           ],
         },
