@@ -11,6 +11,7 @@
 import { CUMULATIVE, DELTA, GAUGE, GROW, type MetricContinuity, WALK } from '../compile/metric-series.js';
 import { V_DOUBLE, V_INT, V_PADDED_VARINT, writePaddedVarint } from '../compile/item-rewrite.js';
 import { mulberry32 } from '../mulberry32.js';
+import { VALUE_JSON_WIDTH } from '../otlp/wire/json.js';
 import { TWO32 } from '../otlp/wire/write.js';
 import { baseTime, NS_PER_S, toHiLo } from './time.js';
 
@@ -41,6 +42,10 @@ export class Continuity {
   private readonly startNsec: Float64Array;
   /** Per value slot: a gauge's walk position. */
   private readonly walk: Float64Array;
+  /** Per value slot: this cycle's value, and as OTLP/JSON text (VALUE_JSON_WIDTH characters each) once a JSON frame asks. */
+  private readonly current: Float64Array;
+  private json: Buffer | undefined;
+  private jsonRound = -1;
   private readonly random: () => number;
   private readonly scratch = new DataView(new ArrayBuffer(8));
   private readonly scratchBytes = new Uint8Array(this.scratch.buffer);
@@ -55,6 +60,7 @@ export class Continuity {
     this.startSec = new Float64Array(n);
     this.startNsec = new Float64Array(n);
     this.walk = new Float64Array(c.slotValue.length);
+    this.current = new Float64Array(c.slotValue.length);
     this.words = new Uint32Array(c.slotValue.length * 2);
     // Keyed by seed and sender like jitter, so senders walk differently and a run repeats exactly.
     this.random = mulberry32((seed[0] ^ Math.imul(seed[1], 0x85ebca6b) ^ Math.imul(sender + 1, 0x9e3779b1)) >>> 0);
@@ -123,17 +129,33 @@ export class Continuity {
         v = r === 0 ? v : Math.min(hi, Math.max(lo, this.walk[k]! + (this.random() * 2 - 1) * ((hi - lo) / 8)));
         this.walk[k] = v;
       }
-      this.encode(c.slotKind[k]!, v, k * 2);
+      this.current[k] = this.encode(c.slotKind[k]!, v, k * 2);
     }
   }
 
-  private encode(kind: number, v: number, at: number): void {
+  /** This cycle's values as OTLP/JSON numbers, right-aligned in VALUE_JSON_WIDTH characters per slot; formatted once per cycle. */
+  jsonText(): Buffer {
+    const round = this.round - 1;
+    if (this.json && this.jsonRound === round) return this.json;
+    const kinds = this.c.slotKind;
+    const out = (this.json ??= Buffer.alloc(this.current.length * VALUE_JSON_WIDTH));
+    for (let k = 0; k < this.current.length; k++) {
+      const v = this.current[k]!;
+      const text = kinds[k] === V_DOUBLE && !Number.isFinite(v) ? `"${v}"` : String(v);
+      out.write(text.padStart(VALUE_JSON_WIDTH, ' '), k * VALUE_JSON_WIDTH, 'latin1');
+    }
+    this.jsonRound = round;
+    return out;
+  }
+
+  /** Writes `v` as a slot of `kind` into `words` at `at`; returns the value as written (rounded, clamped). */
+  private encode(kind: number, v: number, at: number): number {
     const w = this.words;
     if (kind === V_DOUBLE) {
       this.scratch.setFloat64(0, v, true);
       w[at] = this.scratch.getUint32(0, true);
       w[at + 1] = this.scratch.getUint32(4, true);
-      return;
+      return v;
     }
     v = Math.round(v);
     if (kind === V_INT) {
@@ -141,18 +163,19 @@ export class Continuity {
       const hi = Math.floor(v / TWO32);
       w[at] = v - hi * TWO32;
       w[at + 1] = hi < 0 ? hi + TWO32 : hi;
-      return;
+      return v;
     }
     v = Math.max(0, Math.min(MAX_COUNT, v));
     if (kind === V_PADDED_VARINT) {
       writePaddedVarint(this.scratchBytes, 0, v);
       w[at] = this.scratch.getUint32(0, true);
       w[at + 1] = this.scratch.getUint32(4, true);
-      return;
+      return v;
     }
     const hi = Math.floor(v / TWO32);
     w[at] = v - hi * TWO32;
     w[at + 1] = hi;
+    return v;
   }
 }
 

@@ -5,6 +5,7 @@ import type { Encoding } from '../otlp/signals.js';
 import { senderWord } from './id-derive.js';
 import { IdSource } from './id-source.js';
 import { Continuity } from './continuity.js';
+import { VALUE_JSON_WIDTH } from '../otlp/wire/json.js';
 import { TWO32 } from '../otlp/wire/write.js';
 
 export interface StamperOptions {
@@ -151,7 +152,10 @@ export class Stamper implements CycleControls {
     } else if (this.timestamps) this.fixBases(frame);
     if (encoding === 'proto') this.patchProto(enc.traceIds, enc.spanIds, enc.times, out);
     else this.patchJson(enc.traceIds, enc.spanIds, enc.times, out);
-    if (cont) patchValues(cont.words, enc.values, out);
+    if (cont) {
+      if (encoding === 'proto') patchValues(cont.words, enc.values, out);
+      else if (enc.values.length > 0) patchJsonValues(cont.jsonText(), enc.values, out);
+    }
     for (let f = 0; f < enc.digits.length; f++) patchDigits(this.digits[f]!, enc.digits[f]!, out);
     return bytes.length;
   }
@@ -259,6 +263,14 @@ function patchValues(words: Uint32Array, sites: Uint32Array, out: Buffer): void 
     const w = sites[i + 1]! * 2;
     dv.setUint32(at, words[w]!, true);
     dv.setUint32(at + 4, words[w + 1]!, true);
+  }
+}
+
+/** JSON value sites: [offset, slot] pairs; a slot's text is VALUE_JSON_WIDTH bytes, formatted once per cycle. */
+function patchJsonValues(text: Buffer, sites: Uint32Array, out: Buffer): void {
+  for (let i = 0; i < sites.length; i += 2) {
+    const from = sites[i + 1]! * VALUE_JSON_WIDTH;
+    text.copy(out, sites[i]!, from, from + VALUE_JSON_WIDTH);
   }
 }
 

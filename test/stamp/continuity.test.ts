@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { requestType } from '../../src/otlp/proto.js';
 import { data } from '../compile/fixtures.js';
 import { harness } from '../processors/harness.js';
 
@@ -31,7 +32,7 @@ const template = data('metrics', {
           { startTimeUnixNano: 0, timeUnixNano: S, count: 6, sum: 12.5, bucketCounts: [1, 2, 3], explicitBounds: [1, 2], min: 0.5, max: 4 },
         ] } },
         { name: 'sizes', exponentialHistogram: { aggregationTemporality: 2, dataPoints: [
-          { startTimeUnixNano: 0, timeUnixNano: S, count: 4, sum: 8, scale: 1, zeroCount: 1, positive: { offset: 2, bucketCounts: [1, 2] }, negative: { offset: 0, bucketCounts: [300] } },
+          { startTimeUnixNano: 0, timeUnixNano: S, count: 4, sum: 8, scale: 1, zeroCount: 1, positive: { offset: 2, bucketCounts: [1, 2] }, negative: { offset: -1, bucketCounts: [300] } },
         ] } },
         { name: 'rpc', summary: { dataPoints: [
           { startTimeUnixNano: 0, timeUnixNano: S, count: 3, sum: 9, quantileValues: [{ quantile: 0.5, value: 2 }] },
@@ -43,12 +44,15 @@ const template = data('metrics', {
 
 const metricsOf = (req: any): Record<string, any> => Object.fromEntries(req.resourceMetrics[0].scopeMetrics[0].metrics.map((m: any) => [m.name, m]));
 
-/** Cycles 0..n−1 of the template through `timestamp` with these keys, decoded from proto. */
+const plain = (req: any): any => requestType('metrics').toObject(req, { longs: String, bytes: String });
+
+/** Cycles 0..n−1 of the template through `timestamp` with these keys, decoded from proto (JSON must say the same). */
 function cycles(n: number, keys: object = {}): Record<string, any>[] {
   const h = harness(template, [['timestamp', { metrics_interval: '10s', ...keys }]]);
   return Array.from({ length: n }, (_, c) => {
-    const { proto } = h.cycle(c);
+    const { proto, json } = h.cycle(c);
     expect(proto).toHaveLength(1);
+    expect(plain(json[0])).toEqual(plain(proto[0]));
     return metricsOf(proto[0]);
   });
 }
