@@ -11,7 +11,7 @@
  * 5. time to generate the seed tool's default dataset;
  * 6. record throughput and inspect speed on a ≥ 500 MB recording (bench/record.ts).
  *
- *   npm run bench [-- --seconds 10 --long 30]
+ *   npm run bench [-- --seconds 10 --long 30]     (--stamp-only: item 1 alone)
  */
 import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -121,6 +121,8 @@ async function main(): Promise<void> {
       baseline: { type: 'string' },
       // Only the record and inspect measurements (item 6).
       'record-only': { type: 'boolean' },
+      // Only the stamp measurements (item 1).
+      'stamp-only': { type: 'boolean' },
       'inspect-mb': { type: 'string', default: '512' },
     },
   });
@@ -132,6 +134,7 @@ async function main(): Promise<void> {
     const stamp = values.baseline ? undefined : runStampBench(2000);
     if (stamp) console.log(formatStampBench(stamp));
     out.stamp = stamp;
+    if (values['stamp-only']) return;
 
     const template = await makeTemplate(dir, Number(values.traces));
     const templateMb = statSync(template).size / 1e6;
