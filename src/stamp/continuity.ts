@@ -8,7 +8,7 @@
  * the previous cycle's. The Stamper writes the results through its ordinary time sites
  * (start sites have their own units) and `values` sites.
  */
-import { CUMULATIVE, DELTA, GAUGE, GROW, type MetricContinuity, WALK } from '../compile/metric-series.js';
+import { CUMULATIVE, DELTA, GAUGE, GROW, KEEP, type MetricContinuity, WALK } from '../compile/metric-series.js';
 import { V_DOUBLE, V_INT, V_PADDED_VARINT, writePaddedVarint } from '../compile/item-rewrite.js';
 import { mulberry32 } from '../mulberry32.js';
 import { VALUE_JSON_WIDTH } from '../otlp/wire/json.js';
@@ -47,8 +47,10 @@ export class Continuity {
   private json: Buffer | undefined;
   private jsonRound = -1;
   private readonly random: () => number;
-  private readonly scratch = new DataView(new ArrayBuffer(8));
-  private readonly scratchBytes = new Uint8Array(this.scratch.buffer);
+  /** One 8-byte scratch seen as a double, two uint32 words and bytes (little-endian, as every platform Node runs on). */
+  private readonly scratchF64 = new Float64Array(1);
+  private readonly scratchU32 = new Uint32Array(this.scratchF64.buffer);
+  private readonly scratchBytes = new Uint8Array(this.scratchF64.buffer);
 
   constructor(c: MetricContinuity, intervalMs: number, seed: readonly [number, number], sender: number) {
     if (!(intervalMs >= 0 && Number.isFinite(intervalMs))) throw new RangeError(`Continuity: interval must be ≥ 0 ms, got ${intervalMs}`);
@@ -121,6 +123,8 @@ export class Continuity {
     const r = this.round;
     for (let k = 0; k < c.slotValue.length; k++) {
       const mode = c.slotMode[k]!;
+      // a kept value's bytes never change after the first cycle
+      if (mode === KEEP && r > 0) continue;
       let v = c.slotValue[k]!;
       if (mode === GROW) v += r * c.slotInc[k]!;
       else if (mode === WALK) {
@@ -152,9 +156,9 @@ export class Continuity {
   private encode(kind: number, v: number, at: number): number {
     const w = this.words;
     if (kind === V_DOUBLE) {
-      this.scratch.setFloat64(0, v, true);
-      w[at] = this.scratch.getUint32(0, true);
-      w[at + 1] = this.scratch.getUint32(4, true);
+      this.scratchF64[0] = v;
+      w[at] = this.scratchU32[0]!;
+      w[at + 1] = this.scratchU32[1]!;
       return v;
     }
     v = Math.round(v);
@@ -168,8 +172,8 @@ export class Continuity {
     v = Math.max(0, Math.min(MAX_COUNT, v));
     if (kind === V_PADDED_VARINT) {
       writePaddedVarint(this.scratchBytes, 0, v);
-      w[at] = this.scratch.getUint32(0, true);
-      w[at + 1] = this.scratch.getUint32(4, true);
+      w[at] = this.scratchU32[0]!;
+      w[at + 1] = this.scratchU32[1]!;
       return v;
     }
     const hi = Math.floor(v / TWO32);

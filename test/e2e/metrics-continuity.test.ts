@@ -33,7 +33,7 @@ async function capture(): Promise<{ url: string; requests: any[] }> {
 const S = 1_000_000_000;
 const kv = (k: string, v: string): object => ({ key: k, value: { stringValue: v } });
 
-/** A recorded-looking template: a counter seen twice 1 s apart, a histogram, a delta sum and a gauge. */
+/** A recorded-looking template: a counter seen twice 1 s apart, a histogram, a delta sum, a gauge and an exponential histogram. */
 function template(dir: string): string {
   return writeTemplate(dir, 'metrics', requestType('metrics').fromObject({
     resourceMetrics: [{ resource: { attributes: [kv('service.name', 'shop')] }, scopeMetrics: [{ metrics: [
@@ -46,6 +46,10 @@ function template(dir: string): string {
       ] } },
       { name: 'bytes', sum: { aggregationTemporality: 1, isMonotonic: true, dataPoints: [{ startTimeUnixNano: 0, timeUnixNano: S, asInt: 512 }] } },
       { name: 'temperature', gauge: { dataPoints: [{ timeUnixNano: 0, asDouble: 10 }, { timeUnixNano: S, asDouble: 20 }] } },
+      // bucket counts are varints on the wire: compile pads them so they can grow in place
+      { name: 'sizes', exponentialHistogram: { aggregationTemporality: 2, dataPoints: [
+        { startTimeUnixNano: 0, timeUnixNano: S, count: 3, sum: 7, scale: 2, zeroCount: 0, positive: { offset: 1, bucketCounts: [1, 2] } },
+      ] } },
     ] }] }],
   }));
 }
@@ -58,7 +62,7 @@ function pointsOf(requests: any[]): Map<string, { sender?: string; p: any }[]> {
       const sender = rm.resource.attributes.find((a: any) => a.key === 'replayd.sender')?.value.stringValue;
       for (const m of rm.scopeMetrics[0].metrics) {
         const list = out.get(m.name) ?? [];
-        for (const p of (m.sum ?? m.gauge ?? m.histogram).dataPoints) list.push({ sender, p });
+        for (const p of (m.sum ?? m.gauge ?? m.histogram ?? m.exponentialHistogram).dataPoints) list.push({ sender, p });
         out.set(m.name, list);
       }
     }
@@ -114,17 +118,20 @@ describe('metrics continuity, end to end through the sink', () => {
     const temperature = points.get('temperature')!.map(({ p }) => p.asDouble);
     for (const t of temperature) expect(t >= 10 && t <= 20, String(t)).toBe(true);
 
-    expect(received).toBe(5 * 6);
+    const sizes = points.get('sizes')!.map(({ p }) => [num(p.count), p.positive.bucketCounts.map(num)]);
+    expect(sizes).toEqual([1, 2, 3, 4, 5].map((k) => [3 * k, [k, 2 * k]]));
+
+    expect(received).toBe(5 * 7);
     expect(verification.checked.metrics).toBe(received);
     expect(verification.problems, JSON.stringify(verification.examples).slice(0, 2000)).toEqual({});
-    expect(verification.series).toEqual({ tracked: 4, capacity: 500_000, evicted: 0 });
+    expect(verification.series).toEqual({ tracked: 5, capacity: 500_000, evicted: 0 });
   });
 
   it('keeps two workers\' series apart, so neither looks like a reset of the other\'s', async () => {
     const { points, verification } = await replay('{ metrics_interval: 300ms }', { loops: 3, workers: 2 });
     expect(new Set(points.get('requests')!.map(({ sender }) => sender))).toEqual(new Set(['0.0', '0.1']));
     expect(verification.problems, JSON.stringify(verification.examples).slice(0, 2000)).toEqual({});
-    expect(verification.series.tracked).toBe(2 * 4);
+    expect(verification.series.tracked).toBe(2 * 5);
   });
 
   it('without continuity, the sink\'s checks find the resets, decreases and out-of-order times of a replay loop', async () => {
