@@ -1,7 +1,8 @@
 import {
-  EXEMPLAR, EXP_BUCKETS, EXP_HISTOGRAM_POINT, FIXED64, HISTOGRAM_POINT, LEN, LOG_RECORD, METRIC_DATA, METRIC_DATA_FIELD, NUMBER_POINT, POINT, SITE_SPAN_ID, SITE_TRACE_ID,
-  SPAN, SPAN_EVENT, SPAN_LINK, SUMMARY_POINT, tag, VARINT,
+  EXEMPLAR, EXP_HISTOGRAM_POINT, FIXED64, HISTOGRAM_POINT, LEN, LOG_RECORD, METRIC_DATA, METRIC_DATA_FIELD, NUMBER_POINT, POINT, SITE_SPAN_ID, SITE_TRACE_ID,
+  SPAN, SPAN_EVENT, SPAN_LINK, SUMMARY_POINT, tag,
 } from '../otlp/wire/fields.js';
+import { bucketsLen, emitBuckets, V_DOUBLE, V_INT, V_UINT } from './value-sites.js';
 import { WireReader } from '../otlp/wire/reader.js';
 import { fieldLen, readFixed64, writeFixed64, writeVarint } from '../otlp/wire/write.js';
 
@@ -24,16 +25,6 @@ export interface MessageSpec {
 }
 
 const PLAIN = 0, TIME0 = 1, TIME1 = 2, CHILD = 3, ID = 4, BUCKETS = 15, VALUE = 16;
-
-/**
- * How a value site's 8 bytes are written (metrics continuity): a double, a signed or an
- * unsigned 64-bit integer, or a varint padded to 8 bytes (an exponential histogram's
- * bucket counts, which OTLP encodes as varints: compile rewrites them padded, so a count
- * can grow to 2^56 − 1 without the request changing size).
- */
-export const V_DOUBLE = 0, V_INT = 1, V_UINT = 2, V_PADDED_VARINT = 3;
-/** Bytes of a padded varint value site. */
-export const PADDED_VARINT_WIDTH = 8;
 
 function spec(times: number[], ids: Record<number, number>, children: Record<number, MessageSpec>, values: Record<number, number> = {}, buckets: number[] = []): MessageSpec {
   const action = new Uint8Array(128);
@@ -259,84 +250,6 @@ function readValue(kind: number, buf: Uint8Array, at: number): number {
   if (kind === V_DOUBLE) return new DataView(buf.buffer, buf.byteOffset).getFloat64(at, true);
   const n = readFixed64(buf, at);
   return kind === V_INT && n >= 2 ** 63 ? n - 2 ** 64 : n;
-}
-
-/** ExponentialHistogramDataPoint.Buckets.bucket_counts: packed (LEN) or not (VARINT). */
-const BUCKET_COUNTS_PACKED = L(EXP_BUCKETS.bucketCounts);
-const BUCKET_COUNTS_ONE = tag(EXP_BUCKETS.bucketCounts, VARINT);
-
-/** The size of a Buckets message once its counts are rewritten as packed varints of PADDED_VARINT_WIDTH bytes. */
-function bucketsLen(buf: Uint8Array, start: number, end: number): number {
-  const r = new WireReader(buf, start, end);
-  let size = 0;
-  let counts = 0;
-  while (!r.done()) {
-    const at = r.pos;
-    const t = r.tag();
-    if (t === BUCKET_COUNTS_PACKED) {
-      const e = r.len();
-      while (r.pos < e) {
-        r.varint();
-        counts++;
-      }
-    } else if (t === BUCKET_COUNTS_ONE) {
-      r.varint();
-      counts++;
-    } else {
-      r.skip(t & 7);
-      size += r.pos - at;
-    }
-  }
-  return counts === 0 ? size : size + fieldLen(counts * PADDED_VARINT_WIDTH);
-}
-
-/** Writes a Buckets message as bucketsLen measured it: its other fields, then the padded counts, each a value site. */
-function emitBuckets(buf: Uint8Array, start: number, end: number, out: Uint8Array, pos: number, bucketsTag: number, sink: SiteSink): number {
-  const counts: number[] = [];
-  const r = new WireReader(buf, start, end);
-  while (!r.done()) {
-    const at = r.pos;
-    const t = r.tag();
-    if (t === BUCKET_COUNTS_PACKED) {
-      const e = r.len();
-      while (r.pos < e) counts.push(varint64(r));
-    } else if (t === BUCKET_COUNTS_ONE) {
-      counts.push(varint64(r));
-    } else {
-      r.skip(t & 7);
-      pos = copy(buf, at, r.pos, out, pos);
-    }
-  }
-  if (counts.length === 0) return pos;
-  out[pos++] = BUCKET_COUNTS_PACKED;
-  pos = writeVarint(out, pos, counts.length * PADDED_VARINT_WIDTH);
-  for (const c of counts) {
-    sink.value?.(V_PADDED_VARINT, bucketsTag, pos, c);
-    writePaddedVarint(out, pos, c);
-    pos += PADDED_VARINT_WIDTH;
-  }
-  return pos;
-}
-
-/** A uint64 varint as a Number (exact below 2^53). */
-function varint64(r: WireReader): number {
-  let n = 0;
-  let scale = 1;
-  for (;;) {
-    const b = r.buf[r.pos++]!;
-    n += (b & 0x7f) * scale;
-    if (b < 0x80) return n;
-    scale *= 128;
-  }
-}
-
-/** `n` (< 2^56) as a varint of exactly PADDED_VARINT_WIDTH bytes: continuation bits on all but the last. */
-export function writePaddedVarint(out: Uint8Array, at: number, n: number): void {
-  for (let k = 0; k < PADDED_VARINT_WIDTH - 1; k++) {
-    out[at + k] = (n % 128) | 0x80;
-    n = Math.floor(n / 128);
-  }
-  out[at + PADDED_VARINT_WIDTH - 1] = Math.min(n, 127);
 }
 
 /**

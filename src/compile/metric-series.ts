@@ -7,7 +7,7 @@
  */
 import { LEN, METRIC, METRIC_DATA_BY_FIELD, METRIC_DATA_FIELD, METRIC_TEMPORALITY, SCOPES, SUM_MONOTONIC, tag, TEMPORALITY_DELTA, VARINT } from '../otlp/wire/fields.js';
 import { WireReader } from '../otlp/wire/reader.js';
-import { V_DOUBLE, V_INT } from './item-rewrite.js';
+import { V_DOUBLE, V_INT } from './value-sites.js';
 import type { Container, TemplateIndex } from './template-index.js';
 
 /** How a point's start time and values move: gauges wander, cumulative points grow from one start, delta points chain. */

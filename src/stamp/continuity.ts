@@ -9,7 +9,7 @@
  * (start sites have their own units) and `values` sites.
  */
 import { CUMULATIVE, DELTA, GAUGE, GROW, KEEP, type MetricContinuity, WALK } from '../compile/metric-series.js';
-import { V_DOUBLE, V_INT, V_PADDED_VARINT, writePaddedVarint } from '../compile/item-rewrite.js';
+import { V_DOUBLE, V_INT, V_PADDED_VARINT, writePaddedVarint } from '../compile/value-sites.js';
 import { mulberry32 } from '../mulberry32.js';
 import { VALUE_JSON_WIDTH } from '../otlp/wire/json.js';
 import { TWO32 } from '../otlp/wire/write.js';
