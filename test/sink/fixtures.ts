@@ -54,11 +54,14 @@ export function spansRequest(groups: Record<string, unknown>[][]): Record<string
 }
 
 /** One metric of every kind; data points per kind: gauge 2, sum 3, histogram 1, exponential 2, summary 1 = 9. */
-export function metricsRequest(opts: { start?: bigint; time?: bigint } = {}): Record<string, unknown> {
+/**
+ * Points of one metric share no attributes, so they are points of one series at one time
+ * (which the sink's series checks count); `distinct` gives each its own series.
+ */
+export function metricsRequest(opts: { start?: bigint; time?: bigint; distinct?: boolean } = {}): Record<string, unknown> {
   const time = (opts.time ?? nowNs()).toString();
   const start = (opts.start ?? nowNs() - 60_000_000_000n).toString();
-  // Points of one metric differ in an attribute: each is its own series, as a backend keys them.
-  const series = (v: number) => ({ attributes: [{ key: 'n', value: { intValue: v } }] });
+  const series = (v: number) => (opts.distinct ? { attributes: [{ key: 'n', value: { intValue: v } }] } : {});
   const num = (v: number) => ({ ...series(v), startTimeUnixNano: start, timeUnixNano: time, asDouble: v });
   return {
     resourceMetrics: [{

@@ -25,7 +25,7 @@ describe.each(readers)('Verifier reading %s', (_, check) => {
   it('passes clean data of all three signals', () => {
     const v = new Verifier();
     check(v, 'traces', tracesRequest(10, 5));
-    check(v, 'metrics', metricsRequest());
+    check(v, 'metrics', metricsRequest({ distinct: true }));
     check(v, 'logs', logsRequest(4, { traceId: randomBytes(16), spanId: randomBytes(8) }));
     const r = v.report();
     expect(r.problems).toEqual({});
