@@ -25,6 +25,14 @@ export interface UnitBases {
   baseLoHi: Uint32Array;
 }
 
+/**
+ * The most data points per second one sender can send a template at with continuity:
+ * its points once per cycle, and a cycle at most every interval + the template's span.
+ */
+export function continuityBound(c: MetricContinuity, intervalMs: number): number {
+  return c.points / ((intervalMs + c.spanNs / 1e6) / 1000);
+}
+
 export class Continuity {
   /** Per value slot, this cycle's 8 bytes as two little-endian uint32 words. */
   readonly words: Uint32Array;

@@ -14,6 +14,7 @@ import type { ReceiverSource } from '../receivers/receiver.js';
 import { IMPLICIT_TIMESTAMPS, loadWarnings, relativeWithoutTimestamp } from '../receivers/load-warnings.js';
 import type { TemplateData } from '../receivers/template-data.js';
 import { Stamper } from '../stamp/stamper.js';
+import { continuityBound } from '../stamp/continuity.js';
 import { LatencyHistogram, type LatencySnapshot } from './latency-histogram.js';
 import { SendBufferPool } from './send-buffer-pool.js';
 import { pipelinePlan } from './pipeline-plan.js';
@@ -109,6 +110,20 @@ export class PipelineRunner {
       if (worker === 0) this.opts.log.info({ template: relative.source }, IMPLICIT_TIMESTAMPS);
     }
     this.install(data);
+    this.warnContinuityBound();
+  }
+
+  /** Metrics continuity holds a cycle until its interval has passed: say so when that caps the configured rate. */
+  private warnContinuityBound(): void {
+    const c = this.compiled.continuity;
+    const interval = this.plan.continuity?.intervalMs;
+    if (!c || interval === undefined || this.opts.worker !== 0 || this.pacers.length === 0) return;
+    const bound = continuityBound(c, interval);
+    const rate = Math.min(...this.pacers.map((p) => p.rate));
+    if (rate > bound) {
+      this.opts.log.warn({ points_per_second_max: Math.floor(bound), rate_target: rate, metrics_interval_ms: interval },
+        'timestamp continuity: this template\'s points, one cycle per metrics_interval, cap each worker below its rate; add series (cardinality, workers) or shorten metrics_interval');
+    }
   }
 
   private install(data: TemplateData[]): void {

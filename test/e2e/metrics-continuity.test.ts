@@ -73,7 +73,7 @@ function pointsOf(requests: any[]): Map<string, { sender?: string; p: any }[]> {
 const ns = (v: any): bigint => BigInt(v.toString());
 const num = (v: any): number => Number(v.toString());
 
-async function replay(timestamp: string, opts: { loops: number; workers?: number }) {
+async function replay(timestamp: string, opts: { loops: number; workers?: number; rate?: number }) {
   const dir = tempDir();
   const sink = await startSink({ http: '127.0.0.1:0', verify: true });
   const cap = await capture();
@@ -82,6 +82,7 @@ receivers:
   template/m: { metrics: ${template(dir)}, loops: ${opts.loops} }
 processors:
   timestamp: ${timestamp}
+  ratelimit: { events_per_second: ${opts.rate ?? 1_000_000} }
 exporters:
   # one request at a time, so each endpoint gets a series' points in the order they were sent
   otlp_http/sink: { endpoint: http://${sink.httpAddress}, max_in_flight: 1 }
@@ -89,11 +90,11 @@ exporters:
 service:
   telemetry: { metrics: { address: none } }
   pipelines:
-    metrics: { receivers: [template/m], processors: [timestamp], exporters: [otlp_http/sink, otlp_http/capture], workers: ${opts.workers ?? 1} }
+    metrics: { receivers: [template/m], processors: [timestamp${opts.rate ? ', ratelimit' : ''}], exporters: [otlp_http/sink, otlp_http/capture], workers: ${opts.workers ?? 1} }
 `);
   const d = runCli(['--config', cfg]);
   expect(await d.exited, d.stderr()).toBe(0);
-  return { points: pointsOf(cap.requests), verification: (await sink.verification())!, received: sink.counts().metrics.events };
+  return { points: pointsOf(cap.requests), verification: (await sink.verification())!, received: sink.counts().metrics.events, lines: d.lines };
 }
 
 describe('metrics continuity, end to end through the sink', () => {
@@ -128,7 +129,10 @@ describe('metrics continuity, end to end through the sink', () => {
   });
 
   it('keeps two workers\' series apart, so neither looks like a reset of the other\'s', async () => {
-    const { points, verification } = await replay('{ metrics_interval: 300ms }', { loops: 3, workers: 2 });
+    const { points, verification, lines } = await replay('{ metrics_interval: 300ms }', { loops: 3, workers: 2, rate: 1000 });
+    // 7 points a cycle, a cycle every 1.3 s (300 ms + the template's 1 s): about 5 points/s per worker, far below 500
+    const capped = lines.find((l) => String(l.msg).startsWith('timestamp continuity'));
+    expect(capped).toMatchObject({ points_per_second_max: 5, rate_target: 500, metrics_interval_ms: 300 });
     expect(new Set(points.get('requests')!.map(({ sender }) => sender))).toEqual(new Set(['0.0', '0.1']));
     expect(verification.problems, JSON.stringify(verification.examples).slice(0, 2000)).toEqual({});
     expect(verification.series.tracked).toBe(2 * 5);
