@@ -9,7 +9,7 @@
  * (start sites have their own units) and `values` sites.
  */
 import { CUMULATIVE, DELTA, GAUGE, GROW, KEEP, type MetricContinuity, WALK } from '../compile/metric-series.js';
-import { V_DOUBLE, V_INT, V_PADDED_VARINT, writePaddedVarint } from '../compile/value-sites.js';
+import { V_DOUBLE, V_INT, V_UINT, writePaddedVarint } from '../compile/value-sites.js';
 import { mulberry32 } from '../mulberry32.js';
 import { VALUE_JSON_WIDTH } from '../otlp/wire/json.js';
 import { TWO32 } from '../otlp/wire/write.js';
@@ -97,31 +97,46 @@ export class Continuity {
     const first = this.round === 0;
     this.cycleMs = first ? nowMs - backdateMs : Math.max(nowMs - backdateMs, this.cycleMs + this.advanceMs(jitterMaxMs));
     const fb = baseTime(this.cycleMs, 0);
-    for (let u = 0; u < n; u++) set(b, u, fb.sec, fb.nsec - jitterNs[u]! - shiftNs[u]!);
+    const { baseSec, baseNsec, baseLoHi } = b;
+    // Points share the cycle's base but for their shift and jitter, mostly equal: convert once per distinct offset.
+    let lastD = NaN;
+    for (let u = 0; u < n; u++) {
+      const d = jitterNs[u]! + shiftNs[u]!;
+      if (d !== lastD) {
+        set(b, u, fb.sec, fb.nsec - d);
+        toHiLo(baseSec[u]!, baseNsec[u]!, baseLoHi, u * 2);
+        lastD = d;
+      } else copyUnit(b, u - 1, u);
+    }
     for (let u = 0; u < n; u++) {
       const kind = c.pointKind[u]!;
+      const s = n + u;
       if (kind === GAUGE) {
-        set(b, n + u, b.baseSec[u]!, b.baseNsec[u]!);
-      } else if (kind === CUMULATIVE) {
+        copyUnit(b, u, s);
+        continue;
+      }
+      if (kind === CUMULATIVE) {
+        // a cumulative series' start never moves: fixed once, in the first cycle
+        if (!first) continue;
         const f = c.firstPoint[u]!;
-        if (first && f === u) {
-          this.startSec[u] = b.baseSec[u]!;
-          this.startNsec[u] = b.baseNsec[u]! + c.relStart[u]!;
+        if (f === u) {
+          this.startSec[u] = baseSec[u]!;
+          this.startNsec[u] = baseNsec[u]! + c.relStart[u]!;
         }
-        set(b, n + u, this.startSec[f]!, this.startNsec[f]! - c.relStart[u]!);
+        set(b, s, this.startSec[f]!, this.startNsec[f]! - c.relStart[u]!);
       } else if (kind === DELTA) {
         const p = c.prevPoint[u]!;
-        if (p >= 0) set(b, n + u, b.baseSec[p]!, b.baseNsec[p]! + c.relTime[p]! - c.relStart[u]!);
-        else if (first) set(b, n + u, b.baseSec[u]!, b.baseNsec[u]!);
+        if (p >= 0) set(b, s, baseSec[p]!, baseNsec[p]! + c.relTime[p]! - c.relStart[u]!);
+        else if (first) set(b, s, baseSec[u]!, baseNsec[u]!);
         else {
           const l = c.lastPoint[u]!;
-          set(b, n + u, this.prevSec[l]!, this.prevNsec[l]! + c.relTime[l]! - c.relStart[u]!);
+          set(b, s, this.prevSec[l]!, this.prevNsec[l]! + c.relTime[l]! - c.relStart[u]!);
         }
       }
+      toHiLo(baseSec[s]!, baseNsec[s]!, baseLoHi, s * 2);
     }
-    this.prevSec.set(b.baseSec.subarray(0, n));
-    this.prevNsec.set(b.baseNsec.subarray(0, n));
-    for (let u = 0; u < 2 * n; u++) toHiLo(b.baseSec[u]!, b.baseNsec[u]!, b.baseLoHi, u * 2);
+    this.prevSec.set(baseSec.subarray(0, n));
+    this.prevNsec.set(baseNsec.subarray(0, n));
     this.values();
     this.round++;
   }
@@ -129,19 +144,35 @@ export class Continuity {
   private values(): void {
     const c = this.c;
     const r = this.round;
-    for (let k = 0; k < c.slotValue.length; k++) {
-      const mode = c.slotMode[k]!;
+    // Locals: this loop runs over every value site of the template once per cycle.
+    const mode = c.slotMode, kind = c.slotKind, value = c.slotValue, inc = c.slotInc, min = c.slotMin, max = c.slotMax;
+    const walk = this.walk, current = this.current, w = this.words;
+    const f64 = this.scratchF64, u32 = this.scratchU32;
+    for (let k = 0; k < value.length; k++) {
+      const m = mode[k]!;
       // a kept value's bytes never change after the first cycle
-      if (mode === KEEP && r > 0) continue;
-      let v = c.slotValue[k]!;
-      if (mode === GROW) v += r * c.slotInc[k]!;
-      else if (mode === WALK) {
-        const lo = c.slotMin[k]!, hi = c.slotMax[k]!;
-        // A step of an eighth of the range: a gauge crosses its range in a few cycles, as a live one drifts.
-        v = r === 0 ? v : Math.min(hi, Math.max(lo, this.walk[k]! + (this.random() * 2 - 1) * ((hi - lo) / 8)));
-        this.walk[k] = v;
+      if (m === KEEP && r > 0) continue;
+      let v = value[k]!;
+      if (m === GROW) v += r * inc[k]!;
+      else if (m === WALK && r > 0) {
+        const lo = min[k]!, hi = max[k]!;
+        // A step of up to an eighth of the range: a gauge crosses its range in a few cycles, as a live one drifts.
+        v = Math.min(hi, Math.max(lo, walk[k]! + (this.random() * 2 - 1) * ((hi - lo) / 8)));
       }
-      this.current[k] = this.encode(c.slotKind[k]!, v, k * 2);
+      walk[k] = v;
+      const at = k * 2;
+      const kd = kind[k]!;
+      if (kd === V_DOUBLE) {
+        f64[0] = v;
+        w[at] = u32[0]!;
+        w[at + 1] = u32[1]!;
+      } else if (kd === V_UINT) {
+        v = v <= 0 ? 0 : v >= MAX_COUNT ? MAX_COUNT : Math.round(v);
+        const h = Math.floor(v / TWO32);
+        w[at] = v - h * TWO32;
+        w[at + 1] = h;
+      } else v = this.encodeOther(kd, v, at);
+      current[k] = v;
     }
   }
 
@@ -160,15 +191,9 @@ export class Continuity {
     return out;
   }
 
-  /** Writes `v` as a slot of `kind` into `words` at `at`; returns the value as written (rounded, clamped). */
-  private encode(kind: number, v: number, at: number): number {
+  /** Writes `v` as a slot of kind V_INT or V_PADDED_VARINT into `words` at `at`; returns the value as written (rounded, clamped). */
+  private encodeOther(kind: number, v: number, at: number): number {
     const w = this.words;
-    if (kind === V_DOUBLE) {
-      this.scratchF64[0] = v;
-      w[at] = this.scratchU32[0]!;
-      w[at + 1] = this.scratchU32[1]!;
-      return v;
-    }
     v = Math.round(v);
     if (kind === V_INT) {
       v = Math.max(-MAX_COUNT, Math.min(MAX_COUNT, v));
@@ -178,17 +203,19 @@ export class Continuity {
       return v;
     }
     v = Math.max(0, Math.min(MAX_COUNT, v));
-    if (kind === V_PADDED_VARINT) {
-      writePaddedVarint(this.scratchBytes, 0, v);
-      w[at] = this.scratchU32[0]!;
-      w[at + 1] = this.scratchU32[1]!;
-      return v;
-    }
-    const hi = Math.floor(v / TWO32);
-    w[at] = v - hi * TWO32;
-    w[at + 1] = hi;
+    writePaddedVarint(this.scratchBytes, 0, v);
+    w[at] = this.scratchU32[0]!;
+    w[at + 1] = this.scratchU32[1]!;
     return v;
   }
+}
+
+/** Gives unit `to` the base of unit `from`. */
+function copyUnit(b: UnitBases, from: number, to: number): void {
+  b.baseSec[to] = b.baseSec[from]!;
+  b.baseNsec[to] = b.baseNsec[from]!;
+  b.baseLoHi[to * 2] = b.baseLoHi[from * 2]!;
+  b.baseLoHi[to * 2 + 1] = b.baseLoHi[from * 2 + 1]!;
 }
 
 /** Sets unit `u`'s base to sec + nsec, nsec any finite number of ns (normalized into [0, 1e9)). */
