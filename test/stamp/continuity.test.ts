@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { compile } from '../../src/compile/compile.js';
 import { requestType } from '../../src/otlp/proto.js';
+import { Stamper } from '../../src/stamp/stamper.js';
 import { data } from '../compile/fixtures.js';
-import { harness } from '../processors/harness.js';
+import { harness, NOW_MS } from '../processors/harness.js';
 
 const S = 1_000_000_000;
 const ns = (v: any): bigint => BigInt(v.toString());
@@ -114,6 +116,21 @@ describe('metrics continuity (timestamp continuity: true)', () => {
     const h = harness(template, [['timestamp', {}]], { worker: 1, workers: 2 });
     const attrs = h.cycle(0).proto[0].resourceMetrics[0].resource.attributes;
     expect(attrs.find((a: any) => a.key === 'replayd.sender')?.value.stringValue).toBe('0.1');
+  });
+});
+
+describe('Stamper.dueAt with continuity', () => {
+  it('is 0 for the first cycle, then when the next cycle\'s times stop being in the future: interval + span (+ jitter) on', () => {
+    const compiled = compile([template], { idRegen: false, timestamps: true, continuity: true, encodings: ['proto'] });
+    const st = new Stamper(compiled, { seed: [1, 2], worker: 0, backdateMs: 1000, metricsIntervalMs: 10_000, now: () => NOW_MS });
+    const buf = Buffer.alloc(compiled.maxFrameBytes);
+    expect(st.dueAt()).toBe(0);
+    st.stamp(0, 'proto', buf);
+    st.beginCycle(1);
+    // the cycle's base was now − backdate; the template spans 2 s; the wall clock must pass base + 12 s + backdate
+    expect(st.dueAt()).toBe(NOW_MS + 12_000);
+    st.drawJitter(50);
+    expect(st.dueAt()).toBe(NOW_MS + 12_050);
   });
 });
 
