@@ -12,7 +12,7 @@
  * 6. record throughput and inspect speed on a ≥ 500 MB recording (bench/record.ts);
  * 7. delivery: end to end with whole traces and with as_ended (bench/delivery.ts).
  *
- *   npm run bench [-- --seconds 10 --long 30] [-- --delivery-only]
+ *   npm run bench [-- --seconds 10 --long 30] [-- --delivery-only] [-- --stamp-only]
  */
 import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -125,6 +125,8 @@ async function main(): Promise<void> {
       'record-only': { type: 'boolean' },
       // Only the delivery comparison (item 7).
       'delivery-only': { type: 'boolean' },
+      // Only the stamp measurements (item 1).
+      'stamp-only': { type: 'boolean' },
       'inspect-mb': { type: 'string', default: '512' },
     },
   });
@@ -136,6 +138,7 @@ async function main(): Promise<void> {
     const stamp = values.baseline ? undefined : runStampBench(2000);
     if (stamp) console.log(formatStampBench(stamp));
     out.stamp = stamp;
+    if (values['stamp-only']) return;
 
     const template = await makeTemplate(dir, Number(values.traces));
     const templateMb = statSync(template).size / 1e6;

@@ -13,6 +13,7 @@ import { IdGroups } from './id-groups.js';
 import { emit, type SiteSink } from './item-rewrite.js';
 import { findDigitSites } from './attribute-sites.js';
 import { jsonFrame } from './json-frame.js';
+import { SeriesTable } from './metric-series.js';
 import type { CompilePlan, DigitField, TemplateRewrite } from './plan.js';
 import { type Container, METRIC_DATA_TAGS, TemplateIndex } from './template-index.js';
 import { WireReader } from '../otlp/wire/reader.js';
@@ -30,6 +31,8 @@ export interface CompileOptions {
   digits?: readonly DigitField[];
   /** Frames by due time (delivery), for traces; absent = the order and split above. */
   delivery?: DeliveryOptions;
+  /** Metrics: record value sites and series (timestamp's continuity); needs `timestamps`. */
+  continuity?: boolean;
   encodings: Encoding[];
 }
 
@@ -41,7 +44,7 @@ export interface CompileOptions {
 export function compileOptions(plan: CompilePlan, encodings: Encoding[], schedule: { eventsPerSecond?: number; seed?: number } = {}): CompileOptions {
   return {
     idRegen: plan.idRegen, timestamps: plan.timestamps, maxItems: plan.split?.maxItems, maxBytes: plan.split?.maxBytes,
-    rewrites: plan.rewrites, digits: plan.digits, encodings,
+    rewrites: plan.rewrites, digits: plan.digits, continuity: plan.continuity !== null && plan.signal === 'metrics' && plan.timestamps, encodings,
     ...(plan.signal === 'traces' && scheduled(plan.delivery) ? { delivery: { plan: plan.delivery, ...schedule } } : {}),
   };
 }
@@ -66,7 +69,8 @@ export function compile(data: TemplateData[], opts: CompileOptions): CompiledTem
   const rewrites = opts.rewrites ?? [];
   const digits = opts.digits ?? [];
   const inputs = data.map((d) => ({ bytes: rewrites.reduce<Uint8Array>((b, rewrite) => rewrite(b), d.bytes ?? templateBytes(d)), source: d.source, requests: d.requests, pace: d.pace }));
-  const index = new TemplateIndex(signal, inputs, opts.timestamps);
+  const continuity = opts.continuity === true && signal === 'metrics' && opts.timestamps;
+  const index = new TemplateIndex(signal, inputs, opts.timestamps, continuity);
   if (index.count === 0) {
     throw new TemplateError(`holds no ${EVENT_NAMES[signal]}`, { file: data.length === 1 ? data[0]!.source : undefined, code: 'ERR_TEMPLATE_EMPTY' });
   }
@@ -100,7 +104,7 @@ export function compile(data: TemplateData[], opts: CompileOptions): CompiledTem
     });
   }
 
-  const writer = new FrameWriter(index, opts);
+  const writer = new FrameWriter(index, opts, continuity ? new SeriesTable(index) : undefined);
   const frames: Frame[] = [];
   let maxFrameEvents = 0, maxFrameBytes = 0, totalEvents = 0;
   for (const [g, items] of groups.entries()) {
@@ -120,11 +124,12 @@ export function compile(data: TemplateData[], opts: CompileOptions): CompiledTem
   }
   return {
     signal, encodings, frames, totalEvents, maxFrameEvents, maxFrameBytes, idRegen: opts.idRegen, timestamps: opts.timestamps,
-    traceGroups: writer.traceGroups.freeze(), spanGroups: writer.spanGroups.freeze(), unitCount: opts.timestamps ? index.unitCount : 0,
+    traceGroups: writer.traceGroups.freeze(), spanGroups: writer.spanGroups.freeze(), unitCount: opts.timestamps ? writer.unitCount : 0,
     digitWidths: digits.map((f) => f.width),
     ...(paced ? { cycleMs: Math.max(...inputs.map((i) => i.pace?.cycleMs ?? 0)) } : {}),
     unitEnds: opts.timestamps ? writer.unitEnds() : new Float64Array(0),
     ...(schedule ? { schedule } : {}),
+    continuity: writer.series?.finish() ?? null,
   };
 }
 
@@ -167,6 +172,9 @@ class FrameWriter implements SiteSink {
   private traceIds = new U32List();
   private spanIds = new U32List();
   private times = new U32List();
+  private values = new U32List();
+  /** Time units: the index's, and with continuity a start unit per data point after them. */
+  readonly unitCount: number;
   /** Per unit: 1 + the frame it was last listed in. */
   private readonly unitFrame: Int32Array;
   /** Per time unit: its latest relative time; per input: the latest of all its units' (see `unitEnds`). */
@@ -178,10 +186,11 @@ class FrameWriter implements SiteSink {
   private view = new Uint8Array(0);
   private item = 0;
 
-  constructor(private readonly index: TemplateIndex, private readonly opts: CompileOptions) {
-    this.unitFrame = new Int32Array(index.unitCount);
-    this.unitLast = new Float64Array(index.unitCount);
-    this.unitInput = new Int32Array(index.unitCount);
+  constructor(private readonly index: TemplateIndex, private readonly opts: CompileOptions, readonly series: SeriesTable | undefined) {
+    this.unitCount = series ? 2 * index.unitCount : index.unitCount;
+    this.unitFrame = new Int32Array(this.unitCount);
+    this.unitLast = new Float64Array(this.unitCount);
+    this.unitInput = new Int32Array(this.unitCount);
     this.inputLast = new Float64Array(index.inputs.length);
   }
 
@@ -265,11 +274,14 @@ class FrameWriter implements SiteSink {
       }
     }
     if (pos !== total) throw new Error(`compile: frame size ${pos} differs from its measure ${total}`);
-    const proto: EncodedFrame = { bytes: out, traceIds: this.traceIds.freeze(), spanIds: this.spanIds.freeze(), times: this.times.freeze(), digits: [] };
+    const proto: EncodedFrame = {
+      bytes: out, traceIds: this.traceIds.freeze(), spanIds: this.spanIds.freeze(), times: this.times.freeze(), digits: [], values: this.values.freeze(),
+    };
     const units = this.units.freeze();
     this.traceIds = new U32List();
     this.spanIds = new U32List();
     this.times = new U32List();
+    this.values = new U32List();
     this.units = new U32List();
     this.view = new Uint8Array(0);
     return { proto, units };
@@ -323,8 +335,8 @@ class FrameWriter implements SiteSink {
     else this.spanIds.push(at, this.spanGroups.index(src, srcAt, copy) * 2);
   }
 
-  time(at: number, rel: number): void {
-    const unit = this.index.unit(this.item);
+  time(at: number, rel: number, field: number): void {
+    const unit = this.series ? this.series.time(this.index.unit(this.item), rel, field) : this.index.unit(this.item);
     if (rel > this.unitLast[unit]!) this.unitLast[unit] = rel;
     const input = this.index.input(this.item);
     this.unitInput[unit] = input;
@@ -335,6 +347,10 @@ class FrameWriter implements SiteSink {
     }
     const hi = Math.floor(rel / TWO32);
     this.times.push(at, unit, rel - hi * TWO32, hi);
+  }
+
+  value(kind: number, valueTag: number, at: number, value: number): void {
+    if (this.series) this.values.push(at, this.series.value(this.index.unit(this.item), kind, valueTag, value));
   }
 }
 

@@ -1,5 +1,6 @@
 import type { Encoding, Signal } from '../otlp/signals.js';
 import type { DeliverySchedule } from './delivery-schedule.js';
+import type { MetricContinuity } from './metric-series.js';
 
 
 /**
@@ -19,6 +20,8 @@ export interface EncodedFrame {
   times: Uint32Array;
   /** Per digit field of the plan: offsets of its first digit, ascending. */
   digits: Uint32Array[];
+  /** Metrics continuity (proto only): [offset, value slot] per 8-byte value site. */
+  values: Uint32Array;
 }
 
 export const TIME_STRIDE = 4;
@@ -63,4 +66,6 @@ export interface CompiledTemplate {
   digitWidths: number[];
   /** With delivery: when each frame is due in its cycle and where each trace starts; frames are in due order. */
   schedule?: DeliverySchedule;
+  /** Metrics continuity (timestamp): series, start units and value slots; null otherwise. */
+  continuity: MetricContinuity | null;
 }

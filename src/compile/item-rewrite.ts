@@ -1,4 +1,8 @@
-import { EXEMPLAR, FIXED64, LEN, LOG_RECORD, METRIC_DATA, POINT, SITE_SPAN_ID, SITE_TRACE_ID, SPAN, SPAN_EVENT, SPAN_LINK, tag } from '../otlp/wire/fields.js';
+import {
+  EXEMPLAR, EXP_HISTOGRAM_POINT, FIXED64, HISTOGRAM_POINT, LEN, LOG_RECORD, METRIC_DATA, METRIC_DATA_FIELD, NUMBER_POINT, POINT, SITE_SPAN_ID, SITE_TRACE_ID,
+  SPAN, SPAN_EVENT, SPAN_LINK, SUMMARY_POINT, tag,
+} from '../otlp/wire/fields.js';
+import { bucketsLen, emitBuckets, V_DOUBLE, V_INT, V_UINT } from './value-sites.js';
 import { WireReader } from '../otlp/wire/reader.js';
 import { fieldLen, readFixed64, writeFixed64, writeVarint } from '../otlp/wire/write.js';
 
@@ -14,19 +18,21 @@ import { fieldLen, readFixed64, writeFixed64, writeVarint } from '../otlp/wire/w
 export interface MessageSpec {
   /** Raw tags (field << 3 | 1) of the fixed64 time fields, in the order they are written. */
   times: readonly number[];
-  /** Per raw tag below 128 (every tag these messages use): PLAIN, TIME0, TIME1, CHILD, or an id's site kind + ID. */
+  /** Per raw tag below 128 (every tag these messages use): PLAIN, TIME0, TIME1, CHILD, an id's site kind + ID, BUCKETS, or a value kind + VALUE. */
   action: Uint8Array;
   /** Per raw tag: the spec of a nested message with times or ids of its own. */
   children: readonly (MessageSpec | undefined)[];
 }
 
-const PLAIN = 0, TIME0 = 1, TIME1 = 2, CHILD = 3, ID = 4;
+const PLAIN = 0, TIME0 = 1, TIME1 = 2, CHILD = 3, ID = 4, BUCKETS = 15, VALUE = 16;
 
-function spec(times: number[], ids: Record<number, number>, children: Record<number, MessageSpec>): MessageSpec {
+function spec(times: number[], ids: Record<number, number>, children: Record<number, MessageSpec>, values: Record<number, number> = {}, buckets: number[] = []): MessageSpec {
   const action = new Uint8Array(128);
   const kids: (MessageSpec | undefined)[] = [];
   times.forEach((t, k) => (action[t] = k === 0 ? TIME0 : TIME1));
   for (const [t, kind] of Object.entries(ids)) action[+t] = ID + kind;
+  for (const [t, kind] of Object.entries(values)) action[+t] = VALUE + kind;
+  for (const t of buckets) action[t] = BUCKETS;
   for (const [t, child] of Object.entries(children)) {
     action[+t] = CHILD;
     kids[+t] = child;
@@ -51,6 +57,31 @@ export const LOG_RECORD_SPEC = spec([T(LOG_RECORD.time), T(LOG_RECORD.observedTi
 /** Metric data field → the spec of its data points. */
 export const POINT_BY_DATA_FIELD: ReadonlyMap<number, MessageSpec> = new Map(
   METRIC_DATA.map((d) => [d.field, spec([T(POINT.start), T(POINT.time)], {}, d.exemplars < 0 ? {} : { [L(d.exemplars)]: EXEMPLAR_SPEC })]),
+);
+
+/** Value fields of each point type, by raw tag: what metrics continuity stamps. */
+const POINT_VALUES: Record<number, Record<number, number>> = {
+  [METRIC_DATA_FIELD.gauge]: { [T(NUMBER_POINT.asDouble)]: V_DOUBLE, [T(NUMBER_POINT.asInt)]: V_INT },
+  [METRIC_DATA_FIELD.sum]: { [T(NUMBER_POINT.asDouble)]: V_DOUBLE, [T(NUMBER_POINT.asInt)]: V_INT },
+  [METRIC_DATA_FIELD.histogram]: {
+    [T(HISTOGRAM_POINT.count)]: V_UINT, [T(HISTOGRAM_POINT.sum)]: V_DOUBLE,
+    [L(HISTOGRAM_POINT.bucketCounts)]: V_UINT, [T(HISTOGRAM_POINT.bucketCounts)]: V_UINT,
+  },
+  [METRIC_DATA_FIELD.exponentialHistogram]: {
+    [T(EXP_HISTOGRAM_POINT.count)]: V_UINT, [T(EXP_HISTOGRAM_POINT.sum)]: V_DOUBLE, [T(EXP_HISTOGRAM_POINT.zeroCount)]: V_UINT,
+  },
+  [METRIC_DATA_FIELD.summary]: { [T(SUMMARY_POINT.count)]: V_UINT, [T(SUMMARY_POINT.sum)]: V_DOUBLE },
+};
+
+/**
+ * Point specs that also report value sites (timestamp's metrics continuity), and rewrite
+ * an exponential histogram's bucket counts as padded varints.
+ */
+export const VALUE_POINT_BY_DATA_FIELD: ReadonlyMap<number, MessageSpec> = new Map(
+  METRIC_DATA.map((d) => [d.field, spec(
+    [T(POINT.start), T(POINT.time)], {}, d.exemplars < 0 ? {} : { [L(d.exemplars)]: EXEMPLAR_SPEC }, POINT_VALUES[d.field],
+    d.field === METRIC_DATA_FIELD.exponentialHistogram ? [L(EXP_HISTOGRAM_POINT.positive), L(EXP_HISTOGRAM_POINT.negative)] : [],
+  )]),
 );
 
 const TWO53 = Number.MAX_SAFE_INTEGER;
@@ -101,6 +132,13 @@ function measureIn(r: WireReader, spec: MessageSpec, always: boolean, top: boole
       r.end = end;
       if (n < 0) return -1;
       size += fieldLen(n);
+    } else if (action >= VALUE) {
+      r.skip(t & 7);
+      size += r.pos - at;
+    } else if (action === BUCKETS) {
+      const e = r.len();
+      size += fieldLen(bucketsLen(buf, r.pos, e));
+      r.pos = e;
     } else {
       const e = r.len();
       if (top && action === ID + SITE_TRACE_ID) measuredTraceIdAt = e - r.pos === 16 ? r.pos : -1;
@@ -120,7 +158,13 @@ export interface SiteSink {
    * written yet). `own`: a field of the item itself, not of a nested message (a link).
    */
   id(kind: number, at: number, len: number, src: Uint8Array, srcAt: number, own: boolean): void;
-  time(at: number, rel: number): void;
+  /** A time written at `at`; `field` is its index in the item's own times (start 0, time 1), -1 for a nested message's (an exemplar's). */
+  time(at: number, rel: number, field: number): void;
+  /**
+   * A value (metrics continuity) written at `at`, 8 bytes of `kind` (V_*); `tag` is its
+   * field's raw tag (repeated fields report each element in order); `value` as read from the template.
+   */
+  value?(kind: number, tag: number, at: number, value: number): void;
 }
 
 /**
@@ -163,6 +207,25 @@ function emitIn(r: WireReader, spec: MessageSpec, out: Uint8Array, pos: number, 
       pos = emitIn(r, child, out, pos, always, sink, false);
       r.end = end;
       run = e;
+    } else if (action >= VALUE) {
+      const kind = action - VALUE;
+      if ((t & 7) === FIXED64) {
+        sink.value?.(kind, t, pos + (r.pos - run), readValue(kind, buf, r.pos));
+        r.advance(8);
+      } else {
+        // packed fixed64 (histogram bucket counts)
+        const e = r.len();
+        for (let p = r.pos; p + 8 <= e; p += 8) sink.value?.(kind, t, pos + (p - run), readValue(kind, buf, p));
+        r.pos = e;
+      }
+    } else if (action === BUCKETS) {
+      pos = copy(buf, run, at, out, pos);
+      const e = r.len();
+      out[pos++] = t;
+      pos = writeVarint(out, pos, bucketsLen(buf, r.pos, e));
+      pos = emitBuckets(buf, r.pos, e, out, pos, t, sink);
+      r.pos = e;
+      run = e;
     } else {
       const e = r.len();
       sink.id(action - ID, pos + (r.pos - run), e - r.pos, buf, r.pos, top);
@@ -176,10 +239,17 @@ function emitIn(r: WireReader, spec: MessageSpec, out: Uint8Array, pos: number, 
     out[pos++] = spec.times[k]!;
     if (src < 0) writeFixed64(out, pos, 0);
     else for (let i = 0; i < 8; i++) out[pos + i] = buf[src + i]!;
-    if (always) sink.time(pos, src < 0 ? 0 : readFixed64(buf, src));
+    if (always) sink.time(pos, src < 0 ? 0 : readFixed64(buf, src), top ? k : -1);
     pos += 8;
   }
   return pos;
+}
+
+/** A fixed-width value as a Number (exact below 2^53). */
+function readValue(kind: number, buf: Uint8Array, at: number): number {
+  if (kind === V_DOUBLE) return new DataView(buf.buffer, buf.byteOffset).getFloat64(at, true);
+  const n = readFixed64(buf, at);
+  return kind === V_INT && n >= 2 ** 63 ? n - 2 ** 64 : n;
 }
 
 /**

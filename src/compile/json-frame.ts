@@ -20,10 +20,15 @@ export function jsonFrame(signal: Signal, proto: EncodedFrame, opts: { idRegen: 
   const { idRegen, timestamps } = opts;
   const digits = (opts.digits ?? []).map((f, i) => jsonDigitSites(proto.digits[i]!, f.width));
   const pt = proto.times;
-  const traceIds = new U32List(), spanIds = new U32List(), times = new U32List();
+  const pv = proto.values;
+  const traceIds = new U32List(), spanIds = new U32List(), times = new U32List(), values = new U32List();
   const bytes = wireToJson(signal, proto.bytes, {
     fixedWidthTimes: timestamps,
+    valueAt: pv.length === 0 ? undefined : (srcAt) => findSite(pv, srcAt, VALUE_STRIDE) >= 0,
     sites: {
+      value(at, srcAt) {
+        values.push(at, pv[findSite(pv, srcAt, VALUE_STRIDE) + 1]!);
+      },
       id(kind, at, src, srcAt, len) {
         // ids were length-checked and grouped when the proto frame was written
         if (!idRegen || isZeroId(src, srcAt, len)) return;
@@ -42,13 +47,21 @@ export function jsonFrame(signal: Signal, proto: EncodedFrame, opts: { idRegen: 
       },
     },
   });
-  return { bytes, traceIds: traceIds.freeze(), spanIds: spanIds.freeze(), times: times.freeze(), digits: digits.map((d) => d.sites()) };
+  return { bytes, traceIds: traceIds.freeze(), spanIds: spanIds.freeze(), times: times.freeze(), digits: digits.map((d) => d.sites()), values: values.freeze() };
 }
 
 const ID_STRIDE = 2;
+const VALUE_STRIDE = 2;
 
 /** Index in `sites` (`stride` words per site) of the site at byte `at`: proto sites are in byte order. */
 function protoSite(sites: Uint32Array, at: number, stride: number): number {
+  const k = findSite(sites, at, stride);
+  if (k < 0) throw new Error(`json-frame: no proto site at byte ${at}`);
+  return k;
+}
+
+/** As protoSite, -1 when there is none. */
+function findSite(sites: Uint32Array, at: number, stride: number): number {
   let a = 0, b = sites.length / stride - 1;
   while (a <= b) {
     const mid = (a + b) >>> 1;
@@ -57,5 +70,5 @@ function protoSite(sites: Uint32Array, at: number, stride: number): number {
     if (v < at) a = mid + 1;
     else b = mid - 1;
   }
-  throw new Error(`json-frame: no proto site at byte ${at}`);
+  return -1;
 }

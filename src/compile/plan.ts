@@ -34,6 +34,11 @@ export interface CompilePlan {
   digits: DigitField[];
   /** When spans are sent (delivery); null = every frame as soon as the rate allows. */
   delivery: DeliveryPlan | null;
+  /**
+   * Metrics continuity (timestamp): series keep their start, counters grow, gauges walk,
+   * and a cycle's times advance at least `intervalMs`; null = every cycle replays the template as it is.
+   */
+  continuity: { intervalMs: number } | null;
 }
 
 /** A share of spans (or roots) sent `delayMs` after their normal time. */
@@ -54,6 +59,7 @@ export interface DeliveryPlan {
   rootless: number;
 }
 
+
 export function emptyPlan(signal: Signal): CompilePlan {
-  return { signal, idRegen: false, timestamps: false, backdateMs: 0, alignEnd: false, split: null, rewrites: [], digits: [], delivery: null };
+  return { signal, idRegen: false, timestamps: false, backdateMs: 0, alignEnd: false, split: null, rewrites: [], digits: [], delivery: null, continuity: null };
 }

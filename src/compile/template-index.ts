@@ -2,7 +2,7 @@ import { TemplateError } from '../errors.js';
 import type { Signal } from '../otlp/signals.js';
 import { CONTAINER_PREFIX, type PackItems } from './packer.js';
 import { TraceCopies } from '../otlp/wire/trace-copies.js';
-import { badTimeAt, LOG_RECORD_SPEC, measure, measuredSpanIdAt, measuredTraceIdAt, type MessageSpec, POINT_BY_DATA_FIELD, SPAN_SPEC } from './item-rewrite.js';
+import { badTimeAt, LOG_RECORD_SPEC, measure, measuredSpanIdAt, measuredTraceIdAt, type MessageSpec, POINT_BY_DATA_FIELD, SPAN_SPEC, VALUE_POINT_BY_DATA_FIELD } from './item-rewrite.js';
 import { eachField, stringField, WireReader } from '../otlp/wire/reader.js';
 import { fixed64Text } from '../otlp/wire/write.js';
 import { DATA_POINTS, ITEMS, LEN, METRIC, METRIC_DATA, RESOURCES, SCOPES, SPAN, tag } from '../otlp/wire/fields.js';
@@ -80,7 +80,8 @@ export class TemplateIndex implements PackItems {
 
   readonly inputs: IndexInput[];
 
-  constructor(readonly signal: Signal, inputs: IndexInput[], private readonly always: boolean) {
+  /** `always`: times are stamped (see measure); `values`: data points report value sites (metrics continuity). */
+  constructor(readonly signal: Signal, inputs: IndexInput[], private readonly always: boolean, private readonly values = false) {
     // Plain views: a Buffer's subarray (taken per copied run) costs several times more.
     this.inputs = inputs.map(({ bytes, source }) => ({ bytes: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), source }));
     for (let i = 0; i < inputs.length; i++) {
@@ -110,7 +111,7 @@ export class TemplateIndex implements PackItems {
   spec(i: number, metric = this.metric(i)): MessageSpec {
     if (this.signal === 'traces') return SPAN_SPEC;
     if (this.signal === 'logs') return LOG_RECORD_SPEC;
-    return POINT_BY_DATA_FIELD.get(this.metrics[metric]!.dataTag >>> 3)!;
+    return (this.values ? VALUE_POINT_BY_DATA_FIELD : POINT_BY_DATA_FIELD).get(this.metrics[metric]!.dataTag >>> 3)!;
   }
 
   private scan(input: number): void {

@@ -45,6 +45,9 @@ export interface ProcessorContext {
   /** This worker's index and the pipeline's worker count in this replica. */
   worker: number;
   workers: number;
+  /** This process's replica index and the replica count (service.replicas). */
+  replica: number;
+  replicas: number;
   /** This worker's exact part of a pipeline-wide rate in events/s (0 when the rate is smaller than the number of senders). */
   share(total: number): number;
   /** Where its first request falls in one request interval, in [0, 1): a token bucket starts with phase × request size. */

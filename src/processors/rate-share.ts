@@ -18,7 +18,7 @@ export interface SenderPlace {
 
 /** The context processors of one worker of one replica are created with. */
 export function processorContext(signal: Signal, p: SenderPlace): ProcessorContext {
-  return { signal, worker: p.worker, workers: p.workers, share: (total) => shareOf(total, p), phase: phaseOf(p) };
+  return { signal, worker: p.worker, workers: p.workers, replica: p.replica, replicas: p.replicas, share: (total) => shareOf(total, p), phase: phaseOf(p) };
 }
 
 /** Part `index` of `parts` of `total`: the whole units spread, the fraction divided evenly. */

@@ -4,6 +4,7 @@ import { checkWire } from '../otlp/wire-check.js';
 import { LINK_GRACE_MS, LinkCheck, type LinkKind } from './verify-links.js';
 import { walkRequest } from './verify-wire.js';
 import { ArrivalCheck, type ArrivalReport } from './verify-arrival.js';
+import { type SeriesProblemKind, SeriesVerifier, type SeriesWindowReport } from './verify-series.js';
 import type { Signal } from '../otlp/signals.js';
 import { METRIC_DATA_KEYS } from '../otlp/signals.js';
 
@@ -18,13 +19,16 @@ export interface VerifyOptions {
   idWindow?: number;
   /** Examples kept per kind of problem. Default 20. */
   maxExamples?: number;
+  /** Metric series remembered for the per-series checks (verify-series.ts). Default 500,000. */
+  seriesWindow?: number;
 }
 
 export type ProblemKind =
   | 'undecodable'
   | 'zero_trace_id' | 'bad_trace_id_length' | 'zero_span_id' | 'bad_span_id_length' | 'bad_parent_id_length'
   | 'duplicate_span_id' | 'orphan' | 'start_after_end' | 'time_out_of_window' | 'time_before_start'
-  | LinkKind;
+  | LinkKind
+  | SeriesProblemKind;
 
 export interface ProblemExample {
   signal: Signal;
@@ -44,6 +48,8 @@ export interface VerifyReport {
   policy: { idWindow: number; timeWindowMs: number };
   /** When spans arrived relative to their end and their root (not problems: whole traces are sent before they end by design). */
   arrival: ArrivalReport;
+  /** The per-series metric checks' memory: series tracked, its capacity, series evicted to stay within it. */
+  series: SeriesWindowReport;
   ok: boolean;
 }
 
@@ -87,6 +93,7 @@ export class Verifier {
   private windowLo = 0;
   private windowHi = 0;
   private readonly arrival: ArrivalCheck;
+  private readonly series: SeriesVerifier;
 
   constructor(opts: VerifyOptions = {}) {
     this.timeWindowMs = opts.timeWindowMs ?? 3_600_000;
@@ -97,6 +104,7 @@ export class Verifier {
     const spanSeen = (traceKey: string, spanKey: string): boolean => (this.seen.get(spanKey) ?? this.seenOld.get(spanKey)) === traceKey;
     this.links = new LinkCheck(spanSeen, { maxWaiting: this.idWindow / 2, maxExamples: this.maxExamples });
     this.arrival = new ArrivalCheck(this.idWindow, this.maxExamples);
+    this.series = new SeriesVerifier(opts.seriesWindow ?? 500_000, (kind, metric, message) => this.problem(kind, { signal: 'metrics', message: `${metric}: ${message}` }));
   }
 
   /**
@@ -122,6 +130,7 @@ export class Verifier {
     }
     this.beginRequest(receivedAtMs);
     walkRequest(this, signal, body);
+    if (signal === 'metrics') this.series.checkRequest(body);
   }
 
   /** Checks a decoded request (protobufjs objects, or decodeOtlpJson's). */
@@ -140,6 +149,8 @@ export class Verifier {
           }
         }
       });
+      // The series checks read bytes: a decoded request (OTLP/JSON) is encoded once for them.
+      this.series.checkRequest(requestType(signal).encode(request).finish());
     }
   }
 
@@ -160,6 +171,7 @@ export class Verifier {
       examples,
       policy: { idWindow: this.idWindow, timeWindowMs: this.timeWindowMs },
       arrival: this.arrival.report(),
+      series: this.series.report(),
       ok: Object.values(problems).every((n) => !n),
     };
   }

@@ -5,6 +5,8 @@ import type { Encoding } from '../otlp/signals.js';
 import { senderWord } from './id-derive.js';
 import { IdSource } from './id-source.js';
 import type { SentTraces } from './sent-traces.js';
+import { Continuity } from './continuity.js';
+import { VALUE_JSON_WIDTH } from '../otlp/wire/json.js';
 import { TWO32 } from '../otlp/wire/write.js';
 
 export interface StamperOptions {
@@ -24,6 +26,8 @@ export interface StamperOptions {
   sentTraces?: SentTraces;
   /** Wall clock in ms (tests pin it). */
   now?: () => number;
+  /** Metrics continuity: a cycle's times advance at least this far (timestamp's `metrics_interval`); used when compiled with continuity. */
+  metricsIntervalMs?: number;
 }
 
 /** What processors' cycle hooks set for the coming cycle (src/processors/processor.ts). */
@@ -70,6 +74,10 @@ export class Stamper implements CycleControls {
   private origin: number | undefined;
   /** Per digit field: the ASCII digits written this cycle. */
   private readonly digits: Uint8Array[];
+  /** Metrics continuity: fixes every base and value once per cycle instead of per frame. */
+  private readonly continuity: Continuity | null;
+  private continuityEpoch = 0;
+  private jitterMaxMs = 0;
 
   constructor(compiled: CompiledTemplate, opts: StamperOptions) {
     const { seed, worker, backdateMs, replica = 0 } = opts;
@@ -95,6 +103,7 @@ export class Stamper implements CycleControls {
     this.baseLoHi = new Uint32Array(units * 2);
     this.unitEpoch = new Uint32Array(units);
     this.digits = compiled.digitWidths.map((w) => new Uint8Array(w).fill(48));
+    this.continuity = compiled.continuity && compiled.timestamps ? new Continuity(compiled.continuity, opts.metricsIntervalMs ?? 0, this.seed, this.sender) : null;
     this.beginCycle(0);
   }
 
@@ -124,6 +133,17 @@ export class Stamper implements CycleControls {
     if (!(maxMs >= 0 && Number.isFinite(maxMs))) throw new RangeError(`Stamper: jitter must be ≥ 0 ms, got ${maxMs}`);
     // Without time sites there is nothing to move (config order checks prevent it).
     if (this.timestamps) drawJitter(this.jitter, maxMs, this.seed, this.sender, this.cycle);
+    this.jitterMaxMs = maxMs;
+  }
+
+  /**
+   * Wall-clock ms (since the epoch) before which this cycle's times would lie in the
+   * future: with metrics continuity a cycle's times advance at least the interval past
+   * the previous cycle's, and the worker waits for this moment before the cycle's first
+   * send. 0 = no need to wait.
+   */
+  dueAt(): number {
+    return this.continuity?.dueAt(this.backdateMs, this.jitterMaxMs) ?? 0;
   }
 
   setDigits(field: number, value: number): void {
@@ -144,9 +164,19 @@ export class Stamper implements CycleControls {
     const bytes = enc.bytes;
     if (out.length < bytes.length) throw new RangeError(`Stamper: buffer of ${out.length} bytes for a ${bytes.length}-byte frame`);
     bytes.copy(out, 0);
-    if (this.timestamps) this.fixBases(frame);
+    const cont = this.continuity;
+    if (cont) {
+      if (this.continuityEpoch !== this.epoch) {
+        this.continuityEpoch = this.epoch;
+        cont.fix(this.now(), this.backdateMs, this.jitterMaxMs, this.shift, this.jitter, { baseSec: this.baseSec, baseNsec: this.baseNsec, baseLoHi: this.baseLoHi });
+      }
+    } else if (this.timestamps) this.fixBases(frame);
     if (encoding === 'proto') this.patchProto(enc.traceIds, enc.spanIds, enc.times, out);
     else this.patchJson(enc.traceIds, enc.spanIds, enc.times, out);
+    if (cont) {
+      if (encoding === 'proto') patchValues(cont.words, enc.values, out);
+      else if (enc.values.length > 0) patchJsonValues(cont.jsonText(), enc.values, out);
+    }
     for (let f = 0; f < enc.digits.length; f++) patchDigits(this.digits[f]!, enc.digits[f]!, out);
     return bytes.length;
   }
@@ -245,6 +275,26 @@ export class Stamper implements CycleControls {
         writeDigits(out, at + 10, nsec, 9);
       }
     }
+  }
+}
+
+/** Value sites (metrics continuity): [offset, slot] pairs; a slot's 8 bytes are two words fixed once per cycle. */
+function patchValues(words: Uint32Array, sites: Uint32Array, out: Buffer): void {
+  if (sites.length === 0) return;
+  const dv = new DataView(out.buffer, out.byteOffset, out.byteLength);
+  for (let i = 0; i < sites.length; i += 2) {
+    const at = sites[i]!;
+    const w = sites[i + 1]! * 2;
+    dv.setUint32(at, words[w]!, true);
+    dv.setUint32(at + 4, words[w + 1]!, true);
+  }
+}
+
+/** JSON value sites: [offset, slot] pairs; a slot's text is VALUE_JSON_WIDTH bytes, formatted once per cycle. */
+function patchJsonValues(text: Buffer, sites: Uint32Array, out: Buffer): void {
+  for (let i = 0; i < sites.length; i += 2) {
+    const from = sites[i + 1]! * VALUE_JSON_WIDTH;
+    text.copy(out, sites[i]!, from, from + VALUE_JSON_WIDTH);
   }
 }
 

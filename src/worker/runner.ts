@@ -17,6 +17,7 @@ import { senderWord } from '../stamp/id-derive.js';
 import { SentTraces } from '../stamp/sent-traces.js';
 import { Stamper } from '../stamp/stamper.js';
 import { FrameSchedule, maxCyclesInFlight } from './frame-schedule.js';
+import { continuityBound } from '../stamp/continuity.js';
 import { LatencyHistogram, type LatencySnapshot } from './latency-histogram.js';
 import { SendBufferPool } from './send-buffer-pool.js';
 import { pipelinePlan } from './pipeline-plan.js';
@@ -132,6 +133,20 @@ export class PipelineRunner {
       if (worker === 0) this.opts.log.info({ template: relative.source }, IMPLICIT_TIMESTAMPS);
     }
     this.install(data);
+    this.warnContinuityBound();
+  }
+
+  /** Metrics continuity holds a cycle until its interval has passed: say so when that caps the configured rate. */
+  private warnContinuityBound(): void {
+    const c = this.installed.compiled.continuity;
+    const interval = this.plan.continuity?.intervalMs;
+    if (!c || interval === undefined || this.opts.worker !== 0 || this.pacers.length === 0) return;
+    const bound = continuityBound(c, interval);
+    const rate = Math.min(...this.pacers.map((p) => p.rate));
+    if (rate > bound) {
+      this.opts.log.warn({ points_per_second_max: Math.floor(bound), rate_target: rate, metrics_interval_ms: interval },
+        'timestamp continuity: this template\'s points, one cycle per metrics_interval, cap each worker below its rate; add series (cardinality, workers) or shorten metrics_interval');
+    }
   }
 
   private install(data: TemplateData[]): void {
@@ -147,7 +162,7 @@ export class PipelineRunner {
     const { plan, opts } = this;
     return new Stamper(compiled, {
       seed: opts.seed, replica: opts.resolved.replica.index, worker: opts.worker, backdateMs: plan.backdateMs, alignEnd: plan.alignEnd,
-      sentTraces: opts.sentTraces?.role === 'follow' ? this.sentTraces : undefined,
+      sentTraces: opts.sentTraces?.role === 'follow' ? this.sentTraces : undefined, metricsIntervalMs: plan.continuity?.intervalMs,
     });
   }
 
@@ -192,6 +207,9 @@ export class PipelineRunner {
     stamper.beginCycle(this.cycles);
     if (!(await this.tracesSent())) return;
     for (const p of this.processors) p.cycle?.(stamper, this.cycles);
+    // Metrics continuity: a cycle's points lie at least metrics_interval after the previous cycle's, never in the future.
+    const due = stamper.dueAt();
+    if (due > Date.now()) await sleepUntil(due, this.stop.signal);
     // Frames with a due time wait for it, counted from the cycle's start; a late cycle starts when it can.
     const origin = Math.max(performance.now(), this.nextCycleAt);
     this.nextCycleAt = origin + (cycleMs ?? 0);

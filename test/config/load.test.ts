@@ -46,7 +46,7 @@ describe('parseConfig: a full valid config', () => {
     });
     expect(cfg.processors).toEqual({
       id_regen: { type: 'id_regen', id: 'id_regen' },
-      timestamp: { type: 'timestamp', id: 'timestamp', backdateMs: 90_000, align: 'end' },
+      timestamp: { type: 'timestamp', id: 'timestamp', backdateMs: 90_000, align: 'end', continuity: true, metricsIntervalMs: 10_000 },
       jitter: { type: 'jitter', id: 'jitter', maxMs: 100 },
       batch_splitter: { type: 'batch_splitter', id: 'batch_splitter', maxItems: 500, maxBytes: 1024 * 1024 },
       ratelimit: { type: 'ratelimit', id: 'ratelimit', eventsPerSecond: 200_000, burst: 400_000 },
@@ -103,7 +103,7 @@ service: { pipelines: { traces: { receivers: [template/a], exporters: [otlp_grpc
       {},
     );
     expect(cfg.receivers['template/a']).toMatchObject({ loops: 0 });
-    expect(cfg.processors.timestamp).toEqual({ type: 'timestamp', id: 'timestamp', backdateMs: 0, align: 'end' });
+    expect(cfg.processors.timestamp).toEqual({ type: 'timestamp', id: 'timestamp', backdateMs: 0, align: 'end', continuity: true, metricsIntervalMs: 10_000 });
     expect(cfg.processors.batch_splitter).toMatchObject({ maxItems: 10_000, maxBytes: 4_000_000 });
     expect(cfg.processors.ratelimit).toEqual({ type: 'ratelimit', id: 'ratelimit', eventsPerSecond: 10 });
     expect(cfg.exporters.otlp_grpc).toMatchObject({

@@ -72,7 +72,7 @@ service:
 receivers:
   template/m: { metrics: ${tpl}, loops: 6 }
 processors:
-  timestamp: {}
+  timestamp: { metrics_interval: 10ms }
   cardinality: { attribute: host.name, scope: item, values: 7 }
 exporters:
   otlp_http: { endpoint: ${sink.url} }

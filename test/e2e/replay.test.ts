@@ -19,7 +19,8 @@ receivers:
   template/demo: { traces: ${T}, metrics: ${M}, logs: ${L}, loops: 3 }
 processors:
   id_regen: {}
-  timestamp: { backdate: 2s }
+  # metrics_interval: a metrics cycle waits for it (default 10s), three would outlast the test
+  timestamp: { backdate: 2s, metrics_interval: 100ms }
   jitter: { max: 20ms }
   batch_splitter: { max_items: 700, max_bytes: 1MiB }
 exporters:

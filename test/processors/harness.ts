@@ -37,7 +37,8 @@ export function harness(data: TemplateData, processors: [string, unknown][], opt
   const plan = emptyPlan(data.signal);
   for (const h of hooks) h.compile?.(plan);
   const compiled = compile([data], compileOptions(plan, ['proto', 'json']));
-  const stamper = new Stamper(compiled, { seed: [1, 2], worker: ctx.worker, backdateMs: plan.backdateMs, alignEnd: plan.alignEnd, now: () => NOW_MS });
+  const stamper = new Stamper(compiled, { seed: [1, 2], worker: ctx.worker, backdateMs: plan.backdateMs, alignEnd: plan.alignEnd, now: () => NOW_MS,
+    metricsIntervalMs: plan.continuity?.intervalMs });
   const buf = Buffer.alloc(compiled.maxFrameBytes);
   return {
     compiled,

@@ -54,11 +54,16 @@ export function spansRequest(groups: Record<string, unknown>[][]): Record<string
 }
 
 /** One metric of every kind; data points per kind: gauge 2, sum 3, histogram 1, exponential 2, summary 1 = 9. */
-/** With `exemplar`, the histogram's point carries one exemplar naming that span. */
-export function metricsRequest(opts: { start?: bigint; time?: bigint; exemplar?: { traceId: Uint8Array; spanId: Uint8Array } } = {}): Record<string, unknown> {
+/**
+ * Points of one metric share no attributes, so they are points of one series at one time
+ * (which the sink's series checks count); `distinct` gives each its own series. With
+ * `exemplar`, the histogram's point carries one exemplar naming that span.
+ */
+export function metricsRequest(opts: { start?: bigint; time?: bigint; distinct?: boolean; exemplar?: { traceId: Uint8Array; spanId: Uint8Array } } = {}): Record<string, unknown> {
   const time = (opts.time ?? nowNs()).toString();
   const start = (opts.start ?? nowNs() - 60_000_000_000n).toString();
-  const num = (v: number) => ({ startTimeUnixNano: start, timeUnixNano: time, asDouble: v });
+  const series = (v: number) => (opts.distinct ? { attributes: [{ key: 'n', value: { intValue: v } }] } : {});
+  const num = (v: number) => ({ ...series(v), startTimeUnixNano: start, timeUnixNano: time, asDouble: v });
   return {
     resourceMetrics: [{
       resource: { attributes: [] },
@@ -73,7 +78,7 @@ export function metricsRequest(opts: { start?: bigint; time?: bigint; exemplar?:
         {
           metrics: [
             { name: 'h', histogram: { dataPoints: [{ startTimeUnixNano: start, timeUnixNano: time, count: 3, bucketCounts: [1, 2], explicitBounds: [1], exemplars: exemplars(opts.exemplar, time) }] } },
-            { name: 'e', exponentialHistogram: { dataPoints: [{ startTimeUnixNano: start, timeUnixNano: time, count: 1, scale: 1 }, { startTimeUnixNano: start, timeUnixNano: time, count: 2 }] } },
+            { name: 'e', exponentialHistogram: { dataPoints: [{ ...series(1), startTimeUnixNano: start, timeUnixNano: time, count: 1, scale: 1 }, { ...series(2), startTimeUnixNano: start, timeUnixNano: time, count: 2 }] } },
             { name: 'q', summary: { dataPoints: [{ startTimeUnixNano: start, timeUnixNano: time, count: 1, sum: 2 }] } },
           ],
         },

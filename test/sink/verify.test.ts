@@ -28,7 +28,7 @@ describe.each(readers)('Verifier reading %s', (_, check) => {
     const sent = span({ traceId });
     check(v, 'traces', tracesRequest(10, 5));
     check(v, 'traces', spansRequest([[sent]]));
-    check(v, 'metrics', metricsRequest());
+    check(v, 'metrics', metricsRequest({ distinct: true }));
     check(v, 'logs', logsRequest(4, { traceId, spanId: sent.spanId }));
     const r = v.report();
     expect(r.problems).toEqual({});

@@ -37,6 +37,16 @@ export const METRIC = { name: 1 } as const;
 export const DATA_POINTS = 1;
 export const POINT = { start: 2, time: 3 } as const;
 export const EXEMPLAR = { time: 2, spanId: 4, traceId: 5 } as const;
+/** Value fields of each point type (metrics continuity stamps them) and the <metric data>'s temporality. */
+export const NUMBER_POINT = { asDouble: 4, asInt: 6 } as const;
+export const HISTOGRAM_POINT = { count: 4, sum: 5, bucketCounts: 6 } as const;
+export const EXP_HISTOGRAM_POINT = { count: 4, sum: 5, zeroCount: 7, positive: 8, negative: 9 } as const;
+export const EXP_BUCKETS = { bucketCounts: 2 } as const;
+export const SUMMARY_POINT = { count: 4, sum: 5 } as const;
+/** Sum, Histogram and ExponentialHistogram: aggregation_temporality (1 delta, 2 cumulative); Sum.is_monotonic. */
+export const METRIC_TEMPORALITY = 2;
+export const SUM_MONOTONIC = 3;
+export const TEMPORALITY_DELTA = 1;
 
 export interface MetricDataField {
   /** Metric.<field>: the oneof member holding the data. */

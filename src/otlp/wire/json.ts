@@ -33,18 +33,29 @@ export interface JsonSiteSink {
    * written from `src[srcAt, srcAt + len)`.
    */
   string?(at: number, srcAt: number, len: number): void;
+  /** A value site (see WireJsonOptions.valueAt) written as VALUE_JSON_WIDTH characters at byte `at`. */
+  value?(at: number, srcAt: number): void;
 }
 
 export interface WireJsonOptions {
   /** Write every time as 19 zero-padded digits (and always, also 0) so it can be stamped in place. */
   fixedWidthTimes?: boolean;
+  /**
+   * Is the number (double, 64-bit integer) read at `srcAt` a value site (metrics
+   * continuity)? Then it is written, also when 0, as an unquoted JSON number padded with
+   * leading spaces to VALUE_JSON_WIDTH characters, which a stamper can overwrite in place.
+   */
+  valueAt?: (srcAt: number) => boolean;
   sites?: JsonSiteSink;
 }
+
+/** Characters of a value site in OTLP/JSON: the longest double JavaScript writes ("-2.2250738585072014e-308"). */
+export const VALUE_JSON_WIDTH = 24;
 
 /** Encodes one Export*ServiceRequest (wire bytes) as OTLP/JSON. Throws WireError on malformed input. */
 export function wireToJson(signal: Signal, src: Uint8Array, opts: WireJsonOptions = {}): Buffer {
   const schema = schemaOf(signal);
-  const w = new JsonWriter(src, opts.fixedWidthTimes === true);
+  const w = new JsonWriter(src, opts.fixedWidthTimes === true, opts.valueAt);
   w.message(schema, 0, src.length, 0);
   const size = w.pos;
   const out = Buffer.allocUnsafe(size);
@@ -90,7 +101,7 @@ class JsonWriter {
   /** Per nesting depth: where each field of the message at that depth occurs, and a reader to revisit them. */
   private readonly levels: Level[] = [];
 
-  constructor(private readonly src: Uint8Array, private readonly fixedWidthTimes: boolean) {
+  constructor(private readonly src: Uint8Array, private readonly fixedWidthTimes: boolean, private readonly valueAt: ((srcAt: number) => boolean) | undefined) {
     this.view = new DataView(src.buffer, src.byteOffset, src.byteLength);
   }
 
@@ -215,6 +226,7 @@ class JsonWriter {
       case TIME:
         return this.time(r, omitDefault);
       case DOUBLE: {
+        if (this.valueAt?.(r.pos)) return this.valueSite(f.kind, r);
         const v = this.view.getFloat64(r.advance(8), true);
         if (omitDefault && v === 0) return false;
         this.ascii(doubleJson(v));
@@ -228,6 +240,7 @@ class JsonWriter {
       }
       case FIXED64:
       case SFIXED64: {
+        if (this.valueAt?.(r.pos)) return this.valueSite(f.kind, r);
         const at = r.advance(8);
         lo = this.view.getUint32(at, true);
         hi = this.view.getUint32(at + 4, true);
@@ -235,6 +248,7 @@ class JsonWriter {
       }
       case INT64:
       case UINT64:
+        if (this.valueAt?.(r.pos)) return this.valueSite(f.kind, r);
         varint64(r);
         return this.long(f.kind === INT64, omitDefault);
       default:
@@ -246,6 +260,28 @@ class JsonWriter {
         else this.int(f.kind === SINT32 ? ((lo >>> 1) ^ -(lo & 1)) | 0 : lo | 0);
         return true;
     }
+  }
+
+  /** A value site: the number at `r` as VALUE_JSON_WIDTH characters, right-aligned; reported to the sink. */
+  private valueSite(kind: number, r: WireReader): boolean {
+    const at = r.pos;
+    let text: string;
+    if (kind === DOUBLE) text = doubleJson(this.view.getFloat64(r.advance(8), true));
+    else {
+      if (kind === INT64 || kind === UINT64) varint64(r);
+      else {
+        const p = r.advance(8);
+        lo = this.view.getUint32(p, true);
+        hi = this.view.getUint32(p + 4, true);
+      }
+      const signed = (kind === SFIXED64 || kind === INT64) && hi >= 0x80000000;
+      text = String(signed ? (hi - TWO32) * TWO32 + lo : hi * TWO32 + lo);
+    }
+    if (text.length > VALUE_JSON_WIDTH) throw new RangeError(`a value ${text} is wider than ${VALUE_JSON_WIDTH} characters`);
+    this.sites?.value?.(this.pos, at);
+    for (let k = text.length; k < VALUE_JSON_WIDTH; k++) this.byte(0x20);
+    this.ascii(text);
+    return true;
   }
 
   /** The 64-bit value in lo/hi as a quoted decimal. */
