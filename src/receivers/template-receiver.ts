@@ -1,16 +1,30 @@
 /** The `template` receiver: replays template files, one per signal. */
-import { resolve } from 'node:path';
-import { isFile, isMapping } from '../config/schema.js';
+import { statSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { boolOf, isFile, isMapping } from '../config/schema.js';
 import { TemplateError } from '../errors.js';
-import { SIGNAL_NAMES } from '../otlp/signals.js';
+import { SIGNAL_NAMES, type Signal } from '../otlp/signals.js';
 import { LOOPS_KEY, loopsText, type ReceiverConfig, type ReceiverFactory } from './receiver.js';
-import { loadTemplate } from './template.js';
+import { loadTemplate, type LoadOptions } from './template.js';
+import { templateChunks, type StreamedTemplate } from './template-chunks.js';
 
 export interface TemplateReceiverConfig extends ReceiverConfig {
   /** Absolute paths (resolved against the config file's folder). */
   traces?: string;
   metrics?: string;
   logs?: string;
+  /** Stream mode: always, never, or for files of at least `streamThreshold` bytes. */
+  stream: boolean | 'auto';
+  streamThreshold: number;
+  streamChunk: number;
+  /** Absolute; where stream mode keeps compiled frame files. */
+  cacheDir: string;
+}
+
+/** $XDG_CACHE_HOME/otel-replayd, else ~/.cache/otel-replayd. */
+export function defaultCacheDir(): string {
+  return join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'otel-replayd');
 }
 
 export const templateReceiver: ReceiverFactory<TemplateReceiverConfig> = {
@@ -22,10 +36,28 @@ export const templateReceiver: ReceiverFactory<TemplateReceiverConfig> = {
     metrics: { doc: 'Metrics template file, relative to the config file.' },
     logs: { doc: 'Logs template file, relative to the config file.' },
     loops: LOOPS_KEY,
+    stream: {
+      doc: 'Read frames from disk instead of memory (templates larger than memory): true, false, or auto (files of at least stream_threshold). The template is compiled once into a frame file in cache_dir, reused while the file is unchanged.',
+      default: 'auto',
+    },
+    stream_threshold: { doc: 'With stream: auto, template files of at least this size are streamed.', default: '256MiB' },
+    stream_chunk: { doc: 'Stream mode compiles this much of the template at a time: trace time bases, trace copies and id groups are per chunk.', default: '64MiB' },
+    cache_dir: { doc: 'Where stream mode keeps compiled frame files, relative to the config file (default $XDG_CACHE_HOME/otel-replayd, else ~/.cache/otel-replayd).' },
   },
   parse(raw, ctx) {
     const s = ctx.section(raw, this.keys);
-    const cfg: TemplateReceiverConfig = { type: this.type, id: ctx.id, loops: s.number('loops', { integer: true, min: 0 })! };
+    const cfg: TemplateReceiverConfig = {
+      type: this.type, id: ctx.id, loops: s.number('loops', { integer: true, min: 0 })!,
+      stream: 'auto', streamThreshold: s.size('stream_threshold', { max: Number.MAX_SAFE_INTEGER })!,
+      streamChunk: s.size('stream_chunk', { max: 1024 * 1024 * 1024 })!,
+      cacheDir: s.has('cache_dir') ? resolve(ctx.baseDir, s.string('cache_dir')!) : defaultCacheDir(),
+    };
+    const stream = s.value('stream');
+    if (stream !== 'auto') {
+      const b = boolOf(stream);
+      if (b === undefined) s.problem('stream', `must be true, false or auto, got ${JSON.stringify(stream)}`);
+      else cfg.stream = b;
+    }
     for (const signal of SIGNAL_NAMES) {
       const rel = s.string(signal);
       if (rel === undefined) continue;
@@ -44,15 +76,19 @@ export const templateReceiver: ReceiverFactory<TemplateReceiverConfig> = {
   },
   describe(c) {
     const files = SIGNAL_NAMES.filter((s) => c[s]).map((s) => `${s} ${c[s]}`);
-    return `template ${files.join(', ')}, ${loopsText(c.loops)}`;
+    const stream = c.stream === true ? ', streamed from disk' : '';
+    return `template ${files.join(', ')}, ${loopsText(c.loops)}${stream}`;
   },
   dataPath: (c, signal) => `receivers.${c.id}.${signal}`,
-  templateBytes: (c, signal, fileBytes) => (c[signal] === undefined ? 0 : fileBytes(c[signal])),
+  // A streamed template holds one chunk (and its frames) at a time.
+  templateBytes: (c, signal, fileBytes) => (c[signal] === undefined ? 0 : streamed(c, fileBytes(c[signal])) ? c.streamChunk : fileBytes(c[signal])),
   signalProblem: (c, signal) => (c[signal] === undefined ? `has no ${signal} file (set receivers.${c.id}.${signal})` : undefined),
   open(c, signal, _worker, load) {
     const file = c[signal];
+    const size = file ? fileSize(file) : undefined;
     return {
       loops: c.loops,
+      streamed: file && size && streamed(c, size.size) ? streamedTemplate(c, file, signal, load, size) : undefined,
       async initial() {
         if (!file) throw new TemplateError(`receiver "${c.id}" has no ${signal} file`, { code: 'ERR_TEMPLATE_NOT_FOUND' });
         return [await loadTemplate(file, signal, load)];
@@ -61,3 +97,20 @@ export const templateReceiver: ReceiverFactory<TemplateReceiverConfig> = {
     };
   },
 };
+
+function streamed(c: TemplateReceiverConfig, fileBytes: number): boolean {
+  return c.stream === 'auto' ? fileBytes >= c.streamThreshold : c.stream;
+}
+
+function fileSize(file: string): { size: number; mtimeMs: number } | undefined {
+  try {
+    const st = statSync(file);
+    return { size: st.size, mtimeMs: st.mtimeMs };
+  } catch {
+    return undefined; // initial() reports it
+  }
+}
+
+function streamedTemplate(c: TemplateReceiverConfig, file: string, signal: Signal, load: LoadOptions, st: { size: number; mtimeMs: number }): StreamedTemplate {
+  return { file, ...st, cacheDir: c.cacheDir, chunkBytes: c.streamChunk, chunks: () => templateChunks(file, signal, load, c.streamChunk) };
+}

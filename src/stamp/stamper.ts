@@ -118,8 +118,14 @@ export class Stamper implements CycleControls {
   /** Copies frame `frameIndex` in `encoding` into `out`, writes every site; returns the byte length. */
   stamp(frameIndex: number, encoding: Encoding, out: Buffer): number {
     const frame = this.compiled.frames[frameIndex];
-    const enc = frame?.[encoding];
-    if (!frame || !enc) throw new RangeError(`Stamper: no frame ${frameIndex} in ${encoding} encoding`);
+    if (!frame?.[encoding]) throw new RangeError(`Stamper: no frame ${frameIndex} in ${encoding} encoding`);
+    return this.stampFrame(frame, encoding, out);
+  }
+
+  /** As `stamp`, for a frame of this compile held elsewhere (stream mode reads frames from disk). */
+  stampFrame(frame: Frame, encoding: Encoding, out: Buffer): number {
+    const enc = frame[encoding];
+    if (!enc) throw new RangeError(`Stamper: frame has no ${encoding} encoding`);
     const bytes = enc.bytes;
     if (out.length < bytes.length) throw new RangeError(`Stamper: buffer of ${out.length} bytes for a ${bytes.length}-byte frame`);
     bytes.copy(out, 0);

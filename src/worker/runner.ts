@@ -1,6 +1,5 @@
 import type { ResolvedPipeline } from '../config/types.js';
 import { compile, compileOptions } from '../compile/compile.js';
-import type { CompiledTemplate } from '../compile/frame.js';
 import type { CompilePlan } from '../compile/plan.js';
 import type { Exporter, ExportOutcome } from '../exporters/exporter.js';
 import { createExporter } from '../exporters/index.js';
@@ -12,10 +11,15 @@ import type { Pacer, ProcessorHooks } from '../processors/processor.js';
 import { RECEIVERS } from '../receivers/index.js';
 import type { ReceiverSource } from '../receivers/receiver.js';
 import { IMPLICIT_TIMESTAMPS, loadWarnings, relativeWithoutTimestamp } from '../receivers/load-warnings.js';
+import type { StreamedTemplate } from '../receivers/template-chunks.js';
 import type { TemplateData } from '../receivers/template-data.js';
-import { Stamper } from '../stamp/stamper.js';
+import type { LoadOptions } from '../receivers/template.js';
+import type { StamperOptions } from '../stamp/stamper.js';
+import { openFrameCache } from './frame-cache.js';
+import { type FrameSource, MemoryFrames } from './frame-source.js';
 import { LatencyHistogram, type LatencySnapshot } from './latency-histogram.js';
 import { SendBufferPool } from './send-buffer-pool.js';
+import { StreamedFrames } from './streamed-frames.js';
 import { pipelinePlan } from './pipeline-plan.js';
 import { Slots } from './slots.js';
 import { emptyCounters, type ExporterCounters, type LastFailure, type WorkerStats } from './stats.js';
@@ -61,8 +65,7 @@ export class PipelineRunner {
   private abandoning = false;
   private readonly inFlight = new Set<Promise<void>>();
   private receiver!: ReceiverSource;
-  private compiled!: CompiledTemplate;
-  private stamper!: Stamper;
+  private frames!: FrameSource;
   private pools = new Map<Encoding, SendBufferPool>();
   private cycles = 0;
   /** Set when a pacer's load shape has ended: the pipeline is done, as when its loops are. */
@@ -100,6 +103,7 @@ export class PipelineRunner {
     // Without the timestamp processor times are sent as they are, so recorded ones are kept.
     const load = { relativeTimes: this.plan.timestamps };
     this.receiver = RECEIVERS.of(receiver).open(receiver, this.signal, worker, load);
+    if (this.receiver.streamed) return this.openStreamed(this.receiver.streamed, load);
     const data = await this.receiver.initial();
     if (worker === 0) for (const w of loadWarnings(data)) this.opts.log.warn({ template: w.source }, w.message);
     const relative = relativeWithoutTimestamp(data, load);
@@ -111,14 +115,37 @@ export class PipelineRunner {
     this.install(data);
   }
 
-  private install(data: TemplateData[]): void {
+  /** Stream mode: frames come from the template's frame file, built first if needed. */
+  private async openStreamed(template: StreamedTemplate, load: LoadOptions): Promise<void> {
+    const { log, worker, resolved } = this.opts;
     const plan = this.plan;
-    this.compiled = compile(data, compileOptions(plan, this.encodings));
-    this.stamper = new Stamper(this.compiled, {
-      seed: this.opts.seed, replica: this.opts.resolved.replica.index, worker: this.opts.worker, backdateMs: plan.backdateMs, alignEnd: plan.alignEnd,
+    const file = await openFrameCache({
+      template, signal: this.signal, options: compileOptions(plan, this.encodings), load, log, speaks: worker === 0,
+      // Rewrites are functions of the processors' configs: those name them.
+      rewriteKey: plan.rewrites.length > 0 ? JSON.stringify(resolved.processors) : '',
     });
+    if (worker === 0) for (const w of file.meta.warnings) log.warn({ template: w.source }, w.message);
+    if (file.meta.implicitTimestamps) {
+      plan.timestamps = true;
+      plan.alignEnd = true;
+      if (worker === 0) log.info({ template: file.meta.implicitTimestamps.source }, IMPLICIT_TIMESTAMPS);
+    }
+    this.setFrames(new StreamedFrames(file, this.stamperOptions()));
+  }
+
+  private install(data: TemplateData[]): void {
+    this.setFrames(new MemoryFrames(compile(data, compileOptions(this.plan, this.encodings)), this.stamperOptions()));
+  }
+
+  private stamperOptions(): StamperOptions {
+    const { seed, resolved, worker } = this.opts;
+    return { seed, replica: resolved.replica.index, worker, backdateMs: this.plan.backdateMs, alignEnd: this.plan.alignEnd };
+  }
+
+  private setFrames(frames: FrameSource): void {
+    this.frames = frames;
     // Buffers still in flight keep a reference to their old pool and are simply collected.
-    this.pools = new Map(this.encodings.map((e) => [e, new SendBufferPool(this.compiled.maxFrameBytes)]));
+    this.pools = new Map(this.encodings.map((e) => [e, new SendBufferPool(frames.maxFrameBytes)]));
   }
 
   /**
@@ -143,18 +170,19 @@ export class PipelineRunner {
     } finally {
       await this.settle();
       this.sendingUntil = performance.now();
-      await Promise.all(this.routes.map((r) => r.exporter.close()));
+      await Promise.all([...this.routes.map((r) => r.exporter.close()), this.frames.close()]);
     }
   }
 
   private async cycle(): Promise<void> {
-    const { frames } = this.compiled;
-    const stamper = this.stamper;
-    stamper.beginCycle(this.cycles);
-    for (const p of this.processors) p.cycle?.(stamper, this.cycles);
-    for (let i = 0; i < frames.length; i++) {
+    const frames = this.frames;
+    const controls = frames.beginCycle(this.cycles);
+    for (const p of this.processors) p.cycle?.(controls, this.cycles);
+    for (let i = 0; i < frames.count; i++) {
+      const reading = frames.ready(i);
+      if (reading) await reading;
       for (const r of this.routes) await r.slots.acquire();
-      const events = frames[i]!.events;
+      const events = frames.events(i);
       let admitted = true;
       for (const pacer of this.pacers) if (admitted) admitted = await pacer.take(events, this.stop.signal);
       if (!admitted || this.stop.signal.aborted) {
@@ -166,7 +194,7 @@ export class PipelineRunner {
       for (const enc of this.encodings) {
         const pool = this.pools.get(enc)!;
         const buf = pool.get();
-        const body = buf.subarray(0, stamper.stamp(i, enc, buf));
+        const body = buf.subarray(0, frames.stamp(i, enc, buf));
         const routes = this.routesByEncoding.get(enc)!;
         let pending = routes.length;
         for (const r of routes) {
@@ -242,10 +270,7 @@ export class PipelineRunner {
   }
 
   compiledSummary(): { frames: number; events: number; bytes: number } {
-    const c = this.compiled;
-    let bytes = 0;
-    for (const f of c.frames) bytes += f.byteLength[this.encodings[0]!] ?? 0;
-    return { frames: c.frames.length, events: c.totalEvents, bytes };
+    return this.frames.summary(this.encodings[0]!);
   }
 
   stats(): WorkerStats {
