@@ -11,6 +11,9 @@
  * 5. time to generate the seed tool's default dataset;
  * 6. record throughput and inspect speed on a ≥ 500 MB recording (bench/record.ts).
  *
+ * Not in the default run: `--large` measures only stream mode on big templates
+ * (bench/large.ts; `--large-sizes 100,1000,5000` in MB, generated and deleted after).
+ *
  *   npm run bench [-- --seconds 10 --long 30]
  */
 import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -25,6 +28,7 @@ import { compareWithBaseline } from './baseline.js';
 import { formatInspectBench, formatRecordBench, runInspectBench, runRecordBench } from './record.js';
 import { formatDashboardCost, measureDashboardCost, measureDashboardWork } from './dashboard.js';
 import { formatStampBench, runStampBench } from './stamp.js';
+import { formatLargeRow, formatStreamRatio, runLargeBench } from './large.js';
 
 const ROOT = packageRoot();
 const CLI = join(ROOT, 'dist', 'src', 'cli', 'main.js');
@@ -122,6 +126,8 @@ async function main(): Promise<void> {
       // Only the record and inspect measurements (item 6).
       'record-only': { type: 'boolean' },
       'inspect-mb': { type: 'string', default: '512' },
+      large: { type: 'boolean' },
+      'large-sizes': { type: 'string', default: '100,1000,5000' },
     },
   });
   const seconds = Number(values.seconds);
@@ -129,6 +135,10 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'otel-replayd-bench-'));
   const out: Record<string, unknown> = { date: new Date().toISOString(), node: process.version };
   try {
+    if (values.large) {
+      await largeOnly(dir, values['large-sizes'].split(',').map(Number), seconds, out);
+      return;
+    }
     const stamp = values.baseline ? undefined : runStampBench(2000);
     if (stamp) console.log(formatStampBench(stamp));
     out.stamp = stamp;
@@ -221,6 +231,23 @@ async function main(): Promise<void> {
   mkdirSync(join(ROOT, '.bench'), { recursive: true });
   writeFileSync(join(ROOT, '.bench', 'results.json'), `${JSON.stringify(out, null, 2)}\n`);
   console.log('\nwritten .bench/results.json');
+}
+
+/** Stream mode on big templates, into the sink in its own process (item `--large`). */
+async function largeOnly(dir: string, sizesMb: number[], seconds: number, out: Record<string, unknown>): Promise<void> {
+  const sink = run([CLI, 'sink', '--http', '127.0.0.1:0', '--interval', '5s']);
+  const addr = await sink.waitFor((l) => l.msg === 'sink listening', 30_000);
+  try {
+    console.log(`templates larger than memory: stream mode vs in memory, ${seconds}s each, HTTP into the sink`);
+    const rows = await runLargeBench(CLI, dir, sizesMb, seconds, String(addr.http));
+    console.log('\nsummary:');
+    for (const r of rows) console.log(formatLargeRow(r));
+    for (const line of formatStreamRatio(rows)) console.log(line);
+    out.large = rows;
+  } finally {
+    sink.child.kill('SIGTERM');
+    await sink.exited;
+  }
 }
 
 void main();
