@@ -41,7 +41,7 @@ export const templateReceiver: ReceiverFactory<TemplateReceiverConfig> = {
       default: 'auto',
     },
     stream_threshold: { doc: 'With stream: auto, template files of at least this size are streamed.', default: '256MiB' },
-    stream_chunk: { doc: 'Stream mode compiles this much of the template at a time: trace time bases, trace copies and id groups are per chunk.', default: '64MiB' },
+    stream_chunk: { doc: 'Stream mode compiles this much of the template at a time: trace time bases, trace copies and id groups are per chunk.', default: '32MiB' },
     cache_dir: { doc: 'Where stream mode keeps compiled frame files, relative to the config file (default $XDG_CACHE_HOME/otel-replayd, else ~/.cache/otel-replayd).' },
   },
   parse(raw, ctx) {

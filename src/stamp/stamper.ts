@@ -15,6 +15,8 @@ export interface StamperOptions {
   backdateMs: number;
   /** Place each trace so its last end is at now − backdate (timestamp's `align: end`), not its start. */
   alignEnd?: boolean;
+  /** Stream mode: the chunk of the template this Stamper serves (its units are numbered per chunk), so each chunk draws its own jitter. */
+  chunk?: number;
   /** Wall clock in ms (tests pin it). */
   now?: () => number;
 }
@@ -48,6 +50,7 @@ export class Stamper implements CycleControls {
   private readonly seed: readonly [number, number];
   /** The sender word of the id and jitter keys: replica and worker (see senderWord). */
   private readonly sender: number;
+  private readonly chunk: number;
   private readonly ids: IdSource;
   /** Per time unit: jitter of this cycle (ns), and its base as sec/nsec and as fixed64 lo/hi. */
   private readonly jitter: Float64Array;
@@ -76,6 +79,7 @@ export class Stamper implements CycleControls {
     this.now = opts.now ?? Date.now;
     this.seed = [seed[0], seed[1]];
     this.sender = senderWord(replica, worker);
+    this.chunk = opts.chunk ?? 0;
     this.ids = new IdSource(compiled.traceGroups, compiled.spanGroups, this.seed, this.sender);
     const units = compiled.unitCount;
     this.jitter = new Float64Array(units);
@@ -102,7 +106,7 @@ export class Stamper implements CycleControls {
   drawJitter(maxMs: number): void {
     if (!(maxMs >= 0 && Number.isFinite(maxMs))) throw new RangeError(`Stamper: jitter must be ≥ 0 ms, got ${maxMs}`);
     // Without time sites there is nothing to move (config order checks prevent it).
-    if (this.timestamps) drawJitter(this.jitter, maxMs, this.seed, this.sender, this.cycle);
+    if (this.timestamps) drawJitter(this.jitter, maxMs, this.seed, this.sender, this.cycle, this.chunk);
   }
 
   setDigits(field: number, value: number): void {

@@ -10,11 +10,13 @@ import { createHash } from 'node:crypto';
 import { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { threadId } from 'node:worker_threads';
-import { compile, type CompileOptions } from '../compile/compile.js';
+import { compile, compileOptions, type CompileOptions } from '../compile/compile.js';
+import type { CompilePlan } from '../compile/plan.js';
+import type { ResolvedPipeline } from '../config/types.js';
 import { FrameFile, FrameFileWriter, type FrameFileMeta } from '../compile/frame-file.js';
 import { ReplaydError, TemplateError } from '../errors.js';
 import type { Logger } from '../log.js';
-import type { Signal } from '../otlp/signals.js';
+import type { Encoding, Signal } from '../otlp/signals.js';
 import { loadWarnings } from '../receivers/load-warnings.js';
 import type { StreamedTemplate } from '../receivers/template-chunks.js';
 import type { LoadOptions } from '../receivers/template.js';
@@ -36,6 +38,15 @@ export interface FrameCacheRequest {
   log: Logger;
   /** Whether this worker logs what the cache did (one per pipeline does). */
   speaks: boolean;
+}
+
+/** The request a pipeline's worker makes (the worker and `validate` alike), from its plan before loading. */
+export function pipelineCacheRequest(resolved: ResolvedPipeline, plan: CompilePlan, encodings: Encoding[], template: StreamedTemplate, load: LoadOptions, log: Logger, speaks: boolean): FrameCacheRequest {
+  return {
+    template, signal: resolved.pipeline.signal, options: compileOptions(plan, encodings), load, log, speaks,
+    // Rewrites are functions of the processors' configs: those name them.
+    rewriteKey: plan.rewrites.length > 0 ? JSON.stringify(resolved.processors) : '',
+  };
 }
 
 export function frameCacheKey(r: FrameCacheRequest): string {

@@ -15,7 +15,7 @@ import type { StreamedTemplate } from '../receivers/template-chunks.js';
 import type { TemplateData } from '../receivers/template-data.js';
 import type { LoadOptions } from '../receivers/template.js';
 import type { StamperOptions } from '../stamp/stamper.js';
-import { openFrameCache } from './frame-cache.js';
+import { openFrameCache, pipelineCacheRequest } from './frame-cache.js';
 import { type FrameSource, MemoryFrames } from './frame-source.js';
 import { LatencyHistogram, type LatencySnapshot } from './latency-histogram.js';
 import { SendBufferPool } from './send-buffer-pool.js';
@@ -119,11 +119,7 @@ export class PipelineRunner {
   private async openStreamed(template: StreamedTemplate, load: LoadOptions): Promise<void> {
     const { log, worker, resolved } = this.opts;
     const plan = this.plan;
-    const file = await openFrameCache({
-      template, signal: this.signal, options: compileOptions(plan, this.encodings), load, log, speaks: worker === 0,
-      // Rewrites are functions of the processors' configs: those name them.
-      rewriteKey: plan.rewrites.length > 0 ? JSON.stringify(resolved.processors) : '',
-    });
+    const file = await openFrameCache(pipelineCacheRequest(resolved, plan, this.encodings, template, load, log, worker === 0));
     if (worker === 0) for (const w of file.meta.warnings) log.warn({ template: w.source }, w.message);
     if (file.meta.implicitTimestamps) {
       plan.timestamps = true;

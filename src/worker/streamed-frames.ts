@@ -137,7 +137,7 @@ export class StreamedFrames implements FrameSource {
     const tables = await (this.next?.chunk === c ? this.next.tables : this.file.readChunk(c));
     if (this.next?.chunk === c) this.next = undefined;
     this.chunk = c;
-    this.stamper = new Stamper(this.compiledChunk(c, tables), this.opts);
+    this.stamper = new Stamper(this.compiledChunk(c, tables), { ...this.opts, chunk: c });
     this.applied = false;
   }
 
