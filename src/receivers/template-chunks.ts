@@ -36,17 +36,17 @@ export async function* templateChunks(file: string, signal: Signal, load: LoadOp
   let requests: number[] = [];
   let lastRequest = -1;
   let chunk = 0;
-  let from = 0;
+  const json = stream.format === 'json' || stream.format === 'jsonl';
   const flush = (): TemplateData => {
     const buf = Buffer.concat(parts, bytes);
-    const source = chunk === 0 && stream.format !== 'proto' && !several ? file : `${file} (chunk ${chunk} from request byte ${from})`;
+    // Offsets in messages are within the chunk: only the first chunk's are the file's (for a bare request).
+    const source = chunk === 0 ? file : `${file} (stream chunk ${chunk})`;
     parts = [];
-    from += bytes;
     bytes = 0;
     chunk++;
-    // JSON was encoded by us; binary is checked as loadTemplate checks it, offsets within the chunk.
-    if (stream.format !== 'json' && stream.format !== 'jsonl') checkBinary(buf, source, signal, 0);
-    const data = normalize(signal, buf, source, { ...load, byteOffsets: !(stream.format === 'json' || stream.format === 'jsonl') });
+    // JSON was encoded by us; binary is checked as loadTemplate checks it.
+    if (!json) checkBinary(buf, source, signal, 0);
+    const data = normalize(signal, buf, source, { ...load, byteOffsets: !json });
     if (several && requests.length > 1) data.requests = requests;
     requests = [];
     lastRequest = -1;
