@@ -7,8 +7,8 @@
  * the others wait for it. A file that is truncated or unreadable is rebuilt.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { threadId } from 'node:worker_threads';
 import { compile, compileOptions, type CompileOptions } from '../compile/compile.js';
 import type { CompilePlan } from '../compile/plan.js';
@@ -115,7 +115,7 @@ async function tryOpen(path: string, key: string, r: FrameCacheRequest): Promise
 function takeLock(lock: string): boolean {
   try {
     const fd = openSync(lock, 'wx');
-    writeSync(fd, String(process.pid));
+    writeSync(fd, `${process.pid} ${processStart()}`);
     closeSync(fd);
     return true;
   } catch (err) {
@@ -127,9 +127,11 @@ function takeLock(lock: string): boolean {
 
 function lockIsStale(lock: string): boolean {
   try {
-    const pid = Number(readFileSync(lock, 'utf8'));
+    const [pid, start] = readFileSync(lock, 'utf8').split(' ').map(Number) as [number, number | undefined];
     if (Date.now() - statSync(lock).mtimeMs > STALE_LOCK_MS) return true;
-    if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid) return false;
+    if (!Number.isInteger(pid) || pid <= 0) return false;
+    // Our pid from an earlier life (pid 1 in every container run) is not us.
+    if (pid === process.pid) return start !== undefined && Math.abs(start - processStart()) > 1000;
     process.kill(pid, 0);
     return false;
   } catch (err) {
@@ -137,10 +139,28 @@ function lockIsStale(lock: string): boolean {
   }
 }
 
+/** When this process started (ms since the epoch), the same in all its threads. */
+function processStart(): number {
+  return Math.round(Date.now() - process.uptime() * 1000);
+}
+
+/** Frame files of `path` left half-written by builds that died (we hold the lock: no build is running). */
+function removePartials(path: string): void {
+  const dir = dirname(path);
+  const prefix = `${basename(path)}.`;
+  for (const f of readdirSync(dir)) if (f.startsWith(prefix) && f.endsWith('.partial')) rmSync(join(dir, f), { force: true });
+}
+
 async function build(r: FrameCacheRequest, path: string, key: string, lock: string): Promise<FrameFileMeta> {
+  removePartials(path);
   const tmp = `${path}.${process.pid}-${threadId}.partial`;
   const options = { ...r.options };
-  const writer = new FrameFileWriter(tmp, r.signal, [...new Set(options.encodings)]);
+  let writer: FrameFileWriter;
+  try {
+    writer = new FrameFileWriter(tmp, r.signal, [...new Set(options.encodings)]);
+  } catch (err) {
+    throw cacheError(`cannot create frame file ${tmp}: ${(err as Error).message}`, err);
+  }
   const warnings: FrameFileMeta['warnings'] = [];
   let implicitTimestamps: FrameFileMeta['implicitTimestamps'];
   let first = true;
@@ -164,7 +184,8 @@ async function build(r: FrameCacheRequest, path: string, key: string, lock: stri
   } catch (err) {
     writer.abort();
     rmSync(tmp, { force: true });
-    throw err;
+    if (err instanceof ReplaydError) throw err;
+    throw cacheError(`cannot write frame file ${tmp}: ${(err as Error).message}`, err);
   }
 }
 

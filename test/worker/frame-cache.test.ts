@@ -1,11 +1,11 @@
-import { readdirSync, statSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, readdirSync, statSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { CompileOptions } from '../../src/compile/compile.js';
 import type { FrameFile } from '../../src/compile/frame-file.js';
 import { requestType } from '../../src/otlp/proto.js';
 import { templateChunks } from '../../src/receivers/template-chunks.js';
-import { type FrameCacheRequest, openFrameCache } from '../../src/worker/frame-cache.js';
+import { type FrameCacheRequest, frameCacheKey, frameCachePath, openFrameCache } from '../../src/worker/frame-cache.js';
 import { memoryLogger } from '../exporters/fake-endpoint.js';
 import { tempFiles } from '../helpers/files.js';
 import { tracesRequest } from '../helpers/templates.js';
@@ -101,6 +101,20 @@ describe('frame cache', () => {
     const again = request(file, dir);
     expect((await openIt(again)).meta.totalEvents).toBe(90);
     expect(said(again.lines, 'frame cache file is unusable: rebuilding it')).toBe(1);
+  });
+
+  it('takes over the lock and the half-written file of a build that died (its process gone, or our pid in an earlier life)', async () => {
+    const file = template(30);
+    for (const owner of [`${2 ** 22 + 12345}`, `${process.pid} ${Date.now() - 3_600_000}`]) {
+      const dir = join(files.dir, `dead-${owner.length}`);
+      const r = request(file, dir);
+      const path = frameCachePath(r, frameCacheKey(r));
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(`${path}.lock`, owner);
+      writeFileSync(`${path}.1-1.partial`, 'half');
+      expect((await openIt(r)).meta.totalEvents).toBe(90);
+      expect(readdirSync(dir)).toEqual([basename(path)]);
+    }
   });
 
   it('builds once when several workers start at the same time: the others wait for the file', async () => {
