@@ -244,6 +244,9 @@ async function largeOnly(dir: string, sizesMb: number[], seconds: number, out: R
     for (const r of rows) console.log(formatLargeRow(r));
     for (const line of formatStreamRatio(rows)) console.log(line);
     out.large = rows;
+    mkdirSync(join(ROOT, '.bench'), { recursive: true });
+    writeFileSync(join(ROOT, '.bench', 'large-results.json'), `${JSON.stringify(out, null, 2)}\n`);
+    console.log('\nwritten .bench/large-results.json');
   } finally {
     sink.child.kill('SIGTERM');
     await sink.exited;
