@@ -1,6 +1,7 @@
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { rewriteAttributes } from '../../src/compile/attribute-rewrite.js';
 import { compile, type CompileOptions } from '../../src/compile/compile.js';
 import { requestType } from '../../src/otlp/proto.js';
 import type { Encoding, Signal } from '../../src/otlp/signals.js';
@@ -41,12 +42,12 @@ async function streamed(file: string, opts: CompileOptions, load: LoadOptions, c
 }
 
 /** Every request of `cycles` cycles in `enc`, as the send loop makes them (id_regen and jitter hooks on). */
-async function sendAll(frames: FrameSource, enc: Encoding, cycles: number, jitter = true): Promise<Buffer[]> {
+async function sendAll(frames: FrameSource, enc: Encoding, cycles: number, jitter = true, ids = true): Promise<Buffer[]> {
   const out: Buffer[] = [];
   const buf = Buffer.alloc(frames.maxFrameBytes);
   for (let c = 0; c < cycles; c++) {
     const controls = frames.beginCycle(c);
-    controls.newIds();
+    if (ids) controls.newIds();
     if (jitter) controls.drawJitter(20);
     for (let i = 0; i < frames.count; i++) {
       await frames.ready(i);
@@ -98,6 +99,19 @@ describe('StreamedFrames', () => {
     const want = await sendAll(memory, 'proto', 2, false);
     const got = await sendAll(stream, 'proto', 2, false);
     expect(got.map((b) => b.toString('hex'))).toEqual(want.map((b) => b.toString('hex')));
+  });
+
+  it('applies template rewrites (attributes, resource) to every chunk as to the whole template', async () => {
+    const file = recording(12, 2);
+    const load = { relativeTimes: false };
+    const rewrites = [(b: Uint8Array) => rewriteAttributes('traces', b, 'resource', [{ key: 'deployment.environment', action: 'upsert', value: 'load-test' }])];
+    const opts: CompileOptions = { idRegen: false, timestamps: false, encodings: ['proto'], rewrites };
+    const memory = new MemoryFrames(compile([await loadTemplate(file, 'traces', load)], opts), STAMP);
+    const stream = await streamed(file, opts, load, 4 * (statSync(file).size / 12));
+    const got = await sendAll(stream, 'proto', 1, false, false);
+    expect(got.map((b) => b.toString('hex'))).toEqual((await sendAll(memory, 'proto', 1, false, false)).map((b) => b.toString('hex')));
+    const resource = (requestType('traces').decode(got[11]!) as any).resourceSpans[0].resource;
+    expect(resource.attributes.map((a: any) => a.key)).toContain('deployment.environment');
   });
 
   it('replays a bare request cut into chunks between resources: every span once per cycle, new ids each cycle', async () => {
