@@ -24,6 +24,8 @@ const FRAME_FIELDS = 6;
 /** What a frame file holds besides its frames; `key` names the template and compile options it was built from. */
 export interface FrameFileMeta {
   key: string;
+  /** The template it was built from, as it was then: a later build for a changed template removes it. */
+  template: { file: string; size: number; mtimeMs: number };
   signal: Signal;
   encodings: Encoding[];
   idRegen: boolean;
@@ -122,7 +124,7 @@ export class FrameFileWriter {
   }
 
   /** Writes the table, meta and trailer and closes the file (flushed to disk: a reused cache must be whole). */
-  finish(key: string, extra: Pick<FrameFileMeta, 'warnings' | 'implicitTimestamps'>): FrameFileMeta {
+  finish(key: string, extra: Pick<FrameFileMeta, 'template' | 'warnings' | 'implicitTimestamps'>): FrameFileMeta {
     const meta: FrameFileMeta = {
       key, signal: this.signal, encodings: this.encodings, idRegen: this.idRegen, timestamps: this.timestamps, digitWidths: this.digitWidths,
       totalEvents: this.totalEvents, maxFrameEvents: this.maxFrameEvents, maxFrameBytes: this.maxFrameBytes, maxRecordBytes: this.maxRecordBytes,
@@ -182,23 +184,11 @@ export class FrameFile {
   static async open(path: string, key: string): Promise<FrameFile> {
     const fh = await open(path, 'r');
     try {
-      const size = (await fh.stat()).size;
       const bad = (why: string) => new TemplateError(`frame file ${why}`, { file: path, code: 'ERR_TEMPLATE_CACHE' });
-      if (size < MAGIC.length + TRAILER) throw bad('is truncated');
-      const trailer = await readExactly(fh, Buffer.alloc(TRAILER), TRAILER, size - TRAILER);
-      const head = await readExactly(fh, Buffer.alloc(MAGIC.length), MAGIC.length, 0);
-      if (!head.equals(MAGIC) || !trailer.subarray(16).equals(MAGIC)) throw bad('is truncated or not a frame file');
-      const jsonLen = trailer.readUInt32LE(0), frames = trailer.readUInt32LE(4), tableAt = trailer.readDoubleLE(8);
-      const tableLen = frames * FRAME_FIELDS * 8;
-      if (tableAt + tableLen + jsonLen + TRAILER !== size) throw bad('has an inconsistent trailer');
-      const tail = await readExactly(fh, Buffer.allocUnsafeSlow(tableLen + jsonLen), tableLen + jsonLen, tableAt);
-      let meta: FrameFileMeta;
-      try {
-        meta = JSON.parse(tail.subarray(tableLen).toString('utf8')) as FrameFileMeta;
-      } catch {
-        throw bad('has an unreadable meta block');
-      }
+      const { frames, tableAt, meta } = await readTail(fh, bad);
       if (meta.key !== key) throw bad('was built from another template or other options');
+      const tableLen = frames * FRAME_FIELDS * 8;
+      const tail = await readExactly(fh, Buffer.allocUnsafeSlow(tableLen), tableLen, tableAt);
       const table = new Float64Array(tail.buffer, tail.byteOffset, frames * FRAME_FIELDS);
       const chunkFirst: number[] = [];
       for (let i = 0; i < frames; i++) {
@@ -264,6 +254,37 @@ export class FrameFile {
 
   close(): Promise<void> {
     return this.fh.close();
+  }
+}
+
+/** Reads only a frame file's meta; undefined if it is not a whole frame file. */
+export async function readFrameFileMeta(path: string): Promise<FrameFileMeta | undefined> {
+  const fh = await open(path, 'r');
+  try {
+    return (await readTail(fh, (why) => new TemplateError(why, { code: 'ERR_TEMPLATE_CACHE' }))).meta;
+  } catch (err) {
+    if (err instanceof TemplateError) return undefined;
+    throw err;
+  } finally {
+    await fh.close();
+  }
+}
+
+/** The trailer and meta of a frame file, checked against the file's size. */
+async function readTail(fh: FileHandle, bad: (why: string) => TemplateError): Promise<{ frames: number; tableAt: number; meta: FrameFileMeta }> {
+  const size = (await fh.stat()).size;
+  if (size < MAGIC.length + TRAILER) throw bad('is truncated');
+  const trailer = await readExactly(fh, Buffer.alloc(TRAILER), TRAILER, size - TRAILER);
+  const head = await readExactly(fh, Buffer.alloc(MAGIC.length), MAGIC.length, 0);
+  if (!head.equals(MAGIC) || !trailer.subarray(16).equals(MAGIC)) throw bad('is truncated or not a frame file');
+  const jsonLen = trailer.readUInt32LE(0), frames = trailer.readUInt32LE(4), tableAt = trailer.readDoubleLE(8);
+  const tableLen = frames * FRAME_FIELDS * 8;
+  if (tableAt + tableLen + jsonLen + TRAILER !== size) throw bad('has an inconsistent trailer');
+  const json = await readExactly(fh, Buffer.alloc(jsonLen), jsonLen, tableAt + tableLen);
+  try {
+    return { frames, tableAt, meta: JSON.parse(json.toString('utf8')) as FrameFileMeta };
+  } catch {
+    throw bad('has an unreadable meta block');
   }
 }
 

@@ -13,7 +13,7 @@ import { threadId } from 'node:worker_threads';
 import { compile, compileOptions, type CompileOptions } from '../compile/compile.js';
 import type { CompilePlan } from '../compile/plan.js';
 import type { ResolvedPipeline } from '../config/types.js';
-import { FrameFile, FrameFileWriter, type FrameFileMeta } from '../compile/frame-file.js';
+import { FrameFile, FrameFileWriter, type FrameFileMeta, readFrameFileMeta } from '../compile/frame-file.js';
 import { ReplaydError, TemplateError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Encoding, Signal } from '../otlp/signals.js';
@@ -88,6 +88,7 @@ export async function openFrameCache(r: FrameCacheRequest): Promise<FrameFile> {
     if (file) return file;
     const t0 = performance.now();
     const meta = await build(r, path, key, lock);
+    await removeStale(r, path);
     r.log.info(
       { template: r.template.file, cache: path, chunks: meta.chunks.length, events: meta.totalEvents, ms: Math.round(performance.now() - t0), bytes: statSync(path).size },
       'template compiled into the frame cache',
@@ -144,6 +145,20 @@ function processStart(): number {
   return Math.round(Date.now() - process.uptime() * 1000);
 }
 
+/** Frame files built from an earlier version of the template (another size or mtime): nothing will open them again. */
+async function removeStale(r: FrameCacheRequest, path: string): Promise<void> {
+  const dir = dirname(path);
+  const prefix = `${basename(r.template.file)}.`;
+  for (const f of readdirSync(dir)) {
+    const other = join(dir, f);
+    if (!f.startsWith(prefix) || !f.endsWith('.frames') || other === path) continue;
+    const t = (await readFrameFileMeta(other).catch(() => undefined))?.template;
+    if (t?.file !== r.template.file || (t.size === r.template.size && t.mtimeMs === r.template.mtimeMs)) continue;
+    rmSync(other, { force: true });
+    r.log.info({ template: r.template.file, cache: other }, 'removed the frame file of an earlier version of the template');
+  }
+}
+
 /** Frame files of `path` left half-written by builds that died (we hold the lock: no build is running). */
 function removePartials(path: string): void {
   const dir = dirname(path);
@@ -178,7 +193,8 @@ async function build(r: FrameCacheRequest, path: string, key: string, lock: stri
       const now = new Date();
       utimesSync(lock, now, now);
     }
-    const meta = writer.finish(key, { warnings, implicitTimestamps });
+    const { file, size, mtimeMs } = r.template;
+    const meta = writer.finish(key, { template: { file, size, mtimeMs }, warnings, implicitTimestamps });
     renameSync(tmp, path);
     return meta;
   } catch (err) {

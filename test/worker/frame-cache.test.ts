@@ -60,7 +60,7 @@ describe('frame cache', () => {
     expect(b.meta.totalEvents).toBe(90);
   });
 
-  it('builds a new frame file when the template changes or the compile options do', async () => {
+  it('builds a new frame file when the template changes (removing the old one) or the compile options do (keeping it)', async () => {
     const file = template(30);
     const dir = join(files.dir, 'invalidate');
     await openIt(request(file, dir));
@@ -70,12 +70,16 @@ describe('frame cache', () => {
     const changed = request(file, dir);
     const f = await openIt(changed);
     expect(said(changed.lines, 'template compiled into the frame cache')).toBe(1);
+    expect(said(changed.lines, 'removed the frame file of an earlier version of the template')).toBe(1);
+    expect(cacheFiles(dir)).toHaveLength(1);
     expect(f.meta.totalEvents).toBe(120);
     const split = request(file, dir, { options: { ...OPTS, maxItems: 10 } });
     const g = await openIt(split);
     expect(said(split.lines, 'template compiled into the frame cache')).toBe(1);
     expect(g.frameCount).toBeGreaterThan(f.frameCount);
-    expect(cacheFiles(dir)).toHaveLength(3);
+    // Other options of the same template version are kept: another pipeline may use them.
+    expect(said(split.lines, 'removed the frame file of an earlier version of the template')).toBe(0);
+    expect(cacheFiles(dir)).toHaveLength(2);
   });
 
   it('rebuilds a truncated frame file, with a warning', async () => {
