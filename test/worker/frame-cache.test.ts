@@ -121,6 +121,14 @@ describe('frame cache', () => {
     }
   });
 
+  it('fails with ERR_TEMPLATE_CACHE naming the folder when the cache folder cannot be created', async () => {
+    const file = template(3);
+    const blocker = files.file('not-a-folder', 'x');
+    await expect(openFrameCache(request(file, join(blocker, 'cache')))).rejects.toMatchObject({
+      code: 'ERR_TEMPLATE_CACHE', message: expect.stringContaining(`cannot create the frame cache folder ${join(blocker, 'cache')}`),
+    });
+  });
+
   it('builds once when several workers start at the same time: the others wait for the file', async () => {
     const file = template(300);
     const dir = join(files.dir, 'workers');
