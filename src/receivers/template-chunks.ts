@@ -24,9 +24,11 @@ export interface StreamedTemplate {
   mtimeMs: number;
   cacheDir: string;
   chunkBytes: number;
+  /** See templateChunks: a chunk's bytes are reused for the next one. */
   chunks(): AsyncGenerator<TemplateData>;
 }
 
+/** The file's chunks in order; a chunk's bytes are only valid until the next chunk is asked for. */
 export async function* templateChunks(file: string, signal: Signal, load: LoadOptions, chunkBytes: number): AsyncGenerator<TemplateData> {
   const stream = await openTemplateStream(file, signal);
   const several = stream.format === 'records' || stream.format === 'jsonl';
@@ -37,8 +39,20 @@ export async function* templateChunks(file: string, signal: Signal, load: LoadOp
   let lastRequest = -1;
   let chunk = 0;
   const json = stream.format === 'json' || stream.format === 'jsonl';
+  /**
+   * Every chunk is gathered into the same buffer: the consumer is done with a chunk before
+   * it asks for the next, and a fresh 32 MiB each time leaves the allocator's heap
+   * fragmented (resident memory grew with the template's size).
+   */
+  let scratch = Buffer.alloc(0);
   const flush = (): TemplateData => {
-    const buf = Buffer.concat(parts, bytes);
+    if (scratch.length < bytes) scratch = Buffer.allocUnsafeSlow(Math.max(bytes, chunkBytes + (chunkBytes >> 3)));
+    const buf = scratch.subarray(0, bytes);
+    let at = 0;
+    for (const p of parts) {
+      buf.set(p, at);
+      at += p.length;
+    }
     // Offsets in messages are within the chunk: only the first chunk's are the file's (for a bare request).
     const source = chunk === 0 ? file : `${file} (stream chunk ${chunk})`;
     parts = [];

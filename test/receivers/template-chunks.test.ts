@@ -21,7 +21,8 @@ function requests(n: number): Buffer[] {
 
 async function chunksOf(file: string, chunkBytes: number, signal: 'traces' | 'metrics' = 'traces'): Promise<TemplateData[]> {
   const out: TemplateData[] = [];
-  for await (const c of templateChunks(file, signal, LOAD, chunkBytes)) out.push(c);
+  // A chunk's bytes are reused for the next chunk: keep a copy.
+  for await (const c of templateChunks(file, signal, LOAD, chunkBytes)) out.push({ ...c, bytes: Buffer.from(c.bytes!) });
   return out;
 }
 
