@@ -15,6 +15,14 @@ import { rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseGeneratorConfig } from '../src/generator/config.js';
 import { writeDataset } from '../src/generator/writer.js';
+import { compile, type CompileOptions } from '../src/compile/compile.js';
+import { createLogger } from '../src/log.js';
+import { loadTemplate } from '../src/receivers/template.js';
+import { templateChunks } from '../src/receivers/template-chunks.js';
+import type { StamperOptions } from '../src/stamp/stamper.js';
+import { openFrameCache } from '../src/worker/frame-cache.js';
+import { type FrameSource, MemoryFrames } from '../src/worker/frame-source.js';
+import { StreamedFrames } from '../src/worker/streamed-frames.js';
 import { rssMb, spawnJsonLines } from './child-process.js';
 
 /** Bytes per generated trace of the bench's shape (~15 spans, 12 services), measured. */
@@ -100,12 +108,24 @@ async function runOnce(cli: string, cfg: string): Promise<Omit<LargeRow, 'templa
   }
 }
 
-export async function runLargeBench(cli: string, dir: string, sizesMb: number[], seconds: number, endpoint: string): Promise<LargeRow[]> {
+export interface LargeBench {
+  rows: LargeRow[];
+  /** On the smallest template: the send loop alone, from memory and from the frame file. */
+  stampLoop?: { templateMb: number; memoryMbPerSec: number; streamedMbPerSec: number };
+}
+
+export async function runLargeBench(cli: string, dir: string, sizesMb: number[], seconds: number, endpoint: string): Promise<LargeBench> {
   const rows: LargeRow[] = [];
+  const out: LargeBench = { rows };
   for (const mb of sizesMb) {
     const template = await makeTemplate(dir, mb);
     const templateMb = statSync(template).size / 1e6;
     try {
+      if (mb === Math.min(...sizesMb)) {
+        out.stampLoop = { templateMb, ...(await stampLoopRatio(template, join(dir, 'loop-cache'))) };
+        console.log(formatStampLoop(out.stampLoop));
+        rmSync(join(dir, 'loop-cache'), { recursive: true, force: true });
+      }
       const cold = await runOnce(cli, config(dir, template, true, endpoint, seconds));
       rows.push({ templateMb, mode: 'stream cold', ...cold, compileMbPerSec: cold.compileMs ? templateMb / (cold.compileMs / 1000) : undefined });
       console.log(formatLargeRow(rows.at(-1)!));
@@ -120,7 +140,51 @@ export async function runLargeBench(cli: string, dir: string, sizesMb: number[],
       rmSync(join(dir, 'cache'), { recursive: true, force: true });
     }
   }
-  return rows;
+  return out;
+}
+
+export function formatStampLoop(l: NonNullable<LargeBench['stampLoop']>): string {
+  return `  ${l.templateMb.toFixed(0)} MB, send loop without the network (ready + stamp, 2 cycles): in memory ${l.memoryMbPerSec.toFixed(0)} MB/s, ` +
+    `streamed ${l.streamedMbPerSec.toFixed(0)} MB/s (${((100 * l.streamedMbPerSec) / l.memoryMbPerSec).toFixed(0)}%)`;
+}
+
+/**
+ * The send loop without the network, in this process: ready + stamp every frame of two
+ * cycles, from memory and from the frame file (page cache warm after its build). The end
+ * to end rows above are bound by the transport; this one shows what reading frames costs.
+ */
+export async function stampLoopRatio(template: string, cacheDir: string): Promise<{ memoryMbPerSec: number; streamedMbPerSec: number }> {
+  const load = { relativeTimes: true };
+  const options: CompileOptions = { idRegen: true, timestamps: true, maxItems: 1_000_000, maxBytes: 3 * 1024 * 1024, encodings: ['proto'] };
+  const stamp: StamperOptions = { seed: [1, 2], worker: 0, backdateMs: 0 };
+  const st = statSync(template);
+  const chunkBytes = 32 * 1024 * 1024;
+  const file = await openFrameCache({
+    template: { file: template, size: st.size, mtimeMs: st.mtimeMs, cacheDir, chunkBytes, chunks: () => templateChunks(template, 'traces', load, chunkBytes) },
+    signal: 'traces', options, load, rewriteKey: '', log: createLogger({ level: 'silent' }), speaks: false,
+  });
+  const streamed = new StreamedFrames(file, stamp);
+  const streamedMbPerSec = await loopRate(streamed);
+  await streamed.close();
+  const memory = new MemoryFrames(compile([await loadTemplate(template, 'traces', load)], options), stamp);
+  return { memoryMbPerSec: await loopRate(memory), streamedMbPerSec };
+}
+
+async function loopRate(frames: FrameSource): Promise<number> {
+  const buf = Buffer.alloc(frames.maxFrameBytes);
+  let bytes = 0;
+  const t0 = performance.now();
+  for (let c = 0; c < 2; c++) {
+    const controls = frames.beginCycle(c);
+    controls.newIds();
+    controls.drawJitter(10);
+    for (let i = 0; i < frames.count; i++) {
+      const reading = frames.ready(i);
+      if (reading) await reading;
+      bytes += frames.stamp(i, 'proto', buf);
+    }
+  }
+  return bytes / 1e6 / ((performance.now() - t0) / 1000);
 }
 
 export function formatLargeRow(r: LargeRow): string {

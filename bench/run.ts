@@ -28,7 +28,7 @@ import { compareWithBaseline } from './baseline.js';
 import { formatInspectBench, formatRecordBench, runInspectBench, runRecordBench } from './record.js';
 import { formatDashboardCost, measureDashboardCost, measureDashboardWork } from './dashboard.js';
 import { formatStampBench, runStampBench } from './stamp.js';
-import { formatLargeRow, formatStreamRatio, runLargeBench } from './large.js';
+import { formatLargeRow, formatStampLoop, formatStreamRatio, runLargeBench } from './large.js';
 
 const ROOT = packageRoot();
 const CLI = join(ROOT, 'dist', 'src', 'cli', 'main.js');
@@ -239,11 +239,12 @@ async function largeOnly(dir: string, sizesMb: number[], seconds: number, out: R
   const addr = await sink.waitFor((l) => l.msg === 'sink listening', 30_000);
   try {
     console.log(`templates larger than memory: stream mode vs in memory, ${seconds}s each, HTTP into the sink`);
-    const rows = await runLargeBench(CLI, dir, sizesMb, seconds, String(addr.http));
+    const large = await runLargeBench(CLI, dir, sizesMb, seconds, String(addr.http));
     console.log('\nsummary:');
-    for (const r of rows) console.log(formatLargeRow(r));
-    for (const line of formatStreamRatio(rows)) console.log(line);
-    out.large = rows;
+    if (large.stampLoop) console.log(formatStampLoop(large.stampLoop));
+    for (const r of large.rows) console.log(formatLargeRow(r));
+    for (const line of formatStreamRatio(large.rows)) console.log(line);
+    out.large = large;
     mkdirSync(join(ROOT, '.bench'), { recursive: true });
     writeFileSync(join(ROOT, '.bench', 'large-results.json'), `${JSON.stringify(out, null, 2)}\n`);
     console.log('\nwritten .bench/large-results.json');
