@@ -1,5 +1,5 @@
 /** The `template` receiver: replays template files, one per signal. */
-import { statSync } from 'node:fs';
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { boolOf, isFile, isMapping } from '../config/schema.js';
@@ -40,7 +40,7 @@ export const templateReceiver: ReceiverFactory<TemplateReceiverConfig> = {
       doc: 'Read frames from disk instead of memory (templates larger than memory): true, false, or auto (files of at least stream_threshold). The template is compiled once into a frame file in cache_dir, reused while the file is unchanged.',
       default: 'auto',
     },
-    stream_threshold: { doc: 'With stream: auto, template files of at least this size are streamed.', default: '256MiB' },
+    stream_threshold: { doc: 'With stream: auto, templates of at least this size (uncompressed, for gzip) are streamed.', default: '256MiB' },
     stream_chunk: { doc: 'Stream mode compiles this much of the template at a time: trace time bases, trace copies and id groups are per chunk.', default: '32MiB' },
     cache_dir: { doc: 'Where stream mode keeps compiled frame files, relative to the config file (default $XDG_CACHE_HOME/otel-replayd, else ~/.cache/otel-replayd).' },
   },
@@ -88,7 +88,7 @@ export const templateReceiver: ReceiverFactory<TemplateReceiverConfig> = {
     const size = file ? fileSize(file) : undefined;
     return {
       loops: c.loops,
-      streamed: file && size && streamed(c, size.size) ? streamedTemplate(c, file, signal, load, size) : undefined,
+      streamed: file && size && streamed(c, loadedBytes(file, size.size)) ? streamedTemplate(c, file, signal, load, size) : undefined,
       async initial() {
         if (!file) throw new TemplateError(`receiver "${c.id}" has no ${signal} file`, { code: 'ERR_TEMPLATE_NOT_FOUND' });
         return [await loadTemplate(file, signal, load)];
@@ -108,6 +108,21 @@ function fileSize(file: string): { size: number; mtimeMs: number } | undefined {
     return { size: st.size, mtimeMs: st.mtimeMs };
   } catch {
     return undefined; // initial() reports it
+  }
+}
+
+/** What the file takes once loaded: for gzip, its uncompressed size (the trailer's, mod 4 GiB, so never below the file's). */
+function loadedBytes(file: string, size: number): number {
+  if (size < 18) return size;
+  const fd = openSync(file, 'r');
+  try {
+    const b = Buffer.alloc(4);
+    readSync(fd, b, 0, 2, 0);
+    if (b[0] !== 0x1f || b[1] !== 0x8b) return size;
+    readSync(fd, b, 0, 4, size - 4);
+    return Math.max(size, b.readUInt32LE(0));
+  } finally {
+    closeSync(fd);
   }
 }
 
