@@ -101,6 +101,33 @@ describe('StreamedFrames', () => {
     expect(got.map((b) => b.toString('hex'))).toEqual(want.map((b) => b.toString('hex')));
   });
 
+  it('writes the cycle\'s digit values (cardinality) into every chunk, as in memory', async () => {
+    const file = recording(12, 2);
+    const load = { relativeTimes: false };
+    const rewrites = [(b: Uint8Array) => rewriteAttributes('traces', b, 'resource', [{ key: 'service.name', action: 'suffix', value: '000' }])];
+    const opts: CompileOptions = { idRegen: true, timestamps: false, encodings: ['proto', 'json'], rewrites, digits: [{ scope: 'resource', key: 'service.name', width: 3 }] };
+    const memory = new MemoryFrames(compile([await loadTemplate(file, 'traces', load)], opts), STAMP);
+    const stream = await streamed(file, opts, load, 4 * (statSync(file).size / 12));
+    const run = async (frames: FrameSource, enc: Encoding): Promise<string[]> => {
+      const out: string[] = [];
+      const buf = Buffer.alloc(frames.maxFrameBytes);
+      for (let c = 0; c < 3; c++) {
+        const controls = frames.beginCycle(c);
+        controls.newIds();
+        controls.setDigits(0, 100 + c);
+        for (let i = 0; i < frames.count; i++) {
+          await frames.ready(i);
+          out.push(buf.subarray(0, frames.stamp(i, enc, buf)).toString('hex'));
+        }
+      }
+      return out;
+    };
+    for (const enc of ['proto', 'json'] as const) expect(await run(stream, enc)).toEqual(await run(memory, enc));
+    const last = (await run(stream, 'json')).at(-1)!;
+    expect(Buffer.from(last, 'hex').toString()).toContain('svc-102');
+    expect(() => stream.beginCycle(3).setDigits(0, 1000)).toThrow(/does not fit 3 digits/);
+  });
+
   it('applies template rewrites (attributes, resource) to every chunk as to the whole template', async () => {
     const file = recording(12, 2);
     const load = { relativeTimes: false };
