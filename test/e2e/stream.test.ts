@@ -13,7 +13,7 @@ afterEach(async () => {
 });
 
 /** One cycle of `template` into a fresh capturing endpoint, one request at a time (so in order); what it received. */
-async function replay(dir: string, template: string, stream: boolean, encoding: 'proto' | 'json'): Promise<{ bodies: Buffer[]; d: DaemonProcess }> {
+async function replay(dir: string, template: string, stream: boolean, encoding: 'proto' | 'json', workers = 1): Promise<{ bodies: Buffer[]; d: DaemonProcess }> {
   const ep = await FakeHttpEndpoint.start();
   endpoints.push(ep);
   const cfg = writeConfig(dir, `
@@ -26,8 +26,8 @@ exporters:
 service:
   telemetry: { metrics: { address: none } }
   pipelines:
-    traces: { receivers: [template/t], processors: [batch_splitter], exporters: [otlp_http] }
-`, `${stream}-${encoding}.yaml`);
+    traces: { receivers: [template/t], processors: [batch_splitter], exporters: [otlp_http], workers: ${workers} }
+`, `${stream}-${encoding}-${workers}.yaml`);
   const d = runCli(['--config', cfg]);
   expect(await d.exited, d.stderr()).toBe(0);
   expect(summaries(d.lines).get('traces')).toMatchObject({ failed: 0 });
@@ -45,6 +45,15 @@ describe('a template streamed from disk', () => {
       expect(streamed.bodies.map((b) => b.toString('hex'))).toEqual(memory.bodies.map((b) => b.toString('hex')));
       expect(streamed.d.lines.some((l) => l.msg === 'template compiled into the frame cache')).toBe(true);
     }
+  });
+
+  it('is compiled once for a pipeline\'s workers, which all replay it from the one frame file', async () => {
+    const dir = tempDir();
+    const template = writeTemplate(dir, 'traces', tracesRequest({ traces: 30, spansPerTrace: 4, absolute: true }));
+    const { bodies, d } = await replay(dir, template, true, 'proto', 3);
+    expect(d.lines.filter((l) => l.msg === 'template compiled into the frame cache')).toHaveLength(1);
+    expect(bodies.length).toBe(3 * 2 * 3);
+    expect(Number(summaries(d.lines).get('traces')!.sent_spans)).toBe(3 * 2 * 120);
   });
 
   it('compiles once: the next start reuses the frame file, and a changed template is compiled again (its old frame file removed)', async () => {
