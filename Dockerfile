@@ -35,6 +35,8 @@ RUN chmod 755 dist/src/cli/main.js && ln -s /app/dist/src/cli/main.js /usr/local
 # `node` (uid 1000) comes with the base image.
 RUN mkdir -p /var/lib/otel-replayd && chown node:node /var/lib/otel-replayd
 WORKDIR /var/lib/otel-replayd
+# Stream mode's frame files (templates larger than memory) go to the writable path too.
+ENV XDG_CACHE_HOME=/var/lib/otel-replayd/.cache
 USER node
 # 8890: /metrics and /healthz (not 8888, the Collector's own metrics port); 4317/4318: OTLP when running `sink`.
 EXPOSE 8890 4317 4318

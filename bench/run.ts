@@ -12,6 +12,9 @@
  * 6. record throughput and inspect speed on a ≥ 500 MB recording (bench/record.ts);
  * 7. delivery: end to end with whole traces and with as_ended (bench/delivery.ts).
  *
+ * Not in the default run: `--large` measures only stream mode on big templates
+ * (bench/large.ts; `--large-sizes 100,1000,5000` in MB, generated and deleted after).
+ *
  *   npm run bench [-- --seconds 10 --long 30] [-- --delivery-only] [-- --stamp-only]
  */
 import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -27,6 +30,7 @@ import { formatInspectBench, formatRecordBench, runInspectBench, runRecordBench 
 import { formatDashboardCost, measureDashboardCost, measureDashboardWork } from './dashboard.js';
 import { formatDeliveryBench, runDeliveryBench } from './delivery.js';
 import { formatStampBench, runStampBench } from './stamp.js';
+import { formatLargeRow, formatStampLoop, formatStreamRatio, runLargeBench } from './large.js';
 
 const ROOT = packageRoot();
 const CLI = join(ROOT, 'dist', 'src', 'cli', 'main.js');
@@ -128,6 +132,8 @@ async function main(): Promise<void> {
       // Only the stamp measurements (item 1).
       'stamp-only': { type: 'boolean' },
       'inspect-mb': { type: 'string', default: '512' },
+      large: { type: 'boolean' },
+      'large-sizes': { type: 'string', default: '100,1000,5000' },
     },
   });
   const seconds = Number(values.seconds);
@@ -135,6 +141,10 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'otel-replayd-bench-'));
   const out: Record<string, unknown> = { date: new Date().toISOString(), node: process.version };
   try {
+    if (values.large) {
+      await largeOnly(dir, values['large-sizes'].split(',').map(Number), seconds, out);
+      return;
+    }
     const stamp = values.baseline ? undefined : runStampBench(2000);
     if (stamp) console.log(formatStampBench(stamp));
     out.stamp = stamp;
@@ -237,6 +247,27 @@ async function main(): Promise<void> {
   mkdirSync(join(ROOT, '.bench'), { recursive: true });
   writeFileSync(join(ROOT, '.bench', 'results.json'), `${JSON.stringify(out, null, 2)}\n`);
   console.log('\nwritten .bench/results.json');
+}
+
+/** Stream mode on big templates, into the sink in its own process (item `--large`). */
+async function largeOnly(dir: string, sizesMb: number[], seconds: number, out: Record<string, unknown>): Promise<void> {
+  const sink = run([CLI, 'sink', '--http', '127.0.0.1:0', '--interval', '5s']);
+  const addr = await sink.waitFor((l) => l.msg === 'sink listening', 30_000);
+  try {
+    console.log(`templates larger than memory: stream mode vs in memory, ${seconds}s each, HTTP into the sink`);
+    const large = await runLargeBench(CLI, dir, sizesMb, seconds, String(addr.http));
+    console.log('\nsummary:');
+    if (large.stampLoop) console.log(formatStampLoop(large.stampLoop));
+    for (const r of large.rows) console.log(formatLargeRow(r));
+    for (const line of formatStreamRatio(large.rows)) console.log(line);
+    out.large = large;
+    mkdirSync(join(ROOT, '.bench'), { recursive: true });
+    writeFileSync(join(ROOT, '.bench', 'large-results.json'), `${JSON.stringify(out, null, 2)}\n`);
+    console.log('\nwritten .bench/large-results.json');
+  } finally {
+    sink.child.kill('SIGTERM');
+    await sink.exited;
+  }
 }
 
 void main();

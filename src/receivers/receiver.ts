@@ -3,6 +3,7 @@ import type { ComponentConfig, ComponentFactory } from '../config/component.js';
 import type { Signal } from '../otlp/signals.js';
 import type { TemplateData } from './template-data.js';
 import type { LoadOptions } from './template.js';
+import type { StreamedTemplate } from './template-chunks.js';
 
 /** What a pipeline worker replays: its data, and possibly fresh data between cycles. */
 export interface ReceiverSource {
@@ -11,6 +12,8 @@ export interface ReceiverSource {
   initial(): Promise<TemplateData[]>;
   /** New data to compile after `cycle` completed, or undefined to keep replaying the same. */
   refresh(cycle: number): TemplateData[] | undefined;
+  /** Set when the template is too large for memory: the worker compiles it chunk by chunk into a frame file and replays from disk (`initial` is not called). */
+  streamed?: StreamedTemplate;
 }
 
 export interface ReceiverConfig extends ComponentConfig {

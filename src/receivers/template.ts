@@ -80,7 +80,7 @@ function zstdError(file: string): TemplateError {
   return new TemplateError('is zstd-compressed (the Collector file exporter\'s compression: zstd), which cannot be read; write it uncompressed or gzip it', { file, code: 'ERR_TEMPLATE_GZIP' });
 }
 
-function resourceCount(buf: Uint8Array, start: number, end: number): number {
+export function resourceCount(buf: Uint8Array, start: number, end: number): number {
   let n = 0;
   eachField(buf, start, end, RESOURCES, () => void n++);
   return n;
@@ -133,7 +133,7 @@ function readBinary(bytes: Uint8Array, file: string, signal: Signal): Wire {
 }
 
 /** The request as it is, once its wire format is known to be sound; `at` is its offset in the file. */
-function checkBinary(bytes: Uint8Array, file: string, signal: Signal, at: number): Uint8Array {
+export function checkBinary(bytes: Uint8Array, file: string, signal: Signal, at: number): Uint8Array {
   const guess = guessWireSignal(bytes, signal);
   if (guess !== undefined && guess !== signal) {
     throw new TemplateError(`holds a ${guess} request (${SIGNALS[guess].request.split('.').pop()}), not ${signal}`, {

@@ -9,7 +9,13 @@ import type { ReplaydConfig, ResolvedPipeline } from '../config/types.js';
 import { type ConfigProblem, ReplaydError } from '../errors.js';
 import { RECEIVERS } from '../receivers/index.js';
 import { IMPLICIT_TIMESTAMPS, loadWarnings, relativeWithoutTimestamp } from '../receivers/load-warnings.js';
+import { openFrameCache, pipelineCacheRequest } from '../worker/frame-cache.js';
 import { pipelinePlan } from '../worker/pipeline-plan.js';
+import type { CompilePlan } from '../compile/plan.js';
+import { createLogger } from '../log.js';
+import type { Encoding } from '../otlp/signals.js';
+import type { StreamedTemplate } from '../receivers/template-chunks.js';
+import type { LoadOptions } from '../receivers/template.js';
 
 export interface LoadedPipeline {
   pipeline: string;
@@ -52,7 +58,10 @@ async function load(r: ResolvedPipeline) {
   const { plan } = pipelinePlan(r, 0);
   const load = { relativeTimes: plan.timestamps };
   const receiver = r.receivers[0]!;
-  const data = await RECEIVERS.of(receiver).open(receiver, r.pipeline.signal, 0, load).initial();
+  const encodings = [...new Set(r.exporters.map((e) => e.encoding))];
+  const source = RECEIVERS.of(receiver).open(receiver, r.pipeline.signal, 0, load);
+  if (source.streamed) return loadStreamed(r, plan, encodings, source.streamed, load);
+  const data = await source.initial();
   const warnings = loadWarnings(data);
   // As the worker does: relative times without timestamp are placed at now.
   const relative = relativeWithoutTimestamp(data, load);
@@ -60,9 +69,22 @@ async function load(r: ResolvedPipeline) {
     plan.timestamps = true;
     warnings.push({ source: relative.source, message: IMPLICIT_TIMESTAMPS });
   }
-  const encodings = [...new Set(r.exporters.map((e) => e.encoding))];
   const c = compile(data, compileOptions(plan, encodings));
   let bytes = 0;
   for (const f of c.frames) for (const enc of encodings) bytes += f.byteLength[enc] ?? 0;
   return { warnings, compiled: { frames: c.frames.length, events: c.totalEvents, bytes } };
+}
+
+/** A streamed template is compiled into its frame file, as the first worker would: a run after validate reuses it. */
+async function loadStreamed(r: ResolvedPipeline, plan: CompilePlan, encodings: Encoding[], template: StreamedTemplate, load: LoadOptions) {
+  const file = await openFrameCache(pipelineCacheRequest(r, plan, encodings, template, load, createLogger({ level: 'silent' }), false));
+  try {
+    const warnings = [...file.meta.warnings];
+    if (file.meta.implicitTimestamps) warnings.push({ source: file.meta.implicitTimestamps.source, message: IMPLICIT_TIMESTAMPS });
+    let bytes = 0;
+    for (let i = 0; i < file.frameCount; i++) for (const enc of encodings) bytes += file.byteLength(i, enc);
+    return { warnings, compiled: { frames: file.frameCount, events: file.meta.totalEvents, bytes } };
+  } finally {
+    await file.close();
+  }
 }

@@ -9,10 +9,10 @@ import { fmix32 } from './id-derive.js';
 
 /**
  * Fills out[u] with a jitter in integer ns, uniform in [0, maxMs·1e6], for every unit.
- * Deterministic in (seed, worker, cycle) so runs can be reproduced; sfc32-style generator
+ * Deterministic in (seed, worker, cycle, chunk) so runs can be reproduced; sfc32-style generator
  * seeded through fmix32: uniformity matters here, not secrecy.
  */
-export function drawJitter(out: Float64Array, maxMs: number, seed: readonly [number, number], worker: number, cycle: number): void {
+export function drawJitter(out: Float64Array, maxMs: number, seed: readonly [number, number], worker: number, cycle: number, chunk = 0): void {
   const maxNs = Math.round(maxMs * 1e6);
   if (maxNs <= 0) {
     out.fill(0);
@@ -22,6 +22,8 @@ export function drawJitter(out: Float64Array, maxMs: number, seed: readonly [num
   let b = fmix32(seed[1] ^ a);
   let c = fmix32(worker ^ b ^ 0x9e3779b9);
   let d = fmix32(cycle ^ c);
+  // Stream mode numbers units per chunk: each chunk draws its own sequence.
+  if (chunk !== 0) d = fmix32(d ^ chunk);
   const span = maxNs + 1;
   // The first sfc32 outputs still resemble the seed: discard them.
   for (let u = -12; u < out.length; u++) {

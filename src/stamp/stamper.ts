@@ -24,6 +24,8 @@ export interface StamperOptions {
    * span that exists (see sent-traces.ts). Absent: ids of its own (seed, sender, cycle).
    */
   sentTraces?: SentTraces;
+  /** Stream mode: the chunk of the template this Stamper serves (its units are numbered per chunk), so each chunk draws its own jitter. */
+  chunk?: number;
   /** Wall clock in ms (tests pin it). */
   now?: () => number;
   /** Metrics continuity: a cycle's times advance at least this far (timestamp's `metrics_interval`); used when compiled with continuity. */
@@ -59,6 +61,7 @@ export class Stamper implements CycleControls {
   private readonly seed: readonly [number, number];
   /** The sender word of the id and jitter keys: replica and worker (see senderWord). */
   private readonly sender: number;
+  private readonly chunk: number;
   private readonly ids: IdSource;
   private readonly sentTraces: SentTraces | undefined;
   /** Per time unit: jitter of this cycle (ns), and its base as sec/nsec and as fixed64 lo/hi. */
@@ -94,6 +97,7 @@ export class Stamper implements CycleControls {
     this.now = opts.now ?? Date.now;
     this.seed = [seed[0], seed[1]];
     this.sender = senderWord(replica, worker);
+    this.chunk = opts.chunk ?? 0;
     this.ids = new IdSource(compiled.traceGroups, compiled.spanGroups, this.seed, this.sender);
     this.sentTraces = opts.sentTraces;
     const units = compiled.unitCount;
@@ -132,7 +136,7 @@ export class Stamper implements CycleControls {
   drawJitter(maxMs: number): void {
     if (!(maxMs >= 0 && Number.isFinite(maxMs))) throw new RangeError(`Stamper: jitter must be ≥ 0 ms, got ${maxMs}`);
     // Without time sites there is nothing to move (config order checks prevent it).
-    if (this.timestamps) drawJitter(this.jitter, maxMs, this.seed, this.sender, this.cycle);
+    if (this.timestamps) drawJitter(this.jitter, maxMs, this.seed, this.sender, this.cycle, this.chunk);
     this.jitterMaxMs = maxMs;
   }
 
@@ -159,8 +163,14 @@ export class Stamper implements CycleControls {
   /** Copies frame `frameIndex` in `encoding` into `out`, writes every site; returns the byte length. */
   stamp(frameIndex: number, encoding: Encoding, out: Buffer): number {
     const frame = this.compiled.frames[frameIndex];
-    const enc = frame?.[encoding];
-    if (!frame || !enc) throw new RangeError(`Stamper: no frame ${frameIndex} in ${encoding} encoding`);
+    if (!frame?.[encoding]) throw new RangeError(`Stamper: no frame ${frameIndex} in ${encoding} encoding`);
+    return this.stampFrame(frame, encoding, out);
+  }
+
+  /** As `stamp`, for a frame of this compile held elsewhere (stream mode reads frames from disk). */
+  stampFrame(frame: Frame, encoding: Encoding, out: Buffer): number {
+    const enc = frame[encoding];
+    if (!enc) throw new RangeError(`Stamper: frame has no ${encoding} encoding`);
     const bytes = enc.bytes;
     if (out.length < bytes.length) throw new RangeError(`Stamper: buffer of ${out.length} bytes for a ${bytes.length}-byte frame`);
     bytes.copy(out, 0);

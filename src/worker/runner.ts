@@ -1,6 +1,5 @@
 import type { ResolvedPipeline } from '../config/types.js';
 import { compile, compileOptions } from '../compile/compile.js';
-import type { CompiledTemplate } from '../compile/frame.js';
 import type { CompilePlan } from '../compile/plan.js';
 import type { Exporter, ExportOutcome } from '../exporters/exporter.js';
 import { createExporter } from '../exporters/index.js';
@@ -12,31 +11,29 @@ import type { Pacer, ProcessorHooks } from '../processors/processor.js';
 import { RECEIVERS } from '../receivers/index.js';
 import type { ReceiverSource } from '../receivers/receiver.js';
 import { IMPLICIT_TIMESTAMPS, loadWarnings, relativeWithoutTimestamp } from '../receivers/load-warnings.js';
+import type { StreamedTemplate } from '../receivers/template-chunks.js';
 import type { TemplateData } from '../receivers/template-data.js';
 import { senderWord } from '../stamp/id-derive.js';
 import { SentTraces } from '../stamp/sent-traces.js';
-import { Stamper } from '../stamp/stamper.js';
-import { FrameSchedule, maxCyclesInFlight } from './frame-schedule.js';
 import { continuityBound } from '../stamp/continuity.js';
+import type { LoadOptions } from '../receivers/template.js';
+import type { StamperOptions } from '../stamp/stamper.js';
+import { openFrameCache, pipelineCacheRequest } from './frame-cache.js';
+import { type FrameSource, MemoryFrames } from './frame-source.js';
+import { FrameSchedule, maxCyclesInFlight } from './frame-schedule.js';
 import { LatencyHistogram, type LatencySnapshot } from './latency-histogram.js';
 import { SendBufferPool } from './send-buffer-pool.js';
+import { StreamedFrames } from './streamed-frames.js';
 import { pipelinePlan } from './pipeline-plan.js';
 import { Slots } from './slots.js';
 import { sleepUntil } from './sleep-until.js';
 import { emptyCounters, type ExporterCounters, type LastFailure, type WorkerStats } from './stats.js';
 import type { SentTracesLink } from './messages.js';
 
-/** One compile's frames, the buffers they are stamped into, and Stampers free for a scheduled cycle. */
-interface Installed {
-  compiled: CompiledTemplate;
-  pools: Map<Encoding, SendBufferPool>;
-  spare: Stamper[];
-}
-
-/** A scheduled cycle's own Stamper (its ids and times) over the compile it started with. */
+/** A scheduled cycle's own frames and Stamper (its ids and times) over the compile it started with, and their buffers. */
 interface CycleState {
-  installed: Installed;
-  stamper: Stamper;
+  frames: MemoryFrames;
+  pools: Map<Encoding, SendBufferPool>;
 }
 
 interface Route {
@@ -83,8 +80,10 @@ export class PipelineRunner {
   private abandoning = false;
   private readonly inFlight = new Set<Promise<void>>();
   private receiver!: ReceiverSource;
-  private installed!: Installed;
-  private stamper!: Stamper;
+  private frames!: FrameSource;
+  private pools = new Map<Encoding, SendBufferPool>();
+  /** Frames (each with its own Stamper) free for the next scheduled cycle of the current compile. */
+  private spare: MemoryFrames[] = [];
   private cycles = 0;
   /** performance.now() at which the next cycle's due times start: a paced cycle starts when the last one's length has passed. */
   private nextCycleAt = 0;
@@ -124,6 +123,7 @@ export class PipelineRunner {
     // Without the timestamp processor times are sent as they are, so recorded ones are kept.
     const load = { relativeTimes: this.plan.timestamps };
     this.receiver = RECEIVERS.of(receiver).open(receiver, this.signal, worker, load);
+    if (this.receiver.streamed) return this.openStreamed(this.receiver.streamed, load);
     const data = await this.receiver.initial();
     if (worker === 0) for (const w of loadWarnings(data)) this.opts.log.warn({ template: w.source }, w.message);
     const relative = relativeWithoutTimestamp(data, load);
@@ -138,7 +138,7 @@ export class PipelineRunner {
 
   /** Metrics continuity holds a cycle until its interval has passed: say so when that caps the configured rate. */
   private warnContinuityBound(): void {
-    const c = this.installed.compiled.continuity;
+    const c = this.frames instanceof MemoryFrames ? this.frames.compiled.continuity : null;
     const interval = this.plan.continuity?.intervalMs;
     if (!c || interval === undefined || this.opts.worker !== 0 || this.pacers.length === 0) return;
     const bound = continuityBound(c, interval);
@@ -149,21 +149,42 @@ export class PipelineRunner {
     }
   }
 
+  /** Stream mode: frames come from the template's frame file, built first if needed. */
+  private async openStreamed(template: StreamedTemplate, load: LoadOptions): Promise<void> {
+    const { log, worker, resolved } = this.opts;
+    const plan = this.plan;
+    const file = await openFrameCache(pipelineCacheRequest(resolved, plan, this.encodings, template, load, log, worker === 0));
+    if (worker === 0) for (const w of file.meta.warnings) log.warn({ template: w.source }, w.message);
+    if (file.meta.implicitTimestamps) {
+      plan.timestamps = true;
+      plan.alignEnd = true;
+      if (worker === 0) log.info({ template: file.meta.implicitTimestamps.source }, IMPLICIT_TIMESTAMPS);
+    }
+    // A frame file holds frames in template order with their patch tables: nothing is planned per cycle.
+    const unplanned = [plan.delivery ? 'delivery' : '', plan.continuity && this.signal === 'metrics' ? 'timestamp continuity' : ''].filter((x) => x !== '');
+    if (worker === 0 && unplanned.length > 0) log.warn({ not_applied: unplanned }, 'a streamed template is replayed in template order, without delivery scheduling or metrics continuity');
+    this.setFrames(new StreamedFrames(file, this.stamperOptions()));
+  }
+
   private install(data: TemplateData[]): void {
     // A delivery schedule spreads each cycle over its events at this worker's rate.
     const compiled = compile(data, compileOptions(this.plan, this.encodings, { eventsPerSecond: this.rate(), seed: this.opts.seed[0] }));
-    // Buffers still in flight keep a reference to their old pool and are simply collected.
-    const pools = new Map(this.encodings.map((e) => [e, new SendBufferPool(compiled.maxFrameBytes)]));
-    this.installed = { compiled, pools, spare: [] };
-    this.stamper = this.newStamper(compiled);
+    this.setFrames(new MemoryFrames(compiled, this.stamperOptions()));
   }
 
-  private newStamper(compiled: CompiledTemplate): Stamper {
-    const { plan, opts } = this;
-    return new Stamper(compiled, {
-      seed: opts.seed, replica: opts.resolved.replica.index, worker: opts.worker, backdateMs: plan.backdateMs, alignEnd: plan.alignEnd,
-      sentTraces: opts.sentTraces?.role === 'follow' ? this.sentTraces : undefined, metricsIntervalMs: plan.continuity?.intervalMs,
-    });
+  private stamperOptions(): StamperOptions {
+    const { seed, resolved, worker, sentTraces } = this.opts;
+    return {
+      seed, replica: resolved.replica.index, worker, backdateMs: this.plan.backdateMs, alignEnd: this.plan.alignEnd,
+      sentTraces: sentTraces?.role === 'follow' ? this.sentTraces : undefined, metricsIntervalMs: this.plan.continuity?.intervalMs,
+    };
+  }
+
+  private setFrames(frames: FrameSource): void {
+    this.frames = frames;
+    this.spare = [];
+    // Buffers still in flight keep a reference to their old pool and are simply collected.
+    this.pools = new Map(this.encodings.map((e) => [e, new SendBufferPool(frames.maxFrameBytes)]));
   }
 
   /** Events per second this worker is held to now; undefined without a pacer (or while its rate is 0). */
@@ -184,11 +205,11 @@ export class PipelineRunner {
     this.sendingFrom = performance.now();
     for (const p of this.pacers) p.start(origin === undefined ? this.sendingFrom : origin - performance.timeOrigin);
     try {
-      if (this.installed.compiled.schedule) await this.scheduled(loops);
+      if (this.frames instanceof MemoryFrames && this.frames.compiled.schedule) await this.scheduled(loops);
       else while (!this.stop.signal.aborted && !this.finished && (loops === 0 || this.cycles < loops)) {
         await this.cycle();
         if (this.stop.signal.aborted || this.finished) break;
-        this.publishSent(this.cycles, this.installed.compiled);
+        this.publishSent(this.cycles);
         this.cycles++;
         const fresh = this.receiver.refresh(this.cycles);
         if (fresh) this.install(fresh);
@@ -196,27 +217,25 @@ export class PipelineRunner {
     } finally {
       await this.settle();
       this.sendingUntil = performance.now();
-      await Promise.all(this.routes.map((r) => r.exporter.close()));
+      await Promise.all([...this.routes.map((r) => r.exporter.close()), this.frames.close()]);
     }
   }
 
   private async cycle(): Promise<void> {
-    const installed = this.installed;
-    const { frames, cycleMs } = installed.compiled;
-    const stamper = this.stamper;
-    stamper.beginCycle(this.cycles);
+    const { frames, pools } = this;
+    const controls = frames.beginCycle(this.cycles);
     if (!(await this.tracesSent())) return;
-    for (const p of this.processors) p.cycle?.(stamper, this.cycles);
+    for (const p of this.processors) p.cycle?.(controls, this.cycles);
     // Metrics continuity: a cycle's points lie at least metrics_interval after the previous cycle's, never in the future.
-    const due = stamper.dueAt();
+    const due = frames.dueAt();
     if (due > Date.now()) await sleepUntil(due, this.stop.signal);
-    // Frames with a due time wait for it, counted from the cycle's start; a late cycle starts when it can.
+    // Frames with a due time (paced replay) wait for it, counted from the cycle's start; a late cycle starts when it can.
     const origin = Math.max(performance.now(), this.nextCycleAt);
-    this.nextCycleAt = origin + (cycleMs ?? 0);
-    for (let i = 0; i < frames.length; i++) {
-      const due = frames[i]!.dueMs;
-      if (due !== undefined) await sleepUntil(origin + due, this.stop.signal, () => performance.now());
-      if (!(await this.send(stamper, installed, i))) return;
+    this.nextCycleAt = origin + (frames.cycleMs ?? 0);
+    for (let i = 0; i < frames.count; i++) {
+      const dueMs = frames.dueMs(i);
+      if (dueMs !== undefined) await sleepUntil(origin + dueMs, this.stop.signal, () => performance.now());
+      if (!(await this.send(frames, pools, i))) return;
     }
   }
 
@@ -226,31 +245,32 @@ export class PipelineRunner {
    * rate, so the rate holds on average, and every frame still passes the pacers.
    */
   private async scheduled(loops: number): Promise<void> {
-    const sched = new FrameSchedule<CycleState>(performance.now(), maxCyclesInFlight(this.installed.compiled));
+    const sched = new FrameSchedule<CycleState>(performance.now(), maxCyclesInFlight((this.frames as MemoryFrames).compiled));
     while (!this.stop.signal.aborted && !this.finished) {
-      const current = this.installed;
-      const { compiled } = current;
-      const d = sched.next(loops === 0 || sched.started < loops ? compiled.schedule!.due[0] : undefined);
+      const { compiled } = this.frames as MemoryFrames;
+      const schedule = compiled.schedule!;
+      const d = sched.next(loops === 0 || sched.started < loops ? schedule.due[0] : undefined);
       if (!d) break;
       if (!d.run) {
-        const stamper = current.spare.pop() ?? this.newStamper(compiled);
+        const frames = this.spare.pop() ?? new MemoryFrames(compiled, this.stamperOptions());
         // Cycles start events / rate apart, at the rate of the moment (a load shape moves it).
         const rate = this.rate();
-        const spacing = rate ? (compiled.totalEvents / rate) * 1000 : compiled.schedule!.cycleMs;
-        const run = sched.start(compiled.schedule!.due, { installed: current, stamper }, spacing, performance.now());
+        const spacing = rate ? (compiled.totalEvents / rate) * 1000 : schedule.cycleMs;
+        const run = sched.start(schedule.due, { frames, pools: this.pools }, spacing, performance.now());
         // The cycle's origin on the wall clock, as the stamper writes times. Date.now() counts
         // whole ms: 1 ms earlier keeps every stamped end at or before the wall-clock ms it is sent in.
-        stamper.beginCycle(run.cycle, Date.now() - 1 - performance.now() + run.origin);
-        for (const p of this.processors) p.cycle?.(stamper, run.cycle);
+        const controls = frames.beginCycle(run.cycle, Date.now() - 1 - performance.now() + run.origin);
+        for (const p of this.processors) p.cycle?.(controls, run.cycle);
         continue;
       }
       if (d.at > performance.now()) await sleepUntil(d.at, this.stop.signal, () => performance.now());
       if (this.stop.signal.aborted) break;
-      const { installed, stamper } = d.run.state;
-      if (!(await this.send(stamper, installed, d.run.next))) break;
+      const { frames, pools } = d.run.state;
+      if (!(await this.send(frames, pools, d.run.next))) break;
       if (!sched.advance(d.run)) continue;
-      installed.spare.push(stamper);
-      this.publishSent(d.run.cycle, installed.compiled);
+      // A cycle of an older compile (before a generator refresh) is simply collected.
+      if (frames.compiled === compiled) this.spare.push(frames);
+      this.publishSent(d.run.cycle);
       this.cycles++;
       const fresh = this.receiver.refresh(this.cycles);
       if (fresh) this.install(fresh);
@@ -258,12 +278,15 @@ export class PipelineRunner {
   }
 
   /**
-   * Waits for every exporter's slot and the pacers, then stamps frame `i` and sends it;
-   * false = stop: the drain began, or a pacer will never admit again (the worker is done).
+   * Waits for frame `i` to be readable, every exporter's slot and the pacers, then stamps
+   * it and sends it; false = stop: the drain began, or a pacer will never admit again (the
+   * worker is done).
    */
-  private async send(stamper: Stamper, { compiled, pools }: Installed, i: number): Promise<boolean> {
+  private async send(frames: FrameSource, pools: Map<Encoding, SendBufferPool>, i: number): Promise<boolean> {
+    const reading = frames.ready(i);
+    if (reading) await reading;
     for (const r of this.routes) await r.slots.acquire();
-    const events = compiled.frames[i]!.events;
+    const events = frames.events(i);
     let admitted = true;
     for (const pacer of this.pacers) if (admitted) admitted = await pacer.take(events, this.stop.signal);
     if (!admitted || this.stop.signal.aborted) {
@@ -275,7 +298,7 @@ export class PipelineRunner {
     for (const enc of this.encodings) {
       const pool = pools.get(enc)!;
       const buf = pool.get();
-      const body = buf.subarray(0, stamper.stamp(i, enc, buf));
+      const body = buf.subarray(0, frames.stamp(i, enc, buf));
       const routes = this.routesByEncoding.get(enc)!;
       let pending = routes.length;
       for (const r of routes) {
@@ -297,10 +320,10 @@ export class PipelineRunner {
   }
 
   /** A traces pipeline tells the pipelines that follow it that `cycle` has been sent whole. */
-  private publishSent(cycle: number, compiled: CompiledTemplate): void {
+  private publishSent(cycle: number): void {
     if (this.opts.sentTraces?.role !== 'publish') return;
     const { seed, resolved, worker } = this.opts;
-    this.sentTraces!.publish({ seed, sender: senderWord(resolved.replica.index, worker), cycle, idRegen: compiled.idRegen });
+    this.sentTraces!.publish({ seed, sender: senderWord(resolved.replica.index, worker), cycle, idRegen: this.plan.idRegen });
   }
 
   /**
@@ -310,7 +333,7 @@ export class PipelineRunner {
    */
   private async tracesSent(): Promise<boolean> {
     const sent = this.sentTraces;
-    if (this.opts.sentTraces?.role !== 'follow' || !sent || !this.installed.compiled.idRegen || this.installed.compiled.traceGroups.length === 0 || sent.latest()) return true;
+    if (this.opts.sentTraces?.role !== 'follow' || !sent || !this.plan.idRegen || !this.frames.namesTraces || sent.latest()) return true;
     if (this.opts.worker === 0) this.opts.log.info({}, 'waiting for the traces pipeline of this receiver to send its first whole cycle: trace ids here name only spans already sent');
     while (!sent.latest()) {
       await sleepUntil(performance.now() + 20, this.stop.signal, () => performance.now());
@@ -374,10 +397,7 @@ export class PipelineRunner {
   }
 
   compiledSummary(): { frames: number; events: number; bytes: number } {
-    const c = this.installed.compiled;
-    let bytes = 0;
-    for (const f of c.frames) bytes += f.byteLength[this.encodings[0]!] ?? 0;
-    return { frames: c.frames.length, events: c.totalEvents, bytes };
+    return this.frames.summary(this.encodings[0]!);
   }
 
   stats(): WorkerStats {

@@ -1,6 +1,6 @@
 /** `validate` as a real child process running the built CLI module. */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -184,6 +184,20 @@ describe('otel-replayd validate loads what a run loads', () => {
       expect.stringMatching(/^warning: receivers\.template\/checkout\.traces: .*flawed\.pb: 2 spans repeat a span id already used in their trace .*first: span "op-0" at resourceSpans\[1\]/),
       expect.stringMatching(/^warning: receivers\.template\/checkout\.metrics: .*m\.pb: holds relative times .* placed at now/),
     ]);
+  });
+
+  it('compiles a streamed template into its frame file in cache_dir, and reuses it the next time', () => {
+    const file = write('stream.yaml', VALID.replace('traces: t.pb', 'traces: t.pb, stream: true, cache_dir: frames'));
+    const framesIn = () => readdirSync(join(dir, 'frames')).filter((f) => f.endsWith('.frames')).map((f) => join(dir, 'frames', f));
+    const r = validate(['--config', file]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('templates loaded:\n  traces/replay: 6 spans in 1 request');
+    const [built] = framesIn();
+    const mtime = statSync(built!).mtimeMs;
+    expect(validate(['--config', file]).stdout).toContain('traces/replay: 6 spans in 1 request');
+    expect(framesIn()).toEqual([built]);
+    expect(statSync(built!).mtimeMs).toBe(mtime);
   });
 
   it('parses the TLS files: a malformed PEM exits 2 naming the key and the file', () => {

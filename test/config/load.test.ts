@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig, parseConfig } from '../../src/config/load.js';
 import { ConfigError } from '../../src/errors.js';
+import { defaultCacheDir } from '../../src/receivers/template-receiver.js';
 import { SECRET, baseConfig, expectProblem, makeDir, problemsOf } from './fixture.js';
 
 const { dir, cleanup } = makeDir();
@@ -43,6 +44,7 @@ describe('parseConfig: a full valid config', () => {
     expect(cfg.receivers['template/checkout']).toEqual({
       type: 'template', id: 'template/checkout', loops: 3, pace: 'none', speed: 1,
       traces: join(dir, 't.pb'), metrics: join(dir, 'm.pb'), logs: join(dir, 'l.json'),
+      stream: 'auto', streamThreshold: 256 * 1024 * 1024, streamChunk: 32 * 1024 * 1024, cacheDir: defaultCacheDir(),
     });
     expect(cfg.processors).toEqual({
       id_regen: { type: 'id_regen', id: 'id_regen' },
@@ -221,6 +223,18 @@ describe('parseConfig: receivers', () => {
     expectProblem(problems, 'receivers.template/checkout.metrics', `template file ${join(dir, 'missing.pb')} does not exist`);
     expectProblem(problems, 'receivers.template/empty', 'needs at least one of traces, metrics, logs');
     expectProblem(problems, 'receivers.template/checkout.loops', 'must be a non-negative integer, got -1');
+  });
+
+  it('reads stream mode keys (cache_dir relative to the config file) and reports bad ones with their key path', () => {
+    const cfg = baseConfig();
+    Object.assign(cfg.receivers['template/checkout'], { stream: true, stream_threshold: '1GiB', stream_chunk: '8MiB', cache_dir: 'frames' });
+    const parsed = parseConfig(JSON.stringify(cfg), join(dir, 's.yaml'), {});
+    expect(parsed.receivers['template/checkout']).toMatchObject({ stream: true, streamThreshold: 1024 ** 3, streamChunk: 8 * 1024 ** 2, cacheDir: join(dir, 'frames') });
+    Object.assign(cfg.receivers['template/checkout'], { stream: 'sometimes', stream_chunk: '2GiB', stream_threshold: 'big' });
+    const problems = problemsOf(dir, cfg);
+    expectProblem(problems, 'receivers.template/checkout.stream', 'must be true, false or auto, got "sometimes"');
+    expectProblem(problems, 'receivers.template/checkout.stream_chunk', /must be at most 1073741824 bytes/);
+    expectProblem(problems, 'receivers.template/checkout.stream_threshold', /must be a size like/);
   });
 
   it('reports a template receiver without a file for the pipeline signal', () => {

@@ -1,0 +1,95 @@
+/**
+ * Where a pipeline worker's frames come from: compiled in memory, or read from a frame
+ * file on disk (stream mode, src/worker/streamed-frames.ts). The send loop asks for a
+ * frame to be ready, then stamps it; it never sees which.
+ */
+import type { CompiledTemplate } from '../compile/frame.js';
+import type { Encoding } from '../otlp/signals.js';
+import type { CycleControls } from '../stamp/stamper.js';
+import { Stamper, type StamperOptions } from '../stamp/stamper.js';
+
+export interface FrameSource {
+  /** Frames per replay cycle. */
+  readonly count: number;
+  /** Largest frame over all encodings: the size of a pooled send buffer. */
+  readonly maxFrameBytes: number;
+  events(i: number): number;
+  /** Does the data name traces (trace ids a logs or metrics pipeline may take from its traces pipeline)? */
+  readonly namesTraces: boolean;
+  /** Paced replay: a cycle's length in ms and frame `i`'s due time in it (undefined: as the rate allows). */
+  readonly cycleMs: number | undefined;
+  dueMs(i: number): number | undefined;
+  /**
+   * Starts a replay cycle (its times based at `originMs` on the wall clock, else now); the
+   * processors' cycle hooks act on what it returns.
+   */
+  beginCycle(cycle: number, originMs?: number): CycleControls;
+  /** Wall-clock ms before which this cycle's times would lie in the future (metrics continuity); 0 = none. */
+  dueAt(): number;
+  /** Resolves once frame `i` can be stamped (undefined: it can now); it stays stampable until `ready(i + 1)`. */
+  ready(i: number): Promise<void> | undefined;
+  /** Copies frame `i` in `encoding` into `out` with this cycle's ids, times and values; returns its length. */
+  stamp(i: number, encoding: Encoding, out: Buffer): number;
+  summary(encoding: Encoding): { frames: number; events: number; bytes: number };
+  close(): Promise<void>;
+}
+
+export class MemoryFrames implements FrameSource {
+  private readonly stamper: Stamper;
+
+  constructor(readonly compiled: CompiledTemplate, opts: StamperOptions) {
+    this.stamper = new Stamper(compiled, opts);
+  }
+
+  get count(): number {
+    return this.compiled.frames.length;
+  }
+
+  get maxFrameBytes(): number {
+    return this.compiled.maxFrameBytes;
+  }
+
+  events(i: number): number {
+    return this.compiled.frames[i]!.events;
+  }
+
+  get namesTraces(): boolean {
+    return this.compiled.traceGroups.length > 0;
+  }
+
+  get cycleMs(): number | undefined {
+    return this.compiled.cycleMs;
+  }
+
+  dueMs(i: number): number | undefined {
+    return this.compiled.frames[i]!.dueMs;
+  }
+
+  beginCycle(cycle: number, originMs?: number): CycleControls {
+    this.stamper.beginCycle(cycle, originMs);
+    return this.stamper;
+  }
+
+  dueAt(): number {
+    return this.stamper.dueAt();
+  }
+
+  ready(): undefined {
+    return undefined;
+  }
+
+  stamp(i: number, encoding: Encoding, out: Buffer): number {
+    return this.stamper.stamp(i, encoding, out);
+  }
+
+  summary(encoding: Encoding): { frames: number; events: number; bytes: number } {
+    const c = this.compiled;
+    let bytes = 0;
+    for (const f of c.frames) bytes += f.byteLength[encoding] ?? 0;
+    return { frames: c.frames.length, events: c.totalEvents, bytes };
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+}
