@@ -43,7 +43,7 @@ describe.each(readers)('Verifier reading %s', (_, check) => {
     check(v, 'traces', spansRequest([[before]]));
     check(v, 'logs', logsRequest(2, { traceId: before.traceId, spanId: before.spanId }));
     check(v, 'logs', logsRequest(1, { traceId: after.traceId, spanId: after.spanId }));
-    check(v, 'metrics', metricsRequest({ exemplar: { traceId: after.traceId as Uint8Array, spanId: after.spanId as Uint8Array } }));
+    check(v, 'metrics', metricsRequest({ distinct: true, exemplar: { traceId: after.traceId as Uint8Array, spanId: after.spanId as Uint8Array } }));
     expect(v.report()).toMatchObject({ pendingLinks: 1, problems: { orphan_log: 1, orphan_exemplar: 1 } });
     check(v, 'traces', spansRequest([[after]]));
     const r = v.report();
