@@ -39,6 +39,8 @@ receivers:
 processors:
   id_regen: {}
   timestamp: {}
+  # Each exemplar's series reports every 100 ms, so the test sees hundreds of points quickly.
+  timestamp/metrics: { metrics_interval: 100ms }
   batch_splitter: { max_items: 300 }
   ratelimit/traces: { events_per_second: ${tracesRate} }
   ratelimit/logs: { events_per_second: 7000 }
@@ -51,7 +53,7 @@ service:
   pipelines:
 ${traces ? '    traces: { receivers: [template/demo], processors: [id_regen, timestamp, batch_splitter, ratelimit/traces], exporters: [otlp_grpc], workers: 2 }\n' : ''}\
     logs: { receivers: [template/demo], processors: [id_regen, timestamp, batch_splitter, ratelimit/logs], exporters: [otlp_grpc], workers: ${logsWorkers} }
-${opts.metrics ? '    metrics: { receivers: [template/demo], processors: [id_regen, timestamp, ratelimit/metrics], exporters: [otlp_grpc] }\n' : ''}`;
+${opts.metrics ? '    metrics: { receivers: [template/demo], processors: [id_regen, timestamp/metrics, ratelimit/metrics], exporters: [otlp_grpc] }\n' : ''}`;
 }
 
 async function verified(s: Sink, d: DaemonProcess): Promise<VerificationReport> {
