@@ -122,6 +122,8 @@ async function main(): Promise<void> {
       // Only the record and inspect measurements (item 6).
       'record-only': { type: 'boolean' },
       'inspect-mb': { type: 'string', default: '512' },
+      // Only the transport rows (item 2-3 for gRPC and HTTP), e.g. while tuning an exporter.
+      'transports-only': { type: 'boolean' },
     },
   });
   const seconds = Number(values.seconds);
@@ -179,6 +181,7 @@ async function main(): Promise<void> {
         );
       }
       out.transports = rows;
+      if (values['transports-only']) return;
 
       const grpcExporter = `otlp_grpc: { endpoint: ${grpcAddr}, tls: { insecure: true }, max_in_flight: 4 }`;
       const dashboard = await measureDashboardCost(CLI, {

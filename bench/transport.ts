@@ -34,6 +34,8 @@ export interface TransportBenchOptions {
   warmUpMs?: number;
   signal?: Signal;
   compression?: 'none' | 'gzip';
+  /** gRPC: HTTP/2 connections the requests take in turn (the exporter's `connections`). */
+  connections?: number;
   log?: Logger;
 }
 
@@ -69,6 +71,7 @@ export async function measureTransport(opts: TransportBenchOptions): Promise<Tra
     maxInFlight: opts.inFlight,
     retryOnFailure: { enabled: false, initialIntervalMs: 5000, maxIntervalMs: 30_000, maxElapsedTimeMs: 300_000, multiplier: 1.5, randomizationFactor: 0.5 },
     balancerName: 'pick_first',
+    connections: opts.connections ?? 1,
     keepalive: { timeMs: 30_000, timeoutMs: 10_000, permitWithoutStream: false },
   };
   const exporter = createExporter(cfg, opts.log ?? pino({ level: 'warn' }));
