@@ -9,9 +9,11 @@
  *    also with the live dashboard on and polled, against off (bench/dashboard.ts);
  * 4. peak RSS of the daemon over a longer run, sampled early and late;
  * 5. time to generate the seed tool's default dataset;
- * 6. record throughput and inspect speed on a ≥ 500 MB recording (bench/record.ts).
+ * 6. record throughput and inspect speed on a ≥ 500 MB recording (bench/record.ts);
+ * 7. start-up: load and compile MB/s, and time from spawn to the first request, for the
+ *    bench template and with --large for a ~1 GB one too (bench/startup.ts).
  *
- *   npm run bench [-- --seconds 10 --long 30]
+ *   npm run bench [-- --seconds 10 --long 30 --large]
  */
 import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -25,6 +27,7 @@ import { compareWithBaseline } from './baseline.js';
 import { formatInspectBench, formatRecordBench, runInspectBench, runRecordBench } from './record.js';
 import { formatDashboardCost, measureDashboardCost, measureDashboardWork } from './dashboard.js';
 import { formatStampBench, runStampBench } from './stamp.js';
+import { formatStartupBench, runStartupBench } from './startup.js';
 
 const ROOT = packageRoot();
 const CLI = join(ROOT, 'dist', 'src', 'cli', 'main.js');
@@ -32,15 +35,16 @@ const CLI = join(ROOT, 'dist', 'src', 'cli', 'main.js');
 /** The bench's children write their errors straight to our stderr. */
 const run = (args: string[]) => spawnJsonLines(args, { inheritStderr: true });
 
-async function makeTemplate(dir: string, traces: number): Promise<string> {
+async function makeTemplate(dir: string, traces: number, prefix = 'bench'): Promise<string> {
   const problems: never[] = [];
   const cfg = parseGeneratorConfig(
-    { seed: 7, output: { prefix: 'bench' }, traces: { count: traces, spans: { avg_per_trace: 15, std_dev: 5 }, services: { count: 12 } } },
+    { seed: 7, output: { prefix }, traces: { count: traces, spans: { avg_per_trace: 15, std_dev: 5 }, services: { count: 12 } } },
     'bench',
     problems,
   );
+  mkdirSync(dir, { recursive: true });
   await writeDataset(cfg, { outDir: dir, json: false });
-  return join(dir, 'bench-traces.pb');
+  return join(dir, `${prefix}-traces.pb`);
 }
 
 /** `dashboard` set: /metrics on a free port, with the dashboard on or off; unset: no telemetry server. */
@@ -124,6 +128,9 @@ async function main(): Promise<void> {
       'inspect-mb': { type: 'string', default: '512' },
       // Only the transport rows (item 2-3 for gRPC and HTTP), e.g. while tuning an exporter.
       'transports-only': { type: 'boolean' },
+      // Only start-up (item 7); --large adds a ~1 GB template (generated here: takes minutes and ~4 GB of memory).
+      'startup-only': { type: 'boolean' },
+      large: { type: 'boolean' },
     },
   });
   const seconds = Number(values.seconds);
@@ -141,6 +148,19 @@ async function main(): Promise<void> {
     if (values['record-only']) {
       await recordAndInspect(dir, template, seconds, Number(values['inspect-mb']), out);
       return;
+    }
+    if (!values.baseline) {
+      const startup = [await runStartupBench(CLI, dir, template)];
+      console.log(`\n${formatStartupBench(startup[0]!)}`);
+      if (values.large) {
+        // The same generator settings, ~24× the traces: about 1 GB.
+        const large = await makeTemplate(join(dir, 'large'), Math.round(Number(values.traces) * 24.4), 'large');
+        startup.push(await runStartupBench(CLI, dir, large, 1));
+        console.log(formatStartupBench(startup[1]!).replace('best of 3', 'one run'));
+        rmSync(large, { force: true });
+      }
+      out.startup = startup;
+      if (values['startup-only']) return;
     }
 
     const sink = run([CLI, 'sink', '--grpc', '127.0.0.1:0', '--http', '127.0.0.1:0', '--interval', '1s']);
