@@ -16,6 +16,13 @@ export interface VerifyOptions {
   idWindow?: number;
   /** Examples kept per kind of problem. Default 20. */
   maxExamples?: number;
+  /**
+   * Fraction of traces verified, chosen by trace id, so a trace is checked whole or not
+   * at all (its parent links hold whichever requests carry it); logs without a trace id
+   * and metrics are always checked. 1/N also checks every Nth request against the
+   * schema. Default 1: everything.
+   */
+  sample?: number;
 }
 
 export type ProblemKind =
@@ -36,7 +43,11 @@ export interface VerifyReport {
   /** Orphans so far: parents not seen within the window, including ones that may still arrive. */
   pendingParents: number;
   examples: Partial<Record<ProblemKind, ProblemExample[]>>;
-  policy: { idWindow: number; timeWindowMs: number };
+  policy: { idWindow: number; timeWindowMs: number; sample: number };
+  /** Requests checked against the schema (all of them unless sampling). */
+  schemaCheckedRequests: number;
+  /** Spans and logs not checked because their trace was not in the sample. */
+  unsampled: Record<Signal, number>;
   ok: boolean;
 }
 
@@ -65,7 +76,15 @@ export class Verifier {
   readonly timeWindowMs: number;
   readonly idWindow: number;
   private readonly maxExamples: number;
+  readonly sample: number;
   private readonly checked: Record<Signal, number> = { traces: 0, metrics: 0, logs: 0 };
+  private readonly unsampled: Record<Signal, number> = { traces: 0, metrics: 0, logs: 0 };
+  /** Trace ids whose first 4 bytes (big-endian) are below this are in the sample. */
+  private readonly sampleBelow: number;
+  /** Every this many-th request is checked against the schema. */
+  private readonly schemaEvery: number;
+  private requests = 0;
+  private schemaChecked = 0;
   private readonly problems: Partial<Record<ProblemKind, number>> = {};
   private readonly examples: Partial<Record<ProblemKind, ProblemExample[]>> = {};
   /** span id (latin1 key) → trace id key; two generations form the sliding window. */
@@ -84,6 +103,21 @@ export class Verifier {
     this.maxExamples = opts.maxExamples ?? 20;
     if (!(this.timeWindowMs > 0)) throw new RangeError(`verify time window must be > 0 ms, got ${opts.timeWindowMs}`);
     if (!(Number.isInteger(this.idWindow) && this.idWindow >= 2)) throw new RangeError(`verify id window must be an integer ≥ 2, got ${opts.idWindow}`);
+    this.sample = opts.sample ?? 1;
+    if (!(this.sample > 0 && this.sample <= 1)) throw new RangeError(`verify sample must be in (0, 1], got ${opts.sample}`);
+    this.sampleBelow = this.sample * TWO_32;
+    this.schemaEvery = Math.max(1, Math.round(1 / this.sample));
+  }
+
+  /**
+   * Whether the trace whose id is buf[start, end) is verified (see VerifyOptions.sample);
+   * ids of another length always are. Counts the item as unsampled when it is not.
+   */
+  inSample(signal: Signal, buf: Uint8Array, start = 0, end = buf.length): boolean {
+    if (this.sample === 1 || end - start !== 16) return true;
+    if (((buf[start]! << 24) | (buf[start + 1]! << 16) | (buf[start + 2]! << 8) | buf[start + 3]!) >>> 0 < this.sampleBelow) return true;
+    this.unsampled[signal]++;
+    return false;
   }
 
   /**
@@ -102,7 +136,10 @@ export class Verifier {
     }
     try {
       // The whole message against the schema, as a decode would; then only the checked fields are read.
-      checkWire(body, requestType(signal));
+      if (this.requests++ % this.schemaEvery === 0) {
+        this.schemaChecked++;
+        checkWire(body, requestType(signal));
+      }
     } catch (err) {
       return this.undecodable(signal, 'proto', err);
     }
@@ -139,7 +176,9 @@ export class Verifier {
       problems,
       pendingParents: this.pending.size + this.pendingOld.size,
       examples,
-      policy: { idWindow: this.idWindow, timeWindowMs: this.timeWindowMs },
+      policy: { idWindow: this.idWindow, timeWindowMs: this.timeWindowMs, sample: this.sample },
+      schemaCheckedRequests: this.schemaChecked,
+      unsampled: { ...this.unsampled },
       ok: Object.values(problems).every((n) => !n),
     };
   }
@@ -152,6 +191,7 @@ export class Verifier {
   }
 
   span(traceId: Uint8Array, spanId: Uint8Array, parentId: Uint8Array, start: Nanos, end: Nanos): void {
+    if (!this.inSample('traces', traceId)) return;
     this.checked.traces++;
     const traceOk = this.idCheck(traceId, 16, 'trace', 'traces', traceId, spanId);
     const spanOk = this.idCheck(spanId, 8, 'span', 'traces', traceId, spanId);
@@ -167,6 +207,7 @@ export class Verifier {
   }
 
   log(traceId: Uint8Array, spanId: Uint8Array, time: Nanos, observed: Nanos): void {
+    if (!this.inSample('logs', traceId)) return;
     this.checked.logs++;
     if (traceId.length) this.idCheck(traceId, 16, 'trace', 'logs', traceId, spanId);
     if (spanId.length) this.idCheck(spanId, 8, 'span', 'logs', traceId, spanId);
