@@ -31,7 +31,7 @@ async function main(argv: string[]): Promise<void> {
     warmUpMs: WARM_UP_MS,
     connections: Number(connections),
   });
-  console.log(JSON.stringify({ kind, frames: r.frames, failed: r.failed, seconds: r.seconds, eventsPerSec: r.eventsPerSec, mbPerSec: r.mbPerSec, clientCpu: r.clientCpu }));
+  console.log(JSON.stringify({ kind, frames: r.frames, failed: r.failed, seconds: r.seconds, eventsPerSec: r.eventsPerSec, mbPerSec: r.mbPerSec, clientCpu: r.clientCpu, fromMs: r.fromMs, toMs: r.toMs }));
 }
 
 void main(process.argv.slice(2));

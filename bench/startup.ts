@@ -60,14 +60,13 @@ processors:
   id_regen: {}
   timestamp: {}
   batch_splitter: { max_items: 1000000, max_bytes: 3MiB }
-  ratelimit: { events_per_second: 10000 }
 exporters:
   otlp_http: { endpoint: http://127.0.0.1:${port} }
 service:
   duration: 1s
   telemetry: { metrics: { address: none } }
   pipelines:
-    traces/bench: { receivers: [template/bench], processors: [id_regen, timestamp, batch_splitter, ratelimit], exporters: [otlp_http] }
+    traces/bench: { receivers: [template/bench], processors: [id_regen, timestamp, batch_splitter], exporters: [otlp_http] }
 `);
   try {
     const t0 = performance.now();

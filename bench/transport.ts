@@ -52,6 +52,9 @@ export interface TransportBenchResult {
   mbPerSec: number;
   /** Client CPU (user + system) per wall second: near 1 means the exporter's thread is the bottleneck. */
   clientCpu: number;
+  /** The measured window, in ms since the Unix epoch (after the warm-up). */
+  fromMs: number;
+  toMs: number;
   firstFailure?: string;
 }
 
@@ -119,6 +122,8 @@ export async function measureTransport(opts: TransportBenchOptions): Promise<Tra
     eventsPerSec: events / seconds,
     mbPerSec: bytes / seconds / 1e6,
     clientCpu: (cpu.user + cpu.system) / 1e6 / seconds,
+    fromMs: performance.timeOrigin + started,
+    toMs: performance.timeOrigin + started + seconds * 1000,
     firstFailure,
   };
 }
