@@ -6,7 +6,9 @@
  * 2. the raw transport ceiling (compiled frames sent as they are, no stamping) over gRPC
  *    and HTTP into the sink running in its own process;
  * 3. end to end: the daemon as a child process replaying the same template into that sink,
- *    also with the live dashboard on and polled, against off (bench/dashboard.ts);
+ *    also with the live dashboard on and polled, against off (bench/dashboard.ts); then the
+ *    sink with several senders at once (bench/sink-capacity.ts), a sink with --verify
+ *    --verify-sample fed by daemons, and one verification thread alone (bench/verify.ts);
  * 4. peak RSS of the daemon over a longer run, sampled early and late;
  * 5. time to generate the seed tool's default dataset;
  * 6. record throughput and inspect speed on a ≥ 500 MB recording (bench/record.ts);
@@ -29,6 +31,7 @@ import { formatDashboardCost, measureDashboardCost, measureDashboardWork } from 
 import { formatStampBench, runStampBench } from './stamp.js';
 import { formatStartupBench, runStartupBench } from './startup.js';
 import { measureSinkCapacity, sinkRate } from './sink-capacity.js';
+import { formatVerifyBench, runVerifyBench } from './verify.js';
 
 const ROOT = packageRoot();
 const CLI = join(ROOT, 'dist', 'src', 'cli', 'main.js');
@@ -254,6 +257,9 @@ async function main(): Promise<void> {
       }
       out.sinkCapacity = capacity;
       out.verifySink = await verifyCapacity(dir, template, seconds, senders, Number(values['verify-sample']));
+      const verifyThread = await runVerifyBench(template, [1, Number(values['verify-sample'])]);
+      console.log(formatVerifyBench(verifyThread));
+      out.verifyThread = verifyThread;
       if (values['transports-only']) return;
 
       const grpcExporter = `otlp_grpc: { endpoint: ${grpcAddr}, tls: { insecure: true }, max_in_flight: 4 }`;
