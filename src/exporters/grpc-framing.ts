@@ -29,22 +29,15 @@ export class FramedMessages {
     this.#maxIdle = maxIdle;
   }
 
-  /** Makes `client`'s channel send messages unframed by grpc-js; false when this grpc-js has no such filter to change. */
-  static install(client: Client): boolean {
-    const channel = client.getChannel() as unknown as { internalChannel?: { filterStackFactory?: { factories?: unknown } } };
-    const factories = channel.internalChannel?.filterStackFactory?.factories;
-    if (!Array.isArray(factories)) return false;
-    const at = factories.findIndex((f: object) => f.constructor.name === 'CompressionFilterFactory');
-    if (at < 0) return false;
-    const compression = factories[at] as FilterFactory;
-    // Headers, decompression of answers and the rest stay grpc-js's; only framing is skipped.
-    factories[at] = {
-      createFilter: () => {
-        const filter = compression.createFilter();
-        filter.sendMessage = (message) => message;
-        return filter;
-      },
-    } satisfies FilterFactory;
+  /**
+   * Makes every client's channel send messages unframed by grpc-js, or none of them (then
+   * false: this grpc-js has no such filter to change), so no channel is left expecting
+   * framing the exporter does not do.
+   */
+  static install(clients: Client[]): boolean {
+    const found = clients.map(compressionFilter);
+    if (found.some((f) => f === undefined)) return false;
+    for (const f of found) replace(f!.factories, f!.at);
     return true;
   }
 
@@ -68,6 +61,27 @@ export class FramedMessages {
   recycle(framed: Buffer): void {
     if (this.#free.length < this.#maxIdle) this.#free.push(framed);
   }
+}
+
+/** Where the channel's compression filter factory is, if this grpc-js has it where we look. */
+function compressionFilter(client: Client): { factories: unknown[]; at: number } | undefined {
+  const channel = client.getChannel() as unknown as { internalChannel?: { filterStackFactory?: { factories?: unknown } } };
+  const factories = channel.internalChannel?.filterStackFactory?.factories;
+  if (!Array.isArray(factories)) return undefined;
+  const at = factories.findIndex((f: object) => f.constructor.name === 'CompressionFilterFactory');
+  return at < 0 ? undefined : { factories, at };
+}
+
+function replace(factories: unknown[], at: number): void {
+  const compression = factories[at] as FilterFactory;
+  // Headers, decompression of answers and the rest stay grpc-js's; only framing is skipped.
+  factories[at] = {
+    createFilter: () => {
+      const filter = compression.createFilter();
+      filter.sendMessage = (message) => message;
+      return filter;
+    },
+  } satisfies FilterFactory;
 }
 
 /** Buffers grow in 256 KiB steps, so requests of slightly different sizes share them. */

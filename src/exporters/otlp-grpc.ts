@@ -72,7 +72,7 @@ export class OtlpGrpcExporter implements Exporter {
     // Each channel has its own subchannel pool (grpc.use_local_subchannel_pool), so channels
     // with equal options still open a connection each.
     this.#connections = Array.from({ length: cfg.connections }, () => ({ client: new grpc.Client(target, credentials, options), inFlight: 0 }));
-    if (cfg.compression === 'none' && this.#connections.every((c) => FramedMessages.install(c.client))) {
+    if (cfg.compression === 'none' && FramedMessages.install(this.#connections.map((c) => c.client))) {
       this.#framed = new FramedMessages(cfg.maxInFlight);
     }
     if (cfg.compression === 'gzip') {

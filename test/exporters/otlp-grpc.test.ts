@@ -108,7 +108,7 @@ describe('OtlpGrpcExporter', () => {
   it('frames messages itself: grpc-js still has the compression filter it replaces', () => {
     const client = new Client('127.0.0.1:1', credentials.createInsecure());
     try {
-      expect(FramedMessages.install(client)).toBe(true);
+      expect(FramedMessages.install([client])).toBe(true);
     } finally {
       client.close();
     }
