@@ -3,7 +3,7 @@
  * (no stamping) round-robin with N requests in flight through the real exporter.
  * Run as its own process so it is measured like the daemon.
  *
- *   node dist/bench/ceiling.js <grpc|http> <endpoint> <template.pb> [seconds=8] [inFlight=8] [maxBytes=3145728]
+ *   node dist/bench/ceiling.js <grpc|http> <endpoint> <template.pb> [seconds=8] [inFlight=8] [maxBytes=3145728] [connections=1]
  */
 import { compile } from '../src/compile/compile.js';
 import { loadTemplate } from '../src/receivers/template.js';
@@ -12,7 +12,7 @@ import { measureTransport } from './transport.js';
 const WARM_UP_MS = 1000;
 
 async function main(argv: string[]): Promise<void> {
-  const [kind, endpoint, file, seconds = '8', inFlight = '8', maxBytes = String(3 * 1024 * 1024)] = argv;
+  const [kind, endpoint, file, seconds = '8', inFlight = '8', maxBytes = String(3 * 1024 * 1024), connections = '1'] = argv;
   if ((kind !== 'grpc' && kind !== 'http') || !endpoint || !file) {
     console.error('usage: ceiling.js <grpc|http> <endpoint> <template.pb> [seconds] [inFlight] [maxBytes]');
     process.exitCode = 2;
@@ -29,8 +29,9 @@ async function main(argv: string[]): Promise<void> {
     inFlight: Number(inFlight),
     durationMs: Number(seconds) * 1000,
     warmUpMs: WARM_UP_MS,
+    connections: Number(connections),
   });
-  console.log(JSON.stringify({ kind, frames: r.frames, failed: r.failed, seconds: r.seconds, eventsPerSec: r.eventsPerSec, mbPerSec: r.mbPerSec }));
+  console.log(JSON.stringify({ kind, frames: r.frames, failed: r.failed, seconds: r.seconds, eventsPerSec: r.eventsPerSec, mbPerSec: r.mbPerSec, clientCpu: r.clientCpu, fromMs: r.fromMs, toMs: r.toMs }));
 }
 
 void main(process.argv.slice(2));

@@ -80,3 +80,42 @@ export function rssMb(pid: number): { rss: number; hwm: number } {
   const kb = (k: string) => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(status)?.[1]) / 1024; // NaN, never 0, if a field is missing
   return { rss: kb('VmRSS'), hwm: kb('VmHWM') };
 }
+
+/** CPU seconds (user + system) a process has used so far, from /proc (Linux). */
+export function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name (which may hold spaces) start after its closing parenthesis.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (100/s)
+}
+
+/**
+ * Samples a process's CPU time every `everyMs`, so the CPU it used inside a window known
+ * only afterwards can be read: on a shared machine, work per CPU second says more about a
+ * process than work per wall second.
+ */
+export interface CpuSampler {
+  stop(): void;
+  /** CPU seconds used between two times (ms since the Unix epoch) inside the sampled span. */
+  between(fromMs: number, toMs: number): number;
+  /** The latest sample. */
+  last(): number;
+}
+
+export function sampleCpu(pid: number, everyMs = 250): CpuSampler {
+  const samples: { at: number; cpu: number }[] = [];
+  const take = () => {
+    try {
+      samples.push({ at: Date.now(), cpu: cpuSeconds(pid) });
+    } catch {
+      /* exited */
+    }
+  };
+  take();
+  const timer = setInterval(take, everyMs);
+  const at = (t: number) => {
+    const i = samples.findIndex((s) => s.at >= t);
+    return samples[i < 0 ? samples.length - 1 : i]!.cpu;
+  };
+  return { stop: () => clearInterval(timer), between: (fromMs, toMs) => at(toMs) - at(fromMs), last: () => samples.at(-1)!.cpu };
+}

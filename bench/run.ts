@@ -6,31 +6,38 @@
  * 2. the raw transport ceiling (compiled frames sent as they are, no stamping) over gRPC
  *    and HTTP into the sink running in its own process;
  * 3. end to end: the daemon as a child process replaying the same template into that sink,
- *    also with the live dashboard on and polled, against off (bench/dashboard.ts);
+ *    also with the live dashboard on and polled, against off (bench/dashboard.ts); then the
+ *    sink with several senders at once (bench/sink-capacity.ts), a sink with --verify
+ *    --verify-sample fed by daemons, and one verification thread alone (bench/verify.ts);
  * 4. peak RSS of the daemon over a longer run, sampled early and late;
  * 5. time to generate the seed tool's default dataset;
  * 6. record throughput and inspect speed on a ≥ 500 MB recording (bench/record.ts);
- * 7. delivery: end to end with whole traces and with as_ended (bench/delivery.ts).
+ * 7. start-up: load and compile MB/s, and time from spawn to the first request, for the
+ *    bench template and with --startup-large for a ~1 GB one too (bench/startup.ts);
+ * 8. delivery: end to end with whole traces and with as_ended (bench/delivery.ts).
  *
  * Not in the default run: `--large` measures only stream mode on big templates
  * (bench/large.ts; `--large-sizes 100,1000,5000` in MB, generated and deleted after).
  *
- *   npm run bench [-- --seconds 10 --long 30] [-- --delivery-only] [-- --stamp-only]
+ *   npm run bench [-- --seconds 10 --long 30] [-- --delivery-only] [-- --stamp-only] [-- --startup-only --startup-large]
  */
-import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseGeneratorConfig } from '../src/generator/config.js';
 import { writeDataset } from '../src/generator/writer.js';
 import { packageRoot } from '../src/package-root.js';
-import { rssMb, spawnJsonLines, type LogLine } from './child-process.js';
+import { cpuSeconds, rssMb, sampleCpu, spawnJsonLines, type CpuSampler } from './child-process.js';
 import { compareWithBaseline } from './baseline.js';
 import { formatInspectBench, formatRecordBench, runInspectBench, runRecordBench } from './record.js';
 import { formatDashboardCost, measureDashboardCost, measureDashboardWork } from './dashboard.js';
 import { formatDeliveryBench, runDeliveryBench } from './delivery.js';
 import { formatStampBench, runStampBench } from './stamp.js';
 import { formatLargeRow, formatStampLoop, formatStreamRatio, runLargeBench } from './large.js';
+import { formatStartupBench, runStartupBench } from './startup.js';
+import { measureSinkCapacity, sinkRate } from './sink-capacity.js';
+import { formatVerifyBench, runVerifyBench } from './verify.js';
 
 const ROOT = packageRoot();
 const CLI = join(ROOT, 'dist', 'src', 'cli', 'main.js');
@@ -38,15 +45,16 @@ const CLI = join(ROOT, 'dist', 'src', 'cli', 'main.js');
 /** The bench's children write their errors straight to our stderr. */
 const run = (args: string[]) => spawnJsonLines(args, { inheritStderr: true });
 
-async function makeTemplate(dir: string, traces: number): Promise<string> {
+async function makeTemplate(dir: string, traces: number, prefix = 'bench'): Promise<string> {
   const problems: never[] = [];
   const cfg = parseGeneratorConfig(
-    { seed: 7, output: { prefix: 'bench' }, traces: { count: traces, spans: { avg_per_trace: 15, std_dev: 5 }, services: { count: 12 } } },
+    { seed: 7, output: { prefix }, traces: { count: traces, spans: { avg_per_trace: 15, std_dev: 5 }, services: { count: 12 } } },
     'bench',
     problems,
   );
+  mkdirSync(dir, { recursive: true });
   await writeDataset(cfg, { outDir: dir, json: false });
-  return join(dir, 'bench-traces.pb');
+  return join(dir, `${prefix}-traces.pb`);
 }
 
 /** `dashboard` set: /metrics on a free port, with the dashboard on or off; unset: no telemetry server. */
@@ -74,11 +82,17 @@ service:
   return file;
 }
 
-interface E2E { spansPerSec: number; mbPerSec: number; failed: number; rss: { at: number; rss: number; hwm: number }[]; startedAt: number }
+interface E2E {
+  spansPerSec: number; mbPerSec: number; failed: number; rss: { at: number; rss: number; hwm: number }[]; startedAt: number;
+  /** Spans sent per CPU second the daemon (all its threads) used from the pipeline's start to its exit. */
+  spansPerCpuSec: number;
+}
 
 async function endToEnd(cfg: string, sampleAt: number[]): Promise<E2E> {
   const d = run([CLI, '--config', cfg]);
   const started = await d.waitFor((l) => l.msg === 'pipeline started', 30_000);
+  const cpu0 = cpuSeconds(d.child.pid!);
+  const cpu = sampleCpu(d.child.pid!, 100);
   const t0 = Date.now();
   const rss: E2E['rss'] = [];
   for (const at of sampleAt) {
@@ -90,24 +104,54 @@ async function endToEnd(cfg: string, sampleAt: number[]): Promise<E2E> {
     }
   }
   await d.exited;
+  cpu.stop();
   const s = d.lines.find((l) => l.msg === 'summary')!;
-  return { spansPerSec: Number(s.rate), mbPerSec: Number(s.mb_per_s), failed: Number(s.failed), rss, startedAt: Number(started.time) };
-}
-
-/** Events/s the sink saw between two of its 1 s stats lines inside [from, to]. */
-function heldRate(lines: LogLine[], from: number, to: number): { rate: number; seconds: number } {
-  const stats = lines.filter((l) => l.msg === 'sink stats' && Number(l.time) >= from && Number(l.time) <= to);
-  const a = stats[0]!;
-  const b = stats.at(-1)!;
-  const events = (l: LogLine) => (l.traces as { events: number }).events;
-  const seconds = (Number(b.time) - Number(a.time)) / 1000;
-  return { rate: (events(b) - events(a)) / seconds, seconds };
+  return {
+    spansPerSec: Number(s.rate), mbPerSec: Number(s.mb_per_s), failed: Number(s.failed), rss, startedAt: Number(started.time),
+    spansPerCpuSec: Number(s.sent_spans) / (cpu.last() - cpu0),
+  };
 }
 
 async function ceiling(kind: 'grpc' | 'http', endpoint: string, template: string, seconds: number): Promise<{ eventsPerSec: number; mbPerSec: number }> {
   const p = run([join(ROOT, 'dist', 'bench', 'ceiling.js'), kind, endpoint, template, String(seconds), '4']);
   await p.exited;
   return p.lines.at(-1) as unknown as { eventsPerSec: number; mbPerSec: number };
+}
+
+/**
+ * A sink with --verify (sampling) on its own, fed by `senders` daemons over gRPC (stamped
+ * requests: fresh ids and times, which verification checks): what it ingests and what its
+ * verification thread got through.
+ */
+async function verifyCapacity(dir: string, template: string, seconds: number, senders: number, sample: number): Promise<Record<string, unknown>> {
+  const report = join(dir, 'verify-report.json');
+  const vs = run([CLI, 'sink', '--grpc', '127.0.0.1:0', '--interval', '1s', '--verify', '--verify-sample', String(sample), '--report', report]);
+  const addr = await vs.waitFor((l) => l.msg === 'sink listening', 30_000);
+  const cpu: CpuSampler = sampleCpu(vs.child.pid!);
+  let cap;
+  try {
+    const exporter = `otlp_grpc: { endpoint: ${String(addr.grpc)}, tls: { insecure: true }, max_in_flight: 4 }`;
+    const runs = await Promise.all(Array.from({ length: senders }, (_, i) => endToEnd(daemonConfig(dir, `verify-${i}`, template, exporter, seconds), [])));
+    const from = Math.max(...runs.map((r) => r.startedAt)) + 1000;
+    const to = Math.min(...runs.map((r) => r.startedAt)) + seconds * 1000;
+    const rate = sinkRate(vs.lines, from, to);
+    cap = { transport: 'grpc', senders, eventsPerSec: rate.rate, seconds: rate.seconds, eventsPerCpuSec: rate.events / cpu.between(rate.fromMs, rate.toMs) };
+  } finally {
+    cpu.stop();
+    vs.child.kill('SIGTERM');
+    await vs.exited;
+  }
+  const r = JSON.parse(readFileSync(report, 'utf8')) as { total: { events: number }; duration_seconds: number; verification: { checked: { traces: number }; unsampled: { traces: number }; skipped_requests: { traces: number }; schema_checked_requests: number; ok: boolean; problems: object } };
+  const v = r.verification;
+  const walked = v.checked.traces + v.unsampled.traces;
+  // The verifier walks (and samples) what the sink counted, unless it fell 256 MB behind: then whole requests are skipped.
+  const walkedShare = walked / r.total.events;
+  const line = `sink --verify --verify-sample ${sample} fed by ${senders} daemons over gRPC: ingests ${(cap.eventsPerSec / 1e6).toFixed(2)}M spans/s`
+    + ` (${(cap.eventsPerCpuSec / 1e6).toFixed(2)}M per CPU second, verification thread included);`
+    + ` its verification thread walked ${(100 * walkedShare).toFixed(1)} % of them (≈ ${(cap.eventsPerSec * walkedShare / 1e6).toFixed(2)}M spans/s), fully checked ${v.checked.traces} spans`
+    + ` (${(100 * v.checked.traces / Math.max(1, walked)).toFixed(1)} % sample), ${v.schema_checked_requests} requests against the schema, skipped ${v.skipped_requests.traces} requests; ok ${v.ok}`;
+  console.log(`\n${line}`);
+  return { ...cap, sample, walkedShare, verification: v };
 }
 
 async function recordAndInspect(dir: string, template: string, seconds: number, inspectMb: number, out: Record<string, unknown>): Promise<void> {
@@ -134,6 +178,13 @@ async function main(): Promise<void> {
       'inspect-mb': { type: 'string', default: '512' },
       large: { type: 'boolean' },
       'large-sizes': { type: 'string', default: '100,1000,5000' },
+      // Only the transport rows (item 2-3 for gRPC and HTTP), e.g. while tuning an exporter.
+      'transports-only': { type: 'boolean' },
+      // Only start-up (item 7); --startup-large adds a ~1 GB template (generated here: takes minutes and ~4 GB of memory).
+      'startup-only': { type: 'boolean' },
+      'startup-large': { type: 'boolean' },
+      senders: { type: 'string', default: '3' },
+      'verify-sample': { type: 'string', default: '0.03125' },
     },
   });
   const seconds = Number(values.seconds);
@@ -157,9 +208,23 @@ async function main(): Promise<void> {
       await recordAndInspect(dir, template, seconds, Number(values['inspect-mb']), out);
       return;
     }
+    if (!values.baseline) {
+      const startup = [await runStartupBench(CLI, dir, template)];
+      console.log(`\n${formatStartupBench(startup[0]!)}`);
+      if (values['startup-large']) {
+        // The same generator settings, ~24× the traces: about 1 GB.
+        const large = await makeTemplate(join(dir, 'large'), Math.round(Number(values.traces) * 24.4), 'large');
+        startup.push(await runStartupBench(CLI, dir, large, 1));
+        console.log(formatStartupBench(startup[1]!).replace('best of 3', 'one run'));
+        rmSync(large, { force: true });
+      }
+      out.startup = startup;
+      if (values['startup-only']) return;
+    }
 
     const sink = run([CLI, 'sink', '--grpc', '127.0.0.1:0', '--http', '127.0.0.1:0', '--interval', '1s']);
     const addr = await sink.waitFor((l) => l.msg === 'sink listening', 30_000);
+    const sinkCpu = sampleCpu(sink.child.pid!);
     try {
       const grpcAddr = String(addr.grpc);
       const httpAddr = String(addr.http);
@@ -202,6 +267,23 @@ async function main(): Promise<void> {
       }
       out.transports = rows;
 
+      // The sink must outrun one daemon, or end-to-end numbers measure the sink.
+      const senders = Number(values.senders);
+      console.log(`\nthe sink (counting, no --verify) with ${senders} senders at once (compiled frames, no stamping), counted by the sink:`);
+      const capacity = [];
+      for (const r of rows) {
+        const c = await measureSinkCapacity(ROOT, r.transport as 'grpc' | 'http', r.transport === 'grpc' ? grpcAddr : httpAddr, template, seconds, senders, sink.lines, sinkCpu);
+        capacity.push(c);
+        console.log(`  ${r.transport.padEnd(4)}  ${(c.eventsPerSec / 1e6).toFixed(2)}M spans/s over ${c.seconds.toFixed(0)} s = ${(c.eventsPerSec / r.e2e.spansPerSec).toFixed(2)}× what the daemon sent end to end;`
+          + ` per CPU second: sink ${(c.eventsPerCpuSec / 1e6).toFixed(2)}M spans, daemon ${(r.e2e.spansPerCpuSec / 1e6).toFixed(2)}M spans = ${(c.eventsPerCpuSec / r.e2e.spansPerCpuSec).toFixed(2)}×`);
+      }
+      out.sinkCapacity = capacity;
+      out.verifySink = await verifyCapacity(dir, template, seconds, senders, Number(values['verify-sample']));
+      const verifyThread = await runVerifyBench(template, [1, Number(values['verify-sample'])]);
+      console.log(formatVerifyBench(verifyThread));
+      out.verifyThread = verifyThread;
+      if (values['transports-only']) return;
+
       const delivery = await runDeliveryBench(CLI, dir, template, grpcAddr, seconds);
       console.log(`\n${formatDeliveryBench(delivery)}`);
       out.delivery = delivery;
@@ -222,7 +304,7 @@ async function main(): Promise<void> {
         daemonConfig(dir, 'long', template, `otlp_grpc: { endpoint: ${grpcAddr}, tls: { insecure: true }, max_in_flight: 4 }`, long, target),
         [5, Math.round(long / 2), long - 1],
       );
-      const held = heldRate(sink.lines, longRun.startedAt + 3000, longRun.startedAt + long * 1000 - 1000);
+      const held = sinkRate(sink.lines, longRun.startedAt + 3000, longRun.startedAt + long * 1000 - 1000);
       console.log(`\nrate held over ${held.seconds.toFixed(1)}s at the sink: target ${target} spans/s, measured ${Math.round(held.rate)} (${(100 * (held.rate / target - 1)).toFixed(2)}%)`);
       out.rateHeld = { target, ...held };
       const budget = templateMb * 3 + 150;
@@ -230,6 +312,7 @@ async function main(): Promise<void> {
       for (const s of longRun.rss) console.log(`  t=${s.at}s  rss ${s.rss.toFixed(0)} MB  peak ${s.hwm.toFixed(0)} MB`);
       out.rss = { budgetMb: budget, samples: longRun.rss, spansPerSec: longRun.spansPerSec };
     } finally {
+      sinkCpu.stop();
       sink.child.kill('SIGTERM');
       await sink.exited;
     }

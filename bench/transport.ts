@@ -34,6 +34,8 @@ export interface TransportBenchOptions {
   warmUpMs?: number;
   signal?: Signal;
   compression?: 'none' | 'gzip';
+  /** gRPC: HTTP/2 connections the requests take in turn (the exporter's `connections`). */
+  connections?: number;
   log?: Logger;
 }
 
@@ -50,6 +52,9 @@ export interface TransportBenchResult {
   mbPerSec: number;
   /** Client CPU (user + system) per wall second: near 1 means the exporter's thread is the bottleneck. */
   clientCpu: number;
+  /** The measured window, in ms since the Unix epoch (after the warm-up). */
+  fromMs: number;
+  toMs: number;
   firstFailure?: string;
 }
 
@@ -69,6 +74,7 @@ export async function measureTransport(opts: TransportBenchOptions): Promise<Tra
     maxInFlight: opts.inFlight,
     retryOnFailure: { enabled: false, initialIntervalMs: 5000, maxIntervalMs: 30_000, maxElapsedTimeMs: 300_000, multiplier: 1.5, randomizationFactor: 0.5 },
     balancerName: 'pick_first',
+    connections: opts.connections ?? 1,
     keepalive: { timeMs: 30_000, timeoutMs: 10_000, permitWithoutStream: false },
   };
   const exporter = createExporter(cfg, opts.log ?? pino({ level: 'warn' }));
@@ -116,6 +122,8 @@ export async function measureTransport(opts: TransportBenchOptions): Promise<Tra
     eventsPerSec: events / seconds,
     mbPerSec: bytes / seconds / 1e6,
     clientCpu: (cpu.user + cpu.system) / 1e6 / seconds,
+    fromMs: performance.timeOrigin + started,
+    toMs: performance.timeOrigin + started + seconds * 1000,
     firstFailure,
   };
 }

@@ -262,7 +262,7 @@ export class Daemon {
     if (extensions.sink && this.signals === 0) {
       const s = extensions.sink;
       this.sink = await startSink({
-        grpc: s.grpc, http: s.http, verify: s.verify, maxRate: s.maxRate, log: this.log.child({ component: 'sink' }),
+        grpc: s.grpc, http: s.http, verify: s.verify && s.verifySample !== undefined ? { sample: s.verifySample } : s.verify, maxRate: s.maxRate, log: this.log.child({ component: 'sink' }),
         settings: { grpc: 'extensions.sink.grpc', http: 'extensions.sink.http' },
       });
       this.log.info({ grpc: this.sink.grpcAddress, http: this.sink.httpAddress }, 'sink extension listening');

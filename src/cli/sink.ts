@@ -5,7 +5,7 @@ import { createLogger, resultLogger } from '../log.js';
 import { snakeCased } from '../snake-case.js';
 import { parseDuration } from '../units.js';
 import { FAIL_CODES, type FailCode, type FaultOptions } from '../sink/faults.js';
-import { startSink, writeReport, type CountsBy, type SinkOptions } from '../sink/index.js';
+import { startSink, writeReport, type CountsBy, type SinkOptions, type VerifyOptions } from '../sink/index.js';
 import { summarize, warnLate } from '../sink/report.js';
 import { splitHostPort } from '../sink/server-options.js';
 import { takeHeldSignals } from './early-signals.js';
@@ -20,6 +20,8 @@ Usage: otel-replayd sink [--grpc HOST:PORT] [--http HOST:PORT] [options]
   --verify                decode every request and check ids, parent links and times, and
                           report spans arriving before they end or after their root (slower)
   --verify-window DUR     timestamps must lie within now ± DUR (default 1h)
+  --verify-sample F       verify this fraction of traces (0..1], chosen by trace id so a
+                          trace is checked whole; the report says how much was sampled
   --report FILE           write a JSON summary on exit
   --count-by KEY          also count events per value of resource attribute KEY (e.g. the
                           replica of a scaled-out run), in the stats and summary lines
@@ -44,6 +46,7 @@ const OPTIONS = {
   http: { type: 'string' },
   verify: { type: 'boolean' },
   'verify-window': { type: 'string' },
+  'verify-sample': { type: 'string' },
   report: { type: 'string' },
   'count-by': { type: 'string' },
   interval: { type: 'string' },
@@ -178,11 +181,19 @@ function parseFlags(args: string[]): SinkCliOptions | 'help' {
   const intervalMs = v.interval === undefined ? 5000 : duration('--interval', v.interval);
   if (intervalMs <= 0) throw new UsageError('--interval must be greater than 0');
   let verify: SinkOptions['verify'] = v.verify ?? false;
-  if (v['verify-window'] !== undefined) {
-    const timeWindowMs = duration('--verify-window', v['verify-window']);
-    if (timeWindowMs <= 0) throw new UsageError('--verify-window must be greater than 0');
-    if (!verify) throw new UsageError('--verify-window needs --verify');
-    verify = { timeWindowMs };
+  if (v['verify-window'] !== undefined || v['verify-sample'] !== undefined) {
+    const opts: VerifyOptions = {};
+    if (v['verify-window'] !== undefined) {
+      opts.timeWindowMs = duration('--verify-window', v['verify-window']);
+      if (opts.timeWindowMs <= 0) throw new UsageError('--verify-window must be greater than 0');
+      if (!verify) throw new UsageError('--verify-window needs --verify');
+    }
+    if (v['verify-sample'] !== undefined) {
+      opts.sample = Number(v['verify-sample']);
+      if (v['verify-sample'].trim() === '' || !(opts.sample > 0 && opts.sample <= 1)) throw new UsageError(`--verify-sample must be a fraction in (0, 1], got "${v['verify-sample']}"`);
+      if (!verify) throw new UsageError('--verify-sample needs --verify');
+    }
+    verify = opts;
   }
   return {
     sink: {

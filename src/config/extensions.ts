@@ -14,6 +14,7 @@ export const SINK_KEYS: KeyTable = {
   grpc: { doc: 'host:port to serve OTLP gRPC on; at least one of grpc and http is required.' },
   http: { doc: 'host:port to serve OTLP/HTTP on.' },
   verify: { doc: 'Decode every request and check ids and timestamps (costs CPU).', default: false },
+  verify_sample: { doc: 'With verify: the fraction of traces checked, chosen by trace id so a trace is checked whole (the report says how much was left out).', default: 1 },
   max_rate: { doc: 'Accept at most this many events/s (a token bucket); above it answer RESOURCE_EXHAUSTED / 429 with a retry delay, as an overloaded backend would.' },
   report: { doc: 'Write a JSON report of what was received to this file (relative to the config file) at exit.' },
 };
@@ -67,6 +68,11 @@ export function parseSink(raw: unknown, baseDir: string, path: string, problems:
   const s = new Section(raw, path, SINK_KEYS, problems);
   const cfg: SinkExtensionConfig = { verify: s.bool('verify') };
   readListenAddresses(s, cfg, path, problems);
+  const sample = s.number('verify_sample', { positive: true, max: 1 })!;
+  if (sample !== 1) {
+    if (!cfg.verify) s.problem('verify_sample', 'needs verify: true');
+    cfg.verifySample = sample;
+  }
   const maxRate = s.number('max_rate', { positive: true });
   if (maxRate !== undefined) cfg.maxRate = maxRate;
   const report = s.string('report');

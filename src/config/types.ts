@@ -28,6 +28,8 @@ export interface SinkExtensionConfig {
   grpc?: string;
   http?: string;
   verify: boolean;
+  /** Fraction of traces verified (VerifyOptions.sample); unset: all. */
+  verifySample?: number;
   /** events/s above which the sink answers RESOURCE_EXHAUSTED / 429. */
   maxRate?: number;
   report?: string;

@@ -37,6 +37,7 @@ export const EXPORTER_HINTS: Readonly<Record<'otlp_grpc' | 'otlp_http', KeyHints
     ...COMMON_HINTS,
     balancer_name: GRPC_ONLY,
     keepalive: GRPC_ONLY,
+    connections: `${GRPC_ONLY}; ${HTTP_POOL}`,
     wait_for_ready: GRPC_ONLY,
     proxy_url: 'not supported: requests go straight to the endpoint',
     max_idle_conns: HTTP_POOL,

@@ -46,6 +46,8 @@ export interface ExporterConfig extends ComponentConfig {
   balancerName: 'pick_first' | 'round_robin';
   /** gRPC only. */
   keepalive: KeepaliveConfig;
+  /** gRPC only: HTTP/2 connections (one grpc-js channel each) that requests take in turn; HTTP carries 1. */
+  connections: number;
   /** Set when the block names no endpoint and so takes OTEL_EXPORTER_OTLP_* variables: the ones it used. */
   fromEnv?: string[];
   /** The config for a signal whose OTEL_EXPORTER_OTLP_<SIGNAL>_* variables make it differ (see exporterFor). */
@@ -83,6 +85,7 @@ export const EXPORTER_KEYS: Readonly<Record<ExporterConfig['type'], KeyTable>> =
     ...COMMON_KEYS,
     balancer_name: { doc: 'pick_first or round_robin (spread requests over every address the name resolves to, e.g. with dns:///).', default: 'pick_first' },
     keepalive: { doc: 'HTTP/2 keepalive pings, see the keepalive table.' },
+    connections: { doc: 'HTTP/2 connections to the endpoint, each its own channel; requests take them in turn. One connection carries every request in flight over one TCP stream: more (up to max_in_flight) spread the bytes over several.', default: 1 },
   },
   otlp_http: {
     ...COMMON_KEYS,
@@ -161,12 +164,16 @@ function parseBlock(type: ExporterConfig['type'], raw: unknown, ctx: ParseContex
     maxInFlight: maxInFlightFromQueue(s, maxInFlight) ?? maxInFlight,
     retryOnFailure: parseRetry(s.section('retry_on_failure', RETRY_KEYS)),
     balancerName: type === 'otlp_grpc' ? s.oneOf('balancer_name', ['pick_first', 'round_robin'] as const)! : 'pick_first',
+    connections: type === 'otlp_grpc' ? s.number('connections', { integer: true, positive: true, max: 64 })! : 1,
     keepalive: {
       timeMs: keepalive.duration('time', { positive: true })!,
       timeoutMs: keepalive.duration('timeout', { positive: true })!,
       permitWithoutStream: keepalive.bool('permit_without_stream'),
     },
   };
+  if (cfg.connections > cfg.maxInFlight) {
+    s.problem('connections', `is ${cfg.connections} but max_in_flight is ${cfg.maxInFlight}: connections beyond max_in_flight would never carry a request`);
+  }
   if (env) cfg.fromEnv = env.used;
   const endpoint = s.string('endpoint');
   if (type === 'otlp_grpc') {
@@ -270,7 +277,8 @@ function describeOne(e: ExporterConfig): string {
   const retry = r.enabled
     ? `retry ${formatDuration(r.initialIntervalMs)}..${formatDuration(r.maxIntervalMs)}, give up after ${r.maxElapsedTimeMs === 0 ? 'never' : formatDuration(r.maxElapsedTimeMs)}`
     : 'no retry';
-  const out = [`${where}, compression ${e.compression}, timeout ${formatDuration(e.timeoutMs)}, max_in_flight ${e.maxInFlight}, ${retry}`];
+  const conns = e.connections > 1 ? `, ${e.connections} connections` : '';
+  const out = [`${where}${conns}, compression ${e.compression}, timeout ${formatDuration(e.timeoutMs)}, max_in_flight ${e.maxInFlight}, ${retry}`];
   if (e.fromEnv) out.push(e.fromEnv.length > 0 ? `from the environment: ${e.fromEnv.join(', ')}` : 'no endpoint here and no OTEL_EXPORTER_OTLP_* variable set');
   if (e.tls.minVersion) out.push(`tls: at least ${e.tls.minVersion}`);
   if (e.tls.insecureSkipVerify) out.push('tls: certificate NOT verified (insecure_skip_verify)');

@@ -5,6 +5,7 @@ import { SIGNALS, type Signal } from '../otlp/signals.js';
 import { checkExporterLimits, USER_AGENT, type ExportOutcome, type Exporter, type ExporterFactory } from './exporter.js';
 import { describeExporter, EXPORTER_KEYS, parseExporter, type ExporterConfig } from './exporter-config.js';
 import { grpcExportError, type GrpcStatusLike } from './grpc-status.js';
+import { FramedMessages } from './grpc-framing.js';
 import { GrpcWireSizes } from './grpc-wire-size.js';
 import { parseProtoResponse } from './partial-success.js';
 import { RetryPolicy, type Accepted } from './retry.js';
@@ -30,18 +31,27 @@ export function grpcTarget(endpoint: string, exporterId: string): string {
   return dns ? `dns:///${target}` : target;
 }
 
-/** OTLP over gRPC (unary Export calls) on one grpc-js channel. */
+/** One grpc-js channel (its own HTTP/2 connection) and the calls it carries now. */
+interface Connection {
+  client: grpc.Client;
+  inFlight: number;
+}
+
+/** OTLP over gRPC (unary Export calls) on `connections` grpc-js channels. */
 export class OtlpGrpcExporter implements Exporter {
   readonly id: string;
   readonly encoding = 'proto' as const;
   readonly maxInFlight: number;
-  readonly #client: grpc.Client;
+  readonly #connections: Connection[];
   readonly #metadata: grpc.Metadata;
   readonly #timeoutMs: number;
   readonly #retry: RetryPolicy;
   readonly #warn: ThrottledWarn;
   /** Set with compression, the only case where the bytes on the wire differ from the body. */
   readonly #wireSizes: GrpcWireSizes | undefined;
+  /** Set without compression: messages are framed here, into reused buffers. */
+  readonly #framed: FramedMessages | undefined;
+  #turn = 0;
 
   constructor(cfg: ExporterConfig, log: Logger) {
     if (cfg.type !== 'otlp_grpc') throw new TypeError(`OtlpGrpcExporter got exporter type ${cfg.type}`);
@@ -57,29 +67,17 @@ export class OtlpGrpcExporter implements Exporter {
     this.#metadata = new grpc.Metadata();
     for (const [k, v] of Object.entries(normalizeHeaders(cfg.headers, cfg.id))) this.#metadata.set(k, v);
 
-    const options: grpc.ChannelOptions = {
-      // Frames can be tens of MiB; the endpoint enforces its own limit.
-      'grpc.max_send_message_length': -1,
-      'grpc.max_receive_message_length': -1,
-      'grpc.keepalive_time_ms': cfg.keepalive.timeMs,
-      'grpc.keepalive_timeout_ms': cfg.keepalive.timeoutMs,
-      'grpc.keepalive_permit_without_calls': cfg.keepalive.permitWithoutStream ? 1 : 0,
-      'grpc.primary_user_agent': USER_AGENT,
-      // grpc-js backs reconnects off up to 120 s by default: a restarted endpoint would sit
-      // idle that long while our retries fail fast with UNAVAILABLE.
-      'grpc.initial_reconnect_backoff_ms': 250,
-      'grpc.max_reconnect_backoff_ms': 5_000,
-      // Our own channel per exporter: two exporters to one endpoint must not share a connection.
-      'grpc.use_local_subchannel_pool': 1,
-    };
-    // grpc-js picks pick_first unless a service config names another policy.
-    if (cfg.balancerName !== 'pick_first') options['grpc.service_config'] = JSON.stringify({ loadBalancingConfig: [{ [cfg.balancerName]: {} }] });
-    if (cfg.compression === 'gzip') options['grpc.default_compression_algorithm'] = GZIP;
-    if (cfg.tls.serverNameOverride) options['grpc.ssl_target_name_override'] = cfg.tls.serverNameOverride;
-    this.#client = new grpc.Client(target, grpcCredentials(cfg.tls, cfg.id, log2), options);
+    const credentials = grpcCredentials(cfg.tls, cfg.id, log2);
+    const options = channelOptions(cfg);
+    // Each channel has its own subchannel pool (grpc.use_local_subchannel_pool), so channels
+    // with equal options still open a connection each.
+    this.#connections = Array.from({ length: cfg.connections }, () => ({ client: new grpc.Client(target, credentials, options), inFlight: 0 }));
+    if (cfg.compression === 'none' && FramedMessages.install(this.#connections.map((c) => c.client))) {
+      this.#framed = new FramedMessages(cfg.maxInFlight);
+    }
     if (cfg.compression === 'gzip') {
       const sizes = new GrpcWireSizes();
-      if (sizes.install(this.#client)) this.#wireSizes = sizes;
+      if (this.#connections.every((c) => sizes.install(c.client))) this.#wireSizes = sizes;
       else log2.warn('this @grpc/grpc-js version hides compressed message sizes: sent_bytes counts this exporter\'s bytes before compression');
     }
   }
@@ -87,31 +85,37 @@ export class OtlpGrpcExporter implements Exporter {
   async export(signal: Signal, body: Uint8Array, abort?: AbortSignal, onRetry?: () => void): Promise<ExportOutcome> {
     const buf = Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
     const path = SIGNALS[signal].grpcPath;
-    const outcome = await this.#retry.run((a) => this.#attempt(path, buf, a), abort, {
+    const message = this.#framed ? this.#framed.frame(buf) : buf;
+    const outcome = await this.#retry.run((a) => this.#attempt(path, message, buf.length, a), abort, {
       onRetry,
       onAttemptFailed: (err, attempt, delayMs) => {
         this.#warn.warn(`attempt:${err.code}`, { signal, code: err.code, attempt, retry_in_ms: delayMs === null ? null : Math.round(delayMs), reason: err.message },
           delayMs === null ? 'export attempt failed; giving up at max_elapsed_time' : 'export attempt failed; retrying');
       },
     });
+    if (this.#framed && outcome.status === 'sent' && outcome.retries === 0) this.#framed.recycle(message);
     warnOutcome(this.#warn, signal, outcome);
     return outcome;
   }
 
-  #attempt(path: string, buf: Buffer, abort: AbortSignal | undefined): Promise<Accepted> {
+  /** `message`: the body, or with FramedMessages the body already framed; `bodyBytes`: the body's length. */
+  #attempt(path: string, message: Buffer, bodyBytes: number, abort: AbortSignal | undefined): Promise<Accepted> {
     return new Promise((resolve, reject) => {
       // grpc-js adds its own headers to the metadata it is given, so each call gets a copy.
       const metadata = this.#metadata.clone();
-      let wireBytes = buf.length;
+      let wireBytes = bodyBytes;
       const forget = this.#wireSizes?.watch(metadata, (n) => (wireBytes = n));
-      const call = this.#client.makeUnaryRequest<Buffer, Buffer>(
+      const connection = this.#pick();
+      connection.inFlight++;
+      const call = connection.client.makeUnaryRequest<Buffer, Buffer>(
         path,
         identity,
         identity,
-        buf,
+        message,
         metadata,
         { deadline: Date.now() + this.#timeoutMs },
         (err, res) => {
+          connection.inFlight--;
           abort?.removeEventListener('abort', onAbort);
           forget?.();
           if (err) reject(grpcExportError(err as GrpcStatusLike));
@@ -123,9 +127,47 @@ export class OtlpGrpcExporter implements Exporter {
     });
   }
 
-  async close(): Promise<void> {
-    this.#client.close();
+  /**
+   * The connection with the fewest calls in flight, taking turns among equals: requests
+   * spread evenly, and a connection slowed by a large request gets the next one last.
+   */
+  #pick(): Connection {
+    const all = this.#connections;
+    const start = this.#turn++ % all.length;
+    let best = all[start]!;
+    for (let i = 1; i < all.length && best.inFlight > 0; i++) {
+      const c = all[(start + i) % all.length]!;
+      if (c.inFlight < best.inFlight) best = c;
+    }
+    return best;
   }
+
+  async close(): Promise<void> {
+    for (const c of this.#connections) c.client.close();
+  }
+}
+
+function channelOptions(cfg: ExporterConfig): grpc.ChannelOptions {
+  const options: grpc.ChannelOptions = {
+    // Frames can be tens of MiB; the endpoint enforces its own limit.
+    'grpc.max_send_message_length': -1,
+    'grpc.max_receive_message_length': -1,
+    'grpc.keepalive_time_ms': cfg.keepalive.timeMs,
+    'grpc.keepalive_timeout_ms': cfg.keepalive.timeoutMs,
+    'grpc.keepalive_permit_without_calls': cfg.keepalive.permitWithoutStream ? 1 : 0,
+    'grpc.primary_user_agent': USER_AGENT,
+    // grpc-js backs reconnects off up to 120 s by default: a restarted endpoint would sit
+    // idle that long while our retries fail fast with UNAVAILABLE.
+    'grpc.initial_reconnect_backoff_ms': 250,
+    'grpc.max_reconnect_backoff_ms': 5_000,
+    // Our own channel per exporter: two exporters to one endpoint must not share a connection.
+    'grpc.use_local_subchannel_pool': 1,
+  };
+  // grpc-js picks pick_first unless a service config names another policy.
+  if (cfg.balancerName !== 'pick_first') options['grpc.service_config'] = JSON.stringify({ loadBalancingConfig: [{ [cfg.balancerName]: {} }] });
+  if (cfg.compression === 'gzip') options['grpc.default_compression_algorithm'] = GZIP;
+  if (cfg.tls.serverNameOverride) options['grpc.ssl_target_name_override'] = cfg.tls.serverNameOverride;
+  return options;
 }
 
 export const otlpGrpcExporter: ExporterFactory = {

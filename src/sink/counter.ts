@@ -38,7 +38,8 @@ function countOne(): number {
   return 1;
 }
 
-function countMetricPoints(buf: Uint8Array, start: number, end: number): number {
+/** Data points in one Metric message whose payload is buf[start, end). */
+export function countMetricPoints(buf: Uint8Array, start: number, end: number): number {
   let points = 0;
   const r = new WireReader(buf, start, end);
   while (!r.done()) {

@@ -1,3 +1,6 @@
+import type { Signal } from '../otlp/signals.js';
+import { StreamingCount } from './streaming-count.js';
+
 /**
  * Recycles message buffers. A fresh multi-MiB ArrayBuffer per request costs page faults
  * on first touch and an external-memory GC pressure that, at ~1 GB/s, took more sink CPU
@@ -37,21 +40,28 @@ export class ReceiveBufferPool {
 /**
  * The request side of a unary gRPC call on the wire: one length-prefixed message
  * (1 byte compressed flag, 4 bytes big-endian length, then the message) spread over
- * the stream's DATA chunks. The message is copied once, into a buffer of its declared size.
+ * the stream's DATA chunks. The message is copied once, into a buffer of its declared size;
+ * an uncompressed one is counted as it is copied (see StreamingCount).
  */
 export class MessageReader {
   readonly #max: number;
   readonly #pool: ReceiveBufferPool;
   readonly #prefix = Buffer.alloc(5);
   #prefixLength = 0;
+  readonly #signal: Signal | undefined;
   #message: Buffer | undefined;
+  #count: StreamingCount | undefined;
   #filled = 0;
   #extra = 0;
 
-  /** `max` bounds the declared length, checked before anything is allocated. */
-  constructor(max: number, pool: ReceiveBufferPool) {
+  /**
+   * `max` bounds the declared length, checked before anything is allocated; with `signal`,
+   * an uncompressed message's events are counted as it arrives.
+   */
+  constructor(max: number, pool: ReceiveBufferPool, signal?: Signal) {
     this.#max = max;
     this.#pool = pool;
+    this.#signal = signal;
   }
 
   /** Declared length of the message, once its prefix has arrived. */
@@ -78,22 +88,24 @@ export class MessageReader {
       at = n;
       if (this.#prefixLength < 5 || this.tooLarge) return;
       this.#message = this.#pool.take(this.declaredLength!);
+      if (this.#signal && !this.compressed) this.#count = new StreamingCount(this.#signal, this.#message);
     }
     const message = this.#message!;
     const n = Math.min(message.length - this.#filled, chunk.length - at);
     chunk.copy(message, this.#filled, at, at + n);
     this.#filled += n;
     this.#extra += chunk.length - at - n;
+    this.#count?.advance(this.#filled);
   }
 
-  /** The complete message, or why the request body is not exactly one message. */
-  finish(): { message: Buffer } | { problem: string } {
+  /** The complete message (and its count, when it was counted), or why the request body is not exactly one message. */
+  finish(): { message: Buffer; count?: StreamingCount } | { problem: string } {
     if (this.#prefixLength === 0) return { problem: 'request has no message' };
     if (this.#prefixLength < 5) return { problem: `request ends inside the 5-byte message prefix (${this.#prefixLength} bytes)` };
     const message = this.#message!;
     if (this.#filled < message.length) return { problem: `request ends after ${this.#filled} of the ${message.length} message bytes its prefix announced` };
     if (this.#extra > 0) return { problem: `unary call carries ${this.#extra} bytes after its one message` };
-    return { message };
+    return { message, count: this.#count };
   }
 }
 

@@ -13,6 +13,7 @@ import { encodeStatus } from './faults.js';
 import { ReceiveBufferPool, MessageReader, percentEncode } from './grpc-message.js';
 import type { BadRequestError } from '../errors.js';
 import { REFUSAL_STATUS, type Intake } from './intake.js';
+import type { StreamingCount } from './streaming-count.js';
 import { readServerTls, splitHostPort, type ServerOptions } from './server-options.js';
 
 /**
@@ -100,7 +101,7 @@ function serve(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, shared: 
     sendStatus(stream, GrpcStatus.UNIMPLEMENTED, `unsupported grpc-encoding "${encoding}"; expected ${ACCEPT_ENCODING}`);
     return void stream.resume();
   }
-  const reader = new MessageReader(MAX_MESSAGE, pool);
+  const reader = new MessageReader(MAX_MESSAGE, pool, signal);
   stream.on('data', (chunk: Buffer) => {
     if (!reader.tooLarge) reader.push(chunk);
   });
@@ -176,14 +177,17 @@ async function complete(call: Call, reader: MessageReader): Promise<void> {
   // The pooled message goes back once nothing points into it: after decompression, or once verified.
   let handedOn = false;
   try {
-    handedOn = await accept(call, read.message, reader.compressed);
+    handedOn = await accept(call, read.message, reader.compressed, read.count);
   } finally {
     if (!handedOn) call.pool.give(read.message);
   }
 }
 
-/** Returns true when `message` itself was handed on to the answer (which gives it back). */
-async function accept(call: Call, message: Buffer, compressed: boolean): Promise<boolean> {
+/**
+ * Returns true when `message` itself was handed on to the answer (which gives it back).
+ * `count`: the message's events, counted as it arrived (uncompressed messages).
+ */
+async function accept(call: Call, message: Buffer, compressed: boolean, count: StreamingCount | undefined): Promise<boolean> {
   const { receiver, signal, encoding } = call;
   if (compressed && encoding === 'identity') {
     receiver.rejectInvalid(signal);
@@ -213,7 +217,7 @@ async function accept(call: Call, message: Buffer, compressed: boolean): Promise
   }
   let events: number;
   try {
-    events = receiver.read(signal, body, 'proto');
+    events = receiver.read(signal, body, 'proto', body === message ? count : undefined);
   } catch (err) {
     // read() only throws BadRequestError.
     const text = (err as BadRequestError).message;

@@ -9,7 +9,9 @@ import { encodeStatus } from './faults.js';
 import { formatHostPort, listen } from '../host-port.js';
 import type { BadRequestError } from '../errors.js';
 import type { Encoding } from '../otlp/signals.js';
+import { ReceiveBufferPool } from './grpc-message.js';
 import { REFUSAL_STATUS, type Intake } from './intake.js';
+import { StreamingCount } from './streaming-count.js';
 import { readServerTls, splitHostPort, type ServerOptions } from './server-options.js';
 
 /** The OTLP/HTTP spec's recommended body limit, applied before and after gunzip. */
@@ -27,8 +29,10 @@ export interface HttpSink {
 
 export async function startHttpServer(address: string, receiver: Intake, opts: ServerOptions): Promise<HttpSink> {
   const { host, port } = splitHostPort(address);
+  // Enough idle buffers for a few connections' worth of in-flight 4 MiB requests.
+  const pool = new ReceiveBufferPool(64 * 1024 * 1024);
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
-    handle(req, res, receiver, opts.log).catch((err: unknown) => {
+    handle(req, res, receiver, pool, opts.log).catch((err: unknown) => {
       // A client that hangs up mid-body is its own problem, not the sink's.
       if (req.destroyed) opts.log?.debug({ err }, 'sink: HTTP request aborted');
       else opts.log?.error({ err }, 'sink: HTTP handler failed');
@@ -43,7 +47,7 @@ export async function startHttpServer(address: string, receiver: Intake, opts: S
   return { address: formatHostPort(host, bound), close: () => close(server) };
 }
 
-async function handle(req: IncomingMessage, res: ServerResponse, receiver: Intake, log: Logger | undefined): Promise<void> {
+async function handle(req: IncomingMessage, res: ServerResponse, receiver: Intake, pool: ReceiveBufferPool, log: Logger | undefined): Promise<void> {
   const arrivedAt = receiver.loop.arrival();
   // A client that gave up (its timeout) closes the connection; it will send the request again.
   let clientGone = false;
@@ -62,12 +66,14 @@ async function handle(req: IncomingMessage, res: ServerResponse, receiver: Intak
   if (contentEncoding !== 'identity' && contentEncoding !== 'gzip') {
     return reply(res, 415, encoding, GrpcStatus.INVALID_ARGUMENT, `unsupported Content-Encoding "${contentEncoding}"; expected gzip`);
   }
-  const raw = await readBody(req);
-  if (!raw) {
+  const read = await readBody(req, pool, contentEncoding === 'identity' && encoding === 'proto' ? signal : undefined);
+  if (!read) {
     receiver.rejectInvalid(signal);
     res.setHeader('Connection', 'close');
     return reply(res, 413, encoding, GrpcStatus.RESOURCE_EXHAUSTED, `body larger than ${MAX_BODY} bytes`);
   }
+  // A pooled body goes back once counted (and verified); one refused on the way is left to the GC.
+  const { bytes: raw, count, recycle } = read;
   const faults = receiver.faults;
   if (receiver.shouldFail(signal)) {
     const seconds = faults.retryAfterSeconds;
@@ -89,7 +95,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, receiver: Intak
   }
   let events: number;
   try {
-    events = receiver.read(signal, body, encoding);
+    events = receiver.read(signal, body, encoding, count);
   } catch (err) {
     // read() only throws BadRequestError.
     const message = (err as BadRequestError).message;
@@ -118,7 +124,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, receiver: Intak
     res.end(OK_BODY[encoding]);
     // After the answer: counting and verifying must not delay it.
     held.commit();
-    receiver.count(signal, encoding, events, raw.length, arrivedAt, body);
+    receiver.count(signal, encoding, events, raw.length, arrivedAt, body, recycle);
   });
 }
 
@@ -129,17 +135,28 @@ function encodingOf(contentType: string | undefined): Encoding | undefined {
   return undefined;
 }
 
+interface Body {
+  bytes: Buffer;
+  /** Set when the body was counted as it arrived (`countAs`). */
+  count?: StreamingCount;
+  /** Set for a pooled body: gives it back. */
+  recycle?: (b: Buffer) => void;
+}
+
 /**
- * Collects the body in chunks and concatenates once; undefined as soon as it exceeds
- * MAX_BODY (the rest is drained and discarded so the 413 can still be delivered).
+ * Reads the body; undefined as soon as it exceeds MAX_BODY (the rest is drained and
+ * discarded so the 413 can still be delivered). A body of known length (Content-Length)
+ * is copied into a pooled buffer as it arrives, and counted as `countAs` on the way
+ * (see StreamingCount); otherwise chunks are collected and concatenated once.
  */
-function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
+function readBody(req: IncomingMessage, pool: ReceiveBufferPool, countAs: Signal | undefined): Promise<Body | undefined> {
+  const declared = Number(req.headers['content-length'] ?? NaN);
+  if (declared > MAX_BODY) {
+    req.resume();
+    return Promise.resolve(undefined);
+  }
+  if (Number.isInteger(declared) && declared >= ReceiveBufferPool.MIN_POOLED) return readKnownLength(req, pool, declared, countAs);
   return new Promise((resolve, reject) => {
-    if (Number(req.headers['content-length']) > MAX_BODY) {
-      req.resume();
-      resolve(undefined);
-      return;
-    }
     let chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (chunk: Buffer) => {
@@ -152,7 +169,26 @@ function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
       chunks = [];
       resolve(undefined);
     });
-    req.on('end', () => resolve(size > MAX_BODY ? undefined : chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)));
+    req.on('end', () => resolve(size > MAX_BODY ? undefined : { bytes: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size) }));
+    req.on('error', reject);
+  });
+}
+
+function readKnownLength(req: IncomingMessage, pool: ReceiveBufferPool, length: number, countAs: Signal | undefined): Promise<Body> {
+  return new Promise((resolve, reject) => {
+    const bytes = pool.take(length);
+    const count = countAs ? new StreamingCount(countAs, bytes) : undefined;
+    let filled = 0;
+    req.on('data', (chunk: Buffer) => {
+      // The HTTP parser stops at Content-Length: a chunk never runs past it.
+      chunk.copy(bytes, filled);
+      filled += chunk.length;
+      count?.advance(filled);
+    });
+    req.on('end', () => {
+      if (filled === length) resolve({ bytes, count, recycle: (b) => pool.give(b) });
+      else reject(new Error(`body ended after ${filled} of its ${length} bytes`));
+    });
     req.on('error', reject);
   });
 }

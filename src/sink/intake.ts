@@ -7,6 +7,7 @@ import { countJson, countJsonBy, countProto, countProtoBy } from './counter.js';
 import { FaultInjector, type FaultOptions } from './faults.js';
 import { TokenBucket } from '../processors/token-bucket.js';
 import { VerifierThread, type VerificationReport } from './verifier-thread.js';
+import type { StreamingCount } from './streaming-count.js';
 import type { VerifyOptions } from './verify.js';
 import type { Logger } from '../log.js';
 
@@ -150,9 +151,13 @@ export class Intake {
     this.faults.afterDelay(() => this.loop.afterCatchUp(answer));
   }
 
-  /** Reads one request body and returns its event count; a body it cannot read is counted as invalid and throws. */
-  read(signal: Signal, body: Uint8Array, encoding: Encoding): number {
+  /**
+   * Reads one request body and returns its event count; a body it cannot read is counted
+   * as invalid and throws. `counted`: the body was counted as it arrived (proto only).
+   */
+  read(signal: Signal, body: Uint8Array, encoding: Encoding, counted?: StreamingCount): number {
     try {
+      if (counted) return counted.finish();
       return encoding === 'proto' ? countProto(signal, body) : countJson(signal, parseJson(body));
     } catch (err) {
       this.state[signal].invalidRequests++;

@@ -59,22 +59,25 @@ function enter(r: WireReader, fn: () => void): void {
   r.pos = end;
 }
 
+/** Where each checked field of a span is (-1: absent); read into values only for a span in the sample. */
 function span(v: Verifier, r: WireReader): void {
-  let traceId = NO_ID;
-  let spanId = NO_ID;
-  let parentId = NO_ID;
-  let start = ZERO;
-  let end = ZERO;
+  let traceAt = -1, traceEnd = -1, spanAt = -1, spanEnd = -1, parentAt = -1, parentEnd = -1, startAt = -1, endAt = -1;
   while (!r.done()) {
     const t = r.tag();
-    if (t === L1) traceId = bytes(r);
-    else if (t === L2) spanId = bytes(r);
-    else if (t === L4) parentId = bytes(r);
-    else if (t === F7) start = fixed64(r);
-    else if (t === F8) end = fixed64(r);
+    if (t === L1 || t === L2 || t === L4) {
+      const e = r.len();
+      if (t === L1) [traceAt, traceEnd] = [r.pos, e];
+      else if (t === L2) [spanAt, spanEnd] = [r.pos, e];
+      else [parentAt, parentEnd] = [r.pos, e];
+      r.pos = e;
+    } else if (t === F7) startAt = r.advance(8);
+    else if (t === F8) endAt = r.advance(8);
     else r.skip(t & 7);
   }
-  v.span(traceId, spanId, parentId, start, end);
+  const b = r.buf;
+  if (traceAt >= 0 && !v.inSample('traces', b, traceAt, traceEnd)) return;
+  const id = (at: number, end: number) => (at < 0 ? NO_ID : b.subarray(at, end));
+  v.span(id(traceAt, traceEnd), id(spanAt, spanEnd), id(parentAt, parentEnd), startAt < 0 ? ZERO : fixed64At(b, startAt), endAt < 0 ? ZERO : fixed64At(b, endAt));
 }
 
 function logRecord(v: Verifier, r: WireReader): void {
@@ -146,8 +149,10 @@ function bytes(r: WireReader): Uint8Array {
 }
 
 function fixed64(r: WireReader): Nanos {
-  const b = r.buf;
-  const p = r.advance(8);
+  return fixed64At(r.buf, r.advance(8));
+}
+
+function fixed64At(b: Uint8Array, p: number): Nanos {
   return {
     lo: (b[p]! | (b[p + 1]! << 8) | (b[p + 2]! << 16) | (b[p + 3]! << 24)) >>> 0,
     hi: (b[p + 4]! | (b[p + 5]! << 8) | (b[p + 6]! << 16) | (b[p + 7]! << 24)) >>> 0,

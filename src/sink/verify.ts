@@ -21,6 +21,13 @@ export interface VerifyOptions {
   maxExamples?: number;
   /** Metric series remembered for the per-series checks (verify-series.ts). Default 500,000. */
   seriesWindow?: number;
+  /**
+   * Fraction of traces verified, chosen by trace id, so a trace is checked whole or not
+   * at all (its parent links hold whichever requests carry it); logs without a trace id
+   * and metrics are always checked. 1/N also checks every Nth request against the
+   * schema. Default 1: everything.
+   */
+  sample?: number;
 }
 
 export type ProblemKind =
@@ -45,11 +52,15 @@ export interface VerifyReport {
   /** Spans that log records and exemplars still wait for (their references count as orphan_log / orphan_exemplar too). */
   pendingLinks: number;
   examples: Partial<Record<ProblemKind, ProblemExample[]>>;
-  policy: { idWindow: number; timeWindowMs: number };
   /** When spans arrived relative to their end and their root (not problems: whole traces are sent before they end by design). */
   arrival: ArrivalReport;
   /** The per-series metric checks' memory: series tracked, its capacity, series evicted to stay within it. */
   series: SeriesWindowReport;
+  policy: { idWindow: number; timeWindowMs: number; sample: number };
+  /** Requests checked against the schema (all of them unless sampling). */
+  schemaCheckedRequests: number;
+  /** Spans and logs not checked because their trace was not in the sample. */
+  unsampled: Record<Signal, number>;
   ok: boolean;
 }
 
@@ -78,7 +89,15 @@ export class Verifier {
   readonly timeWindowMs: number;
   readonly idWindow: number;
   private readonly maxExamples: number;
+  readonly sample: number;
   private readonly checked: Record<Signal, number> = { traces: 0, metrics: 0, logs: 0 };
+  private readonly unsampled: Record<Signal, number> = { traces: 0, metrics: 0, logs: 0 };
+  /** Trace ids whose first 4 bytes (big-endian) are below this are in the sample. */
+  private readonly sampleBelow: number;
+  /** Every this many-th request is checked against the schema. */
+  private readonly schemaEvery: number;
+  private requests = 0;
+  private schemaChecked = 0;
   private readonly problems: Partial<Record<ProblemKind, number>> = {};
   private readonly examples: Partial<Record<ProblemKind, ProblemExample[]>> = {};
   /** span id (latin1 key) → trace id key; two generations form the sliding window. */
@@ -105,6 +124,25 @@ export class Verifier {
     this.links = new LinkCheck(spanSeen, { maxWaiting: this.idWindow / 2, maxExamples: this.maxExamples });
     this.arrival = new ArrivalCheck(this.idWindow, this.maxExamples);
     this.series = new SeriesVerifier(opts.seriesWindow ?? 500_000, (kind, metric, message) => this.problem(kind, { signal: 'metrics', message: `${metric}: ${message}` }));
+    this.sample = opts.sample ?? 1;
+    if (!(this.sample > 0 && this.sample <= 1)) throw new RangeError(`verify sample must be in (0, 1], got ${opts.sample}`);
+    this.sampleBelow = this.sample * TWO_32;
+    this.schemaEvery = Math.max(1, Math.round(1 / this.sample));
+  }
+
+  /**
+   * Whether the trace whose id is buf[start, end) is verified (see VerifyOptions.sample);
+   * ids of another length always are. Counts the item as unsampled when it is not.
+   */
+  inSample(signal: Signal, buf: Uint8Array, start = 0, end = buf.length): boolean {
+    if (this.traceSampled(buf, start, end)) return true;
+    this.unsampled[signal]++;
+    return false;
+  }
+
+  private traceSampled(buf: Uint8Array, start = 0, end = buf.length): boolean {
+    if (this.sample === 1 || end - start !== 16) return true;
+    return ((buf[start]! << 24) | (buf[start + 1]! << 16) | (buf[start + 2]! << 8) | buf[start + 3]!) >>> 0 < this.sampleBelow;
   }
 
   /**
@@ -124,7 +162,10 @@ export class Verifier {
     }
     try {
       // The whole message against the schema, as a decode would; then only the checked fields are read.
-      checkWire(body, requestType(signal));
+      if (this.requests++ % this.schemaEvery === 0) {
+        this.schemaChecked++;
+        checkWire(body, requestType(signal));
+      }
     } catch (err) {
       return this.undecodable(signal, 'proto', err);
     }
@@ -169,9 +210,11 @@ export class Verifier {
       pendingParents: this.pending.size + this.pendingOld.size,
       pendingLinks: links.pendingLinks,
       examples,
-      policy: { idWindow: this.idWindow, timeWindowMs: this.timeWindowMs },
       arrival: this.arrival.report(),
       series: this.series.report(),
+      policy: { idWindow: this.idWindow, timeWindowMs: this.timeWindowMs, sample: this.sample },
+      schemaCheckedRequests: this.schemaChecked,
+      unsampled: { ...this.unsampled },
       ok: Object.values(problems).every((n) => !n),
     };
   }
@@ -185,6 +228,7 @@ export class Verifier {
   }
 
   span(traceId: Uint8Array, spanId: Uint8Array, parentId: Uint8Array, start: Nanos, end: Nanos): void {
+    if (!this.inSample('traces', traceId)) return;
     this.checked.traces++;
     const traceOk = this.idCheck(traceId, 16, 'trace', 'traces', traceId, spanId);
     const spanOk = this.idCheck(spanId, 8, 'span', 'traces', traceId, spanId);
@@ -201,6 +245,7 @@ export class Verifier {
   }
 
   log(traceId: Uint8Array, spanId: Uint8Array, time: Nanos, observed: Nanos): void {
+    if (!this.inSample('logs', traceId)) return;
     this.checked.logs++;
     const traceOk = traceId.length > 0 && this.idCheck(traceId, 16, 'trace', 'logs', traceId, spanId);
     const spanOk = spanId.length > 0 && this.idCheck(spanId, 8, 'span', 'logs', traceId, spanId);
@@ -216,6 +261,8 @@ export class Verifier {
   }
 
   private linked(kind: LinkKind, signal: Signal, traceId: Uint8Array, spanId: Uint8Array): void {
+    // A span of a trace outside the sample is never recorded, so a link to it cannot be checked.
+    if (!this.traceSampled(traceId)) return;
     this.links.reference(kind, key(traceId), key(spanId), () => ({
       signal, traceId: hex(traceId), spanId: hex(spanId), message: `names span ${hex(spanId)} of trace ${hex(traceId)}, which did not arrive within ${LINK_GRACE_MS / 1000}s`,
     }));

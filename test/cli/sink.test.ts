@@ -99,6 +99,25 @@ describe('otel-replayd sink (child process)', () => {
     for (const line of sink.lines.filter((l) => l.msg === 'sink stats' || l.msg === 'sink summary')) expect(JSON.stringify(line)).not.toMatch(/"[a-z]+[A-Z]\w*":/);
   });
 
+  it('--verify-sample checks a fraction of traces and its report says how much it left out', async () => {
+    const report = join(dir, 'sampled.json');
+    const sink = run(['--http', '127.0.0.1:0', '--verify', '--verify-sample', '0.5', '--report', report]);
+    const { http } = await sink.waitFor((l) => l.msg === 'sink listening');
+    const res = await request(`http://${http}/v1/traces`, { method: 'POST', body: encode('traces', tracesRequest(40, 3)), headers: { 'content-type': 'application/x-protobuf' } });
+    await res.body.dump();
+    expect(res.statusCode).toBe(200);
+    sink.child.kill('SIGTERM');
+    expect((await sink.exit).code).toBe(0);
+    const v = JSON.parse(readFileSync(report, 'utf8')).verification;
+    expect(v.policy.sample).toBe(0.5);
+    // Random trace ids: of 40 traces of 3 spans, both halves are all but certain to be non-empty; whole traces either way.
+    expect(v.checked.traces + v.unsampled.traces).toBe(120);
+    expect(v.checked.traces % 3).toBe(0);
+    expect(v.checked.traces).toBeGreaterThan(0);
+    expect(v.unsampled.traces).toBeGreaterThan(0);
+    expect(v.ok).toBe(true);
+  });
+
   it('injects faults from flags', async () => {
     const sink = run(['--http', '127.0.0.1:0', '--fail-rate', '1', '--fail-code', '503', '--retry-after', '2s', '--seed', '1']);
     const { http } = await sink.waitFor((l) => l.msg === 'sink listening');
@@ -135,6 +154,8 @@ describe('otel-replayd sink (child process)', () => {
     [['--http', '127.0.0.1:0', '--fail-code', 'teapot'], /--fail-code must be one of/],
     [['--http', '127.0.0.1:0', '--delay', 'soon'], /--delay must be a duration/],
     [['--http', '127.0.0.1:0', '--max-rate', '0'], /--max-rate must be a positive number of events per second, got "0"/],
+    [['--http', '127.0.0.1:0', '--verify', '--verify-sample', '0'], /--verify-sample must be a fraction in \(0, 1\], got "0"/],
+    [['--http', '127.0.0.1:0', '--verify-sample', '0.5'], /--verify-sample needs --verify/],
     [['--http', '127.0.0.1:0', '--tls-cert', '/nonexistent/c.pem', '--tls-key', '/nonexistent/k.pem'], /--tls-cert: file not found/],
     [['--http', 'nowhere'], /expected host:port, got "nowhere"/],
     [['--bogus'], /Unknown option '--bogus'/],

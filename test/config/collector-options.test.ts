@@ -76,6 +76,21 @@ describe('balancer_name and keepalive (gRPC)', () => {
   });
 });
 
+describe('connections (gRPC)', () => {
+  it('defaults to one connection and reads a count up to max_in_flight', () => {
+    expect(exporterOf('otlp', { endpoint: 'h:1' })).toMatchObject({ connections: 1 });
+    expect(exporterOf('otlp', { endpoint: 'h:1', connections: 4, max_in_flight: 8 })).toMatchObject({ connections: 4, maxInFlight: 8 });
+  });
+
+  it('checks it, names it a gRPC setting in an HTTP block, and refuses more connections than requests in flight', () => {
+    expectProblem(problemsOf(dir, withExporter('otlp', { endpoint: 'h:1', connections: 0 })), 'exporters.otlp.connections', 'must be a positive integer of at most 64, got 0');
+    expectProblem(problemsOf(dir, withExporter('otlp', { endpoint: 'h:1', connections: 5 })), 'exporters.otlp.connections',
+      'is 5 but max_in_flight is 4: connections beyond max_in_flight would never carry a request');
+    expectProblem(problemsOf(dir, withExporter('otlphttp', { endpoint: 'http://h:1', connections: 2 })), 'exporters.otlphttp.connections',
+      /^unknown key "connections": a gRPC setting: use an otlp_grpc exporter; connections are a keep-alive HTTP\/1.1 pool/);
+  });
+});
+
 describe('sending_queue', () => {
   it('is accepted; num_consumers becomes max_in_flight when max_in_flight is not given', () => {
     const block = { endpoint: 'h:1', sending_queue: { enabled: true, num_consumers: 10, queue_size: 5000, sizer: 'requests', block_on_overflow: true } };

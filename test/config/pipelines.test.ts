@@ -116,6 +116,19 @@ describe('service and sink settings', () => {
     expectProblem(problemsOf(dir, cfg), 'extensions.sink.max_rate', 'must be a positive number, got 0');
   });
 
+  it('the sink verify_sample is a fraction in (0, 1] that needs verify, and reaches the sink config', async () => {
+    const { parseConfig } = await import('../../src/config/load.js');
+    const sinkOf = (sink: object) => {
+      const cfg = baseConfig();
+      cfg.extensions = { sink: { grpc: '127.0.0.1:0', ...sink } };
+      return cfg;
+    };
+    expect(parseConfig(JSON.stringify(sinkOf({ verify: true, verify_sample: 0.25 })), `${dir}/c.yaml`, {}).extensions.sink).toMatchObject({ verify: true, verifySample: 0.25 });
+    expect(parseConfig(JSON.stringify(sinkOf({ verify: true })), `${dir}/c.yaml`, {}).extensions.sink!.verifySample).toBeUndefined();
+    expectProblem(problemsOf(dir, sinkOf({ verify: true, verify_sample: 1.5 })), 'extensions.sink.verify_sample', 'must be a positive number of at most 1, got 1.5');
+    expectProblem(problemsOf(dir, sinkOf({ verify_sample: 0.5 })), 'extensions.sink.verify_sample', 'needs verify: true');
+  });
+
   it('dashboard is true, false or unset (when a person watches), and needs the metrics address it is served on', async () => {
     const { parseConfig } = await import('../../src/config/load.js');
     const telemetryOf = (telemetry: object) => {

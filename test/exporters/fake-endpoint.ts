@@ -238,6 +238,7 @@ export function testExporterConfig(overrides: Partial<ExporterConfig> & Pick<Exp
     timeoutMs: 2000,
     maxInFlight: 4,
     balancerName: 'pick_first',
+    connections: 1,
     keepalive: { timeMs: 30_000, timeoutMs: 10_000, permitWithoutStream: false },
     ...overrides,
     retryOnFailure: {

@@ -1,3 +1,4 @@
+import { createConnection, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { OtlpGrpcExporter } from '../../src/exporters/otlp-grpc.js';
 import { startSink, type Sink, type SinkOptions } from '../../src/sink/index.js';
@@ -9,12 +10,37 @@ import { memoryLogger, testExporterConfig } from './fake-endpoint.js';
 let sink: Sink | undefined;
 let exporter: OtlpGrpcExporter | undefined;
 
+let forwarder: Server | undefined;
+const sockets = new Set<Socket>();
+
 afterEach(async () => {
   await exporter?.close();
+  for (const s of sockets) s.destroy();
+  sockets.clear();
+  await new Promise<void>((r) => (forwarder ? forwarder.close(() => r()) : r()));
   await sink?.close();
   exporter = undefined;
   sink = undefined;
+  forwarder = undefined;
 });
+
+/** A TCP forwarder to `target` on 127.0.0.1 that counts the connections it accepts. */
+async function countingForwarder(target: string): Promise<{ address: string; connections: () => number }> {
+  const port = Number(target.slice(target.lastIndexOf(':') + 1));
+  let accepted = 0;
+  forwarder = createServer((client) => {
+    accepted++;
+    const upstream = createConnection(port, '127.0.0.1');
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.on('error', () => {});
+      s.on('close', () => sockets.delete(s));
+    }
+    client.pipe(upstream).pipe(client);
+  });
+  await new Promise<void>((r) => forwarder!.listen(0, '127.0.0.1', r));
+  return { address: `127.0.0.1:${(forwarder.address() as AddressInfo).port}`, connections: () => accepted };
+}
 
 async function pair(sinkOpts: Omit<SinkOptions, 'grpc'>, cfg: Partial<Parameters<typeof testExporterConfig>[0]> = {}) {
   sink = await startSink({ grpc: '127.0.0.1:0', ...sinkOpts });
@@ -32,6 +58,23 @@ describe('OtlpGrpcExporter → gRPC sink', () => {
     const outcomes = await Promise.all(Array.from({ length: 8 }, () => exporter.export('traces', big)));
     expect(outcomes.every((o) => o.status === 'sent' && o.retries === 0)).toBe(true);
     expect(sink.counts().traces).toEqual({ requests: 8, events: 8 * 30_000, bytes: 8 * big.length, faultedRequests: 0, invalidRequests: 0, lateRequests: 0, throttledRequests: 0 });
+  });
+
+  it('spreads requests over `connections` HTTP/2 connections, each request counted once', async () => {
+    sink = await startSink({ grpc: '127.0.0.1:0' });
+    const via = await countingForwarder(sink.grpcAddress!);
+    exporter = new OtlpGrpcExporter(testExporterConfig({ type: 'otlp_grpc', endpoint: via.address, timeoutMs: 20_000, connections: 4, maxInFlight: 8 }), memoryLogger().log);
+    const small = encode('traces', tracesRequest(5, 4));
+    // Two rounds of 8 in flight: the least busy connection takes each, so all four carry requests.
+    for (let round = 0; round < 2; round++) {
+      const bodies = Array.from({ length: 8 }, (_, i) => (i % 2 === 0 ? big : small));
+      const outcomes = await Promise.all(bodies.map((b) => exporter!.export('traces', b)));
+      expect(outcomes.every((o) => o.status === 'sent' && o.retries === 0)).toBe(true);
+    }
+    expect(via.connections()).toBe(4);
+    expect(sink.counts().traces).toEqual({
+      requests: 16, events: 8 * 30_000 + 8 * 20, bytes: 8 * big.length + 8 * small.length, faultedRequests: 0, invalidRequests: 0, lateRequests: 0, throttledRequests: 0,
+    });
   });
 
   it('delivers gzip-compressed requests; the sink counts the decompressed bytes', async () => {

@@ -2,6 +2,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import * as http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
+import { Client, credentials } from '@grpc/grpc-js';
+import { FramedMessages } from '../../src/exporters/grpc-framing.js';
 import { OtlpGrpcExporter, grpcTarget } from '../../src/exporters/otlp-grpc.js';
 import { SIGNALS } from '../../src/otlp/signals.js';
 import { ConfigError } from '../../src/errors.js';
@@ -101,6 +103,24 @@ describe('OtlpGrpcExporter', () => {
     expect(out.wireBytes).toBe(frame.length - 5);
     expect(out.wireBytes).toBeLessThan(body.length / 2);
     expect(headerNames.filter((h) => h.startsWith('otel-replayd'))).toEqual([]);
+  });
+
+  it('frames messages itself: grpc-js still has the compression filter it replaces', () => {
+    const client = new Client('127.0.0.1:1', credentials.createInsecure());
+    try {
+      expect(FramedMessages.install([client])).toBe(true);
+    } finally {
+      client.close();
+    }
+  });
+
+  it('sends each body intact while framed buffers are reused, in turn and concurrently', async () => {
+    const { ep, exp } = await setup({ maxInFlight: 3 });
+    const bodies = [traceRequest(40), traceRequest(3), traceRequest(80), traceRequest(7), traceRequest(40), traceRequest(1)];
+    for (const b of bodies) expect(await exp.export('traces', b)).toMatchObject({ status: 'sent' });
+    await Promise.all(bodies.map((b) => exp.export('traces', b)));
+    expect(ep.received.slice(0, bodies.length).map((r) => r.body.toString('hex'))).toEqual(bodies.map((b) => Buffer.from(b).toString('hex')));
+    expect(ep.received.slice(bodies.length).map((r) => r.body.toString('hex')).sort()).toEqual(bodies.map((b) => Buffer.from(b).toString('hex')).sort());
   });
 
   it('reports the body size as wire bytes without compression', async () => {

@@ -205,3 +205,42 @@ describe('Verifier.checkBody', () => {
     expect(r.checked.traces).toBe(0);
   });
 });
+
+describe('Verifier sampling', () => {
+  /** A trace id whose first byte puts it in (low) or out of (high) a sample of 1/4. */
+  const traceIdStarting = (first: number) => Buffer.concat([Buffer.from([first]), randomBytes(15)]);
+
+  it.each(readers)('checks whole traces chosen by trace id and reports what it left out (%s)', (_, check) => {
+    const v = new Verifier({ sample: 0.25 });
+    const inSample = traceIdStarting(0x10);
+    const outOfSample = traceIdStarting(0xf0);
+    const root = span({ traceId: inSample });
+    // Both traces have a child whose parent never arrives: only the sampled one is reported.
+    check(v, 'traces', spansRequest([[
+      root, span({ traceId: inSample, parentSpanId: root.spanId as Uint8Array }), span({ traceId: inSample, parentSpanId: randomBytes(8) }),
+      span({ traceId: outOfSample }), span({ traceId: outOfSample, parentSpanId: randomBytes(8) }),
+    ]]));
+    const r = v.report();
+    expect(r.checked.traces).toBe(3);
+    expect(r.unsampled).toEqual({ traces: 2, metrics: 0, logs: 0 });
+    expect(r.problems).toEqual({ orphan: 1 });
+    expect(r.examples.orphan![0]!.traceId).toBe(inSample.toString('hex'));
+    expect(r.policy.sample).toBe(0.25);
+  });
+
+  it('checks every Nth request against the schema when sampling 1/N, every request otherwise', () => {
+    const sampled = new Verifier({ sample: 0.25 });
+    const all = new Verifier();
+    for (let i = 0; i < 8; i++) {
+      sampled.checkBody('traces', 'proto', encode('traces', tracesRequest(2, 2)));
+      all.checkBody('traces', 'proto', encode('traces', tracesRequest(2, 2)));
+    }
+    expect(sampled.report().schemaCheckedRequests).toBe(2);
+    expect(all.report()).toMatchObject({ schemaCheckedRequests: 8, unsampled: { traces: 0 }, checked: { traces: 32 }, policy: { sample: 1 } });
+  });
+
+  it('refuses a sample outside (0, 1]', () => {
+    expect(() => new Verifier({ sample: 0 })).toThrow(/sample must be in \(0, 1\]/);
+    expect(() => new Verifier({ sample: 1.5 })).toThrow(/sample must be in \(0, 1\]/);
+  });
+});

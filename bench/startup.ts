@@ -1,0 +1,100 @@
+/**
+ * Start-up, for `npm run bench` (called from bench/run.ts):
+ *
+ * 1. load and compile speed: the template read and checked (`loadTemplate`), then
+ *    compiled into 3 MiB frames as the bench's daemon config does, in this process;
+ *    best of three, in MB of template per second;
+ * 2. time to first request: the daemon spawned as a child process with the template,
+ *    sending over OTLP/HTTP to an endpoint in this process that notes when the first
+ *    request arrives. Measured from just before the spawn, so it includes Node's own
+ *    start, the config, the worker thread, loading and compiling.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { compile } from '../src/compile/compile.js';
+import { loadTemplate } from '../src/receivers/template.js';
+import { spawnJsonLines } from './child-process.js';
+
+export interface StartupBench {
+  templateMb: number;
+  /** Best of three, MB of template per second. */
+  loadMbPerSec: number;
+  compileMbPerSec: number;
+  /** From just before the spawn. */
+  pipelineStartedSeconds: number;
+  firstRequestSeconds: number;
+}
+
+async function compileSpeed(template: string, runs: number): Promise<{ load: number; compile: number }> {
+  let load = Infinity;
+  let comp = Infinity;
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    const data = await loadTemplate(template, 'traces');
+    const t1 = performance.now();
+    compile([data], { idRegen: true, timestamps: true, maxItems: 1_000_000, maxBytes: 3 * 1024 * 1024, encodings: ['proto'] });
+    const t2 = performance.now();
+    load = Math.min(load, t1 - t0);
+    comp = Math.min(comp, t2 - t1);
+  }
+  return { load, compile: comp };
+}
+
+/** Spawns the daemon against an endpoint here; resolves with seconds from spawn to "pipeline started" and to the first request. */
+async function firstRequest(cli: string, dir: string, template: string): Promise<{ started: number; first: number }> {
+  let firstAt: number | undefined;
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    firstAt ??= performance.now();
+    req.resume();
+    req.on('end', () => res.writeHead(200, { 'content-type': 'application/x-protobuf', 'content-length': 0 }).end());
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as AddressInfo).port;
+  const cfg = join(dir, 'startup.yaml');
+  writeFileSync(cfg, `
+receivers:
+  template/bench: { traces: ${template} }
+processors:
+  id_regen: {}
+  timestamp: {}
+  batch_splitter: { max_items: 1000000, max_bytes: 3MiB }
+exporters:
+  otlp_http: { endpoint: http://127.0.0.1:${port} }
+service:
+  duration: 1s
+  telemetry: { metrics: { address: none } }
+  pipelines:
+    traces/bench: { receivers: [template/bench], processors: [id_regen, timestamp, batch_splitter], exporters: [otlp_http] }
+`);
+  try {
+    const t0 = performance.now();
+    const d = spawnJsonLines([cli, '--config', cfg], { inheritStderr: true });
+    const startedLine = d.waitFor((l) => l.msg === 'pipeline started', 600_000).then(() => performance.now());
+    const code = await d.exited;
+    if (code !== 0 || firstAt === undefined) throw new Error(`the start-up daemon exited ${code} ${firstAt === undefined ? 'without sending' : ''}`);
+    return { started: ((await startedLine) - t0) / 1000, first: (firstAt - t0) / 1000 };
+  } finally {
+    server.closeAllConnections();
+    await new Promise((r) => server.close(r));
+  }
+}
+
+export async function runStartupBench(cli: string, dir: string, template: string, runs = 3): Promise<StartupBench> {
+  const templateMb = statSync(template).size / 1e6;
+  const speed = await compileSpeed(template, runs);
+  const times = await firstRequest(cli, dir, template);
+  return {
+    templateMb,
+    loadMbPerSec: templateMb / (speed.load / 1000),
+    compileMbPerSec: templateMb / (speed.compile / 1000),
+    pipelineStartedSeconds: times.started,
+    firstRequestSeconds: times.first,
+  };
+}
+
+export function formatStartupBench(r: StartupBench): string {
+  return `start-up, ${r.templateMb.toFixed(0)} MB template: first request ${r.firstRequestSeconds.toFixed(2)} s after spawn`
+    + ` (pipeline started at ${r.pipelineStartedSeconds.toFixed(2)} s); load ${r.loadMbPerSec.toFixed(0)} MB/s, compile ${r.compileMbPerSec.toFixed(0)} MB/s (best of 3, in process)`;
+}
