@@ -8,7 +8,7 @@
  */
 import { pathToFileURL } from 'node:url';
 import pino from 'pino';
-import type { ExporterConfig } from '../src/exporters/exporter-config.js';
+import { DEFAULT_GZIP_LEVEL, type ExporterConfig } from '../src/exporters/exporter-config.js';
 import { createExporter } from '../src/exporters/index.js';
 import type { Logger } from '../src/log.js';
 import { requestType } from '../src/otlp/proto.js';
@@ -34,6 +34,7 @@ export interface TransportBenchOptions {
   warmUpMs?: number;
   signal?: Signal;
   compression?: 'none' | 'gzip';
+  compressionLevel?: number;
   log?: Logger;
 }
 
@@ -64,6 +65,7 @@ export async function measureTransport(opts: TransportBenchOptions): Promise<Tra
     tls: { insecure: true, insecureSkipVerify: false },
     headers: {},
     compression: opts.compression ?? 'none',
+    compressionLevel: opts.compressionLevel ?? DEFAULT_GZIP_LEVEL,
     // Requests of several MiB on a busy shared machine: a short deadline would measure the machine.
     timeoutMs: 30_000,
     maxInFlight: opts.inFlight,

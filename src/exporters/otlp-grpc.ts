@@ -5,14 +5,13 @@ import { SIGNALS, type Signal } from '../otlp/signals.js';
 import { checkExporterLimits, USER_AGENT, type ExportOutcome, type Exporter, type ExporterFactory } from './exporter.js';
 import { describeExporter, EXPORTER_KEYS, parseExporter, type ExporterConfig } from './exporter-config.js';
 import { grpcExportError, type GrpcStatusLike } from './grpc-status.js';
-import { GrpcWireSizes } from './grpc-wire-size.js';
+import { installGzipFrames } from './grpc-gzip-frames.js';
+import { gzipped, rawBody, type RequestBody } from './gzip-body.js';
 import { parseProtoResponse } from './partial-success.js';
 import { RetryPolicy, type Accepted } from './retry.js';
 import { ThrottledWarn, warnOutcome } from './throttled-warn.js';
 import { normalizeHeaders } from './headers.js';
 import { grpcCredentials } from './tls.js';
-
-const GZIP = 2; // grpc-js CompressionAlgorithms.gzip
 
 /** Request bytes are already encoded: grpc-js must pass them through untouched. */
 const identity = (b: Buffer): Buffer => b;
@@ -35,19 +34,21 @@ export class OtlpGrpcExporter implements Exporter {
   readonly id: string;
   readonly encoding = 'proto' as const;
   readonly maxInFlight: number;
+  readonly compression: 'none' | 'gzip';
   readonly #client: grpc.Client;
   readonly #metadata: grpc.Metadata;
   readonly #timeoutMs: number;
   readonly #retry: RetryPolicy;
   readonly #warn: ThrottledWarn;
-  /** Set with compression, the only case where the bytes on the wire differ from the body. */
-  readonly #wireSizes: GrpcWireSizes | undefined;
+  /** The gzip level when this exporter compresses; undefined without compression. */
+  readonly #gzipLevel: number | undefined;
 
   constructor(cfg: ExporterConfig, log: Logger) {
     if (cfg.type !== 'otlp_grpc') throw new TypeError(`OtlpGrpcExporter got exporter type ${cfg.type}`);
     checkExporterLimits(cfg);
     this.id = cfg.id;
     this.maxInFlight = cfg.maxInFlight;
+    this.compression = cfg.compression;
     this.#timeoutMs = cfg.timeoutMs;
     this.#retry = new RetryPolicy(cfg.retryOnFailure);
     const target = grpcTarget(cfg.endpoint, cfg.id);
@@ -74,18 +75,17 @@ export class OtlpGrpcExporter implements Exporter {
     };
     // grpc-js picks pick_first unless a service config names another policy.
     if (cfg.balancerName !== 'pick_first') options['grpc.service_config'] = JSON.stringify({ loadBalancingConfig: [{ [cfg.balancerName]: {} }] });
-    if (cfg.compression === 'gzip') options['grpc.default_compression_algorithm'] = GZIP;
     if (cfg.tls.serverNameOverride) options['grpc.ssl_target_name_override'] = cfg.tls.serverNameOverride;
     this.#client = new grpc.Client(target, grpcCredentials(cfg.tls, cfg.id, log2), options);
     if (cfg.compression === 'gzip') {
-      const sizes = new GrpcWireSizes();
-      if (sizes.install(this.#client)) this.#wireSizes = sizes;
-      else log2.warn('this @grpc/grpc-js version hides compressed message sizes: sent_bytes counts this exporter\'s bytes before compression');
+      if (!installGzipFrames(this.#client)) throw new TypeError('this @grpc/grpc-js version has no channel filter stack: gzip cannot be sent');
+      this.#gzipLevel = cfg.compressionLevel;
     }
   }
 
-  async export(signal: Signal, body: Uint8Array, abort?: AbortSignal, onRetry?: () => void): Promise<ExportOutcome> {
-    const buf = Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+  async export(signal: Signal, body: RequestBody, abort?: AbortSignal, onRetry?: () => void): Promise<ExportOutcome> {
+    const buf = this.#gzipLevel === undefined ? rawBody(body, this.id) : await gzipped(body, this.#gzipLevel);
+    if (!Buffer.isBuffer(buf)) return buf;
     const path = SIGNALS[signal].grpcPath;
     const outcome = await this.#retry.run((a) => this.#attempt(path, buf, a), abort, {
       onRetry,
@@ -102,8 +102,6 @@ export class OtlpGrpcExporter implements Exporter {
     return new Promise((resolve, reject) => {
       // grpc-js adds its own headers to the metadata it is given, so each call gets a copy.
       const metadata = this.#metadata.clone();
-      let wireBytes = buf.length;
-      const forget = this.#wireSizes?.watch(metadata, (n) => (wireBytes = n));
       const call = this.#client.makeUnaryRequest<Buffer, Buffer>(
         path,
         identity,
@@ -113,9 +111,8 @@ export class OtlpGrpcExporter implements Exporter {
         { deadline: Date.now() + this.#timeoutMs },
         (err, res) => {
           abort?.removeEventListener('abort', onAbort);
-          forget?.();
           if (err) reject(grpcExportError(err as GrpcStatusLike));
-          else resolve({ ...(res ? parseProtoResponse(res) : { rejected: 0 }), wireBytes });
+          else resolve({ ...(res ? parseProtoResponse(res) : { rejected: 0 }), wireBytes: buf.length });
         },
       );
       const onAbort = () => call.cancel();

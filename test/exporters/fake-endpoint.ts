@@ -235,6 +235,7 @@ export function testExporterConfig(overrides: Partial<ExporterConfig> & Pick<Exp
     tls: { insecure: true, insecureSkipVerify: false },
     headers: {},
     compression: 'none',
+    compressionLevel: 3,
     timeoutMs: 2000,
     maxInFlight: 4,
     balancerName: 'pick_first',
