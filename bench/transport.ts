@@ -66,6 +66,7 @@ export async function measureTransport(opts: TransportBenchOptions): Promise<Tra
     headers: {},
     compression: opts.compression ?? 'none',
     compressionLevel: opts.compressionLevel ?? DEFAULT_GZIP_LEVEL,
+    compressionStamped: false,
     // Requests of several MiB on a busy shared machine: a short deadline would measure the machine.
     timeoutMs: 30_000,
     maxInFlight: opts.inFlight,

@@ -1,4 +1,5 @@
 import type { Encoding, Signal } from '../otlp/signals.js';
+import type { GzipImage } from './gzip-image.js';
 
 
 /**
@@ -18,6 +19,8 @@ export interface EncodedFrame {
   times: Uint32Array;
   /** Per digit field of the plan: offsets of its first digit, ascending. */
   digits: Uint32Array[];
+  /** The gzip member with its sites, built for exporters that send stamped gzip (gzip-image.ts). */
+  gzip?: GzipImage;
 }
 
 export const TIME_STRIDE = 4;

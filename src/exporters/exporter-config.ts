@@ -39,8 +39,10 @@ export interface ExporterConfig extends ComponentConfig {
   /** Values are secrets (API keys): never log them. */
   headers: Record<string, string>;
   compression: 'none' | 'gzip';
-  /** zlib level 1-9 for gzip (compression_params.level, the Collector's name). */
+  /** gzip level 1-9 (compression_params.level, the Collector's name). */
   compressionLevel: number;
+  /** gzip: compress frames once at load and stamp the compressed bytes (compression_params.stamped). */
+  compressionStamped: boolean;
   timeoutMs: number;
   maxInFlight: number;
   retryOnFailure: RetryConfig;
@@ -71,7 +73,12 @@ export const RETRY_KEYS: KeyTable = {
  * twice the CPU for a few percent.
  */
 export const COMPRESSION_PARAMS_KEYS: KeyTable = {
-  level: { doc: 'gzip level, 1 (fastest) to 9 (smallest).', default: DEFAULT_GZIP_LEVEL },
+  level: { doc: 'gzip level, 1 (fastest) to 9 (smallest); with stamped, the effort of the compression done once at load.', default: DEFAULT_GZIP_LEVEL },
+  stamped: {
+    doc: 'Compress each request once at load and per send write only its new ids, times and digits into the compressed bytes '
+      + '(README, Stamped gzip); false: zlib compresses every request on its thread pool.',
+    default: true,
+  },
 };
 
 export const KEEPALIVE_KEYS: KeyTable = {
@@ -162,6 +169,7 @@ function parseBlock(type: ExporterConfig['type'], raw: unknown, ctx: ParseContex
   // HTTP has no keepalive key (an unknown one gets a hint); its config carries the defaults.
   const keepalive = type === 'otlp_grpc' ? s.section('keepalive', KEEPALIVE_KEYS) : new Section({}, path, KEEPALIVE_KEYS, []);
   const maxInFlight = s.number('max_in_flight', { integer: true, positive: true, max: 10_000 })!;
+  const params = s.section('compression_params', COMPRESSION_PARAMS_KEYS);
   const cfg: ExporterConfig = {
     type,
     id,
@@ -171,7 +179,8 @@ function parseBlock(type: ExporterConfig['type'], raw: unknown, ctx: ParseContex
     tls,
     headers: parseHeaders(s.raw.headers, joinPath(path, 'headers'), problems),
     compression: s.oneOf('compression', ['none', 'gzip'] as const)!,
-    compressionLevel: s.section('compression_params', COMPRESSION_PARAMS_KEYS).number('level', { integer: true, min: 1, max: 9 })!,
+    compressionLevel: params.number('level', { integer: true, min: 1, max: 9 })!,
+    compressionStamped: params.bool('stamped'),
     timeoutMs: s.duration('timeout', { positive: true })!,
     maxInFlight: maxInFlightFromQueue(s, maxInFlight) ?? maxInFlight,
     retryOnFailure: parseRetry(s.section('retry_on_failure', RETRY_KEYS)),
@@ -285,7 +294,7 @@ function describeOne(e: ExporterConfig): string {
   const retry = r.enabled
     ? `retry ${formatDuration(r.initialIntervalMs)}..${formatDuration(r.maxIntervalMs)}, give up after ${r.maxElapsedTimeMs === 0 ? 'never' : formatDuration(r.maxElapsedTimeMs)}`
     : 'no retry';
-  const compression = e.compression === 'gzip' ? `gzip level ${e.compressionLevel}` : e.compression;
+  const compression = e.compression === 'gzip' ? `gzip level ${e.compressionLevel}${e.compressionStamped ? ' (stamped)' : ''}` : e.compression;
   const out = [`${where}, compression ${compression}, timeout ${formatDuration(e.timeoutMs)}, max_in_flight ${e.maxInFlight}, ${retry}`];
   if (e.fromEnv) out.push(e.fromEnv.length > 0 ? `from the environment: ${e.fromEnv.join(', ')}` : 'no endpoint here and no OTEL_EXPORTER_OTLP_* variable set');
   if (e.tls.minVersion) out.push(`tls: at least ${e.tls.minVersion}`);

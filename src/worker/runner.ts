@@ -3,6 +3,9 @@ import { compile, compileOptions } from '../compile/compile.js';
 import type { CompiledTemplate } from '../compile/frame.js';
 import type { CompilePlan } from '../compile/plan.js';
 import type { Exporter, ExportOutcome } from '../exporters/exporter.js';
+import { GzippedBody } from '../exporters/gzip-body.js';
+import { attachGzipImages } from '../compile/gzip-image.js';
+import { stampGzip } from '../stamp/gzip-stamp.js';
 import { createExporter } from '../exporters/index.js';
 import { ABORTED_CODE } from '../exporters/retry.js';
 import { ThrottledWarn } from '../exporters/throttled-warn.js';
@@ -22,6 +25,8 @@ import { emptyCounters, type ExporterCounters, type LastFailure, type WorkerStat
 
 interface Route {
   exporter: Exporter;
+  /** Sent the frame's stamped gzip (compression_params.stamped) rather than the request. */
+  stampedGzip: boolean;
   slots: Slots;
   counters: ExporterCounters;
   latency: LatencyHistogram;
@@ -64,6 +69,9 @@ export class PipelineRunner {
   private compiled!: CompiledTemplate;
   private stamper!: Stamper;
   private pools = new Map<Encoding, SendBufferPool>();
+  /** Per encoding that some route sends as stamped gzip: the level its images are built at (the highest asked). */
+  private readonly gzipLevels = new Map<Encoding, number>();
+  private gzipPools = new Map<Encoding, SendBufferPool>();
   private cycles = 0;
   /** Set when a pacer's load shape has ended: the pipeline is done, as when its loops are. */
   private finished = false;
@@ -83,8 +91,11 @@ export class PipelineRunner {
     }
     this.routes = resolved.exporters.map((cfg) => {
       const counters = emptyCounters();
+      const exporter = createExporter(cfg, opts.log);
+      const stampedGzip = cfg.compression === 'gzip' && cfg.compressionStamped;
+      if (stampedGzip) this.gzipLevels.set(exporter.encoding, Math.max(cfg.compressionLevel, this.gzipLevels.get(exporter.encoding) ?? 0));
       return {
-        exporter: createExporter(cfg, opts.log), slots: new Slots(cfg.maxInFlight), counters, latency: new LatencyHistogram(),
+        exporter, stampedGzip, slots: new Slots(cfg.maxInFlight), counters, latency: new LatencyHistogram(),
         countRetry: () => void counters.retries++,
       };
     });
@@ -119,6 +130,10 @@ export class PipelineRunner {
     });
     // Buffers still in flight keep a reference to their old pool and are simply collected.
     this.pools = new Map(this.encodings.map((e) => [e, new SendBufferPool(this.compiled.maxFrameBytes)]));
+    this.gzipPools = new Map([...this.gzipLevels].map(([e, level]) => {
+      attachGzipImages(this.compiled, e, level);
+      return [e, new SendBufferPool(Math.max(0, ...this.compiled.frames.map((f) => f[e]!.gzip!.bytes.length)))];
+    }));
   }
 
   /**
@@ -167,18 +182,26 @@ export class PipelineRunner {
         const pool = this.pools.get(enc)!;
         const buf = pool.get();
         const body = buf.subarray(0, stamper.stamp(i, enc, buf));
+        const gzipPool = this.gzipPools.get(enc);
+        const gzipBuf = gzipPool?.get();
+        const gzipLength = gzipBuf ? stampGzip(frames[i]![enc]!.gzip!, body, gzipBuf) : -1;
+        // -1: this send broke the image's assumption (stampGzip); the exporter compresses the request itself.
+        const gzipped = gzipLength >= 0 ? new GzippedBody(gzipBuf!.subarray(0, gzipLength), body.length) : body;
         const routes = this.routesByEncoding.get(enc)!;
         let pending = routes.length;
         for (const r of routes) {
           r.counters.inFlight++;
           const sentAt = performance.now();
           const p = r.exporter
-            .export(this.signal, body, this.cancel.signal, r.countRetry)
+            .export(this.signal, r.stampedGzip ? gzipped : body, this.cancel.signal, r.countRetry)
             .then((outcome) => this.count(r, outcome, events, body.length, performance.now() - sentAt))
             .finally(() => {
               r.counters.inFlight--;
               r.slots.release();
-              if (--pending === 0) pool.put(buf);
+              if (--pending === 0) {
+                pool.put(buf);
+                if (gzipBuf) gzipPool!.put(gzipBuf);
+              }
               this.inFlight.delete(p);
             });
           this.inFlight.add(p);

@@ -236,6 +236,7 @@ export function testExporterConfig(overrides: Partial<ExporterConfig> & Pick<Exp
     headers: {},
     compression: 'none',
     compressionLevel: 3,
+    compressionStamped: true,
     timeoutMs: 2000,
     maxInFlight: 4,
     balancerName: 'pick_first',
