@@ -92,11 +92,14 @@ export function buildGzipImage(raw: Uint8Array, sites: SiteKeys, level: number):
   const effort = EFFORT[Math.min(9, Math.max(1, level)) - 1]!;
   const head = new Int32Array(1 << HASH_BITS).fill(-1);
   const prev = new Int32Array(n);
-  const hashAt = (p: number): number =>
-    Math.imul(Math.imul(keys[p]!, 0x01000193) ^ Math.imul(keys[p + 1]!, 0x9e3779b1) ^ keys[p + 2]!, 0x85ebca6b) >>> (32 - HASH_BITS);
+  // Each position's hash of its 3 keys, once: it is read when inserting and when searching.
+  const hash = new Uint16Array(n);
+  for (let p = 0; p + MIN_MATCH <= n; p++) {
+    hash[p] = Math.imul(Math.imul(keys[p]!, 0x01000193) ^ Math.imul(keys[p + 1]!, 0x9e3779b1) ^ keys[p + 2]!, 0x85ebca6b) >>> (32 - HASH_BITS);
+  }
   const insert = (p: number): void => {
     if (p + MIN_MATCH > n) return;
-    const h = hashAt(p);
+    const h = hash[p]!;
     prev[p] = head[h]!;
     head[h] = p;
   };
@@ -107,7 +110,7 @@ export function buildGzipImage(raw: Uint8Array, sites: SiteKeys, level: number):
     if (max < MIN_MATCH) return 0;
     let best = MIN_MATCH - 1;
     let chain = effort.chain;
-    for (let q = head[hashAt(p)]!; q >= 0 && p - q <= WINDOW && chain-- > 0; q = prev[q]!) {
+    for (let q = head[hash[p]!]!; q >= 0 && p - q <= WINDOW && chain-- > 0; q = prev[q]!) {
       if (keys[q + best] !== keys[p + best]) continue;
       let len = 0;
       while (len < max && keys[q + len] === keys[p + len]) len++;
@@ -150,6 +153,8 @@ export function buildGzipImage(raw: Uint8Array, sites: SiteKeys, level: number):
       continue;
     }
     block.match(len, dist);
+    // Every position is indexed, inside long matches too: skipping them (as zlib's fast
+    // levels do) costs a tenth of the ratio here, where repeats are whole spans.
     for (let k = 1; k < len; k++) insert(p + k);
     p += len;
   }
