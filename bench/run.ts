@@ -6,12 +6,13 @@
  * 2. the raw transport ceiling (compiled frames sent as they are, no stamping) over gRPC
  *    and HTTP into the sink running in its own process;
  * 3. end to end: the daemon as a child process replaying the same template into that sink,
- *    also with the live dashboard on and polled, against off (bench/dashboard.ts);
+ *    also with gzip (stamped and zlib, with each side's CPU) against uncompressed, and with
+ *    the live dashboard on and polled, against off (bench/dashboard.ts);
  * 4. peak RSS of the daemon over a longer run, sampled early and late;
  * 5. time to generate the seed tool's default dataset;
  * 6. record throughput and inspect speed on a ≥ 500 MB recording (bench/record.ts).
  *
- *   npm run bench [-- --seconds 10 --long 30]
+ *   npm run bench [-- --seconds 10 --long 30] [-- --gzip-only]
  */
 import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,7 +21,8 @@ import { parseArgs } from 'node:util';
 import { parseGeneratorConfig } from '../src/generator/config.js';
 import { writeDataset } from '../src/generator/writer.js';
 import { packageRoot } from '../src/package-root.js';
-import { rssMb, spawnJsonLines, type LogLine } from './child-process.js';
+import { cpuSeconds, rssMb, spawnJsonLines, type LogLine } from './child-process.js';
+import { formatGzipLevels, runGzipLevels } from './gzip.js';
 import { compareWithBaseline } from './baseline.js';
 import { formatInspectBench, formatRecordBench, runInspectBench, runRecordBench } from './record.js';
 import { formatDashboardCost, measureDashboardCost, measureDashboardWork } from './dashboard.js';
@@ -88,6 +90,59 @@ async function endToEnd(cfg: string, sampleAt: number[]): Promise<E2E> {
   return { spansPerSec: Number(s.rate), mbPerSec: Number(s.mb_per_s), failed: Number(s.failed), rss, startedAt: Number(started.time) };
 }
 
+interface GzipE2E {
+  spansPerSec: number;
+  /** Request bytes per second before compression, and their ratio to the bytes on the wire. */
+  uncompressedMbPerSec: number;
+  ratio: number;
+  failed: number;
+  /** Cores each process used over the steady part of the run (from 1 s after start to 1 s before the end). */
+  senderCores: number;
+  sinkCores: number;
+}
+
+async function gzipEndToEnd(cfg: string, sinkPid: number, seconds: number): Promise<GzipE2E> {
+  const d = run([CLI, '--config', cfg]);
+  await d.waitFor((l) => l.msg === 'pipeline started', 60_000);
+  const pid = d.child.pid!;
+  await new Promise((r) => setTimeout(r, 1000));
+  const from = { at: performance.now(), sender: cpuSeconds(pid), sink: cpuSeconds(sinkPid) };
+  await new Promise((r) => setTimeout(r, Math.max(1000, (seconds - 2) * 1000)));
+  const wall = (performance.now() - from.at) / 1000;
+  const senderCores = (cpuSeconds(pid) - from.sender) / wall;
+  const sinkCores = (cpuSeconds(sinkPid) - from.sink) / wall;
+  await d.exited;
+  const s = d.lines.find((l) => l.msg === 'summary')!;
+  const uncompressed = Number(s.sent_uncompressed_bytes);
+  return {
+    spansPerSec: Number(s.rate), uncompressedMbPerSec: uncompressed / Number(s.duration_s) / 1e6, ratio: uncompressed / Number(s.sent_bytes),
+    failed: Number(s.failed), senderCores, sinkCores,
+  };
+}
+
+/** gzip end to end against uncompressed in the same run, per transport: stamped and zlib at their default levels. */
+async function gzipRows(dir: string, template: string, seconds: number, grpcAddr: string, httpAddr: string, sinkPid: number): Promise<Record<string, GzipE2E>> {
+  const out: Record<string, GzipE2E> = {};
+  for (const [kind, base] of [
+    ['grpc', `otlp_grpc: { endpoint: ${grpcAddr}, tls: { insecure: true }, max_in_flight: 4`],
+    ['http', `otlp_http: { endpoint: http://${httpAddr}, max_in_flight: 4`],
+  ] as const) {
+    for (const [mode, extra] of [['none', ''], ['stamped', ', compression: gzip'], ['zlib', ', compression: gzip, compression_params: { stamped: false }']] as const) {
+      out[`${kind} ${mode}`] = await gzipEndToEnd(daemonConfig(dir, `gzip-${kind}-${mode}`, template, `${base}${extra} }`, seconds), sinkPid, seconds);
+    }
+  }
+  console.log('\ngzip end to end into the sink (separate process), same template, default levels; cores = CPU each process used:');
+  for (const [name, r] of Object.entries(out)) {
+    const none = out[`${name.split(' ')[0]} none`]!;
+    console.log(
+      `  ${name.padEnd(13)} ${(r.spansPerSec / 1e6).toFixed(2)}M spans/s ${r.uncompressedMbPerSec.toFixed(0).padStart(4)} MB/s before compression` +
+        `  ${name.endsWith('none') ? '          ' : `= ${(r.spansPerSec / none.spansPerSec).toFixed(2)}× none`}  ratio ${r.ratio.toFixed(2)}` +
+        `  sender ${r.senderCores.toFixed(2)} cores, sink ${r.sinkCores.toFixed(2)} cores   failed ${r.failed}`,
+    );
+  }
+  return out;
+}
+
 /** Events/s the sink saw between two of its 1 s stats lines inside [from, to]. */
 function heldRate(lines: LogLine[], from: number, to: number): { rate: number; seconds: number } {
   const stats = lines.filter((l) => l.msg === 'sink stats' && Number(l.time) >= from && Number(l.time) <= to);
@@ -121,6 +176,8 @@ async function main(): Promise<void> {
       baseline: { type: 'string' },
       // Only the record and inspect measurements (item 6).
       'record-only': { type: 'boolean' },
+      // Only the gzip measurements: per level in process, and end to end against uncompressed.
+      'gzip-only': { type: 'boolean' },
       'inspect-mb': { type: 'string', default: '512' },
     },
   });
@@ -141,11 +198,21 @@ async function main(): Promise<void> {
       return;
     }
 
+    if (!values.baseline) {
+      const levels = await runGzipLevels(template);
+      console.log(`\n${formatGzipLevels(levels)}`);
+      out.gzipLevels = levels;
+    }
+
     const sink = run([CLI, 'sink', '--grpc', '127.0.0.1:0', '--http', '127.0.0.1:0', '--interval', '1s']);
     const addr = await sink.waitFor((l) => l.msg === 'sink listening', 30_000);
     try {
       const grpcAddr = String(addr.grpc);
       const httpAddr = String(addr.http);
+      if (values['gzip-only']) {
+        out.gzip = await gzipRows(dir, template, seconds, grpcAddr, httpAddr, sink.child.pid!);
+        return;
+      }
       if (values.baseline) {
         const configs = {
           grpc: daemonConfig(dir, 'grpc', template, `otlp_grpc: { endpoint: ${grpcAddr}, tls: { insecure: true }, max_in_flight: 4 }`, seconds),
@@ -179,6 +246,7 @@ async function main(): Promise<void> {
         );
       }
       out.transports = rows;
+      out.gzip = await gzipRows(dir, template, seconds, grpcAddr, httpAddr, sink.child.pid!);
 
       const grpcExporter = `otlp_grpc: { endpoint: ${grpcAddr}, tls: { insecure: true }, max_in_flight: 4 }`;
       const dashboard = await measureDashboardCost(CLI, {

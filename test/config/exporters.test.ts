@@ -108,16 +108,16 @@ describe('exporter settings', () => {
     expectProblem(problems, `${at}.retry_on_failure.enabled`, 'must be true or false, got "yes"');
   });
 
-  it('compression_params (the Collector\'s shape): level 1..9, default 3, and stamped, default true, on both exporters', () => {
+  it('compression_params (the Collector\'s shape): level 1..9, default 1, and stamped, default true, on both exporters', () => {
     for (const type of ['otlp_grpc', 'otlp_http'] as const) {
       const endpoint = type === 'otlp_grpc' ? 'h:4317' : 'http://h';
       const parse = (params?: object) => {
         const cfg = withExporter(`${type}/z`, { endpoint, tls: { insecure: true }, compression: 'gzip', compression_params: params });
         return parseConfig(stringify(cfg), join(dir, 'replayd.yaml'), {}).exporters[`${type}/z`]!;
       };
-      expect(parse()).toMatchObject({ compression: 'gzip', compressionLevel: 3, compressionStamped: true });
+      expect(parse()).toMatchObject({ compression: 'gzip', compressionLevel: 1, compressionStamped: true });
       expect(parse({ level: 9, stamped: false })).toMatchObject({ compressionLevel: 9, compressionStamped: false });
-      expect(describeExporter(parse({ level: 1 }))).toContain('compression gzip level 1 (stamped)');
+      expect(describeExporter(parse({ level: 4 }))).toContain('compression gzip level 4 (stamped)');
       const problems = problemsOf(dir, withExporter(`${type}/z`, { endpoint, tls: { insecure: true }, compression_params: { level: 0, stamped: 'yes', window: 15 } }));
       expectProblem(problems, `exporters.${type}/z.compression_params.level`, 'must be an integer >= 1 of at most 9, got 0');
       expectProblem(problems, `exporters.${type}/z.compression_params.stamped`, 'must be true or false, got "yes"');

@@ -235,7 +235,7 @@ export function testExporterConfig(overrides: Partial<ExporterConfig> & Pick<Exp
     tls: { insecure: true, insecureSkipVerify: false },
     headers: {},
     compression: 'none',
-    compressionLevel: 3,
+    compressionLevel: 1,
     compressionStamped: true,
     timeoutMs: 2000,
     maxInFlight: 4,
