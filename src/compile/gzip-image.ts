@@ -155,7 +155,12 @@ export function buildGzipImage(raw: Uint8Array, sites: SiteKeys, level: number):
     block.match(len, dist);
     // Every position is indexed, inside long matches too: skipping them (as zlib's fast
     // levels do) costs a tenth of the ratio here, where repeats are whole spans.
-    for (let k = 1; k < len; k++) insert(p + k);
+    const end = Math.min(p + len, n - MIN_MATCH + 1);
+    for (let q = p + 1; q < end; q++) {
+      const h = hash[q]!;
+      prev[q] = head[h]!;
+      head[h] = q;
+    }
     p += len;
   }
   block.write(out, true, site, runs);
@@ -395,7 +400,8 @@ const WIDTHS = {
  */
 export function siteKeys(compiled: CompiledTemplate, frame: EncodedFrame, encoding: Encoding): SiteKeys {
   const w = WIDTHS[encoding];
-  const keys = Uint32Array.from(frame.bytes);
+  const keys = new Uint32Array(frame.bytes.length);
+  keys.set(frame.bytes);
   let next = 256;
   const mark = (at: number, width: number, id: number): void => {
     for (let k = 0; k < width; k++) keys[at + k] = id + k;
