@@ -10,15 +10,17 @@
  *   same value in every send (a trace id repeated in each of its spans); no match copies
  *   a site into static bytes or the other way round, so a site's literals are the only
  *   bits that depend on what is stamped;
- * - every literal has a code of the same length (9 bits: the 256 literals take half of
- *   the code space, end-of-block and match lengths share the other half), so a site's
- *   literals sit at bit offsets that do not depend on the values written there.
- * What a send still computes is the CRC-32 of the
- * stamped request (native zlib.crc32) for the trailer.
+ * - every literal a site may hold has a code of the same length: its alphabet takes half
+ *   of the code space, everything else shares the other half (protobuf: all 256 byte
+ *   values at 9 bits; OTLP/JSON: the 16 lowercase hex digits at 5 bits, which cover the
+ *   decimal digits of times), so a site's literals sit at bit offsets that do not depend
+ *   on the values written there.
+ * What a send still computes is the CRC-32 of the stamped request (native zlib.crc32)
+ * for the trailer.
  *
- * The price against zlib at the same effort is the literal width (9 bits where a random
- * id byte needs 8, and text literals 5–8) and matches stopping at times, whose high
- * bytes zlib finds shared between the spans of one send.
+ * The price against zlib at the same effort is the literal width (protobuf: 9 bits where
+ * a random id byte needs 8, and text literals 5–8) and matches stopping at times, whose
+ * low bytes differ in every span.
  */
 import type { Encoding } from '../otlp/signals.js';
 import { TIME_STRIDE, type CompiledTemplate, type EncodedFrame } from './frame.js';
@@ -28,11 +30,14 @@ export interface GzipImage {
   /** The gzip member with every site literal's bits zero; CRC-32 and ISIZE (its last 8 bytes) are written per send. */
   bytes: Buffer;
   /**
-   * Per run of consecutive site bytes, 4 words: its offset in the request, its length,
-   * the bit offset of its first literal in `bytes`, and the canonical code of literal 0
-   * in its block (literal v's code is that + v, 9 bits, written bit-reversed).
+   * Per run of consecutive site literals, 4 words: its offset in the request, its length,
+   * the bit offset of its first literal in `bytes`, and where its block's codes start in
+   * `codes`.
    */
   runs: Uint32Array;
+  /** Per block, 256 codes (bit-reversed, `literalBits` long) by byte value; NO_CODE for a value outside the site alphabet. */
+  codes: Uint16Array;
+  literalBits: number;
   /** Length of the request this member decompresses to. */
   rawLength: number;
   /**
@@ -54,7 +59,14 @@ export interface SiteKeys {
   /** Site ranges given one key although only nearly always equal: checked per send (GzipImage.shared). */
   shared: Uint32Array;
   sharedWidth: number;
+  /** The byte values a site may hold, a power of two of them (2..256). */
+  alphabet: Uint8Array;
 }
+
+/** In GzipImage.codes: this byte value has no fixed-length code (a send holding it cannot use the image). */
+export const NO_CODE = 0xffff;
+const ALL_BYTES = Uint8Array.from({ length: 256 }, (_, i) => i);
+const LOWER_HEX = Buffer.from('0123456789abcdef', 'latin1');
 
 /** zlib-like effort per level 1..9: hash chain length, lazy matching, length that ends a search. */
 const EFFORT: readonly { chain: number; lazy: boolean; nice: number }[] = [
@@ -126,11 +138,12 @@ export function buildGzipImage(raw: Uint8Array, sites: SiteKeys, level: number):
   const out = new BitWriter(Math.max(1024, n >> 2));
   out.bytes(GZIP_HEADER);
   const runs: number[] = [];
-  const block = new BlockSymbols();
+  const codes: number[] = [];
+  const block = new BlockSymbols(sites.alphabet);
   let p = 0;
   while (p < n) {
     if (block.count >= BLOCK_SYMBOLS) {
-      block.write(out, false, site, runs);
+      block.write(out, false, site, runs, codes);
       block.start = p;
     }
     let len = longest(p);
@@ -163,12 +176,15 @@ export function buildGzipImage(raw: Uint8Array, sites: SiteKeys, level: number):
     }
     p += len;
   }
-  block.write(out, true, site, runs);
+  block.write(out, true, site, runs, codes);
   out.alignToByte();
   out.bytes(Buffer.alloc(8));
   const bytes = out.finish();
   bytes.writeUInt32LE(n >>> 0, bytes.length - 4);
-  return { bytes, runs: Uint32Array.from(runs), rawLength: n, shared: sites.shared, sharedWidth: sites.sharedWidth };
+  return {
+    bytes, runs: Uint32Array.from(runs), codes: Uint16Array.from(codes), literalBits: block.literalBits, rawLength: n,
+    shared: sites.shared, sharedWidth: sites.sharedWidth,
+  };
 }
 
 /** One block's symbols: a match has its length in `lens` and distance in `vals`; a literal has length 0. */
@@ -178,6 +194,17 @@ class BlockSymbols {
   count = 0;
   /** Request offset of the block's first byte. */
   start = 0;
+  /** Whether a byte value is in the site alphabet, and the length of those values' codes. */
+  readonly inAlphabet = new Uint8Array(256);
+  readonly literalBits: number;
+
+  constructor(alphabet: Uint8Array) {
+    const size = new Set(alphabet).size;
+    if (size !== alphabet.length || size < 2 || (size & (size - 1)) !== 0) throw new RangeError(`gzip image: a site alphabet of ${alphabet.length} values (a power of two, 2..256, without repeats)`);
+    for (const v of alphabet) this.inAlphabet[v] = 1;
+    // The alphabet takes half the code space: 2^(bits-1) = size.
+    this.literalBits = Math.log2(size) + 1;
+  }
 
   literal(v: number): void {
     this.#push(0, v);
@@ -201,25 +228,32 @@ class BlockSymbols {
     this.vals[this.count++] = val;
   }
 
-  /** Writes the block (dynamic Huffman) and records where its site literals are. */
-  write(out: BitWriter, last: boolean, site: Uint8Array, runs: number[]): void {
-    const { lens, vals, count } = this;
-    // End-of-block and the 29 length symbols share half the code space (codes one bit longer).
-    const sub = new Uint32Array(30);
+  /** Writes the block (dynamic Huffman) and records where its site literals are and their codes. */
+  write(out: BitWriter, last: boolean, site: Uint8Array, runs: number[], codes: number[]): void {
+    const { lens, vals, count, inAlphabet, literalBits } = this;
+    // Symbols outside the site alphabet (other literals, end-of-block, lengths) share the
+    // other half of the code space: a code over them, one bit longer.
+    const other = new Uint32Array(286);
     const distFreq = new Uint32Array(30);
-    sub[0] = 1;
+    other[256] = 1;
     for (let i = 0; i < count; i++) {
       const len = lens[i]!;
-      if (len === 0) continue;
-      sub[LENGTH_SYMBOL[len]! - 256]!++;
+      if (len === 0) {
+        if (!inAlphabet[vals[i]!]) other[vals[i]!]!++;
+        continue;
+      }
+      other[LENGTH_SYMBOL[len]!]!++;
       distFreq[distanceCode(vals[i]!)]!++;
     }
     // Two used symbols at least, so every code is complete (as every inflater accepts).
-    if (sub.filter((f) => f > 0).length < 2) sub[1] = Math.max(1, sub[1]!);
+    if (other.filter((f) => f > 0).length < 2) other[257] = Math.max(1, other[257]!);
     for (let d = 0; distFreq.filter((f) => f > 0).length < 2; d++) distFreq[d] = Math.max(1, distFreq[d]!);
-    const subLengths = codeLengths(sub, 14);
-    const litLengths = new Uint8Array(286).fill(9, 0, 256);
-    for (let k = 0; k < 30; k++) if (subLengths[k]! > 0) litLengths[256 + k] = subLengths[k]! + 1;
+    const otherLengths = codeLengths(other, 14);
+    const litLengths = new Uint8Array(286);
+    for (let sym = 0; sym < 286; sym++) {
+      if (sym < 256 && inAlphabet[sym]) litLengths[sym] = literalBits;
+      else if (otherLengths[sym]! > 0) litLengths[sym] = otherLengths[sym]! + 1;
+    }
     const distLengths = codeLengths(distFreq, 15);
     let nLit = 286;
     while (litLengths[nLit - 1] === 0) nLit--;
@@ -232,22 +266,23 @@ class BlockSymbols {
     out.bits(2, 2);
     writeCodeLengths(out, [...litLengths.subarray(0, nLit), ...distLengths.subarray(0, nDist)], nLit, nDist);
 
-    // Canonical literal 0's code: every literal has length 9, so literal v's code is that + v.
-    const first9 = reverse9(litCodes[0]!);
+    const table = codes.length;
+    for (let v = 0; v < 256; v++) codes.push(inAlphabet[v] ? litCodes[v]! : NO_CODE);
     let at = this.start;
     let runStart = -1;
     for (let i = 0; i < count; i++) {
       const len = lens[i]!;
       if (len === 0) {
+        const v = vals[i]!;
         if (site[at]) {
           if (runStart < 0 || at !== runStart + runs[runs.length - 3]!) {
-            runs.push(at, 0, out.position(), first9);
+            runs.push(at, 0, out.position(), table);
             runStart = at;
           }
           runs[runs.length - 3]!++;
-          out.bits(0, 9);
+          out.bits(0, literalBits);
         } else {
-          out.bits(litCodes[vals[i]!]!, 9);
+          out.bits(litCodes[v]!, litLengths[v]!);
         }
         at++;
         continue;
@@ -264,15 +299,6 @@ class BlockSymbols {
     out.bits(litCodes[256]!, litLengths[256]!);
     this.count = 0;
   }
-}
-
-function reverse9(code: number): number {
-  let r = 0;
-  for (let i = 0; i < 9; i++) {
-    r = (r << 1) | (code & 1);
-    code >>= 1;
-  }
-  return r;
 }
 
 /** HLIT, HDIST, HCLEN, the code-length code and the run-length coded lengths (RFC 1951 3.2.7). */
@@ -431,7 +457,8 @@ export function siteKeys(compiled: CompiledTemplate, frame: EncodedFrame, encodi
     }
   }
   if (next >= 2 ** 32) throw new RangeError('siteKeys: more site bytes than 32-bit keys');
-  return { keys, shared: Uint32Array.from(shared), sharedWidth: w.topWidth };
+  // JSON sites hold lowercase hex ids and decimal digits (times, digit fields).
+  return { keys, shared: Uint32Array.from(shared), sharedWidth: w.topWidth, alphabet: encoding === 'json' ? LOWER_HEX : ALL_BYTES };
 }
 
 /** Builds the gzip image of every frame in `encoding` (EncodedFrame.gzip). */

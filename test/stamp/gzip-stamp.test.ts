@@ -12,6 +12,7 @@ import { data, traces } from '../compile/fixtures.js';
 /** A wall clock 60 s past a 2^40 ns boundary: a frame's times share their top 3 bytes. */
 const BOUNDARY_NS = 1_546_000n * 2n ** 40n;
 const SAFE_NOW_MS = Number(BOUNDARY_NS / 1_000_000n) + 60_000;
+const ALL_BYTES = Uint8Array.from({ length: 256 }, (_, i) => i);
 
 /** Stamps every frame for `cycles` cycles; each stamped gzip must gunzip to exactly the stamped request. */
 function checkCycles(ct: CompiledTemplate, enc: Encoding, cycles: number, now = () => SAFE_NOW_MS): { sends: number; refused: number } {
@@ -84,6 +85,20 @@ describe('stamped gzip', () => {
     expect(checkCycles(ct, 'proto', 1, st.now).refused).toBe(0);
   });
 
+  it('JSON sites are coded over the hex digits only; a site holding any other byte is refused (-1)', () => {
+    const ct = compiled({ encodings: ['json'] });
+    const image = ct.frames[0]!.json!.gzip!;
+    expect(image.literalBits).toBe(5);
+    const st = new Stamper(ct, { seed: [1, 1], worker: 0, backdateMs: 0, now: () => SAFE_NOW_MS });
+    st.newIds();
+    const raw = Buffer.alloc(ct.maxFrameBytes);
+    const body = raw.subarray(0, st.stamp(0, 'json', raw));
+    const out = Buffer.alloc(image.bytes.length);
+    expect(stampGzip(image, body, out)).toBe(image.bytes.length);
+    body[image.runs[0]!] = 'A'.charCodeAt(0);
+    expect(stampGzip(image, body, out)).toBe(-1);
+  });
+
   it('leaves only the site literals to write: any bytes written at the sites gunzip back exactly, across several blocks', () => {
     const rand = mulberry32(42);
     // Repetitive records (so there are long matches) with site runs in them; 300 KB spans several blocks.
@@ -98,7 +113,7 @@ describe('stamped gzip', () => {
       const twin = ranges.length % 3 === 0 ? ranges[ranges.length - 2]! : undefined;
       for (let k = 0; k < len; k++) keys[at + k] = twin && k < twin[1] ? 1000 + twin[0] + k : 1000 + at + k;
     }
-    const image = buildGzipImage(raw, { keys, shared: new Uint32Array(0), sharedWidth: 0 }, 3);
+    const image = buildGzipImage(raw, { keys, shared: new Uint32Array(0), sharedWidth: 0, alphabet: ALL_BYTES }, 3);
     expect(image.bytes.length).toBeLessThan(raw.length / 4);
     const out = Buffer.alloc(image.bytes.length);
     for (let round = 0; round < 30; round++) {
@@ -122,7 +137,7 @@ describe('stamped gzip', () => {
     const withKeys = f.gzip!.bytes.length;
     // Every site byte its own key: no site can be copied from another.
     const keys = siteKeys(ct, f, 'proto').keys.map((k, p) => (k > 255 ? 1e6 + p : k));
-    const withoutKeys = buildGzipImage(f.bytes, { keys, shared: new Uint32Array(0), sharedWidth: 0 }, 3).bytes.length;
+    const withoutKeys = buildGzipImage(f.bytes, { keys, shared: new Uint32Array(0), sharedWidth: 0, alphabet: ALL_BYTES }, 3).bytes.length;
     expect(withKeys).toBeLessThan(withoutKeys * 0.9);
   });
 });
