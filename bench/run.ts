@@ -120,24 +120,44 @@ async function gzipEndToEnd(cfg: string, sinkPid: number, seconds: number): Prom
   };
 }
 
-/** gzip end to end against uncompressed in the same run, per transport: stamped and zlib at their default levels. */
-async function gzipRows(dir: string, template: string, seconds: number, grpcAddr: string, httpAddr: string, sinkPid: number): Promise<Record<string, GzipE2E>> {
-  const out: Record<string, GzipE2E> = {};
-  for (const [kind, base] of [
-    ['grpc', `otlp_grpc: { endpoint: ${grpcAddr}, tls: { insecure: true }, max_in_flight: 4`],
-    ['http', `otlp_http: { endpoint: http://${httpAddr}, max_in_flight: 4`],
-  ] as const) {
-    for (const [mode, extra] of [['none', ''], ['stamped', ', compression: gzip'], ['zlib', ', compression: gzip, compression_params: { stamped: false }']] as const) {
-      out[`${kind} ${mode}`] = await gzipEndToEnd(daemonConfig(dir, `gzip-${kind}-${mode}`, template, `${base}${extra} }`, seconds), sinkPid, seconds);
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+/**
+ * gzip end to end against uncompressed in the same run, per transport: stamped and zlib
+ * at their default levels. The three runs of a transport are interleaved over `rounds`
+ * and each gzip run is compared with the uncompressed run of its own round, so a slow
+ * spell of this shared machine lands in one round, not in one mode; medians are reported.
+ */
+async function gzipRows(dir: string, template: string, seconds: number, grpcAddr: string, httpAddr: string, sinkPid: number, rounds: number): Promise<Record<string, GzipE2E & { vsNone: number }>> {
+  const runs: Record<string, (GzipE2E & { vsNone: number })[]> = {};
+  for (let round = 0; round < rounds; round++) {
+    for (const [kind, base] of [
+      ['grpc', `otlp_grpc: { endpoint: ${grpcAddr}, tls: { insecure: true }, max_in_flight: 4`],
+      ['http', `otlp_http: { endpoint: http://${httpAddr}, max_in_flight: 4`],
+    ] as const) {
+      let none = NaN;
+      for (const [mode, extra] of [['none', ''], ['stamped', ', compression: gzip'], ['zlib', ', compression: gzip, compression_params: { stamped: false }']] as const) {
+        const r = await gzipEndToEnd(daemonConfig(dir, `gzip-${kind}-${mode}`, template, `${base}${extra} }`, seconds), sinkPid, seconds);
+        if (mode === 'none') none = r.spansPerSec;
+        (runs[`${kind} ${mode}`] ??= []).push({ ...r, vsNone: r.spansPerSec / none });
+      }
     }
   }
-  console.log('\ngzip end to end into the sink (separate process), same template, default levels; cores = CPU each process used:');
+  const out: Record<string, GzipE2E & { vsNone: number }> = {};
+  for (const [name, rs] of Object.entries(runs)) {
+    const m = (f: (r: GzipE2E & { vsNone: number }) => number) => median(rs.map(f));
+    out[name] = {
+      spansPerSec: m((r) => r.spansPerSec), uncompressedMbPerSec: m((r) => r.uncompressedMbPerSec), ratio: m((r) => r.ratio),
+      failed: rs.reduce((a, r) => a + r.failed, 0), senderCores: m((r) => r.senderCores), sinkCores: m((r) => r.sinkCores), vsNone: m((r) => r.vsNone),
+    };
+  }
+  console.log(`\ngzip end to end into the sink (separate process), same template, default levels, medians of ${rounds} interleaved rounds; cores = CPU each process used:`);
   for (const [name, r] of Object.entries(out)) {
-    const none = out[`${name.split(' ')[0]} none`]!;
+    const ms = (cores: number) => ((1000 * cores) / r.uncompressedMbPerSec).toFixed(1);
     console.log(
       `  ${name.padEnd(13)} ${(r.spansPerSec / 1e6).toFixed(2)}M spans/s ${r.uncompressedMbPerSec.toFixed(0).padStart(4)} MB/s before compression` +
-        `  ${name.endsWith('none') ? '          ' : `= ${(r.spansPerSec / none.spansPerSec).toFixed(2)}× none`}  ratio ${r.ratio.toFixed(2)}` +
-        `  sender ${r.senderCores.toFixed(2)} cores, sink ${r.sinkCores.toFixed(2)} cores   failed ${r.failed}`,
+        `  ${name.endsWith('none') ? '          ' : `= ${r.vsNone.toFixed(2)}× none`}  ratio ${r.ratio.toFixed(2)}` +
+        `  CPU per MB: sender ${ms(r.senderCores)} ms, sink ${ms(r.sinkCores)} ms   failed ${r.failed}`,
     );
   }
   return out;
@@ -178,6 +198,7 @@ async function main(): Promise<void> {
       'record-only': { type: 'boolean' },
       // Only the gzip measurements: per level in process, and end to end against uncompressed.
       'gzip-only': { type: 'boolean' },
+      'gzip-rounds': { type: 'string', default: '3' },
       'inspect-mb': { type: 'string', default: '512' },
     },
   });
@@ -210,7 +231,7 @@ async function main(): Promise<void> {
       const grpcAddr = String(addr.grpc);
       const httpAddr = String(addr.http);
       if (values['gzip-only']) {
-        out.gzip = await gzipRows(dir, template, seconds, grpcAddr, httpAddr, sink.child.pid!);
+        out.gzip = await gzipRows(dir, template, seconds, grpcAddr, httpAddr, sink.child.pid!, Number(values['gzip-rounds']));
         return;
       }
       if (values.baseline) {
@@ -246,7 +267,7 @@ async function main(): Promise<void> {
         );
       }
       out.transports = rows;
-      out.gzip = await gzipRows(dir, template, seconds, grpcAddr, httpAddr, sink.child.pid!);
+      out.gzip = await gzipRows(dir, template, seconds, grpcAddr, httpAddr, sink.child.pid!, Number(values['gzip-rounds']));
 
       const grpcExporter = `otlp_grpc: { endpoint: ${grpcAddr}, tls: { insecure: true }, max_in_flight: 4 }`;
       const dashboard = await measureDashboardCost(CLI, {
