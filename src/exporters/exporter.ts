@@ -34,8 +34,6 @@ export interface Exporter {
   readonly id: string;
   readonly encoding: 'proto' | 'json';
   readonly maxInFlight: number;
-  /** gzip: the exporter compresses raw bodies itself and sends a GzippedBody as it is. */
-  readonly compression: 'none' | 'gzip';
   /**
    * Sends one stamped request body. Never rejects. The body must not be touched after
    * the promise settles (it goes back to a pool), and must not be retained before.

@@ -10,9 +10,9 @@ import type { ExportOutcome } from './exporter.js';
 
 const gzipAsync = promisify(gzip);
 
-/** A complete gzip member whose content is a request body of `rawLength` bytes. */
+/** A complete gzip member of a request body, compressed by the caller. */
 export class GzippedBody {
-  constructor(readonly bytes: Buffer, readonly rawLength: number) {}
+  constructor(readonly bytes: Buffer) {}
 }
 
 export type RequestBody = Uint8Array | GzippedBody;

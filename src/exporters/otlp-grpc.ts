@@ -34,7 +34,6 @@ export class OtlpGrpcExporter implements Exporter {
   readonly id: string;
   readonly encoding = 'proto' as const;
   readonly maxInFlight: number;
-  readonly compression: 'none' | 'gzip';
   readonly #client: grpc.Client;
   readonly #metadata: grpc.Metadata;
   readonly #timeoutMs: number;
@@ -48,7 +47,6 @@ export class OtlpGrpcExporter implements Exporter {
     checkExporterLimits(cfg);
     this.id = cfg.id;
     this.maxInFlight = cfg.maxInFlight;
-    this.compression = cfg.compression;
     this.#timeoutMs = cfg.timeoutMs;
     this.#retry = new RetryPolicy(cfg.retryOnFailure);
     const target = grpcTarget(cfg.endpoint, cfg.id);

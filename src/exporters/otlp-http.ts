@@ -37,7 +37,6 @@ export class OtlpHttpExporter implements Exporter {
   readonly id: string;
   readonly encoding: 'proto' | 'json';
   readonly maxInFlight: number;
-  readonly compression: 'none' | 'gzip';
   /** Only signals with a URL: a pipeline never uses this exporter for another (checked at load). */
   readonly #targets: Partial<Record<Signal, Target>>;
   readonly #pools: Pool[] = [];
@@ -55,7 +54,6 @@ export class OtlpHttpExporter implements Exporter {
     this.id = cfg.id;
     this.encoding = cfg.encoding;
     this.maxInFlight = cfg.maxInFlight;
-    this.compression = cfg.compression;
     this.#gzip = cfg.compression === 'gzip';
     this.#gzipLevel = cfg.compressionLevel;
     this.#timeoutMs = cfg.timeoutMs;

@@ -186,7 +186,7 @@ export class PipelineRunner {
         const gzipBuf = gzipPool?.get();
         const gzipLength = gzipBuf ? stampGzip(frames[i]![enc]!.gzip!, body, gzipBuf) : -1;
         // -1: this send broke the image's assumption (stampGzip); the exporter compresses the request itself.
-        const gzipped = gzipLength >= 0 ? new GzippedBody(gzipBuf!.subarray(0, gzipLength), body.length) : body;
+        const gzipped = gzipLength >= 0 ? new GzippedBody(gzipBuf!.subarray(0, gzipLength)) : body;
         const routes = this.routesByEncoding.get(enc)!;
         let pending = routes.length;
         for (const r of routes) {
