@@ -76,7 +76,7 @@ export const COMPRESSION_PARAMS_KEYS: KeyTable = {
   level: { doc: 'gzip level, 1 (fastest) to 9 (smallest); with stamped, the effort of the compression done once at load.', default: DEFAULT_GZIP_LEVEL },
   stamped: {
     doc: 'Compress each request once at load and per send write only its new ids, times and digits into the compressed bytes '
-      + '(README, Stamped gzip); false: zlib compresses every request on its thread pool.',
+      + '(README, gzip); false: zlib compresses every request on its thread pool.',
     default: true,
   },
 };
