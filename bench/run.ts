@@ -6,7 +6,8 @@
  * 2. the raw transport ceiling (compiled frames sent as they are, no stamping) over gRPC
  *    and HTTP into the sink running in its own process;
  * 3. end to end: the daemon as a child process replaying the same template into that sink,
- *    also with the live dashboard on and polled, against off (bench/dashboard.ts); then the
+ *    also with gzip (stamped and zlib, with each side's CPU) against uncompressed, and with
+ *    the live dashboard on and polled, against off (bench/dashboard.ts); then the
  *    sink with several senders at once (bench/sink-capacity.ts), a sink with --verify
  *    --verify-sample fed by daemons, and one verification thread alone (bench/verify.ts);
  * 4. peak RSS of the daemon over a longer run, sampled early and late;
@@ -19,7 +20,7 @@
  * Not in the default run: `--large` measures only stream mode on big templates
  * (bench/large.ts; `--large-sizes 100,1000,5000` in MB, generated and deleted after).
  *
- *   npm run bench [-- --seconds 10 --long 30] [-- --delivery-only] [-- --stamp-only] [-- --startup-only --startup-large]
+ *   npm run bench [-- --seconds 10 --long 30] [-- --delivery-only] [-- --stamp-only] [-- --startup-only --startup-large] [-- --gzip-only]
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -29,6 +30,7 @@ import { parseGeneratorConfig } from '../src/generator/config.js';
 import { writeDataset } from '../src/generator/writer.js';
 import { packageRoot } from '../src/package-root.js';
 import { cpuSeconds, rssMb, sampleCpu, spawnJsonLines, type CpuSampler } from './child-process.js';
+import { formatGzipLevels, runGzipLevels } from './gzip.js';
 import { compareWithBaseline } from './baseline.js';
 import { formatInspectBench, formatRecordBench, runInspectBench, runRecordBench } from './record.js';
 import { formatDashboardCost, measureDashboardCost, measureDashboardWork } from './dashboard.js';
@@ -112,6 +114,79 @@ async function endToEnd(cfg: string, sampleAt: number[]): Promise<E2E> {
   };
 }
 
+interface GzipE2E {
+  spansPerSec: number;
+  /** Request bytes per second before compression, and their ratio to the bytes on the wire. */
+  uncompressedMbPerSec: number;
+  ratio: number;
+  failed: number;
+  /** Cores each process used over the steady part of the run (from 1 s after start to 1 s before the end). */
+  senderCores: number;
+  sinkCores: number;
+}
+
+async function gzipEndToEnd(cfg: string, sinkPid: number, seconds: number): Promise<GzipE2E> {
+  const d = run([CLI, '--config', cfg]);
+  await d.waitFor((l) => l.msg === 'pipeline started', 60_000);
+  const pid = d.child.pid!;
+  await new Promise((r) => setTimeout(r, 1000));
+  const from = { at: performance.now(), sender: cpuSeconds(pid), sink: cpuSeconds(sinkPid) };
+  await new Promise((r) => setTimeout(r, Math.max(1000, (seconds - 2) * 1000)));
+  const wall = (performance.now() - from.at) / 1000;
+  const senderCores = (cpuSeconds(pid) - from.sender) / wall;
+  const sinkCores = (cpuSeconds(sinkPid) - from.sink) / wall;
+  await d.exited;
+  const s = d.lines.find((l) => l.msg === 'summary')!;
+  const uncompressed = Number(s.sent_uncompressed_bytes);
+  return {
+    spansPerSec: Number(s.rate), uncompressedMbPerSec: uncompressed / Number(s.duration_s) / 1e6, ratio: uncompressed / Number(s.sent_bytes),
+    failed: Number(s.failed), senderCores, sinkCores,
+  };
+}
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+/**
+ * gzip end to end against uncompressed in the same run, per transport: stamped and zlib
+ * at their default levels. The three runs of a transport are interleaved over `rounds`
+ * and each gzip run is compared with the uncompressed run of its own round, so a slow
+ * spell of this shared machine lands in one round, not in one mode; medians are reported.
+ */
+async function gzipRows(dir: string, template: string, seconds: number, grpcAddr: string, httpAddr: string, sinkPid: number, rounds: number): Promise<Record<string, GzipE2E & { vsNone: number }>> {
+  const runs: Record<string, (GzipE2E & { vsNone: number })[]> = {};
+  for (let round = 0; round < rounds; round++) {
+    for (const [kind, base] of [
+      ['grpc', `otlp_grpc: { endpoint: ${grpcAddr}, tls: { insecure: true }, max_in_flight: 4`],
+      ['http', `otlp_http: { endpoint: http://${httpAddr}, max_in_flight: 4`],
+    ] as const) {
+      let none = NaN;
+      for (const [mode, extra] of [['none', ''], ['stamped', ', compression: gzip'], ['zlib', ', compression: gzip, compression_params: { stamped: false }']] as const) {
+        const r = await gzipEndToEnd(daemonConfig(dir, `gzip-${kind}-${mode}`, template, `${base}${extra} }`, seconds), sinkPid, seconds);
+        if (mode === 'none') none = r.spansPerSec;
+        (runs[`${kind} ${mode}`] ??= []).push({ ...r, vsNone: r.spansPerSec / none });
+      }
+    }
+  }
+  const out: Record<string, GzipE2E & { vsNone: number }> = {};
+  for (const [name, rs] of Object.entries(runs)) {
+    const m = (f: (r: GzipE2E & { vsNone: number }) => number) => median(rs.map(f));
+    out[name] = {
+      spansPerSec: m((r) => r.spansPerSec), uncompressedMbPerSec: m((r) => r.uncompressedMbPerSec), ratio: m((r) => r.ratio),
+      failed: rs.reduce((a, r) => a + r.failed, 0), senderCores: m((r) => r.senderCores), sinkCores: m((r) => r.sinkCores), vsNone: m((r) => r.vsNone),
+    };
+  }
+  console.log(`\ngzip end to end into the sink (separate process), same template, default levels, medians of ${rounds} interleaved rounds; cores = CPU each process used:`);
+  for (const [name, r] of Object.entries(out)) {
+    const ms = (cores: number) => ((1000 * cores) / r.uncompressedMbPerSec).toFixed(1);
+    console.log(
+      `  ${name.padEnd(13)} ${(r.spansPerSec / 1e6).toFixed(2)}M spans/s ${r.uncompressedMbPerSec.toFixed(0).padStart(4)} MB/s before compression` +
+        `  ${name.endsWith('none') ? '          ' : `= ${r.vsNone.toFixed(2)}× none`}  ratio ${r.ratio.toFixed(2)}` +
+        `  CPU per MB: sender ${ms(r.senderCores)} ms, sink ${ms(r.sinkCores)} ms   failed ${r.failed}`,
+    );
+  }
+  return out;
+}
+
 async function ceiling(kind: 'grpc' | 'http', endpoint: string, template: string, seconds: number): Promise<{ eventsPerSec: number; mbPerSec: number }> {
   const p = run([join(ROOT, 'dist', 'bench', 'ceiling.js'), kind, endpoint, template, String(seconds), '4']);
   await p.exited;
@@ -175,6 +250,9 @@ async function main(): Promise<void> {
       'delivery-only': { type: 'boolean' },
       // Only the stamp measurements (item 1).
       'stamp-only': { type: 'boolean' },
+      // Only the gzip measurements: per level in process, and end to end against uncompressed.
+      'gzip-only': { type: 'boolean' },
+      'gzip-rounds': { type: 'string', default: '3' },
       'inspect-mb': { type: 'string', default: '512' },
       large: { type: 'boolean' },
       'large-sizes': { type: 'string', default: '100,1000,5000' },
@@ -222,6 +300,12 @@ async function main(): Promise<void> {
       if (values['startup-only']) return;
     }
 
+    if (!values.baseline) {
+      const levels = await runGzipLevels(template);
+      console.log(`\n${formatGzipLevels(levels)}`);
+      out.gzipLevels = levels;
+    }
+
     const sink = run([CLI, 'sink', '--grpc', '127.0.0.1:0', '--http', '127.0.0.1:0', '--interval', '1s']);
     const addr = await sink.waitFor((l) => l.msg === 'sink listening', 30_000);
     const sinkCpu = sampleCpu(sink.child.pid!);
@@ -231,6 +315,10 @@ async function main(): Promise<void> {
       if (values['delivery-only']) {
         const delivery = await runDeliveryBench(CLI, dir, template, grpcAddr, seconds);
         console.log(`\n${formatDeliveryBench(delivery)}`);
+        return;
+      }
+      if (values['gzip-only']) {
+        out.gzip = await gzipRows(dir, template, seconds, grpcAddr, httpAddr, sink.child.pid!, Number(values['gzip-rounds']));
         return;
       }
       if (values.baseline) {
@@ -266,6 +354,7 @@ async function main(): Promise<void> {
         );
       }
       out.transports = rows;
+      out.gzip = await gzipRows(dir, template, seconds, grpcAddr, httpAddr, sink.child.pid!, Number(values['gzip-rounds']));
 
       // The sink must outrun one daemon, or end-to-end numbers measure the sink.
       const senders = Number(values.senders);

@@ -8,7 +8,7 @@
  */
 import { pathToFileURL } from 'node:url';
 import pino from 'pino';
-import type { ExporterConfig } from '../src/exporters/exporter-config.js';
+import { DEFAULT_GZIP_LEVEL, type ExporterConfig } from '../src/exporters/exporter-config.js';
 import { createExporter } from '../src/exporters/index.js';
 import type { Logger } from '../src/log.js';
 import { requestType } from '../src/otlp/proto.js';
@@ -36,6 +36,7 @@ export interface TransportBenchOptions {
   compression?: 'none' | 'gzip';
   /** gRPC: HTTP/2 connections the requests take in turn (the exporter's `connections`). */
   connections?: number;
+  compressionLevel?: number;
   log?: Logger;
 }
 
@@ -69,6 +70,8 @@ export async function measureTransport(opts: TransportBenchOptions): Promise<Tra
     tls: { insecure: true, insecureSkipVerify: false },
     headers: {},
     compression: opts.compression ?? 'none',
+    compressionLevel: opts.compressionLevel ?? DEFAULT_GZIP_LEVEL,
+    compressionStamped: false,
     // Requests of several MiB on a busy shared machine: a short deadline would measure the machine.
     timeoutMs: 30_000,
     maxInFlight: opts.inFlight,

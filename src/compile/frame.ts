@@ -1,6 +1,7 @@
 import type { Encoding, Signal } from '../otlp/signals.js';
 import type { DeliverySchedule } from './delivery-schedule.js';
 import type { MetricContinuity } from './metric-series.js';
+import type { GzipImage } from './gzip-image.js';
 
 
 /**
@@ -22,6 +23,8 @@ export interface EncodedFrame {
   digits: Uint32Array[];
   /** Metrics continuity (proto only): [offset, value slot] per 8-byte value site. */
   values: Uint32Array;
+  /** The gzip member with its sites, built for exporters that send stamped gzip (gzip-image.ts). */
+  gzip?: GzipImage;
 }
 
 export const TIME_STRIDE = 4;

@@ -4,7 +4,7 @@
  * these same tables, and the component sections come from the registries.
  */
 import { SENDING_QUEUE_KEYS } from '../exporters/collector-keys.js';
-import { KEEPALIVE_KEYS, RETRY_KEYS } from '../exporters/exporter-config.js';
+import { COMPRESSION_PARAMS_KEYS, KEEPALIVE_KEYS, RETRY_KEYS } from '../exporters/exporter-config.js';
 import { TLS_KEYS } from '../exporters/tls-config.js';
 import { EXPORTERS } from '../exporters/index.js';
 import { ACTION_KEYS } from '../processors/action-list.js';
@@ -44,6 +44,7 @@ export const CONFIG_REFERENCE: readonly ReferenceSection[] = [
   { title: 'processors.delivery.late_spans, processors.delivery.late_root', keys: LATE_KEYS },
   ...components('exporters', EXPORTERS),
   { title: 'exporters.*.tls', keys: TLS_KEYS },
+  { title: 'exporters.*.compression_params', keys: COMPRESSION_PARAMS_KEYS },
   { title: 'exporters.*.retry_on_failure', keys: RETRY_KEYS },
   { title: 'exporters.*.sending_queue', keys: SENDING_QUEUE_KEYS },
   { title: 'exporters.otlp_grpc.keepalive', keys: KEEPALIVE_KEYS },

@@ -48,7 +48,6 @@ export const EXPORTER_HINTS: Readonly<Record<'otlp_grpc' | 'otlp_http', KeyHints
     http2_read_idle_timeout: `not supported: ${HTTP_POOL}`,
     http2_ping_timeout: `not supported: ${HTTP_POOL}`,
     force_attempt_http2: `not supported: ${HTTP_POOL}`,
-    compression_params: 'not supported: gzip runs at its fastest level',
     cookies: 'not supported',
   },
 };

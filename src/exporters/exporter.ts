@@ -3,6 +3,7 @@ import type { Logger } from '../log.js';
 import type { ExporterConfig } from './exporter-config.js';
 import { ConfigError } from '../errors.js';
 import type { Signal } from '../otlp/signals.js';
+import type { RequestBody } from './gzip-body.js';
 
 export const USER_AGENT = 'otel-replayd/0.1.0';
 
@@ -40,7 +41,7 @@ export interface Exporter {
    * `onRetry` is called as each retry attempt starts, so callers can count retries while
    * a request is still being retried (the outcome's `retries` is the same count, at the end).
    */
-  export(signal: Signal, body: Uint8Array, abort?: AbortSignal, onRetry?: () => void): Promise<ExportOutcome>;
+  export(signal: Signal, body: RequestBody, abort?: AbortSignal, onRetry?: () => void): Promise<ExportOutcome>;
   close(): Promise<void>;
 }
 

@@ -16,7 +16,7 @@ interface FilterFactory {
  * once the endpoint has answered.
  *
  * grpc-js has no public way to change its filters, so `install` reaches into the channel's
- * filter stack (as GrpcWireSizes does) and says whether that worked; otherwise the
+ * filter stack (as the gzip frames of grpc-gzip-frames.ts do) and says whether that worked; otherwise the
  * exporter keeps sending plain messages (test/exporters/otlp-grpc.test.ts fails if a
  * grpc-js upgrade moves the filter stack).
  */

@@ -6,14 +6,13 @@ import { checkExporterLimits, USER_AGENT, type ExportOutcome, type Exporter, typ
 import { describeExporter, EXPORTER_KEYS, parseExporter, type ExporterConfig } from './exporter-config.js';
 import { grpcExportError, type GrpcStatusLike } from './grpc-status.js';
 import { FramedMessages } from './grpc-framing.js';
-import { GrpcWireSizes } from './grpc-wire-size.js';
+import { installGzipFrames } from './grpc-gzip-frames.js';
+import { gzipped, rawBody, type RequestBody } from './gzip-body.js';
 import { parseProtoResponse } from './partial-success.js';
 import { RetryPolicy, type Accepted } from './retry.js';
 import { ThrottledWarn, warnOutcome } from './throttled-warn.js';
 import { normalizeHeaders } from './headers.js';
 import { grpcCredentials } from './tls.js';
-
-const GZIP = 2; // grpc-js CompressionAlgorithms.gzip
 
 /** Request bytes are already encoded: grpc-js must pass them through untouched. */
 const identity = (b: Buffer): Buffer => b;
@@ -47,8 +46,8 @@ export class OtlpGrpcExporter implements Exporter {
   readonly #timeoutMs: number;
   readonly #retry: RetryPolicy;
   readonly #warn: ThrottledWarn;
-  /** Set with compression, the only case where the bytes on the wire differ from the body. */
-  readonly #wireSizes: GrpcWireSizes | undefined;
+  /** The gzip level when this exporter compresses; undefined without compression. */
+  readonly #gzipLevel: number | undefined;
   /** Set without compression: messages are framed here, into reused buffers. */
   readonly #framed: FramedMessages | undefined;
   #turn = 0;
@@ -76,14 +75,15 @@ export class OtlpGrpcExporter implements Exporter {
       this.#framed = new FramedMessages(cfg.maxInFlight);
     }
     if (cfg.compression === 'gzip') {
-      const sizes = new GrpcWireSizes();
-      if (this.#connections.every((c) => sizes.install(c.client))) this.#wireSizes = sizes;
-      else log2.warn('this @grpc/grpc-js version hides compressed message sizes: sent_bytes counts this exporter\'s bytes before compression');
+      // We compress (off the event loop, or stamped) and frame gzip messages ourselves.
+      if (!this.#connections.every((c) => installGzipFrames(c.client))) throw new TypeError('this @grpc/grpc-js version has no channel filter stack: gzip cannot be sent');
+      this.#gzipLevel = cfg.compressionLevel;
     }
   }
 
-  async export(signal: Signal, body: Uint8Array, abort?: AbortSignal, onRetry?: () => void): Promise<ExportOutcome> {
-    const buf = Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+  async export(signal: Signal, body: RequestBody, abort?: AbortSignal, onRetry?: () => void): Promise<ExportOutcome> {
+    const buf = this.#gzipLevel === undefined ? rawBody(body, this.id) : await gzipped(body, this.#gzipLevel);
+    if (!Buffer.isBuffer(buf)) return buf;
     const path = SIGNALS[signal].grpcPath;
     const message = this.#framed ? this.#framed.frame(buf) : buf;
     const outcome = await this.#retry.run((a) => this.#attempt(path, message, buf.length, a), abort, {
@@ -98,13 +98,14 @@ export class OtlpGrpcExporter implements Exporter {
     return outcome;
   }
 
-  /** `message`: the body, or with FramedMessages the body already framed; `bodyBytes`: the body's length. */
+  /**
+   * `message`: the body (gzip already applied), or with FramedMessages the body already
+   * framed; `bodyBytes`: the body's length, which is what goes on the wire.
+   */
   #attempt(path: string, message: Buffer, bodyBytes: number, abort: AbortSignal | undefined): Promise<Accepted> {
     return new Promise((resolve, reject) => {
       // grpc-js adds its own headers to the metadata it is given, so each call gets a copy.
       const metadata = this.#metadata.clone();
-      let wireBytes = bodyBytes;
-      const forget = this.#wireSizes?.watch(metadata, (n) => (wireBytes = n));
       const connection = this.#pick();
       connection.inFlight++;
       const call = connection.client.makeUnaryRequest<Buffer, Buffer>(
@@ -117,9 +118,8 @@ export class OtlpGrpcExporter implements Exporter {
         (err, res) => {
           connection.inFlight--;
           abort?.removeEventListener('abort', onAbort);
-          forget?.();
           if (err) reject(grpcExportError(err as GrpcStatusLike));
-          else resolve({ ...(res ? parseProtoResponse(res) : { rejected: 0 }), wireBytes });
+          else resolve({ ...(res ? parseProtoResponse(res) : { rejected: 0 }), wireBytes: bodyBytes });
         },
       );
       const onAbort = () => call.cancel();
@@ -165,7 +165,6 @@ function channelOptions(cfg: ExporterConfig): grpc.ChannelOptions {
   };
   // grpc-js picks pick_first unless a service config names another policy.
   if (cfg.balancerName !== 'pick_first') options['grpc.service_config'] = JSON.stringify({ loadBalancingConfig: [{ [cfg.balancerName]: {} }] });
-  if (cfg.compression === 'gzip') options['grpc.default_compression_algorithm'] = GZIP;
   if (cfg.tls.serverNameOverride) options['grpc.ssl_target_name_override'] = cfg.tls.serverNameOverride;
   return options;
 }

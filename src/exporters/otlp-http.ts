@@ -1,5 +1,3 @@
-import { promisify } from 'node:util';
-import { gzip, constants as zlibConstants } from 'node:zlib';
 import { Pool } from 'undici';
 import { ConfigError, ExportError } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -11,9 +9,9 @@ import { parseJsonResponse, parseProtoResponse, truncateMessage, type ResponseSu
 import { RetryPolicy, type Accepted } from './retry.js';
 import { ThrottledWarn, warnOutcome } from './throttled-warn.js';
 import { normalizeHeaders } from './headers.js';
+import { gzipped, rawBody, type RequestBody } from './gzip-body.js';
 import { httpConnectOptions, isTlsVerifyFailure } from './tls.js';
 
-const gzipAsync = promisify(gzip);
 /** Retryable per the OTLP/HTTP spec; everything else non-2xx is permanent. */
 const RETRYABLE_STATUS = new Set([429, 502, 503, 504]);
 const TIMED_OUT = Symbol('timed out');
@@ -44,6 +42,7 @@ export class OtlpHttpExporter implements Exporter {
   readonly #pools: Pool[] = [];
   readonly #headers: Record<string, string>;
   readonly #gzip: boolean;
+  readonly #gzipLevel: number;
   readonly #timeoutMs: number;
   readonly #retry: RetryPolicy;
   readonly #warn: ThrottledWarn;
@@ -56,6 +55,7 @@ export class OtlpHttpExporter implements Exporter {
     this.encoding = cfg.encoding;
     this.maxInFlight = cfg.maxInFlight;
     this.#gzip = cfg.compression === 'gzip';
+    this.#gzipLevel = cfg.compressionLevel;
     this.#timeoutMs = cfg.timeoutMs;
     this.#retry = new RetryPolicy(cfg.retryOnFailure);
     const childLog = log.child({ exporter: cfg.id });
@@ -95,18 +95,11 @@ export class OtlpHttpExporter implements Exporter {
     this.#targets = targets;
   }
 
-  async export(signal: Signal, body: Uint8Array, abort?: AbortSignal, onRetry?: () => void): Promise<ExportOutcome> {
+  async export(signal: Signal, body: RequestBody, abort?: AbortSignal, onRetry?: () => void): Promise<ExportOutcome> {
     const target = this.#targets[signal];
     if (!target) return { status: 'failed', rejected: 0, retries: 0, wireBytes: 0, code: 'ERR_EXPORT_INTERNAL', message: `exporter ${this.id} has no endpoint for ${signal}` };
-    let buf = Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
-    if (this.#gzip) {
-      // Once per request, not per attempt; zlib runs on the libuv pool, off the event loop.
-      try {
-        buf = await gzipAsync(buf, { level: zlibConstants.Z_BEST_SPEED });
-      } catch (err) {
-        return { status: 'failed', rejected: 0, retries: 0, wireBytes: 0, code: 'ERR_EXPORT_COMPRESS', message: `gzip failed: ${(err as Error).message}` };
-      }
-    }
+    const buf = this.#gzip ? await gzipped(body, this.#gzipLevel) : rawBody(body, this.id);
+    if (!Buffer.isBuffer(buf)) return buf;
     const outcome = await this.#retry.run((a) => this.#attempt(signal, target, buf, a), abort, {
       onRetry,
       onAttemptFailed: (err, attempt, delayMs) => {

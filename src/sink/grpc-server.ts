@@ -3,7 +3,7 @@ import {
   type Http2SecureServer, type Http2Server, type Http2Session, type IncomingHttpHeaders, type ServerHttp2Stream,
 } from 'node:http2';
 import { promisify } from 'node:util';
-import { gunzip, inflate } from 'node:zlib';
+import { inflate } from 'node:zlib';
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import { formatHostPort, listen } from '../host-port.js';
 import type { Logger } from '../log.js';
@@ -14,6 +14,7 @@ import { ReceiveBufferPool, MessageReader, percentEncode } from './grpc-message.
 import type { BadRequestError } from '../errors.js';
 import { REFUSAL_STATUS, type Intake } from './intake.js';
 import type { StreamingCount } from './streaming-count.js';
+import { gunzipWhole } from './gunzip.js';
 import { readServerTls, splitHostPort, type ServerOptions } from './server-options.js';
 
 /**
@@ -34,7 +35,7 @@ const MAX_SESSION_MEMORY = 256;
 
 const PATHS = new Map<string, Signal>(SIGNAL_NAMES.map((s) => [SIGNALS[s].grpcPath, s]));
 const DECOMPRESS = new Map<string, (b: Buffer, o: { maxOutputLength: number }) => Promise<Buffer>>([
-  ['gzip', promisify(gunzip)],
+  ['gzip', (b, o) => gunzipWhole(b, o.maxOutputLength)],
   ['deflate', promisify(inflate)],
 ]);
 const ACCEPT_ENCODING = 'identity,deflate,gzip';

@@ -1,7 +1,5 @@
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import { promisify } from 'node:util';
-import { gunzip } from 'node:zlib';
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import type { Logger } from '../log.js';
 import { SIGNAL_NAMES, SIGNALS, type Signal } from '../otlp/signals.js';
@@ -12,11 +10,11 @@ import type { Encoding } from '../otlp/signals.js';
 import { ReceiveBufferPool } from './grpc-message.js';
 import { REFUSAL_STATUS, type Intake } from './intake.js';
 import { StreamingCount } from './streaming-count.js';
+import { gunzipWhole } from './gunzip.js';
 import { readServerTls, splitHostPort, type ServerOptions } from './server-options.js';
 
 /** The OTLP/HTTP spec's recommended body limit, applied before and after gunzip. */
 const MAX_BODY = 64 * 1024 * 1024;
-const gunzipAsync = promisify(gunzip);
 
 const PATHS = new Map<string, Signal>(SIGNAL_NAMES.map((s) => [SIGNALS[s].httpPath, s]));
 const CONTENT_TYPES: Record<Encoding, string> = { proto: 'application/x-protobuf', json: 'application/json' };
@@ -85,7 +83,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, receiver: Intak
   let body = raw;
   if (contentEncoding === 'gzip') {
     try {
-      body = await gunzipAsync(raw, { maxOutputLength: MAX_BODY });
+      body = await gunzipWhole(raw, MAX_BODY);
     } catch (err) {
       receiver.rejectInvalid(signal);
       const tooLarge = (err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE';

@@ -4,6 +4,7 @@
  * frame to be ready, then stamps it; it never sees which.
  */
 import type { CompiledTemplate } from '../compile/frame.js';
+import type { GzipImage } from '../compile/gzip-image.js';
 import type { Encoding } from '../otlp/signals.js';
 import type { CycleControls } from '../stamp/stamper.js';
 import { Stamper, type StamperOptions } from '../stamp/stamper.js';
@@ -28,6 +29,8 @@ export interface FrameSource {
   dueAt(): number;
   /** Resolves once frame `i` can be stamped (undefined: it can now); it stays stampable until `ready(i + 1)`. */
   ready(i: number): Promise<void> | undefined;
+  /** Frame `i`'s gzip image for stamped gzip (built at install; in memory only). */
+  gzipImage(i: number, encoding: Encoding): GzipImage | undefined;
   /** Copies frame `i` in `encoding` into `out` with this cycle's ids, times and values; returns its length. */
   stamp(i: number, encoding: Encoding, out: Buffer): number;
   summary(encoding: Encoding): { frames: number; events: number; bytes: number };
@@ -80,6 +83,10 @@ export class MemoryFrames implements FrameSource {
 
   stamp(i: number, encoding: Encoding, out: Buffer): number {
     return this.stamper.stamp(i, encoding, out);
+  }
+
+  gzipImage(i: number, encoding: Encoding): GzipImage | undefined {
+    return this.compiled.frames[i]![encoding]?.gzip;
   }
 
   summary(encoding: Encoding): { frames: number; events: number; bytes: number } {

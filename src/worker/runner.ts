@@ -2,6 +2,9 @@ import type { ResolvedPipeline } from '../config/types.js';
 import { compile, compileOptions } from '../compile/compile.js';
 import type { CompilePlan } from '../compile/plan.js';
 import type { Exporter, ExportOutcome } from '../exporters/exporter.js';
+import { GzippedBody } from '../exporters/gzip-body.js';
+import { attachGzipImages } from '../compile/gzip-image.js';
+import { stampGzip } from '../stamp/gzip-stamp.js';
 import { createExporter } from '../exporters/index.js';
 import { ABORTED_CODE } from '../exporters/retry.js';
 import { ThrottledWarn } from '../exporters/throttled-warn.js';
@@ -30,14 +33,22 @@ import { sleepUntil } from './sleep-until.js';
 import { emptyCounters, type ExporterCounters, type LastFailure, type WorkerStats } from './stats.js';
 import type { SentTracesLink } from './messages.js';
 
+/** Send buffers per encoding: for stamped requests, and for their stamped gzip (compression_params.stamped). */
+interface Pools {
+  plain: Map<Encoding, SendBufferPool>;
+  gzip: Map<Encoding, SendBufferPool>;
+}
+
 /** A scheduled cycle's own frames and Stamper (its ids and times) over the compile it started with, and their buffers. */
 interface CycleState {
   frames: MemoryFrames;
-  pools: Map<Encoding, SendBufferPool>;
+  pools: Pools;
 }
 
 interface Route {
   exporter: Exporter;
+  /** Sent the frame's stamped gzip (compression_params.stamped) rather than the request. */
+  stampedGzip: boolean;
   slots: Slots;
   counters: ExporterCounters;
   latency: LatencyHistogram;
@@ -81,9 +92,11 @@ export class PipelineRunner {
   private readonly inFlight = new Set<Promise<void>>();
   private receiver!: ReceiverSource;
   private frames!: FrameSource;
-  private pools = new Map<Encoding, SendBufferPool>();
+  private pools: Pools = { plain: new Map(), gzip: new Map() };
   /** Frames (each with its own Stamper) free for the next scheduled cycle of the current compile. */
   private spare: MemoryFrames[] = [];
+  /** Per encoding that some route sends as stamped gzip: the level its images are built at (the highest asked). */
+  private readonly gzipLevels = new Map<Encoding, number>();
   private cycles = 0;
   /** performance.now() at which the next cycle's due times start: a paced cycle starts when the last one's length has passed. */
   private nextCycleAt = 0;
@@ -105,8 +118,11 @@ export class PipelineRunner {
     }
     this.routes = resolved.exporters.map((cfg) => {
       const counters = emptyCounters();
+      const exporter = createExporter(cfg, opts.log);
+      const stampedGzip = cfg.compression === 'gzip' && cfg.compressionStamped;
+      if (stampedGzip) this.gzipLevels.set(exporter.encoding, Math.max(cfg.compressionLevel, this.gzipLevels.get(exporter.encoding) ?? 0));
       return {
-        exporter: createExporter(cfg, opts.log), slots: new Slots(cfg.maxInFlight), counters, latency: new LatencyHistogram(),
+        exporter, stampedGzip, slots: new Slots(cfg.maxInFlight), counters, latency: new LatencyHistogram(),
         countRetry: () => void counters.retries++,
       };
     });
@@ -184,7 +200,17 @@ export class PipelineRunner {
     this.frames = frames;
     this.spare = [];
     // Buffers still in flight keep a reference to their old pool and are simply collected.
-    this.pools = new Map(this.encodings.map((e) => [e, new SendBufferPool(frames.maxFrameBytes)]));
+    const plain = new Map(this.encodings.map((e) => [e, new SendBufferPool(frames.maxFrameBytes)]));
+    // Stamped gzip needs each frame's gzip image, built once here (in memory only: a streamed
+    // frame has none and its exporter compresses the request itself).
+    const gzip = new Map<Encoding, SendBufferPool>();
+    if (frames instanceof MemoryFrames) {
+      for (const [e, level] of this.gzipLevels) {
+        attachGzipImages(frames.compiled, e, level);
+        gzip.set(e, new SendBufferPool(Math.max(0, ...frames.compiled.frames.map((f) => f[e]!.gzip!.bytes.length))));
+      }
+    }
+    this.pools = { plain, gzip };
   }
 
   /** Events per second this worker is held to now; undefined without a pacer (or while its rate is 0). */
@@ -282,7 +308,7 @@ export class PipelineRunner {
    * it and sends it; false = stop: the drain began, or a pacer will never admit again (the
    * worker is done).
    */
-  private async send(frames: FrameSource, pools: Map<Encoding, SendBufferPool>, i: number): Promise<boolean> {
+  private async send(frames: FrameSource, pools: Pools, i: number): Promise<boolean> {
     const reading = frames.ready(i);
     if (reading) await reading;
     for (const r of this.routes) await r.slots.acquire();
@@ -296,21 +322,29 @@ export class PipelineRunner {
       return false;
     }
     for (const enc of this.encodings) {
-      const pool = pools.get(enc)!;
+      const pool = pools.plain.get(enc)!;
       const buf = pool.get();
       const body = buf.subarray(0, frames.stamp(i, enc, buf));
+      const gzipPool = pools.gzip.get(enc);
+      const gzipBuf = gzipPool?.get();
+      const gzipLength = gzipBuf ? stampGzip(frames.gzipImage(i, enc)!, body, gzipBuf) : -1;
+      // -1: this send broke the image's assumption (stampGzip); the exporter compresses the request itself.
+      const gzipped = gzipLength >= 0 ? new GzippedBody(gzipBuf!.subarray(0, gzipLength)) : body;
       const routes = this.routesByEncoding.get(enc)!;
       let pending = routes.length;
       for (const r of routes) {
         r.counters.inFlight++;
         const sentAt = performance.now();
         const p = r.exporter
-          .export(this.signal, body, this.cancel.signal, r.countRetry)
+          .export(this.signal, r.stampedGzip ? gzipped : body, this.cancel.signal, r.countRetry)
           .then((outcome) => this.count(r, outcome, events, body.length, performance.now() - sentAt))
           .finally(() => {
             r.counters.inFlight--;
             r.slots.release();
-            if (--pending === 0) pool.put(buf);
+            if (--pending === 0) {
+              pool.put(buf);
+              if (gzipBuf) gzipPool!.put(gzipBuf);
+            }
             this.inFlight.delete(p);
           });
         this.inFlight.add(p);

@@ -84,6 +84,11 @@ export class StreamedFrames implements FrameSource {
     return 0;
   }
 
+  /** No gzip image for a frame read from disk: its exporter compresses the request itself. */
+  gzipImage(): undefined {
+    return undefined;
+  }
+
   beginCycle(cycle: number): CycleControls {
     this.cycle = cycle;
     this.ids = false;

@@ -1,5 +1,8 @@
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import { parseConfig } from '../../src/config/load.js';
+import { describeExporter } from '../../src/exporters/exporter-config.js';
 import { baseConfig, expectProblem, makeDir, problemsOf } from './fixture.js';
 
 const { dir, cleanup } = makeDir();
@@ -103,6 +106,23 @@ describe('exporter settings', () => {
     expectProblem(problems, `${at}.retry_on_failure.multiplier`, 'must be a number >= 1 of at most 100, got 0.5');
     expectProblem(problems, `${at}.retry_on_failure.randomization_factor`, /^must be a non-negative number of at most 1, got 2/);
     expectProblem(problems, `${at}.retry_on_failure.enabled`, 'must be true or false, got "yes"');
+  });
+
+  it('compression_params (the Collector\'s shape): level 1..9, default 1, and stamped, default true, on both exporters', () => {
+    for (const type of ['otlp_grpc', 'otlp_http'] as const) {
+      const endpoint = type === 'otlp_grpc' ? 'h:4317' : 'http://h';
+      const parse = (params?: object) => {
+        const cfg = withExporter(`${type}/z`, { endpoint, tls: { insecure: true }, compression: 'gzip', compression_params: params });
+        return parseConfig(stringify(cfg), join(dir, 'replayd.yaml'), {}).exporters[`${type}/z`]!;
+      };
+      expect(parse()).toMatchObject({ compression: 'gzip', compressionLevel: 1, compressionStamped: true });
+      expect(parse({ level: 9, stamped: false })).toMatchObject({ compressionLevel: 9, compressionStamped: false });
+      expect(describeExporter(parse({ level: 4 }))).toContain('compression gzip level 4 (stamped)');
+      const problems = problemsOf(dir, withExporter(`${type}/z`, { endpoint, tls: { insecure: true }, compression_params: { level: 0, stamped: 'yes', window: 15 } }));
+      expectProblem(problems, `exporters.${type}/z.compression_params.level`, 'must be an integer >= 1 of at most 9, got 0');
+      expectProblem(problems, `exporters.${type}/z.compression_params.stamped`, 'must be true or false, got "yes"');
+      expectProblem(problems, `exporters.${type}/z.compression_params.window`, /^unknown key "window"/);
+    }
   });
 
   it('tls files must exist and cert/key come in pairs', () => {

@@ -60,13 +60,13 @@ describe('parseConfig: a full valid config', () => {
     const keepalive = { timeMs: 30_000, timeoutMs: 10_000, permitWithoutStream: false };
     expect(cfg.exporters['otlp/backend']).toEqual({
       type: 'otlp_grpc', id: 'otlp/backend', endpoint: 'localhost:4317', signalEndpoints: {}, encoding: 'proto',
-      tls: { insecure: true, insecureSkipVerify: false }, headers: { 'x-api-key': SECRET }, compression: 'gzip',
+      tls: { insecure: true, insecureSkipVerify: false }, headers: { 'x-api-key': SECRET }, compression: 'gzip', compressionLevel: 1, compressionStamped: true,
       timeoutMs: 10_000, maxInFlight: 4, retryOnFailure: retry, balancerName: 'pick_first', connections: 1, keepalive,
     });
     expect(cfg.exporters['otlphttp/backend']).toEqual({
       type: 'otlp_http', id: 'otlphttp/backend', endpoint: 'https://collector.local:4318/base',
       signalEndpoints: { traces: 'http://x/v1/traces' }, encoding: 'json',
-      tls: { insecure: false, insecureSkipVerify: false }, headers: {}, compression: 'none',
+      tls: { insecure: false, insecureSkipVerify: false }, headers: {}, compression: 'none', compressionLevel: 1, compressionStamped: true,
       timeoutMs: 2000, maxInFlight: 16, retryOnFailure: retry, balancerName: 'pick_first', connections: 1, keepalive,
     });
   });

@@ -235,6 +235,8 @@ export function testExporterConfig(overrides: Partial<ExporterConfig> & Pick<Exp
     tls: { insecure: true, insecureSkipVerify: false },
     headers: {},
     compression: 'none',
+    compressionLevel: 1,
+    compressionStamped: true,
     timeoutMs: 2000,
     maxInFlight: 4,
     balancerName: 'pick_first',

@@ -1,9 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import * as http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
-import { gunzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { Client, credentials } from '@grpc/grpc-js';
 import { FramedMessages } from '../../src/exporters/grpc-framing.js';
+import { GzippedBody } from '../../src/exporters/gzip-body.js';
 import { OtlpGrpcExporter, grpcTarget } from '../../src/exporters/otlp-grpc.js';
 import { SIGNALS } from '../../src/otlp/signals.js';
 import { ConfigError } from '../../src/errors.js';
@@ -103,6 +104,12 @@ describe('OtlpGrpcExporter', () => {
     expect(out.wireBytes).toBe(frame.length - 5);
     expect(out.wireBytes).toBeLessThan(body.length / 2);
     expect(headerNames.filter((h) => h.startsWith('otel-replayd'))).toEqual([]);
+    // A body the pipeline gzipped (stamped gzip) goes in the frame as it is.
+    const member = gzipSync(body, { level: 9 });
+    expect(await exp.export('traces', new GzippedBody(member))).toMatchObject({ status: 'sent', wireBytes: member.length });
+    expect(encodings).toEqual(['gzip', 'gzip']);
+    expect(frames[1]![0]).toBe(1);
+    expect(frames[1]!.subarray(5).equals(member)).toBe(true);
   });
 
   it('frames messages itself: grpc-js still has the compression filter it replaces', () => {

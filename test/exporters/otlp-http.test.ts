@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { gunzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { GzippedBody } from '../../src/exporters/gzip-body.js';
 import { OtlpHttpExporter, parseRetryAfter } from '../../src/exporters/otlp-http.js';
 import { ConfigError } from '../../src/errors.js';
 import type { ExporterConfig } from '../../src/exporters/exporter-config.js';
@@ -72,6 +73,18 @@ describe('OtlpHttpExporter', () => {
     expect(r.headers['content-encoding']).toBe('gzip');
     expect(r.rawBody.length).toBeLessThan(body.length);
     expect(gunzipSync(r.rawBody).equals(body)).toBe(true);
+  });
+
+  it('sends a body gzipped by the pipeline as it is, once, at the level it came with; an exporter without compression refuses one', async () => {
+    const { ep, exp } = await setup({ compression: 'gzip', compressionLevel: 1 });
+    const body = traceRequest(200);
+    const member = gzipSync(body, { level: 9 });
+    expect(await exp.export('traces', new GzippedBody(member))).toMatchObject({ status: 'sent', wireBytes: member.length });
+    expect(ep.received[0]!.rawBody.equals(member)).toBe(true);
+    expect(ep.received[0]!.headers['content-encoding']).toBe('gzip');
+    const plain = await setup();
+    expect(await plain.exp.export('traces', new GzippedBody(member))).toMatchObject({ status: 'failed', code: 'ERR_EXPORT_INTERNAL' });
+    expect(plain.ep.received).toHaveLength(0);
   });
 
   it('reports the gzipped body size as wire bytes, and the body size without compression', async () => {

@@ -1,0 +1,41 @@
+import { crc32 } from 'node:zlib';
+import { NO_CODE, type GzipImage } from '../compile/gzip-image.js';
+
+/**
+ * Writes the gzip form of a stamped request into `out` from its image (gzip-image.ts):
+ * copy the image, write each site byte's literal code at its bit offset, and the
+ * trailer's CRC-32 of `raw`, the stamped request. Returns the member's length, or -1 when
+ * this send breaks what the image assumed: its times do not share their leading bytes (a
+ * frame whose times straddle a 2^40 ns boundary: rarely), or a site holds a byte outside
+ * the image's site alphabet (never, from a Stamper). The caller then compresses `raw` itself.
+ */
+export function stampGzip(image: GzipImage, raw: Uint8Array, out: Buffer): number {
+  const { bytes, runs, codes, literalBits, rawLength, shared, sharedWidth } = image;
+  if (raw.length !== rawLength) throw new RangeError(`stampGzip: a ${raw.length}-byte request for an image of ${rawLength} bytes`);
+  if (out.length < bytes.length) throw new RangeError(`stampGzip: buffer of ${out.length} bytes for a ${bytes.length}-byte member`);
+  if (shared.length > 1) {
+    const ref = shared[0]!;
+    for (let i = 1; i < shared.length; i++) {
+      const at = shared[i]!;
+      for (let k = 0; k < sharedWidth; k++) if (raw[at + k] !== raw[ref + k]) return -1;
+    }
+  }
+  bytes.copy(out, 0);
+  for (let i = 0; i < runs.length; i += 4) {
+    let at = runs[i]!;
+    const end = at + runs[i + 1]!;
+    let bit = runs[i + 2]!;
+    const table = runs[i + 3]!;
+    // The image holds zeros there: OR in the code (at most 9 bits), which spans at most two bytes.
+    for (; at < end; at++, bit += literalBits) {
+      const code = codes[table + raw[at]!]!;
+      if (code === NO_CODE) return -1;
+      const c = code << (bit & 7);
+      const j = bit >>> 3;
+      out[j] |= c;
+      out[j + 1] |= c >>> 8;
+    }
+  }
+  out.writeUInt32LE(crc32(raw), bytes.length - 8);
+  return bytes.length;
+}
