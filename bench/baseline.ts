@@ -6,12 +6,11 @@
  */
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { spawnJsonLines } from './child-process.js';
+import { spawnJsonLines, median } from './child-process.js';
 import { runStampBench, type StampBenchResult } from './stamp.js';
 
 interface Side { stamp: number[]; e2e: Record<string, number[]> }
 
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 async function e2eRate(cli: string, config: string): Promise<number> {
   const d = spawnJsonLines([cli, '--config', config], { inheritStderr: true });

@@ -119,3 +119,6 @@ export function sampleCpu(pid: number, everyMs = 250): CpuSampler {
   };
   return { stop: () => clearInterval(timer), between: (fromMs, toMs) => at(toMs) - at(fromMs), last: () => samples.at(-1)!.cpu };
 }
+
+/** The middle value (the upper one of an even count): bench rounds are few, so no averaging. */
+export const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;

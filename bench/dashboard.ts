@@ -18,7 +18,7 @@ import type { RunData } from '../src/telemetry/run-data.js';
 import { RunRecorder } from '../src/telemetry/run-recorder.js';
 import type { PipelineSnapshot, TelemetrySource } from '../src/telemetry/source.js';
 import { emptyCounters } from '../src/worker/stats.js';
-import { spawnJsonLines } from './child-process.js';
+import { spawnJsonLines, median } from './child-process.js';
 
 export interface DashboardRun {
   /** End-to-end events/s (the summary's rate). */
@@ -39,7 +39,6 @@ export interface DashboardCost {
   cpuCost: number;
 }
 
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const TICK_US = 1e6 / Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
 

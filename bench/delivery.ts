@@ -8,7 +8,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { spawnJsonLines } from './child-process.js';
+import { spawnJsonLines, median } from './child-process.js';
 
 export interface DeliveryBench {
   rounds: number;
@@ -18,7 +18,6 @@ export interface DeliveryBench {
   ratio: number;
 }
 
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 function config(dir: string, mode: 'whole' | 'as_ended', template: string, grpc: string, seconds: number): string {
   const file = join(dir, `delivery-${mode}.yaml`);

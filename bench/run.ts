@@ -29,7 +29,7 @@ import { parseArgs } from 'node:util';
 import { parseGeneratorConfig } from '../src/generator/config.js';
 import { writeDataset } from '../src/generator/writer.js';
 import { packageRoot } from '../src/package-root.js';
-import { cpuSeconds, rssMb, sampleCpu, spawnJsonLines, type CpuSampler } from './child-process.js';
+import { cpuSeconds, rssMb, sampleCpu, spawnJsonLines, median, type CpuSampler } from './child-process.js';
 import { formatGzipLevels, runGzipLevels } from './gzip.js';
 import { compareWithBaseline } from './baseline.js';
 import { formatInspectBench, formatRecordBench, runInspectBench, runRecordBench } from './record.js';
@@ -144,7 +144,6 @@ async function gzipEndToEnd(cfg: string, sinkPid: number, seconds: number): Prom
   };
 }
 
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 /**
  * gzip end to end against uncompressed in the same run, per transport: stamped and zlib
