@@ -68,35 +68,41 @@ const maxOf = (xs: (number | null)[]): number | null => {
   return real.length === 0 ? null : Math.max(...real);
 };
 
+/** A pipeline's cumulative numbers, at one time. */
+type Cumulative = Pick<PipelinePoint, 'sending_s' | 'sent' | 'failed' | 'retries' | 'sent_bytes'>;
+const CUMULATIVE = ['sent', 'failed', 'retries', 'sent_bytes'] as const;
+
 /**
- * The replicas' pipeline points summed at each grid time. Counts and rates add up;
- * latency is the highest of the replicas' (percentiles of separate histograms cannot be
- * added, so a merged p99 is an upper bound); sending time is the longest replica's.
+ * One merged point: cumulative numbers as given (summed counts, the longest sending
+ * time), window values of the replicas sending in it added up, latency the highest of
+ * theirs (percentiles of separate histograms cannot be added, so a merged p99 is an upper
+ * bound).
  */
+function mergedPoint(seq: number, t: number, c: Cumulative, win: PipelinePoint[]): PipelinePoint {
+  const targets = win.map((p) => p.rate_target).filter((x): x is number => x !== null);
+  const sum = (f: (p: PipelinePoint) => number): number => sumOf(win.map(f));
+  return {
+    seq, t, ...c,
+    rate: round(sum((p) => p.rate), 1),
+    failed_per_s: round(sum((p) => p.failed_per_s), 1),
+    retries_per_s: round(sum((p) => p.retries_per_s), 1),
+    mb_per_s: round(sum((p) => p.mb_per_s), 3),
+    in_flight: sum((p) => p.in_flight),
+    rate_target: targets.length === 0 ? null : round(sumOf(targets), 1),
+    latency_p50_ms: maxOf(win.map((p) => p.latency_p50_ms)),
+    latency_p99_ms: maxOf(win.map((p) => p.latency_p99_ms)),
+    stage: win.find((p) => p.stage !== null)?.stage ?? null,
+  };
+}
+
+/** The replicas' pipeline points summed at each grid time. */
 export function mergePipelinePoints(replicas: Shifted<PipelinePoint>[], times: number[]): PipelinePoint[] {
   return times.map((t, i) => {
     const at = replicas.map((s) => ({ s, a: around(s.points, t) }));
-    const cum = (f: (p: PipelinePoint) => number): number => round(sumOf(at.map(({ a }) => cumulative(a, t, f))), 0);
+    const c = { sending_s: round(Math.max(0, ...at.map(({ a }) => cumulative(a, t, (p) => p.sending_s))), 3) } as Cumulative;
+    for (const f of CUMULATIVE) c[f] = round(sumOf(at.map(({ a }) => cumulative(a, t, (p) => p[f]))), 0);
     const win = at.map(({ s, a }) => windowAt(s, a, t)).filter((p): p is PipelinePoint => p !== undefined);
-    const targets = win.map((p) => p.rate_target).filter((x): x is number => x !== null);
-    return {
-      seq: i + 1,
-      t,
-      sending_s: round(Math.max(0, ...at.map(({ a }) => cumulative(a, t, (p) => p.sending_s))), 3),
-      sent: cum((p) => p.sent),
-      failed: cum((p) => p.failed),
-      retries: cum((p) => p.retries),
-      sent_bytes: cum((p) => p.sent_bytes),
-      rate: round(sumOf(win.map((p) => p.rate)), 1),
-      failed_per_s: round(sumOf(win.map((p) => p.failed_per_s)), 1),
-      retries_per_s: round(sumOf(win.map((p) => p.retries_per_s)), 1),
-      mb_per_s: round(sumOf(win.map((p) => p.mb_per_s)), 3),
-      in_flight: sumOf(win.map((p) => p.in_flight)),
-      rate_target: targets.length === 0 ? null : round(sumOf(targets), 1),
-      latency_p50_ms: maxOf(win.map((p) => p.latency_p50_ms)),
-      latency_p99_ms: maxOf(win.map((p) => p.latency_p99_ms)),
-      stage: win.find((p) => p.stage !== null)?.stage ?? null,
-    };
+    return mergedPoint(i + 1, t, c, win);
   });
 }
 
@@ -117,18 +123,7 @@ export function mergeSinkPoints(replicas: Shifted<SinkPoint>[], times: number[])
 
 /** Each replica's latest point summed: the merged run's `now`, at its end. */
 export function sumNow(points: PipelinePoint[], t: number, seq: number): PipelinePoint {
-  const targets = points.map((p) => p.rate_target).filter((x): x is number => x !== null);
-  const sum = (f: (p: PipelinePoint) => number): number => sumOf(points.map(f));
-  return {
-    seq, t,
-    sending_s: Math.max(0, ...points.map((p) => p.sending_s)),
-    sent: sum((p) => p.sent), failed: sum((p) => p.failed), retries: sum((p) => p.retries), sent_bytes: sum((p) => p.sent_bytes),
-    rate: round(sum((p) => p.rate), 1), failed_per_s: round(sum((p) => p.failed_per_s), 1),
-    retries_per_s: round(sum((p) => p.retries_per_s), 1), mb_per_s: round(sum((p) => p.mb_per_s), 3),
-    in_flight: sum((p) => p.in_flight),
-    rate_target: targets.length === 0 ? null : round(sumOf(targets), 1),
-    latency_p50_ms: maxOf(points.map((p) => p.latency_p50_ms)),
-    latency_p99_ms: maxOf(points.map((p) => p.latency_p99_ms)),
-    stage: points.find((p) => p.stage !== null)?.stage ?? null,
-  };
+  const c = { sending_s: Math.max(0, ...points.map((p) => p.sending_s)) } as Cumulative;
+  for (const f of CUMULATIVE) c[f] = sumOf(points.map((p) => p[f]));
+  return mergedPoint(seq, t, c, points);
 }

@@ -53,17 +53,17 @@ function replicaOf(file: string, r: RunReport): { index: number; count: number }
   return { index: Number(m[1]), count: Number(m[2]) };
 }
 
-const replicaIndex = (r: RunReport): number => Number(/^(\d+)\//.exec(r.replica ?? '')?.[1] ?? 0);
+type Replica = ReturnType<typeof replicaOf>;
 
-/** Checks the files are replicas of one run, each once; returns the indexes none of them covers. */
-function checkReplicas(files: string[], reports: RunReport[]): number[] {
+/** Checks the files are replicas (`replicas`, as read) of one run, each once; returns the indexes none of them covers. */
+function checkReplicas(files: string[], reports: RunReport[], replicas: Replica[]): number[] {
   const first = reports[0]!;
   const seen = new Map<number, string>();
   let count: number | undefined;
   reports.forEach((r, i) => {
     const file = files[i]!;
     if (r.run_id !== first.run_id) throw new ReportError(file, `run_id "${r.run_id}" differs from "${first.run_id}" in ${files[0]}: these are not replicas of one run (set service.replicas.run_id or $OTEL_REPLAYD_RUN_ID the same for all)`);
-    const rep = replicaOf(file, r);
+    const rep = replicas[i]!;
     if (!rep) {
       if (reports.length > 1) throw new ReportError(file, 'ran alone (no service.replicas): only the replicas of one scaled-out run can be merged');
       return;
@@ -158,11 +158,12 @@ function mergeSinks(reports: RunReport[], shifts: number[], times: number[]): Si
 /** Sums the reports of one run's replicas; `files` name them in errors and in the replica rows. */
 export function mergeReports(givenFiles: string[], givenReports: RunReport[]): MergedReport {
   if (givenReports.length === 0) throw new ReportError('report merge', 'no report to merge');
+  const given = givenReports.map((r, i) => replicaOf(givenFiles[i]!, r));
   // Replica rows in index order, whatever order the shell globbed the files in.
-  const order = givenReports.map((_, i) => i).sort((a, b) => replicaIndex(givenReports[a]!) - replicaIndex(givenReports[b]!));
+  const order = givenReports.map((_, i) => i).sort((a, b) => (given[a]?.index ?? 0) - (given[b]?.index ?? 0));
   const files = order.map((i) => givenFiles[i]!);
   const reports = order.map((i) => givenReports[i]!);
-  const missing = checkReplicas(files, reports);
+  const missing = checkReplicas(files, reports, order.map((i) => given[i]!));
   const { start, offsets: shifts } = offsets(reports);
   const end = Math.max(...reports.map((r, i) => shifts[i]! + r.elapsed_s));
   const step = Math.max(1, ...reports.map((r) => r.interval_s));
