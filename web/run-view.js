@@ -123,6 +123,20 @@
     return el('section', { 'data-sink': '' }, el('h2', {}, 'Built-in sink', el('span', { class: 'sub' }, 'what the sink extension received and answered in time')), tiles, charts);
   }
 
+  /**
+   * A scrolling table: a column per [name, cell], a row per item; cells carry `data-col`
+   * (their column's name) and columns named in `text` align left.
+   * @template T
+   * @param {[string, (x: T) => string][]} cols @param {T[]} items
+   * @param {(x: T) => Record<string, string>} rowAttrs @param {Set<string>} [text]
+   */
+  function dataTable(cols, items, rowAttrs, text = new Set()) {
+    const cls = (/** @type {string} */ name) => /** @type {Record<string, string>} */ (text.has(name) ? { class: 'text' } : {});
+    return el('div', { class: 'scroll' }, el('table', {},
+      el('thead', {}, el('tr', {}, ...cols.map(([name]) => el('th', cls(name), name)))),
+      el('tbody', {}, ...items.map((x) => el('tr', rowAttrs(x), ...cols.map(([name, f]) => el('td', { 'data-col': name, ...cls(name) }, f(x))))))));
+  }
+
   /** The summary lines of a finished run, one row per pipeline. @param {Record<string, unknown>[]} rows @param {boolean} merged */
   function summarySection(rows, merged) {
     const cols = /** @type {[string, (r: Record<string, unknown>) => string][]} */ ([
@@ -141,10 +155,8 @@
       ['requests', (r) => int(/** @type {number} */ (r.sent_requests))],
       ['duration s', (r) => fixed(/** @type {number} */ (r.duration_s), 3)],
     ]);
-    const table = el('table', {},
-      el('thead', {}, el('tr', {}, ...cols.map(([name]) => el('th', {}, name)))),
-      el('tbody', {}, ...rows.map((r) => el('tr', { 'data-summary': String(r.pipeline) }, ...cols.map(([name, f]) => el('td', { 'data-col': name }, f(r)))))));
-    return el('section', { 'data-summary-table': '' }, el('h2', {}, 'Summary', el('span', { class: 'sub' }, merged ? 'every replica\u2019s summary lines summed (latency: the highest replica\u2019s)' : 'the summary line of each pipeline at exit')), el('div', { class: 'scroll' }, table));
+    const table = dataTable(cols, rows, (r) => ({ 'data-summary': String(r.pipeline) }));
+    return el('section', { 'data-summary-table': '' }, el('h2', {}, 'Summary', el('span', { class: 'sub' }, merged ? 'every replica\u2019s summary lines summed (latency: the highest replica\u2019s)' : 'the summary line of each pipeline at exit')), table);
   }
 
   /**
@@ -153,25 +165,23 @@
    * @param {ReplicaRow[]} rows @param {number[]} missing
    */
   function replicaSection(rows, missing) {
-    const cols = /** @type {[string, (r: ReplicaRow, s: Record<string, unknown>) => string][]} */ ([
-      ['replica', (r) => r.replica ?? DASH],
-      ['pipeline', (_r, s) => String(s.pipeline)],
-      ['sent', (_r, s) => int(/** @type {number} */ (s.sent_spans ?? s.sent_points ?? s.sent_logs))],
-      ['failed', (_r, s) => int(/** @type {number} */ (s.failed))],
-      ['dropped', (_r, s) => int(/** @type {number} */ (s.dropped))],
-      ['rate /s', (_r, s) => fixed(/** @type {number} */ (s.rate), 1)],
-      ['target /s', (_r, s) => int(/** @type {number | null} */ (s.rate_target))],
-      ['duration s', (_r, s) => fixed(/** @type {number} */ (s.duration_s), 3)],
-      ['exit', (r) => String(r.exit_code)],
-      ['file', (r) => r.file],
+    /** @typedef {{ r: ReplicaRow, s: Record<string, unknown> }} Line */
+    const cols = /** @type {[string, (x: Line) => string][]} */ ([
+      ['replica', ({ r }) => r.replica ?? DASH],
+      ['pipeline', ({ s }) => String(s.pipeline)],
+      ['sent', ({ s }) => int(/** @type {number} */ (s.sent_spans ?? s.sent_points ?? s.sent_logs))],
+      ['failed', ({ s }) => int(/** @type {number} */ (s.failed))],
+      ['dropped', ({ s }) => int(/** @type {number} */ (s.dropped))],
+      ['rate /s', ({ s }) => fixed(/** @type {number} */ (s.rate), 1)],
+      ['target /s', ({ s }) => int(/** @type {number | null} */ (s.rate_target))],
+      ['duration s', ({ s }) => fixed(/** @type {number} */ (s.duration_s), 3)],
+      ['exit', ({ r }) => String(r.exit_code)],
+      ['file', ({ r }) => r.file],
     ]);
-    const body = rows.flatMap((r) => r.summary.map((s) => el('tr', { 'data-replica': r.replica ?? '', 'data-pipeline-row': String(s.pipeline) },
-      ...cols.map(([name, f]) => el('td', { 'data-col': name, class: name === 'file' ? 'text' : '' }, f(r, s))))));
+    const lines = rows.flatMap((r) => r.summary.map((s) => ({ r, s })));
+    const table = dataTable(cols, lines, ({ r, s }) => ({ 'data-replica': r.replica ?? '', 'data-pipeline-row': String(s.pipeline) }), new Set(['file']));
     const note = missing.length > 0 ? `no report for replica ${missing.join(', ')}: totals are of the replicas shown` : 'each replica\u2019s summary line';
-    return el('section', { 'data-replicas': '' }, el('h2', {}, 'Replicas', el('span', { class: 'sub' }, note)),
-      el('div', { class: 'scroll' }, el('table', {},
-        el('thead', {}, el('tr', {}, ...cols.map(([name]) => el('th', { class: name === 'file' ? 'text' : '' }, name)))),
-        el('tbody', {}, ...body))));
+    return el('section', { 'data-replicas': '' }, el('h2', {}, 'Replicas', el('span', { class: 'sub' }, note)), table);
   }
 
   const TEXT_COLUMNS = new Set(['phase', 'result']);
@@ -195,9 +205,7 @@
       el('div', { class: 'tiles' },
         tile(`Highest rate held (${unit}/s)`, 'max_sustained_events_per_second', int(c.max_sustained_events_per_second), 'for a whole window'),
         tile('Steps measured', 'steps', String(c.steps.length), `${c.steps.filter((s) => s.held).length} held`)),
-      el('div', { class: 'scroll' }, el('table', {},
-        el('thead', {}, el('tr', {}, ...cols.map(([name]) => el('th', { class: TEXT_COLUMNS.has(name) ? 'text' : '' }, name)))),
-        el('tbody', {}, ...c.steps.map((s) => el('tr', { 'data-step': String(s.step) }, ...cols.map(([name, f]) => el('td', { 'data-col': name, class: TEXT_COLUMNS.has(name) ? 'text' : '' }, f(s)))))))));
+      dataTable(cols, c.steps, (s) => ({ 'data-step': String(s.step) }), TEXT_COLUMNS));
   }
 
   /** @param {{ file: string, content: unknown }} config */
