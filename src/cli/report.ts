@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { ReplaydError } from '../errors.js';
 import { mergeReports, readRunReport, type MergedReport } from '../telemetry/report-merge.js';
-import { writeRunReports } from '../telemetry/run-report.js';
+import { reportFormat, writeRunReports, type ReportFormat } from '../telemetry/run-report.js';
 import { checkReportFile } from './report-files.js';
 
 const USAGE = `otel-replayd report — work with run reports
@@ -37,7 +37,7 @@ export async function main(args: string[]): Promise<number> {
   if (verb !== 'merge') return usage(verb === undefined ? 'give a subcommand: merge' : `unknown subcommand "${verb}"`);
   if (files.length === 0) return usage('give the replicas\' report files (FILE.json...)');
   try {
-    const outputs = [...(values.html ? [checkHtml(values.html)] : []), ...(values.json ? [checkJson(values.json)] : [])];
+    const outputs = [...(values.html ? [checkOutput('html', values.html)] : []), ...(values.json ? [checkOutput('json', values.json)] : [])];
     const merged = mergeReports(files, files.map(readRunReport));
     if (merged.missing_replicas.length > 0) {
       process.stderr.write(`otel-replayd report merge: warning: no report for replica${merged.missing_replicas.length > 1 ? 's' : ''} ${merged.missing_replicas.join(', ')}: the totals are of the replicas given\n`);
@@ -57,13 +57,9 @@ function usage(problem: string): number {
   return 2;
 }
 
-function checkHtml(file: string): string {
-  if (!/\.html?$/i.test(file)) throw new ReplaydError('ERR_USAGE', `--html ${file}: the name must end in .html`);
-  return checkReportFile(file);
-}
-
-function checkJson(file: string): string {
-  if (!/\.json$/i.test(file)) throw new ReplaydError('ERR_USAGE', `--json ${file}: the name must end in .json`);
+/** `--html FILE` / `--json FILE`: the name must say the format its flag writes (run-report.ts writes by extension). */
+function checkOutput(format: ReportFormat, file: string): string {
+  if (reportFormat(file) !== format) throw new ReplaydError('ERR_USAGE', `--${format} ${file}: the name must end in .${format}`);
   return checkReportFile(file);
 }
 
