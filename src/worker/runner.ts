@@ -1,61 +1,25 @@
-import type { ResolvedPipeline } from '../config/types.js';
-import { compile, compileOptions } from '../compile/compile.js';
 import type { CompilePlan } from '../compile/plan.js';
-import type { Exporter, ExportOutcome } from '../exporters/exporter.js';
+import type { ResolvedPipeline } from '../config/types.js';
 import { GzippedBody } from '../exporters/gzip-body.js';
-import { attachGzipImages } from '../compile/gzip-image.js';
-import { stampGzip } from '../stamp/gzip-stamp.js';
-import { createExporter } from '../exporters/index.js';
-import { ABORTED_CODE } from '../exporters/retry.js';
 import { ThrottledWarn } from '../exporters/throttled-warn.js';
 import type { Logger } from '../log.js';
 import type { Encoding, Signal } from '../otlp/signals.js';
 import type { Pacer, ProcessorHooks } from '../processors/processor.js';
 import { RECEIVERS } from '../receivers/index.js';
 import type { ReceiverSource } from '../receivers/receiver.js';
-import { IMPLICIT_TIMESTAMPS, loadWarnings, relativeWithoutTimestamp } from '../receivers/load-warnings.js';
-import type { StreamedTemplate } from '../receivers/template-chunks.js';
 import type { TemplateData } from '../receivers/template-data.js';
-import { senderWord } from '../stamp/id-derive.js';
-import { SentTraces } from '../stamp/sent-traces.js';
-import { continuityBound } from '../stamp/continuity.js';
-import type { LoadOptions } from '../receivers/template.js';
+import { stampGzip } from '../stamp/gzip-stamp.js';
 import type { StamperOptions } from '../stamp/stamper.js';
-import { openFrameCache, pipelineCacheRequest } from './frame-cache.js';
 import { type FrameSource, MemoryFrames } from './frame-source.js';
-import { FrameSchedule, maxCyclesInFlight } from './frame-schedule.js';
-import { LatencyHistogram, type LatencySnapshot } from './latency-histogram.js';
-import { SendBufferPool } from './send-buffer-pool.js';
-import { StreamedFrames } from './streamed-frames.js';
-import { pipelinePlan } from './pipeline-plan.js';
-import { Slots } from './slots.js';
-import { sleepUntil } from './sleep-until.js';
-import { emptyCounters, type ExporterCounters, type LastFailure, type WorkerStats } from './stats.js';
+import type { LatencySnapshot } from './latency-histogram.js';
 import type { SentTracesLink } from './messages.js';
-
-/** Send buffers per encoding: for stamped requests, and for their stamped gzip (compression_params.stamped). */
-interface Pools {
-  plain: Map<Encoding, SendBufferPool>;
-  gzip: Map<Encoding, SendBufferPool>;
-}
-
-/** A scheduled cycle's own frames and Stamper (its ids and times) over the compile it started with, and their buffers. */
-interface CycleState {
-  frames: MemoryFrames;
-  pools: Pools;
-}
-
-interface Route {
-  exporter: Exporter;
-  /** Sent the frame's stamped gzip (compression_params.stamped) rather than the request. */
-  stampedGzip: boolean;
-  slots: Slots;
-  counters: ExporterCounters;
-  latency: LatencyHistogram;
-  /** Counts a retry as it starts, so stats show a request that is still being retried. */
-  countRetry: () => void;
-  lastFailure?: LastFailure;
-}
+import { compileFrames, type FramesContext, loadFrames, type Pools, sendPools } from './pipeline-frames.js';
+import { pipelinePlan } from './pipeline-plan.js';
+import { countOutcome, createRoute, type Route } from './route.js';
+import { runScheduled } from './scheduled-loop.js';
+import { sleepUntil } from './sleep-until.js';
+import { TracesLink } from './traces-link.js';
+import type { ExporterCounters, LastFailure, WorkerStats } from './stats.js';
 
 export interface RunnerOptions {
   resolved: ResolvedPipeline;
@@ -84,7 +48,7 @@ export class PipelineRunner {
   private readonly encodings: Encoding[];
   private readonly routesByEncoding: Map<Encoding, Route[]>;
   private readonly warn: ThrottledWarn;
-  private readonly sentTraces: SentTraces | undefined;
+  private readonly traces: TracesLink;
   private readonly stop = new AbortController();
   /** Aborts requests in flight: at the drain deadline (failed) or on a forced exit (dropped). */
   private readonly cancel = new AbortController();
@@ -93,10 +57,7 @@ export class PipelineRunner {
   private receiver!: ReceiverSource;
   private frames!: FrameSource;
   private pools: Pools = { plain: new Map(), gzip: new Map() };
-  /** Frames (each with its own Stamper) free for the next scheduled cycle of the current compile. */
-  private spare: MemoryFrames[] = [];
-  /** Per encoding that some route sends as stamped gzip: the level its images are built at (the highest asked). */
-  private readonly gzipLevels = new Map<Encoding, number>();
+  private readonly framesContext: FramesContext;
   private cycles = 0;
   /** performance.now() at which the next cycle's due times start: a paced cycle starts when the last one's length has passed. */
   private nextCycleAt = 0;
@@ -116,20 +77,15 @@ export class PipelineRunner {
       const { index, count } = resolved.replica;
       opts.log.warn({ replica: index, replicas: count }, 'this worker\'s share of the pipeline\'s rate is 0 events/s (fewer events per second than workers × replicas): it sends nothing');
     }
-    this.routes = resolved.exporters.map((cfg) => {
-      const counters = emptyCounters();
-      const exporter = createExporter(cfg, opts.log);
-      const stampedGzip = cfg.compression === 'gzip' && cfg.compressionStamped;
-      if (stampedGzip) this.gzipLevels.set(exporter.encoding, Math.max(cfg.compressionLevel, this.gzipLevels.get(exporter.encoding) ?? 0));
-      return {
-        exporter, stampedGzip, slots: new Slots(cfg.maxInFlight), counters, latency: new LatencyHistogram(),
-        countRetry: () => void counters.retries++,
-      };
-    });
+    this.routes = resolved.exporters.map((cfg) => createRoute(cfg, opts.log));
     this.warn = new ThrottledWarn(opts.log);
-    this.sentTraces = opts.sentTraces && new SentTraces(opts.sentTraces.buffer);
+    this.traces = new TracesLink(opts.sentTraces, { seed: opts.seed, replica: resolved.replica.index, worker }, opts.log);
     this.encodings = [...new Set(this.routes.map((r) => r.exporter.encoding))];
     this.routesByEncoding = new Map(this.encodings.map((e) => [e, this.routes.filter((r) => r.exporter.encoding === e)]));
+    this.framesContext = {
+      resolved, worker, seed: opts.seed, log: opts.log, plan: this.plan, encodings: this.encodings, pacers: this.pacers,
+      stamperOptions: () => this.stamperOptions(), rate: () => this.rate(),
+    };
   }
 
   /** Loads the receiver's data and compiles it; throws TemplateError on bad input. */
@@ -139,78 +95,26 @@ export class PipelineRunner {
     // Without the timestamp processor times are sent as they are, so recorded ones are kept.
     const load = { relativeTimes: this.plan.timestamps };
     this.receiver = RECEIVERS.of(receiver).open(receiver, this.signal, worker, load);
-    if (this.receiver.streamed) return this.openStreamed(this.receiver.streamed, load);
-    const data = await this.receiver.initial();
-    if (worker === 0) for (const w of loadWarnings(data)) this.opts.log.warn({ template: w.source }, w.message);
-    const relative = relativeWithoutTimestamp(data, load);
-    if (relative) {
-      this.plan.timestamps = true;
-      this.plan.alignEnd = true;
-      if (worker === 0) this.opts.log.info({ template: relative.source }, IMPLICIT_TIMESTAMPS);
-    }
-    this.install(data);
-    this.warnContinuityBound();
+    this.setFrames(await loadFrames(this.framesContext, this.receiver, load));
   }
 
-  /** Metrics continuity holds a cycle until its interval has passed: say so when that caps the configured rate. */
-  private warnContinuityBound(): void {
-    const c = this.frames instanceof MemoryFrames ? this.frames.compiled.continuity : null;
-    const interval = this.plan.continuity?.intervalMs;
-    if (!c || interval === undefined || this.opts.worker !== 0 || this.pacers.length === 0) return;
-    const bound = continuityBound(c, interval);
-    const rate = Math.min(...this.pacers.map((p) => p.rate));
-    if (rate > bound) {
-      this.opts.log.warn({ points_per_second_max: Math.floor(bound), rate_target: rate, metrics_interval_ms: interval },
-        'timestamp continuity: this template\'s points, one cycle per metrics_interval, cap each worker below its rate; add series (cardinality, workers) or shorten metrics_interval');
-    }
-  }
-
-  /** Stream mode: frames come from the template's frame file, built first if needed. */
-  private async openStreamed(template: StreamedTemplate, load: LoadOptions): Promise<void> {
-    const { log, worker, resolved } = this.opts;
-    const plan = this.plan;
-    const file = await openFrameCache(pipelineCacheRequest(resolved, plan, this.encodings, template, load, log, worker === 0));
-    if (worker === 0) for (const w of file.meta.warnings) log.warn({ template: w.source }, w.message);
-    if (file.meta.implicitTimestamps) {
-      plan.timestamps = true;
-      plan.alignEnd = true;
-      if (worker === 0) log.info({ template: file.meta.implicitTimestamps.source }, IMPLICIT_TIMESTAMPS);
-    }
-    // A frame file holds frames in template order with their patch tables: nothing is planned per cycle.
-    const unplanned = [plan.delivery ? 'delivery' : '', plan.continuity && this.signal === 'metrics' ? 'timestamp continuity' : ''].filter((x) => x !== '');
-    if (worker === 0 && unplanned.length > 0) log.warn({ not_applied: unplanned }, 'a streamed template is replayed in template order, without delivery scheduling or metrics continuity');
-    this.setFrames(new StreamedFrames(file, this.stamperOptions()));
-  }
-
+  /** A generator refresh: its new data replaces the frames; requests in flight keep their old buffers. */
   private install(data: TemplateData[]): void {
-    // A delivery schedule spreads each cycle over its events at this worker's rate.
-    const compiled = compile(data, compileOptions(this.plan, this.encodings, { eventsPerSecond: this.rate(), seed: this.opts.seed[0] }));
-    this.setFrames(new MemoryFrames(compiled, this.stamperOptions()));
+    this.setFrames(compileFrames(this.framesContext, data));
   }
 
   private stamperOptions(): StamperOptions {
-    const { seed, resolved, worker, sentTraces } = this.opts;
+    const { seed, resolved, worker } = this.opts;
     return {
       seed, replica: resolved.replica.index, worker, backdateMs: this.plan.backdateMs, alignEnd: this.plan.alignEnd,
-      sentTraces: sentTraces?.role === 'follow' ? this.sentTraces : undefined, metricsIntervalMs: this.plan.continuity?.intervalMs,
+      sentTraces: this.traces.followed, metricsIntervalMs: this.plan.continuity?.intervalMs,
     };
   }
 
   private setFrames(frames: FrameSource): void {
     this.frames = frames;
-    this.spare = [];
     // Buffers still in flight keep a reference to their old pool and are simply collected.
-    const plain = new Map(this.encodings.map((e) => [e, new SendBufferPool(frames.maxFrameBytes)]));
-    // Stamped gzip needs each frame's gzip image, built once here (in memory only: a streamed
-    // frame has none and its exporter compresses the request itself).
-    const gzip = new Map<Encoding, SendBufferPool>();
-    if (frames instanceof MemoryFrames) {
-      for (const [e, level] of this.gzipLevels) {
-        attachGzipImages(frames.compiled, e, level);
-        gzip.set(e, new SendBufferPool(Math.max(0, ...frames.compiled.frames.map((f) => f[e]!.gzip!.bytes.length))));
-      }
-    }
-    this.pools = { plain, gzip };
+    this.pools = sendPools(frames, this.encodings, this.routes);
   }
 
   /** Events per second this worker is held to now; undefined without a pacer (or while its rate is 0). */
@@ -231,14 +135,11 @@ export class PipelineRunner {
     this.sendingFrom = performance.now();
     for (const p of this.pacers) p.start(origin === undefined ? this.sendingFrom : origin - performance.timeOrigin);
     try {
-      if (this.frames instanceof MemoryFrames && this.frames.compiled.schedule) await this.scheduled(loops);
+      if (this.frames instanceof MemoryFrames && this.frames.compiled.schedule) await runScheduled(this.scheduledHost(), loops);
       else while (!this.stop.signal.aborted && !this.finished && (loops === 0 || this.cycles < loops)) {
         await this.cycle();
         if (this.stop.signal.aborted || this.finished) break;
-        this.publishSent(this.cycles);
-        this.cycles++;
-        const fresh = this.receiver.refresh(this.cycles);
-        if (fresh) this.install(fresh);
+        this.cycleSent(this.cycles);
       }
     } finally {
       await this.settle();
@@ -250,7 +151,7 @@ export class PipelineRunner {
   private async cycle(): Promise<void> {
     const { frames, pools } = this;
     const controls = frames.beginCycle(this.cycles);
-    if (!(await this.tracesSent())) return;
+    if (!(await this.traces.tracesSent(frames.namesTraces, this.plan.idRegen, this.stop.signal))) return;
     for (const p of this.processors) p.cycle?.(controls, this.cycles);
     // Metrics continuity: a cycle's points lie at least metrics_interval after the previous cycle's, never in the future.
     const due = frames.dueAt();
@@ -265,42 +166,25 @@ export class PipelineRunner {
     }
   }
 
-  /**
-   * Delivery: frames go at their due times, interleaved over the cycles in flight (each
-   * stamped by its own Stamper for its own origin); a new cycle starts every events /
-   * rate, so the rate holds on average, and every frame still passes the pacers.
-   */
-  private async scheduled(loops: number): Promise<void> {
-    const sched = new FrameSchedule<CycleState>(performance.now(), maxCyclesInFlight((this.frames as MemoryFrames).compiled));
-    while (!this.stop.signal.aborted && !this.finished) {
-      const { compiled } = this.frames as MemoryFrames;
-      const schedule = compiled.schedule!;
-      const d = sched.next(loops === 0 || sched.started < loops ? schedule.due[0] : undefined);
-      if (!d) break;
-      if (!d.run) {
-        const frames = this.spare.pop() ?? new MemoryFrames(compiled, this.stamperOptions());
-        // Cycles start events / rate apart, at the rate of the moment (a load shape moves it).
-        const rate = this.rate();
-        const spacing = rate ? (compiled.totalEvents / rate) * 1000 : schedule.cycleMs;
-        const run = sched.start(schedule.due, { frames, pools: this.pools }, spacing, performance.now());
-        // The cycle's origin on the wall clock, as the stamper writes times. Date.now() counts
-        // whole ms: 1 ms earlier keeps every stamped end at or before the wall-clock ms it is sent in.
-        const controls = frames.beginCycle(run.cycle, Date.now() - 1 - performance.now() + run.origin);
-        for (const p of this.processors) p.cycle?.(controls, run.cycle);
-        continue;
-      }
-      if (d.at > performance.now()) await sleepUntil(d.at, this.stop.signal, () => performance.now());
-      if (this.stop.signal.aborted) break;
-      const { frames, pools } = d.run.state;
-      if (!(await this.send(frames, pools, d.run.next))) break;
-      if (!sched.advance(d.run)) continue;
-      // A cycle of an older compile (before a generator refresh) is simply collected.
-      if (frames.compiled === compiled) this.spare.push(frames);
-      this.publishSent(d.run.cycle);
-      this.cycles++;
-      const fresh = this.receiver.refresh(this.cycles);
-      if (fresh) this.install(fresh);
-    }
+  private scheduledHost(): Parameters<typeof runScheduled>[0] {
+    return {
+      stop: this.stop.signal,
+      processors: this.processors,
+      current: () => ({ frames: this.frames as MemoryFrames, pools: this.pools }),
+      finished: () => this.finished,
+      rate: () => this.rate(),
+      stamperOptions: () => this.stamperOptions(),
+      send: (frames, pools, i) => this.send(frames, pools, i),
+      cycleSent: (cycle) => this.cycleSent(cycle),
+    };
+  }
+
+  /** Cycle `cycle` went to the exporters whole: followers may name it, and a generator makes the next cycle's data. */
+  private cycleSent(cycle: number): void {
+    this.traces.publish(cycle, this.plan.idRegen);
+    this.cycles++;
+    const fresh = this.receiver.refresh(this.cycles);
+    if (fresh) this.install(fresh);
   }
 
   /**
@@ -337,7 +221,7 @@ export class PipelineRunner {
         const sentAt = performance.now();
         const p = r.exporter
           .export(this.signal, r.stampedGzip ? gzipped : body, this.cancel.signal, r.countRetry)
-          .then((outcome) => this.count(r, outcome, events, body.length, performance.now() - sentAt))
+          .then((outcome) => countOutcome(r, outcome, events, body.length, performance.now() - sentAt, this.abandoning, this.warn))
           .finally(() => {
             r.counters.inFlight--;
             r.slots.release();
@@ -351,59 +235,6 @@ export class PipelineRunner {
       }
     }
     return true;
-  }
-
-  /** A traces pipeline tells the pipelines that follow it that `cycle` has been sent whole. */
-  private publishSent(cycle: number): void {
-    if (this.opts.sentTraces?.role !== 'publish') return;
-    const { seed, resolved, worker } = this.opts;
-    this.sentTraces!.publish({ seed, sender: senderWord(resolved.replica.index, worker), cycle, idRegen: this.plan.idRegen });
-  }
-
-  /**
-   * A follower whose data names traces (trace ids with id_regen) waits until its traces
-   * pipeline has sent one cycle completely, so it never names a span that was not sent.
-   * False when stopped while waiting.
-   */
-  private async tracesSent(): Promise<boolean> {
-    const sent = this.sentTraces;
-    if (this.opts.sentTraces?.role !== 'follow' || !sent || !this.plan.idRegen || !this.frames.namesTraces || sent.latest()) return true;
-    if (this.opts.worker === 0) this.opts.log.info({}, 'waiting for the traces pipeline of this receiver to send its first whole cycle: trace ids here name only spans already sent');
-    while (!sent.latest()) {
-      await sleepUntil(performance.now() + 20, this.stop.signal, () => performance.now());
-      if (this.stop.signal.aborted) return false;
-    }
-    return true;
-  }
-
-  /**
-   * Retries are counted as they start (see Route.countRetry), not here. Latency runs from
-   * the first attempt to the outcome (retries and their backoff included); requests we
-   * cancelled ourselves (drain deadline, forced exit) are not timed.
-   */
-  private count(r: Route, o: ExportOutcome, events: number, bytes: number, latencyMs: number): void {
-    const c = r.counters;
-    if (o.code !== ABORTED_CODE) r.latency.record(latencyMs);
-    if (o.status === 'sent') {
-      c.sentFrames++;
-      c.sentEvents += events - o.rejected;
-      c.rejectedEvents += o.rejected;
-      c.sentBytes += o.wireBytes;
-      c.sentUncompressedBytes += bytes;
-      if (o.unparsed !== undefined) c.unparsedResponses++;
-    } else if (this.abandoning && o.code === ABORTED_CODE) {
-      c.droppedFrames++;
-      c.droppedEvents += events;
-    } else {
-      c.failedFrames++;
-      c.failedEvents += events;
-      r.lastFailure = { code: o.code ?? 'UNKNOWN', message: o.message ?? '', atMs: Date.now() };
-      // The exporter logs its own failures (throttled); a cancel at the drain deadline is ours.
-      if (o.code === ABORTED_CODE) {
-        this.warn.warn(`deadline:${r.exporter.id}`, { exporter: r.exporter.id, code: o.code, reason: o.message },
-          'export failed: still in flight at the drain deadline (service.shutdown_timeout)');
-      }
-    }
   }
 
   private async settle(): Promise<void> {
