@@ -22,6 +22,7 @@ import { templateChunks } from '../src/receivers/template-chunks.js';
 import type { StamperOptions } from '../src/stamp/stamper.js';
 import { openFrameCache } from '../src/worker/frame-cache.js';
 import { type FrameSource, MemoryFrames } from '../src/worker/frame-source.js';
+import { SendBufferPool } from '../src/worker/send-buffer-pool.js';
 import { StreamedFrames } from '../src/worker/streamed-frames.js';
 import { rssMb, spawnJsonLines } from './child-process.js';
 
@@ -43,7 +44,7 @@ export interface LargeRow {
   failed: number;
 }
 
-async function makeTemplate(dir: string, mb: number): Promise<string> {
+export async function makeTemplate(dir: string, mb: number): Promise<string> {
   const problems: never[] = [];
   const traces = Math.round((mb * 1e6) / BYTES_PER_TRACE);
   const cfg = parseGeneratorConfig(
@@ -55,7 +56,7 @@ async function makeTemplate(dir: string, mb: number): Promise<string> {
   return join(dir, `large-${mb}-traces.pb`);
 }
 
-function config(dir: string, template: string, stream: boolean, endpoint: string, seconds: number): string {
+export function config(dir: string, template: string, stream: boolean, endpoint: string, seconds: number): string {
   const file = join(dir, `large-${stream ? 'stream' : 'memory'}.yaml`);
   writeFileSync(file, `
 receivers:
@@ -76,7 +77,7 @@ service:
   return file;
 }
 
-async function runOnce(cli: string, cfg: string): Promise<Omit<LargeRow, 'templateMb' | 'mode'>> {
+export async function runOnce(cli: string, cfg: string): Promise<Omit<LargeRow, 'templateMb' | 'mode'>> {
   const t0 = Date.now();
   const d = spawnJsonLines([cli, '--config', cfg], { inheritStderr: true });
   let peak = 0;
@@ -171,7 +172,7 @@ export async function stampLoopRatio(template: string, cacheDir: string): Promis
 }
 
 async function loopRate(frames: FrameSource): Promise<number> {
-  const buf = Buffer.alloc(frames.maxFrameBytes);
+  const pool = new SendBufferPool(frames.maxFrameBytes);
   let bytes = 0;
   const t0 = performance.now();
   for (let c = 0; c < 2; c++) {
@@ -181,7 +182,9 @@ async function loopRate(frames: FrameSource): Promise<number> {
     for (let i = 0; i < frames.count; i++) {
       const reading = frames.ready(i);
       if (reading) await reading;
-      bytes += frames.stamp(i, 'proto', buf);
+      const request = frames.stamp(i, 'proto', pool);
+      bytes += request.bytes.length;
+      request.release();
     }
   }
   return bytes / 1e6 / ((performance.now() - t0) / 1000);

@@ -18,7 +18,9 @@
  * 8. delivery: end to end with whole traces and with as_ended (bench/delivery.ts).
  *
  * Not in the default run: `--large` measures only stream mode on big templates
- * (bench/large.ts; `--large-sizes 100,1000,5000` in MB, generated and deleted after).
+ * (bench/large.ts; `--large-sizes 100,1000,5000` in MB, generated and deleted after), and
+ * `--stream-ratio` streamed against in-memory end to end on one template in interleaved
+ * rounds (bench/stream-ratio.ts; `--stream-mb 100 --stream-rounds 5`).
  *
  *   npm run bench [-- --seconds 10 --long 30] [-- --delivery-only] [-- --stamp-only] [-- --startup-only --startup-large] [-- --gzip-only]
  */
@@ -38,6 +40,7 @@ import { formatDeliveryBench, runDeliveryBench } from './delivery.js';
 import { formatStampBench, runStampBench } from './stamp.js';
 import { formatLargeRow, formatStampLoop, formatStreamRatio, runLargeBench } from './large.js';
 import { formatStartupBench, runStartupBench } from './startup.js';
+import { formatStreamRounds, runStreamRatio } from './stream-ratio.js';
 import { measureSinkCapacity, sinkRate } from './sink-capacity.js';
 import { formatVerifyBench, runVerifyBench } from './verify.js';
 
@@ -255,6 +258,9 @@ async function main(): Promise<void> {
       'inspect-mb': { type: 'string', default: '512' },
       large: { type: 'boolean' },
       'large-sizes': { type: 'string', default: '100,1000,5000' },
+      'stream-ratio': { type: 'boolean' },
+      'stream-mb': { type: 'string', default: '100' },
+      'stream-rounds': { type: 'string', default: '5' },
       // Only the transport rows (item 2-3 for gRPC and HTTP), e.g. while tuning an exporter.
       'transports-only': { type: 'boolean' },
       // Only start-up (item 7); --startup-large adds a ~1 GB template (generated here: takes minutes and ~4 GB of memory).
@@ -269,6 +275,10 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'otel-replayd-bench-'));
   const out: Record<string, unknown> = { date: new Date().toISOString(), node: process.version };
   try {
+    if (values['stream-ratio']) {
+      await streamRatioOnly(dir, Number(values['stream-mb']), seconds, Number(values['stream-rounds']), out);
+      return;
+    }
     if (values.large) {
       await largeOnly(dir, values['large-sizes'].split(',').map(Number), seconds, out);
       return;
@@ -418,6 +428,23 @@ async function main(): Promise<void> {
   mkdirSync(join(ROOT, '.bench'), { recursive: true });
   writeFileSync(join(ROOT, '.bench', 'results.json'), `${JSON.stringify(out, null, 2)}\n`);
   console.log('\nwritten .bench/results.json');
+}
+
+/** Streamed against in memory on one template, into the sink in its own process (`--stream-ratio`). */
+async function streamRatioOnly(dir: string, mb: number, seconds: number, rounds: number, out: Record<string, unknown>): Promise<void> {
+  const sink = run([CLI, 'sink', '--http', '127.0.0.1:0', '--interval', '5s']);
+  const addr = await sink.waitFor((l) => l.msg === 'sink listening', 30_000);
+  try {
+    console.log(`stream mode against in memory, end to end over HTTP into the sink, ${seconds}s per run:`);
+    const ratio = await runStreamRatio(CLI, dir, mb, seconds, rounds, String(addr.http));
+    console.log(`\n${formatStreamRounds(ratio)}`);
+    out.streamRatio = ratio;
+    mkdirSync(join(ROOT, '.bench'), { recursive: true });
+    writeFileSync(join(ROOT, '.bench', 'stream-ratio-results.json'), `${JSON.stringify(out, null, 2)}\n`);
+  } finally {
+    sink.child.kill('SIGTERM');
+    await sink.exited;
+  }
 }
 
 /** Stream mode on big templates, into the sink in its own process (item `--large`). */

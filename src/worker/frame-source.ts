@@ -8,6 +8,13 @@ import type { GzipImage } from '../compile/gzip-image.js';
 import type { Encoding } from '../otlp/signals.js';
 import type { CycleControls } from '../stamp/stamper.js';
 import { Stamper, type StamperOptions } from '../stamp/stamper.js';
+import type { SendBufferPool } from './send-buffer-pool.js';
+
+/** A stamped request's bytes, which must not change until its send has settled: then `release`. */
+export interface StampedRequest {
+  bytes: Buffer;
+  release(): void;
+}
 
 export interface FrameSource {
   /** Frames per replay cycle. */
@@ -31,8 +38,11 @@ export interface FrameSource {
   ready(i: number): Promise<void> | undefined;
   /** Frame `i`'s gzip image for stamped gzip (built at install; in memory only). */
   gzipImage(i: number, encoding: Encoding): GzipImage | undefined;
-  /** Copies frame `i` in `encoding` into `out` with this cycle's ids, times and values; returns its length. */
-  stamp(i: number, encoding: Encoding, out: Buffer): number;
+  /**
+   * Frame `i` in `encoding` with this cycle's ids, times and values: copied into a buffer
+   * from `pool` (its size is `maxFrameBytes`), or stamped where the frame already lies.
+   */
+  stamp(i: number, encoding: Encoding, pool: SendBufferPool): StampedRequest;
   summary(encoding: Encoding): { frames: number; events: number; bytes: number };
   close(): Promise<void>;
 }
@@ -81,8 +91,9 @@ export class MemoryFrames implements FrameSource {
     return undefined;
   }
 
-  stamp(i: number, encoding: Encoding, out: Buffer): number {
-    return this.stamper.stamp(i, encoding, out);
+  stamp(i: number, encoding: Encoding, pool: SendBufferPool): StampedRequest {
+    const buf = pool.get();
+    return { bytes: buf.subarray(0, this.stamper.stamp(i, encoding, buf)), release: () => pool.put(buf) };
   }
 
   gzipImage(i: number, encoding: Encoding): GzipImage | undefined {

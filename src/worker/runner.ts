@@ -34,8 +34,8 @@ export interface RunnerOptions {
 
 /**
  * One pipeline worker's loop: take the next frame → wait for an exporter slot → wait
- * for rate tokens → stamp into a pooled buffer → send → count the outcome when it
- * settles. Every stamped frame ends in exactly one of sent, failed or dropped.
+ * for rate tokens → stamp (into a pooled buffer, or a streamed frame where it was read)
+ * → send → count the outcome when it settles. Every stamped frame ends in exactly one of sent, failed or dropped.
  */
 export class PipelineRunner {
   readonly signal: Signal;
@@ -206,9 +206,8 @@ export class PipelineRunner {
       return false;
     }
     for (const enc of this.encodings) {
-      const pool = pools.plain.get(enc)!;
-      const buf = pool.get();
-      const body = buf.subarray(0, frames.stamp(i, enc, buf));
+      const request = frames.stamp(i, enc, pools.plain.get(enc)!);
+      const body = request.bytes;
       const gzipPool = pools.gzip.get(enc);
       const gzipBuf = gzipPool?.get();
       const gzipLength = gzipBuf ? stampGzip(frames.gzipImage(i, enc)!, body, gzipBuf) : -1;
@@ -226,7 +225,7 @@ export class PipelineRunner {
             r.counters.inFlight--;
             r.slots.release();
             if (--pending === 0) {
-              pool.put(buf);
+              request.release();
               if (gzipBuf) gzipPool!.put(gzipBuf);
             }
             this.inFlight.delete(p);

@@ -4,6 +4,12 @@
  * for the disk, and memory holds those buffers and the current chunk's tables, never
  * the template.
  *
+ * A frame is stamped where it was read and sent from there (a copy into a send buffer
+ * would be a second copy of every byte after the read's): its buffer is lent to the
+ * request until the send settles, and goes back to the pool only then. A frame whose
+ * earlier request is still in flight (a template of fewer frames than requests in
+ * flight) is stamped into a send buffer instead, leaving those bytes alone.
+ *
  * Each chunk was compiled on its own, so each gets its own Stamper when the loop enters
  * it; what the processors' cycle hooks set for the cycle (new ids, jitter, digit
  * values) is recorded and applied to every chunk's Stamper in turn.
@@ -12,7 +18,8 @@ import type { CompiledTemplate, Frame } from '../compile/frame.js';
 import type { ChunkTables, FrameFile } from '../compile/frame-file.js';
 import type { Encoding } from '../otlp/signals.js';
 import { type CycleControls, Stamper, type StamperOptions } from '../stamp/stamper.js';
-import type { FrameSource } from './frame-source.js';
+import type { FrameSource, StampedRequest } from './frame-source.js';
+import type { SendBufferPool } from './send-buffer-pool.js';
 
 /** Bytes of frames read ahead: enough to cover the disk's latency at full rate, small beside the 400 MB budget. */
 const READ_AHEAD_BYTES = 32 * 1024 * 1024;
@@ -23,8 +30,10 @@ interface Pending {
   buf: Buffer;
   read: Promise<Frame>;
   frame?: Frame;
-  /** Left the read-ahead window while still being read: its buffer goes back once the read settles. */
+  /** Left the read-ahead window while being read or lent: its buffer goes back once the read and every request settle. */
   dropped?: boolean;
+  /** Encodings whose stamped bytes are lent to a request in flight. */
+  lent: Set<Encoding>;
 }
 
 export class StreamedFrames implements FrameSource {
@@ -102,7 +111,7 @@ export class StreamedFrames implements FrameSource {
     for (const [j, p] of this.pending) {
       if ((j - i + this.count) % this.count < this.depth) continue;
       this.pending.delete(j);
-      if (p.frame) this.free.push(p.buf);
+      if (p.frame && p.lent.size === 0) this.free.push(p.buf);
       else p.dropped = true;
     }
     for (let k = 0; k < this.depth; k++) {
@@ -114,11 +123,23 @@ export class StreamedFrames implements FrameSource {
     return this.prepare(i, p);
   }
 
-  stamp(i: number, encoding: Encoding, out: Buffer): number {
-    const frame = this.pending.get(i)?.frame;
-    if (!frame || !this.stamper || this.file.chunk(i) !== this.chunk) throw new RangeError(`StreamedFrames: frame ${i} is not ready`);
+  stamp(i: number, encoding: Encoding, pool: SendBufferPool): StampedRequest {
+    const p = this.pending.get(i);
+    const frame = p?.frame;
+    if (!p || !frame || !this.stamper || this.file.chunk(i) !== this.chunk) throw new RangeError(`StreamedFrames: frame ${i} is not ready`);
     if (!this.applied) this.apply(this.stamper);
-    return this.stamper.stampFrame(frame, encoding, out);
+    if (p.lent.has(encoding)) {
+      const buf = pool.get();
+      return { bytes: buf.subarray(0, this.stamper.stampFrame(frame, encoding, buf)), release: () => pool.put(buf) };
+    }
+    p.lent.add(encoding);
+    return {
+      bytes: this.stamper.stampFrameInPlace(frame, encoding),
+      release: () => {
+        p.lent.delete(encoding);
+        if (p.dropped && p.lent.size === 0) this.free.push(p.buf);
+      },
+    };
   }
 
   summary(encoding: Encoding): { frames: number; events: number; bytes: number } {
@@ -135,7 +156,7 @@ export class StreamedFrames implements FrameSource {
 
   private issue(j: number): void {
     const buf = this.free.pop() ?? Buffer.allocUnsafeSlow(this.file.meta.maxRecordBytes);
-    const p: Pending = { buf, read: this.file.readFrame(j, buf) };
+    const p: Pending = { buf, read: this.file.readFrame(j, buf), lent: new Set() };
     p.read.then(
       (frame) => {
         if (p.dropped) this.free.push(buf);

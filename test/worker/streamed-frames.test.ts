@@ -11,6 +11,7 @@ import { templateChunks, type StreamedTemplate } from '../../src/receivers/templ
 import type { StamperOptions } from '../../src/stamp/stamper.js';
 import { openFrameCache } from '../../src/worker/frame-cache.js';
 import { type FrameSource, MemoryFrames } from '../../src/worker/frame-source.js';
+import { SendBufferPool } from '../../src/worker/send-buffer-pool.js';
 import { StreamedFrames } from '../../src/worker/streamed-frames.js';
 import { memoryLogger } from '../exporters/fake-endpoint.js';
 import { DEMO } from '../helpers/daemon.js';
@@ -44,17 +45,29 @@ async function streamed(file: string, opts: CompileOptions, load: LoadOptions, c
 /** Every request of `cycles` cycles in `enc`, as the send loop makes them (id_regen and jitter hooks on). */
 async function sendAll(frames: FrameSource, enc: Encoding, cycles: number, jitter = true, ids = true): Promise<Buffer[]> {
   const out: Buffer[] = [];
-  const buf = Buffer.alloc(frames.maxFrameBytes);
+  const pool = new SendBufferPool(frames.maxFrameBytes);
   for (let c = 0; c < cycles; c++) {
     const controls = frames.beginCycle(c);
     if (ids) controls.newIds();
     if (jitter) controls.drawJitter(20);
     for (let i = 0; i < frames.count; i++) {
       await frames.ready(i);
-      out.push(Buffer.from(buf.subarray(0, frames.stamp(i, enc, buf))));
+      const request = frames.stamp(i, enc, pool);
+      out.push(Buffer.from(request.bytes));
+      request.release();
     }
   }
   return out;
+}
+
+/** Counts the send buffers taken from it. */
+class CountingPool extends SendBufferPool {
+  taken = 0;
+
+  override get(): Buffer {
+    this.taken++;
+    return super.get();
+  }
 }
 
 /** Encoded requests of `perRequest` traces (4 spans) each, every trace id distinct, recorded times. */
@@ -110,14 +123,16 @@ describe('StreamedFrames', () => {
     const stream = await streamed(file, opts, load, 4 * (statSync(file).size / 12));
     const run = async (frames: FrameSource, enc: Encoding): Promise<string[]> => {
       const out: string[] = [];
-      const buf = Buffer.alloc(frames.maxFrameBytes);
+      const pool = new SendBufferPool(frames.maxFrameBytes);
       for (let c = 0; c < 3; c++) {
         const controls = frames.beginCycle(c);
         controls.newIds();
         controls.setDigits(0, 100 + c);
         for (let i = 0; i < frames.count; i++) {
           await frames.ready(i);
-          out.push(buf.subarray(0, frames.stamp(i, enc, buf)).toString('hex'));
+          const request = frames.stamp(i, enc, pool);
+          out.push(request.bytes.toString('hex'));
+          request.release();
         }
       }
       return out;
@@ -139,6 +154,64 @@ describe('StreamedFrames', () => {
     expect(got.map((b) => b.toString('hex'))).toEqual((await sendAll(memory, 'proto', 1, false, false)).map((b) => b.toString('hex')));
     const resource = (requestType('traces').decode(got[11]!) as any).resourceSpans[0].resource;
     expect(resource.attributes.map((a: any) => a.key)).toContain('deployment.environment');
+  });
+
+  it('stamps a frame where it was read, with no send buffer, and keeps it from reuse until its request is released', async () => {
+    const file = recording(40, 3);
+    const load = { relativeTimes: false };
+    const opts: CompileOptions = { idRegen: true, timestamps: false, encodings: ['proto'] };
+    const memory = new MemoryFrames(compile([await loadTemplate(file, 'traces', load)], opts), STAMP);
+    const stream = await streamed(file, opts, load, 3 * (statSync(file).size / 40));
+    const pool = new CountingPool(stream.maxFrameBytes);
+    stream.beginCycle(0).newIds();
+    await stream.ready(0);
+    const held = stream.stamp(0, 'proto', pool);
+    const heldCopy = Buffer.from(held.bytes);
+    // The rest of two cycles: frame 0 leaves the read-ahead window and 40 more frames are read into pooled buffers.
+    const later: Buffer[] = [];
+    for (let c = 0; c < 2; c++) {
+      if (c > 0) stream.beginCycle(c).newIds();
+      for (let i = c === 0 ? 1 : 0; i < stream.count; i++) {
+        await stream.ready(i);
+        const request = stream.stamp(i, 'proto', pool);
+        later.push(Buffer.from(request.bytes));
+        request.release();
+      }
+    }
+    expect(pool.taken).toBe(0);
+    expect(held.bytes.equals(heldCopy)).toBe(true);
+    held.release();
+    const want = await sendAll(memory, 'proto', 2, false);
+    expect([heldCopy, ...later].map((b) => b.toString('hex'))).toEqual(want.map((b) => b.toString('hex')));
+  });
+
+  it('stamps a frame whose earlier request is still in flight into a send buffer, leaving the bytes in flight as they were sent', async () => {
+    // One request: the frame is never out of the read-ahead window.
+    const file = recording(1, 3);
+    const load = { relativeTimes: false };
+    const opts: CompileOptions = { idRegen: true, timestamps: false, encodings: ['proto'] };
+    const memory = new MemoryFrames(compile([await loadTemplate(file, 'traces', load)], opts), STAMP);
+    const stream = await streamed(file, opts, load, 64 * 1024 * 1024);
+    expect(stream.count).toBe(1);
+    const pool = new CountingPool(stream.maxFrameBytes);
+    stream.beginCycle(0).newIds();
+    await stream.ready(0);
+    const first = stream.stamp(0, 'proto', pool);
+    const firstCopy = Buffer.from(first.bytes);
+    stream.beginCycle(1).newIds();
+    await stream.ready(0);
+    const second = stream.stamp(0, 'proto', pool);
+    expect(pool.taken).toBe(1);
+    expect(first.bytes.equals(firstCopy)).toBe(true);
+    expect(second.bytes.equals(firstCopy)).toBe(false);
+    expect([firstCopy, second.bytes].map((b) => b.toString('hex'))).toEqual((await sendAll(memory, 'proto', 2, false)).map((b) => b.toString('hex')));
+    first.release();
+    second.release();
+    // Released: the next cycle is stamped in place again.
+    stream.beginCycle(2).newIds();
+    await stream.ready(0);
+    stream.stamp(0, 'proto', pool).release();
+    expect(pool.taken).toBe(1);
   });
 
   it('replays a bare request cut into chunks between resources: every span once per cycle, new ids each cycle', async () => {
