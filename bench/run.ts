@@ -22,7 +22,7 @@
  * `--stream-ratio` streamed against in-memory end to end on one template in interleaved
  * rounds (bench/stream-ratio.ts; `--stream-mb 100 --stream-rounds 5`).
  *
- *   npm run bench [-- --seconds 10 --long 30] [-- --delivery-only] [-- --stamp-only] [-- --startup-only --startup-large] [-- --gzip-only]
+ *   npm run bench [-- --seconds 10 --long 30] [-- --delivery-only] [-- --stamp-only] [-- --startup-only --startup-large] [-- --gzip-only] [-- --rss-only]
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -31,7 +31,7 @@ import { parseArgs } from 'node:util';
 import { parseGeneratorConfig } from '../src/generator/config.js';
 import { writeDataset } from '../src/generator/writer.js';
 import { packageRoot } from '../src/package-root.js';
-import { cpuSeconds, rssMb, sampleCpu, spawnJsonLines, median, type CpuSampler } from './child-process.js';
+import { cpuSeconds, rssMb, sampleCpu, spawnJsonLines, median, type CpuSampler, type LogLine } from './child-process.js';
 import { formatGzipLevels, runGzipLevels } from './gzip.js';
 import { compareWithBaseline } from './baseline.js';
 import { formatInspectBench, formatRecordBench, runInspectBench, runRecordBench } from './record.js';
@@ -261,6 +261,8 @@ async function main(): Promise<void> {
       'stream-ratio': { type: 'boolean' },
       'stream-mb': { type: 'string', default: '100' },
       'stream-rounds': { type: 'string', default: '5' },
+      // Only item 4: the long gRPC run (rate held, RSS), at half of what one short gRPC run reaches.
+      'rss-only': { type: 'boolean' },
       // Only the transport rows (item 2-3 for gRPC and HTTP), e.g. while tuning an exporter.
       'transports-only': { type: 'boolean' },
       // Only start-up (item 7); --startup-large adds a ~1 GB template (generated here: takes minutes and ~4 GB of memory).
@@ -283,7 +285,9 @@ async function main(): Promise<void> {
       await largeOnly(dir, values['large-sizes'].split(',').map(Number), seconds, out);
       return;
     }
-    const stamp = values.baseline ? undefined : runStampBench(2000);
+    // A comparison with a baseline, or item 4 alone, skips the measurements before the sink's.
+    const only = values.baseline !== undefined || values['rss-only'] === true;
+    const stamp = only ? undefined : runStampBench(2000);
     if (stamp) console.log(formatStampBench(stamp));
     out.stamp = stamp;
     if (values['stamp-only']) return;
@@ -295,7 +299,7 @@ async function main(): Promise<void> {
       await recordAndInspect(dir, template, seconds, Number(values['inspect-mb']), out);
       return;
     }
-    if (!values.baseline) {
+    if (!only) {
       const startup = [await runStartupBench(CLI, dir, template)];
       console.log(`\n${formatStartupBench(startup[0]!)}`);
       if (values['startup-large']) {
@@ -309,7 +313,7 @@ async function main(): Promise<void> {
       if (values['startup-only']) return;
     }
 
-    if (!values.baseline) {
+    if (!only) {
       const levels = await runGzipLevels(template);
       console.log(`\n${formatGzipLevels(levels)}`);
       out.gzipLevels = levels;
@@ -324,6 +328,12 @@ async function main(): Promise<void> {
       if (values['delivery-only']) {
         const delivery = await runDeliveryBench(CLI, dir, template, grpcAddr, seconds);
         console.log(`\n${formatDeliveryBench(delivery)}`);
+        return;
+      }
+      if (values['rss-only']) {
+        const grpc = await endToEnd(daemonConfig(dir, 'grpc', template, `otlp_grpc: { endpoint: ${grpcAddr}, tls: { insecure: true }, max_in_flight: 4 }`, seconds), []);
+        console.log(`\ne2e over gRPC: ${(grpc.spansPerSec / 1e6).toFixed(2)}M spans/s`);
+        Object.assign(out, await longRun(dir, template, templateMb, long, grpcAddr, grpc.spansPerSec, sink.lines));
         return;
       }
       if (values['gzip-only']) {
@@ -395,20 +405,7 @@ async function main(): Promise<void> {
       console.log(formatDashboardCost(dashboard, dashboardWork));
       out.dashboard = { ...dashboard, work: dashboardWork };
 
-      // The long run is rate limited at half what gRPC just reached, so the rate is
-      // attainable and we can check it is held, measured at the sink.
-      const target = Math.max(10_000, Math.round(rows[0]!.e2e.spansPerSec / 2 / 10_000) * 10_000);
-      const longRun = await endToEnd(
-        daemonConfig(dir, 'long', template, `otlp_grpc: { endpoint: ${grpcAddr}, tls: { insecure: true }, max_in_flight: 4 }`, long, target),
-        [5, Math.round(long / 2), long - 1],
-      );
-      const held = sinkRate(sink.lines, longRun.startedAt + 3000, longRun.startedAt + long * 1000 - 1000);
-      console.log(`\nrate held over ${held.seconds.toFixed(1)}s at the sink: target ${target} spans/s, measured ${Math.round(held.rate)} (${(100 * (held.rate / target - 1)).toFixed(2)}%)`);
-      out.rateHeld = { target, ...held };
-      const budget = templateMb * 3 + 150;
-      console.log(`\nRSS over a ${long}s gRPC run (budget template×3+150 = ${budget.toFixed(0)} MB):`);
-      for (const s of longRun.rss) console.log(`  t=${s.at}s  rss ${s.rss.toFixed(0)} MB  peak ${s.hwm.toFixed(0)} MB`);
-      out.rss = { budgetMb: budget, samples: longRun.rss, spansPerSec: longRun.spansPerSec };
+      Object.assign(out, await longRun(dir, template, templateMb, long, grpcAddr, rows[0]!.e2e.spansPerSec, sink.lines));
     } finally {
       sinkCpu.stop();
       sink.child.kill('SIGTERM');
@@ -428,6 +425,25 @@ async function main(): Promise<void> {
   mkdirSync(join(ROOT, '.bench'), { recursive: true });
   writeFileSync(join(ROOT, '.bench', 'results.json'), `${JSON.stringify(out, null, 2)}\n`);
   console.log('\nwritten .bench/results.json');
+}
+
+/**
+ * Item 4: a long gRPC run rate limited at half what gRPC reached (`grpcRate`), so the rate
+ * is attainable and we can check it is held, measured at the sink; and the daemon's RSS
+ * sampled early, midway and late, against its budget.
+ */
+async function longRun(dir: string, template: string, templateMb: number, long: number, grpcAddr: string, grpcRate: number, sinkLines: LogLine[]): Promise<Record<string, unknown>> {
+  const target = Math.max(10_000, Math.round(grpcRate / 2 / 10_000) * 10_000);
+  const run = await endToEnd(
+    daemonConfig(dir, 'long', template, `otlp_grpc: { endpoint: ${grpcAddr}, tls: { insecure: true }, max_in_flight: 4 }`, long, target),
+    [5, Math.round(long / 2), long - 1],
+  );
+  const held = sinkRate(sinkLines, run.startedAt + 3000, run.startedAt + long * 1000 - 1000);
+  console.log(`\nrate held over ${held.seconds.toFixed(1)}s at the sink: target ${target} spans/s, measured ${Math.round(held.rate)} (${(100 * (held.rate / target - 1)).toFixed(2)}%)`);
+  const budget = templateMb * 3 + 150;
+  console.log(`\nRSS over a ${long}s gRPC run (budget template×3+150 = ${budget.toFixed(0)} MB):`);
+  for (const s of run.rss) console.log(`  t=${s.at}s  rss ${s.rss.toFixed(0)} MB  peak ${s.hwm.toFixed(0)} MB`);
+  return { rateHeld: { target, ...held }, rss: { budgetMb: budget, samples: run.rss, spansPerSec: run.spansPerSec } };
 }
 
 /** Streamed against in memory on one template, into the sink in its own process (`--stream-ratio`). */

@@ -10,6 +10,7 @@ import type { ReceiverSource } from '../receivers/receiver.js';
 import type { TemplateData } from '../receivers/template-data.js';
 import { stampGzip } from '../stamp/gzip-stamp.js';
 import type { StamperOptions } from '../stamp/stamper.js';
+import { collectGarbage } from './collect-garbage.js';
 import { type FrameSource, MemoryFrames } from './frame-source.js';
 import type { LatencySnapshot } from './latency-histogram.js';
 import type { SentTracesLink } from './messages.js';
@@ -96,6 +97,8 @@ export class PipelineRunner {
     const load = { relativeTimes: this.plan.timestamps };
     this.receiver = RECEIVERS.of(receiver).open(receiver, this.signal, worker, load);
     this.setFrames(await loadFrames(this.framesContext, this.receiver, load));
+    // What loading and compiling left behind goes now, before sending allocates its buffers on top of it.
+    collectGarbage();
   }
 
   /** A generator refresh: its new data replaces the frames; requests in flight keep their old buffers. */
