@@ -30,9 +30,10 @@ export async function runStreamRatio(cli: string, dir: string, mb: number, secon
   const templateMb = statSync(template).size / 1e6;
   const out: StreamRatio = { templateMb, seconds, memory: [], streamed: [], ratios: [], loop: { memory: [], streamed: [] } };
   try {
+    const warm = await runOnce(cli, config(dir, template, true, endpoint, 2));
+    // After the warm-up: config() names its file by mode, so the warm-up's would replace the streamed runs'.
     const memoryCfg = config(dir, template, false, endpoint, seconds);
     const streamCfg = config(dir, template, true, endpoint, seconds);
-    const warm = await runOnce(cli, config(dir, template, true, endpoint, 2));
     console.log(`  ${templateMb.toFixed(0)} MB template; frame file built in ${((warm.compileMs ?? 0) / 1000).toFixed(1)} s (${(warm.frameFileMb ?? 0).toFixed(0)} MB); ${rounds} rounds of ${seconds} s each way`);
     for (let r = 0; r < rounds; r++) {
       const order = r % 2 === 0 ? (['memory', 'streamed'] as const) : (['streamed', 'memory'] as const);
