@@ -21,14 +21,14 @@ export interface StreamRatio {
   streamed: number[];
   /** Streamed / in memory, per round. */
   ratios: number[];
-  /** The send loop alone, MB/s per round. */
-  loop: { memory: number[]; streamed: number[] };
+  /** The send loop alone, per round: MB/s, and MB per CPU second. */
+  loop: { memory: number[]; streamed: number[]; memoryPerCpu: number[]; streamedPerCpu: number[] };
 }
 
 export async function runStreamRatio(cli: string, dir: string, mb: number, seconds: number, rounds: number, endpoint: string): Promise<StreamRatio> {
   const template = await makeTemplate(dir, mb);
   const templateMb = statSync(template).size / 1e6;
-  const out: StreamRatio = { templateMb, seconds, memory: [], streamed: [], ratios: [], loop: { memory: [], streamed: [] } };
+  const out: StreamRatio = { templateMb, seconds, memory: [], streamed: [], ratios: [], loop: { memory: [], streamed: [], memoryPerCpu: [], streamedPerCpu: [] } };
   try {
     const warm = await runOnce(cli, config(dir, template, true, endpoint, 2));
     // After the warm-up: config() names its file by mode, so the warm-up's would replace the streamed runs'.
@@ -50,8 +50,11 @@ export async function runStreamRatio(cli: string, dir: string, mb: number, secon
       const loop = await stampLoopRatio(template, join(dir, 'loop-cache'));
       out.loop.memory.push(loop.memoryMbPerSec);
       out.loop.streamed.push(loop.streamedMbPerSec);
+      out.loop.memoryPerCpu.push(loop.memoryMbPerCpuSec);
+      out.loop.streamedPerCpu.push(loop.streamedMbPerCpuSec);
       console.log(`  round ${r + 1} (${order.join(' first, ')} second): in memory ${(got.memory / 1e6).toFixed(3)}M spans/s, streamed ${(got.streamed / 1e6).toFixed(3)}M = ${(100 * got.streamed / got.memory).toFixed(0)}%;` +
-        ` send loop alone ${loop.memoryMbPerSec.toFixed(0)} vs ${loop.streamedMbPerSec.toFixed(0)} MB/s = ${(100 * loop.streamedMbPerSec / loop.memoryMbPerSec).toFixed(0)}%`);
+        ` send loop alone ${loop.memoryMbPerSec.toFixed(0)} vs ${loop.streamedMbPerSec.toFixed(0)} MB/s = ${(100 * loop.streamedMbPerSec / loop.memoryMbPerSec).toFixed(0)}%,` +
+        ` per CPU second ${loop.memoryMbPerCpuSec.toFixed(0)} vs ${loop.streamedMbPerCpuSec.toFixed(0)} MB = ${(100 * loop.streamedMbPerCpuSec / loop.memoryMbPerCpuSec).toFixed(0)}%`);
     }
   } finally {
     rmSync(template, { force: true });
@@ -63,7 +66,9 @@ export async function runStreamRatio(cli: string, dir: string, mb: number, secon
 export function formatStreamRounds(s: StreamRatio): string {
   const pct = (x: number) => `${(100 * x).toFixed(0)}%`;
   const loop = s.loop.streamed.map((v, k) => v / s.loop.memory[k]!);
+  const perCpu = s.loop.streamedPerCpu.map((v, k) => v / s.loop.memoryPerCpu[k]!);
   return `  ${s.templateMb.toFixed(0)} MB, medians of ${s.ratios.length} interleaved rounds of ${s.seconds} s: in memory ${(median(s.memory) / 1e6).toFixed(3)}M spans/s, ` +
     `streamed ${(median(s.streamed) / 1e6).toFixed(3)}M; streamed / in memory per round ${s.ratios.map(pct).join(', ')}, median ${pct(median(s.ratios))} (target ≥ 90%)\n` +
-    `  send loop alone (ready + stamp, no network): in memory ${median(s.loop.memory).toFixed(0)} MB/s, streamed ${median(s.loop.streamed).toFixed(0)} MB/s, per round ${loop.map(pct).join(', ')}, median ${pct(median(loop))}`;
+    `  send loop alone (ready + stamp, no network): in memory ${median(s.loop.memory).toFixed(0)} MB/s, streamed ${median(s.loop.streamed).toFixed(0)} MB/s, per round ${loop.map(pct).join(', ')}, median ${pct(median(loop))};` +
+    ` per CPU second ${median(s.loop.memoryPerCpu).toFixed(0)} vs ${median(s.loop.streamedPerCpu).toFixed(0)} MB, per round ${perCpu.map(pct).join(', ')}, median ${pct(median(perCpu))}`;
 }
