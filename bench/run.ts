@@ -20,7 +20,7 @@
  * Not in the default run: `--large` measures only stream mode on big templates
  * (bench/large.ts; `--large-sizes 100,1000,5000` in MB, generated and deleted after).
  *
- *   npm run bench [-- --seconds 10 --long 30] [-- --delivery-only] [-- --stamp-only] [-- --startup-only --startup-large] [-- --gzip-only]
+ *   npm run bench [-- --seconds 10 --long 30] [-- --sink-only [--sink-baseline DIR]] [-- --delivery-only] [-- --stamp-only] [-- --startup-only --startup-large] [-- --gzip-only]
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -38,7 +38,7 @@ import { formatDeliveryBench, runDeliveryBench } from './delivery.js';
 import { formatStampBench, runStampBench } from './stamp.js';
 import { formatLargeRow, formatStampLoop, formatStreamRatio, runLargeBench } from './large.js';
 import { formatStartupBench, runStartupBench } from './startup.js';
-import { measureSinkCapacity, sinkRate } from './sink-capacity.js';
+import { runSinkCapacity, sinkRate, startSinkProcess, type SinkProcess } from './sink-capacity.js';
 import { formatVerifyBench, runVerifyBench } from './verify.js';
 
 const ROOT = packageRoot();
@@ -261,6 +261,10 @@ async function main(): Promise<void> {
       'startup-only': { type: 'boolean' },
       'startup-large': { type: 'boolean' },
       senders: { type: 'string', default: '3' },
+      // Only the sink's capacity (unpinned and pinned) against one daemon's end to end rate per transport;
+      // --sink-baseline DIR measures a built checkout's sink side by side with this one's.
+      'sink-only': { type: 'boolean' },
+      'sink-baseline': { type: 'string' },
       'verify-sample': { type: 'string', default: '0.03125' },
     },
   });
@@ -273,7 +277,8 @@ async function main(): Promise<void> {
       await largeOnly(dir, values['large-sizes'].split(',').map(Number), seconds, out);
       return;
     }
-    const stamp = values.baseline ? undefined : runStampBench(2000);
+    const sinkOnly = values['sink-only'] || values['sink-baseline'] !== undefined;
+    const stamp = values.baseline || sinkOnly ? undefined : runStampBench(2000);
     if (stamp) console.log(formatStampBench(stamp));
     out.stamp = stamp;
     if (values['stamp-only']) return;
@@ -285,7 +290,7 @@ async function main(): Promise<void> {
       await recordAndInspect(dir, template, seconds, Number(values['inspect-mb']), out);
       return;
     }
-    if (!values.baseline) {
+    if (!values.baseline && !sinkOnly) {
       const startup = [await runStartupBench(CLI, dir, template)];
       console.log(`\n${formatStartupBench(startup[0]!)}`);
       if (values['startup-large']) {
@@ -299,7 +304,7 @@ async function main(): Promise<void> {
       if (values['startup-only']) return;
     }
 
-    if (!values.baseline) {
+    if (!values.baseline && !sinkOnly) {
       const levels = await runGzipLevels(template);
       console.log(`\n${formatGzipLevels(levels)}`);
       out.gzipLevels = levels;
@@ -311,6 +316,11 @@ async function main(): Promise<void> {
     try {
       const grpcAddr = String(addr.grpc);
       const httpAddr = String(addr.http);
+      const thisSink: SinkProcess = { label: 'this checkout', pid: sink.child.pid!, lines: sink.lines, cpu: sinkCpu, grpc: grpcAddr, http: httpAddr, stop: async () => {} };
+      if (sinkOnly) {
+        out.sinkCapacity = await sinkSection(dir, template, seconds, Number(values.senders), thisSink, values['sink-baseline']);
+        return;
+      }
       if (values['delivery-only']) {
         const delivery = await runDeliveryBench(CLI, dir, template, grpcAddr, seconds);
         console.log(`\n${formatDeliveryBench(delivery)}`);
@@ -358,14 +368,8 @@ async function main(): Promise<void> {
       // The sink must outrun one daemon, or end-to-end numbers measure the sink.
       const senders = Number(values.senders);
       console.log(`\nthe sink (counting, no --verify) with ${senders} senders at once (compiled frames, no stamping), counted by the sink:`);
-      const capacity = [];
-      for (const r of rows) {
-        const c = await measureSinkCapacity(ROOT, r.transport as 'grpc' | 'http', r.transport === 'grpc' ? grpcAddr : httpAddr, template, seconds, senders, sink.lines, sinkCpu);
-        capacity.push(c);
-        console.log(`  ${r.transport.padEnd(4)}  ${(c.eventsPerSec / 1e6).toFixed(2)}M spans/s over ${c.seconds.toFixed(0)} s = ${(c.eventsPerSec / r.e2e.spansPerSec).toFixed(2)}× what the daemon sent end to end;`
-          + ` per CPU second: sink ${(c.eventsPerCpuSec / 1e6).toFixed(2)}M spans, daemon ${(r.e2e.spansPerCpuSec / 1e6).toFixed(2)}M spans = ${(c.eventsPerCpuSec / r.e2e.spansPerCpuSec).toFixed(2)}×`);
-      }
-      out.sinkCapacity = capacity;
+      const e2e = Object.fromEntries(rows.map((r) => [r.transport, r.e2e])) as Record<'grpc' | 'http', E2E>;
+      out.sinkCapacity = await runSinkCapacity(ROOT, template, seconds, senders, [thisSink], e2e);
       out.verifySink = await verifyCapacity(dir, template, seconds, senders, Number(values['verify-sample']));
       const verifyThread = await runVerifyBench(template, [1, Number(values['verify-sample'])]);
       console.log(formatVerifyBench(verifyThread));
@@ -418,6 +422,30 @@ async function main(): Promise<void> {
   mkdirSync(join(ROOT, '.bench'), { recursive: true });
   writeFileSync(join(ROOT, '.bench', 'results.json'), `${JSON.stringify(out, null, 2)}\n`);
   console.log('\nwritten .bench/results.json');
+}
+
+/**
+ * `--sink-only`: one daemon end to end per transport into `sink`, then the sink's capacity
+ * against it; with `baseline` (a built checkout) its sink is measured the same way, side by side.
+ */
+async function sinkSection(dir: string, template: string, seconds: number, senders: number, sink: SinkProcess, baseline: string | undefined): Promise<unknown> {
+  const e2e = {} as Record<'grpc' | 'http', E2E>;
+  console.log('\none daemon end to end into the sink (separate process):');
+  for (const kind of ['grpc', 'http'] as const) {
+    const exporter = kind === 'grpc'
+      ? `otlp_grpc: { endpoint: ${sink.grpc}, tls: { insecure: true }, max_in_flight: 4 }`
+      : `otlp_http: { endpoint: http://${sink.http}, max_in_flight: 4 }`;
+    e2e[kind] = await endToEnd(daemonConfig(dir, kind, template, exporter, seconds), []);
+    console.log(`  ${kind.padEnd(4)}  ${(e2e[kind].spansPerSec / 1e6).toFixed(2)}M spans/s, ${(e2e[kind].spansPerCpuSec / 1e6).toFixed(2)}M per daemon CPU second   failed ${e2e[kind].failed}`);
+  }
+  const sinks = [sink];
+  if (baseline) sinks.push(await startSinkProcess(join(baseline, 'dist', 'src', 'cli', 'main.js'), `baseline ${baseline}`));
+  try {
+    console.log(`\nthe sink (counting, no --verify) with ${senders} senders at once (compiled frames, no stamping), counted by the sink:`);
+    return { e2e, capacity: await runSinkCapacity(ROOT, template, seconds, senders, sinks, e2e) };
+  } finally {
+    await sinks[1]?.stop();
+  }
 }
 
 /** Stream mode on big templates, into the sink in its own process (item `--large`). */

@@ -48,6 +48,9 @@ describe('the sink command while it receives', () => {
     const summary = sink.lines.find((l) => l.msg === 'sink summary') as { total?: { requests?: number } } | undefined;
     expect(summary?.total?.requests).toBe(requests);
     const gcLines = sink.lines.slice(from).map((l) => l.msg).filter((m) => /Mark-Compact|Scavenge/.test(m));
-    expect(gcLines.filter((m) => INCREMENTAL.test(m))).toEqual([]);
+    // A marking begun while the CLI's modules loaded (before the sink could turn marking off)
+    // may still end after "sink listening": that first mark-compact is not the sink's.
+    const first = gcLines.findIndex((m) => m.includes('Mark-Compact'));
+    expect(gcLines.slice(first + 1).filter((m) => INCREMENTAL.test(m))).toEqual([]);
   }, 120_000);
 });
