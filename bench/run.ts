@@ -22,7 +22,7 @@
  * `--stream-ratio` streamed against in-memory end to end on one template in interleaved
  * rounds (bench/stream-ratio.ts; `--stream-mb 100 --stream-rounds 5`).
  *
- *   npm run bench [-- --seconds 10 --long 30] [-- --delivery-only] [-- --stamp-only] [-- --startup-only --startup-large] [-- --gzip-only] [-- --rss-only]
+ *   npm run bench [-- --seconds 10 --long 30] [-- --sink-only [--sink-baseline DIR]] [-- --delivery-only] [-- --stamp-only] [-- --startup-only --startup-large] [-- --gzip-only] [-- --rss-only]
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -41,7 +41,7 @@ import { formatStampBench, runStampBench } from './stamp.js';
 import { formatLargeRow, formatStampLoop, formatStreamRatio, runLargeBench } from './large.js';
 import { formatStartupBench, runStartupBench } from './startup.js';
 import { formatStreamRounds, runStreamRatio } from './stream-ratio.js';
-import { measureSinkCapacity, sinkRate } from './sink-capacity.js';
+import { runSinkCapacity, sinkRate, startSinkProcess, type SinkProcess } from './sink-capacity.js';
 import { formatVerifyBench, runVerifyBench } from './verify.js';
 
 const ROOT = packageRoot();
@@ -269,6 +269,10 @@ async function main(): Promise<void> {
       'startup-only': { type: 'boolean' },
       'startup-large': { type: 'boolean' },
       senders: { type: 'string', default: '3' },
+      // Only the sink's capacity (unpinned and pinned) against one daemon's end to end rate per transport;
+      // --sink-baseline DIR measures a built checkout's sink side by side with this one's.
+      'sink-only': { type: 'boolean' },
+      'sink-baseline': { type: 'string' },
       'verify-sample': { type: 'string', default: '0.03125' },
     },
   });
@@ -285,8 +289,9 @@ async function main(): Promise<void> {
       await largeOnly(dir, values['large-sizes'].split(',').map(Number), seconds, out);
       return;
     }
-    // A comparison with a baseline, or item 4 alone, skips the measurements before the sink's.
-    const only = values.baseline !== undefined || values['rss-only'] === true;
+    // A comparison with a baseline, the sink's section or item 4 alone skips the measurements before the sink's.
+    const sinkOnly = values['sink-only'] === true || values['sink-baseline'] !== undefined;
+    const only = values.baseline !== undefined || values['rss-only'] === true || sinkOnly;
     const stamp = only ? undefined : runStampBench(2000);
     if (stamp) console.log(formatStampBench(stamp));
     out.stamp = stamp;
@@ -325,6 +330,11 @@ async function main(): Promise<void> {
     try {
       const grpcAddr = String(addr.grpc);
       const httpAddr = String(addr.http);
+      const thisSink: SinkProcess = { label: 'this checkout', pid: sink.child.pid!, lines: sink.lines, cpu: sinkCpu, grpc: grpcAddr, http: httpAddr, stop: async () => {} };
+      if (sinkOnly) {
+        out.sinkCapacity = await sinkSection(dir, template, seconds, Number(values.senders), thisSink, values['sink-baseline']);
+        return;
+      }
       if (values['delivery-only']) {
         const delivery = await runDeliveryBench(CLI, dir, template, grpcAddr, seconds);
         console.log(`\n${formatDeliveryBench(delivery)}`);
@@ -378,14 +388,8 @@ async function main(): Promise<void> {
       // The sink must outrun one daemon, or end-to-end numbers measure the sink.
       const senders = Number(values.senders);
       console.log(`\nthe sink (counting, no --verify) with ${senders} senders at once (compiled frames, no stamping), counted by the sink:`);
-      const capacity = [];
-      for (const r of rows) {
-        const c = await measureSinkCapacity(ROOT, r.transport as 'grpc' | 'http', r.transport === 'grpc' ? grpcAddr : httpAddr, template, seconds, senders, sink.lines, sinkCpu);
-        capacity.push(c);
-        console.log(`  ${r.transport.padEnd(4)}  ${(c.eventsPerSec / 1e6).toFixed(2)}M spans/s over ${c.seconds.toFixed(0)} s = ${(c.eventsPerSec / r.e2e.spansPerSec).toFixed(2)}× what the daemon sent end to end;`
-          + ` per CPU second: sink ${(c.eventsPerCpuSec / 1e6).toFixed(2)}M spans, daemon ${(r.e2e.spansPerCpuSec / 1e6).toFixed(2)}M spans = ${(c.eventsPerCpuSec / r.e2e.spansPerCpuSec).toFixed(2)}×`);
-      }
-      out.sinkCapacity = capacity;
+      const e2e = Object.fromEntries(rows.map((r) => [r.transport, r.e2e])) as Record<'grpc' | 'http', E2E>;
+      out.sinkCapacity = await runSinkCapacity(ROOT, template, seconds, senders, [thisSink], e2e);
       out.verifySink = await verifyCapacity(dir, template, seconds, senders, Number(values['verify-sample']));
       const verifyThread = await runVerifyBench(template, [1, Number(values['verify-sample'])]);
       console.log(formatVerifyBench(verifyThread));
@@ -460,6 +464,30 @@ async function streamRatioOnly(dir: string, mb: number, seconds: number, rounds:
   } finally {
     sink.child.kill('SIGTERM');
     await sink.exited;
+  }
+}
+
+/**
+ * `--sink-only`: one daemon end to end per transport into `sink`, then the sink's capacity
+ * against it; with `baseline` (a built checkout) its sink is measured the same way, side by side.
+ */
+async function sinkSection(dir: string, template: string, seconds: number, senders: number, sink: SinkProcess, baseline: string | undefined): Promise<unknown> {
+  const e2e = {} as Record<'grpc' | 'http', E2E>;
+  console.log('\none daemon end to end into the sink (separate process):');
+  for (const kind of ['grpc', 'http'] as const) {
+    const exporter = kind === 'grpc'
+      ? `otlp_grpc: { endpoint: ${sink.grpc}, tls: { insecure: true }, max_in_flight: 4 }`
+      : `otlp_http: { endpoint: http://${sink.http}, max_in_flight: 4 }`;
+    e2e[kind] = await endToEnd(daemonConfig(dir, kind, template, exporter, seconds), []);
+    console.log(`  ${kind.padEnd(4)}  ${(e2e[kind].spansPerSec / 1e6).toFixed(2)}M spans/s, ${(e2e[kind].spansPerCpuSec / 1e6).toFixed(2)}M per daemon CPU second   failed ${e2e[kind].failed}`);
+  }
+  const sinks = [sink];
+  if (baseline) sinks.push(await startSinkProcess(join(baseline, 'dist', 'src', 'cli', 'main.js'), `baseline ${baseline}`));
+  try {
+    console.log(`\nthe sink (counting, no --verify) with ${senders} senders at once (compiled frames, no stamping), counted by the sink:`);
+    return { e2e, capacity: await runSinkCapacity(ROOT, template, seconds, senders, sinks, e2e) };
+  } finally {
+    await sinks[1]?.stop();
   }
 }
 

@@ -6,6 +6,7 @@ import { snakeCased } from '../snake-case.js';
 import { parseDuration } from '../units.js';
 import { FAIL_CODES, type FailCode, type FaultOptions } from '../sink/faults.js';
 import { startSink, writeReport, type CountsBy, type SinkOptions, type VerifyOptions } from '../sink/index.js';
+import { tuneGcForReceiving } from '../sink/receive-gc.js';
 import { summarize, warnLate } from '../sink/report.js';
 import { splitHostPort } from '../sink/server-options.js';
 import { takeHeldSignals } from './early-signals.js';
@@ -98,6 +99,7 @@ export async function main(args: string[]): Promise<number> {
     if (early) stop(early);
   });
   const log = createLogger({ name: 'otel-replayd-sink', level });
+  tuneGcForReceiving();
   let sink;
   try {
     sink = await startSink({ ...parsed.sink, log });

@@ -41,7 +41,8 @@ export class ReceiveBufferPool {
  * The request side of a unary gRPC call on the wire: one length-prefixed message
  * (1 byte compressed flag, 4 bytes big-endian length, then the message) spread over
  * the stream's DATA chunks. The message is copied once, into a buffer of its declared size;
- * an uncompressed one is counted as it is copied (see StreamingCount).
+ * an uncompressed one is counted as it is copied (see StreamingCount), or, when nothing
+ * needs the message after its count, counted where each chunk landed and not copied at all.
  */
 export class MessageReader {
   readonly #max: number;
@@ -49,6 +50,7 @@ export class MessageReader {
   readonly #prefix = Buffer.alloc(5);
   #prefixLength = 0;
   readonly #signal: Signal | undefined;
+  readonly #keep: boolean;
   #message: Buffer | undefined;
   #count: StreamingCount | undefined;
   #filled = 0;
@@ -56,12 +58,14 @@ export class MessageReader {
 
   /**
    * `max` bounds the declared length, checked before anything is allocated; with `signal`,
-   * an uncompressed message's events are counted as it arrives.
+   * an uncompressed message's events are counted as it arrives. `keep: false`: nothing
+   * reads the message once it is counted, so an uncompressed span or log message is not kept.
    */
-  constructor(max: number, pool: ReceiveBufferPool, signal?: Signal) {
+  constructor(max: number, pool: ReceiveBufferPool, signal?: Signal, keep = true) {
     this.#max = max;
     this.#pool = pool;
     this.#signal = signal;
+    this.#keep = keep;
   }
 
   /** Declared length of the message, once its prefix has arrived. */
@@ -87,27 +91,41 @@ export class MessageReader {
       this.#prefixLength += n;
       at = n;
       if (this.#prefixLength < 5 || this.tooLarge) return;
-      this.#message = this.#pool.take(this.declaredLength!);
-      if (this.#signal && !this.compressed) this.#count = new StreamingCount(this.#signal, this.#message);
+      const signal = this.#signal;
+      if (!this.#keep && signal !== undefined && signal !== 'metrics' && !this.compressed) {
+        this.#count = StreamingCount.withoutCopy(signal, this.declaredLength!);
+      } else {
+        this.#message = this.#pool.take(this.declaredLength!);
+        if (signal && !this.compressed) this.#count = new StreamingCount(signal, this.#message);
+      }
     }
-    const message = this.#message!;
-    const n = Math.min(message.length - this.#filled, chunk.length - at);
-    chunk.copy(message, this.#filled, at, at + n);
+    const n = Math.min(this.declaredLength! - this.#filled, chunk.length - at);
+    const message = this.#message;
+    if (message) {
+      chunk.copy(message, this.#filled, at, at + n);
+      this.#count?.advance(this.#filled + n);
+    } else if (n > 0) {
+      this.#count!.push(at === 0 && n === chunk.length ? chunk : chunk.subarray(at, at + n));
+    }
     this.#filled += n;
     this.#extra += chunk.length - at - n;
-    this.#count?.advance(this.#filled);
   }
 
-  /** The complete message (and its count, when it was counted), or why the request body is not exactly one message. */
-  finish(): { message: Buffer; count?: StreamingCount } | { problem: string } {
+  /**
+   * The complete message (empty when it was counted without being kept) with its length and
+   * its count, when it was counted; or why the request body is not exactly one message.
+   */
+  finish(): { message: Buffer; length: number; count?: StreamingCount } | { problem: string } {
     if (this.#prefixLength === 0) return { problem: 'request has no message' };
     if (this.#prefixLength < 5) return { problem: `request ends inside the 5-byte message prefix (${this.#prefixLength} bytes)` };
-    const message = this.#message!;
-    if (this.#filled < message.length) return { problem: `request ends after ${this.#filled} of the ${message.length} message bytes its prefix announced` };
+    const length = this.declaredLength!;
+    if (this.#filled < length) return { problem: `request ends after ${this.#filled} of the ${length} message bytes its prefix announced` };
     if (this.#extra > 0) return { problem: `unary call carries ${this.#extra} bytes after its one message` };
-    return { message, count: this.#count };
+    return { message: this.#message ?? NOT_KEPT, length, count: this.#count };
   }
 }
+
+const NOT_KEPT = Buffer.alloc(0);
 
 /** `grpc-message` is percent-encoded: bytes outside printable ASCII, and `%` itself. */
 export function percentEncode(text: string): string {

@@ -102,7 +102,7 @@ function serve(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, shared: 
     sendStatus(stream, GrpcStatus.UNIMPLEMENTED, `unsupported grpc-encoding "${encoding}"; expected ${ACCEPT_ENCODING}`);
     return void stream.resume();
   }
-  const reader = new MessageReader(MAX_MESSAGE, pool, signal);
+  const reader = new MessageReader(MAX_MESSAGE, pool, signal, receiver.keepsBodies);
   stream.on('data', (chunk: Buffer) => {
     if (!reader.tooLarge) reader.push(chunk);
   });
@@ -134,10 +134,11 @@ class Call {
    * Answers success and counts the request (unless the tee refuses it: then the refusal),
    * unless its client has given up by now: then
    * it is counted as late (the client sends it again) and answered DEADLINE_EXCEEDED in
-   * case the stream is still open. `body` is handed on; `recycle` (for a pooled body)
-   * gets it back once nothing needs it any more.
+   * case the stream is still open. `body` (`length` bytes, or empty when it was counted
+   * without being kept) is handed on; `recycle` (for a pooled body) gets it back once
+   * nothing needs it any more.
    */
-  ok(events: number, body: Buffer, recycle?: (b: Buffer) => void): void {
+  ok(events: number, body: Buffer, length: number, recycle?: (b: Buffer) => void): void {
     const held = this.receiver.hold(this.signal, 'proto', body, events);
     if ('refused' in held) {
       recycle?.(body);
@@ -154,7 +155,7 @@ class Call {
       // The answer goes out first: counting and verifying must not delay it past the deadline.
       sendOk(stream);
       held.commit();
-      receiver.count(signal, 'proto', events, body.length, this.arrivedAt, body, recycle);
+      receiver.count(signal, 'proto', events, length, this.arrivedAt, body, recycle);
     });
   }
 
@@ -178,7 +179,7 @@ async function complete(call: Call, reader: MessageReader): Promise<void> {
   // The pooled message goes back once nothing points into it: after decompression, or once verified.
   let handedOn = false;
   try {
-    handedOn = await accept(call, read.message, reader.compressed, read.count);
+    handedOn = await accept(call, read.message, read.length, reader.compressed, read.count);
   } finally {
     if (!handedOn) call.pool.give(read.message);
   }
@@ -186,9 +187,10 @@ async function complete(call: Call, reader: MessageReader): Promise<void> {
 
 /**
  * Returns true when `message` itself was handed on to the answer (which gives it back).
+ * `length`: the message's bytes (`message` is empty when it was counted without being kept).
  * `count`: the message's events, counted as it arrived (uncompressed messages).
  */
-async function accept(call: Call, message: Buffer, compressed: boolean, count: StreamingCount | undefined): Promise<boolean> {
+async function accept(call: Call, message: Buffer, length: number, compressed: boolean, count: StreamingCount | undefined): Promise<boolean> {
   const { receiver, signal, encoding } = call;
   if (compressed && encoding === 'identity') {
     receiver.rejectInvalid(signal);
@@ -234,11 +236,11 @@ async function accept(call: Call, message: Buffer, compressed: boolean, count: S
   }
   if (body !== message) {
     // Decompressed into a buffer of its own; the pooled message goes back now (in complete()).
-    call.ok(events, body);
+    call.ok(events, body, body.length);
     return false;
   }
   // Small messages are not pooled (and may share Node's Buffer slab): nothing to give back.
-  call.ok(events, body, body.length >= ReceiveBufferPool.MIN_POOLED ? (b) => call.pool.give(b) : undefined);
+  call.ok(events, body, length, body.length >= ReceiveBufferPool.MIN_POOLED ? (b) => call.pool.give(b) : undefined);
   return true;
 }
 

@@ -19,6 +19,8 @@ const MAX_BODY = 64 * 1024 * 1024;
 const PATHS = new Map<string, Signal>(SIGNAL_NAMES.map((s) => [SIGNALS[s].httpPath, s]));
 const CONTENT_TYPES: Record<Encoding, string> = { proto: 'application/x-protobuf', json: 'application/json' };
 const OK_BODY: Record<Encoding, Buffer> = { proto: Buffer.alloc(0), json: Buffer.from('{}') };
+/** What a body counted without being kept leaves for the tee and the verifier, which are then absent. */
+const NO_BODY = Buffer.alloc(0);
 
 export interface HttpSink {
   address: string;
@@ -64,14 +66,14 @@ async function handle(req: IncomingMessage, res: ServerResponse, receiver: Intak
   if (contentEncoding !== 'identity' && contentEncoding !== 'gzip') {
     return reply(res, 415, encoding, GrpcStatus.INVALID_ARGUMENT, `unsupported Content-Encoding "${contentEncoding}"; expected gzip`);
   }
-  const read = await readBody(req, pool, contentEncoding === 'identity' && encoding === 'proto' ? signal : undefined);
+  const read = await readBody(req, pool, contentEncoding === 'identity' && encoding === 'proto' ? signal : undefined, receiver.keepsBodies);
   if (!read) {
     receiver.rejectInvalid(signal);
     res.setHeader('Connection', 'close');
     return reply(res, 413, encoding, GrpcStatus.RESOURCE_EXHAUSTED, `body larger than ${MAX_BODY} bytes`);
   }
   // A pooled body goes back once counted (and verified); one refused on the way is left to the GC.
-  const { bytes: raw, count, recycle } = read;
+  const { bytes: raw, length, count, recycle } = read;
   const faults = receiver.faults;
   if (receiver.shouldFail(signal)) {
     const seconds = faults.retryAfterSeconds;
@@ -122,7 +124,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, receiver: Intak
     res.end(OK_BODY[encoding]);
     // After the answer: counting and verifying must not delay it.
     held.commit();
-    receiver.count(signal, encoding, events, raw.length, arrivedAt, body, recycle);
+    receiver.count(signal, encoding, events, length, arrivedAt, body, recycle);
   });
 }
 
@@ -134,7 +136,10 @@ function encodingOf(contentType: string | undefined): Encoding | undefined {
 }
 
 interface Body {
+  /** Empty for a body counted without being kept (see readKnownLength). */
   bytes: Buffer;
+  /** Bytes the body had on the wire. */
+  length: number;
   /** Set when the body was counted as it arrived (`countAs`). */
   count?: StreamingCount;
   /** Set for a pooled body: gives it back. */
@@ -146,14 +151,18 @@ interface Body {
  * discarded so the 413 can still be delivered). A body of known length (Content-Length)
  * is copied into a pooled buffer as it arrives, and counted as `countAs` on the way
  * (see StreamingCount); otherwise chunks are collected and concatenated once.
+ * `keep`: false when nothing reads the body once it is counted.
  */
-function readBody(req: IncomingMessage, pool: ReceiveBufferPool, countAs: Signal | undefined): Promise<Body | undefined> {
+function readBody(req: IncomingMessage, pool: ReceiveBufferPool, countAs: Signal | undefined, keep: boolean): Promise<Body | undefined> {
   const declared = Number(req.headers['content-length'] ?? NaN);
   if (declared > MAX_BODY) {
     req.resume();
     return Promise.resolve(undefined);
   }
-  if (Number.isInteger(declared) && declared >= ReceiveBufferPool.MIN_POOLED) return readKnownLength(req, pool, declared, countAs);
+  if (Number.isInteger(declared) && declared >= ReceiveBufferPool.MIN_POOLED) {
+    if (!keep && countAs !== undefined && countAs !== 'metrics') return countKnownLength(req, declared, countAs);
+    return readKnownLength(req, pool, declared, countAs);
+  }
   return new Promise((resolve, reject) => {
     let chunks: Buffer[] = [];
     let size = 0;
@@ -167,7 +176,7 @@ function readBody(req: IncomingMessage, pool: ReceiveBufferPool, countAs: Signal
       chunks = [];
       resolve(undefined);
     });
-    req.on('end', () => resolve(size > MAX_BODY ? undefined : { bytes: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size) }));
+    req.on('end', () => resolve(size > MAX_BODY ? undefined : { bytes: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size), length: size }));
     req.on('error', reject);
   });
 }
@@ -184,7 +193,25 @@ function readKnownLength(req: IncomingMessage, pool: ReceiveBufferPool, length: 
       count?.advance(filled);
     });
     req.on('end', () => {
-      if (filled === length) resolve({ bytes, count, recycle: (b) => pool.give(b) });
+      if (filled === length) resolve({ bytes, length, count, recycle: (b) => pool.give(b) });
+      else reject(new Error(`body ended after ${filled} of its ${length} bytes`));
+    });
+    req.on('error', reject);
+  });
+}
+
+/** Counts a body of known length chunk by chunk where each landed, keeping none of it: a copy less per byte. */
+function countKnownLength(req: IncomingMessage, length: number, countAs: Exclude<Signal, 'metrics'>): Promise<Body> {
+  return new Promise((resolve, reject) => {
+    const count = StreamingCount.withoutCopy(countAs, length);
+    let filled = 0;
+    req.on('data', (chunk: Buffer) => {
+      // The HTTP parser stops at Content-Length: a chunk never runs past it.
+      count.push(chunk);
+      filled += chunk.length;
+    });
+    req.on('end', () => {
+      if (filled === length) resolve({ bytes: NO_BODY, length, count });
       else reject(new Error(`body ended after ${filled} of its ${length} bytes`));
     });
     req.on('error', reject);

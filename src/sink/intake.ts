@@ -125,6 +125,15 @@ export class Intake {
   }
 
   /**
+   * Whether anything reads a request's body after it is counted (the verifier, the tee,
+   * --count-by). When nothing does, a transport may count a body as it arrives and keep
+   * none of it (StreamingCount.withoutCopy), and hand `count` an empty body.
+   */
+  get keepsBodies(): boolean {
+    return this.verifier !== undefined || this.tee !== undefined || this.countBy !== undefined;
+  }
+
+  /**
    * With --max-rate: takes `events` from the limit and returns undefined, or, when they
    * would exceed it, counts the request as throttled and returns the ms until they fit
    * (the delay the answer asks the client to wait).

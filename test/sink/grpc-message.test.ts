@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ReceiveBufferPool, MessageReader, percentEncode } from '../../src/sink/grpc-message.js';
+import { encode, METRICS_POINTS, metricsRequest, tracesRequest } from './fixtures.js';
 
 function framed(message: Buffer, compressed = false): Buffer {
   const prefix = Buffer.alloc(5);
@@ -31,7 +32,34 @@ describe('MessageReader', () => {
   });
 
   it('accepts an empty message', () => {
-    expect(read(framed(Buffer.alloc(0)), 5).finish()).toEqual({ message: Buffer.alloc(0) });
+    expect(read(framed(Buffer.alloc(0)), 5).finish()).toEqual({ message: Buffer.alloc(0), length: 0 });
+  });
+
+  it('counts an uncompressed span message as it arrives without keeping it, when nothing needs it after', () => {
+    const spans = encode('traces', tracesRequest(20, 5));
+    for (const size of [1, 7, 16_384]) {
+      const pool = new ReceiveBufferPool(1 << 24);
+      const r = new MessageReader(1 << 20, pool, 'traces', false);
+      const bytes = framed(spans);
+      for (let i = 0; i < bytes.length; i += size) r.push(bytes.subarray(i, i + size));
+      const out = r.finish();
+      if (!('message' in out)) throw new Error(out.problem);
+      expect(out.message.length).toBe(0);
+      expect(out.length).toBe(spans.length);
+      expect(out.count!.finish()).toBe(100);
+    }
+  });
+
+  it('keeps a metrics message and a compressed one even when nothing else needs them: they are counted whole', () => {
+    const metrics = encode('metrics', metricsRequest());
+    const m = new MessageReader(1 << 20, new ReceiveBufferPool(1 << 24), 'metrics', false);
+    m.push(framed(metrics));
+    const out = m.finish();
+    expect('message' in out && out.message.equals(metrics) && out.count!.finish()).toBe(METRICS_POINTS);
+    const z = new MessageReader(1 << 20, new ReceiveBufferPool(1 << 24), 'traces', false);
+    z.push(framed(Buffer.from('not really gzip'), true));
+    const zout = z.finish();
+    expect('message' in zout && zout.message.toString()).toBe('not really gzip');
   });
 
   it('names what is wrong with a body that is not exactly one message', () => {

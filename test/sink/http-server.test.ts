@@ -40,6 +40,24 @@ describe('HTTP sink', () => {
     });
   });
 
+  it('counts large span and log requests exactly, whether it keeps their bodies (--count-by) or not', async () => {
+    const traces = encode('traces', tracesRequest(300, 10));
+    const logs = encode('logs', logsRequest(2000));
+    const cut = traces.subarray(0, traces.length - 7);
+    expect(traces.length).toBeGreaterThan(256 * 1024);
+    for (const countBy of [undefined, 'service.name']) {
+      await start({ countBy });
+      expect((await post('/v1/traces', traces)).status).toBe(200);
+      expect((await post('/v1/logs', logs)).status).toBe(200);
+      expect((await post('/v1/traces', cut)).status).toBe(400);
+      const c = sink!.counts();
+      expect([c.traces.requests, c.traces.events, c.traces.bytes, c.traces.invalidRequests], `countBy ${countBy}`).toEqual([1, 3000, traces.length, 1]);
+      expect([c.logs.requests, c.logs.events, c.logs.bytes]).toEqual([1, 2000, logs.length]);
+      await sink!.close();
+      sink = undefined;
+    }
+  });
+
   it('counts JSON requests and answers in JSON', async () => {
     await start();
     const json = { 'content-type': 'application/json; charset=utf-8' };
