@@ -6,7 +6,8 @@
  */
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { compile } from '../src/compile/compile.js';
-import { buildGzipImage, siteKeys, type GzipImage } from '../src/compile/gzip-image.js';
+import { buildGzipImage, type GzipImage } from '../src/compile/gzip-image.js';
+import { siteKeys } from '../src/compile/site-keys.js';
 import type { Encoding } from '../src/otlp/signals.js';
 import { loadTemplate } from '../src/receivers/template.js';
 import { stampGzip } from '../src/stamp/gzip-stamp.js';

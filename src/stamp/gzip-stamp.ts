@@ -1,5 +1,6 @@
 import { crc32 } from 'node:zlib';
-import { NO_CODE, type GzipImage } from '../compile/gzip-image.js';
+import { NO_CODE } from '../compile/deflate-block.js';
+import type { GzipImage } from '../compile/gzip-image.js';
 
 /**
  * Writes the gzip form of a stamped request into `out` from its image (gzip-image.ts):
