@@ -285,7 +285,7 @@ async function main(): Promise<void> {
       await recordAndInspect(dir, template, seconds, Number(values['inspect-mb']), out);
       return;
     }
-    if (!values.baseline) {
+    if (!values.baseline && !values['gzip-only']) {
       const startup = [await runStartupBench(CLI, dir, template)];
       console.log(`\n${formatStartupBench(startup[0]!)}`);
       if (values['startup-large']) {
