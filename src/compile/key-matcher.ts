@@ -22,9 +22,9 @@ export class KeyMatcher {
     const n = keys.length;
     this.#keys = keys;
     this.#prev = new Int32Array(n);
-    this.#hash = new Uint16Array(n);
+    const hash = (this.#hash = new Uint16Array(n));
     for (let p = 0; p + MIN_MATCH <= n; p++) {
-      this.#hash[p] = Math.imul(Math.imul(keys[p]!, 0x01000193) ^ Math.imul(keys[p + 1]!, 0x9e3779b1) ^ keys[p + 2]!, 0x85ebca6b) >>> (32 - HASH_BITS);
+      hash[p] = Math.imul(Math.imul(keys[p]!, 0x01000193) ^ Math.imul(keys[p + 1]!, 0x9e3779b1) ^ keys[p + 2]!, 0x85ebca6b) >>> (32 - HASH_BITS);
     }
   }
 
