@@ -14,7 +14,7 @@ import { ReceiveBufferPool, MessageReader, percentEncode } from './grpc-message.
 import type { BadRequestError } from '../errors.js';
 import { REFUSAL_STATUS, type Intake } from './intake.js';
 import type { StreamingCount } from './streaming-count.js';
-import { gunzipRequest, type Gunzipped } from './gunzip.js';
+import { gunzipRequest, type Inflated } from './gunzip.js';
 import { readServerTls, splitHostPort, type ServerOptions } from './server-options.js';
 
 /**
@@ -35,7 +35,7 @@ const MAX_SESSION_MEMORY = 256;
 
 const PATHS = new Map<string, Signal>(SIGNAL_NAMES.map((s) => [SIGNALS[s].grpcPath, s]));
 const inflateAsync = promisify(inflate);
-const DECOMPRESS = new Map<string, (b: Buffer, pool: ReceiveBufferPool, signal: Signal) => Promise<Gunzipped>>([
+const DECOMPRESS = new Map<string, (b: Buffer, pool: ReceiveBufferPool, signal: Signal) => Promise<Inflated>>([
   ['gzip', (b, pool, signal) => gunzipRequest(b, MAX_MESSAGE, pool, signal)],
   ['deflate', async (b) => ({ bytes: await inflateAsync(b, { maxOutputLength: MAX_MESSAGE }) })],
 ]);
@@ -204,7 +204,7 @@ async function accept(call: Call, message: Buffer, compressed: boolean, count: S
     return false;
   }
   let body = message;
-  let inflated: Gunzipped | undefined;
+  let inflated: Inflated | undefined;
   if (compressed) {
     try {
       inflated = await DECOMPRESS.get(encoding)!(message, call.pool, signal);

@@ -13,7 +13,8 @@ const CHUNK = 64 * 1024;
 /** deflate expands at most ~1032:1, so a trailer stating more is not believed (nor allocated). */
 const MAX_RATIO = 1032;
 
-export interface Gunzipped {
+/** A request body as inflated. */
+export interface Inflated {
   bytes: Buffer;
   /** Its events, counted slice by slice as it was inflated (`countAs`; a request of the length its trailer states). */
   count?: StreamingCount;
@@ -38,7 +39,7 @@ export interface Gunzipped {
  * Throws zlib's errors for a malformed body, and one with code ERR_BUFFER_TOO_LARGE (as
  * zlib.gunzip's) past `maxOutputLength`.
  */
-export function gunzipRequest(body: Buffer, maxOutputLength: number, pool: ReceiveBufferPool, countAs?: Signal): Promise<Gunzipped> {
+export function gunzipRequest(body: Buffer, maxOutputLength: number, pool: ReceiveBufferPool, countAs?: Signal): Promise<Inflated> {
   const stated = body.length >= 18 ? body.readUInt32LE(body.length - 4) : 0;
   const believed = stated >= CHUNK && stated <= maxOutputLength && stated <= body.length * MAX_RATIO;
   // One byte over the stated length, so that zlib never fills it and allocates another.
