@@ -304,7 +304,7 @@ async function main(): Promise<void> {
       await recordAndInspect(dir, template, seconds, Number(values['inspect-mb']), out);
       return;
     }
-    if (!only) {
+    if (!only && !values['gzip-only']) {
       const startup = [await runStartupBench(CLI, dir, template)];
       console.log(`\n${formatStartupBench(startup[0]!)}`);
       if (values['startup-large']) {

@@ -14,7 +14,7 @@ import { ReceiveBufferPool, MessageReader, percentEncode } from './grpc-message.
 import type { BadRequestError } from '../errors.js';
 import { REFUSAL_STATUS, type Intake } from './intake.js';
 import type { StreamingCount } from './streaming-count.js';
-import { gunzipWhole } from './gunzip.js';
+import { gunzipRequest, type Inflated } from './gunzip.js';
 import { readServerTls, splitHostPort, type ServerOptions } from './server-options.js';
 
 /**
@@ -34,9 +34,10 @@ const CONNECTION_WINDOW = 32 * 1024 * 1024;
 const MAX_SESSION_MEMORY = 256;
 
 const PATHS = new Map<string, Signal>(SIGNAL_NAMES.map((s) => [SIGNALS[s].grpcPath, s]));
-const DECOMPRESS = new Map<string, (b: Buffer, o: { maxOutputLength: number }) => Promise<Buffer>>([
-  ['gzip', (b, o) => gunzipWhole(b, o.maxOutputLength)],
-  ['deflate', promisify(inflate)],
+const inflateAsync = promisify(inflate);
+const DECOMPRESS = new Map<string, (b: Buffer, pool: ReceiveBufferPool, signal: Signal) => Promise<Inflated>>([
+  ['gzip', (b, pool, signal) => gunzipRequest(b, MAX_MESSAGE, pool, signal)],
+  ['deflate', async (b) => ({ bytes: await inflateAsync(b, { maxOutputLength: MAX_MESSAGE }) })],
 ]);
 const ACCEPT_ENCODING = 'identity,deflate,gzip';
 /** An empty Export*ServiceResponse: uncompressed flag, zero length. */
@@ -205,9 +206,11 @@ async function accept(call: Call, message: Buffer, length: number, compressed: b
     return false;
   }
   let body = message;
+  let inflated: Inflated | undefined;
   if (compressed) {
     try {
-      body = await DECOMPRESS.get(encoding)!(message, { maxOutputLength: MAX_MESSAGE });
+      inflated = await DECOMPRESS.get(encoding)!(message, call.pool, signal);
+      body = inflated.bytes;
     } catch (err) {
       receiver.rejectInvalid(signal);
       if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
@@ -220,7 +223,7 @@ async function accept(call: Call, message: Buffer, length: number, compressed: b
   }
   let events: number;
   try {
-    events = receiver.read(signal, body, 'proto', body === message ? count : undefined);
+    events = receiver.read(signal, body, 'proto', inflated ? inflated.count : count);
   } catch (err) {
     // read() only throws BadRequestError.
     const text = (err as BadRequestError).message;
@@ -234,9 +237,9 @@ async function accept(call: Call, message: Buffer, length: number, compressed: b
     call.status(GrpcStatus.RESOURCE_EXHAUSTED, text, Buffer.from(encodeStatus(GrpcStatus.RESOURCE_EXHAUSTED, text, waitMs)));
     return false;
   }
-  if (body !== message) {
+  if (inflated) {
     // Decompressed into a buffer of its own; the pooled message goes back now (in complete()).
-    call.ok(events, body, body.length);
+    call.ok(events, body, body.length, inflated.recycle);
     return false;
   }
   // Small messages are not pooled (and may share Node's Buffer slab): nothing to give back.

@@ -10,7 +10,7 @@ import type { Encoding } from '../otlp/signals.js';
 import { ReceiveBufferPool } from './grpc-message.js';
 import { REFUSAL_STATUS, type Intake } from './intake.js';
 import { StreamingCount } from './streaming-count.js';
-import { gunzipWhole } from './gunzip.js';
+import { gunzipRequest } from './gunzip.js';
 import { readServerTls, splitHostPort, type ServerOptions } from './server-options.js';
 
 /** The OTLP/HTTP spec's recommended body limit, applied before and after gunzip. */
@@ -73,7 +73,8 @@ async function handle(req: IncomingMessage, res: ServerResponse, receiver: Intak
     return reply(res, 413, encoding, GrpcStatus.RESOURCE_EXHAUSTED, `body larger than ${MAX_BODY} bytes`);
   }
   // A pooled body goes back once counted (and verified); one refused on the way is left to the GC.
-  const { bytes: raw, length, count, recycle } = read;
+  const { bytes: raw, length } = read;
+  let { count, recycle } = read;
   const faults = receiver.faults;
   if (receiver.shouldFail(signal)) {
     const seconds = faults.retryAfterSeconds;
@@ -85,7 +86,10 @@ async function handle(req: IncomingMessage, res: ServerResponse, receiver: Intak
   let body = raw;
   if (contentEncoding === 'gzip') {
     try {
-      body = await gunzipWhole(raw, MAX_BODY);
+      const inflated = await gunzipRequest(raw, MAX_BODY, pool, encoding === 'proto' ? signal : undefined);
+      // Nothing points into the compressed body any more.
+      recycle?.(raw);
+      ({ bytes: body, count, recycle } = inflated);
     } catch (err) {
       receiver.rejectInvalid(signal);
       const tooLarge = (err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE';

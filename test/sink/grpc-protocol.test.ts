@@ -156,6 +156,14 @@ describe('gRPC sink wire protocol', () => {
     expect(sink!.counts().traces).toMatchObject({ requests: 2, events: 40, bytes: 2 * body.length });
   });
 
+  it('counts large gzip messages exactly, several at once on one connection', async () => {
+    const s = await session();
+    const bodies = [tracesRequest(2000, 5), tracesRequest(1500, 3)].map((r) => encode('traces', r));
+    const answers = await Promise.all([...bodies, ...bodies, ...bodies].map((b) => call(s, framed(gzipSync(b), true), { 'grpc-encoding': 'gzip' })));
+    expect(answers.map((a) => a.status)).toEqual(Array(6).fill('0'));
+    expect(sink!.counts().traces).toMatchObject({ requests: 6, events: 3 * (10_000 + 4500), bytes: 3 * (bodies[0]!.length + bodies[1]!.length) });
+  });
+
   it('answers a corrupt gzip message INTERNAL and counts it invalid', async () => {
     const s = await session();
     const a = await call(s, framed(Buffer.from('not gzip at all'), true), { 'grpc-encoding': 'gzip' });

@@ -82,6 +82,15 @@ describe('HTTP sink', () => {
     expect(c.logs).toMatchObject({ events: 9, bytes: json.length });
   });
 
+  it('counts large gzip bodies exactly, request after request, as they are inflated into reused buffers', async () => {
+    await start();
+    // ~1 MB each: inflated into pooled buffers, which later requests reuse.
+    const bodies = [tracesRequest(2000, 5), tracesRequest(1500, 3), tracesRequest(2000, 5)].map((r) => gzipSync(encode('traces', r)));
+    for (const b of [...bodies, ...bodies]) expect((await post('/v1/traces', b, { 'content-type': 'application/x-protobuf', 'content-encoding': 'gzip' })).status).toBe(200);
+    await Promise.all(bodies.map(async (b) => expect((await post('/v1/traces', b, { 'content-type': 'application/x-protobuf', 'content-encoding': 'gzip' })).status).toBe(200)));
+    expect(sink!.counts().traces).toMatchObject({ requests: 9, events: 3 * (10_000 + 4500 + 10_000) });
+  });
+
   it('answers 400 with a Status naming the byte offset for a malformed protobuf body', async () => {
     await start();
     const body = encode('logs', logsRequest(3));
