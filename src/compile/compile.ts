@@ -15,8 +15,7 @@ import { findDigitSites } from './attribute-sites.js';
 import { jsonFrame } from './json-frame.js';
 import { SeriesTable } from './metric-series.js';
 import type { CompilePlan, DigitField, TemplateRewrite } from './plan.js';
-import { type Container, METRIC_DATA_TAGS, TemplateIndex } from './template-index.js';
-import { WireReader } from '../otlp/wire/reader.js';
+import { type Container, TemplateIndex } from './template-index.js';
 import { fieldLen, TWO32, writeVarint } from '../otlp/wire/write.js';
 
 export interface CompileOptions {
@@ -166,8 +165,8 @@ type Scopes = Map<number, number[] | Map<number, number[]>>;
 
 /** Writes frames (proto) from index items, assigning id groups across the whole compile. */
 class FrameWriter implements SiteSink {
-  readonly traceGroups = new IdGroups(4);
-  readonly spanGroups = new IdGroups(2);
+  readonly traceGroups: IdGroups;
+  readonly spanGroups: IdGroups;
   private units = new U32List();
   private traceIds = new U32List();
   private spanIds = new U32List();
@@ -185,9 +184,14 @@ class FrameWriter implements SiteSink {
   /** The frame being written, as a plain Uint8Array: item-rewrite writes through it. */
   private view = new Uint8Array(0);
   private item = 0;
+  private readonly spans: boolean;
 
   constructor(private readonly index: TemplateIndex, private readonly opts: CompileOptions, readonly series: SeriesTable | undefined) {
     this.unitCount = series ? 2 * index.unitCount : index.unitCount;
+    this.spans = index.signal === 'traces';
+    // The index interned every span's ids already (and links' ids are mostly among them).
+    this.traceGroups = new IdGroups(4, { interned: index.traceCopies.traces });
+    this.spanGroups = new IdGroups(2, { interned: index.traceCopies.spanIds });
     this.unitFrame = new Int32Array(this.unitCount);
     this.unitLast = new Float64Array(this.unitCount);
     this.unitInput = new Int32Array(this.unitCount);
@@ -254,10 +258,10 @@ class FrameWriter implements SiteSink {
     let pos = 0;
     for (const [r, scopes] of tree) {
       pos = this.open(0x0a, sizes.get(scopes)!, pos);
-      pos = this.copyHeader(ix.resources[r]!, childTag, pos);
+      pos = this.copyHeader(ix.resources[r]!, ix.resources[r]!.runs, pos);
       for (const [s, kids] of scopes) {
         pos = this.open(0x12, sizes.get(kids)!, pos);
-        pos = this.copyHeader(ix.scopes[s]!, childTag, pos);
+        pos = this.copyHeader(ix.scopes[s]!, ix.scopes[s]!.runs, pos);
         if (Array.isArray(kids)) {
           for (const i of kids) pos = this.writeItem(0x12, i, pos);
           continue;
@@ -266,9 +270,9 @@ class FrameWriter implements SiteSink {
           const mc = ix.metrics[m]!;
           const dLen = sizes.get(points)!;
           pos = this.open(0x12, mc.header + fieldLen(dLen), pos);
-          pos = this.copyHeader(mc, isMetricData, pos);
+          pos = this.copyHeader(mc, mc.runs, pos);
           pos = this.open(mc.dataTag, dLen, pos);
-          pos = this.copyHeader({ input: mc.input, start: mc.dataStart, end: mc.dataEnd }, childTagPoints, pos);
+          pos = this.copyHeader(mc, mc.dataRuns, pos);
           for (const i of points) pos = this.writeItem(0x0a, i, pos);
         }
       }
@@ -287,22 +291,15 @@ class FrameWriter implements SiteSink {
     return { proto, units };
   }
 
-  /** Copies a container's header fields, in runs between the skipped (child) fields. */
-  private copyHeader(c: Container, skip: (t: number) => boolean, pos: number): number {
+  /** Copies a container's header: `runs` of its input's bytes (see Container). */
+  private copyHeader(c: Container, runs: readonly number[], pos: number): number {
     const buf = this.index.inputs[c.input]!.bytes;
-    const r = new WireReader(buf, c.start, c.end);
-    let run = c.start;
-    while (!r.done()) {
-      const at = r.pos;
-      const t = r.tag();
-      r.skip(t & 7);
-      if (!skip(t)) continue;
-      if (at > run) this.view.set(buf.subarray(run, at), pos);
-      pos += at - run;
-      run = r.pos;
+    for (let k = 0; k < runs.length; k += 2) {
+      const a = runs[k]!, b = runs[k + 1]!;
+      this.view.set(buf.subarray(a, b), pos);
+      pos += b - a;
     }
-    if (c.end > run) this.view.set(buf.subarray(run, c.end), pos);
-    return pos + c.end - run;
+    return pos;
   }
 
   private open(tag: number, len: number, pos: number): number {
@@ -330,9 +327,17 @@ class FrameWriter implements SiteSink {
     if (isZeroId(src, srcAt, want)) return;
     // A span's own ids (trace, span, parent) belong to its trace copy; a link points at
     // another trace, which is taken as its first copy.
-    const copy = own ? this.index.copy(this.item) : 0;
-    if (trace) this.traceIds.push(at, this.traceGroups.index(src, srcAt, copy) * 4);
-    else this.spanIds.push(at, this.spanGroups.index(src, srcAt, copy) * 2);
+    const ix = this.index, i = this.item;
+    const copy = own ? ix.copy(i) : 0;
+    // A span's own trace and span id: the index knows their place in the interning tables.
+    const known = copy === 0 && own && this.spans;
+    if (trace) {
+      const g = known && srcAt === ix.traceAt(i) ? this.traceGroups.interned(ix.traceId(i), src, srcAt) : this.traceGroups.index(src, srcAt, copy);
+      this.traceIds.push(at, g * 4);
+    } else {
+      const g = known && srcAt === ix.spanAt(i) ? this.spanGroups.interned(ix.spanId(i), src, srcAt) : this.spanGroups.index(src, srcAt, copy);
+      this.spanIds.push(at, g * 2);
+    }
   }
 
   time(at: number, rel: number, field: number): void {
@@ -353,7 +358,3 @@ class FrameWriter implements SiteSink {
     if (this.series) this.values.push(at, this.series.value(this.index.unit(this.item), kind, valueTag, value));
   }
 }
-
-const childTag = (t: number): boolean => t === 0x12;
-const childTagPoints = (t: number): boolean => t === 0x0a;
-const isMetricData = (t: number): boolean => METRIC_DATA_TAGS.has(t);

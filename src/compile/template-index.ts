@@ -1,4 +1,4 @@
-import { TemplateError } from '../errors.js';
+import { TemplateError, WireError } from '../errors.js';
 import type { Signal } from '../otlp/signals.js';
 import { CONTAINER_PREFIX, type PackItems } from './packer.js';
 import { TraceCopies } from '../otlp/wire/trace-copies.js';
@@ -13,8 +13,6 @@ import { DATA_POINTS, ITEMS, LEN, METRIC, METRIC_DATA, RESOURCES, SCOPES, SPAN, 
  * are kept as offsets into the template bytes in typed arrays, never as objects.
  */
 
-const CHILD = tag(SCOPES, LEN); // Resource*.scope_* and Scope*.items share field 2
-const POINTS = tag(DATA_POINTS, LEN);
 /** Raw tags of Metric's data fields (gauge, sum, …). */
 export const METRIC_DATA_TAGS = new Set(METRIC_DATA.map((d) => tag(d.field, LEN)));
 
@@ -28,6 +26,8 @@ export interface Container {
   input: number;
   start: number;
   end: number;
+  /** Its header (every field but its children) as byte ranges [start, end, start, end, …]: what a frame copies of it. */
+  runs: number[];
 }
 
 export interface MetricContainer extends Container {
@@ -38,6 +38,8 @@ export interface MetricContainer extends Container {
   /** Bytes of the metric's fields but the data field, and of the data field's but its points. */
   header: number;
   dataHeader: number;
+  /** The data field's header (everything but its points) as byte ranges, as `runs`. */
+  dataRuns: number[];
 }
 
 class I32 {
@@ -69,6 +71,11 @@ export class TemplateIndex implements PackItems {
   private readonly itemUnit = new I32();
   /** Per span: its trace copy (see TraceCopies); 0 for other items. */
   private readonly itemCopy = new I32();
+  /** Per span: its own trace id's and span id's offsets (-1: none) and their indexes in `traceCopies`' tables. */
+  private readonly itemTraceAt = new I32();
+  private readonly itemTraceId = new I32();
+  private readonly itemSpanAt = new I32();
+  private readonly itemSpanId = new I32();
   /** Items grouped for packing: one trace copy, or a single log record or data point. */
   readonly chunks: number[][] = [];
   /** Per input: its items, in order. */
@@ -76,7 +83,8 @@ export class TemplateIndex implements PackItems {
   /** Per input: its resources (indexes into `resources`), in order. */
   readonly inputResources: [first: number, end: number][] = [];
   unitCount = 0;
-  private readonly traceCopies = new TraceCopies();
+  /** Spans' trace copies; its tables intern every span's trace id and span id (the compiler's id groups reuse them). */
+  readonly traceCopies = new TraceCopies();
 
   readonly inputs: IndexInput[];
 
@@ -105,6 +113,12 @@ export class TemplateIndex implements PackItems {
   size(i: number): number { return this.itemSize.data[i]!; }
   unit(i: number): number { return this.itemUnit.data[i]!; }
   copy(i: number): number { return this.itemCopy.data[i]!; }
+  /** Span i's own trace id: its offset and its index in `traceCopies.traces`. */
+  traceAt(i: number): number { return this.itemTraceAt.data[i]!; }
+  traceId(i: number): number { return this.itemTraceId.data[i]!; }
+  /** Span i's own (non-zero) span id: its offset (-1: none) and its index in `traceCopies.spanIds`. */
+  spanAt(i: number): number { return this.itemSpanAt.data[i]!; }
+  spanId(i: number): number { return this.itemSpanId.data[i]!; }
   source(i: number): string { return this.inputs[this.input(i)]!.source; }
 
   /** The spec an item is rewritten with. */
@@ -114,19 +128,22 @@ export class TemplateIndex implements PackItems {
     return (this.values ? VALUE_POINT_BY_DATA_FIELD : POINT_BY_DATA_FIELD).get(this.metrics[metric]!.dataTag >>> 3)!;
   }
 
+  /** One walk over an input: containers' headers are measured on the way to their children. */
   private scan(input: number): void {
     const buf = this.inputs[input]!.bytes;
     eachField(buf, 0, buf.length, RESOURCES, (rs, re) => {
-      const r = this.resources.push({ input, start: rs, end: re }) - 1;
-      this.headerBytes[0][r] = headerLen(buf, rs, re, (t) => t === CHILD) + CONTAINER_PREFIX;
-      eachField(buf, rs, re, SCOPES, (ss, se) => {
-        const s = this.scopes.push({ input, start: ss, end: se }) - 1;
-        this.headerBytes[1][s] = headerLen(buf, ss, se, (t) => t === CHILD) + CONTAINER_PREFIX;
-        eachField(buf, ss, se, ITEMS, (is, ie) => {
+      const resource: Container = { input, start: rs, end: re, runs: [] };
+      const r = this.resources.push(resource) - 1;
+      resource.runs = children(buf, rs, re, SCOPES, (ss, se) => {
+        const scope: Container = { input, start: ss, end: se, runs: [] };
+        const s = this.scopes.push(scope) - 1;
+        scope.runs = children(buf, ss, se, ITEMS, (is, ie) => {
           if (this.signal === 'metrics') this.metricItems(input, r, s, is, ie);
           else this.item(input, r, s, -1, is, ie);
         });
+        this.headerBytes[1][s] = runsLength(scope.runs) + CONTAINER_PREFIX;
       });
+      this.headerBytes[0][r] = runsLength(resource.runs) + CONTAINER_PREFIX;
     });
   }
 
@@ -134,19 +151,28 @@ export class TemplateIndex implements PackItems {
     const buf = this.inputs[input]!.bytes;
     // The last data field wins, as protobuf decoders read a oneof.
     let data: [number, number, number] | undefined;
+    const runs: number[] = [];
+    let run = ms;
     const rd = new WireReader(buf, ms, me);
     while (!rd.done()) {
+      const at = rd.pos;
       const t = rd.tag();
-      if (METRIC_DATA_TAGS.has(t)) data = [t, ...rd.bytes()];
-      else rd.skip(t & 7);
+      if (!METRIC_DATA_TAGS.has(t)) {
+        rd.skip(t & 7);
+        continue;
+      }
+      data = [t, ...rd.bytes()];
+      if (at > run) runs.push(run, at);
+      run = rd.pos;
     }
     if (!data) return;
+    if (me > run) runs.push(run, me);
     const [dataTag, ds, de] = data;
-    const header = headerLen(buf, ms, me, (t) => METRIC_DATA_TAGS.has(t));
-    const dataHeader = headerLen(buf, ds, de, (t) => t === POINTS);
-    const m = this.metrics.push({ input, start: ms, end: me, dataTag, dataStart: ds, dataEnd: de, header, dataHeader }) - 1;
-    this.headerBytes[2][m] = header + dataHeader + 2 * CONTAINER_PREFIX;
-    eachField(buf, ds, de, DATA_POINTS, (ps, pe) => this.item(input, r, s, m, ps, pe));
+    const metric: MetricContainer = { input, start: ms, end: me, runs, dataTag, dataStart: ds, dataEnd: de, header: runsLength(runs), dataHeader: 0, dataRuns: [] };
+    const m = this.metrics.push(metric) - 1;
+    metric.dataRuns = children(buf, ds, de, DATA_POINTS, (ps, pe) => this.item(input, r, s, m, ps, pe));
+    metric.dataHeader = runsLength(metric.dataRuns);
+    this.headerBytes[2][m] = metric.header + metric.dataHeader + 2 * CONTAINER_PREFIX;
   }
 
   /** Indexes one item; its time unit is its trace copy (spans) or itself. */
@@ -160,8 +186,14 @@ export class TemplateIndex implements PackItems {
       if (traceAt < 0) {
         throw new TemplateError(`span ${JSON.stringify(stringField(buf, start, end, SPAN.name))} has no 16-byte trace id`, { file: this.inputs[input]!.source, code: 'ERR_TEMPLATE_BAD_ID' });
       }
-      this.itemUnit.push(this.traceUnit(buf, traceAt, size < 0 ? -1 : measuredSpanIdAt, i));
-      this.itemCopy.push(this.traceCopies.copy);
+      const spanAt = size < 0 ? -1 : measuredSpanIdAt;
+      const copies = this.traceCopies;
+      this.itemUnit.push(this.traceUnit(buf, traceAt, spanAt, i));
+      this.itemCopy.push(copies.copy);
+      this.itemTraceAt.push(traceAt);
+      this.itemTraceId.push(copies.trace);
+      this.itemSpanAt.push(copies.spanId < 0 ? -1 : spanAt);
+      this.itemSpanId.push(copies.spanId);
     } else {
       this.itemUnit.push(this.unitCount++);
       this.itemCopy.push(0);
@@ -210,19 +242,40 @@ export class TemplateIndex implements PackItems {
   }
 }
 
-/** Bytes of the fields in [start, end) that `skip` does not exclude (a container's header). */
-function headerLen(buf: Uint8Array, start: number, end: number, skip: (tag: number) => boolean): number {
+/**
+ * Calls `fn` with the payload range of every length-delimited `field` in [start, end), as
+ * eachField does, and returns the other fields' byte ranges (the container's header).
+ */
+function children(buf: Uint8Array, start: number, end: number, field: number, fn: (s: number, e: number) => void): number[] {
+  const want = tag(field, LEN);
+  const runs: number[] = [];
   const r = new WireReader(buf, start, end);
-  let n = 0;
-  while (!r.done()) {
+  let run = start;
+  while (r.pos < end) {
     const at = r.pos;
     const t = r.tag();
-    r.skip(t & 7);
-    if (!skip(t)) n += r.pos - at;
+    if (t === want) {
+      const e = r.len();
+      const s = r.pos;
+      r.pos = e;
+      if (at > run) runs.push(run, at);
+      run = e;
+      fn(s, e);
+    } else if (t >>> 3 === field) {
+      throw new WireError(`field ${field} has wire type ${t & 7}, expected 2 (length-delimited)`, at);
+    } else {
+      r.skip(t & 7);
+    }
   }
-  return n;
+  if (end > run) runs.push(run, end);
+  return runs;
 }
 
+function runsLength(runs: readonly number[]): number {
+  let n = 0;
+  for (let k = 0; k < runs.length; k += 2) n += runs[k + 1]! - runs[k]!;
+  return n;
+}
 
 /** Offset of a span's (last) trace id if it is 16 bytes, else -1. */
 function traceIdAt(buf: Uint8Array, start: number, end: number): number {

@@ -14,10 +14,18 @@ import { IdTable, isZeroId, read32 } from './id-table.js';
  * the same copies.
  */
 export class TraceCopies {
-  private readonly traces = new IdTable(4);
-  /** (trace index, span id) → occurrences so far. */
-  private readonly spans = new IdTable(4);
-  private seen = new Int32Array(1024);
+  /**
+   * Trace ids and span ids interned in order of first sight: the compiler numbers its id
+   * groups by these indexes (`trace`, `spanId`) rather than hashing the ids again.
+   */
+  readonly traces = new IdTable(4);
+  readonly spanIds: IdTable;
+  /** Per span id index: 1 + the trace it was first seen in, and how often it occurred there. */
+  private spanTrace = new Int32Array(1024);
+  private spanSeen = new Int32Array(1024);
+  /** (trace index, span id) → occurrences, for the (rare) span ids seen in more than one trace. */
+  private readonly shared = new IdTable(4);
+  private sharedSeen = new Int32Array(1024);
   /** Per trace index: the unit of its copy 0 (+ 1; 0 = none yet). */
   private firstCopy = new Int32Array(1024);
   /** (trace index, copy) → index among later copies; `laterUnit` maps that to the unit. */
@@ -30,14 +38,23 @@ export class TraceCopies {
   repeats = 0;
   /** The copy number of the span last given to `unit`. */
   copy = 0;
+  /** The trace index and span id index (-1: none) of the span last given to `unit`. */
+  trace = 0;
+  spanId = -1;
   /** Whether the last `unit` call started a new unit. */
   added = false;
   /** Units so far. */
   size = 0;
 
+  /** `expectedSpans`: about how many span ids to expect (tables are sized once for them). */
+  constructor(expectedSpans?: number) {
+    this.spanIds = new IdTable(2, expectedSpans);
+  }
+
   /** The time unit of a span with its 16-byte trace id at `buf[traceAt]` and 8-byte span id at `buf[spanAt]` (-1: none). */
   unit(buf: Uint8Array, traceAt: number, spanAt: number): number {
-    const trace = this.traces.index(buf, traceAt);
+    const trace = (this.trace = this.traces.index(buf, traceAt));
+    this.spanId = -1;
     this.copy = spanAt >= 0 && !isZeroId(buf, spanAt, 8) ? this.occurrence(trace, buf, spanAt) : 0;
     this.added = false;
     if (this.copy === 0) {
@@ -54,14 +71,28 @@ export class TraceCopies {
 
   /** How often this span id occurred in this trace before. */
   private occurrence(trace: number, buf: Uint8Array, spanAt: number): number {
-    const key = this.key;
-    key[0] = trace;
-    key[1] = read32(buf, spanAt);
-    key[2] = read32(buf, spanAt + 4);
-    key[3] = 0;
-    const k = this.spans.index(this.keyBytes, 0);
-    if (k >= this.seen.length) this.seen = grown(this.seen);
-    const copy = this.seen[k]!++;
+    const s = (this.spanId = this.spanIds.index(buf, spanAt));
+    if (this.spanIds.added) {
+      if (s >= this.spanTrace.length) {
+        this.spanTrace = grown(this.spanTrace);
+        this.spanSeen = grown(this.spanSeen);
+      }
+      this.spanTrace[s] = trace + 1;
+      this.spanSeen[s] = 1;
+      return 0;
+    }
+    let copy: number;
+    if (this.spanTrace[s] === trace + 1) copy = this.spanSeen[s]!++;
+    else {
+      const key = this.key;
+      key[0] = trace;
+      key[1] = read32(buf, spanAt);
+      key[2] = read32(buf, spanAt + 4);
+      key[3] = 0;
+      const k = this.shared.index(this.keyBytes, 0);
+      if (k >= this.sharedSeen.length) this.sharedSeen = grown(this.sharedSeen);
+      copy = this.sharedSeen[k]!++;
+    }
     if (copy > 0) this.repeats++;
     return copy;
   }
