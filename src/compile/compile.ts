@@ -10,7 +10,7 @@ import { U32List } from '../otlp/wire/u32-list.js';
 import { isZeroId } from '../otlp/wire/id-table.js';
 import { SITE_TRACE_ID } from '../otlp/wire/fields.js';
 import { IdGroups } from './id-groups.js';
-import { emit, type SiteSink } from './item-rewrite.js';
+import { type CopyViews, emit, type SiteSink } from './item-rewrite.js';
 import { findDigitSites } from './attribute-sites.js';
 import { jsonFrame } from './json-frame.js';
 import { SeriesTable } from './metric-series.js';
@@ -185,6 +185,9 @@ class FrameWriter implements SiteSink {
   private view = new Uint8Array(0);
   private item = 0;
   private readonly spans: boolean;
+  /** DataViews of the frame being written and of the input of the item being copied (`viewsInput`). */
+  private views: CopyViews = { src: NO_VIEW, out: NO_VIEW };
+  private viewsInput = -1;
 
   constructor(private readonly index: TemplateIndex, private readonly opts: CompileOptions, readonly series: SeriesTable | undefined) {
     this.unitCount = series ? 2 * index.unitCount : index.unitCount;
@@ -254,6 +257,7 @@ class FrameWriter implements SiteSink {
 
     const out = Buffer.allocUnsafe(total);
     this.view = new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
+    this.views.out = new DataView(out.buffer, out.byteOffset, out.byteLength);
     this.frameNo++;
     let pos = 0;
     for (const [r, scopes] of tree) {
@@ -288,6 +292,8 @@ class FrameWriter implements SiteSink {
     this.values = new U32List();
     this.units = new U32List();
     this.view = new Uint8Array(0);
+    this.views = { src: NO_VIEW, out: NO_VIEW };
+    this.viewsInput = -1;
     return { proto, units };
   }
 
@@ -312,7 +318,12 @@ class FrameWriter implements SiteSink {
     const buf = ix.inputs[ix.input(i)]!.bytes;
     this.item = i;
     pos = this.open(tag, ix.size(i), pos);
-    const end = emit(ix.spec(i), buf, ix.start(i), ix.end(i), this.view, pos, this.opts.timestamps, this);
+    const input = ix.input(i);
+    if (input !== this.viewsInput) {
+      this.viewsInput = input;
+      this.views.src = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    }
+    const end = emit(ix.spec(i), buf, ix.start(i), ix.end(i), this.view, pos, this.opts.timestamps, this, this.views);
     if (end - pos !== ix.size(i)) throw new Error(`compile: item size ${end - pos} differs from its measure ${ix.size(i)}`);
     return end;
   }
@@ -358,3 +369,5 @@ class FrameWriter implements SiteSink {
     if (this.series) this.values.push(at, this.series.value(this.index.unit(this.item), kind, valueTag, value));
   }
 }
+
+const NO_VIEW = new DataView(new ArrayBuffer(0));

@@ -16,6 +16,9 @@ import { DATA_POINTS, ITEMS, LEN, METRIC, METRIC_DATA, RESOURCES, SCOPES, SPAN, 
 /** Raw tags of Metric's data fields (gauge, sum, …). */
 export const METRIC_DATA_TAGS = new Set(METRIC_DATA.map((d) => tag(d.field, LEN)));
 
+/** Encoded bytes per span, about (the bench template's spans take ~340). */
+const SPAN_BYTES = 256;
+
 export interface IndexInput {
   bytes: Uint8Array;
   source: string;
@@ -84,7 +87,7 @@ export class TemplateIndex implements PackItems {
   readonly inputResources: [first: number, end: number][] = [];
   unitCount = 0;
   /** Spans' trace copies; its tables intern every span's trace id and span id (the compiler's id groups reuse them). */
-  readonly traceCopies = new TraceCopies();
+  readonly traceCopies: TraceCopies;
 
   readonly inputs: IndexInput[];
 
@@ -92,6 +95,8 @@ export class TemplateIndex implements PackItems {
   constructor(readonly signal: Signal, inputs: IndexInput[], private readonly always: boolean, private readonly values = false) {
     // Plain views: a Buffer's subarray (taken per copied run) costs several times more.
     this.inputs = inputs.map(({ bytes, source }) => ({ bytes: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), source }));
+    // Spans take a few hundred bytes each: the span id table is sized for them once rather than grown.
+    this.traceCopies = new TraceCopies(signal === 'traces' ? inputs.reduce((n, i) => n + i.bytes.length, 0) / SPAN_BYTES : 0);
     for (let i = 0; i < inputs.length; i++) {
       const first = this.itemInput.length;
       const firstResource = this.resources.length;
