@@ -167,11 +167,11 @@ type Scopes = Map<number, number[] | Map<number, number[]>>;
 class FrameWriter implements SiteSink {
   readonly traceGroups: IdGroups;
   readonly spanGroups: IdGroups;
-  private units = new U32List();
-  private traceIds = new U32List();
-  private spanIds = new U32List();
-  private times = new U32List();
-  private values = new U32List();
+  private readonly units = new U32List();
+  private readonly traceIds = new U32List();
+  private readonly spanIds = new U32List();
+  private readonly times = new U32List();
+  private readonly values = new U32List();
   /** Time units: the index's, and with continuity a start unit per data point after them. */
   readonly unitCount: number;
   /** Per unit: 1 + the frame it was last listed in. */
@@ -185,9 +185,8 @@ class FrameWriter implements SiteSink {
   private view = new Uint8Array(0);
   private item = 0;
   private readonly spans: boolean;
-  /** DataViews of the frame being written and of the input of the item being copied (`viewsInput`). */
-  private views: CopyViews = { src: NO_VIEW, out: NO_VIEW };
-  private viewsInput = -1;
+  /** DataViews of the input of the item being copied and of the frame being written. */
+  private readonly views: CopyViews = { src: NO_VIEW, out: NO_VIEW };
 
   constructor(private readonly index: TemplateIndex, private readonly opts: CompileOptions, readonly series: SeriesTable | undefined) {
     this.unitCount = series ? 2 * index.unitCount : index.unitCount;
@@ -286,14 +285,9 @@ class FrameWriter implements SiteSink {
       bytes: out, traceIds: this.traceIds.freeze(), spanIds: this.spanIds.freeze(), times: this.times.freeze(), digits: [], values: this.values.freeze(),
     };
     const units = this.units.freeze();
-    this.traceIds = new U32List();
-    this.spanIds = new U32List();
-    this.times = new U32List();
-    this.values = new U32List();
-    this.units = new U32List();
+    for (const list of [this.traceIds, this.spanIds, this.times, this.values, this.units]) list.clear();
     this.view = new Uint8Array(0);
-    this.views = { src: NO_VIEW, out: NO_VIEW };
-    this.viewsInput = -1;
+    this.views.out = NO_VIEW;
     return { proto, units };
   }
 
@@ -315,15 +309,11 @@ class FrameWriter implements SiteSink {
 
   private writeItem(tag: number, i: number, pos: number): number {
     const ix = this.index;
-    const buf = ix.inputs[ix.input(i)]!.bytes;
+    const input = ix.inputs[ix.input(i)]!;
     this.item = i;
     pos = this.open(tag, ix.size(i), pos);
-    const input = ix.input(i);
-    if (input !== this.viewsInput) {
-      this.viewsInput = input;
-      this.views.src = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-    }
-    const end = emit(ix.spec(i), buf, ix.start(i), ix.end(i), this.view, pos, this.opts.timestamps, this, this.views);
+    this.views.src = input.view;
+    const end = emit(ix.spec(i), input.reader, ix.start(i), ix.end(i), this.view, pos, this.opts.timestamps, this, this.views);
     if (end - pos !== ix.size(i)) throw new Error(`compile: item size ${end - pos} differs from its measure ${ix.size(i)}`);
     return end;
   }
@@ -340,13 +330,15 @@ class FrameWriter implements SiteSink {
     // another trace, which is taken as its first copy.
     const ix = this.index, i = this.item;
     const copy = own ? ix.copy(i) : 0;
-    // A span's own trace and span id: the index knows their place in the interning tables.
+    // A span's own trace, span and parent id: the index knows their place in the interning tables.
     const known = copy === 0 && own && this.spans;
     if (trace) {
       const g = known && srcAt === ix.traceAt(i) ? this.traceGroups.interned(ix.traceId(i), src, srcAt) : this.traceGroups.index(src, srcAt, copy);
       this.traceIds.push(at, g * 4);
     } else {
-      const g = known && srcAt === ix.spanAt(i) ? this.spanGroups.interned(ix.spanId(i), src, srcAt) : this.spanGroups.index(src, srcAt, copy);
+      const g = !known ? this.spanGroups.index(src, srcAt, copy)
+        : srcAt === ix.spanAt(i) ? this.spanGroups.interned(ix.spanId(i), src, srcAt)
+          : srcAt === ix.parentAt(i) ? this.spanGroups.interned(ix.parentId(i), src, srcAt) : this.spanGroups.index(src, srcAt, copy);
       this.spanIds.push(at, g * 2);
     }
   }

@@ -48,6 +48,7 @@ const EVENT_SPEC = spec([T(SPAN_EVENT.time)], {}, {});
 const LINK_SPEC = spec([], { [L(SPAN_LINK.traceId)]: SITE_TRACE_ID, [L(SPAN_LINK.spanId)]: SITE_SPAN_ID }, {});
 /** Raw tag of Span.span_id: a span's own id, as trace copies are told apart by it. */
 export const SPAN_ID_TAG = L(SPAN.spanId);
+const PARENT_ID_TAG = L(SPAN.parentSpanId);
 export const SPAN_SPEC = spec(
   [T(SPAN.start), T(SPAN.end)],
   { [L(SPAN.traceId)]: SITE_TRACE_ID, [L(SPAN.spanId)]: SITE_SPAN_ID, [L(SPAN.parentSpanId)]: SITE_SPAN_ID },
@@ -93,17 +94,22 @@ export let measuredTraceIdAt = -1;
 
 /** Offset of the measured message's own (last) span id when it is 8 bytes, else -1 (spans only). */
 export let measuredSpanIdAt = -1;
+/** Offset of the measured span's (last) parent span id when it is 8 bytes, else -1. */
+export let measuredParentIdAt = -1;
 
 /**
- * The size of the message at buf[start, end) once rewritten. `always` (times are
+ * The size of the message at [start, end) of `r`'s bytes once rewritten (`r` is reused: its position is set here). `always` (times are
  * stamped): write every time field, also absent ones (= 0), and return -1 if a time is
  * not a relative offset below 2^53 (see `badTimeAt`); otherwise times are copied as
- * they are, only those present. Also sets `measuredTraceIdAt` and `measuredSpanIdAt`.
+ * they are, only those present. Also sets `measuredTraceIdAt`, `measuredSpanIdAt` and `measuredParentIdAt`.
  */
-export function measure(spec: MessageSpec, buf: Uint8Array, start: number, end: number, always: boolean): number {
+export function measure(spec: MessageSpec, r: WireReader, start: number, end: number, always: boolean): number {
   measuredTraceIdAt = -1;
   measuredSpanIdAt = -1;
-  return measureIn(new WireReader(buf, start, end), spec, always, true);
+  measuredParentIdAt = -1;
+  r.pos = start;
+  r.end = end;
+  return measureIn(r, spec, always, true);
 }
 
 /** measure over [r.pos, r.end); leaves r.pos at r.end. */
@@ -117,7 +123,7 @@ function measureIn(r: WireReader, spec: MessageSpec, always: boolean, top: boole
     const t = r.tag();
     const action = t < 128 ? spec.action[t]! : PLAIN;
     if (action === PLAIN) {
-      r.skip(t & 7);
+      skipField(r, t);
       size += r.pos - at;
     } else if (action <= TIME1) {
       const at8 = r.advance(8);
@@ -143,6 +149,7 @@ function measureIn(r: WireReader, spec: MessageSpec, always: boolean, top: boole
       const e = r.len();
       if (top && action === ID + SITE_TRACE_ID) measuredTraceIdAt = e - r.pos === 16 ? r.pos : -1;
       else if (top && t === SPAN_ID_TAG && spec === SPAN_SPEC) measuredSpanIdAt = e - r.pos === 8 ? r.pos : -1;
+      else if (top && t === PARENT_ID_TAG && spec === SPAN_SPEC) measuredParentIdAt = e - r.pos === 8 ? r.pos : -1;
       r.pos = e;
       size += e - at;
     }
@@ -172,11 +179,13 @@ export interface SiteSink {
  * size must have been measured. `always` as in measure; times are reported when it is set.
  * Fields are copied in runs: only times and nested messages interrupt a run.
  */
-export function emit(spec: MessageSpec, buf: Uint8Array, start: number, end: number, out: Uint8Array, pos: number, always: boolean, sink: SiteSink, views: CopyViews): number {
-  return emitIn(new WireReader(buf, start, end), spec, out, pos, always, sink, true, views);
+export function emit(spec: MessageSpec, r: WireReader, start: number, end: number, out: Uint8Array, pos: number, always: boolean, sink: SiteSink, views: CopyViews): number {
+  r.pos = start;
+  r.end = end;
+  return emitIn(r, spec, out, pos, always, sink, true, views);
 }
 
-/** DataViews over the whole of emit's `buf` and `out` (made once per buffer by the caller, not per item). */
+/** DataViews over the whole of emit's reader's bytes and `out` (made once per buffer by the caller, not per item). */
 export interface CopyViews {
   src: DataView;
   out: DataView;
@@ -195,7 +204,7 @@ function emitIn(r: WireReader, spec: MessageSpec, out: Uint8Array, pos: number, 
     const t = r.tag();
     const action = t < 128 ? spec.action[t]! : PLAIN;
     if (action === PLAIN) {
-      r.skip(t & 7);
+      skipField(r, t);
     } else if (action <= TIME1) {
       pos = copy(buf, run, at, out, pos, views);
       if (action === TIME0) t0 = r.advance(8);
@@ -249,6 +258,18 @@ function emitIn(r: WireReader, spec: MessageSpec, out: Uint8Array, pos: number, 
     pos += 8;
   }
   return pos;
+}
+
+/** `r.skip`, with the commonest field inline: length-delimited with a one-byte length (attributes, names). */
+function skipField(r: WireReader, t: number): void {
+  if ((t & 7) === LEN) {
+    const p = r.pos, n = r.buf[p]!;
+    if (n < 0x80 && p < r.end && n < r.end - p) {
+      r.pos = p + 1 + n;
+      return;
+    }
+  }
+  r.skip(t & 7);
 }
 
 /** A fixed-width value as a Number (exact below 2^53). */

@@ -2,7 +2,8 @@ import { TemplateError, WireError } from '../errors.js';
 import type { Signal } from '../otlp/signals.js';
 import { CONTAINER_PREFIX, type PackItems } from './packer.js';
 import { TraceCopies } from '../otlp/wire/trace-copies.js';
-import { badTimeAt, LOG_RECORD_SPEC, measure, measuredSpanIdAt, measuredTraceIdAt, type MessageSpec, POINT_BY_DATA_FIELD, SPAN_SPEC, VALUE_POINT_BY_DATA_FIELD } from './item-rewrite.js';
+import { isZeroId } from '../otlp/wire/id-table.js';
+import { badTimeAt, LOG_RECORD_SPEC, measure, measuredParentIdAt, measuredSpanIdAt, measuredTraceIdAt, type MessageSpec, POINT_BY_DATA_FIELD, SPAN_SPEC, VALUE_POINT_BY_DATA_FIELD } from './item-rewrite.js';
 import { eachField, stringField, WireReader } from '../otlp/wire/reader.js';
 import { fixed64Text } from '../otlp/wire/write.js';
 import { DATA_POINTS, ITEMS, LEN, METRIC, METRIC_DATA, RESOURCES, SCOPES, SPAN, tag } from '../otlp/wire/fields.js';
@@ -22,6 +23,12 @@ const SPAN_BYTES = 256;
 export interface IndexInput {
   bytes: Uint8Array;
   source: string;
+}
+
+/** An input as the index keeps it: a reader and a DataView over its bytes, made once and reused for every item (measure, emit). */
+export interface IndexedInput extends IndexInput {
+  reader: WireReader;
+  view: DataView;
 }
 
 /** A container: its bytes and the range of its payload. */
@@ -74,11 +81,13 @@ export class TemplateIndex implements PackItems {
   private readonly itemUnit = new I32();
   /** Per span: its trace copy (see TraceCopies); 0 for other items. */
   private readonly itemCopy = new I32();
-  /** Per span: its own trace id's and span id's offsets (-1: none) and their indexes in `traceCopies`' tables. */
+  /** Per span: its own trace id's, span id's and parent span id's offsets (-1: none) and their indexes in `traceCopies`' tables. */
   private readonly itemTraceAt = new I32();
   private readonly itemTraceId = new I32();
   private readonly itemSpanAt = new I32();
   private readonly itemSpanId = new I32();
+  private readonly itemParentAt = new I32();
+  private readonly itemParentId = new I32();
   /** Items grouped for packing: one trace copy, or a single log record or data point. */
   readonly chunks: number[][] = [];
   /** Per input: its items, in order. */
@@ -89,12 +98,15 @@ export class TemplateIndex implements PackItems {
   /** Spans' trace copies; its tables intern every span's trace id and span id (the compiler's id groups reuse them). */
   readonly traceCopies: TraceCopies;
 
-  readonly inputs: IndexInput[];
+  readonly inputs: IndexedInput[];
 
   /** `always`: times are stamped (see measure); `values`: data points report value sites (metrics continuity). */
   constructor(readonly signal: Signal, inputs: IndexInput[], private readonly always: boolean, private readonly values = false) {
     // Plain views: a Buffer's subarray (taken per copied run) costs several times more.
-    this.inputs = inputs.map(({ bytes, source }) => ({ bytes: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), source }));
+    this.inputs = inputs.map(({ bytes, source }) => {
+      const plain = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      return { bytes: plain, source, reader: new WireReader(plain), view: new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength) };
+    });
     // Spans take a few hundred bytes each: the span id table is sized for them once rather than grown.
     this.traceCopies = new TraceCopies(signal === 'traces' ? inputs.reduce((n, i) => n + i.bytes.length, 0) / SPAN_BYTES : 0);
     for (let i = 0; i < inputs.length; i++) {
@@ -124,6 +136,9 @@ export class TemplateIndex implements PackItems {
   /** Span i's own (non-zero) span id: its offset (-1: none) and its index in `traceCopies.spanIds`. */
   spanAt(i: number): number { return this.itemSpanAt.data[i]!; }
   spanId(i: number): number { return this.itemSpanId.data[i]!; }
+  /** Span i's (non-zero) parent span id: its offset (-1: none) and its index in `traceCopies.spanIds`. */
+  parentAt(i: number): number { return this.itemParentAt.data[i]!; }
+  parentId(i: number): number { return this.itemParentId.data[i]!; }
   source(i: number): string { return this.inputs[this.input(i)]!.source; }
 
   /** The spec an item is rewritten with. */
@@ -184,7 +199,7 @@ export class TemplateIndex implements PackItems {
   private item(input: number, r: number, s: number, m: number, start: number, end: number): void {
     const i = this.itemInput.length;
     const buf = this.inputs[input]!.bytes;
-    const size = measure(this.spec(i, m), buf, start, end, this.always);
+    const size = measure(this.spec(i, m), this.inputs[input]!.reader, start, end, this.always);
     if (this.signal === 'traces') {
       // measure found the ids, unless it stopped early at a bad time (then an error follows)
       const traceAt = size < 0 ? traceIdAt(buf, start, end) : measuredTraceIdAt;
@@ -199,6 +214,9 @@ export class TemplateIndex implements PackItems {
       this.itemTraceId.push(copies.trace);
       this.itemSpanAt.push(copies.spanId < 0 ? -1 : spanAt);
       this.itemSpanId.push(copies.spanId);
+      const parentAt = size < 0 || measuredParentIdAt < 0 || isZeroId(buf, measuredParentIdAt, 8) ? -1 : measuredParentIdAt;
+      this.itemParentAt.push(parentAt);
+      this.itemParentId.push(parentAt < 0 ? -1 : copies.parent(buf, parentAt));
     } else {
       this.itemUnit.push(this.unitCount++);
       this.itemCopy.push(0);

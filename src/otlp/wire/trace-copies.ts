@@ -69,14 +69,24 @@ export class TraceCopies {
     return this.laterUnit[k]!;
   }
 
+  /**
+   * The `spanIds` index of the parent span id at `buf[at..]`, interned now: its span was
+   * usually interned a moment ago, so the lookup finds it in cache, where the compiler's
+   * later lookup would not.
+   */
+  parent(buf: Uint8Array, at: number): number {
+    return this.spanIds.index(buf, at);
+  }
+
   /** How often this span id occurred in this trace before. */
   private occurrence(trace: number, buf: Uint8Array, spanAt: number): number {
     const s = (this.spanId = this.spanIds.index(buf, spanAt));
-    if (this.spanIds.added) {
-      if (s >= this.spanTrace.length) {
-        this.spanTrace = grown(this.spanTrace);
-        this.spanSeen = grown(this.spanSeen);
-      }
+    if (s >= this.spanTrace.length) {
+      this.spanTrace = grown(this.spanTrace);
+      this.spanSeen = grown(this.spanSeen);
+    }
+    // First seen as a span's own id (`spanIds` may hold it already as a parent, see `parent`).
+    if (this.spanTrace[s] === 0) {
       this.spanTrace[s] = trace + 1;
       this.spanSeen[s] = 1;
       return 0;
