@@ -5,77 +5,74 @@
  * tens of MB of heap.
  */
 export class IdTable {
-  /**
-   * Open addressing, one entry of `1 + words` words per slot: index + 1 (0 = empty), then
-   * the id. Keeping the id beside its index makes a probe touch one cache line, not two:
-   * with hundreds of thousands of random ids nearly every lookup misses the cache.
-   */
+  /** The ids in index order, `words` little-endian uint32 each. */
+  private ids: Uint32Array;
+  /** Slot → index + 1 (0 = empty). */
   private slots: Int32Array;
   private mask: number;
   size = 0;
-  /** Whether the last `index` call added its id. */
-  added = false;
 
   constructor(readonly words: 2 | 4, expected = 1024) {
     let cap = 1024;
     while (cap < expected * 2) cap *= 2;
-    this.slots = new Int32Array(cap * (1 + words));
+    this.slots = new Int32Array(cap);
     this.mask = cap - 1;
+    this.ids = new Uint32Array((cap / 2) * words);
   }
 
   /** The index of the id at `buf[at..]`, added if new; `added` tells which. */
   index(buf: Uint8Array, at: number): number {
     const w = this.words;
-    const a = read32(buf, at) | 0, b = read32(buf, at + 4) | 0;
-    const c = w === 4 ? read32(buf, at + 8) | 0 : 0, d = w === 4 ? read32(buf, at + 12) | 0 : 0;
-    const slots = this.slots;
-    const stride = w + 1;
-    let slot = hash(a, b, c, d) & this.mask;
-    for (; ; slot = (slot + 1) & this.mask) {
-      const e = slot * stride;
-      const v = slots[e]!;
+    const a = read32(buf, at), b = read32(buf, at + 4);
+    const c = w === 4 ? read32(buf, at + 8) : 0, d = w === 4 ? read32(buf, at + 12) : 0;
+    let h = Math.imul(a ^ Math.imul(b, 0x9e3779b1) ^ Math.imul(c, 0x85ebca6b) ^ Math.imul(d, 0xc2b2ae35), 0x27d4eb2f);
+    h ^= h >>> 15;
+    const ids = this.ids;
+    for (let slot = h & this.mask; ; slot = (slot + 1) & this.mask) {
+      const v = this.slots[slot]!;
       if (v === 0) break;
-      if (slots[e + 1] === a && slots[e + 2] === b && (w === 2 || (slots[e + 3] === c && slots[e + 4] === d))) {
+      const o = (v - 1) * w;
+      if (ids[o] === a && ids[o + 1] === b && (w === 2 || (ids[o + 2] === c && ids[o + 3] === d))) {
         this.added = false;
         return v - 1;
       }
     }
     const i = this.size++;
-    put(slots, slot * stride, w, i + 1, a, b, c, d);
-    if (this.size * 2 > this.mask + 1) this.grow();
+    if (this.size * 2 > this.slots.length) this.grow();
+    const o = i * w;
+    this.ids[o] = a;
+    this.ids[o + 1] = b;
+    if (w === 4) {
+      this.ids[o + 2] = c;
+      this.ids[o + 3] = d;
+    }
+    this.place(i);
     this.added = true;
     return i;
   }
 
+  /** Whether the last `index` call added its id. */
+  added = false;
+
+  private place(i: number): void {
+    const w = this.words, o = i * w, ids = this.ids;
+    const d = w === 4 ? ids[o + 3]! : 0, c = w === 4 ? ids[o + 2]! : 0;
+    let h = Math.imul(ids[o]! ^ Math.imul(ids[o + 1]!, 0x9e3779b1) ^ Math.imul(c, 0x85ebca6b) ^ Math.imul(d, 0xc2b2ae35), 0x27d4eb2f);
+    h ^= h >>> 15;
+    let slot = h & this.mask;
+    while (this.slots[slot] !== 0) slot = (slot + 1) & this.mask;
+    this.slots[slot] = i + 1;
+  }
+
   private grow(): void {
-    const w = this.words, stride = w + 1, old = this.slots;
-    const cap = (this.mask + 1) * 2;
-    const slots = (this.slots = new Int32Array(cap * stride));
-    const mask = (this.mask = cap - 1);
-    for (let e = 0; e < old.length; e += stride) {
-      const v = old[e]!;
-      if (v === 0) continue;
-      const a = old[e + 1]!, b = old[e + 2]!, c = w === 4 ? old[e + 3]! : 0, d = w === 4 ? old[e + 4]! : 0;
-      let slot = hash(a, b, c, d) & mask;
-      while (slots[slot * stride] !== 0) slot = (slot + 1) & mask;
-      put(slots, slot * stride, w, v, a, b, c, d);
-    }
+    const cap = this.slots.length * 2;
+    this.slots = new Int32Array(cap);
+    this.mask = cap - 1;
+    const ids = new Uint32Array((cap / 2) * this.words);
+    ids.set(this.ids.subarray(0, (this.size - 1) * this.words));
+    this.ids = ids;
+    for (let i = 0; i < this.size - 1; i++) this.place(i);
   }
-}
-
-function put(slots: Int32Array, e: number, w: number, v: number, a: number, b: number, c: number, d: number): void {
-  slots[e] = v;
-  slots[e + 1] = a;
-  slots[e + 2] = b;
-  if (w === 4) {
-    slots[e + 3] = c;
-    slots[e + 4] = d;
-  }
-}
-
-function hash(a: number, b: number, c: number, d: number): number {
-  const h = Math.imul(a ^ Math.imul(b, 0x9e3779b1) ^ Math.imul(c, 0x85ebca6b) ^ Math.imul(d, 0xc2b2ae35), 0x27d4eb2f);
-  return h ^ (h >>> 15);
 }
 
 /** Whether the `len` id bytes at `buf[at..]` are all zero: an unset id, which is never given a group. */
