@@ -52,42 +52,27 @@ export interface MetricContainer extends Container {
   dataRuns: number[];
 }
 
-class I32 {
-  data = new Int32Array(1024);
-  length = 0;
-  push(v: number): void {
-    if (this.length === this.data.length) {
-      const grown = new Int32Array(this.data.length * 2);
-      grown.set(this.data);
-      this.data = grown;
-    }
-    this.data[this.length++] = v;
-  }
-}
+/**
+ * Per-item fields, one row of `stride` words per item (an item's fields share a cache
+ * line, and a row is one capacity check): spans have the id fields too.
+ */
+const INPUT = 0, START = 1, END = 2, RES = 3, SCOPE = 4, METRIC_ = 5, SIZE = 6, UNIT = 7, COPY = 8;
+const TRACE_AT = 9, TRACE_ID = 10, SPAN_AT = 11, SPAN_ID = 12, PARENT_AT = 13, PARENT_ID = 14;
+const ITEM_FIELDS = 9, SPAN_FIELDS = 15;
 
 export class TemplateIndex implements PackItems {
   readonly resources: Container[] = [];
   readonly scopes: Container[] = [];
   readonly metrics: MetricContainer[] = [];
   readonly headerBytes: [number[], number[], number[]] = [[], [], []];
-  /** Per item: input, payload range, containers, rewritten size, time unit. */
-  private readonly itemInput = new I32();
-  private readonly itemStart = new I32();
-  private readonly itemEnd = new I32();
-  private readonly itemR = new I32();
-  private readonly itemS = new I32();
-  private readonly itemM = new I32();
-  private readonly itemSize = new I32();
-  private readonly itemUnit = new I32();
-  /** Per span: its trace copy (see TraceCopies); 0 for other items. */
-  private readonly itemCopy = new I32();
-  /** Per span: its own trace id's, span id's and parent span id's offsets (-1: none) and their indexes in `traceCopies`' tables. */
-  private readonly itemTraceAt = new I32();
-  private readonly itemTraceId = new I32();
-  private readonly itemSpanAt = new I32();
-  private readonly itemSpanId = new I32();
-  private readonly itemParentAt = new I32();
-  private readonly itemParentId = new I32();
+  /**
+   * Per item: input, payload range, containers, rewritten size, time unit, trace copy (0
+   * but for spans); per span also its own trace id's, span id's and parent span id's
+   * offsets (-1: none) and their indexes in `traceCopies`' tables.
+   */
+  private items: Int32Array;
+  private readonly stride: number;
+  private n = 0;
   /** Items grouped for packing: one trace copy, or a single log record or data point. */
   readonly chunks: number[][] = [];
   /** Per input: its items, in order. */
@@ -109,36 +94,38 @@ export class TemplateIndex implements PackItems {
     });
     // Spans take a few hundred bytes each: the span id table is sized for them once rather than grown.
     this.traceCopies = new TraceCopies(signal === 'traces' ? inputs.reduce((n, i) => n + i.bytes.length, 0) / SPAN_BYTES : 0);
+    this.stride = signal === 'traces' ? SPAN_FIELDS : ITEM_FIELDS;
+    this.items = new Int32Array(1024 * this.stride);
     for (let i = 0; i < inputs.length; i++) {
-      const first = this.itemInput.length;
+      const first = this.n;
       const firstResource = this.resources.length;
       this.scan(i);
-      this.inputItems.push([first, this.itemInput.length]);
+      this.inputItems.push([first, this.n]);
       this.inputResources.push([firstResource, this.resources.length]);
     }
   }
 
   get count(): number {
-    return this.itemInput.length;
+    return this.n;
   }
-  input(i: number): number { return this.itemInput.data[i]!; }
-  start(i: number): number { return this.itemStart.data[i]!; }
-  end(i: number): number { return this.itemEnd.data[i]!; }
-  resource(i: number): number { return this.itemR.data[i]!; }
-  scope(i: number): number { return this.itemS.data[i]!; }
-  metric(i: number): number { return this.itemM.data[i]!; }
-  size(i: number): number { return this.itemSize.data[i]!; }
-  unit(i: number): number { return this.itemUnit.data[i]!; }
-  copy(i: number): number { return this.itemCopy.data[i]!; }
+  input(i: number): number { return this.items[i * this.stride + INPUT]!; }
+  start(i: number): number { return this.items[i * this.stride + START]!; }
+  end(i: number): number { return this.items[i * this.stride + END]!; }
+  resource(i: number): number { return this.items[i * this.stride + RES]!; }
+  scope(i: number): number { return this.items[i * this.stride + SCOPE]!; }
+  metric(i: number): number { return this.items[i * this.stride + METRIC_]!; }
+  size(i: number): number { return this.items[i * this.stride + SIZE]!; }
+  unit(i: number): number { return this.items[i * this.stride + UNIT]!; }
+  copy(i: number): number { return this.items[i * this.stride + COPY]!; }
   /** Span i's own trace id: its offset and its index in `traceCopies.traces`. */
-  traceAt(i: number): number { return this.itemTraceAt.data[i]!; }
-  traceId(i: number): number { return this.itemTraceId.data[i]!; }
+  traceAt(i: number): number { return this.items[i * this.stride + TRACE_AT]!; }
+  traceId(i: number): number { return this.items[i * this.stride + TRACE_ID]!; }
   /** Span i's own (non-zero) span id: its offset (-1: none) and its index in `traceCopies.spanIds`. */
-  spanAt(i: number): number { return this.itemSpanAt.data[i]!; }
-  spanId(i: number): number { return this.itemSpanId.data[i]!; }
+  spanAt(i: number): number { return this.items[i * this.stride + SPAN_AT]!; }
+  spanId(i: number): number { return this.items[i * this.stride + SPAN_ID]!; }
   /** Span i's (non-zero) parent span id: its offset (-1: none) and its index in `traceCopies.spanIds`. */
-  parentAt(i: number): number { return this.itemParentAt.data[i]!; }
-  parentId(i: number): number { return this.itemParentId.data[i]!; }
+  parentAt(i: number): number { return this.items[i * this.stride + PARENT_AT]!; }
+  parentId(i: number): number { return this.items[i * this.stride + PARENT_ID]!; }
   source(i: number): string { return this.inputs[this.input(i)]!.source; }
 
   /** The spec an item is rewritten with. */
@@ -197,7 +184,20 @@ export class TemplateIndex implements PackItems {
 
   /** Indexes one item; its time unit is its trace copy (spans) or itself. */
   private item(input: number, r: number, s: number, m: number, start: number, end: number): void {
-    const i = this.itemInput.length;
+    const i = this.n++;
+    const row = i * this.stride;
+    if (row + this.stride > this.items.length) {
+      const grown = new Int32Array(this.items.length * 2);
+      grown.set(this.items);
+      this.items = grown;
+    }
+    const items = this.items;
+    items[row + INPUT] = input;
+    items[row + START] = start;
+    items[row + END] = end;
+    items[row + RES] = r;
+    items[row + SCOPE] = s;
+    items[row + METRIC_] = m;
     const buf = this.inputs[input]!.bytes;
     const size = measure(this.spec(i, m), this.inputs[input]!.reader, start, end, this.always);
     if (this.signal === 'traces') {
@@ -207,32 +207,26 @@ export class TemplateIndex implements PackItems {
         throw new TemplateError(`span ${JSON.stringify(stringField(buf, start, end, SPAN.name))} has no 16-byte trace id`, { file: this.inputs[input]!.source, code: 'ERR_TEMPLATE_BAD_ID' });
       }
       const spanAt = size < 0 ? -1 : measuredSpanIdAt;
-      const copies = this.traceCopies;
-      this.itemUnit.push(this.traceUnit(buf, traceAt, spanAt, i));
-      this.itemCopy.push(copies.copy);
-      this.itemTraceAt.push(traceAt);
-      this.itemTraceId.push(copies.trace);
-      this.itemSpanAt.push(copies.spanId < 0 ? -1 : spanAt);
-      this.itemSpanId.push(copies.spanId);
       const parentAt = size < 0 || measuredParentIdAt < 0 || isZeroId(buf, measuredParentIdAt, 8) ? -1 : measuredParentIdAt;
-      this.itemParentAt.push(parentAt);
-      this.itemParentId.push(parentAt < 0 ? -1 : copies.parent(buf, parentAt));
+      const copies = this.traceCopies;
+      items[row + UNIT] = this.traceUnit(buf, traceAt, spanAt, i);
+      items[row + COPY] = copies.copy;
+      items[row + TRACE_AT] = traceAt;
+      items[row + TRACE_ID] = copies.trace;
+      items[row + SPAN_AT] = copies.spanId < 0 ? -1 : spanAt;
+      items[row + SPAN_ID] = copies.spanId;
+      items[row + PARENT_AT] = parentAt;
+      items[row + PARENT_ID] = parentAt < 0 ? -1 : copies.parent(buf, parentAt);
     } else {
-      this.itemUnit.push(this.unitCount++);
-      this.itemCopy.push(0);
+      items[row + UNIT] = this.unitCount++;
+      items[row + COPY] = 0;
     }
-    this.itemInput.push(input);
-    this.itemStart.push(start);
-    this.itemEnd.push(end);
-    this.itemR.push(r);
-    this.itemS.push(s);
-    this.itemM.push(m);
     if (size < 0) {
       throw new TemplateError(`${this.describe(i)} time ${fixed64Text(buf, badTimeAt)} is not a relative time (integer ns in [0, 2^53))`, {
         file: this.inputs[input]!.source, code: 'ERR_TEMPLATE_TIME',
       });
     }
-    this.itemSize.push(size);
+    items[row + SIZE] = size;
   }
 
   /** Trace unit of span `i`: one per trace copy; copies are packed whole when they fit. */
