@@ -17,9 +17,6 @@ import { DATA_POINTS, ITEMS, LEN, METRIC, METRIC_DATA, RESOURCES, SCOPES, SPAN, 
 /** Raw tags of Metric's data fields (gauge, sum, …). */
 export const METRIC_DATA_TAGS = new Set(METRIC_DATA.map((d) => tag(d.field, LEN)));
 
-/** Encoded bytes per span, about (the bench template's spans take ~340). */
-const SPAN_BYTES = 256;
-
 export interface IndexInput {
   bytes: Uint8Array;
   source: string;
@@ -92,8 +89,7 @@ export class TemplateIndex implements PackItems {
       const plain = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
       return { bytes: plain, source, reader: new WireReader(plain), view: new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength) };
     });
-    // Spans take a few hundred bytes each: the span id table is sized for them once rather than grown.
-    this.traceCopies = new TraceCopies(signal === 'traces' ? inputs.reduce((n, i) => n + i.bytes.length, 0) / SPAN_BYTES : 0);
+    this.traceCopies = new TraceCopies(signal === 'traces' ? inputs.reduce((n, i) => n + i.bytes.length, 0) : 0);
     this.stride = signal === 'traces' ? SPAN_FIELDS : ITEM_FIELDS;
     this.items = new Int32Array(1024 * this.stride);
     for (let i = 0; i < inputs.length; i++) {

@@ -86,7 +86,7 @@ class Scan {
 
   traces(placed: Set<number>): void {
     const buf = this.buf;
-    const copies = new TraceCopies();
+    const copies = new TraceCopies(buf.length);
     const checks = (this.checks = new SpanChecks(buf, this.opts.byteOffsets === true));
     // Reused for every span: this walk visits every span of a template that may hold millions.
     const times: number[] = [];

@@ -13,6 +13,9 @@ import { IdTable, isZeroId, read32 } from './id-table.js';
  * and rebase) and the compiler (to stamp) walk the spans in the same order, so both see
  * the same copies.
  */
+/** Encoded bytes per span, about (the bench template's take ~340): sizes the span id table. */
+const SPAN_BYTES = 256;
+
 export class TraceCopies {
   /**
    * Trace ids and span ids interned in order of first sight: the compiler numbers its id
@@ -46,9 +49,9 @@ export class TraceCopies {
   /** Units so far. */
   size = 0;
 
-  /** `expectedSpans`: about how many span ids to expect (tables are sized once for them). */
-  constructor(expectedSpans?: number) {
-    this.spanIds = new IdTable(2, expectedSpans);
+  /** `templateBytes`: the size of the encoded spans to come, so the span id table is sized once for them rather than grown. */
+  constructor(templateBytes = 0) {
+    this.spanIds = new IdTable(2, templateBytes / SPAN_BYTES);
   }
 
   /** The time unit of a span with its 16-byte trace id at `buf[traceAt]` and 8-byte span id at `buf[spanAt]` (-1: none). */
