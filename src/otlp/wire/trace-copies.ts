@@ -34,6 +34,9 @@ export class TraceCopies {
   /** (trace index, copy) → index among later copies; `laterUnit` maps that to the unit. */
   private readonly later = new IdTable(2);
   private readonly laterUnit: number[] = [];
+  /** The trace id of the last span (as words) and its index; -1: none yet. */
+  private readonly lastTraceId = new Uint32Array(4);
+  private lastTrace = -1;
   /** Table keys, written as words and read back as bytes (the same order both ways). */
   private readonly key = new Uint32Array(4);
   private readonly keyBytes = new Uint8Array(this.key.buffer);
@@ -56,7 +59,7 @@ export class TraceCopies {
 
   /** The time unit of a span with its 16-byte trace id at `buf[traceAt]` and 8-byte span id at `buf[spanAt]` (-1: none). */
   unit(buf: Uint8Array, traceAt: number, spanAt: number): number {
-    const trace = (this.trace = this.traces.index(buf, traceAt));
+    const trace = (this.trace = this.traceIndex(buf, traceAt));
     this.spanId = -1;
     this.copy = spanAt >= 0 && !isZeroId(buf, spanAt, 8) ? this.occurrence(trace, buf, spanAt) : 0;
     this.added = false;
@@ -70,6 +73,18 @@ export class TraceCopies {
     const k = this.later.index(this.keyBytes, 0);
     if (this.later.added) this.laterUnit.push(this.newUnit() - 1);
     return this.laterUnit[k]!;
+  }
+
+  /** `traces.index`, but a span of the same trace as the span before (most of them) skips the lookup. */
+  private traceIndex(buf: Uint8Array, at: number): number {
+    const a = read32(buf, at), b = read32(buf, at + 4), c = read32(buf, at + 8), d = read32(buf, at + 12);
+    const last = this.lastTraceId;
+    if (this.lastTrace >= 0 && last[0] === a && last[1] === b && last[2] === c && last[3] === d) return this.lastTrace;
+    last[0] = a;
+    last[1] = b;
+    last[2] = c;
+    last[3] = d;
+    return (this.lastTrace = this.traces.index(buf, at));
   }
 
   /**
