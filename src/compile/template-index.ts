@@ -1,7 +1,7 @@
 import { TemplateError, WireError } from '../errors.js';
 import type { Signal } from '../otlp/signals.js';
 import { CONTAINER_PREFIX, type PackItems } from './packer.js';
-import { TraceCopies } from '../otlp/wire/trace-copies.js';
+import { expectedSpans, TraceCopies } from '../otlp/wire/trace-copies.js';
 import { isZeroId } from '../otlp/wire/id-table.js';
 import { badTimeAt, LOG_RECORD_SPEC, measure, measuredParentIdAt, measuredSpanIdAt, measuredTraceIdAt, type MessageSpec, POINT_BY_DATA_FIELD, SPAN_SPEC, VALUE_POINT_BY_DATA_FIELD } from './item-rewrite.js';
 import { eachField, stringField, WireReader } from '../otlp/wire/reader.js';
@@ -89,9 +89,10 @@ export class TemplateIndex implements PackItems {
       const plain = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
       return { bytes: plain, source, reader: new WireReader(plain), view: new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength) };
     });
-    this.traceCopies = new TraceCopies(signal === 'traces' ? inputs.reduce((n, i) => n + i.bytes.length, 0) : 0);
+    const spanBytes = signal === 'traces' ? inputs.reduce((n, i) => n + i.bytes.length, 0) : 0;
+    this.traceCopies = new TraceCopies(spanBytes);
     this.stride = signal === 'traces' ? SPAN_FIELDS : ITEM_FIELDS;
-    this.items = new Int32Array(1024 * this.stride);
+    this.items = new Int32Array(Math.max(1024, expectedSpans(spanBytes)) * this.stride);
     for (let i = 0; i < inputs.length; i++) {
       const first = this.n;
       const firstResource = this.resources.length;

@@ -13,8 +13,14 @@ import { IdTable, isZeroId, read32 } from './id-table.js';
  * and rebase) and the compiler (to stamp) walk the spans in the same order, so both see
  * the same copies.
  */
-/** Encoded bytes per span, about (the bench template's take ~340): sizes the span id table. */
-const SPAN_BYTES = 256;
+/**
+ * About how many spans `bytes` of encoded spans hold (the bench template's take ~340
+ * bytes each), to size tables once rather than grow them. Typed arrays are zero pages
+ * until written, so a guess too high costs address space, not memory.
+ */
+export function expectedSpans(bytes: number): number {
+  return Math.ceil(bytes / 256);
+}
 
 export class TraceCopies {
   /**
@@ -54,7 +60,7 @@ export class TraceCopies {
 
   /** `templateBytes`: the size of the encoded spans to come, so the span id table is sized once for them rather than grown. */
   constructor(templateBytes = 0) {
-    this.spanIds = new IdTable(2, templateBytes / SPAN_BYTES);
+    this.spanIds = new IdTable(2, expectedSpans(templateBytes));
   }
 
   /** The time unit of a span with its 16-byte trace id at `buf[traceAt]` and 8-byte span id at `buf[spanAt]` (-1: none). */
