@@ -192,8 +192,8 @@ class FrameWriter implements SiteSink {
     this.unitCount = series ? 2 * index.unitCount : index.unitCount;
     this.spans = index.signal === 'traces';
     // The index interned every span's ids already (and links' ids are mostly among them).
-    this.traceGroups = new IdGroups(4, { interned: index.traceCopies.traces });
-    this.spanGroups = new IdGroups(2, { interned: index.traceCopies.spanIds });
+    this.traceGroups = new IdGroups(4, index.traceCopies.traces);
+    this.spanGroups = new IdGroups(2, index.traceCopies.spanIds);
     this.unitFrame = new Int32Array(this.unitCount);
     this.unitLast = new Float64Array(this.unitCount);
     this.unitInput = new Int32Array(this.unitCount);

@@ -22,11 +22,11 @@ export class IdGroups {
 
   /**
    * `interned`: a table that already interns these ids (TemplateIndex's trace and span
-   * ids), so `interned()` can skip hashing an id whose index is known; else `expected`
-   * sizes a table of its own.
+   * ids), so `interned()` can skip hashing an id whose index is known; else it keeps a
+   * table of its own.
    */
-  constructor(readonly words: 2 | 4, opts: { expected?: number; interned?: IdTable } = {}) {
-    this.first = opts.interned ?? new IdTable(words, opts.expected);
+  constructor(readonly words: 2 | 4, interned?: IdTable) {
+    this.first = interned ?? new IdTable(words);
     this.firstGroups = new Int32Array(Math.max(1024, this.first.size));
   }
 

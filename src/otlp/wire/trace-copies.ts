@@ -1,6 +1,15 @@
 import { IdTable, isZeroId, read32 } from './id-table.js';
 
 /**
+ * About how many spans `bytes` of encoded spans hold (the bench template's take ~340
+ * bytes each), to size tables once rather than grow them. Typed arrays are zero pages
+ * until written, so a guess too high costs address space, not memory.
+ */
+export function expectedSpans(bytes: number): number {
+  return Math.ceil(bytes / 256);
+}
+
+/**
  * Copies of a trace inside one template: a span whose span id already occurred in its
  * trace starts (or joins) a later copy, so two recordings concatenated into one file
  * are two copies of each trace, not one trace with every span twice. A span's copy
@@ -13,15 +22,6 @@ import { IdTable, isZeroId, read32 } from './id-table.js';
  * and rebase) and the compiler (to stamp) walk the spans in the same order, so both see
  * the same copies.
  */
-/**
- * About how many spans `bytes` of encoded spans hold (the bench template's take ~340
- * bytes each), to size tables once rather than grow them. Typed arrays are zero pages
- * until written, so a guess too high costs address space, not memory.
- */
-export function expectedSpans(bytes: number): number {
-  return Math.ceil(bytes / 256);
-}
-
 export class TraceCopies {
   /**
    * Trace ids and span ids interned in order of first sight: the compiler numbers its id
@@ -105,7 +105,7 @@ export class TraceCopies {
   /** How often this span id occurred in this trace before. */
   private occurrence(trace: number, buf: Uint8Array, spanAt: number): number {
     const s = (this.spanId = this.spanIds.index(buf, spanAt));
-    if (s >= this.spanTrace.length) {
+    while (s >= this.spanTrace.length) {
       this.spanTrace = grown(this.spanTrace);
       this.spanSeen = grown(this.spanSeen);
     }
