@@ -355,7 +355,7 @@ async function main(): Promise<void> {
           grpc: daemonConfig(dir, 'grpc', template, `otlp_grpc: { endpoint: ${grpcAddr}, tls: { insecure: true }, max_in_flight: 4 }`, seconds),
           http: daemonConfig(dir, 'http', template, `otlp_http: { endpoint: http://${httpAddr}, max_in_flight: 4 }`, seconds),
         };
-        const report = await compareWithBaseline(ROOT, values.baseline, configs);
+        const report = await compareWithBaseline(ROOT, values.baseline, template, configs);
         console.log(report);
         out.baseline = report;
         return;

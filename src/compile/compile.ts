@@ -10,13 +10,12 @@ import { U32List } from '../otlp/wire/u32-list.js';
 import { isZeroId } from '../otlp/wire/id-table.js';
 import { SITE_TRACE_ID } from '../otlp/wire/fields.js';
 import { IdGroups } from './id-groups.js';
-import { emit, type SiteSink } from './item-rewrite.js';
+import { type CopyViews, emit, type SiteSink } from './item-rewrite.js';
 import { findDigitSites } from './attribute-sites.js';
 import { jsonFrame } from './json-frame.js';
 import { SeriesTable } from './metric-series.js';
 import type { CompilePlan, DigitField, TemplateRewrite } from './plan.js';
-import { type Container, METRIC_DATA_TAGS, TemplateIndex } from './template-index.js';
-import { WireReader } from '../otlp/wire/reader.js';
+import { type Container, TemplateIndex } from './template-index.js';
 import { fieldLen, TWO32, writeVarint } from '../otlp/wire/write.js';
 
 export interface CompileOptions {
@@ -166,13 +165,13 @@ type Scopes = Map<number, number[] | Map<number, number[]>>;
 
 /** Writes frames (proto) from index items, assigning id groups across the whole compile. */
 class FrameWriter implements SiteSink {
-  readonly traceGroups = new IdGroups(4);
-  readonly spanGroups = new IdGroups(2);
-  private units = new U32List();
-  private traceIds = new U32List();
-  private spanIds = new U32List();
-  private times = new U32List();
-  private values = new U32List();
+  readonly traceGroups: IdGroups;
+  readonly spanGroups: IdGroups;
+  private readonly units = new U32List();
+  private readonly traceIds = new U32List();
+  private readonly spanIds = new U32List();
+  private readonly times = new U32List();
+  private readonly values = new U32List();
   /** Time units: the index's, and with continuity a start unit per data point after them. */
   readonly unitCount: number;
   /** Per unit: 1 + the frame it was last listed in. */
@@ -185,9 +184,16 @@ class FrameWriter implements SiteSink {
   /** The frame being written, as a plain Uint8Array: item-rewrite writes through it. */
   private view = new Uint8Array(0);
   private item = 0;
+  private readonly spans: boolean;
+  /** DataViews of the input of the item being copied and of the frame being written. */
+  private readonly views: CopyViews = { src: NO_VIEW, out: NO_VIEW };
 
   constructor(private readonly index: TemplateIndex, private readonly opts: CompileOptions, readonly series: SeriesTable | undefined) {
     this.unitCount = series ? 2 * index.unitCount : index.unitCount;
+    this.spans = index.signal === 'traces';
+    // The index interned every span's ids already (and links' ids are mostly among them).
+    this.traceGroups = new IdGroups(4, index.traceCopies.traces);
+    this.spanGroups = new IdGroups(2, index.traceCopies.spanIds);
     this.unitFrame = new Int32Array(this.unitCount);
     this.unitLast = new Float64Array(this.unitCount);
     this.unitInput = new Int32Array(this.unitCount);
@@ -250,14 +256,15 @@ class FrameWriter implements SiteSink {
 
     const out = Buffer.allocUnsafe(total);
     this.view = new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
+    this.views.out = new DataView(out.buffer, out.byteOffset, out.byteLength);
     this.frameNo++;
     let pos = 0;
     for (const [r, scopes] of tree) {
       pos = this.open(0x0a, sizes.get(scopes)!, pos);
-      pos = this.copyHeader(ix.resources[r]!, childTag, pos);
+      pos = this.copyHeader(ix.resources[r]!, ix.resources[r]!.runs, pos);
       for (const [s, kids] of scopes) {
         pos = this.open(0x12, sizes.get(kids)!, pos);
-        pos = this.copyHeader(ix.scopes[s]!, childTag, pos);
+        pos = this.copyHeader(ix.scopes[s]!, ix.scopes[s]!.runs, pos);
         if (Array.isArray(kids)) {
           for (const i of kids) pos = this.writeItem(0x12, i, pos);
           continue;
@@ -266,9 +273,9 @@ class FrameWriter implements SiteSink {
           const mc = ix.metrics[m]!;
           const dLen = sizes.get(points)!;
           pos = this.open(0x12, mc.header + fieldLen(dLen), pos);
-          pos = this.copyHeader(mc, isMetricData, pos);
+          pos = this.copyHeader(mc, mc.runs, pos);
           pos = this.open(mc.dataTag, dLen, pos);
-          pos = this.copyHeader({ input: mc.input, start: mc.dataStart, end: mc.dataEnd }, childTagPoints, pos);
+          pos = this.copyHeader(mc, mc.dataRuns, pos);
           for (const i of points) pos = this.writeItem(0x0a, i, pos);
         }
       }
@@ -278,31 +285,21 @@ class FrameWriter implements SiteSink {
       bytes: out, traceIds: this.traceIds.freeze(), spanIds: this.spanIds.freeze(), times: this.times.freeze(), digits: [], values: this.values.freeze(),
     };
     const units = this.units.freeze();
-    this.traceIds = new U32List();
-    this.spanIds = new U32List();
-    this.times = new U32List();
-    this.values = new U32List();
-    this.units = new U32List();
+    for (const list of [this.traceIds, this.spanIds, this.times, this.values, this.units]) list.clear();
     this.view = new Uint8Array(0);
+    this.views.out = NO_VIEW;
     return { proto, units };
   }
 
-  /** Copies a container's header fields, in runs between the skipped (child) fields. */
-  private copyHeader(c: Container, skip: (t: number) => boolean, pos: number): number {
+  /** Copies a container's header: `runs` of its input's bytes (see Container). */
+  private copyHeader(c: Container, runs: readonly number[], pos: number): number {
     const buf = this.index.inputs[c.input]!.bytes;
-    const r = new WireReader(buf, c.start, c.end);
-    let run = c.start;
-    while (!r.done()) {
-      const at = r.pos;
-      const t = r.tag();
-      r.skip(t & 7);
-      if (!skip(t)) continue;
-      if (at > run) this.view.set(buf.subarray(run, at), pos);
-      pos += at - run;
-      run = r.pos;
+    for (let k = 0; k < runs.length; k += 2) {
+      const a = runs[k]!, b = runs[k + 1]!;
+      this.view.set(buf.subarray(a, b), pos);
+      pos += b - a;
     }
-    if (c.end > run) this.view.set(buf.subarray(run, c.end), pos);
-    return pos + c.end - run;
+    return pos;
   }
 
   private open(tag: number, len: number, pos: number): number {
@@ -312,10 +309,11 @@ class FrameWriter implements SiteSink {
 
   private writeItem(tag: number, i: number, pos: number): number {
     const ix = this.index;
-    const buf = ix.inputs[ix.input(i)]!.bytes;
+    const input = ix.inputs[ix.input(i)]!;
     this.item = i;
     pos = this.open(tag, ix.size(i), pos);
-    const end = emit(ix.spec(i), buf, ix.start(i), ix.end(i), this.view, pos, this.opts.timestamps, this);
+    this.views.src = input.view;
+    const end = emit(ix.spec(i), input.reader, ix.start(i), ix.end(i), this.view, pos, this.opts.timestamps, this, this.views);
     if (end - pos !== ix.size(i)) throw new Error(`compile: item size ${end - pos} differs from its measure ${ix.size(i)}`);
     return end;
   }
@@ -330,9 +328,19 @@ class FrameWriter implements SiteSink {
     if (isZeroId(src, srcAt, want)) return;
     // A span's own ids (trace, span, parent) belong to its trace copy; a link points at
     // another trace, which is taken as its first copy.
-    const copy = own ? this.index.copy(this.item) : 0;
-    if (trace) this.traceIds.push(at, this.traceGroups.index(src, srcAt, copy) * 4);
-    else this.spanIds.push(at, this.spanGroups.index(src, srcAt, copy) * 2);
+    const ix = this.index, i = this.item;
+    const copy = own ? ix.copy(i) : 0;
+    // A span's own trace, span and parent id: the index knows their place in the interning tables.
+    const known = copy === 0 && own && this.spans;
+    if (trace) {
+      const g = known && srcAt === ix.traceAt(i) ? this.traceGroups.interned(ix.traceId(i), src, srcAt) : this.traceGroups.index(src, srcAt, copy);
+      this.traceIds.push(at, g * 4);
+    } else {
+      const g = !known ? this.spanGroups.index(src, srcAt, copy)
+        : srcAt === ix.spanAt(i) ? this.spanGroups.interned(ix.spanId(i), src, srcAt)
+          : srcAt === ix.parentAt(i) ? this.spanGroups.interned(ix.parentId(i), src, srcAt) : this.spanGroups.index(src, srcAt, copy);
+      this.spanIds.push(at, g * 2);
+    }
   }
 
   time(at: number, rel: number, field: number): void {
@@ -354,6 +362,4 @@ class FrameWriter implements SiteSink {
   }
 }
 
-const childTag = (t: number): boolean => t === 0x12;
-const childTagPoints = (t: number): boolean => t === 0x0a;
-const isMetricData = (t: number): boolean => METRIC_DATA_TAGS.has(t);
+const NO_VIEW = new DataView(new ArrayBuffer(0));

@@ -10,18 +10,24 @@ import { U32List } from '../otlp/wire/u32-list.js';
  * look random: the derivation is a keyed permutation, its outputs look random anyway.)
  */
 export class IdGroups {
-  /** Per copy: original id → index among that copy's groups (copy 0, nearly every id, kept apart). */
+  /** Copy 0's ids interned (nearly every id, kept apart from later copies'); `firstGroups` maps their index to the group (+ 1; 0 = none yet). */
   private readonly first: IdTable;
+  private firstGroups: Int32Array;
+  /** Per later copy: original id → index among that copy's groups, and that index → group. */
   private readonly later = new Map<number, IdTable>();
-  /** Per copy: that copy's index → group. */
-  private readonly firstGroups: number[] = [];
   private readonly laterGroups = new Map<number, number[]>();
   private readonly origs = new U32List();
   private readonly copies: number[] = [];
   private laterCopies = false;
 
-  constructor(readonly words: 2 | 4) {
-    this.first = new IdTable(words);
+  /**
+   * `interned`: a table that already interns these ids (TemplateIndex's trace and span
+   * ids), so `interned()` can skip hashing an id whose index is known; else it keeps a
+   * table of its own.
+   */
+  constructor(readonly words: 2 | 4, interned?: IdTable) {
+    this.first = interned ?? new IdTable(words);
+    this.firstGroups = new Int32Array(Math.max(1024, this.first.size));
   }
 
   get size(): number {
@@ -30,16 +36,31 @@ export class IdGroups {
 
   /** The group of the id at `src[at..]` in trace copy `copy`. */
   index(src: Uint8Array, at: number, copy: number): number {
-    let table = this.first;
-    let groups = this.firstGroups;
-    if (copy > 0) {
-      table = this.later.get(copy) ?? this.later.set(copy, new IdTable(this.words)).get(copy)!;
-      groups = this.laterGroups.get(copy) ?? this.laterGroups.set(copy, []).get(copy)!;
-    }
+    if (copy === 0) return this.interned(this.first.index(src, at), src, at);
+    const table = this.later.get(copy) ?? this.later.set(copy, new IdTable(this.words)).get(copy)!;
+    const groups = this.laterGroups.get(copy) ?? this.laterGroups.set(copy, []).get(copy)!;
     const local = table.index(src, at);
     if (!table.added) return groups[local]!;
+    groups.push(this.add(src, at, copy));
+    return groups[local]!;
+  }
+
+  /** The copy-0 group of the id at `src[at..]`, whose index in the interning table is `i`. */
+  interned(i: number, src: Uint8Array, at: number): number {
+    if (i >= this.firstGroups.length) {
+      const grown = new Int32Array(Math.max(2 * this.firstGroups.length, i + 1));
+      grown.set(this.firstGroups);
+      this.firstGroups = grown;
+    }
+    const g = this.firstGroups[i]!;
+    if (g !== 0) return g - 1;
+    const group = this.add(src, at, 0);
+    this.firstGroups[i] = group + 1;
+    return group;
+  }
+
+  private add(src: Uint8Array, at: number, copy: number): number {
     const group = this.copies.length;
-    groups.push(group);
     this.copies.push(copy);
     if (copy > 0) this.laterCopies = true;
     for (let w = 0; w < this.words; w++) this.origs.push(read32(src, at + 4 * w));

@@ -48,6 +48,7 @@ const EVENT_SPEC = spec([T(SPAN_EVENT.time)], {}, {});
 const LINK_SPEC = spec([], { [L(SPAN_LINK.traceId)]: SITE_TRACE_ID, [L(SPAN_LINK.spanId)]: SITE_SPAN_ID }, {});
 /** Raw tag of Span.span_id: a span's own id, as trace copies are told apart by it. */
 export const SPAN_ID_TAG = L(SPAN.spanId);
+const PARENT_ID_TAG = L(SPAN.parentSpanId);
 export const SPAN_SPEC = spec(
   [T(SPAN.start), T(SPAN.end)],
   { [L(SPAN.traceId)]: SITE_TRACE_ID, [L(SPAN.spanId)]: SITE_SPAN_ID, [L(SPAN.parentSpanId)]: SITE_SPAN_ID },
@@ -93,17 +94,22 @@ export let measuredTraceIdAt = -1;
 
 /** Offset of the measured message's own (last) span id when it is 8 bytes, else -1 (spans only). */
 export let measuredSpanIdAt = -1;
+/** Offset of the measured span's (last) parent span id when it is 8 bytes, else -1. */
+export let measuredParentIdAt = -1;
 
 /**
- * The size of the message at buf[start, end) once rewritten. `always` (times are
+ * The size of the message at [start, end) of `r`'s bytes once rewritten (`r` is reused: its position is set here). `always` (times are
  * stamped): write every time field, also absent ones (= 0), and return -1 if a time is
  * not a relative offset below 2^53 (see `badTimeAt`); otherwise times are copied as
- * they are, only those present. Also sets `measuredTraceIdAt` and `measuredSpanIdAt`.
+ * they are, only those present. Also sets `measuredTraceIdAt`, `measuredSpanIdAt` and `measuredParentIdAt`.
  */
-export function measure(spec: MessageSpec, buf: Uint8Array, start: number, end: number, always: boolean): number {
+export function measure(spec: MessageSpec, r: WireReader, start: number, end: number, always: boolean): number {
   measuredTraceIdAt = -1;
   measuredSpanIdAt = -1;
-  return measureIn(new WireReader(buf, start, end), spec, always, true);
+  measuredParentIdAt = -1;
+  r.pos = start;
+  r.end = end;
+  return measureIn(r, spec, always, true);
 }
 
 /** measure over [r.pos, r.end); leaves r.pos at r.end. */
@@ -117,7 +123,7 @@ function measureIn(r: WireReader, spec: MessageSpec, always: boolean, top: boole
     const t = r.tag();
     const action = t < 128 ? spec.action[t]! : PLAIN;
     if (action === PLAIN) {
-      r.skip(t & 7);
+      skipField(r, t);
       size += r.pos - at;
     } else if (action <= TIME1) {
       const at8 = r.advance(8);
@@ -143,6 +149,7 @@ function measureIn(r: WireReader, spec: MessageSpec, always: boolean, top: boole
       const e = r.len();
       if (top && action === ID + SITE_TRACE_ID) measuredTraceIdAt = e - r.pos === 16 ? r.pos : -1;
       else if (top && t === SPAN_ID_TAG && spec === SPAN_SPEC) measuredSpanIdAt = e - r.pos === 8 ? r.pos : -1;
+      else if (top && t === PARENT_ID_TAG && spec === SPAN_SPEC) measuredParentIdAt = e - r.pos === 8 ? r.pos : -1;
       r.pos = e;
       size += e - at;
     }
@@ -172,12 +179,20 @@ export interface SiteSink {
  * size must have been measured. `always` as in measure; times are reported when it is set.
  * Fields are copied in runs: only times and nested messages interrupt a run.
  */
-export function emit(spec: MessageSpec, buf: Uint8Array, start: number, end: number, out: Uint8Array, pos: number, always: boolean, sink: SiteSink): number {
-  return emitIn(new WireReader(buf, start, end), spec, out, pos, always, sink, true);
+export function emit(spec: MessageSpec, r: WireReader, start: number, end: number, out: Uint8Array, pos: number, always: boolean, sink: SiteSink, views: CopyViews): number {
+  r.pos = start;
+  r.end = end;
+  return emitIn(r, spec, out, pos, always, sink, true, views);
+}
+
+/** DataViews over the whole of emit's reader's bytes and `out` (made once per buffer by the caller, not per item). */
+export interface CopyViews {
+  src: DataView;
+  out: DataView;
 }
 
 /** emit over [r.pos, r.end), one reader for the message and its children. */
-function emitIn(r: WireReader, spec: MessageSpec, out: Uint8Array, pos: number, always: boolean, sink: SiteSink, top: boolean): number {
+function emitIn(r: WireReader, spec: MessageSpec, out: Uint8Array, pos: number, always: boolean, sink: SiteSink, top: boolean, views: CopyViews): number {
   const buf = r.buf;
   const end = r.end;
   // Where each time's 8 bytes are in `buf` (-1: absent): copied, not read as a Number,
@@ -189,14 +204,14 @@ function emitIn(r: WireReader, spec: MessageSpec, out: Uint8Array, pos: number, 
     const t = r.tag();
     const action = t < 128 ? spec.action[t]! : PLAIN;
     if (action === PLAIN) {
-      r.skip(t & 7);
+      skipField(r, t);
     } else if (action <= TIME1) {
-      pos = copy(buf, run, at, out, pos);
+      pos = copy(buf, run, at, out, pos, views);
       if (action === TIME0) t0 = r.advance(8);
       else t1 = r.advance(8);
       run = r.pos;
     } else if (action === CHILD) {
-      pos = copy(buf, run, at, out, pos);
+      pos = copy(buf, run, at, out, pos, views);
       const child = spec.children[t]!;
       const e = r.len();
       const s = r.pos;
@@ -204,7 +219,7 @@ function emitIn(r: WireReader, spec: MessageSpec, out: Uint8Array, pos: number, 
       r.end = e;
       pos = writeVarint(out, pos, measureIn(r, child, always, false));
       r.pos = s;
-      pos = emitIn(r, child, out, pos, always, sink, false);
+      pos = emitIn(r, child, out, pos, always, sink, false, views);
       r.end = end;
       run = e;
     } else if (action >= VALUE) {
@@ -219,7 +234,7 @@ function emitIn(r: WireReader, spec: MessageSpec, out: Uint8Array, pos: number, 
         r.pos = e;
       }
     } else if (action === BUCKETS) {
-      pos = copy(buf, run, at, out, pos);
+      pos = copy(buf, run, at, out, pos, views);
       const e = r.len();
       out[pos++] = t;
       pos = writeVarint(out, pos, bucketsLen(buf, r.pos, e));
@@ -232,7 +247,7 @@ function emitIn(r: WireReader, spec: MessageSpec, out: Uint8Array, pos: number, 
       r.pos = e;
     }
   }
-  pos = copy(buf, run, end, out, pos);
+  pos = copy(buf, run, end, out, pos, views);
   for (let k = 0; k < spec.times.length; k++) {
     const src = k === 0 ? t0 : t1;
     if (!always && src < 0) continue;
@@ -245,6 +260,18 @@ function emitIn(r: WireReader, spec: MessageSpec, out: Uint8Array, pos: number, 
   return pos;
 }
 
+/** `r.skip`, with the commonest field inline: length-delimited with a one-byte length (attributes, names). */
+function skipField(r: WireReader, t: number): void {
+  if ((t & 7) === LEN) {
+    const p = r.pos, n = r.buf[p]!;
+    if (n < 0x80 && p < r.end && n < r.end - p) {
+      r.pos = p + 1 + n;
+      return;
+    }
+  }
+  r.skip(t & 7);
+}
+
 /** A fixed-width value as a Number (exact below 2^53). */
 function readValue(kind: number, buf: Uint8Array, at: number): number {
   if (kind === V_DOUBLE) return new DataView(buf.buffer, buf.byteOffset).getFloat64(at, true);
@@ -253,14 +280,24 @@ function readValue(kind: number, buf: Uint8Array, at: number): number {
 }
 
 /**
- * Copies buf[a, b) to out[pos..]; returns the position after it. Short runs by hand:
- * `set` costs a subarray per call. Pass plain Uint8Arrays: a Buffer's subarray is slower still.
+ * Copies buf[a, b) to out[pos..]; returns the position after it. `set` costs a subarray
+ * per call (~80 ns), so runs below ~100 bytes (half of a span's runs) are copied by
+ * hand, 4 bytes a step through `views` of the same two buffers. Pass plain Uint8Arrays:
+ * a Buffer's subarray is slower still.
  */
-function copy(buf: Uint8Array, a: number, b: number, out: Uint8Array, pos: number): number {
-  if (b - a < 24) {
+function copy(buf: Uint8Array, a: number, b: number, out: Uint8Array, pos: number, views: CopyViews): number {
+  const n = b - a;
+  if (n < 8) {
     for (let i = a; i < b; i++) out[pos++] = buf[i]!;
     return pos;
   }
-  out.set(buf.subarray(a, b), pos);
-  return pos + (b - a);
+  if (n >= 112) {
+    out.set(buf.subarray(a, b), pos);
+    return pos + n;
+  }
+  const from = views.src, to = views.out;
+  const words = a + (n & ~3);
+  for (let i = a; i < words; i += 4, pos += 4) to.setUint32(pos, from.getUint32(i, true), true);
+  for (let i = words; i < b; i++) out[pos++] = buf[i]!;
+  return pos;
 }

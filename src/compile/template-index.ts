@@ -1,8 +1,9 @@
-import { TemplateError } from '../errors.js';
+import { TemplateError, WireError } from '../errors.js';
 import type { Signal } from '../otlp/signals.js';
 import { CONTAINER_PREFIX, type PackItems } from './packer.js';
-import { TraceCopies } from '../otlp/wire/trace-copies.js';
-import { badTimeAt, LOG_RECORD_SPEC, measure, measuredSpanIdAt, measuredTraceIdAt, type MessageSpec, POINT_BY_DATA_FIELD, SPAN_SPEC, VALUE_POINT_BY_DATA_FIELD } from './item-rewrite.js';
+import { expectedSpans, TraceCopies } from '../otlp/wire/trace-copies.js';
+import { isZeroId } from '../otlp/wire/id-table.js';
+import { badTimeAt, LOG_RECORD_SPEC, measure, measuredParentIdAt, measuredSpanIdAt, measuredTraceIdAt, type MessageSpec, POINT_BY_DATA_FIELD, SPAN_SPEC, VALUE_POINT_BY_DATA_FIELD } from './item-rewrite.js';
 import { eachField, stringField, WireReader } from '../otlp/wire/reader.js';
 import { fixed64Text } from '../otlp/wire/write.js';
 import { DATA_POINTS, ITEMS, LEN, METRIC, METRIC_DATA, RESOURCES, SCOPES, SPAN, tag } from '../otlp/wire/fields.js';
@@ -13,8 +14,6 @@ import { DATA_POINTS, ITEMS, LEN, METRIC, METRIC_DATA, RESOURCES, SCOPES, SPAN, 
  * are kept as offsets into the template bytes in typed arrays, never as objects.
  */
 
-const CHILD = tag(SCOPES, LEN); // Resource*.scope_* and Scope*.items share field 2
-const POINTS = tag(DATA_POINTS, LEN);
 /** Raw tags of Metric's data fields (gauge, sum, …). */
 export const METRIC_DATA_TAGS = new Set(METRIC_DATA.map((d) => tag(d.field, LEN)));
 
@@ -23,11 +22,19 @@ export interface IndexInput {
   source: string;
 }
 
+/** An input as the index keeps it: a reader and a DataView over its bytes, made once and reused for every item (measure, emit). */
+export interface IndexedInput extends IndexInput {
+  reader: WireReader;
+  view: DataView;
+}
+
 /** A container: its bytes and the range of its payload. */
 export interface Container {
   input: number;
   start: number;
   end: number;
+  /** Its header (every field but its children) as byte ranges [start, end, start, end, …]: what a frame copies of it. */
+  runs: number[];
 }
 
 export interface MetricContainer extends Container {
@@ -38,37 +45,31 @@ export interface MetricContainer extends Container {
   /** Bytes of the metric's fields but the data field, and of the data field's but its points. */
   header: number;
   dataHeader: number;
+  /** The data field's header (everything but its points) as byte ranges, as `runs`. */
+  dataRuns: number[];
 }
 
-class I32 {
-  data = new Int32Array(1024);
-  length = 0;
-  push(v: number): void {
-    if (this.length === this.data.length) {
-      const grown = new Int32Array(this.data.length * 2);
-      grown.set(this.data);
-      this.data = grown;
-    }
-    this.data[this.length++] = v;
-  }
-}
+/**
+ * Per-item fields, one row of `stride` words per item (an item's fields share a cache
+ * line, and a row is one capacity check): spans have the id fields too.
+ */
+const INPUT = 0, START = 1, END = 2, RES = 3, SCOPE = 4, METRIC_ = 5, SIZE = 6, UNIT = 7, COPY = 8;
+const TRACE_AT = 9, TRACE_ID = 10, SPAN_AT = 11, SPAN_ID = 12, PARENT_AT = 13, PARENT_ID = 14;
+const ITEM_FIELDS = 9, SPAN_FIELDS = 15;
 
 export class TemplateIndex implements PackItems {
   readonly resources: Container[] = [];
   readonly scopes: Container[] = [];
   readonly metrics: MetricContainer[] = [];
   readonly headerBytes: [number[], number[], number[]] = [[], [], []];
-  /** Per item: input, payload range, containers, rewritten size, time unit. */
-  private readonly itemInput = new I32();
-  private readonly itemStart = new I32();
-  private readonly itemEnd = new I32();
-  private readonly itemR = new I32();
-  private readonly itemS = new I32();
-  private readonly itemM = new I32();
-  private readonly itemSize = new I32();
-  private readonly itemUnit = new I32();
-  /** Per span: its trace copy (see TraceCopies); 0 for other items. */
-  private readonly itemCopy = new I32();
+  /**
+   * Per item: input, payload range, containers, rewritten size, time unit, trace copy (0
+   * but for spans); per span also its own trace id's, span id's and parent span id's
+   * offsets (-1: none) and their indexes in `traceCopies`' tables.
+   */
+  private items: Int32Array;
+  private readonly stride: number;
+  private n = 0;
   /** Items grouped for packing: one trace copy, or a single log record or data point. */
   readonly chunks: number[][] = [];
   /** Per input: its items, in order. */
@@ -76,35 +77,52 @@ export class TemplateIndex implements PackItems {
   /** Per input: its resources (indexes into `resources`), in order. */
   readonly inputResources: [first: number, end: number][] = [];
   unitCount = 0;
-  private readonly traceCopies = new TraceCopies();
+  /** Spans' trace copies; its tables intern every span's trace id and span id (the compiler's id groups reuse them). */
+  readonly traceCopies: TraceCopies;
 
-  readonly inputs: IndexInput[];
+  readonly inputs: IndexedInput[];
 
   /** `always`: times are stamped (see measure); `values`: data points report value sites (metrics continuity). */
   constructor(readonly signal: Signal, inputs: IndexInput[], private readonly always: boolean, private readonly values = false) {
     // Plain views: a Buffer's subarray (taken per copied run) costs several times more.
-    this.inputs = inputs.map(({ bytes, source }) => ({ bytes: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), source }));
+    this.inputs = inputs.map(({ bytes, source }) => {
+      const plain = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      return { bytes: plain, source, reader: new WireReader(plain), view: new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength) };
+    });
+    const spanBytes = signal === 'traces' ? inputs.reduce((n, i) => n + i.bytes.length, 0) : 0;
+    this.traceCopies = new TraceCopies(spanBytes);
+    this.stride = signal === 'traces' ? SPAN_FIELDS : ITEM_FIELDS;
+    this.items = new Int32Array(Math.max(1024, expectedSpans(spanBytes)) * this.stride);
     for (let i = 0; i < inputs.length; i++) {
-      const first = this.itemInput.length;
+      const first = this.n;
       const firstResource = this.resources.length;
       this.scan(i);
-      this.inputItems.push([first, this.itemInput.length]);
+      this.inputItems.push([first, this.n]);
       this.inputResources.push([firstResource, this.resources.length]);
     }
   }
 
   get count(): number {
-    return this.itemInput.length;
+    return this.n;
   }
-  input(i: number): number { return this.itemInput.data[i]!; }
-  start(i: number): number { return this.itemStart.data[i]!; }
-  end(i: number): number { return this.itemEnd.data[i]!; }
-  resource(i: number): number { return this.itemR.data[i]!; }
-  scope(i: number): number { return this.itemS.data[i]!; }
-  metric(i: number): number { return this.itemM.data[i]!; }
-  size(i: number): number { return this.itemSize.data[i]!; }
-  unit(i: number): number { return this.itemUnit.data[i]!; }
-  copy(i: number): number { return this.itemCopy.data[i]!; }
+  input(i: number): number { return this.items[i * this.stride + INPUT]!; }
+  start(i: number): number { return this.items[i * this.stride + START]!; }
+  end(i: number): number { return this.items[i * this.stride + END]!; }
+  resource(i: number): number { return this.items[i * this.stride + RES]!; }
+  scope(i: number): number { return this.items[i * this.stride + SCOPE]!; }
+  metric(i: number): number { return this.items[i * this.stride + METRIC_]!; }
+  size(i: number): number { return this.items[i * this.stride + SIZE]!; }
+  unit(i: number): number { return this.items[i * this.stride + UNIT]!; }
+  copy(i: number): number { return this.items[i * this.stride + COPY]!; }
+  /** Span i's own trace id: its offset and its index in `traceCopies.traces`. */
+  traceAt(i: number): number { return this.items[i * this.stride + TRACE_AT]!; }
+  traceId(i: number): number { return this.items[i * this.stride + TRACE_ID]!; }
+  /** Span i's own (non-zero) span id: its offset (-1: none) and its index in `traceCopies.spanIds`. */
+  spanAt(i: number): number { return this.items[i * this.stride + SPAN_AT]!; }
+  spanId(i: number): number { return this.items[i * this.stride + SPAN_ID]!; }
+  /** Span i's (non-zero) parent span id: its offset (-1: none) and its index in `traceCopies.spanIds`. */
+  parentAt(i: number): number { return this.items[i * this.stride + PARENT_AT]!; }
+  parentId(i: number): number { return this.items[i * this.stride + PARENT_ID]!; }
   source(i: number): string { return this.inputs[this.input(i)]!.source; }
 
   /** The spec an item is rewritten with. */
@@ -114,19 +132,22 @@ export class TemplateIndex implements PackItems {
     return (this.values ? VALUE_POINT_BY_DATA_FIELD : POINT_BY_DATA_FIELD).get(this.metrics[metric]!.dataTag >>> 3)!;
   }
 
+  /** One walk over an input: containers' headers are measured on the way to their children. */
   private scan(input: number): void {
     const buf = this.inputs[input]!.bytes;
     eachField(buf, 0, buf.length, RESOURCES, (rs, re) => {
-      const r = this.resources.push({ input, start: rs, end: re }) - 1;
-      this.headerBytes[0][r] = headerLen(buf, rs, re, (t) => t === CHILD) + CONTAINER_PREFIX;
-      eachField(buf, rs, re, SCOPES, (ss, se) => {
-        const s = this.scopes.push({ input, start: ss, end: se }) - 1;
-        this.headerBytes[1][s] = headerLen(buf, ss, se, (t) => t === CHILD) + CONTAINER_PREFIX;
-        eachField(buf, ss, se, ITEMS, (is, ie) => {
+      const resource: Container = { input, start: rs, end: re, runs: [] };
+      const r = this.resources.push(resource) - 1;
+      resource.runs = children(buf, rs, re, SCOPES, (ss, se) => {
+        const scope: Container = { input, start: ss, end: se, runs: [] };
+        const s = this.scopes.push(scope) - 1;
+        scope.runs = children(buf, ss, se, ITEMS, (is, ie) => {
           if (this.signal === 'metrics') this.metricItems(input, r, s, is, ie);
           else this.item(input, r, s, -1, is, ie);
         });
+        this.headerBytes[1][s] = runsLength(scope.runs) + CONTAINER_PREFIX;
       });
+      this.headerBytes[0][r] = runsLength(resource.runs) + CONTAINER_PREFIX;
     });
   }
 
@@ -134,50 +155,75 @@ export class TemplateIndex implements PackItems {
     const buf = this.inputs[input]!.bytes;
     // The last data field wins, as protobuf decoders read a oneof.
     let data: [number, number, number] | undefined;
+    const runs: number[] = [];
+    let run = ms;
     const rd = new WireReader(buf, ms, me);
     while (!rd.done()) {
+      const at = rd.pos;
       const t = rd.tag();
-      if (METRIC_DATA_TAGS.has(t)) data = [t, ...rd.bytes()];
-      else rd.skip(t & 7);
+      if (!METRIC_DATA_TAGS.has(t)) {
+        rd.skip(t & 7);
+        continue;
+      }
+      data = [t, ...rd.bytes()];
+      if (at > run) runs.push(run, at);
+      run = rd.pos;
     }
     if (!data) return;
+    if (me > run) runs.push(run, me);
     const [dataTag, ds, de] = data;
-    const header = headerLen(buf, ms, me, (t) => METRIC_DATA_TAGS.has(t));
-    const dataHeader = headerLen(buf, ds, de, (t) => t === POINTS);
-    const m = this.metrics.push({ input, start: ms, end: me, dataTag, dataStart: ds, dataEnd: de, header, dataHeader }) - 1;
-    this.headerBytes[2][m] = header + dataHeader + 2 * CONTAINER_PREFIX;
-    eachField(buf, ds, de, DATA_POINTS, (ps, pe) => this.item(input, r, s, m, ps, pe));
+    const metric: MetricContainer = { input, start: ms, end: me, runs, dataTag, dataStart: ds, dataEnd: de, header: runsLength(runs), dataHeader: 0, dataRuns: [] };
+    const m = this.metrics.push(metric) - 1;
+    metric.dataRuns = children(buf, ds, de, DATA_POINTS, (ps, pe) => this.item(input, r, s, m, ps, pe));
+    metric.dataHeader = runsLength(metric.dataRuns);
+    this.headerBytes[2][m] = metric.header + metric.dataHeader + 2 * CONTAINER_PREFIX;
   }
 
   /** Indexes one item; its time unit is its trace copy (spans) or itself. */
   private item(input: number, r: number, s: number, m: number, start: number, end: number): void {
-    const i = this.itemInput.length;
+    const i = this.n++;
+    const row = i * this.stride;
+    if (row + this.stride > this.items.length) {
+      const grown = new Int32Array(this.items.length * 2);
+      grown.set(this.items);
+      this.items = grown;
+    }
+    const items = this.items;
+    items[row + INPUT] = input;
+    items[row + START] = start;
+    items[row + END] = end;
+    items[row + RES] = r;
+    items[row + SCOPE] = s;
+    items[row + METRIC_] = m;
     const buf = this.inputs[input]!.bytes;
-    const size = measure(this.spec(i, m), buf, start, end, this.always);
+    const size = measure(this.spec(i, m), this.inputs[input]!.reader, start, end, this.always);
     if (this.signal === 'traces') {
       // measure found the ids, unless it stopped early at a bad time (then an error follows)
       const traceAt = size < 0 ? traceIdAt(buf, start, end) : measuredTraceIdAt;
       if (traceAt < 0) {
         throw new TemplateError(`span ${JSON.stringify(stringField(buf, start, end, SPAN.name))} has no 16-byte trace id`, { file: this.inputs[input]!.source, code: 'ERR_TEMPLATE_BAD_ID' });
       }
-      this.itemUnit.push(this.traceUnit(buf, traceAt, size < 0 ? -1 : measuredSpanIdAt, i));
-      this.itemCopy.push(this.traceCopies.copy);
+      const spanAt = size < 0 ? -1 : measuredSpanIdAt;
+      const parentAt = size < 0 || measuredParentIdAt < 0 || isZeroId(buf, measuredParentIdAt, 8) ? -1 : measuredParentIdAt;
+      const copies = this.traceCopies;
+      items[row + UNIT] = this.traceUnit(buf, traceAt, spanAt, i);
+      items[row + COPY] = copies.copy;
+      items[row + TRACE_AT] = traceAt;
+      items[row + TRACE_ID] = copies.trace;
+      items[row + SPAN_AT] = copies.spanId < 0 ? -1 : spanAt;
+      items[row + SPAN_ID] = copies.spanId;
+      items[row + PARENT_AT] = parentAt;
+      items[row + PARENT_ID] = parentAt < 0 ? -1 : copies.parent(buf, parentAt);
     } else {
-      this.itemUnit.push(this.unitCount++);
-      this.itemCopy.push(0);
+      items[row + UNIT] = this.unitCount++;
+      items[row + COPY] = 0;
     }
-    this.itemInput.push(input);
-    this.itemStart.push(start);
-    this.itemEnd.push(end);
-    this.itemR.push(r);
-    this.itemS.push(s);
-    this.itemM.push(m);
     if (size < 0) {
       throw new TemplateError(`${this.describe(i)} time ${fixed64Text(buf, badTimeAt)} is not a relative time (integer ns in [0, 2^53))`, {
         file: this.inputs[input]!.source, code: 'ERR_TEMPLATE_TIME',
       });
     }
-    this.itemSize.push(size);
+    items[row + SIZE] = size;
   }
 
   /** Trace unit of span `i`: one per trace copy; copies are packed whole when they fit. */
@@ -210,19 +256,40 @@ export class TemplateIndex implements PackItems {
   }
 }
 
-/** Bytes of the fields in [start, end) that `skip` does not exclude (a container's header). */
-function headerLen(buf: Uint8Array, start: number, end: number, skip: (tag: number) => boolean): number {
+/**
+ * Calls `fn` with the payload range of every length-delimited `field` in [start, end), as
+ * eachField does, and returns the other fields' byte ranges (the container's header).
+ */
+function children(buf: Uint8Array, start: number, end: number, field: number, fn: (s: number, e: number) => void): number[] {
+  const want = tag(field, LEN);
+  const runs: number[] = [];
   const r = new WireReader(buf, start, end);
-  let n = 0;
-  while (!r.done()) {
+  let run = start;
+  while (r.pos < end) {
     const at = r.pos;
     const t = r.tag();
-    r.skip(t & 7);
-    if (!skip(t)) n += r.pos - at;
+    if (t === want) {
+      const e = r.len();
+      const s = r.pos;
+      r.pos = e;
+      if (at > run) runs.push(run, at);
+      run = e;
+      fn(s, e);
+    } else if (t >>> 3 === field) {
+      throw new WireError(`field ${field} has wire type ${t & 7}, expected 2 (length-delimited)`, at);
+    } else {
+      r.skip(t & 7);
+    }
   }
-  return n;
+  if (end > run) runs.push(run, end);
+  return runs;
 }
 
+function runsLength(runs: readonly number[]): number {
+  let n = 0;
+  for (let k = 0; k < runs.length; k += 2) n += runs[k + 1]! - runs[k]!;
+  return n;
+}
 
 /** Offset of a span's (last) trace id if it is 16 bytes, else -1. */
 function traceIdAt(buf: Uint8Array, start: number, end: number): number {

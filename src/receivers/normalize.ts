@@ -1,6 +1,6 @@
 import { TemplateError } from '../errors.js';
 import type { Signal } from '../otlp/signals.js';
-import { FIXED64, LEN, METRIC_DATA, tag } from '../otlp/wire/fields.js';
+import { FIXED64, LEN, METRIC_DATA, SPAN, SPAN_EVENT, tag } from '../otlp/wire/fields.js';
 import { eachField, stringField, WireReader } from '../otlp/wire/reader.js';
 import { TraceCopies } from '../otlp/wire/trace-copies.js';
 import { U32List } from '../otlp/wire/u32-list.js';
@@ -33,6 +33,9 @@ const RELATIVE_LO = RELATIVE_LIMIT - RELATIVE_HI * TWO32;
 
 const T = (field: number): number => tag(field, FIXED64);
 const L = (field: number): number => tag(field, LEN);
+/** Raw tags of the Span fields the span walk reads (constants: compared for every field of every span). */
+const START_TAG = T(SPAN.start), END_TAG = T(SPAN.end), TRACE_ID_TAG = L(SPAN.traceId), SPAN_ID_TAG = L(SPAN.spanId), PARENT_ID_TAG = L(SPAN.parentSpanId);
+const EVENTS_TAG = L(SPAN.events), EVENT_TIME_TAG = T(SPAN_EVENT.time), LINKS_TAG = L(SPAN.links), ATTRIBUTES_TAG = L(SPAN.attributes);
 /** Raw tag of each Metric data field → its name and its points' exemplars tag (-1: none). */
 const METRIC_DATA_TAGS: Record<number, [name: string, exemplars: number]> = Object.fromEntries(
   METRIC_DATA.map((d) => [L(d.field), [d.key, d.exemplars < 0 ? -1 : L(d.exemplars)]]),
@@ -86,7 +89,7 @@ class Scan {
 
   traces(placed: Set<number>): void {
     const buf = this.buf;
-    const copies = new TraceCopies();
+    const copies = new TraceCopies(buf.length);
     const checks = (this.checks = new SpanChecks(buf, this.opts.byteOffsets === true));
     // Reused for every span: this walk visits every span of a template that may hold millions.
     const times: number[] = [];
@@ -101,30 +104,31 @@ class Scan {
       r.end = e;
       while (r.pos < e) {
         const t = r.tag();
-        if (t === T(7)) times.push((startAt = r.advance(8)));
-        else if (t === T(8)) times.push((endAt = r.advance(8)));
-        else if (t === L(1)) {
+        // Attributes first: most of a span's fields are attributes.
+        if (t === ATTRIBUTES_TAG) {
+          const ae = r.len();
+          if (!templated && hasTemplateKey(buf, r.pos, ae)) templated = true;
+          r.pos = ae;
+        } else if (t === START_TAG) times.push((startAt = r.advance(8)));
+        else if (t === END_TAG) times.push((endAt = r.advance(8)));
+        else if (t === TRACE_ID_TAG) {
           const end = r.len();
           traceAt = r.pos;
           traceLen = end - r.pos;
           r.pos = end;
-        } else if (t === L(2)) {
+        } else if (t === SPAN_ID_TAG) {
           const end = r.len();
           spanAt = r.pos;
           spanLen = end - r.pos;
           r.pos = end;
-        } else if (t === L(4)) parentLen = skipLen(r);
-        else if (t === L(11)) {
+        } else if (t === PARENT_ID_TAG) parentLen = skipLen(r);
+        else if (t === EVENTS_TAG) {
           const ee = r.len();
-          fixedFields(buf, r.pos, ee, T(1), times);
+          fixedFields(buf, r.pos, ee, EVENT_TIME_TAG, times);
           r.pos = ee;
-        } else if (t === L(13)) {
+        } else if (t === LINKS_TAG) {
           const [ls, le] = r.bytes();
           this.checkLink(ls, le, s, e, where);
-        } else if (t === L(9)) {
-          const ae = r.len();
-          if (!templated && hasTemplateKey(buf, r.pos, ae)) templated = true;
-          r.pos = ae;
         } else r.skip(t & 7);
       }
       if (traceLen !== 16 || spanLen !== 8 || (parentLen !== 0 && parentLen !== 8)) {

@@ -28,7 +28,8 @@ export class IdTable {
     let h = Math.imul(a ^ Math.imul(b, 0x9e3779b1) ^ Math.imul(c, 0x85ebca6b) ^ Math.imul(d, 0xc2b2ae35), 0x27d4eb2f);
     h ^= h >>> 15;
     const ids = this.ids;
-    for (let slot = h & this.mask; ; slot = (slot + 1) & this.mask) {
+    let slot = h & this.mask;
+    for (; ; slot = (slot + 1) & this.mask) {
       const v = this.slots[slot]!;
       if (v === 0) break;
       const o = (v - 1) * w;
@@ -38,7 +39,8 @@ export class IdTable {
       }
     }
     const i = this.size++;
-    if (this.size * 2 > this.slots.length) this.grow();
+    const grow = this.size * 2 > this.slots.length;
+    if (grow) this.grow();
     const o = i * w;
     this.ids[o] = a;
     this.ids[o + 1] = b;
@@ -46,18 +48,15 @@ export class IdTable {
       this.ids[o + 2] = c;
       this.ids[o + 3] = d;
     }
-    this.place(i);
+    // The probe above found this id's slot, unless the table grew since.
+    if (grow) this.place(i);
+    else this.slots[slot] = i + 1;
     this.added = true;
     return i;
   }
 
   /** Whether the last `index` call added its id. */
   added = false;
-
-  /** The ids as `words` little-endian uint32 per index, exact length. */
-  freeze(): Uint32Array {
-    return this.ids.slice(0, this.size * this.words);
-  }
 
   private place(i: number): void {
     const w = this.words, o = i * w, ids = this.ids;

@@ -21,4 +21,9 @@ export class U32List {
   freeze(): Uint32Array {
     return this.data.slice(0, this.length);
   }
+
+  /** Empties the list, keeping its capacity (a list filled per frame grows once, not per frame). */
+  clear(): void {
+    this.length = 0;
+  }
 }

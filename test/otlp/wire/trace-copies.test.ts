@@ -34,4 +34,27 @@ describe('TraceCopies', () => {
     expect(copies.unit(span(1, 9), 0, -1)).toBe(0);
     expect(copies.repeats).toBe(0);
   });
+
+  it('counts a span id interned first as a parent as that span\'s first occurrence, and reports the ids\' interned indexes', () => {
+    const copies = new TraceCopies();
+    const parentOfLater = span(1, 7);
+    expect(copies.parent(parentOfLater, 16)).toBe(0); // a child names span 7 before span 7 comes
+    expect(copies.unit(span(1, 3), 0, 16)).toBe(0);
+    expect([copies.trace, copies.spanId, copies.copy]).toEqual([0, 1, 0]);
+    expect(copies.unit(span(1, 7), 0, 16)).toBe(0);
+    expect([copies.trace, copies.spanId, copies.copy, copies.added]).toEqual([0, 0, 0, false]);
+    expect(copies.unit(span(1, 7), 0, 16)).toBe(1); // now a repeat: a later copy
+    expect(copies.repeats).toBe(1);
+  });
+
+  it('counts repeats per trace for a span id that occurs in several traces', () => {
+    const copies = new TraceCopies();
+    const seen = (t: number, s: number) => [copies.unit(span(t, s), 0, 16), copies.copy];
+    expect(seen(1, 5)).toEqual([0, 0]);
+    expect(seen(2, 5)).toEqual([1, 0]);
+    expect(seen(2, 5)).toEqual([2, 1]);
+    expect(seen(1, 5)).toEqual([3, 1]);
+    expect(seen(2, 5)).toEqual([4, 2]);
+    expect(copies.repeats).toBe(3);
+  });
 });
