@@ -9,7 +9,8 @@ import { SIGNALS } from '../otlp/signals.js';
 import { PROCESSORS } from '../processors/index.js';
 import { CapacitySearch, type CapacityResult } from '../service/capacity-search.js';
 import { preflight } from '../service/preflight.js';
-import { Daemon, logCapacity, type Driver } from './run.js';
+import { logCapacity } from './checked-config.js';
+import { Daemon, type Driver } from './daemon.js';
 
 const USAGE = `usage: otel-replayd capacity --config FILE [--pipeline ID] [--json] [--log-level LEVEL]
 

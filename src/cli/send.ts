@@ -13,7 +13,8 @@ import { ConfigError, UsageError, type ConfigProblem } from '../errors.js';
 import { OTLP_PROTOCOLS, otlpValue, type OtlpProtocol } from '../exporters/otlp-env.js';
 import { isSignal, type Signal } from '../otlp/signals.js';
 import { LOG_LEVEL_ENV, logLevelOf } from './flags.js';
-import { checkConfig, runDaemon, type Checked } from './run.js';
+import { checkConfig, type Checked } from './checked-config.js';
+import { runDaemon } from './run.js';
 
 const USAGE = `otel-replayd send — replay or generate data from flags alone (no config file)
 

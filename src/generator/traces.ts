@@ -2,7 +2,7 @@ import type { TracesGenConfig } from './config.js';
 import type { Rng } from './prng.js';
 import type { Service, Topology } from './topology.js';
 import { type Block, type KeyValue, STATUS_ERROR, bool, dbl, int, str } from './otlp-values.js';
-import { shareKeyValue } from './encode.js';
+import { shareKeyValue } from './encode-fields.js';
 import { KIND_OF, type Op, type OpKind, clientOp, exceptionAttributes, localOp, serverOp, spanAttributes } from './span-attributes.js';
 
 /** A span of a trace being built; times are ns relative to the trace start. */

@@ -1,26 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import { Worker } from 'node:worker_threads';
 import { EventEmitter } from 'eventemitter3';
 import type { ReplaydConfig, ResolvedPipeline } from '../config/types.js';
 import { resolvePipelines } from '../config/resolve.js';
 import type { Logger } from '../log.js';
-import { builtModule } from '../package-root.js';
 import type { CapacityProgress, HealthStatus, PipelineSnapshot, PipelineState, TelemetrySource } from '../telemetry/source.js';
 import type { RateControl } from './capacity-search.js';
-import type { FromWorker, SentTracesLink, ToWorker, WorkerInit } from '../worker/messages.js';
-import { RECEIVERS } from '../receivers/index.js';
-import { SentTraces } from '../stamp/sent-traces.js';
-import type { WorkerStats } from '../worker/stats.js';
-import { abandonInFlight, cyclesOf, lastFailuresOf, latencyOf, sendingMsOf, totals, type PipelineNumbers } from './pipeline-totals.js';
-
-interface WorkerHandle {
-  thread: Worker;
-  last: WorkerStats | undefined;
-  alive: boolean;
-  exited: Promise<void>;
-  /** Called at the worker's next stats message (or exit): `refresh()` waits for fresh numbers. */
-  waiters: (() => void)[];
-}
+import type { SentTracesLink, WorkerInit } from '../worker/messages.js';
+import { cyclesOf, lastFailuresOf, latencyOf, sendingMsOf, totals, type PipelineNumbers } from './pipeline-totals.js';
+import { post, startWorker, type WorkerHandle } from './pipeline-worker.js';
+import { SentTracesLinks } from './sent-traces-links.js';
 
 interface PipelineHandle extends PipelineNumbers {
   id: string;
@@ -60,12 +48,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> implements Teleme
   private status: HealthStatus = 'starting';
   private readonly reloadCounts = { succeeded: 0, failed: 0 };
   private shutdownTimeoutMs = 30_000;
-  /**
-   * Per receiver (its config as JSON): the traces cycles sent, which that receiver's logs
-   * and metrics pipelines name in their trace ids. Kept across reloads, so a restarted
-   * follower names spans an earlier traces incarnation sent until the new one has sent a cycle.
-   */
-  private readonly sentTraces = new Map<string, SharedArrayBuffer>();
+  /** The traces cycles sent per receiver, which its logs and metrics pipelines name. */
+  private readonly sentTraces = new SentTracesLinks();
   /** service.start_at (ms since the epoch) of the first start: workers started before it hold their first request until then. */
   private startAt: number | undefined;
 
@@ -100,7 +84,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> implements Teleme
     for (const [id, h] of this.pipelines) {
       const r = next.get(id);
       // A logs pipeline whose receiver gains or loses a traces pipeline restarts to follow it, or stop following.
-      if (r && pipelineKey(r, this.sentTracesRole(r, all)) === h.key && h.state !== 'failed') kept.push(id);
+      if (r && pipelineKey(r, this.sentTraces.role(r, all)) === h.key && h.state !== 'failed') kept.push(id);
       else stopped.push(id);
     }
     for (const [id, r] of next) if (!kept.includes(id)) toStart.push(r);
@@ -141,32 +125,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> implements Teleme
       ordinals.set(`${rid}\0${r.pipeline.signal}`, nth + 1);
       const key = `${rid}\0${nth}`;
       if (!seeds.has(key)) seeds.set(key, newSeed());
-      return this.startPipeline(r, seeds.get(key)!, this.sentTracesLink(r, all));
+      return this.startPipeline(r, seeds.get(key)!, this.sentTraces.link(r, all));
     });
-  }
-
-  /**
-   * A pipeline's part in correlation: when its receiver also feeds a traces pipeline of
-   * config `all`, or did and it sent a cycle (and gives every worker the same data),
-   * traces pipelines publish the cycles they sent and the others name spans of those cycles.
-   */
-  private sentTracesLink(r: ResolvedPipeline, all: ResolvedPipeline[]): SentTracesLink | undefined {
-    const role = this.sentTracesRole(r, all);
-    if (!role) return undefined;
-    const key = JSON.stringify(r.receivers[0]);
-    let buffer = this.sentTraces.get(key);
-    if (!buffer) this.sentTraces.set(key, (buffer = SentTraces.buffer()));
-    return { buffer, role };
-  }
-
-  private sentTracesRole(r: ResolvedPipeline, all: ResolvedPipeline[]): SentTracesLink['role'] | undefined {
-    const receiver = r.receivers[0]!;
-    if (!RECEIVERS.of(receiver).sameDataInEveryWorker) return undefined;
-    const key = JSON.stringify(receiver);
-    if (all.some((p) => p.pipeline.signal === 'traces' && JSON.stringify(p.receivers[0]) === key)) return r.pipeline.signal === 'traces' ? 'publish' : 'follow';
-    // Its traces pipeline was removed by a reload: the cycles it sent are still valid to name.
-    const buffer = this.sentTraces.get(key);
-    return buffer && new SentTraces(buffer).latest() ? 'follow' : undefined;
   }
 
   private startPipeline(resolved: ResolvedPipeline, seed: [number, number], sentTraces: SentTracesLink | undefined): Promise<boolean> {
@@ -214,57 +174,10 @@ export class Supervisor extends EventEmitter<SupervisorEvents> implements Teleme
       statsIntervalMs: 1000,
       sentTraces,
     };
-    const thread = new Worker(builtModule('worker/worker.js'), { workerData: init });
-    let markReady!: () => void;
-    const ready = new Promise<void>((resolve) => (markReady = resolve));
-    const wh: WorkerHandle = { thread, last: undefined, alive: true, exited: undefined as unknown as Promise<void>, waiters: [] };
-    const fresh = (): void => {
-      for (const w of wh.waiters.splice(0)) w();
-    };
-    wh.exited = new Promise<void>((resolve) => {
-      thread.on('message', (msg: FromWorker) => {
-        switch (msg.type) {
-          case 'ready':
-            // Every worker as it gets ready, so a start of many workers shows its progress.
-            this.opts.log.info(
-              { pipeline: h.id, worker: index, workers: h.resolved.pipeline.workers, frames: msg.frames, events: msg.events, bytes: msg.bytes },
-              'pipeline started',
-            );
-            markReady();
-            break;
-          case 'stats':
-          case 'done':
-            wh.last = msg.stats;
-            fresh();
-            break;
-          case 'error':
-            if (msg.stats) wh.last = msg.stats;
-            fresh();
-            h.state = 'failed';
-            this.opts.log.error({ pipeline: h.id, worker: index, code: msg.code }, msg.message);
-            this.emit('failed', h.id, msg.code, msg.message);
-            markReady();
-            break;
-        }
-      });
-      thread.on('error', (err) => {
-        h.state = 'failed';
-        this.opts.log.error({ pipeline: h.id, worker: index, err }, 'pipeline worker crashed');
-        this.emit('failed', h.id, 'ERR_PIPELINE_CRASHED', err.message);
-        markReady();
-      });
-      thread.on('exit', () => {
-        wh.alive = false;
-        // Whatever a dead worker still had in flight was never confirmed: dropped, not lost.
-        if (wh.last) for (const c of Object.values(wh.last.exporters)) abandonInFlight(c);
-        fresh();
-        markReady();
-        resolve();
-        this.onWorkerExit(h);
-      });
+    return startWorker(h, init, this.opts.log, {
+      failed: (code, message) => this.emit('failed', h.id, code, message),
+      exited: () => this.onWorkerExit(h),
     });
-    h.workers.push(wh);
-    return ready;
   }
 
   private onWorkerExit(h: PipelineHandle): void {
@@ -371,10 +284,6 @@ export class Supervisor extends EventEmitter<SupervisorEvents> implements Teleme
   reloads(): { succeeded: number; failed: number } {
     return { ...this.reloadCounts };
   }
-}
-
-function post(w: WorkerHandle, msg: ToWorker): void {
-  if (w.alive) w.thread.postMessage(msg);
 }
 
 function pipelineKey(r: ResolvedPipeline, role: SentTracesLink['role'] | undefined): string {

@@ -6,7 +6,8 @@ import { walkRequest } from './verify-wire.js';
 import { ArrivalCheck, type ArrivalReport } from './verify-arrival.js';
 import { type SeriesProblemKind, SeriesVerifier, type SeriesWindowReport } from './verify-series.js';
 import type { Signal } from '../otlp/signals.js';
-import { METRIC_DATA_KEYS } from '../otlp/signals.js';
+import { type DecodedRequest, walkDecoded } from './verify-decoded.js';
+import { big, ctx, hex, hexKey, isZero, key, spanCtx } from './verify-ids.js';
 
 export interface VerifyOptions {
   /** Timestamps must lie within now ± this. Default 1 h. */
@@ -63,12 +64,6 @@ export interface VerifyReport {
   unsampled: Record<Signal, number>;
   ok: boolean;
 }
-
-/** Values as protobufjs decodes them: ids as Uint8Array, fixed64 as Long (or number without long.js). */
-type IdValue = Uint8Array | null | undefined;
-type TimeValue = { low: number; high: number } | number | null | undefined;
-// Decoded requests (requestType().decode or decodeOtlpJson) are walked without generated types.
-type Obj = Record<string, any>;
 
 /** A fixed64 nanosecond time as its two 32-bit halves: exact, and no BigInt per value on the hot path. */
 export interface Nanos {
@@ -152,7 +147,7 @@ export class Verifier {
    */
   checkBody(signal: Signal, encoding: 'proto' | 'json', body: Uint8Array, receivedAtMs?: number): void {
     if (encoding === 'json') {
-      let request: Obj;
+      let request: DecodedRequest;
       try {
         request = decodeOtlpJson(signal, Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8'));
       } catch (err) {
@@ -175,24 +170,11 @@ export class Verifier {
   }
 
   /** Checks a decoded request (protobufjs objects, or decodeOtlpJson's). */
-  check(signal: Signal, request: Obj, receivedAtMs?: number): void {
+  check(signal: Signal, request: DecodedRequest, receivedAtMs?: number): void {
     this.beginRequest(receivedAtMs);
-    if (signal === 'traces') {
-      this.eachItem(request.resourceSpans, 'scopeSpans', 'spans', (s) => this.span(idBytes(s.traceId), idBytes(s.spanId), idBytes(s.parentSpanId), nanos(s.startTimeUnixNano), nanos(s.endTimeUnixNano)));
-    } else if (signal === 'logs') {
-      this.eachItem(request.resourceLogs, 'scopeLogs', 'logRecords', (l) => this.log(idBytes(l.traceId), idBytes(l.spanId), nanos(l.timeUnixNano), nanos(l.observedTimeUnixNano)));
-    } else {
-      this.eachItem(request.resourceMetrics, 'scopeMetrics', 'metrics', (m) => {
-        for (const kind of METRIC_DATA_KEYS) {
-          for (const p of asList(m[kind]?.dataPoints)) {
-            this.point(() => String(m.name ?? 'metric'), nanos((p as Obj).startTimeUnixNano), nanos((p as Obj).timeUnixNano));
-            for (const ex of asList((p as Obj).exemplars)) this.exemplar(idBytes((ex as Obj).traceId), idBytes((ex as Obj).spanId));
-          }
-        }
-      });
-      // The series checks read bytes: a decoded request (OTLP/JSON) is encoded once for them.
-      this.series.checkRequest(requestType(signal).encode(request).finish());
-    }
+    walkDecoded(this, signal, request);
+    // The series checks read bytes: a decoded request (OTLP/JSON) is encoded once for them.
+    if (signal === 'metrics') this.series.checkRequest(requestType(signal).encode(request).finish());
   }
 
   report(): VerifyReport {
@@ -282,10 +264,6 @@ export class Verifier {
     this.problem('undecodable', { signal, message: `${encoding} request does not decode: ${(err as Error).message}` });
   }
 
-  private eachItem(resources: unknown, scopeKey: string, itemKey: string, fn: (item: Obj) => void): void {
-    for (const r of asList(resources)) for (const s of asList((r as Obj)?.[scopeKey])) for (const i of asList((s as Obj)?.[itemKey])) fn(i as Obj);
-  }
-
   private idCheck(id: Uint8Array, len: number, what: 'trace' | 'span', signal: Signal, traceId: Uint8Array, spanId: Uint8Array): boolean {
     if (id.length !== len) {
       this.problem(`bad_${what}_id_length`, { ...ctx(signal, traceId, spanId), message: `${what} id has ${id.length} bytes, expected ${len}` });
@@ -346,52 +324,4 @@ export class Verifier {
   }
 }
 
-function asList(v: unknown): unknown[] {
-  return Array.isArray(v) ? v : [];
-}
-
 const EMPTY = new Uint8Array(0);
-
-function isZero(id: Uint8Array): boolean {
-  for (let i = 0; i < id.length; i++) if (id[i] !== 0) return false;
-  return true;
-}
-
-function idBytes(v: IdValue): Uint8Array {
-  return v instanceof Uint8Array ? v : EMPTY;
-}
-
-function nanos(v: TimeValue): Nanos {
-  if (v === null || v === undefined) return { hi: 0, lo: 0 };
-  if (typeof v === 'number') {
-    const hi = Math.floor(v / TWO_32);
-    return { hi, lo: v - hi * TWO_32 };
-  }
-  return { hi: v.high >>> 0, lo: v.low >>> 0 };
-}
-
-function big(t: Nanos): bigint {
-  return (BigInt(t.hi) << 32n) | BigInt(t.lo);
-}
-
-/** Where a problem was found; ids are turned into hex only when there is a problem to report. */
-function ctx(signal: Signal, traceId: Uint8Array, spanId: Uint8Array): Omit<ProblemExample, 'message'> {
-  if (signal === 'traces') return spanCtx(traceId, spanId);
-  return { signal, traceId: hex(traceId) || undefined, spanId: hex(spanId) || undefined };
-}
-
-function spanCtx(traceId: Uint8Array, spanId: Uint8Array): Omit<ProblemExample, 'message'> {
-  return { signal: 'traces', traceId: hex(traceId), spanId: hex(spanId) };
-}
-
-function key(id: Uint8Array): string {
-  return Buffer.from(id.buffer, id.byteOffset, id.byteLength).toString('latin1');
-}
-
-function hex(id: Uint8Array): string {
-  return Buffer.from(id.buffer, id.byteOffset, id.byteLength).toString('hex');
-}
-
-function hexKey(k: string): string {
-  return Buffer.from(k, 'latin1').toString('hex');
-}

@@ -137,11 +137,13 @@ describe('otel-replayd run: output', () => {
   it('takes the level from OTEL_REPLAYD_LOG_LEVEL, and --log-level over it', async () => {
     const s = await startSink({ http: '127.0.0.1:0' });
     const file = writeConfig(tempDir(), oneLoop(`http://${s.httpAddress}`));
+    // Two independent runs, side by side.
     const quiet = runCli(['--config', file], { env: { OTEL_REPLAYD_LOG_LEVEL: 'warn' } });
-    expect(await quiet.exited, quiet.stderr()).toBe(0);
-    expect(quiet.lines.map((l) => l.msg)).toEqual(['summary']);
     const loud = runCli(['--config', file, '--log-level', 'info'], { env: { OTEL_REPLAYD_LOG_LEVEL: 'warn' } });
-    expect(await loud.exited, loud.stderr()).toBe(0);
+    const [quietCode, loudCode] = await Promise.all([quiet.exited, loud.exited]);
+    expect(quietCode, quiet.stderr()).toBe(0);
+    expect(quiet.lines.map((l) => l.msg)).toEqual(['summary']);
+    expect(loudCode, loud.stderr()).toBe(0);
     expect(loud.lines.some((l) => l.msg === 'otel-replayd starting')).toBe(true);
   });
 });
@@ -164,10 +166,10 @@ describe('otel-replayd run: exit status for CI', () => {
   });
 
   it('exits 0 with service.allow_export_failures: true, or with --allow-export-failures', async () => {
-    const viaConfig = await failingRun('  allow_export_failures: true\n');
+    // Two independent runs (a sink each), side by side.
+    const [viaConfig, viaFlag] = await Promise.all([failingRun('  allow_export_failures: true\n'), failingRun('', ['--allow-export-failures'])]);
     expect(viaConfig.code, viaConfig.d.stderr()).toBe(0);
     expect(viaConfig.faulted).toBeGreaterThan(0);
-    const viaFlag = await failingRun('', ['--allow-export-failures']);
     expect(viaFlag.code, viaFlag.d.stderr()).toBe(0);
   });
 });

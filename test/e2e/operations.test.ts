@@ -20,8 +20,8 @@ describe('endpoint faults', () => {
     await d.waitFor((l) => l.msg === 'pipeline started');
     await new Promise((r) => setTimeout(r, 1500));
     const s = await sink({ grpc: `127.0.0.1:${port}` });
-    await new Promise((r) => setTimeout(r, 2500));
-    expect(s.counts().traces.events).toBeGreaterThan(0);
+    // Delivery resumes once a retry reaches the sink: polled, not a fixed wait.
+    await expect.poll(() => s.counts().traces.events, { timeout: 15_000, interval: 100 }).toBeGreaterThan(0);
     d.child.kill('SIGTERM');
     expect(await d.exited, d.stderr()).toBe(0);
     const sum = summaries(d.lines).get('traces')!;
@@ -172,14 +172,15 @@ service:
     const d = runCli(['--config', file]);
     const listening = await d.waitFor((l) => l.msg === 'metrics and health endpoint listening');
     await d.waitFor((l) => l.msg === 'pipeline started');
-    await new Promise((r) => setTimeout(r, 2500));
     const base = `http://${String(listening.address)}`;
+    // Workers report about once a second: polled until /metrics counts what was sent, not a fixed wait.
+    const sent = async (): Promise<number> => {
+      const metrics = await (await fetch(`${base}/metrics`)).text();
+      return Number(/otel_replayd_sent_events_total\{[^}]*pipeline="traces"[^}]*\} (\d+)/.exec(metrics)?.[1] ?? 0);
+    };
+    await expect.poll(sent, { timeout: 15_000, interval: 200 }).toBeGreaterThan(0);
     const health = await fetch(`${base}/healthz`);
     expect(health.status).toBe(200);
-    const metrics = await (await fetch(`${base}/metrics`)).text();
-    const m = /otel_replayd_sent_events_total\{[^}]*pipeline="traces"[^}]*\} (\d+)/.exec(metrics);
-    expect(m, metrics.slice(0, 1500)).not.toBeNull();
-    expect(Number(m![1])).toBeGreaterThan(0);
     d.child.kill('SIGTERM');
     expect(await d.exited, d.stderr()).toBe(0);
     expect(s.counts().traces.events).toBe(Number(summaries(d.lines).get('traces')!.sent_spans));

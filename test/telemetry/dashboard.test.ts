@@ -99,7 +99,9 @@ exporters:
 extensions:
   sink: { grpc: 127.0.0.1:${grpc} }
 service:
-  duration: 6s
+  # Long enough to ask for the page while the metrics endpoint serves (it listens from
+  # before the pipelines load until they have drained), short enough not to idle.
+  duration: 3s
   telemetry: { metrics: { address: 127.0.0.1:${metrics} } }
   pipelines:
     traces: { receivers: [template/demo], processors: [timestamp, batch_splitter, ratelimit], exporters: [otlp_grpc] }

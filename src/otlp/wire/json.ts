@@ -1,4 +1,3 @@
-import { isUtf8 } from 'node:buffer';
 import { WireError } from '../../errors.js';
 import type { Signal } from '../signals.js';
 import { SITE_SPAN_ID, SITE_TRACE_ID } from './fields.js';
@@ -6,7 +5,9 @@ import {
   ANY_STRING, BOOL, BYTES, DOUBLE, FIXED32, FIXED64, INT64, type JsonField, type JsonMessage, MESSAGE, schemaOf, SFIXED64, SINT32, SPAN_ID, STRING, TIME,
   TRACE_ID, UINT32, UINT64,
 } from './json-schema.js';
+import { digitCount, JsonText, QUOTE } from './json-text.js';
 import { WireReader } from './reader.js';
+import { hi, lo, negate64, readFixed64, varint64 } from './u64.js';
 import { TWO32 } from './write.js';
 
 /**
@@ -68,19 +69,6 @@ export function wireToJson(signal: Signal, src: Uint8Array, opts: WireJsonOption
 /** As wire-check.ts: deeper nesting (AnyValue in AnyValue …) is malformed for us. */
 const MAX_DEPTH = 64;
 const TIME_WIDTH = 19;
-const QUOTE = 0x22;
-
-/** Per ASCII byte: 0 = as is, else the escape JSON.stringify writes (1 = \u00XX). */
-const ESCAPE = new Uint8Array(128);
-for (let c = 0; c < 0x20; c++) ESCAPE[c] = 1;
-ESCAPE[0x08] = 0x62; // \b
-ESCAPE[0x09] = 0x74; // \t
-ESCAPE[0x0a] = 0x6e; // \n
-ESCAPE[0x0c] = 0x66; // \f
-ESCAPE[0x0d] = 0x72; // \r
-ESCAPE[QUOTE] = QUOTE;
-ESCAPE[0x5c] = 0x5c;
-const HEX = Buffer.from('0123456789abcdef', 'latin1');
 
 interface Level {
   first: Int32Array;
@@ -88,20 +76,14 @@ interface Level {
   reader: WireReader;
 }
 
-/** The last varint read by `varint64`, as two uint32 halves (no allocation per value). */
-let lo = 0;
-let hi = 0;
-
-class JsonWriter {
-  /** Undefined while measuring: every write then only advances `pos`. */
-  private out: Buffer | undefined;
+class JsonWriter extends JsonText {
   private sites: JsonSiteSink | undefined;
-  pos = 0;
   private readonly view: DataView;
   /** Per nesting depth: where each field of the message at that depth occurs, and a reader to revisit them. */
   private readonly levels: Level[] = [];
 
-  constructor(private readonly src: Uint8Array, private readonly fixedWidthTimes: boolean, private readonly valueAt: ((srcAt: number) => boolean) | undefined) {
+  constructor(src: Uint8Array, private readonly fixedWidthTimes: boolean, private readonly valueAt: ((srcAt: number) => boolean) | undefined) {
+    super(src);
     this.view = new DataView(src.buffer, src.byteOffset, src.byteLength);
   }
 
@@ -129,7 +111,6 @@ class JsonWriter {
       const t = r.tag();
       const no = Math.floor(t / 8);
       const i = no < m.byNumber.length ? m.byNumber[no]! : -1;
-      // WireReader.varint stops at 2^53; a negative int64 takes all 64 bits
       if ((t & 7) === 0) varint64(r);
       else r.skip(t & 7);
       if (r.pos > end) throw new WireError(`field ${no} runs past the end of its ${m.name}`, at);
@@ -241,9 +222,7 @@ class JsonWriter {
       case FIXED64:
       case SFIXED64: {
         if (this.valueAt?.(r.pos)) return this.valueSite(f.kind, r);
-        const at = r.advance(8);
-        lo = this.view.getUint32(at, true);
-        hi = this.view.getUint32(at + 4, true);
+        readFixed64(this.view, r.advance(8));
         return this.long(f.kind === SFIXED64, omitDefault);
       }
       case INT64:
@@ -269,11 +248,7 @@ class JsonWriter {
     if (kind === DOUBLE) text = doubleJson(this.view.getFloat64(r.advance(8), true));
     else {
       if (kind === INT64 || kind === UINT64) varint64(r);
-      else {
-        const p = r.advance(8);
-        lo = this.view.getUint32(p, true);
-        hi = this.view.getUint32(p + 4, true);
-      }
+      else readFixed64(this.view, r.advance(8));
       const signed = (kind === SFIXED64 || kind === INT64) && hi >= 0x80000000;
       text = String(signed ? (hi - TWO32) * TWO32 + lo : hi * TWO32 + lo);
     }
@@ -290,8 +265,7 @@ class JsonWriter {
     this.byte(QUOTE);
     if (signed && hi >= 0x80000000) {
       this.byte(0x2d);
-      lo = (~lo + 1) >>> 0;
-      hi = (~hi + (lo === 0 ? 1 : 0)) >>> 0;
+      negate64();
     }
     this.ascii64();
     this.byte(QUOTE);
@@ -306,8 +280,7 @@ class JsonWriter {
 
   private time(r: WireReader, omitDefault: boolean): boolean {
     const at = r.advance(8);
-    lo = this.view.getUint32(at, true);
-    hi = this.view.getUint32(at + 4, true);
+    readFixed64(this.view, at);
     if (!this.fixedWidthTimes) {
       if (omitDefault && lo === 0 && hi === 0) return false;
       this.byte(QUOTE);
@@ -330,148 +303,14 @@ class JsonWriter {
 
   private hexId(kind: typeof SITE_TRACE_ID | typeof SITE_SPAN_ID, s: number, e: number): void {
     this.byte(QUOTE);
-    const out = this.out;
-    if (out) {
-      this.sites?.id(kind, this.pos, this.src, s, e - s);
-      let p = this.pos;
-      for (let i = s; i < e; i++) {
-        const b = this.src[i]!;
-        out[p++] = HEX[b >>> 4]!;
-        out[p++] = HEX[b & 15]!;
-      }
-    }
-    this.pos += (e - s) * 2;
+    if (this.out) this.sites?.id(kind, this.pos, this.src, s, e - s);
+    this.hex(s, e);
     this.byte(QUOTE);
   }
-
-  /**
-   * A JSON string from UTF-8 bytes, escaped as JSON.stringify escapes. Valid UTF-8 is
-   * copied as is (multi-byte sequences hold no byte below 0x80, so only ASCII needs
-   * escaping); invalid UTF-8 goes through Node's decoder, like protobufjs, for the same
-   * replacement characters.
-   */
-  private string(s: number, e: number): void {
-    const src = this.src;
-    let ascii = true;
-    for (let i = s; i < e; i++) {
-      if (src[i]! >= 0x80) {
-        ascii = false;
-        break;
-      }
-    }
-    if (!ascii && !isUtf8(src.subarray(s, e))) {
-      this.utf8(JSON.stringify(Buffer.from(src.buffer, src.byteOffset + s, e - s).toString('utf8')));
-      return;
-    }
-    const out = this.out;
-    let p = this.pos;
-    if (out) out[p] = QUOTE;
-    p++;
-    for (let i = s; i < e; i++) {
-      const c = src[i]!;
-      const x = c < 0x80 ? ESCAPE[c]! : 0;
-      if (x === 0) {
-        if (out) out[p] = c;
-        p++;
-      } else if (x === 1) {
-        if (out) {
-          out[p] = 0x5c;
-          out[p + 1] = 0x75; // \u00XX, lower-case hex like JSON.stringify
-          out[p + 2] = 0x30;
-          out[p + 3] = 0x30;
-          out[p + 4] = HEX[c >>> 4]!;
-          out[p + 5] = HEX[c & 15]!;
-        }
-        p += 6;
-      } else {
-        if (out) {
-          out[p] = 0x5c;
-          out[p + 1] = x;
-        }
-        p += 2;
-      }
-    }
-    if (out) out[p] = QUOTE;
-    this.pos = p + 1;
-  }
-
-  /** A non-negative integer below 2^53. */
-  private uint(n: number): void {
-    const digits = digitCount(n);
-    const out = this.out;
-    if (out) {
-      let p = this.pos + digits;
-      do {
-        const q = Math.floor(n / 10);
-        out[--p] = 0x30 + (n - q * 10);
-        n = q;
-      } while (n > 0);
-    }
-    this.pos += digits;
-  }
-
-  private int(n: number): void {
-    if (n < 0) {
-      this.byte(0x2d);
-      n = -n;
-    }
-    this.uint(n);
-  }
-
-  private byte(b: number): void {
-    if (this.out) this.out[this.pos] = b;
-    this.pos++;
-  }
-
-  private bytes(b: Buffer): void {
-    if (this.out) for (let i = 0; i < b.length; i++) this.out[this.pos + i] = b[i]!;
-    this.pos += b.length;
-  }
-
-  private ascii(text: string): void {
-    if (this.out) this.out.write(text, this.pos, 'latin1');
-    this.pos += text.length;
-  }
-
-  private utf8(text: string): void {
-    this.pos += this.out ? this.out.write(text, this.pos, 'utf8') : Buffer.byteLength(text);
-  }
-}
-
-/** Decimal digits of a non-negative integer below 2^53. */
-function digitCount(n: number): number {
-  let digits = 1;
-  for (let x = n; x >= 10; x = Math.floor(x / 10)) digits++;
-  return digits;
 }
 
 function wireTypeError(m: JsonMessage, f: JsonField, wire: number, at: number): WireError {
   return new WireError(`field ${f.name} (${f.number}) of ${m.name} has wire type ${wire}, expected ${f.wire}`, at);
-}
-
-/** Reads a varint of up to 64 bits into lo/hi. */
-function varint64(r: WireReader): void {
-  const buf = r.buf, end = r.end, start = r.pos;
-  let p = start;
-  lo = 0;
-  hi = 0;
-  for (let shift = 0; shift < 64; shift += 7) {
-    if (p >= end) throw new WireError('truncated varint', start);
-    const b = buf[p++]!;
-    const bits = b & 0x7f;
-    if (shift < 28) lo |= bits << shift;
-    else if (shift === 28) {
-      lo |= bits << 28;
-      hi = bits >>> 4;
-    } else hi |= bits << (shift - 32);
-    if (b < 0x80) {
-      lo >>>= 0;
-      hi >>>= 0;
-      r.pos = p;
-      return;
-    }
-  }
-  throw new WireError('varint longer than 10 bytes', start);
 }
 
 function doubleJson(v: number): string {
