@@ -163,10 +163,7 @@ function readBody(req: IncomingMessage, pool: ReceiveBufferPool, countAs: Signal
     req.resume();
     return Promise.resolve(undefined);
   }
-  if (Number.isInteger(declared) && declared >= ReceiveBufferPool.MIN_POOLED) {
-    if (!keep && countAs !== undefined && countAs !== 'metrics') return countKnownLength(req, declared, countAs);
-    return readKnownLength(req, pool, declared, countAs);
-  }
+  if (Number.isInteger(declared) && declared >= ReceiveBufferPool.MIN_POOLED) return readKnownLength(req, pool, declared, countAs, keep);
   return new Promise((resolve, reject) => {
     let chunks: Buffer[] = [];
     let size = 0;
@@ -185,38 +182,31 @@ function readBody(req: IncomingMessage, pool: ReceiveBufferPool, countAs: Signal
   });
 }
 
-function readKnownLength(req: IncomingMessage, pool: ReceiveBufferPool, length: number, countAs: Signal | undefined): Promise<Body> {
+/**
+ * A body of known length, counted as `countAs` chunk by chunk as it arrives. It is copied
+ * into a pooled buffer, unless nothing reads it once counted (`keep` false) and its items
+ * can be counted without it (spans and log records): then each chunk is walked where it
+ * landed and none is kept, a copy less per byte.
+ */
+function readKnownLength(req: IncomingMessage, pool: ReceiveBufferPool, length: number, countAs: Signal | undefined, keep: boolean): Promise<Body> {
   return new Promise((resolve, reject) => {
-    const bytes = pool.take(length);
-    const count = countAs ? new StreamingCount(countAs, bytes) : undefined;
+    const bytes = keep || countAs === undefined || countAs === 'metrics' ? pool.take(length) : undefined;
+    const count = bytes ? (countAs ? new StreamingCount(countAs, bytes) : undefined) : StreamingCount.withoutCopy(countAs as Exclude<Signal, 'metrics'>, length);
     let filled = 0;
     req.on('data', (chunk: Buffer) => {
       // The HTTP parser stops at Content-Length: a chunk never runs past it.
-      chunk.copy(bytes, filled);
-      filled += chunk.length;
-      count?.advance(filled);
-    });
-    req.on('end', () => {
-      if (filled === length) resolve({ bytes, length, count, recycle: (b) => pool.give(b) });
-      else reject(new Error(`body ended after ${filled} of its ${length} bytes`));
-    });
-    req.on('error', reject);
-  });
-}
-
-/** Counts a body of known length chunk by chunk where each landed, keeping none of it: a copy less per byte. */
-function countKnownLength(req: IncomingMessage, length: number, countAs: Exclude<Signal, 'metrics'>): Promise<Body> {
-  return new Promise((resolve, reject) => {
-    const count = StreamingCount.withoutCopy(countAs, length);
-    let filled = 0;
-    req.on('data', (chunk: Buffer) => {
-      // The HTTP parser stops at Content-Length: a chunk never runs past it.
-      count.push(chunk);
+      if (bytes) {
+        chunk.copy(bytes, filled);
+        count?.advance(filled + chunk.length);
+      } else {
+        count!.push(chunk);
+      }
       filled += chunk.length;
     });
     req.on('end', () => {
-      if (filled === length) resolve({ bytes: NO_BODY, length, count });
-      else reject(new Error(`body ended after ${filled} of its ${length} bytes`));
+      if (filled !== length) reject(new Error(`body ended after ${filled} of its ${length} bytes`));
+      else if (bytes) resolve({ bytes, length, count, recycle: (b) => pool.give(b) });
+      else resolve({ bytes: NO_BODY, length, count });
     });
     req.on('error', reject);
   });
