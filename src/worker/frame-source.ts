@@ -16,6 +16,12 @@ export interface StampedRequest {
   release(): void;
 }
 
+/** A request stamped by `write` (which returns its length) into a buffer from `pool`; release gives the buffer back. */
+export function stampedInto(pool: SendBufferPool, write: (out: Buffer) => number): StampedRequest {
+  const buf = pool.get();
+  return { bytes: buf.subarray(0, write(buf)), release: () => pool.put(buf) };
+}
+
 export interface FrameSource {
   /** Frames per replay cycle. */
   readonly count: number;
@@ -92,8 +98,7 @@ export class MemoryFrames implements FrameSource {
   }
 
   stamp(i: number, encoding: Encoding, pool: SendBufferPool): StampedRequest {
-    const buf = pool.get();
-    return { bytes: buf.subarray(0, this.stamper.stamp(i, encoding, buf)), release: () => pool.put(buf) };
+    return stampedInto(pool, (out) => this.stamper.stamp(i, encoding, out));
   }
 
   gzipImage(i: number, encoding: Encoding): GzipImage | undefined {

@@ -18,7 +18,7 @@ import type { CompiledTemplate, Frame } from '../compile/frame.js';
 import type { ChunkTables, FrameFile } from '../compile/frame-file.js';
 import type { Encoding } from '../otlp/signals.js';
 import { type CycleControls, Stamper, type StamperOptions } from '../stamp/stamper.js';
-import type { FrameSource, StampedRequest } from './frame-source.js';
+import { stampedInto, type FrameSource, type StampedRequest } from './frame-source.js';
 import type { SendBufferPool } from './send-buffer-pool.js';
 
 /** Bytes of frames read ahead: enough to cover the disk's latency at full rate, small beside the 400 MB budget. */
@@ -128,13 +128,11 @@ export class StreamedFrames implements FrameSource {
     const frame = p?.frame;
     if (!p || !frame || !this.stamper || this.file.chunk(i) !== this.chunk) throw new RangeError(`StreamedFrames: frame ${i} is not ready`);
     if (!this.applied) this.apply(this.stamper);
-    if (p.lent.has(encoding)) {
-      const buf = pool.get();
-      return { bytes: buf.subarray(0, this.stamper.stampFrame(frame, encoding, buf)), release: () => pool.put(buf) };
-    }
+    const stamper = this.stamper;
+    if (p.lent.has(encoding)) return stampedInto(pool, (out) => stamper.stampFrame(frame, encoding, out));
     p.lent.add(encoding);
     return {
-      bytes: this.stamper.stampFrameInPlace(frame, encoding),
+      bytes: stamper.stampFrameInPlace(frame, encoding),
       release: () => {
         p.lent.delete(encoding);
         if (p.dropped && p.lent.size === 0) this.free.push(p.buf);
