@@ -10,7 +10,7 @@ import type { Encoding } from '../otlp/signals.js';
 import { ReceiveBufferPool } from './grpc-message.js';
 import { REFUSAL_STATUS, type Intake } from './intake.js';
 import { StreamingCount } from './streaming-count.js';
-import { gunzipRequest } from './gunzip.js';
+import { gunzipRequestSync } from './gunzip.js';
 import { readServerTls, splitHostPort, type ServerOptions } from './server-options.js';
 
 /** The OTLP/HTTP spec's recommended body limit, applied before and after gunzip. */
@@ -86,7 +86,8 @@ async function handle(req: IncomingMessage, res: ServerResponse, receiver: Intak
   let body = raw;
   if (contentEncoding === 'gzip') {
     try {
-      const inflated = await gunzipRequest(raw, MAX_BODY, pool, encoding === 'proto' ? signal : undefined);
+      // On this thread: see gunzipRequestSync for why HTTP/1.1 does not use the thread pool.
+      const inflated = gunzipRequestSync(raw, MAX_BODY, pool);
       // Nothing points into the compressed body any more.
       recycle?.(raw);
       ({ bytes: body, count, recycle } = inflated);
