@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { CompilePlan } from '../compile/plan.js';
 import type { ResolvedPipeline } from '../config/types.js';
 import { GzippedBody } from '../exporters/gzip-body.js';
@@ -70,6 +71,8 @@ export class PipelineRunner {
 
   constructor(opts: RunnerOptions) {
     this.opts = opts;
+    // Every request in flight listens on both (max_in_flight may be in the hundreds): not a leak.
+    setMaxListeners(0, this.stop.signal, this.cancel.signal);
     this.signal = opts.resolved.pipeline.signal;
     const { resolved, worker } = opts;
     ({ processors: this.processors, plan: this.plan } = pipelinePlan(resolved, worker));

@@ -74,6 +74,29 @@ service:
     expect(s.counts().traces.events).toBe(Number(sum.sent_spans));
   });
 
+  it('keeps 64 requests in flight without a warning on stderr, and the sink counts what was sent', async () => {
+    const s = await startSink({ grpc: '127.0.0.1:0' });
+    const dir = tempDir();
+    const cfg = writeConfig(dir, `
+receivers:
+  template/demo: { traces: ${T}, loops: 2 }
+processors:
+  batch_splitter: { max_items: 50 }
+exporters:
+  otlp_grpc: { endpoint: ${s.grpcAddress}, tls: { insecure: true }, max_in_flight: 64, timeout: 30s }
+service:
+  telemetry: { metrics: { address: none } }
+  pipelines:
+    traces: { receivers: [template/demo], processors: [batch_splitter], exporters: [otlp_grpc] }
+`);
+    const d = runCli(['--config', cfg]);
+    expect(await d.exited, d.stderr()).toBe(0);
+    // Each request in flight listens for the drain's abort; Node warns past 10 listeners unless told otherwise.
+    expect(d.stderr()).not.toContain('MaxListenersExceededWarning');
+    const sum = summaries(d.lines).get('traces')!;
+    expect(Number(sum.failed)).toBe(0);
+    expect(s.counts().traces.events).toBe(Number(sum.sent_spans));
+  });
 });
 
 describe('the sink extension', () => {
