@@ -6,9 +6,8 @@
  * can: as_ended then starts cycles as fast as its bound on cycles in flight allows.
  * Throughput is the daemon's own summary rate (spans sent over its sending window).
  */
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { spawnJsonLines, median } from './child-process.js';
+import { writeDaemonConfig } from './daemon-config.js';
 
 export interface DeliveryBench {
   rounds: number;
@@ -20,25 +19,11 @@ export interface DeliveryBench {
 
 
 function config(dir: string, mode: 'whole' | 'as_ended', template: string, grpc: string, seconds: number): string {
-  const file = join(dir, `delivery-${mode}.yaml`);
-  writeFileSync(file, `
-receivers:
-  template/bench: { traces: ${template} }
-processors:
-  id_regen: {}
-  timestamp: {}
-  delivery: { mode: ${mode} }
-  batch_splitter: { max_items: 1000000, max_bytes: 3MiB }
-  ratelimit: { events_per_second: 1000000000 }
-exporters:
-  otlp_grpc: { endpoint: ${grpc}, tls: { insecure: true }, max_in_flight: 4 }
-service:
-  duration: ${seconds}s
-  telemetry: { stats_interval: 5s, metrics: { address: none } }
-  pipelines:
-    traces/bench: { receivers: [template/bench], processors: [id_regen, timestamp, delivery, batch_splitter, ratelimit], exporters: [otlp_grpc] }
-`);
-  return file;
+  return writeDaemonConfig(dir, {
+    name: `delivery-${mode}`, template, seconds,
+    processors: ['id_regen: {}', 'timestamp: {}', `delivery: { mode: ${mode} }`, 'batch_splitter: { max_items: 1000000, max_bytes: 3MiB }', 'ratelimit: { events_per_second: 1000000000 }'],
+    exporter: `otlp_grpc: { endpoint: ${grpc}, tls: { insecure: true }, max_in_flight: 4 }`,
+  });
 }
 
 async function rate(cli: string, cfg: string): Promise<number> {

@@ -11,7 +11,7 @@
  * peak RSS (VmHWM, sampled until exit) and the end-to-end rate from the daemon's summary
  * over its own sending window. The machine is shared: compare rows of one run only.
  */
-import { rmSync, statSync, writeFileSync } from 'node:fs';
+import { rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseGeneratorConfig } from '../src/generator/config.js';
 import { writeDataset } from '../src/generator/writer.js';
@@ -25,6 +25,7 @@ import { type FrameSource, MemoryFrames } from '../src/worker/frame-source.js';
 import { SendBufferPool } from '../src/worker/send-buffer-pool.js';
 import { StreamedFrames } from '../src/worker/streamed-frames.js';
 import { rssMb, spawnJsonLines } from './child-process.js';
+import { writeDaemonConfig } from './daemon-config.js';
 
 /** Bytes per generated trace of the bench's shape (~15 spans, 12 services), measured. */
 const BYTES_PER_TRACE = 5_150;
@@ -57,24 +58,11 @@ export async function makeTemplate(dir: string, mb: number): Promise<string> {
 }
 
 export function config(dir: string, template: string, stream: boolean, endpoint: string, seconds: number): string {
-  const file = join(dir, `large-${stream ? 'stream' : 'memory'}.yaml`);
-  writeFileSync(file, `
-receivers:
-  template/big: { traces: ${template}, stream: ${stream}, cache_dir: ${join(dir, 'cache')} }
-processors:
-  id_regen: {}
-  timestamp: {}
-  jitter: { max: 10ms }
-  batch_splitter: { max_items: 1000000, max_bytes: 3MiB }
-exporters:
-  otlp_http: { endpoint: http://${endpoint}, max_in_flight: 4 }
-service:
-  duration: ${seconds}s
-  telemetry: { stats_interval: 5s, metrics: { address: none } }
-  pipelines:
-    traces/big: { receivers: [template/big], processors: [id_regen, timestamp, jitter, batch_splitter], exporters: [otlp_http] }
-`);
-  return file;
+  return writeDaemonConfig(dir, {
+    name: `large-${stream ? 'stream' : 'memory'}`, template, seconds,
+    receiver: `stream: ${stream}, cache_dir: ${join(dir, 'cache')}`,
+    exporter: `otlp_http: { endpoint: http://${endpoint}, max_in_flight: 4 }`,
+  });
 }
 
 export async function runOnce(cli: string, cfg: string): Promise<Omit<LargeRow, 'templateMb' | 'mode'>> {

@@ -34,6 +34,7 @@ import { packageRoot } from '../src/package-root.js';
 import { cpuSeconds, rssMb, sampleCpu, spawnJsonLines, median, type CpuSampler, type LogLine } from './child-process.js';
 import { formatGzipLevels, runGzipLevels } from './gzip.js';
 import { compareWithBaseline } from './baseline.js';
+import { REPLAY_PROCESSORS, writeDaemonConfig } from './daemon-config.js';
 import { formatInspectBench, formatRecordBench, runInspectBench, runRecordBench } from './record.js';
 import { formatDashboardCost, measureDashboardCost, measureDashboardWork } from './dashboard.js';
 import { formatDeliveryBench, runDeliveryBench } from './delivery.js';
@@ -64,27 +65,9 @@ async function makeTemplate(dir: string, traces: number, prefix = 'bench'): Prom
 
 /** `dashboard` set: /metrics on a free port, with the dashboard on or off; unset: no telemetry server. */
 function daemonConfig(dir: string, name: string, template: string, exporter: string, seconds: number, rate?: number, dashboard?: boolean): string {
-  const telemetry = dashboard === undefined ? 'metrics: { address: none }' : `dashboard: ${dashboard}, metrics: { address: 127.0.0.1:0 }`;
-  const limit = rate ? ', ratelimit' : '';
-  const file = join(dir, `${name}.yaml`);
-  writeFileSync(file, `
-receivers:
-  template/bench: { traces: ${template} }
-processors:
-  id_regen: {}
-  timestamp: {}
-  jitter: { max: 10ms }
-  batch_splitter: { max_items: 1000000, max_bytes: 3MiB }
-  ratelimit: { events_per_second: ${rate ?? 1} }
-exporters:
-  ${exporter}
-service:
-  duration: ${seconds}s
-  telemetry: { stats_interval: 5s, ${telemetry} }
-  pipelines:
-    traces/bench: { receivers: [template/bench], processors: [id_regen, timestamp, jitter, batch_splitter${limit}], exporters: [${exporter.split(':')[0]}] }
-`);
-  return file;
+  const telemetry = dashboard === undefined ? undefined : `stats_interval: 5s, dashboard: ${dashboard}, metrics: { address: 127.0.0.1:0 }`;
+  const processors = rate ? [...REPLAY_PROCESSORS, `ratelimit: { events_per_second: ${rate} }`] : REPLAY_PROCESSORS;
+  return writeDaemonConfig(dir, { name, template, processors, exporter, seconds, telemetry });
 }
 
 interface E2E {

@@ -13,11 +13,11 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { statSync } from 'node:fs';
 import { compile } from '../src/compile/compile.js';
 import { loadTemplate } from '../src/receivers/template.js';
 import { spawnJsonLines } from './child-process.js';
+import { writeDaemonConfig } from './daemon-config.js';
 
 export interface StartupBench {
   templateMb: number;
@@ -79,22 +79,11 @@ async function firstRequest(cli: string, dir: string, template: string): Promise
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const port = (server.address() as AddressInfo).port;
-  const cfg = join(dir, 'startup.yaml');
-  writeFileSync(cfg, `
-receivers:
-  template/bench: { traces: ${template} }
-processors:
-  id_regen: {}
-  timestamp: {}
-  batch_splitter: { max_items: 1000000, max_bytes: 3MiB }
-exporters:
-  otlp_http: { endpoint: http://127.0.0.1:${port} }
-service:
-  duration: 1s
-  telemetry: { metrics: { address: none } }
-  pipelines:
-    traces/bench: { receivers: [template/bench], processors: [id_regen, timestamp, batch_splitter], exporters: [otlp_http] }
-`);
+  const cfg = writeDaemonConfig(dir, {
+    name: 'startup', template, seconds: 1, telemetry: 'metrics: { address: none }',
+    processors: ['id_regen: {}', 'timestamp: {}', 'batch_splitter: { max_items: 1000000, max_bytes: 3MiB }'],
+    exporter: `otlp_http: { endpoint: http://127.0.0.1:${port} }`,
+  });
   try {
     const t0 = performance.now();
     const d = spawnJsonLines([cli, '--config', cfg], { inheritStderr: true });
