@@ -8,7 +8,8 @@ interface FilterFactory {
 }
 
 /**
- * Uncompressed messages framed by the exporter into reused buffers. grpc-js frames each
+ * Messages framed by the exporter into reused buffers (gzip ones too: grpc-gzip-frames.ts
+ * then sets their compressed flag). grpc-js frames each
  * message itself, into a fresh buffer of the message's size: for 3 MiB requests at
  * hundreds of MB/s those buffers (external memory) made the garbage collector the
  * sender's largest cost, above the copy itself. Here the channel's compression filter

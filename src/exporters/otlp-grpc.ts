@@ -71,9 +71,8 @@ export class OtlpGrpcExporter implements Exporter {
     // Each channel has its own subchannel pool (grpc.use_local_subchannel_pool), so channels
     // with equal options still open a connection each.
     this.#connections = Array.from({ length: cfg.connections }, () => ({ client: new grpc.Client(target, credentials, options), inFlight: 0 }));
-    if (cfg.compression === 'none' && FramedMessages.install(this.#connections.map((c) => c.client))) {
-      this.#framed = new FramedMessages(cfg.maxInFlight);
-    }
+    // Gzip messages too: a fresh buffer per message made the garbage collector 6 % of the sender's work.
+    if (FramedMessages.install(this.#connections.map((c) => c.client))) this.#framed = new FramedMessages(cfg.maxInFlight);
     if (cfg.compression === 'gzip') {
       // We compress (off the event loop, or stamped) and frame gzip messages ourselves.
       if (!this.#connections.every((c) => installGzipFrames(c.client))) throw new TypeError('this @grpc/grpc-js version has no channel filter stack: gzip cannot be sent');

@@ -121,8 +121,8 @@ describe('OtlpGrpcExporter', () => {
     }
   });
 
-  it('sends each body intact while framed buffers are reused, in turn and concurrently', async () => {
-    const { ep, exp } = await setup({ maxInFlight: 3 });
+  it.each(['none', 'gzip'] as const)('sends each body intact while framed buffers are reused, in turn and concurrently (compression %s)', async (compression) => {
+    const { ep, exp } = await setup({ maxInFlight: 3, compression });
     const bodies = [traceRequest(40), traceRequest(3), traceRequest(80), traceRequest(7), traceRequest(40), traceRequest(1)];
     for (const b of bodies) expect(await exp.export('traces', b)).toMatchObject({ status: 'sent' });
     await Promise.all(bodies.map((b) => exp.export('traces', b)));
