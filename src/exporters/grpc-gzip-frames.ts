@@ -17,8 +17,8 @@ export function installGzipFrames(client: Client): boolean {
   const channel = client.getChannel() as unknown as { internalChannel?: { filterStackFactory?: { factories?: unknown } } };
   const factories = channel.internalChannel?.filterStackFactory?.factories;
   if (!Array.isArray(factories)) return false;
-  // Last in the stack: after the message was framed with flag 0 (by the compression filter, or by FramedMessages in its place) and
-  // removed grpc-encoding, as it does with compression off.
+  // Last in the stack: after the message was framed with flag 0 (by the compression filter,
+  // or by FramedMessages in its place) and grpc-encoding removed, as with compression off.
   factories.push({ createFilter: () => new GzipFramesFilter() });
   return true;
 }
