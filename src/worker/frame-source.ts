@@ -53,6 +53,12 @@ export interface FrameSource {
   close(): Promise<void>;
 }
 
+/**
+ * Compiled frames whose bytes a request in flight holds. One set for every MemoryFrames:
+ * the scheduled loop stamps a compile's frames from several at once (one per cycle in flight).
+ */
+const lentFrames = new WeakSet<Buffer>();
+
 export class MemoryFrames implements FrameSource {
   private readonly stamper: Stamper;
 
@@ -97,8 +103,20 @@ export class MemoryFrames implements FrameSource {
     return undefined;
   }
 
+  /**
+   * Stamped where the frame lies, its bytes lent to the request until it settles: a copy
+   * of every byte less per request (the sender's largest cost after the socket's). While
+   * an earlier request still holds the frame (fewer frames than requests in flight), it is
+   * copied into a send buffer instead. Stamping rewrites every site from the cycle's
+   * tables, never from what the bytes hold (Stamper.stampFrameInPlace), so a frame stamped
+   * again is what a fresh copy would be.
+   */
   stamp(i: number, encoding: Encoding, pool: SendBufferPool): StampedRequest {
-    return stampedInto(pool, (out) => this.stamper.stamp(i, encoding, out));
+    const frame = this.compiled.frames[i];
+    const bytes = frame?.[encoding]?.bytes;
+    if (!frame || !bytes || lentFrames.has(bytes)) return stampedInto(pool, (out) => this.stamper.stamp(i, encoding, out));
+    lentFrames.add(bytes);
+    return { bytes: this.stamper.stampFrameInPlace(frame, encoding), release: () => lentFrames.delete(bytes) };
   }
 
   gzipImage(i: number, encoding: Encoding): GzipImage | undefined {
