@@ -9,6 +9,7 @@ import { type CopyViews, emit, type SiteSink } from './item-rewrite.js';
 import type { SeriesTable } from './metric-series.js';
 import type { Container, TemplateIndex } from './template-index.js';
 import { fieldLen, TWO32, writeVarint } from '../otlp/wire/write.js';
+import { allocWithPrefixRoom } from '../otlp/wire/prefix-room.js';
 import type { CompileOptions } from './compile.js';
 
 type Scopes = Map<number, number[] | Map<number, number[]>>;
@@ -104,7 +105,8 @@ export class FrameWriter implements SiteSink {
       total += fieldLen(rLen);
     }
 
-    const out = Buffer.allocUnsafe(total);
+    // Room for a gRPC prefix in front: the exporter frames the stamped frame where it lies.
+    const out = allocWithPrefixRoom(total);
     this.view = new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
     this.views.out = new DataView(out.buffer, out.byteOffset, out.byteLength);
     this.frameNo++;

@@ -1,20 +1,19 @@
 import type { Client } from '@grpc/grpc-js';
-
-/** grpc-js frames every message with a 1-byte compressed flag and a 4-byte big-endian length. */
-export const GRPC_PREFIX = 5;
+import { PREFIX_ROOM, withPrefixRoom } from '../otlp/wire/prefix-room.js';
 
 interface FilterFactory {
   createFilter(): { sendMessage(message: Promise<unknown>): Promise<unknown> };
 }
 
 /**
- * Messages framed by the exporter into reused buffers (gzip ones too: grpc-gzip-frames.ts
- * then sets their compressed flag). grpc-js frames each
- * message itself, into a fresh buffer of the message's size: for 3 MiB requests at
- * hundreds of MB/s those buffers (external memory) made the garbage collector the
- * sender's largest cost, above the copy itself. Here the channel's compression filter
- * passes the message on as it is, already framed, and framed buffers go back to a pool
- * once the endpoint has answered.
+ * Messages framed by the exporter (gzip ones too), each with grpc-js's prefix: a 1-byte
+ * compressed flag and a 4-byte big-endian length. grpc-js frames each message itself, into
+ * a fresh buffer of the message's size: for 3 MiB requests at hundreds of MB/s those
+ * buffers (external memory) made the garbage collector the sender's largest cost, above
+ * the copy itself. Here the channel's compression filter passes the message on as it is,
+ * already framed: in place when the body has prefix room in front of it (compiled frames
+ * and send buffers do: prefix-room.ts), otherwise copied behind a prefix into a buffer
+ * that goes back to a pool once the endpoint has answered.
  *
  * grpc-js has no public way to change its filters, so `install` reaches into the channel's
  * filter stack (as the gzip frames of grpc-gzip-frames.ts do) and says whether that worked; otherwise the
@@ -23,6 +22,8 @@ interface FilterFactory {
  */
 export class FramedMessages {
   readonly #free: Buffer[] = [];
+  /** The pool's own buffers: a message framed in place is its body's, never the pool's. */
+  readonly #pooled = new WeakSet<ArrayBufferLike>();
   readonly #maxIdle: number;
 
   /** `maxIdle`: buffers kept for reuse (the requests that can be in flight). */
@@ -42,25 +43,34 @@ export class FramedMessages {
     return true;
   }
 
-  /** `body` behind a gRPC message prefix, in a pooled buffer (see `recycle`). */
-  frame(body: Uint8Array): Buffer {
-    const length = body.byteLength + GRPC_PREFIX;
-    const fits = this.#free.findIndex((b) => b.buffer.byteLength >= length);
-    const buf = fits >= 0 ? this.#free.splice(fits, 1)[0]! : Buffer.allocUnsafeSlow(roundUp(length));
-    const framed = Buffer.from(buf.buffer, 0, length);
-    framed[0] = 0;
+  /**
+   * `body` behind a gRPC message prefix (flag 1 if `compressed`): in its prefix room, or
+   * copied into a pooled buffer (see `recycle`). Either way the flag is written here, before
+   * the call starts, so two exporters framing one body in place never see the other's.
+   */
+  frame(body: Uint8Array, compressed: boolean): Buffer {
+    let framed = withPrefixRoom(body);
+    if (!framed) {
+      const length = body.byteLength + PREFIX_ROOM;
+      const fits = this.#free.findIndex((b) => b.buffer.byteLength >= length);
+      const buf = fits >= 0 ? this.#free.splice(fits, 1)[0]! : Buffer.allocUnsafeSlow(roundUp(length));
+      this.#pooled.add(buf.buffer);
+      framed = Buffer.from(buf.buffer, 0, length);
+      framed.set(body, PREFIX_ROOM);
+    }
+    framed[0] = compressed ? 1 : 0;
     framed.writeUInt32BE(body.byteLength, 1);
-    framed.set(body, GRPC_PREFIX);
     return framed;
   }
 
   /**
    * Takes back a buffer from `frame`, once a call that sent it was answered with success
    * on its first attempt (so the endpoint read all of it). A failed attempt may still have
-   * bytes queued at its socket: then the buffer is left to the garbage collector.
+   * bytes queued at its socket: then the buffer is left to the garbage collector. A message
+   * framed in place is left alone: its body's owner releases it.
    */
   recycle(framed: Buffer): void {
-    if (this.#free.length < this.#maxIdle) this.#free.push(framed);
+    if (this.#pooled.has(framed.buffer) && this.#free.length < this.#maxIdle) this.#free.push(framed);
   }
 }
 

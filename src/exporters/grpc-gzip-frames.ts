@@ -32,8 +32,9 @@ class GzipFramesFilter extends experimental.BaseFilter {
 
   override async sendMessage(message: Promise<WriteObject>): Promise<WriteObject> {
     const m = await message;
-    // grpc-js's frame: 1 flag byte, 4 bytes of length, then the (gzip) message.
-    m.message[0] = 1;
+    // grpc-js's frame: 1 flag byte, 4 bytes of length, then the (gzip) message. FramedMessages
+    // wrote 1 already; grpc-js's own framing (where FramedMessages could not be installed) wrote 0.
+    if (m.message[0] !== 1) m.message[0] = 1;
     return m;
   }
 }

@@ -84,7 +84,7 @@ export class OtlpGrpcExporter implements Exporter {
     const buf = this.#gzipLevel === undefined ? rawBody(body, this.id) : await gzipped(body, this.#gzipLevel);
     if (!Buffer.isBuffer(buf)) return buf;
     const path = SIGNALS[signal].grpcPath;
-    const message = this.#framed ? this.#framed.frame(buf) : buf;
+    const message = this.#framed ? this.#framed.frame(buf, this.#gzipLevel !== undefined) : buf;
     const outcome = await this.#retry.run((a) => this.#attempt(path, message, buf.length, a), abort, {
       onRetry,
       onAttemptFailed: (err, attempt, delayMs) => {

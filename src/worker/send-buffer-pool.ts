@@ -1,3 +1,5 @@
+import { allocWithPrefixRoom } from '../otlp/wire/prefix-room.js';
+
 /**
  * Reusable send buffers of one size. A buffer goes back only after its request
  * completed: undici writes the caller's bytes straight to the socket and grpc-js
@@ -14,7 +16,8 @@ export class SendBufferPool {
   }
 
   get(): Buffer {
-    return this.free.pop() ?? Buffer.allocUnsafeSlow(this.size);
+    // With room for a gRPC prefix in front (prefix-room.ts), as compiled frames have.
+    return this.free.pop() ?? allocWithPrefixRoom(this.size);
   }
 
   put(buf: Buffer): void {

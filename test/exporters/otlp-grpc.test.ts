@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { Client, credentials } from '@grpc/grpc-js';
 import { FramedMessages } from '../../src/exporters/grpc-framing.js';
+import { allocWithPrefixRoom, withPrefixRoom } from '../../src/otlp/wire/prefix-room.js';
 import { GzippedBody } from '../../src/exporters/gzip-body.js';
 import { OtlpGrpcExporter, grpcTarget } from '../../src/exporters/otlp-grpc.js';
 import { SIGNALS } from '../../src/otlp/signals.js';
@@ -25,6 +26,13 @@ async function setup(overrides: Parameters<typeof testExporterConfig>[0] extends
   return { ep, exp, lines };
 }
 
+
+/** `bytes` in a buffer with prefix room, as compiled frames and send buffers are. */
+function withRoom(bytes: Uint8Array): Buffer {
+  const b = allocWithPrefixRoom(bytes.length);
+  b.set(bytes);
+  return b;
+}
 
 /** An exporter to a loopback port nobody listens on (connections refused), with the given retry policy. */
 async function refusedExporter(retryOnFailure: ReturnType<typeof testExporterConfig>['retryOnFailure']) {
@@ -104,12 +112,15 @@ describe('OtlpGrpcExporter', () => {
     expect(out.wireBytes).toBe(frame.length - 5);
     expect(out.wireBytes).toBeLessThan(body.length / 2);
     expect(headerNames.filter((h) => h.startsWith('otel-replayd'))).toEqual([]);
-    // A body the pipeline gzipped (stamped gzip) goes in the frame as it is.
+    // A body the pipeline gzipped (stamped gzip) goes in the frame as it is, in its prefix room if it has one.
     const member = gzipSync(body, { level: 9 });
     expect(await exp.export('traces', new GzippedBody(member))).toMatchObject({ status: 'sent', wireBytes: member.length });
-    expect(encodings).toEqual(['gzip', 'gzip']);
-    expect(frames[1]![0]).toBe(1);
-    expect(frames[1]!.subarray(5).equals(member)).toBe(true);
+    expect(await exp.export('traces', new GzippedBody(withRoom(member)))).toMatchObject({ status: 'sent', wireBytes: member.length });
+    expect(encodings).toEqual(['gzip', 'gzip', 'gzip']);
+    for (const f of frames.slice(1)) {
+      expect(f[0]).toBe(1);
+      expect(f.subarray(5).equals(member)).toBe(true);
+    }
   });
 
   it('frames messages itself: grpc-js still has the compression filter it replaces', () => {
@@ -121,13 +132,30 @@ describe('OtlpGrpcExporter', () => {
     }
   });
 
-  it.each(['none', 'gzip'] as const)('sends each body intact while framed buffers are reused, in turn and concurrently (compression %s)', async (compression) => {
+  it.each([
+    ['none', false],
+    ['gzip', false],
+    ['none', true],
+  ] as const)('sends each body intact while framed buffers are reused, in turn and concurrently (compression %s, bodies with prefix room: %s)', async (compression, room) => {
     const { ep, exp } = await setup({ maxInFlight: 3, compression });
-    const bodies = [traceRequest(40), traceRequest(3), traceRequest(80), traceRequest(7), traceRequest(40), traceRequest(1)];
+    const plain = [traceRequest(40), traceRequest(3), traceRequest(80), traceRequest(7), traceRequest(40), traceRequest(1)];
+    const bodies = room ? plain.map((b) => withRoom(b)) : plain;
     for (const b of bodies) expect(await exp.export('traces', b)).toMatchObject({ status: 'sent' });
     await Promise.all(bodies.map((b) => exp.export('traces', b)));
     expect(ep.received.slice(0, bodies.length).map((r) => r.body.toString('hex'))).toEqual(bodies.map((b) => Buffer.from(b).toString('hex')));
     expect(ep.received.slice(bodies.length).map((r) => r.body.toString('hex')).sort()).toEqual(bodies.map((b) => Buffer.from(b).toString('hex')).sort());
+  });
+
+  it('frames a body with prefix room where it lies: the prefix goes in the room, the endpoint gets the body intact', async () => {
+    const { ep, exp } = await setup();
+    const body = withRoom(traceRequest(30));
+    const copy = Buffer.from(body);
+    expect(await exp.export('traces', body)).toMatchObject({ status: 'sent', wireBytes: body.length });
+    const room = withPrefixRoom(body)!;
+    expect(room[0]).toBe(0);
+    expect(room.readUInt32BE(1)).toBe(body.length);
+    expect(body.equals(copy)).toBe(true);
+    expect(ep.received[0]!.body.equals(copy)).toBe(true);
   });
 
   it('reports the body size as wire bytes without compression', async () => {
