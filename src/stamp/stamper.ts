@@ -6,7 +6,7 @@ import { senderWord } from './id-derive.js';
 import { IdSource } from './id-source.js';
 import type { SentTraces } from './sent-traces.js';
 import { Continuity } from './continuity.js';
-import { VALUE_JSON_WIDTH } from '../otlp/wire/json.js';
+import { copyHex, patchDigits, patchJsonValues, patchValues, writeDigits } from './site-writers.js';
 import { TWO32 } from '../otlp/wire/write.js';
 
 export interface StamperOptions {
@@ -42,12 +42,9 @@ export interface CycleControls {
   setDigits(field: number, value: number): void;
 }
 
-/** "00".."99" as ASCII pairs: JSON times are written two digits per step. */
-const DIGITS2 = Buffer.from(Array.from({ length: 100 }, (_, i) => String(i).padStart(2, '0')).join(''), 'latin1');
-
 /**
- * Produces send-ready request bytes: copy a frame into a pooled buffer and write every
- * patch site. This is the only per-send work, so the loops below are kept flat: typed
+ * Produces send-ready request bytes: writes every patch site of a frame, in a copy or
+ * where the frame lies. This is the only per-send work, so the loops below are kept flat: typed
  * arrays, DataView little-endian writes, no allocation besides one DataView per call.
  */
 export class Stamper implements CycleControls {
@@ -304,55 +301,4 @@ export class Stamper implements CycleControls {
       }
     }
   }
-}
-
-/** Value sites (metrics continuity): [offset, slot] pairs; a slot's 8 bytes are two words fixed once per cycle. */
-function patchValues(words: Uint32Array, sites: Uint32Array, out: Buffer): void {
-  if (sites.length === 0) return;
-  const dv = new DataView(out.buffer, out.byteOffset, out.byteLength);
-  for (let i = 0; i < sites.length; i += 2) {
-    const at = sites[i]!;
-    const w = sites[i + 1]! * 2;
-    dv.setUint32(at, words[w]!, true);
-    dv.setUint32(at + 4, words[w + 1]!, true);
-  }
-}
-
-/** JSON value sites: [offset, slot] pairs; a slot's text is VALUE_JSON_WIDTH bytes, formatted once per cycle. */
-function patchJsonValues(text: Buffer, sites: Uint32Array, out: Buffer): void {
-  for (let i = 0; i < sites.length; i += 2) {
-    const from = sites[i + 1]! * VALUE_JSON_WIDTH;
-    text.copy(out, sites[i]!, from, from + VALUE_JSON_WIDTH);
-  }
-}
-
-/** Digit fields are the same ASCII in both encodings: sites hold the offset of the first digit. */
-function patchDigits(digits: Uint8Array, sites: Uint32Array, out: Buffer): void {
-  const w = digits.length;
-  for (let i = 0; i < sites.length; i++) {
-    const at = sites[i]!;
-    for (let k = 0; k < w; k++) out[at + k] = digits[k]!;
-  }
-}
-
-/** Hex ids: sites hold the word index; at 8 hex chars per word it is also the hex offset / 8. */
-function copyHex(hex: Uint8Array, sites: Uint32Array, width: number, out: Buffer): void {
-  for (let i = 0; i < sites.length; i += 2) {
-    const at = sites[i]!;
-    const from = sites[i + 1]! * 8;
-    for (let k = 0; k < width; k++) out[at + k] = hex[from + k]!;
-  }
-}
-
-/** Writes `value` as exactly `width` zero-padded decimal digits ending at at + width. */
-function writeDigits(out: Buffer, at: number, value: number, width: number): void {
-  let p = at + width;
-  while (p - at >= 2) {
-    const q = Math.floor(value / 100);
-    const r = (value - q * 100) * 2;
-    out[--p] = DIGITS2[r + 1]!;
-    out[--p] = DIGITS2[r]!;
-    value = q;
-  }
-  if (p > at) out[--p] = 48 + (value % 10);
 }
