@@ -7,20 +7,12 @@ import { loadTemplate } from '../../src/receivers/template.js';
 import type { TemplateData } from '../../src/receivers/template-data.js';
 import { Stamper, type StamperOptions, type CycleControls } from '../../src/stamp/stamper.js';
 import { MemoryFrames } from '../../src/worker/frame-source.js';
-import { SendBufferPool } from '../../src/worker/send-buffer-pool.js';
 import { traces } from '../compile/fixtures.js';
+import { CountingPool } from '../helpers/counting-pool.js';
 import { DEMO } from '../helpers/daemon.js';
 
 const STAMP: StamperOptions = { seed: [0x2468ace0, 0x13579bdf], worker: 0, backdateMs: 2000, now: () => 1_700_000_000_123 };
 
-/** A pool that counts the send buffers it hands out. */
-class CountingPool extends SendBufferPool {
-  taken = 0;
-  override get(): Buffer {
-    this.taken++;
-    return super.get();
-  }
-}
 
 /** What the id_regen, jitter and cardinality processors' cycle hooks ask for. */
 function begin(controls: CycleControls, ct: CompiledTemplate, cycle: number): void {

@@ -14,6 +14,7 @@ import { type FrameSource, MemoryFrames } from '../../src/worker/frame-source.js
 import { SendBufferPool } from '../../src/worker/send-buffer-pool.js';
 import { StreamedFrames } from '../../src/worker/streamed-frames.js';
 import { memoryLogger } from '../exporters/fake-endpoint.js';
+import { CountingPool } from '../helpers/counting-pool.js';
 import { DEMO } from '../helpers/daemon.js';
 import { tempFiles } from '../helpers/files.js';
 import { tracesRequest } from '../helpers/templates.js';
@@ -60,15 +61,6 @@ async function sendAll(frames: FrameSource, enc: Encoding, cycles: number, jitte
   return out;
 }
 
-/** Counts the send buffers taken from it. */
-class CountingPool extends SendBufferPool {
-  taken = 0;
-
-  override get(): Buffer {
-    this.taken++;
-    return super.get();
-  }
-}
 
 /** Encoded requests of `perRequest` traces (4 spans) each, every trace id distinct, recorded times. */
 function requests(n: number, perRequest: number): Buffer[] {
