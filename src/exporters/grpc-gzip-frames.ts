@@ -34,7 +34,7 @@ class GzipFramesFilter extends experimental.BaseFilter {
     const m = await message;
     // grpc-js's frame: 1 flag byte, 4 bytes of length, then the (gzip) message. FramedMessages
     // wrote 1 already; grpc-js's own framing (where FramedMessages could not be installed) wrote 0.
-    if (m.message[0] !== 1) m.message[0] = 1;
+    m.message[0] = 1;
     return m;
   }
 }
