@@ -14,7 +14,7 @@ export type ErrorCode =
   // run reports given to `report merge` (exit 2)
   | 'ERR_REPORT_INVALID'
   // runtime
-  | 'ERR_PIPELINE_CRASHED' | 'ERR_METRICS_LISTEN' | 'ERR_SINK_LISTEN' | 'ERR_OUTPUT_WRITE' | 'ERR_RATELIMIT_INVALID' | 'ERR_SINK_BAD_REQUEST' | 'ERR_SINK_VERIFIER'
+  | 'ERR_PIPELINE_CRASHED' | 'ERR_METRICS_LISTEN' | 'ERR_SINK_LISTEN' | 'ERR_OUTPUT_WRITE' | 'ERR_RATELIMIT_INVALID' | 'ERR_SINK_BAD_REQUEST' | 'ERR_SINK_VERIFIER' | 'ERR_SINK_HTTP2'
   // programming errors: a caller broke a contract
   | 'ERR_INVALID_ARG' | 'ERR_INVALID_STATE'
   // exports that failed on our side
@@ -133,6 +133,19 @@ export class BadRequestError extends ReplaydError {
   constructor(message: string, cause?: unknown) {
     super('ERR_SINK_BAD_REQUEST', message, { cause });
     this.name = 'BadRequestError';
+  }
+}
+
+/**
+ * A peer broke HTTP/2 (RFC 9113) on a sink connection; `h2code` is the HTTP/2 error code
+ * the sink answers with (GOAWAY for the connection, RST_STREAM for one stream).
+ */
+export class Http2Error extends ReplaydError {
+  readonly h2code: number;
+  constructor(h2code: number, message: string) {
+    super('ERR_SINK_HTTP2', message);
+    this.name = 'Http2Error';
+    this.h2code = h2code;
   }
 }
 

@@ -1,0 +1,415 @@
+import type { Socket } from 'node:net';
+import { Http2Error } from '../../errors.js';
+import type { Logger } from '../../log.js';
+import {
+  DEFAULT_WINDOW, FLAG, FRAME, FRAME_HEADER, H2_ERROR, MAX_FRAME, MAX_WINDOW, PREFACE, SETTING,
+  frame, goawayFrame, rstStreamFrame, settingsFrame, windowUpdateFrame,
+} from './frames.js';
+import { HpackDecoder } from './hpack.js';
+import { ServerStream, type StreamOwner } from './server-stream.js';
+
+/**
+ * The server side of one HTTP/2 connection (RFC 9113), written for a sink that reads
+ * requests as fast as they arrive. node:http2 copies every socket read inside nghttp2 and
+ * calls into JavaScript once per 16 KiB DATA frame; this reads the socket's buffers
+ * directly and hands each DATA payload to its stream where it lies, even one that spans
+ * reads. It implements what a server must: SETTINGS, PING, flow control both ways, HPACK,
+ * CONTINUATION, RST_STREAM, GOAWAY. It sends no server push and ignores priorities.
+ */
+
+export interface SessionOptions {
+  /** SETTINGS_INITIAL_WINDOW_SIZE: how much of one request may be in flight. */
+  streamWindow: number;
+  /** The connection's receive window, opened by a WINDOW_UPDATE right after SETTINGS. */
+  connectionWindow: number;
+  maxConcurrentStreams: number;
+  /** SETTINGS_MAX_HEADER_LIST_SIZE; a header block over it closes the connection. */
+  maxHeaderBlock: number;
+  onStream(stream: ServerStream): void;
+  log?: Logger;
+}
+
+const NO_BYTES = Buffer.alloc(0);
+/** RFC 9113 §3.4 answered in HTTP/1.1: a plain HTTP client reaching a gRPC port learns why nothing works. */
+const NOT_HTTP2 = 'this port speaks gRPC over HTTP/2 only (send OTLP/HTTP to the sink\'s HTTP port)\n';
+
+export class Http2Session implements StreamOwner {
+  readonly #socket: Socket;
+  readonly #opts: SessionOptions;
+  readonly #decoder = new HpackDecoder();
+  readonly #streams = new Map<number, ServerStream>();
+  readonly #blocked = new Set<ServerStream>();
+  #out: Buffer[] = [];
+  #flushQueued = false;
+  /** Bytes not yet parsed: a frame header or a whole non-DATA frame cut by a read's end. */
+  #held: Buffer = NO_BYTES;
+  #prefaceSeen = false;
+  /** A DATA payload that continues into later reads. */
+  #dataStream: ServerStream | undefined;
+  #dataLeft = 0;
+  #dataEnds = false;
+  /** HEADERS waiting for their CONTINUATION frames. */
+  #headerBlock: { stream: number; endStream: boolean; parts: Buffer[]; size: number } | undefined;
+  #lastStream = 0;
+  #unacked = 0;
+  #sendWindow = DEFAULT_WINDOW;
+  #peerStreamWindow = DEFAULT_WINDOW;
+  #closing = false;
+  #failed = false;
+
+  constructor(socket: Socket, opts: SessionOptions) {
+    this.#socket = socket;
+    this.#opts = opts;
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.#onData(chunk));
+    socket.on('error', (err) => opts.log?.debug({ err: err.message }, 'sink: gRPC connection error'));
+    socket.on('close', () => this.#onClose());
+  }
+
+  /** Graceful close: GOAWAY, then the connection ends once its open streams have. */
+  close(): void {
+    if (this.#closing) return;
+    this.#closing = true;
+    if (!this.#prefaceSeen) return void this.#socket.end();
+    this.#emit(goawayFrame(this.#lastStream, H2_ERROR.NO_ERROR));
+    this.#endIfIdle();
+  }
+
+  destroy(): void {
+    this.#socket.destroy();
+  }
+
+  // StreamOwner: how streams send.
+  trySend(_stream: ServerStream, out: Buffer, dataBytes: number): boolean {
+    if (dataBytes > this.#sendWindow) return false;
+    this.#sendWindow -= dataBytes;
+    this.#emit(out);
+    return true;
+  }
+
+  block(stream: ServerStream): void {
+    this.#blocked.add(stream);
+  }
+
+  answered(stream: ServerStream): void {
+    // A complete answer before the whole request: ask the client to stop sending (RFC 9113 §8.1).
+    if (!stream.remoteEnded) this.#emit(rstStreamFrame(stream.id, H2_ERROR.NO_ERROR));
+    this.#closeStream(stream);
+  }
+
+  #onData(chunk: Buffer): void {
+    if (this.#failed) return;
+    try {
+      this.#read(chunk);
+    } catch (err) {
+      if (!(err instanceof Http2Error)) throw err;
+      this.#fail(err);
+    }
+    if (this.#unacked >= this.#opts.connectionWindow / 4 && !this.#failed) {
+      this.#emit(windowUpdateFrame(0, this.#unacked));
+      this.#unacked = 0;
+    }
+    this.#flush();
+  }
+
+  #read(chunk: Buffer): void {
+    let at = this.#dataLeft > 0 ? this.#continueData(chunk) : 0;
+    if (at === chunk.length) return;
+    let buf = chunk;
+    if (this.#held.length > 0) {
+      buf = Buffer.concat([this.#held, at === 0 ? chunk : chunk.subarray(at)]);
+      at = 0;
+      this.#held = NO_BYTES;
+    }
+    if (!this.#prefaceSeen) {
+      if (buf.length - at < PREFACE.length) {
+        this.#held = buf.subarray(at);
+        return;
+      }
+      if (!buf.subarray(at, at + PREFACE.length).equals(PREFACE)) return this.#notHttp2();
+      this.#prefaceSeen = true;
+      at += PREFACE.length;
+      this.#sendPreface();
+    }
+    while (buf.length - at >= FRAME_HEADER && !this.#failed) {
+      const length = buf.readUIntBE(at, 3);
+      const type = buf[at + 3]!;
+      const flags = buf[at + 4]!;
+      const id = buf.readUInt32BE(at + 5) & 0x7fffffff;
+      if (length > MAX_FRAME) throw new Http2Error(H2_ERROR.FRAME_SIZE_ERROR, `frame of ${length} bytes is over SETTINGS_MAX_FRAME_SIZE ${MAX_FRAME}`);
+      const available = buf.length - at - FRAME_HEADER;
+      if (available < length) {
+        // An unpadded DATA payload is handed on as it arrives; anything else waits to be whole.
+        if (type === FRAME.DATA && (flags & FLAG.PADDED) === 0 && this.#headerBlock === undefined) {
+          this.#startData(id, flags, length, buf.subarray(at + FRAME_HEADER));
+          return;
+        }
+        break;
+      }
+      this.#frame(type, flags, id, buf.subarray(at + FRAME_HEADER, at + FRAME_HEADER + length));
+      at += FRAME_HEADER + length;
+    }
+    if (at < buf.length) this.#held = buf.subarray(at);
+  }
+
+  /** A DATA frame whose payload runs past this read: its first part now, the rest from #continueData. */
+  #startData(id: number, flags: number, length: number, part: Buffer): void {
+    if (id === 0) throw new Http2Error(H2_ERROR.PROTOCOL_ERROR, 'DATA on stream 0');
+    const stream = this.#receiving(id);
+    this.#account(stream, length);
+    this.#dataStream = stream;
+    this.#dataLeft = length - part.length;
+    this.#dataEnds = (flags & FLAG.END_STREAM) !== 0;
+    if (part.length > 0) stream?.onData?.(part);
+  }
+
+  #continueData(chunk: Buffer): number {
+    const n = Math.min(this.#dataLeft, chunk.length);
+    const stream = this.#dataStream;
+    this.#dataLeft -= n;
+    if (stream && !stream.reset) stream.onData?.(n === chunk.length ? chunk : chunk.subarray(0, n));
+    if (this.#dataLeft === 0) {
+      this.#dataStream = undefined;
+      if (stream && this.#dataEnds) this.#remoteEnd(stream);
+    }
+    return n;
+  }
+
+  #frame(type: number, flags: number, id: number, payload: Buffer): void {
+    if (this.#headerBlock && type !== FRAME.CONTINUATION) {
+      throw new Http2Error(H2_ERROR.PROTOCOL_ERROR, `frame of type ${type} inside a header block`);
+    }
+    switch (type) {
+      case FRAME.DATA: return this.#data(flags, id, payload);
+      case FRAME.HEADERS: return this.#headersFrame(flags, id, payload);
+      case FRAME.PRIORITY:
+        if (payload.length !== 5) throw new Http2Error(H2_ERROR.FRAME_SIZE_ERROR, 'PRIORITY frame is not 5 bytes');
+        return;
+      case FRAME.RST_STREAM: {
+        if (id === 0 || payload.length !== 4) throw new Http2Error(H2_ERROR.PROTOCOL_ERROR, 'malformed RST_STREAM');
+        const stream = this.#streams.get(id);
+        if (stream) {
+          stream.reset = true;
+          this.#closeStream(stream);
+        }
+        return;
+      }
+      case FRAME.SETTINGS: return this.#settings(flags, id, payload);
+      case FRAME.PUSH_PROMISE: throw new Http2Error(H2_ERROR.PROTOCOL_ERROR, 'a client may not send PUSH_PROMISE');
+      case FRAME.PING:
+        if (id !== 0 || payload.length !== 8) throw new Http2Error(H2_ERROR.FRAME_SIZE_ERROR, 'malformed PING');
+        if ((flags & FLAG.ACK) === 0) this.#emit(frame(FRAME.PING, FLAG.ACK, 0, payload));
+        return;
+      case FRAME.GOAWAY: return;
+      case FRAME.WINDOW_UPDATE: return this.#windowUpdate(id, payload);
+      case FRAME.CONTINUATION: return this.#continuation(flags, id, payload);
+      default: // Unknown frame types are ignored (RFC 9113 §4.1).
+    }
+  }
+
+  #data(flags: number, id: number, payload: Buffer): void {
+    if (id === 0) throw new Http2Error(H2_ERROR.PROTOCOL_ERROR, 'DATA on stream 0');
+    const stream = this.#receiving(id);
+    this.#account(stream, payload.length);
+    const data = (flags & FLAG.PADDED) === 0 ? payload : unpad(payload);
+    if (!stream) return;
+    if (data.length > 0) stream.onData?.(data);
+    if (flags & FLAG.END_STREAM) this.#remoteEnd(stream);
+  }
+
+  /** The stream a DATA frame is for, if it still reads; frames for closed streams only count against the window. */
+  #receiving(id: number): ServerStream | undefined {
+    const stream = this.#streams.get(id);
+    if (stream && !stream.remoteEnded && !stream.reset) return stream;
+    if (id > this.#lastStream) throw new Http2Error(H2_ERROR.PROTOCOL_ERROR, `DATA on idle stream ${id}`);
+    return undefined;
+  }
+
+  /** Flow control: every DATA byte, padding included, is given back to the peer once read. */
+  #account(stream: ServerStream | undefined, frameBytes: number): void {
+    this.#unacked += frameBytes;
+    if (!stream) return;
+    stream.unacked += frameBytes;
+    // Only a request larger than half the stream window needs its window reopened mid-way.
+    if (stream.unacked >= this.#opts.streamWindow / 2) {
+      this.#emit(windowUpdateFrame(stream.id, stream.unacked));
+      stream.unacked = 0;
+    }
+  }
+
+  #headersFrame(flags: number, id: number, payload: Buffer): void {
+    if (id === 0 || id % 2 === 0) throw new Http2Error(H2_ERROR.PROTOCOL_ERROR, `HEADERS on stream ${id}`);
+    let fragment = (flags & FLAG.PADDED) === 0 ? payload : unpad(payload);
+    if (flags & FLAG.PRIORITY) {
+      if (fragment.length < 5) throw new Http2Error(H2_ERROR.FRAME_SIZE_ERROR, 'HEADERS too short for its priority');
+      fragment = fragment.subarray(5);
+    }
+    const endStream = (flags & FLAG.END_STREAM) !== 0;
+    if (flags & FLAG.END_HEADERS) return this.#headers(id, endStream, fragment);
+    this.#headerBlock = { stream: id, endStream, parts: [Buffer.from(fragment)], size: fragment.length };
+  }
+
+  #continuation(flags: number, id: number, payload: Buffer): void {
+    const block = this.#headerBlock;
+    if (!block || block.stream !== id) throw new Http2Error(H2_ERROR.PROTOCOL_ERROR, 'CONTINUATION without HEADERS');
+    block.parts.push(Buffer.from(payload));
+    block.size += payload.length;
+    if (block.size > this.#opts.maxHeaderBlock) {
+      throw new Http2Error(H2_ERROR.ENHANCE_YOUR_CALM, `header block over ${this.#opts.maxHeaderBlock} bytes`);
+    }
+    if ((flags & FLAG.END_HEADERS) === 0) return;
+    this.#headerBlock = undefined;
+    this.#headers(id, block.endStream, Buffer.concat(block.parts));
+  }
+
+  #headers(id: number, endStream: boolean, block: Buffer): void {
+    // Every block is decoded, even one that is refused, to keep the HPACK table in step.
+    const fields = this.#decoder.decode(block);
+    const known = this.#streams.get(id);
+    if (known) {
+      // Trailers: a request's last frame.
+      if (!endStream) throw new Http2Error(H2_ERROR.PROTOCOL_ERROR, `second HEADERS on stream ${id} without END_STREAM`);
+      return this.#remoteEnd(known);
+    }
+    if (id <= this.#lastStream) return; // trailers of a stream already answered and closed
+    this.#lastStream = id;
+    if (this.#closing || this.#streams.size >= this.#opts.maxConcurrentStreams) {
+      this.#emit(rstStreamFrame(id, H2_ERROR.REFUSED_STREAM));
+      return;
+    }
+    const headers: Record<string, string> = Object.create(null) as Record<string, string>;
+    for (const [name, value] of fields) headers[name] = name in headers ? `${headers[name]}, ${value}` : value;
+    const stream = new ServerStream(id, headers, this, this.#peerStreamWindow);
+    this.#streams.set(id, stream);
+    this.#opts.onStream(stream);
+    if (endStream) this.#remoteEnd(stream);
+  }
+
+  #settings(flags: number, id: number, payload: Buffer): void {
+    if (id !== 0) throw new Http2Error(H2_ERROR.PROTOCOL_ERROR, 'SETTINGS on a stream');
+    if (flags & FLAG.ACK) {
+      if (payload.length !== 0) throw new Http2Error(H2_ERROR.FRAME_SIZE_ERROR, 'SETTINGS ACK with a payload');
+      return;
+    }
+    if (payload.length % 6 !== 0) throw new Http2Error(H2_ERROR.FRAME_SIZE_ERROR, 'SETTINGS length is not a multiple of 6');
+    for (let at = 0; at < payload.length; at += 6) {
+      const value = payload.readUInt32BE(at + 2);
+      if (payload.readUInt16BE(at) !== SETTING.INITIAL_WINDOW_SIZE) continue;
+      if (value > MAX_WINDOW) throw new Http2Error(H2_ERROR.FLOW_CONTROL_ERROR, 'SETTINGS_INITIAL_WINDOW_SIZE over 2^31-1');
+      // A new initial window moves every open stream's window by the difference (RFC 9113 §6.9.2).
+      for (const stream of this.#streams.values()) stream.sendWindow += value - this.#peerStreamWindow;
+      this.#peerStreamWindow = value;
+    }
+    this.#emit(frame(FRAME.SETTINGS, FLAG.ACK, 0));
+    this.#unblock();
+  }
+
+  #windowUpdate(id: number, payload: Buffer): void {
+    if (payload.length !== 4) throw new Http2Error(H2_ERROR.FRAME_SIZE_ERROR, 'WINDOW_UPDATE is not 4 bytes');
+    const increment = payload.readUInt32BE(0) & 0x7fffffff;
+    if (id === 0) {
+      if (increment === 0) throw new Http2Error(H2_ERROR.PROTOCOL_ERROR, 'WINDOW_UPDATE of 0');
+      this.#sendWindow += increment;
+      if (this.#sendWindow > MAX_WINDOW) throw new Http2Error(H2_ERROR.FLOW_CONTROL_ERROR, 'connection window over 2^31-1');
+    } else {
+      const stream = this.#streams.get(id);
+      if (!stream) return;
+      if (increment === 0 || stream.sendWindow + increment > MAX_WINDOW) {
+        this.#emit(rstStreamFrame(id, increment === 0 ? H2_ERROR.PROTOCOL_ERROR : H2_ERROR.FLOW_CONTROL_ERROR));
+        stream.reset = true;
+        return this.#closeStream(stream);
+      }
+      stream.sendWindow += increment;
+    }
+    this.#unblock();
+  }
+
+  #unblock(): void {
+    const blocked = [...this.#blocked];
+    this.#blocked.clear();
+    for (const stream of blocked) stream.flush();
+  }
+
+  #remoteEnd(stream: ServerStream): void {
+    if (stream.remoteEnded) return;
+    stream.remoteEnded = true;
+    // A stream answered before this point has been closed by answered().
+    stream.onEnd?.();
+  }
+
+  #closeStream(stream: ServerStream): void {
+    this.#streams.delete(stream.id);
+    this.#blocked.delete(stream);
+    if (this.#dataStream === stream) this.#dataStream = undefined;
+    this.#endIfIdle();
+  }
+
+  #endIfIdle(): void {
+    if (this.#closing && this.#streams.size === 0) {
+      this.#flush();
+      this.#socket.end();
+    }
+  }
+
+  /** A connection error: GOAWAY with its code, and the connection ends. */
+  #fail(err: Http2Error): void {
+    this.#opts.log?.debug({ err: err.message, h2code: err.h2code }, 'sink: HTTP/2 protocol error; closing the connection');
+    this.#failed = true;
+    this.#held = NO_BYTES;
+    this.#emit(goawayFrame(this.#lastStream, err.h2code, err.message));
+    this.#flush();
+    this.#socket.end();
+  }
+
+  /**
+   * The server's SETTINGS, sent once the client's preface has arrived (RFC 9113 §3.4
+   * allows it), so that a client speaking HTTP/1.1 gets an answer it can read.
+   */
+  #sendPreface(): void {
+    const opts = this.#opts;
+    this.#emit(settingsFrame([
+      [SETTING.MAX_CONCURRENT_STREAMS, opts.maxConcurrentStreams],
+      [SETTING.INITIAL_WINDOW_SIZE, opts.streamWindow],
+      [SETTING.MAX_HEADER_LIST_SIZE, opts.maxHeaderBlock],
+      [SETTING.ENABLE_PUSH, 0],
+    ]));
+    // The connection window starts at 64 KiB whatever SETTINGS say; only a WINDOW_UPDATE widens it.
+    if (opts.connectionWindow > DEFAULT_WINDOW) this.#emit(windowUpdateFrame(0, opts.connectionWindow - DEFAULT_WINDOW));
+  }
+
+  #notHttp2(): void {
+    this.#failed = true;
+    this.#socket.end(`HTTP/1.1 505 HTTP Version Not Supported\r\ncontent-type: text/plain\r\ncontent-length: ${NOT_HTTP2.length}\r\nconnection: close\r\n\r\n${NOT_HTTP2}`);
+  }
+
+  #onClose(): void {
+    for (const stream of this.#streams.values()) stream.reset = true;
+    this.#streams.clear();
+    this.#blocked.clear();
+    this.#out = [];
+  }
+
+  #emit(out: Buffer): void {
+    this.#out.push(out);
+    if (this.#flushQueued) return;
+    this.#flushQueued = true;
+    process.nextTick(() => this.#flush());
+  }
+
+  /** Writes what is queued in one go: answers and window updates of one read leave together. */
+  #flush(): void {
+    this.#flushQueued = false;
+    const out = this.#out;
+    if (out.length === 0) return;
+    this.#out = [];
+    if (this.#socket.destroyed || !this.#socket.writable) return;
+    this.#socket.write(out.length === 1 ? out[0]! : Buffer.concat(out));
+  }
+}
+
+/** A padded frame's payload without its pad length byte and padding. */
+function unpad(payload: Buffer): Buffer {
+  const pad = payload.length > 0 ? payload[0]! : 0;
+  if (payload.length === 0 || pad >= payload.length) throw new Http2Error(H2_ERROR.PROTOCOL_ERROR, 'padding longer than the frame');
+  return payload.subarray(1, payload.length - pad);
+}
