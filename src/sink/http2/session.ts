@@ -331,7 +331,7 @@ export class Http2Session implements StreamOwner {
   }
 
   #remoteEnd(stream: ServerStream): void {
-    if (stream.remoteEnded) return;
+    if (stream.remoteEnded || stream.reset) return;
     stream.remoteEnded = true;
     // A stream answered before this point has been closed by answered().
     stream.onEnd?.();
