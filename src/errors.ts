@@ -130,9 +130,12 @@ export class ExportError extends ReplaydError {
 
 /** A request body the sink cannot read; the message names the byte offset or JSON key path. */
 export class BadRequestError extends ReplaydError {
-  constructor(message: string, cause?: unknown) {
+  /** The HTTP status that answers it where the sink answers before any handler (a malformed request head: 400 or 431). */
+  readonly httpStatus: number;
+  constructor(message: string, cause?: unknown, httpStatus = 400) {
     super('ERR_SINK_BAD_REQUEST', message, { cause });
     this.name = 'BadRequestError';
+    this.httpStatus = httpStatus;
   }
 }
 

@@ -1,5 +1,3 @@
-import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import type { Logger } from '../log.js';
 import { SIGNAL_NAMES, SIGNALS, type Signal } from '../otlp/signals.js';
@@ -12,6 +10,14 @@ import { REFUSAL_STATUS, type Intake } from './intake.js';
 import { StreamingCount } from './streaming-count.js';
 import { gunzipRequestSync } from './gunzip.js';
 import { readServerTls, splitHostPort, type ServerOptions } from './server-options.js';
+import type { Http1Request, Http1Response } from './http1/exchange.js';
+import { createHttp1Server } from './http1/server.js';
+
+/**
+ * OTLP/HTTP on the sink's own HTTP/1.1 server (./http1): node:http copied every body chunk
+ * out of the socket's reads (a fifth of the sink's CPU); here a body is counted where the
+ * socket read it.
+ */
 
 /** The OTLP/HTTP spec's recommended body limit, applied before and after gunzip. */
 const MAX_BODY = 64 * 1024 * 1024;
@@ -31,33 +37,26 @@ export async function startHttpServer(address: string, receiver: Intake, opts: S
   const { host, port } = splitHostPort(address);
   // Enough idle buffers for a few connections' worth of in-flight 4 MiB requests.
   const pool = new ReceiveBufferPool(64 * 1024 * 1024);
-  const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
+  const onRequest = (req: Http1Request, res: Http1Response): void => {
     handle(req, res, receiver, pool, opts.log).catch((err: unknown) => {
       // A client that hangs up mid-body is its own problem, not the sink's.
-      if (req.destroyed) opts.log?.debug({ err }, 'sink: HTTP request aborted');
+      if (req.aborted) opts.log?.debug({ err }, 'sink: HTTP request aborted');
       else opts.log?.error({ err }, 'sink: HTTP handler failed');
-      if (!res.headersSent) reply(res, 500, 'proto', GrpcStatus.INTERNAL, 'internal error');
-      else res.destroy();
+      reply(res, 500, 'proto', GrpcStatus.INTERNAL, 'internal error');
     });
   };
-  const server = opts.tls ? createHttpsServer(await readServerTls(opts.tls), onRequest) : createHttpServer(onRequest);
-  // Exporters keep connections open between requests; a short idle timeout would race them.
-  server.keepAliveTimeout = 65_000;
-  const bound = await listen(server, host, port, { code: 'ERR_SINK_LISTEN', setting: opts.setting });
-  return { address: formatHostPort(host, bound), close: () => close(server) };
+  const h1 = createHttp1Server({ onRequest, tls: opts.tls ? await readServerTls(opts.tls) : undefined, log: opts.log });
+  const bound = await listen(h1.server, host, port, { code: 'ERR_SINK_LISTEN', setting: opts.setting });
+  // Idle keep-alive connections end at once; one still answering gets a second.
+  return { address: formatHostPort(host, bound), close: () => h1.close(1000) };
 }
 
-async function handle(req: IncomingMessage, res: ServerResponse, receiver: Intake, pool: ReceiveBufferPool, log: Logger | undefined): Promise<void> {
+async function handle(req: Http1Request, res: Http1Response, receiver: Intake, pool: ReceiveBufferPool, log: Logger | undefined): Promise<void> {
   const arrivedAt = receiver.loop.arrival();
-  // A client that gave up (its timeout) closes the connection; it will send the request again.
-  let clientGone = false;
-  res.once('close', () => (clientGone = !res.writableFinished));
-  const signal = PATHS.get((req.url ?? '').split('?', 1)[0]!);
+  // A client that gave up (its timeout) closes the connection (res.clientGone); it will send the request again.
+  const signal = PATHS.get(req.url.split('?', 1)[0]!);
   if (!signal) return reply(res, 404, 'proto', GrpcStatus.NOT_FOUND, `unknown path ${req.url}; expected /v1/traces, /v1/metrics or /v1/logs`);
-  if (req.method !== 'POST') {
-    res.setHeader('Allow', 'POST');
-    return reply(res, 405, 'proto', GrpcStatus.UNIMPLEMENTED, `method ${req.method} not allowed; use POST`);
-  }
+  if (req.method !== 'POST') return reply(res, 405, 'proto', GrpcStatus.UNIMPLEMENTED, `method ${req.method} not allowed; use POST`, { allow: 'POST' });
   const encoding = encodingOf(req.headers['content-type']);
   if (!encoding) {
     return reply(res, 415, 'proto', GrpcStatus.INVALID_ARGUMENT, `unsupported Content-Type "${req.headers['content-type'] ?? ''}"; expected application/x-protobuf or application/json`);
@@ -69,8 +68,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, receiver: Intak
   const read = await readBody(req, pool, contentEncoding === 'identity' && encoding === 'proto' ? signal : undefined, receiver.keepsBodies);
   if (!read) {
     receiver.rejectInvalid(signal);
-    res.setHeader('Connection', 'close');
-    return reply(res, 413, encoding, GrpcStatus.RESOURCE_EXHAUSTED, `body larger than ${MAX_BODY} bytes`);
+    return reply(res, 413, encoding, GrpcStatus.RESOURCE_EXHAUSTED, `body larger than ${MAX_BODY} bytes`, {}, true);
   }
   // A pooled body goes back once counted (and verified); one refused on the way is left to the GC.
   const { bytes: raw, length } = read;
@@ -79,8 +77,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, receiver: Intak
   if (receiver.shouldFail(signal)) {
     const seconds = faults.retryAfterSeconds;
     return faults.afterDelay(() => {
-      if (seconds !== undefined) res.setHeader('Retry-After', String(seconds));
-      reply(res, faults.httpStatus, encoding, faults.grpcCode, `injected failure (${faults.failCode})`);
+      reply(res, faults.httpStatus, encoding, faults.grpcCode, `injected failure (${faults.failCode})`, seconds === undefined ? {} : { 'retry-after': seconds });
     });
   }
   let body = raw;
@@ -109,10 +106,10 @@ async function handle(req: IncomingMessage, res: ServerResponse, receiver: Intak
   }
   const waitMs = receiver.throttle(signal, events);
   if (waitMs !== undefined) {
+    // Retry-After counts whole seconds.
+    const retryAfter = Math.max(1, Math.ceil(waitMs / 1000));
     return faults.afterDelay(() => {
-      // Retry-After counts whole seconds.
-      res.setHeader('Retry-After', String(Math.max(1, Math.ceil(waitMs / 1000))));
-      reply(res, 429, encoding, GrpcStatus.RESOURCE_EXHAUSTED, `over the sink's limit of ${receiver.maxRate} events/s (--max-rate)`);
+      reply(res, 429, encoding, GrpcStatus.RESOURCE_EXHAUSTED, `over the sink's limit of ${receiver.maxRate} events/s (--max-rate)`, { 'retry-after': retryAfter });
     });
   }
   const held = receiver.hold(signal, encoding, body, events);
@@ -121,12 +118,11 @@ async function handle(req: IncomingMessage, res: ServerResponse, receiver: Intak
     return faults.afterDelay(() => reply(res, status.http, encoding, status.grpc, held.message));
   }
   receiver.beforeSuccess(() => {
-    if (clientGone || req.socket.destroyed) {
+    if (res.clientGone) {
       held.release();
       return receiver.late(signal);
     }
-    res.writeHead(200, { 'Content-Type': CONTENT_TYPES[encoding], 'Content-Length': OK_BODY[encoding].length });
-    res.end(OK_BODY[encoding]);
+    res.send(200, { 'content-type': CONTENT_TYPES[encoding] }, OK_BODY[encoding]);
     // After the answer: counting and verifying must not delay it.
     held.commit();
     receiver.count(signal, encoding, events, length, arrivedAt, body, recycle);
@@ -152,23 +148,20 @@ interface Body {
 }
 
 /**
- * Reads the body; undefined as soon as it exceeds MAX_BODY (the rest is drained and
- * discarded so the 413 can still be delivered). A body of known length (Content-Length)
+ * Reads the body; undefined as soon as it exceeds MAX_BODY (the connection reads and
+ * discards the rest, so the 413 can still be delivered). A body of known length (Content-Length)
  * is copied into a pooled buffer as it arrives, and counted as `countAs` on the way
  * (see StreamingCount); otherwise chunks are collected and concatenated once.
  * `keep`: false when nothing reads the body once it is counted.
  */
-function readBody(req: IncomingMessage, pool: ReceiveBufferPool, countAs: Signal | undefined, keep: boolean): Promise<Body | undefined> {
-  const declared = Number(req.headers['content-length'] ?? NaN);
-  if (declared > MAX_BODY) {
-    req.resume();
-    return Promise.resolve(undefined);
-  }
-  if (Number.isInteger(declared) && declared >= ReceiveBufferPool.MIN_POOLED) return readKnownLength(req, pool, declared, countAs, keep);
+function readBody(req: Http1Request, pool: ReceiveBufferPool, countAs: Signal | undefined, keep: boolean): Promise<Body | undefined> {
+  const declared = req.contentLength;
+  if (declared !== undefined && declared > MAX_BODY) return Promise.resolve(undefined);
+  if (declared !== undefined && declared >= ReceiveBufferPool.MIN_POOLED) return readKnownLength(req, pool, declared, countAs, keep);
   return new Promise((resolve, reject) => {
     let chunks: Buffer[] = [];
     let size = 0;
-    req.on('data', (chunk: Buffer) => {
+    req.onData = (chunk) => {
       if (size > MAX_BODY) return;
       size += chunk.length;
       if (size <= MAX_BODY) {
@@ -177,9 +170,9 @@ function readBody(req: IncomingMessage, pool: ReceiveBufferPool, countAs: Signal
       }
       chunks = [];
       resolve(undefined);
-    });
-    req.on('end', () => resolve(size > MAX_BODY ? undefined : { bytes: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size), length: size }));
-    req.on('error', reject);
+    };
+    req.onEnd = () => resolve(size > MAX_BODY ? undefined : { bytes: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size), length: size });
+    req.onAbort = () => reject(new Error('the client closed the connection before the whole body arrived'));
   });
 }
 
@@ -189,13 +182,13 @@ function readBody(req: IncomingMessage, pool: ReceiveBufferPool, countAs: Signal
  * can be counted without it (spans and log records): then each chunk is walked where it
  * landed and none is kept, a copy less per byte.
  */
-function readKnownLength(req: IncomingMessage, pool: ReceiveBufferPool, length: number, countAs: Signal | undefined, keep: boolean): Promise<Body> {
+function readKnownLength(req: Http1Request, pool: ReceiveBufferPool, length: number, countAs: Signal | undefined, keep: boolean): Promise<Body> {
   return new Promise((resolve, reject) => {
     const bytes = keep || countAs === undefined || countAs === 'metrics' ? pool.take(length) : undefined;
     const count = bytes ? (countAs ? new StreamingCount(countAs, bytes) : undefined) : StreamingCount.withoutCopy(countAs as Exclude<Signal, 'metrics'>, length);
     let filled = 0;
-    req.on('data', (chunk: Buffer) => {
-      // The HTTP parser stops at Content-Length: a chunk never runs past it.
+    req.onData = (chunk) => {
+      // The connection stops at Content-Length: a chunk never runs past it.
       if (bytes) {
         chunk.copy(bytes, filled);
         count?.advance(filled + chunk.length);
@@ -203,28 +196,14 @@ function readKnownLength(req: IncomingMessage, pool: ReceiveBufferPool, length: 
         count!.push(chunk);
       }
       filled += chunk.length;
-    });
-    req.on('end', () => {
-      if (filled !== length) reject(new Error(`body ended after ${filled} of its ${length} bytes`));
-      else if (bytes) resolve({ bytes, length, count, recycle: (b) => pool.give(b) });
-      else resolve({ bytes: NO_BODY, length, count });
-    });
-    req.on('error', reject);
+    };
+    req.onEnd = () => resolve(bytes ? { bytes, length, count, recycle: (b) => pool.give(b) } : { bytes: NO_BODY, length, count });
+    req.onAbort = () => reject(new Error(`the client closed the connection after ${filled} of the body's ${length} bytes`));
   });
 }
 
 /** An error body is a google.rpc.Status in the request's encoding, as OTLP/HTTP requires. */
-function reply(res: ServerResponse, httpStatus: number, encoding: Encoding, grpcCode: number, message: string): void {
+function reply(res: Http1Response, httpStatus: number, encoding: Encoding, grpcCode: number, message: string, headers: Record<string, string | number> = {}, close = false): void {
   const body = encoding === 'json' ? Buffer.from(JSON.stringify({ code: grpcCode, message })) : Buffer.from(encodeStatus(grpcCode, message));
-  res.writeHead(httpStatus, { 'Content-Type': CONTENT_TYPES[encoding], 'Content-Length': body.length });
-  res.end(body);
-}
-
-function close(server: Server): Promise<void> {
-  return new Promise((resolve) => {
-    server.close(() => resolve());
-    // Idle keep-alive connections would hold close() open for the full keepAliveTimeout.
-    server.closeIdleConnections();
-    setTimeout(() => server.closeAllConnections(), 1000).unref();
-  });
+  res.send(httpStatus, { 'content-type': CONTENT_TYPES[encoding], ...headers }, body, close);
 }

@@ -1,0 +1,35 @@
+import { createServer, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer, type TlsOptions } from 'node:tls';
+import type { Logger } from '../../log.js';
+import { Http1Connection, type RequestHandler } from './connection.js';
+
+export interface Http1Server {
+  /** Not yet listening: the caller listens, so a listen error is reported its way. */
+  server: Server;
+  /** Ends idle connections now, the others after their answer; forces those still open after `graceMs`. */
+  close(graceMs?: number): Promise<void>;
+}
+
+/** A cleartext or TLS (ALPN `http/1.1`) HTTP/1.1 server whose connections are Http1Connections. */
+export function createHttp1Server(opts: { onRequest: RequestHandler; tls?: TlsOptions; log?: Logger }): Http1Server {
+  const connections = new Set<Http1Connection>();
+  const accept = (socket: Socket): void => {
+    const connection = new Http1Connection(socket, opts.onRequest, opts.log);
+    connections.add(connection);
+    socket.on('close', () => connections.delete(connection));
+  };
+  const server = opts.tls ? createTlsServer({ ...opts.tls, ALPNProtocols: ['http/1.1'] }, accept) : createServer(accept);
+  return {
+    server,
+    close: (graceMs = 1000) => new Promise((resolve) => {
+      const force = setTimeout(() => {
+        for (const c of connections) c.destroy();
+      }, graceMs);
+      server.close(() => {
+        clearTimeout(force);
+        resolve();
+      });
+      for (const c of connections) c.close();
+    }),
+  };
+}
