@@ -22,8 +22,7 @@ import type { ServerStream } from './http2/server-stream.js';
  * trailer out). Owning the connection lets the sink open flow control (with grpc-js's
  * server a 3 MiB request crawls through a 64 KiB window, one WINDOW_UPDATE round trip per
  * 64 KiB) and read each request where the socket put it: node:http2 copied every read and
- * called into JavaScript once per 16 KiB DATA frame, which cost the sink a third more CPU
- * per MB than node:http did.
+ * called into JavaScript once per 16 KiB DATA frame, a third more CPU per MB than HTTP.
  */
 
 const MAX_MESSAGE = 64 * 1024 * 1024;

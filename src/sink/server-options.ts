@@ -27,7 +27,7 @@ export function splitHostPort(address: string): { host: string; port: number } {
   return hp;
 }
 
-/** Server options for node:https and node:tls servers; a client CA turns on mTLS. */
+/** Server options for the sink's TLS servers (node:tls); a client CA turns on mTLS. */
 export async function readServerTls(tls: SinkTlsOptions): Promise<{ cert: Buffer; key: Buffer; ca?: Buffer; requestCert: boolean; rejectUnauthorized: boolean }> {
   const [cert, key, ca] = await Promise.all([
     readFile(tls.certFile), readFile(tls.keyFile), tls.clientCaFile ? readFile(tls.clientCaFile) : undefined,
