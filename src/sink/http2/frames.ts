@@ -1,3 +1,5 @@
+import { Http2Error } from '../../errors.js';
+
 /**
  * HTTP/2 frames (RFC 9113 §4, §6) as the sink's server reads and writes them: the
  * 9-byte frame header, the codes, and writers for the frames a server sends.
@@ -68,4 +70,11 @@ export function goawayFrame(lastStream: number, code: number, debug = ''): Buffe
   payload.writeUInt32BE(code, 4);
   text.copy(payload, 8);
   return frame(FRAME.GOAWAY, 0, 0, payload);
+}
+
+/** A padded frame's payload without its pad length byte and padding. */
+export function unpad(payload: Buffer): Buffer {
+  const pad = payload.length > 0 ? payload[0]! : 0;
+  if (payload.length === 0 || pad >= payload.length) throw new Http2Error(H2_ERROR.PROTOCOL_ERROR, 'padding longer than the frame');
+  return payload.subarray(1, payload.length - pad);
 }

@@ -4,7 +4,7 @@ import { FLAG, FRAME, frame } from './frames.js';
 /** What a stream needs from its connection to answer. */
 export interface StreamOwner {
   /** Sends `out` now, or returns false when the connection's send window cannot take `dataBytes`. */
-  trySend(stream: ServerStream, out: Buffer, dataBytes: number): boolean;
+  trySend(out: Buffer, dataBytes: number): boolean;
   /** The stream cannot send yet: call `stream.flush()` again once a window grows. */
   block(stream: ServerStream): void;
   /** The answer is complete (END_STREAM sent). */
@@ -69,7 +69,7 @@ export class ServerStream {
   flush(): void {
     while (this.#queue.length > 0 && !this.reset) {
       const next = this.#queue[0]!;
-      if (next.dataBytes > this.sendWindow || !this.#owner.trySend(this, next.out, next.dataBytes)) {
+      if (next.dataBytes > this.sendWindow || !this.#owner.trySend(next.out, next.dataBytes)) {
         this.#owner.block(this);
         return;
       }

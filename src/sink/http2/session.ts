@@ -1,20 +1,21 @@
 import type { Socket } from 'node:net';
 import { Http2Error } from '../../errors.js';
 import type { Logger } from '../../log.js';
+import { FrameReader } from './frame-reader.js';
 import {
-  DEFAULT_WINDOW, FLAG, FRAME, FRAME_HEADER, H2_ERROR, MAX_FRAME, MAX_WINDOW, PREFACE, SETTING,
-  frame, goawayFrame, rstStreamFrame, settingsFrame, windowUpdateFrame,
+  DEFAULT_WINDOW, FLAG, FRAME, H2_ERROR, MAX_WINDOW, SETTING, frame, goawayFrame, rstStreamFrame, settingsFrame, unpad, windowUpdateFrame,
 } from './frames.js';
+import { HeaderBlocks, type HeaderBlock } from './header-block.js';
 import { HpackDecoder } from './hpack.js';
 import { ServerStream, type StreamOwner } from './server-stream.js';
 
 /**
  * The server side of one HTTP/2 connection (RFC 9113), written for a sink that reads
  * requests as fast as they arrive. node:http2 copies every socket read inside nghttp2 and
- * calls into JavaScript once per 16 KiB DATA frame; this reads the socket's buffers
- * directly and hands each DATA payload to its stream where it lies, even one that spans
- * reads. It implements what a server must: SETTINGS, PING, flow control both ways, HPACK,
- * CONTINUATION, RST_STREAM, GOAWAY. It sends no server push and ignores priorities.
+ * calls into JavaScript once per 16 KiB DATA frame; here the FrameReader cuts the socket's
+ * own buffers into frames and each DATA payload goes to its stream where it lies, even one
+ * that spans reads. The session does what a server must: SETTINGS, PING, flow control both
+ * ways, HPACK, CONTINUATION, RST_STREAM, GOAWAY. It sends no server push and ignores priorities.
  */
 
 export interface SessionOptions {
@@ -29,7 +30,6 @@ export interface SessionOptions {
   log?: Logger;
 }
 
-const NO_BYTES = Buffer.alloc(0);
 /** RFC 9113 §3.4 answered in HTTP/1.1: a plain HTTP client reaching a gRPC port learns why nothing works. */
 const NOT_HTTP2 = 'this port speaks gRPC over HTTP/2 only (send OTLP/HTTP to the sink\'s HTTP port)\n';
 
@@ -37,19 +37,22 @@ export class Http2Session implements StreamOwner {
   readonly #socket: Socket;
   readonly #opts: SessionOptions;
   readonly #decoder = new HpackDecoder();
+  readonly #headerBlocks: HeaderBlocks;
   readonly #streams = new Map<number, ServerStream>();
   readonly #blocked = new Set<ServerStream>();
+  readonly #reader = new FrameReader({
+    preface: () => this.#sendPreface(),
+    notHttp2: () => this.#notHttp2(),
+    frame: (type, flags, id, payload) => this.#frame(type, flags, id, payload),
+    dataStart: (id, flags, length) => this.#dataStart(id, flags, length),
+    dataPart: (part, last) => this.#dataPart(part, last),
+  });
   #out: Buffer[] = [];
   #flushQueued = false;
-  /** Bytes not yet parsed: a frame header or a whole non-DATA frame cut by a read's end. */
-  #held: Buffer = NO_BYTES;
   #prefaceSeen = false;
-  /** A DATA payload that continues into later reads. */
+  /** The DATA frame whose payload is arriving in parts (undefined: its stream is closed). */
   #dataStream: ServerStream | undefined;
-  #dataLeft = 0;
   #dataEnds = false;
-  /** HEADERS waiting for their CONTINUATION frames. */
-  #headerBlock: { stream: number; endStream: boolean; parts: Buffer[]; size: number } | undefined;
   #lastStream = 0;
   #unacked = 0;
   #sendWindow = DEFAULT_WINDOW;
@@ -60,6 +63,7 @@ export class Http2Session implements StreamOwner {
   constructor(socket: Socket, opts: SessionOptions) {
     this.#socket = socket;
     this.#opts = opts;
+    this.#headerBlocks = new HeaderBlocks(opts.maxHeaderBlock);
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.#onData(chunk));
     socket.on('error', (err) => opts.log?.debug({ err: err.message }, 'sink: gRPC connection error'));
@@ -80,7 +84,7 @@ export class Http2Session implements StreamOwner {
   }
 
   // StreamOwner: how streams send.
-  trySend(_stream: ServerStream, out: Buffer, dataBytes: number): boolean {
+  trySend(out: Buffer, dataBytes: number): boolean {
     if (dataBytes > this.#sendWindow) return false;
     this.#sendWindow -= dataBytes;
     this.#emit(out);
@@ -100,7 +104,7 @@ export class Http2Session implements StreamOwner {
   #onData(chunk: Buffer): void {
     if (this.#failed) return;
     try {
-      this.#read(chunk);
+      this.#reader.push(chunk);
     } catch (err) {
       if (!(err instanceof Http2Error)) throw err;
       this.#fail(err);
@@ -112,76 +116,31 @@ export class Http2Session implements StreamOwner {
     this.#flush();
   }
 
-  #read(chunk: Buffer): void {
-    let at = this.#dataLeft > 0 ? this.#continueData(chunk) : 0;
-    if (at === chunk.length) return;
-    let buf = chunk;
-    if (this.#held.length > 0) {
-      buf = Buffer.concat([this.#held, at === 0 ? chunk : chunk.subarray(at)]);
-      at = 0;
-      this.#held = NO_BYTES;
-    }
-    if (!this.#prefaceSeen) {
-      if (buf.length - at < PREFACE.length) {
-        this.#held = buf.subarray(at);
-        return;
-      }
-      if (!buf.subarray(at, at + PREFACE.length).equals(PREFACE)) return this.#notHttp2();
-      this.#prefaceSeen = true;
-      at += PREFACE.length;
-      this.#sendPreface();
-    }
-    while (buf.length - at >= FRAME_HEADER && !this.#failed) {
-      const length = buf.readUIntBE(at, 3);
-      const type = buf[at + 3]!;
-      const flags = buf[at + 4]!;
-      const id = buf.readUInt32BE(at + 5) & 0x7fffffff;
-      if (length > MAX_FRAME) throw new Http2Error(H2_ERROR.FRAME_SIZE_ERROR, `frame of ${length} bytes is over SETTINGS_MAX_FRAME_SIZE ${MAX_FRAME}`);
-      const available = buf.length - at - FRAME_HEADER;
-      if (available < length) {
-        // An unpadded DATA payload is handed on as it arrives; anything else waits to be whole.
-        if (type === FRAME.DATA && (flags & FLAG.PADDED) === 0 && this.#headerBlock === undefined) {
-          this.#startData(id, flags, length, buf.subarray(at + FRAME_HEADER));
-          return;
-        }
-        break;
-      }
-      this.#frame(type, flags, id, buf.subarray(at + FRAME_HEADER, at + FRAME_HEADER + length));
-      at += FRAME_HEADER + length;
-    }
-    if (at < buf.length) this.#held = buf.subarray(at);
-  }
-
-  /** A DATA frame whose payload runs past this read: its first part now, the rest from #continueData. */
-  #startData(id: number, flags: number, length: number, part: Buffer): void {
+  /** An unpadded DATA frame whose payload runs past the read: its parts come through #dataPart. */
+  #dataStart(id: number, flags: number, length: number): void {
+    if (this.#headerBlocks.open) throw new Http2Error(H2_ERROR.PROTOCOL_ERROR, 'DATA inside a header block');
     if (id === 0) throw new Http2Error(H2_ERROR.PROTOCOL_ERROR, 'DATA on stream 0');
     const stream = this.#receiving(id);
     this.#account(stream, length);
     this.#dataStream = stream;
-    this.#dataLeft = length - part.length;
     this.#dataEnds = (flags & FLAG.END_STREAM) !== 0;
-    if (part.length > 0) stream?.onData?.(part);
   }
 
-  #continueData(chunk: Buffer): number {
-    const n = Math.min(this.#dataLeft, chunk.length);
+  #dataPart(part: Buffer, last: boolean): void {
     const stream = this.#dataStream;
-    this.#dataLeft -= n;
-    if (stream && !stream.reset) stream.onData?.(n === chunk.length ? chunk : chunk.subarray(0, n));
-    if (this.#dataLeft === 0) {
-      this.#dataStream = undefined;
-      if (stream && this.#dataEnds) this.#remoteEnd(stream);
-    }
-    return n;
+    if (stream && !stream.reset) stream.onData?.(part);
+    if (!last) return;
+    this.#dataStream = undefined;
+    if (stream && this.#dataEnds) this.#remoteEnd(stream);
   }
 
   #frame(type: number, flags: number, id: number, payload: Buffer): void {
-    if (this.#headerBlock && type !== FRAME.CONTINUATION) {
+    if (this.#headerBlocks.open && type !== FRAME.CONTINUATION) {
       throw new Http2Error(H2_ERROR.PROTOCOL_ERROR, `frame of type ${type} inside a header block`);
     }
     switch (type) {
       case FRAME.DATA: return this.#data(flags, id, payload);
-      case FRAME.HEADERS: return this.#headersFrame(flags, id, payload);
+      case FRAME.HEADERS: return this.#headers(this.#headerBlocks.headers(flags, id, payload));
       case FRAME.PRIORITY:
         if (payload.length !== 5) throw new Http2Error(H2_ERROR.FRAME_SIZE_ERROR, 'PRIORITY frame is not 5 bytes');
         return;
@@ -202,7 +161,7 @@ export class Http2Session implements StreamOwner {
         return;
       case FRAME.GOAWAY: return;
       case FRAME.WINDOW_UPDATE: return this.#windowUpdate(id, payload);
-      case FRAME.CONTINUATION: return this.#continuation(flags, id, payload);
+      case FRAME.CONTINUATION: return this.#headers(this.#headerBlocks.continuation(flags, id, payload));
       default: // Unknown frame types are ignored (RFC 9113 §4.1).
     }
   }
@@ -237,32 +196,9 @@ export class Http2Session implements StreamOwner {
     }
   }
 
-  #headersFrame(flags: number, id: number, payload: Buffer): void {
-    if (id === 0 || id % 2 === 0) throw new Http2Error(H2_ERROR.PROTOCOL_ERROR, `HEADERS on stream ${id}`);
-    let fragment = (flags & FLAG.PADDED) === 0 ? payload : unpad(payload);
-    if (flags & FLAG.PRIORITY) {
-      if (fragment.length < 5) throw new Http2Error(H2_ERROR.FRAME_SIZE_ERROR, 'HEADERS too short for its priority');
-      fragment = fragment.subarray(5);
-    }
-    const endStream = (flags & FLAG.END_STREAM) !== 0;
-    if (flags & FLAG.END_HEADERS) return this.#headers(id, endStream, fragment);
-    this.#headerBlock = { stream: id, endStream, parts: [Buffer.from(fragment)], size: fragment.length };
-  }
-
-  #continuation(flags: number, id: number, payload: Buffer): void {
-    const block = this.#headerBlock;
-    if (!block || block.stream !== id) throw new Http2Error(H2_ERROR.PROTOCOL_ERROR, 'CONTINUATION without HEADERS');
-    block.parts.push(Buffer.from(payload));
-    block.size += payload.length;
-    if (block.size > this.#opts.maxHeaderBlock) {
-      throw new Http2Error(H2_ERROR.ENHANCE_YOUR_CALM, `header block over ${this.#opts.maxHeaderBlock} bytes`);
-    }
-    if ((flags & FLAG.END_HEADERS) === 0) return;
-    this.#headerBlock = undefined;
-    this.#headers(id, block.endStream, Buffer.concat(block.parts));
-  }
-
-  #headers(id: number, endStream: boolean, block: Buffer): void {
+  #headers(complete: HeaderBlock | undefined): void {
+    if (!complete) return;
+    const { stream: id, endStream, block } = complete;
     // Every block is decoded, even one that is refused, to keep the HPACK table in step.
     const fields = this.#decoder.decode(block);
     const known = this.#streams.get(id);
@@ -355,7 +291,7 @@ export class Http2Session implements StreamOwner {
   #fail(err: Http2Error): void {
     this.#opts.log?.debug({ err: err.message, h2code: err.h2code }, 'sink: HTTP/2 protocol error; closing the connection');
     this.#failed = true;
-    this.#held = NO_BYTES;
+    this.#reader.stop();
     this.#emit(goawayFrame(this.#lastStream, err.h2code, err.message));
     this.#flush();
     this.#socket.end();
@@ -366,6 +302,7 @@ export class Http2Session implements StreamOwner {
    * allows it), so that a client speaking HTTP/1.1 gets an answer it can read.
    */
   #sendPreface(): void {
+    this.#prefaceSeen = true;
     const opts = this.#opts;
     this.#emit(settingsFrame([
       [SETTING.MAX_CONCURRENT_STREAMS, opts.maxConcurrentStreams],
@@ -405,11 +342,4 @@ export class Http2Session implements StreamOwner {
     if (this.#socket.destroyed || !this.#socket.writable) return;
     this.#socket.write(out.length === 1 ? out[0]! : Buffer.concat(out));
   }
-}
-
-/** A padded frame's payload without its pad length byte and padding. */
-function unpad(payload: Buffer): Buffer {
-  const pad = payload.length > 0 ? payload[0]! : 0;
-  if (payload.length === 0 || pad >= payload.length) throw new Http2Error(H2_ERROR.PROTOCOL_ERROR, 'padding longer than the frame');
-  return payload.subarray(1, payload.length - pad);
 }
