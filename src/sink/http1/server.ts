@@ -1,5 +1,6 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer, type TlsOptions } from 'node:tls';
+import { closeServer } from '../../close-server.js';
 import type { Logger } from '../../log.js';
 import { Http1Connection, type RequestHandler } from './connection.js';
 
@@ -21,15 +22,6 @@ export function createHttp1Server(opts: { onRequest: RequestHandler; tls?: TlsOp
   const server = opts.tls ? createTlsServer({ ...opts.tls, ALPNProtocols: ['http/1.1'] }, accept) : createServer(accept);
   return {
     server,
-    close: (graceMs = 1000) => new Promise((resolve) => {
-      const force = setTimeout(() => {
-        for (const c of connections) c.destroy();
-      }, graceMs);
-      server.close(() => {
-        clearTimeout(force);
-        resolve();
-      });
-      for (const c of connections) c.close();
-    }),
+    close: (graceMs = 1000) => closeServer(server, connections, graceMs),
   };
 }

@@ -1,5 +1,6 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer, type TLSSocket, type TlsOptions } from 'node:tls';
+import { closeServer } from '../../close-server.js';
 import { Http2Session, type SessionOptions } from './session.js';
 
 export interface Http2Server {
@@ -29,15 +30,6 @@ export function createHttp2Server(opts: SessionOptions & { tls?: TlsOptions }): 
   }
   return {
     server,
-    close: (graceMs = 1000) => new Promise((resolve) => {
-      const force = setTimeout(() => {
-        for (const s of sessions) s.destroy();
-      }, graceMs);
-      server.close(() => {
-        clearTimeout(force);
-        resolve();
-      });
-      for (const s of sessions) s.close();
-    }),
+    close: (graceMs = 1000) => closeServer(server, sessions, graceMs),
   };
 }
