@@ -16,8 +16,12 @@ import { Http1Request, Http1Response, type ExchangeOwner } from './exchange.js';
 export type RequestHandler = (req: Http1Request, res: Http1Response) => void;
 
 const MAX_HEAD = 64 * 1024;
-/** Exporters keep connections open between requests; a short idle timeout would race them. */
-const IDLE_TIMEOUT_MS = 65_000;
+/**
+ * How long a connection may wait for its next request. Exporters keep connections open
+ * between requests; a short idle timeout would race them. A request in progress has none:
+ * an answer may wait out the sink's `--delay`.
+ */
+export const IDLE_TIMEOUT_MS = 65_000;
 /** Held bytes of pipelined requests past which the socket stops being read. */
 const MAX_HELD = 1024 * 1024;
 const TOKEN = /^[!#$%&'*+.^_`|~0-9a-z-]+$/;
@@ -27,6 +31,7 @@ export class Http1Connection implements ExchangeOwner {
   readonly #socket: Socket;
   readonly #onRequest: RequestHandler;
   readonly #log: Logger | undefined;
+  readonly #idleTimeoutMs: number;
   /** A request head not yet complete. */
   #head: Buffer = NO_BYTES;
   #req: Http1Request | undefined;
@@ -40,14 +45,16 @@ export class Http1Connection implements ExchangeOwner {
   #closing = false;
   #done = false;
 
-  constructor(socket: Socket, onRequest: RequestHandler, log?: Logger) {
+  constructor(socket: Socket, onRequest: RequestHandler, opts: { log?: Logger; idleTimeoutMs?: number } = {}) {
     this.#socket = socket;
     this.#onRequest = onRequest;
-    this.#log = log;
+    this.#log = opts.log;
+    this.#idleTimeoutMs = opts.idleTimeoutMs ?? IDLE_TIMEOUT_MS;
     socket.setNoDelay(true);
-    socket.setTimeout(IDLE_TIMEOUT_MS, () => socket.destroy());
+    socket.setTimeout(this.#idleTimeoutMs);
+    socket.on('timeout', () => socket.destroy());
     socket.on('data', (chunk: Buffer) => this.#onData(chunk));
-    socket.on('error', (err) => log?.debug({ err: err.message }, 'sink: HTTP connection error'));
+    socket.on('error', (err) => opts.log?.debug({ err: err.message }, 'sink: HTTP connection error'));
     socket.on('close', () => this.#onClose());
   }
 
@@ -136,6 +143,7 @@ export class Http1Connection implements ExchangeOwner {
     if (expect !== undefined && expect !== '100-continue') throw new BadRequestError(`unsupported Expect "${headers.expect}"`);
     // What node:http does when nobody asks: a client that waits for it sends its body now.
     if (expect === '100-continue') this.#socket.write('HTTP/1.1 100 Continue\r\n\r\n');
+    this.#socket.setTimeout(0);
     const req = new Http1Request(m[1]!, m[2]!, headers, te === undefined ? Number(cl ?? 0) : undefined);
     this.#req = req;
     this.#res = new Http1Response(this, !keepAlive);
@@ -174,6 +182,7 @@ export class Http1Connection implements ExchangeOwner {
     this.#req = undefined;
     this.#res = undefined;
     if (this.#closeAfter || this.#closing) return this.#end();
+    this.#socket.setTimeout(this.#idleTimeoutMs);
     if (this.#held.length === 0) return;
     const held = this.#held.length === 1 ? this.#held[0]! : Buffer.concat(this.#held);
     this.#held = [];

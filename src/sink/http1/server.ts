@@ -12,10 +12,11 @@ export interface Http1Server {
 }
 
 /** A cleartext or TLS (ALPN `http/1.1`) HTTP/1.1 server whose connections are Http1Connections. */
-export function createHttp1Server(opts: { onRequest: RequestHandler; tls?: TlsOptions; log?: Logger }): Http1Server {
+/** `idleTimeoutMs`: how long a connection may wait for its next request (default IDLE_TIMEOUT_MS). */
+export function createHttp1Server(opts: { onRequest: RequestHandler; tls?: TlsOptions; log?: Logger; idleTimeoutMs?: number }): Http1Server {
   const connections = new Set<Http1Connection>();
   const accept = (socket: Socket): void => {
-    const connection = new Http1Connection(socket, opts.onRequest, opts.log);
+    const connection = new Http1Connection(socket, opts.onRequest, opts);
     connections.add(connection);
     socket.on('close', () => connections.delete(connection));
   };

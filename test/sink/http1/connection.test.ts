@@ -21,9 +21,10 @@ interface Seen {
 }
 
 /** Answers each request 200 with `<method> <url> <body bytes>` once its body has arrived. */
-async function serve(onRequest?: (req: Http1Request, res: Http1Response) => void): Promise<{ port: number; seen: Seen[]; server: Http1Server }> {
+async function serve(onRequest?: (req: Http1Request, res: Http1Response) => void, idleTimeoutMs?: number): Promise<{ port: number; seen: Seen[]; server: Http1Server }> {
   const seen: Seen[] = [];
   const server = createHttp1Server({
+    idleTimeoutMs,
     onRequest: onRequest ?? ((req, res) => {
       const chunks: Buffer[] = [];
       req.onData = (c) => chunks.push(c);
@@ -151,6 +152,18 @@ describe('the sink\'s HTTP/1.1 server', () => {
     expect(answer!.status).toBe(status);
     expect(answer!.body).toMatch(why);
     await c.closed;
+  });
+
+  it('ends a connection idle past its timeout, but never one whose answer is still coming', async () => {
+    const { port } = await serve((req, res) => {
+      req.onEnd = () => setTimeout(() => res.send(200, {}, Buffer.from('slow')), 600);
+    }, 150);
+    const c = await raw(port);
+    c.socket.write(post('/x', 'abc'));
+    expect((await c.responses(1))[0]!.body).toBe('slow');
+    const idleSince = performance.now();
+    await c.closed;
+    expect(performance.now() - idleSince).toBeGreaterThanOrEqual(100);
   });
 
   it('tells the handler when the client goes away in the middle of a body', async () => {
