@@ -9,7 +9,7 @@ import { packageRoot } from '../src/package-root.js';
  * config loader and the CLI.
  */
 const LAYERS: [rank: number, prefixes: string[]][] = [
-  [0, ['errors.ts', 'units.ts', 'log.ts', 'host-port.ts', 'package-root.ts', 'mulberry32.ts', 'snake-case.ts', 'output-files.ts']],
+  [0, ['errors.ts', 'units.ts', 'log.ts', 'host-port.ts', 'close-server.ts', 'package-root.ts', 'mulberry32.ts', 'snake-case.ts', 'output-files.ts']],
   [1, ['otlp/']], // otlp/wire/ holds the byte-level half; wire-json reads the protobufjs schema of otlp/proto.ts
   [3, ['config/schema.ts', 'config/component.ts', 'config/env.ts', 'config/endpoints.ts']],
   [4, ['receivers/', 'generator/', 'inspect/']],
