@@ -106,6 +106,11 @@ export class Http1Connection implements ExchangeOwner {
   /** Returns where the head ended in `chunk` (the request has started), or -1 when it needs more bytes. */
   #readHead(chunk: Buffer, at: number): number {
     const before = this.#head.length;
+    // Empty lines before a request line are ignored (RFC 9112 §2.2): some clients send CRLF after a body.
+    if (before === 0) {
+      while (at < chunk.length && (chunk[at] === 13 || chunk[at] === 10)) at++;
+      if (at === chunk.length) return -1;
+    }
     const buf = before === 0 ? chunk.subarray(at) : Buffer.concat([this.#head, chunk.subarray(at)]);
     const end = buf.indexOf('\r\n\r\n', Math.max(0, before - 3));
     if (end < 0) {

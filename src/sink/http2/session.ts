@@ -156,7 +156,8 @@ export class Http2Session implements StreamOwner {
       case FRAME.SETTINGS: return this.#settings(flags, id, payload);
       case FRAME.PUSH_PROMISE: throw new Http2Error(H2_ERROR.PROTOCOL_ERROR, 'a client may not send PUSH_PROMISE');
       case FRAME.PING:
-        if (id !== 0 || payload.length !== 8) throw new Http2Error(H2_ERROR.FRAME_SIZE_ERROR, 'malformed PING');
+        if (id !== 0) throw new Http2Error(H2_ERROR.PROTOCOL_ERROR, 'PING on a stream');
+        if (payload.length !== 8) throw new Http2Error(H2_ERROR.FRAME_SIZE_ERROR, 'PING is not 8 bytes');
         if ((flags & FLAG.ACK) === 0) this.#emit(frame(FRAME.PING, FLAG.ACK, 0, payload));
         return;
       case FRAME.GOAWAY: return;

@@ -95,7 +95,8 @@ describe('the sink\'s HTTP/1.1 server', () => {
   it('reads a chunked body (extensions, trailers) and then a request pipelined behind it, answering in order', async () => {
     const { port, seen } = await serve();
     const c = await raw(port);
-    c.socket.write('POST /a HTTP/1.1\r\ntransfer-encoding: chunked\r\n\r\n5;ext=1\r\nhello\r\n6\r\n world\r\n0\r\nx-trailer: 1\r\n\r\n' + post('/b', 'second').toString());
+    // The CRLF between them is one some clients send after a body: ignored.
+    c.socket.write('POST /a HTTP/1.1\r\ntransfer-encoding: chunked\r\n\r\n5;ext=1\r\nhello\r\n6\r\n world\r\n0\r\nx-trailer: 1\r\n\r\n\r\n' + post('/b', 'second').toString());
     const answers = await c.responses(2);
     expect(answers.map((a) => a.body)).toEqual(['POST /a 11', 'POST /b 6']);
     expect(seen[0]!.body.toString()).toBe('hello world');
