@@ -161,10 +161,11 @@ describe('the sink\'s HTTP/1.1 server', () => {
     }, 150);
     const c = await raw(port);
     c.socket.write(post('/x', 'abc'));
-    expect((await c.responses(1))[0]!.body).toBe('slow');
-    const idleSince = performance.now();
+    const [answer] = await c.responses(1);
+    expect(answer!.body).toBe('slow');
+    // Kept alive after the answer, then ended by the idle timeout.
+    expect(answer!.head).not.toMatch(/connection: close/i);
     await c.closed;
-    expect(performance.now() - idleSince).toBeGreaterThanOrEqual(100);
   });
 
   it('tells the handler when the client goes away in the middle of a body', async () => {
