@@ -87,7 +87,8 @@ describe('reload and shutdown under load', () => {
       expect(l.dropped).toBe(0);
     }
     const v = (await s.verification())!;
-    expect(v.problems.duplicate_span_id ?? 0).toBe(0);
+    // On failure, say which span ids came twice: the one failure seen (1 in about 12 full runs) had counts equal to what was sent.
+    expect(v.problems.duplicate_span_id ?? 0, JSON.stringify(v.examples.duplicate_span_id)).toBe(0);
   }, 120_000);
 
   it('SIGTERM drains and exits 0 with a summary; a second signal exits 130 at once', async () => {
