@@ -38,7 +38,6 @@ export class Http1Connection implements ExchangeOwner {
   #res: Http1Response | undefined;
   #bodyLeft = 0;
   #chunked: ChunkedBody | undefined;
-  #answered = false;
   #closeAfter = false;
   #held: Buffer[] = [];
   #heldBytes = 0;
@@ -69,7 +68,6 @@ export class Http1Connection implements ExchangeOwner {
   }
 
   respond(head: string, body: Buffer, close: boolean): void {
-    this.#answered = true;
     this.#closeAfter = close;
     if (!this.#socket.writable) return;
     this.#socket.write(body.length > 0 ? Buffer.concat([Buffer.from(head, 'latin1'), body]) : Buffer.from(head, 'latin1'));
@@ -152,7 +150,6 @@ export class Http1Connection implements ExchangeOwner {
     const req = new Http1Request(m[1]!, m[2]!, headers, te === undefined ? Number(cl ?? 0) : undefined);
     this.#req = req;
     this.#res = new Http1Response(this, !keepAlive);
-    this.#answered = false;
     this.#bodyLeft = req.contentLength ?? 0;
     this.#chunked = te === undefined ? undefined : new ChunkedBody((c) => req.onData?.(c));
     this.#onRequest(req, this.#res);
@@ -177,9 +174,11 @@ export class Http1Connection implements ExchangeOwner {
 
   #bodyEnd(): void {
     const req = this.#req!;
+    const res = this.#res!;
     req.ended = true;
     req.onEnd?.();
-    if (this.#answered) this.#next();
+    // Answered before its body ended: on to the next request now. (An answer sent by onEnd itself moved on already.)
+    if (this.#req === req && res.headersSent) this.#next();
   }
 
   /** The request is read and answered: on to the next one, if the connection stays. */

@@ -36,6 +36,11 @@ export class FrameReader {
     this.#sink = sink;
   }
 
+  /** The client's preface has arrived (and the session's SETTINGS have gone out). */
+  get prefaceSeen(): boolean {
+    return this.#prefaceSeen;
+  }
+
   /** Reads nothing more: the connection is closing after an error. */
   stop(): void {
     this.#stopped = true;

@@ -49,7 +49,6 @@ export class Http2Session implements StreamOwner {
   });
   #out: Buffer[] = [];
   #flushQueued = false;
-  #prefaceSeen = false;
   /** The DATA frame whose payload is arriving in parts (undefined: its stream is closed). */
   #dataStream: ServerStream | undefined;
   #dataEnds = false;
@@ -74,7 +73,7 @@ export class Http2Session implements StreamOwner {
   close(): void {
     if (this.#closing) return;
     this.#closing = true;
-    if (!this.#prefaceSeen) return void this.#socket.end();
+    if (!this.#reader.prefaceSeen) return void this.#socket.end();
     this.#emit(goawayFrame(this.#lastStream, H2_ERROR.NO_ERROR));
     this.#endIfIdle();
   }
@@ -303,7 +302,6 @@ export class Http2Session implements StreamOwner {
    * allows it), so that a client speaking HTTP/1.1 gets an answer it can read.
    */
   #sendPreface(): void {
-    this.#prefaceSeen = true;
     const opts = this.#opts;
     this.#emit(settingsFrame([
       [SETTING.MAX_CONCURRENT_STREAMS, opts.maxConcurrentStreams],
